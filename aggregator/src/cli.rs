@@ -1,0 +1,212 @@
+//! The one-shot subcommands: accounts, services, stats, and the classification/geo tools that
+//! let owners check what ingestion would store.
+
+use crate::geo::GeoDb;
+use anyhow::{bail, Context};
+use argon2::password_hash::PasswordHasher;
+use argon2::Argon2;
+use deadpool_postgres::Pool;
+use rand::distr::{Alphanumeric, SampleString};
+use std::io::{BufRead, Write};
+use uuid::Uuid;
+
+/// Length of generated passwords.
+const PASSWORD_LEN: usize = 20;
+
+/// Hashes a password with argon2id.
+pub fn hash_password(pw: &str) -> anyhow::Result<String> {
+    Argon2::default()
+        .hash_password(pw.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
+}
+
+/// Basic shape check for an email address (the dashboard verifies ownership by mail).
+pub fn validate_email(email: &str) -> anyhow::Result<String> {
+    let e = email.trim();
+    let ok = e.len() <= 254
+        && e.split_once('@').is_some_and(|(l, d)| {
+            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+        })
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !ok {
+        bail!("`{email}` is not a valid email address");
+    }
+    Ok(e.to_owned())
+}
+
+/// `shynet createadmin EMAIL`: prints the generated password.
+pub async fn createadmin(pool: &Pool, email: &str) -> anyhow::Result<String> {
+    let email = validate_email(email)?;
+    let password = Alphanumeric.sample_string(&mut rand::rng(), PASSWORD_LEN);
+    let hash = hash_password(&password)?;
+    let client = pool.get().await?;
+    let inserted = client
+        .execute(
+            "INSERT INTO users (email, password_hash, is_admin) VALUES ($1, $2, true)
+             ON CONFLICT DO NOTHING",
+            &[&email, &hash],
+        )
+        .await?;
+    if inserted == 0 {
+        bail!("a user with the email `{email}` already exists");
+    }
+    Ok(password)
+}
+
+/// What `service create` made.
+#[derive(Debug)]
+pub struct CreatedService {
+    /// New id.
+    pub id: Uuid,
+    /// Paste-ready HTML.
+    pub snippet: String,
+}
+
+/// `shynet service create`.
+pub async fn create_service(
+    pool: &Pool,
+    name: &str,
+    owner: &str,
+    origins: &str,
+    link: &str,
+    public_url: &str,
+) -> anyhow::Result<CreatedService> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        bail!("the service name must be 1 to 64 characters");
+    }
+    let parsed: beacon::origins::AllowedOrigins = origins
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--origins: {e}"))?;
+    let origins = match parsed {
+        beacon::origins::AllowedOrigins::Any => "*".to_owned(),
+        beacon::origins::AllowedOrigins::List(l) => l.join(", "),
+    };
+    let link = link.trim();
+    if !(link.is_empty() || link.starts_with("http://") || link.starts_with("https://")) {
+        bail!("--link must start with http:// or https://");
+    }
+    let client = pool.get().await?;
+    let owner_id: i64 = client
+        .query_opt(
+            "SELECT id FROM users WHERE lower(email) = lower($1)",
+            &[&owner.trim()],
+        )
+        .await?
+        .map(|r| r.get(0))
+        .with_context(|| {
+            format!("no user with the email `{owner}` (create one with `shynet createadmin`)")
+        })?;
+    let id = Uuid::new_v4();
+    client
+        .execute(
+            "INSERT INTO services (id, name, owner_id, origins, link) VALUES ($1, $2, $3, $4, $5)",
+            &[&id, &name, &owner_id, &origins, &link],
+        )
+        .await?;
+    Ok(CreatedService {
+        id,
+        snippet: dashboard::snippet::install_snippet(public_url, id),
+    })
+}
+
+/// `shynet service list`: one line per service.
+pub async fn list_services(pool: &Pool) -> anyhow::Result<Vec<String>> {
+    let client = pool.get().await?;
+    let rows = client
+        .query(
+            "SELECT s.id, s.name, u.email, s.status, s.origins FROM services s
+             JOIN users u ON u.id = s.owner_id ORDER BY s.name, s.id",
+            &[],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let id: Uuid = r.get(0);
+            let name: String = r.get(1);
+            let owner: String = r.get(2);
+            let status: String = r.get(3);
+            let origins: String = r.get(4);
+            let status = if status == "AR" { "archived" } else { "active" };
+            format!("{id}\t{name}\t{owner}\t{status}\torigins={origins}")
+        })
+        .collect())
+}
+
+/// `shynet stats`: the core stats as JSON.
+pub async fn stats(
+    pool: &Pool,
+    service: Uuid,
+    start: Option<&str>,
+    end: Option<&str>,
+    tz: chrono_tz::Tz,
+    heartbeat_ms: u64,
+) -> anyhow::Result<serde_json::Value> {
+    let now = chrono::Utc::now();
+    let window = dashboard::window::from_dates(start, end, tz, now)?;
+    let client = pool.get().await?;
+    let row = client
+        .query_opt(
+            "SELECT name, hide_referrer_regex FROM services WHERE id = $1",
+            &[&service],
+        )
+        .await?
+        .with_context(|| format!("no service with id {service}"))?;
+    let name: String = row.get(0);
+    let hide: String = row.get(1);
+    let hide = if hide.trim().is_empty() {
+        None
+    } else {
+        regex::Regex::new(&hide).ok()
+    };
+    let s = dashboard::stats::core_stats(
+        &**client,
+        service,
+        &window,
+        hide.as_ref(),
+        chrono::Duration::milliseconds(2 * heartbeat_ms as i64),
+        now,
+    )
+    .await?;
+    Ok(serde_json::json!({
+        "service": { "id": service, "name": name },
+        "window": { "start": window.start, "end": window.end, "time_zone": tz.name() },
+        "stats": s,
+    }))
+}
+
+/// `shynet ua`: classifies each stdin line, one JSON object per line.
+pub fn ua(input: impl BufRead, mut out: impl Write) -> anyhow::Result<()> {
+    let classifier = crate::ingest::UaCache::new()?;
+    for line in input.lines() {
+        let line = line.context("reading stdin")?;
+        let ua = beacon::limits::truncate_utf8(line.trim(), beacon::limits::MAX_USER_AGENT_BYTES);
+        let info = classifier.classify(ua);
+        serde_json::to_writer(&mut out, &*info)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// `shynet geoip IP`.
+pub fn geoip(ip: &str, db: &GeoDb) -> anyhow::Result<serde_json::Value> {
+    let addr: std::net::IpAddr = ip
+        .trim()
+        .parse()
+        .with_context(|| format!("`{ip}` is not an IP address"))?;
+    let g = db.lookup(addr);
+    Ok(serde_json::json!({
+        "ip": addr,
+        "country": g.country,
+        "region": g.region,
+        "city": g.city,
+        "latitude": g.latitude,
+        "longitude": g.longitude,
+        "time_zone": g.time_zone,
+        "asn": g.asn,
+        "as_org": g.as_org,
+        "databases": db.describe(),
+    }))
+}

@@ -1,0 +1,225 @@
+//! Command line and environment: every setting is a flag with an env var of the same meaning,
+//! using Shynet's names and defaults where they apply.
+
+use clap::builder::BoolishValueParser;
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Shynet's client-IP header precedence (ipware's order).
+pub const DEFAULT_IP_HEADERS: &str = "cf-connecting-ip,x-forwarded-for,client-ip,x-real-ip,x-forwarded,x-cluster-client-ip,forwarded-for,forwarded,via";
+
+/// `shynet`: privacy-friendly, cookie-free web analytics you host yourself.
+#[derive(Debug, Parser)]
+#[command(name = "shynet", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Where the data lives.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Display time zone for stats and charts (IANA name).
+    #[arg(
+        long,
+        env = "TIME_ZONE",
+        default_value = "America/New_York",
+        global = true
+    )]
+    pub time_zone: chrono_tz::Tz,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Database location: a server URL, or the embedded cluster under the data dir.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Postgres connection string (e.g. postgres://user:pw@host/db). Without it, shynet runs its
+    /// own private Postgres cluster under --data-dir.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Directory of the embedded Postgres cluster (used when no database URL is given).
+    #[arg(
+        long,
+        env = "SHYNET_DATA_DIR",
+        default_value = "./shynet-data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: migrations, ingest, health (and the dashboard).
+    Serve(ServeArgs),
+    /// Create an admin user and print a generated password.
+    Createadmin {
+        /// The admin's email address (their login).
+        email: String,
+    },
+    /// Manage tracked services.
+    #[command(subcommand)]
+    Service(ServiceCommand),
+    /// Print the core stats of a service for a date window.
+    Stats(StatsArgs),
+    /// Classify User-Agents read from stdin (one per line) exactly as ingestion does.
+    Ua,
+    /// Show what the configured GeoIP databases say about an address.
+    Geoip {
+        /// The IP address to look up.
+        ip: String,
+        /// The databases.
+        #[command(flatten)]
+        geo: GeoArgs,
+    },
+}
+
+/// `shynet service …`
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Create a service and print its id and install snippet.
+    Create {
+        /// Display name (1-64 characters).
+        #[arg(long)]
+        name: String,
+        /// Email of the owning user (must exist).
+        #[arg(long)]
+        owner: String,
+        /// Allowed origins: comma-separated scheme://host[:port] list, or * for any.
+        #[arg(long, default_value = "*")]
+        origins: String,
+        /// The site's primary URL.
+        #[arg(long, default_value = "")]
+        link: String,
+        /// Base URL at which browsers reach this server's ingress, used in the snippet.
+        #[arg(
+            long,
+            env = "SHYNET_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+    },
+    /// List services.
+    List,
+}
+
+/// `shynet stats …`
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Service id.
+    #[arg(long)]
+    pub service: uuid::Uuid,
+    /// First day (YYYY-MM-DD, in TIME_ZONE); default 30 days ago.
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Last day (YYYY-MM-DD, in TIME_ZONE); default today.
+    #[arg(long)]
+    pub end: Option<String>,
+    /// Print JSON (the only format for now; kept for scripts that pass it).
+    #[arg(long)]
+    pub json: bool,
+    /// Tracker settings that affect stats (heartbeat frequency for "online").
+    #[command(flatten)]
+    pub tracking: TrackingArgs,
+}
+
+/// GeoIP databases.
+#[derive(Debug, Clone, Args)]
+pub struct GeoArgs {
+    /// City database(s), comma-separated (GeoIP2/GeoLite2 City or DB-IP/ip-location-db city).
+    #[arg(
+        long,
+        env = "MAXMIND_CITY_DB",
+        default_value = "/etc/GeoLite2-City.mmdb",
+        value_delimiter = ','
+    )]
+    pub maxmind_city_db: Vec<PathBuf>,
+    /// ASN database(s), comma-separated.
+    #[arg(
+        long,
+        env = "MAXMIND_ASN_DB",
+        default_value = "/etc/GeoLite2-ASN.mmdb",
+        value_delimiter = ','
+    )]
+    pub maxmind_asn_db: Vec<PathBuf>,
+}
+
+/// Tracker timing shared by ingest and stats.
+#[derive(Debug, Clone, Args)]
+pub struct TrackingArgs {
+    /// Inactivity (seconds) that ends a session; also how long heartbeat tokens are remembered.
+    #[arg(long, env = "SESSION_MEMORY_TIMEOUT", default_value_t = 1800)]
+    pub session_memory_timeout: u64,
+    /// Tracker heartbeat interval (ms); "online" means seen within twice this.
+    #[arg(long, env = "SCRIPT_HEARTBEAT_FREQUENCY", default_value_t = 5000)]
+    pub script_heartbeat_frequency: u64,
+}
+
+/// `shynet serve …`
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SHYNET_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Tracker timing.
+    #[command(flatten)]
+    pub tracking: TrackingArgs,
+    /// Ingest tuning and privacy switches.
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+    /// GeoIP databases.
+    #[command(flatten)]
+    pub geo: GeoArgs,
+}
+
+/// Ingest settings.
+#[derive(Debug, Clone, Args)]
+pub struct IngestArgs {
+    /// Never store IPs, whatever a service says.
+    #[arg(long, env = "BLOCK_ALL_IPS", default_value = "false", value_parser = BoolishValueParser::new())]
+    pub block_all_ips: bool,
+    /// Request headers trusted to carry the client IP, in precedence order (comma-separated,
+    /// empty = use only the socket address). Keep only the headers your proxy sets.
+    #[arg(long, env = "SHYNET_IP_HEADERS", default_value = DEFAULT_IP_HEADERS)]
+    pub ip_headers: String,
+    /// Beacons buffered between the routes and the writer; when full, ingest answers 503.
+    #[arg(long, env = "SHYNET_QUEUE_CAPACITY", default_value_t = 100_000)]
+    pub queue_capacity: usize,
+    /// Most beacons written in one transaction.
+    #[arg(long, env = "SHYNET_BATCH_SIZE", default_value_t = 5_000)]
+    pub batch_size: usize,
+    /// Connections in the pool.
+    #[arg(long, env = "SHYNET_DB_POOL_SIZE", default_value_t = 8)]
+    pub db_pool_size: usize,
+}
+
+impl IngestArgs {
+    /// The trusted header names, lower-cased.
+    pub fn ip_header_list(&self) -> Vec<String> {
+        self.ip_headers
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect()
+    }
+}
+
+impl Default for TrackingArgs {
+    fn default() -> Self {
+        TrackingArgs {
+            session_memory_timeout: 1800,
+            script_heartbeat_frequency: 5000,
+        }
+    }
+}
+
+impl Default for IngestArgs {
+    fn default() -> Self {
+        IngestArgs {
+            block_all_ips: false,
+            ip_headers: DEFAULT_IP_HEADERS.into(),
+            queue_capacity: 100_000,
+            batch_size: 5_000,
+            db_pool_size: 8,
+        }
+    }
+}

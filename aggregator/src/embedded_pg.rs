@@ -1,0 +1,508 @@
+//! The embedded Postgres of a single-machine install: a private cluster under the data dir,
+//! created with the system's `initdb`/`pg_ctl`/`postgres`, reachable only through a Unix socket
+//! inside the data dir. Several `shynet` processes share one cluster: each holds a shared lock on
+//! `shynet.lock`; the last one out stops the server.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Name of the database and role the embedded cluster serves.
+pub const DB_NAME: &str = "shynet";
+/// Port number baked into the socket file name (no TCP listener is opened).
+pub const SOCKET_PORT: u16 = 5432;
+/// Longest Unix socket path the kernel accepts (sun_path is 108 bytes with the NUL).
+const MAX_SOCKET_PATH: usize = 107;
+
+/// What can go wrong while preparing the embedded cluster; each message says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbeddedPgError {
+    /// No Postgres server binaries were found.
+    #[error(
+        "no PostgreSQL server binaries found (looked for `initdb`, `pg_ctl` and `postgres` on PATH \
+         and in /usr/lib/postgresql/*/bin). Install them (Debian/Ubuntu: `apt-get install postgresql`; \
+         Fedora: `dnf install postgresql-server`; macOS: `brew install postgresql`) or point \
+         --database-url / DATABASE_URL at an existing server"
+    )]
+    NoBinaries,
+    /// Running as root but no unprivileged account exists to run Postgres.
+    #[error(
+        "running as root, and Postgres refuses to run as root, but there is no `postgres` or \
+         `nobody` account to run it as; create one (`useradd --system postgres`) or run shynet \
+         as an ordinary user"
+    )]
+    NoUnprivilegedUser,
+    /// The unprivileged user cannot reach the data dir.
+    #[error(
+        "the embedded Postgres runs as the unprivileged user `{user}`, which cannot enter `{dir}`; \
+         choose a --data-dir / SHYNET_DATA_DIR it can reach (e.g. under /var/lib or /srv) or set \
+         DATABASE_URL"
+    )]
+    Unreachable {
+        /// The account Postgres runs as.
+        user: String,
+        /// The directory it cannot traverse.
+        dir: PathBuf,
+    },
+    /// The socket path would exceed the kernel's limit.
+    #[error(
+        "the data dir path is too long for a Unix socket ({len} bytes > {MAX_SOCKET_PATH}); use a \
+         shorter --data-dir"
+    )]
+    PathTooLong {
+        /// Length of the socket path.
+        len: usize,
+    },
+    /// A Postgres tool failed.
+    #[error("`{tool}` failed: {detail}")]
+    Tool {
+        /// Which command.
+        tool: String,
+        /// Its output or error.
+        detail: String,
+    },
+    /// File-system trouble.
+    #[error("{context}: {source}")]
+    Io {
+        /// What we were doing.
+        context: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> EmbeddedPgError {
+    let context = context.into();
+    move |source| EmbeddedPgError::Io { context, source }
+}
+
+/// Paths of the Postgres server tools.
+#[derive(Debug, Clone)]
+pub struct PgBinaries {
+    /// `initdb`
+    pub initdb: PathBuf,
+    /// `pg_ctl`
+    pub pg_ctl: PathBuf,
+    /// `postgres`
+    pub postgres: PathBuf,
+}
+
+impl PgBinaries {
+    /// Finds the tools on PATH, else in the newest `/usr/lib/postgresql/<v>/bin` (Debian keeps
+    /// them off PATH).
+    pub fn locate() -> Result<Self, EmbeddedPgError> {
+        let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).collect())
+            .unwrap_or_default();
+        if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
+            let mut versions: Vec<(u32, PathBuf)> = entries
+                .flatten()
+                .filter_map(|e| {
+                    let v = e.file_name().to_str()?.parse::<u32>().ok()?;
+                    Some((v, e.path().join("bin")))
+                })
+                .collect();
+            versions.sort_by_key(|v| std::cmp::Reverse(v.0));
+            dirs.extend(versions.into_iter().map(|(_, p)| p));
+        }
+        for dir in dirs {
+            let initdb = dir.join("initdb");
+            let pg_ctl = dir.join("pg_ctl");
+            let postgres = dir.join("postgres");
+            if initdb.is_file() && pg_ctl.is_file() && postgres.is_file() {
+                return Ok(PgBinaries {
+                    initdb,
+                    pg_ctl,
+                    postgres,
+                });
+            }
+        }
+        Err(EmbeddedPgError::NoBinaries)
+    }
+}
+
+/// The account the server processes run as: ourselves, or an unprivileged one when we are root.
+#[derive(Debug, Clone)]
+struct RunAs {
+    user: Option<nix::unistd::User>,
+}
+
+impl RunAs {
+    fn detect() -> Result<Self, EmbeddedPgError> {
+        if !nix::unistd::geteuid().is_root() {
+            return Ok(RunAs { user: None });
+        }
+        for name in ["postgres", "nobody"] {
+            if let Ok(Some(u)) = nix::unistd::User::from_name(name) {
+                return Ok(RunAs { user: Some(u) });
+            }
+        }
+        Err(EmbeddedPgError::NoUnprivilegedUser)
+    }
+
+    fn command(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        if let Some(u) = &self.user {
+            cmd.uid(u.uid.as_raw()).gid(u.gid.as_raw());
+            cmd.env("HOME", &u.dir);
+            cmd.env("USER", &u.name);
+        }
+        // Never inherit a caller's PG* settings into the server tools.
+        cmd.env_remove("PGDATA")
+            .env_remove("PGHOST")
+            .env_remove("PGPORT");
+        cmd.current_dir("/");
+        cmd
+    }
+
+    fn chown(&self, path: &Path) -> Result<(), EmbeddedPgError> {
+        if let Some(u) = &self.user {
+            std::os::unix::fs::chown(path, Some(u.uid.as_raw()), Some(u.gid.as_raw()))
+                .map_err(io_err(format!("chown {}", path.display())))?;
+        }
+        Ok(())
+    }
+
+    /// Refuses early, with advice, when the unprivileged account cannot traverse to `dir`.
+    fn check_reachable(&self, dir: &Path) -> Result<(), EmbeddedPgError> {
+        let Some(u) = &self.user else { return Ok(()) };
+        let mut cur = Some(dir);
+        while let Some(p) = cur {
+            if let Ok(meta) = std::fs::metadata(p) {
+                use std::os::unix::fs::MetadataExt;
+                let mode = meta.permissions().mode();
+                let ok = if meta.uid() == u.uid.as_raw() {
+                    mode & 0o100 != 0
+                } else if meta.gid() == u.gid.as_raw() {
+                    mode & 0o010 != 0
+                } else {
+                    mode & 0o001 != 0
+                };
+                if !ok {
+                    return Err(EmbeddedPgError::Unreachable {
+                        user: u.name.clone(),
+                        dir: p.to_path_buf(),
+                    });
+                }
+            }
+            cur = p.parent();
+        }
+        Ok(())
+    }
+
+    fn name(&self) -> String {
+        self.user
+            .as_ref()
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| "the current user".into())
+    }
+}
+
+fn run(mut cmd: Command, tool: &str) -> Result<String, EmbeddedPgError> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| EmbeddedPgError::Tool {
+            tool: tool.into(),
+            detail: e.to_string(),
+        })?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(EmbeddedPgError::Tool {
+            tool: tool.into(),
+            detail: text.trim().to_owned(),
+        })
+    }
+}
+
+/// A cluster directory layout: `<data>/pg` (PGDATA), `<data>/run` (socket), `<data>/shynet.lock`.
+#[derive(Debug, Clone)]
+pub struct ClusterDirs {
+    /// The data dir given by the user (absolute).
+    pub root: PathBuf,
+    /// PGDATA.
+    pub pgdata: PathBuf,
+    /// Where the Unix socket lives.
+    pub socket_dir: PathBuf,
+}
+
+impl ClusterDirs {
+    /// Lays out the directories under `root` (made absolute).
+    pub fn new(root: &Path) -> Result<Self, EmbeddedPgError> {
+        std::fs::create_dir_all(root).map_err(io_err(format!("create {}", root.display())))?;
+        let root = root
+            .canonicalize()
+            .map_err(io_err(format!("resolve {}", root.display())))?;
+        let socket_dir = root.join("run");
+        let sock_len = socket_dir
+            .join(format!(".s.PGSQL.{SOCKET_PORT}"))
+            .as_os_str()
+            .len();
+        if sock_len > MAX_SOCKET_PATH {
+            return Err(EmbeddedPgError::PathTooLong { len: sock_len });
+        }
+        Ok(ClusterDirs {
+            pgdata: root.join("pg"),
+            socket_dir,
+            root,
+        })
+    }
+
+    /// Connection settings for the cluster's socket.
+    pub fn pg_config(&self, dbname: &str) -> tokio_postgres::Config {
+        let mut cfg = tokio_postgres::Config::new();
+        cfg.host_path(&self.socket_dir)
+            .port(SOCKET_PORT)
+            .user(DB_NAME)
+            .dbname(dbname)
+            .application_name("shynet");
+        cfg
+    }
+}
+
+/// Creates PGDATA with `initdb` if it does not hold a cluster yet, and writes our settings.
+fn init_cluster(
+    bins: &PgBinaries,
+    run_as: &RunAs,
+    dirs: &ClusterDirs,
+) -> Result<(), EmbeddedPgError> {
+    if dirs.pgdata.join("PG_VERSION").is_file() {
+        return Ok(());
+    }
+    run_as.check_reachable(&dirs.root)?;
+    // Let the unprivileged account traverse the data dir we created.
+    if run_as.user.is_some() {
+        let mut perm = std::fs::metadata(&dirs.root)
+            .map_err(io_err("stat data dir"))?
+            .permissions();
+        perm.set_mode(perm.mode() | 0o711);
+        std::fs::set_permissions(&dirs.root, perm).map_err(io_err("chmod data dir"))?;
+    }
+    for d in [&dirs.pgdata, &dirs.socket_dir] {
+        std::fs::create_dir_all(d).map_err(io_err(format!("create {}", d.display())))?;
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700))
+            .map_err(io_err(format!("chmod {}", d.display())))?;
+        run_as.chown(d)?;
+    }
+    let mut cmd = run_as.command(&bins.initdb);
+    cmd.arg("-D").arg(&dirs.pgdata).args([
+        "-U",
+        DB_NAME,
+        "--auth=trust",
+        "--encoding=UTF8",
+        "--no-locale",
+        "--no-sync",
+    ]);
+    run(cmd, "initdb").map_err(|e| match e {
+        EmbeddedPgError::Tool { tool, detail } => EmbeddedPgError::Tool {
+            tool,
+            detail: format!("{detail} (running as {})", run_as.name()),
+        },
+        other => other,
+    })?;
+    let conf = format!(
+        "\n# written by shynet: private cluster, reachable only through the socket below\n\
+         listen_addresses = ''\n\
+         unix_socket_directories = '{}'\n\
+         unix_socket_permissions = 0700\n\
+         port = {SOCKET_PORT}\n\
+         max_connections = 100\n\
+         shared_buffers = 128MB\n\
+         logging_collector = off\n",
+        dirs.socket_dir.display()
+    );
+    use std::io::Write;
+    let mut f = OpenOptions::new()
+        .append(true)
+        .open(dirs.pgdata.join("postgresql.conf"))
+        .map_err(io_err("open postgresql.conf"))?;
+    f.write_all(conf.as_bytes())
+        .map_err(io_err("write postgresql.conf"))?;
+    Ok(())
+}
+
+/// A running embedded cluster this process uses. Dropping it without [`Cluster::release`] leaves
+/// the server running (the next `shynet` command picks it up and stops it when it is last out).
+#[derive(Debug)]
+pub struct Cluster {
+    /// The directory layout.
+    pub dirs: ClusterDirs,
+    bins: PgBinaries,
+    run_as: RunAs,
+    lock: File,
+}
+
+impl Cluster {
+    /// Creates the cluster on first use, starts it unless another `shynet` process already did,
+    /// and registers this process as a user of it.
+    pub fn ensure_running(data_dir: &Path) -> Result<Cluster, EmbeddedPgError> {
+        let bins = PgBinaries::locate()?;
+        let run_as = RunAs::detect()?;
+        let dirs = ClusterDirs::new(data_dir)?;
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(dirs.root.join("shynet.lock"))
+            .map_err(io_err("open shynet.lock"))?;
+        // Exclusive while we set up, so two commands started together do not both start it.
+        lock.lock().map_err(io_err("lock shynet.lock"))?;
+        let result = (|| {
+            init_cluster(&bins, &run_as, &dirs)?;
+            if !Self::is_running(&bins, &run_as, &dirs) {
+                let mut cmd = run_as.command(&bins.pg_ctl);
+                cmd.arg("-D")
+                    .arg(&dirs.pgdata)
+                    .arg("-l")
+                    .arg(dirs.pgdata.join("server.log"))
+                    .args(["-w", "-t", "60", "start"]);
+                run(cmd, "pg_ctl start").map_err(|e| match e {
+                    EmbeddedPgError::Tool { tool, detail } => EmbeddedPgError::Tool {
+                        tool,
+                        detail: format!(
+                            "{detail}; see {}",
+                            dirs.pgdata.join("server.log").display()
+                        ),
+                    },
+                    other => other,
+                })?;
+                tracing::info!(data_dir = %dirs.root.display(), "embedded Postgres started");
+            } else {
+                tracing::info!(data_dir = %dirs.root.display(), "using the running embedded Postgres");
+            }
+            Ok(())
+        })();
+        // Downgrade to a shared lock: we are now one of the cluster's users.
+        lock.lock_shared().map_err(io_err("lock shynet.lock"))?;
+        result?;
+        Ok(Cluster {
+            dirs,
+            bins,
+            run_as,
+            lock,
+        })
+    }
+
+    fn is_running(bins: &PgBinaries, run_as: &RunAs, dirs: &ClusterDirs) -> bool {
+        let mut cmd = run_as.command(&bins.pg_ctl);
+        cmd.arg("-D").arg(&dirs.pgdata).arg("status");
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        matches!(cmd.status(), Ok(s) if s.success())
+    }
+
+    /// Connection settings for this cluster.
+    pub fn pg_config(&self, dbname: &str) -> tokio_postgres::Config {
+        self.dirs.pg_config(dbname)
+    }
+
+    /// Unregisters this process; if no other `shynet` process uses the cluster, stops it
+    /// cleanly (fast shutdown: sessions end, data is checkpointed).
+    pub fn release(self) -> Result<(), EmbeddedPgError> {
+        let _ = self.lock.unlock();
+        if self.lock.try_lock().is_ok() {
+            let mut cmd = self.run_as.command(&self.bins.pg_ctl);
+            cmd.arg("-D")
+                .arg(&self.dirs.pgdata)
+                .args(["-m", "fast", "-w", "stop"]);
+            let res = run(cmd, "pg_ctl stop");
+            let _ = self.lock.unlock();
+            res?;
+            tracing::info!("embedded Postgres stopped");
+        } else {
+            tracing::info!("embedded Postgres left running for the other shynet processes");
+        }
+        Ok(())
+    }
+}
+
+/// A throwaway cluster for tests: created in a fresh directory and run as a direct child that
+/// dies with the test process (no stray servers between test binaries).
+pub mod throwaway {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    /// A running throwaway server; lives as long as the process.
+    #[derive(Debug)]
+    pub struct ThrowawayCluster {
+        /// Its layout.
+        pub dirs: ClusterDirs,
+    }
+
+    impl ThrowawayCluster {
+        /// Starts a new cluster under `dir` (which must not hold one yet) and waits until it
+        /// accepts connections.
+        pub fn start(dir: &Path) -> Result<ThrowawayCluster, EmbeddedPgError> {
+            let bins = PgBinaries::locate()?;
+            let run_as = RunAs::detect()?;
+            let dirs = ClusterDirs::new(dir)?;
+            init_cluster(&bins, &run_as, &dirs)?;
+            // Tests favour speed over durability.
+            let mut extra = OpenOptions::new()
+                .append(true)
+                .open(dirs.pgdata.join("postgresql.conf"))
+                .map_err(io_err("open postgresql.conf"))?;
+            use std::io::Write;
+            extra
+                .write_all(b"fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
+                .map_err(io_err("write postgresql.conf"))?;
+            let pgdata = dirs.pgdata.clone();
+            let postgres = bins.postgres.clone();
+            let (tx, rx) = std::sync::mpsc::channel();
+            // A dedicated thread owns the child: PR_SET_PDEATHSIG fires when the spawning
+            // *thread* exits, so that thread must live as long as the process.
+            std::thread::spawn(move || {
+                let mut cmd = run_as.command(&postgres);
+                cmd.arg("-D").arg(&pgdata);
+                cmd.stdout(Stdio::null()).stderr(Stdio::null());
+                unsafe {
+                    cmd.pre_exec(|| {
+                        nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGINT)
+                            .map_err(std::io::Error::from)
+                    });
+                }
+                match cmd.spawn() {
+                    Ok(mut child) => {
+                        let _ = tx.send(Ok(()));
+                        let _ = child.wait();
+                        loop {
+                            std::thread::park();
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            });
+            rx.recv()
+                .map_err(|_| EmbeddedPgError::Tool {
+                    tool: "postgres".into(),
+                    detail: "launcher thread died".into(),
+                })?
+                .map_err(|e| EmbeddedPgError::Tool {
+                    tool: "postgres".into(),
+                    detail: e.to_string(),
+                })?;
+            let socket = dirs.socket_dir.join(format!(".s.PGSQL.{SOCKET_PORT}"));
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while !socket.exists() {
+                if Instant::now() > deadline {
+                    return Err(EmbeddedPgError::Tool {
+                        tool: "postgres".into(),
+                        detail: "did not open its socket within 30 s".into(),
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Ok(ThrowawayCluster { dirs })
+        }
+    }
+}

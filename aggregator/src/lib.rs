@@ -1,0 +1,16 @@
+//! The Shynet aggregator: the `shynet` binary's library. Config → startup → routes → domain,
+//! with Postgres as the only shared state so that several replicas can run side by side.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod embedded_pg;
+pub mod geo;
+pub mod health;
+pub mod ingest;
+pub mod jobs;
+pub mod metrics;
+pub mod salts;
+pub mod services;
+pub mod startup;
+pub mod writer;

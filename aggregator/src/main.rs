@@ -1,0 +1,158 @@
+//! `shynet`: the server and its admin commands. Parses flags/env, opens the database (a URL, or
+//! the embedded cluster), runs the subcommand, and always releases the embedded cluster.
+
+use aggregator::cli;
+use aggregator::config::{Cli, Command, ServiceCommand};
+use aggregator::db::{migrate, Database};
+use aggregator::geo::GeoDb;
+use aggregator::startup::{Application, ServeSettings};
+use anyhow::Context;
+use clap::Parser;
+use std::process::ExitCode;
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHYNET_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,tokio_postgres=warn,warp=warn,hyper=warn")
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Commands that need no database.
+    match &cli.command {
+        Command::Ua => {
+            let stdin = std::io::stdin();
+            let stdout = std::io::stdout();
+            return cli::ua(stdin.lock(), std::io::BufWriter::new(stdout.lock()));
+        }
+        Command::Geoip { ip, geo } => {
+            let (db, warnings) = GeoDb::open(&geo.maxmind_city_db, &geo.maxmind_asn_db);
+            for w in warnings {
+                tracing::warn!("{w}");
+            }
+            println!("{}", serde_json::to_string_pretty(&cli::geoip(ip, &db)?)?);
+            return Ok(());
+        }
+        _ => {}
+    }
+    let pool_size = match &cli.command {
+        Command::Serve(s) => s.ingest.db_pool_size,
+        _ => 2,
+    };
+    let db = Database::open(cli.db.database_url.as_deref(), &cli.db.data_dir, pool_size).await?;
+    let result = with_database(&cli, &db).await;
+    let closed = db.close().await;
+    result.and(closed)
+}
+
+async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
+    let applied = migrate(&db.pool).await?;
+    if applied > 0 {
+        tracing::info!(applied, "migrations applied");
+    }
+    match &cli.command {
+        Command::Serve(args) => {
+            let (geo, warnings) = GeoDb::open(&args.geo.maxmind_city_db, &args.geo.maxmind_asn_db);
+            for w in warnings {
+                tracing::warn!("{w} (geography and network fields stay empty)");
+            }
+            let app = Application::start(
+                ServeSettings {
+                    listen: args.listen,
+                    tracking: args.tracking.clone(),
+                    ingest: args.ingest.clone(),
+                    time_zone: cli.time_zone,
+                },
+                db.pool.clone(),
+                geo,
+            )
+            .await
+            .context("starting the server")?;
+            println!("shynet listening on http://{}", app.address());
+            wait_for_signal().await;
+            tracing::info!("shutting down: finishing requests and writing queued beacons");
+            app.shutdown().await;
+            Ok(())
+        }
+        Command::Createadmin { email } => {
+            let pw = cli::createadmin(&db.pool, email).await?;
+            println!("Admin user `{}` created.\nPassword: {pw}", email.trim());
+            Ok(())
+        }
+        Command::Service(ServiceCommand::Create {
+            name,
+            owner,
+            origins,
+            link,
+            public_url,
+        }) => {
+            let s = cli::create_service(&db.pool, name, owner, origins, link, public_url).await?;
+            println!(
+                "{}\n\nInstall snippet (paste before </body>):\n{}",
+                s.id, s.snippet
+            );
+            Ok(())
+        }
+        Command::Service(ServiceCommand::List) => {
+            for line in cli::list_services(&db.pool).await? {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Command::Stats(a) => {
+            let v = cli::stats(
+                &db.pool,
+                a.service,
+                a.start.as_deref(),
+                a.end.as_deref(),
+                cli.time_zone,
+                a.tracking.script_heartbeat_frequency,
+            )
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(())
+        }
+        Command::Ua | Command::Geoip { .. } => Ok(()),
+    }
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGTERM");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

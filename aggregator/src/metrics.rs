@@ -1,0 +1,78 @@
+//! Counters of what ingest did with every beacon, so that nothing is dropped or refused without
+//! a trace. Exposed on `/healthz?format=json` and logged by the writer.
+
+use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Process-wide ingest counters.
+#[derive(Debug, Default)]
+pub struct IngestMetrics {
+    /// Beacons queued for writing.
+    pub accepted: AtomicU64,
+    /// Dropped: DNT/GPC honoured.
+    pub dropped_dnt: AtomicU64,
+    /// Dropped: ignored IP network.
+    pub dropped_ignored_ip: AtomicU64,
+    /// Dropped: robot on a service that ignores robots.
+    pub dropped_robot: AtomicU64,
+    /// Refused with 4xx: bad input.
+    pub rejected_bad_input: AtomicU64,
+    /// Refused with 503: queue full or shutting down.
+    pub rejected_overload: AtomicU64,
+    /// Beacons committed to Postgres.
+    pub written_beacons: AtomicU64,
+    /// Hits inserted.
+    pub written_hits: AtomicU64,
+    /// Sessions inserted.
+    pub written_sessions: AtomicU64,
+    /// Heartbeats applied to existing hits.
+    pub heartbeats: AtomicU64,
+    /// Failed write attempts (retried).
+    pub write_retries: AtomicU64,
+    /// Beacons dropped because Postgres rejected them as invalid data.
+    pub write_rejected: AtomicU64,
+}
+
+/// A point-in-time copy for JSON output.
+#[derive(Debug, Serialize, Clone, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct MetricsSnapshot {
+    pub accepted: u64,
+    pub dropped_dnt: u64,
+    pub dropped_ignored_ip: u64,
+    pub dropped_robot: u64,
+    pub rejected_bad_input: u64,
+    pub rejected_overload: u64,
+    pub written_beacons: u64,
+    pub written_hits: u64,
+    pub written_sessions: u64,
+    pub heartbeats: u64,
+    pub write_retries: u64,
+    pub write_rejected: u64,
+}
+
+impl IngestMetrics {
+    /// Adds one to a counter.
+    pub fn inc(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Copies every counter.
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        MetricsSnapshot {
+            accepted: g(&self.accepted),
+            dropped_dnt: g(&self.dropped_dnt),
+            dropped_ignored_ip: g(&self.dropped_ignored_ip),
+            dropped_robot: g(&self.dropped_robot),
+            rejected_bad_input: g(&self.rejected_bad_input),
+            rejected_overload: g(&self.rejected_overload),
+            written_beacons: g(&self.written_beacons),
+            written_hits: g(&self.written_hits),
+            written_sessions: g(&self.written_sessions),
+            heartbeats: g(&self.heartbeats),
+            write_retries: g(&self.write_retries),
+            write_rejected: g(&self.write_rejected),
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The per-service settings ingest needs on every beacon, cached in memory and refreshed from
+//! Postgres, so a beacon costs no database round-trip and a settings change made by any process
+//! reaches every process within [`REFRESH_INTERVAL`].
+
+use beacon::ip_filter::IgnoredIps;
+use beacon::origins::AllowedOrigins;
+use deadpool_postgres::Pool;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// How often the whole cache is reloaded.
+pub const REFRESH_INTERVAL: Duration = Duration::from_secs(5);
+/// How long an unknown service id is remembered as unknown (bounds DB lookups from junk ids).
+const NEGATIVE_TTL: Duration = Duration::from_secs(5);
+/// At most this many unknown ids are remembered.
+const MAX_NEGATIVE: usize = 10_000;
+
+/// Whether a service takes data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceStatus {
+    /// Accepting data.
+    Active,
+    /// Kept for its history, accepting nothing.
+    Archived,
+}
+
+/// What ingest needs to know about a service.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    /// Service id.
+    pub id: Uuid,
+    /// Active or archived.
+    pub status: ServiceStatus,
+    /// Allowed origins.
+    pub origins: AllowedOrigins,
+    /// Honour DNT / GPC.
+    pub respect_dnt: bool,
+    /// Drop robots.
+    pub ignore_robots: bool,
+    /// Store raw IPs.
+    pub collect_ips: bool,
+    /// Networks whose visitors are dropped.
+    pub ignored_ips: IgnoredIps,
+    /// Owner's extra JavaScript appended to the tracker.
+    pub script_inject: String,
+}
+
+type Row = (Uuid, String, String, bool, bool, bool, String, String);
+
+fn from_row(r: Row) -> ServiceSettings {
+    let (id, status, origins, respect_dnt, ignore_robots, collect_ips, ignored, inject) = r;
+    // Settings are validated when saved; a bad value that slipped in (edited by hand in SQL)
+    // falls back to the privacy-safe reading instead of breaking ingest.
+    let origins = origins.parse().unwrap_or_else(|e| {
+        tracing::warn!(service = %id, error = %e, "invalid origins; allowing none");
+        AllowedOrigins::List(Vec::new())
+    });
+    let ignored_ips = ignored.parse().unwrap_or_else(|e| {
+        tracing::warn!(service = %id, error = %e, "invalid ignored IPs; ignoring none");
+        IgnoredIps::default()
+    });
+    ServiceSettings {
+        id,
+        status: if status == "AR" {
+            ServiceStatus::Archived
+        } else {
+            ServiceStatus::Active
+        },
+        origins,
+        respect_dnt,
+        ignore_robots,
+        collect_ips,
+        ignored_ips,
+        script_inject: inject,
+    }
+}
+
+const SELECT: &str = "SELECT id, status, origins, respect_dnt, ignore_robots, collect_ips, \
+                      ignored_ips, script_inject FROM services";
+
+#[derive(Default)]
+struct Inner {
+    known: HashMap<Uuid, Arc<ServiceSettings>>,
+    unknown: HashMap<Uuid, Instant>,
+}
+
+/// The cache. Cheap to clone.
+#[derive(Clone)]
+pub struct ServiceCache {
+    pool: Pool,
+    inner: Arc<RwLock<Inner>>,
+}
+
+impl ServiceCache {
+    /// Loads every service once.
+    pub async fn load(pool: Pool) -> anyhow::Result<ServiceCache> {
+        let cache = ServiceCache {
+            pool,
+            inner: Arc::default(),
+        };
+        cache.refresh().await?;
+        Ok(cache)
+    }
+
+    /// Reloads all services.
+    pub async fn refresh(&self) -> anyhow::Result<()> {
+        let client = self.pool.get().await?;
+        let rows = client.query(SELECT, &[]).await?;
+        let known: HashMap<Uuid, Arc<ServiceSettings>> = rows
+            .into_iter()
+            .map(|r| {
+                let s = from_row((
+                    r.get(0),
+                    r.get(1),
+                    r.get(2),
+                    r.get(3),
+                    r.get(4),
+                    r.get(5),
+                    r.get(6),
+                    r.get(7),
+                ));
+                (s.id, Arc::new(s))
+            })
+            .collect();
+        if let Ok(mut inner) = self.inner.write() {
+            inner.known = known;
+            inner.unknown.clear();
+        }
+        Ok(())
+    }
+
+    /// Refreshes forever in the background.
+    pub fn spawn_refresher(&self) -> tokio::task::JoinHandle<()> {
+        let cache = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(REFRESH_INTERVAL);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = cache.refresh().await {
+                    tracing::warn!(error = %e, "service settings refresh failed; keeping the last good copy");
+                }
+            }
+        })
+    }
+
+    /// Settings of a service: from memory, else one lookup (so a service created a moment ago
+    /// by another process works at once). `Ok(None)` = no such service.
+    pub async fn get(&self, id: Uuid) -> anyhow::Result<Option<Arc<ServiceSettings>>> {
+        if let Ok(inner) = self.inner.read() {
+            if let Some(s) = inner.known.get(&id) {
+                return Ok(Some(s.clone()));
+            }
+            if let Some(t) = inner.unknown.get(&id) {
+                if t.elapsed() < NEGATIVE_TTL {
+                    return Ok(None);
+                }
+            }
+        }
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(&format!("{SELECT} WHERE id = $1"), &[&id])
+            .await?;
+        let mut inner = match self.inner.write() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        match row {
+            Some(r) => {
+                let s = Arc::new(from_row((
+                    r.get(0),
+                    r.get(1),
+                    r.get(2),
+                    r.get(3),
+                    r.get(4),
+                    r.get(5),
+                    r.get(6),
+                    r.get(7),
+                )));
+                inner.known.insert(id, s.clone());
+                Ok(Some(s))
+            }
+            None => {
+                if inner.unknown.len() >= MAX_NEGATIVE {
+                    inner.unknown.clear();
+                }
+                inner.unknown.insert(id, Instant::now());
+                Ok(None)
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! Wires the server together: caches, writer, routes, background jobs, and an orderly shutdown
+//! that stops accepting, finishes in-flight requests, and writes every queued beacon.
+
+use crate::config::{IngestArgs, TrackingArgs};
+use crate::geo::GeoDb;
+use crate::ingest::{ingress_routes, Enricher, IngestState, UaCache};
+use crate::metrics::IngestMetrics;
+use crate::salts::SaltStore;
+use crate::services::ServiceCache;
+use crate::writer::{self, IngestQueue, WriterConfig, WriterHandle};
+use deadpool_postgres::Pool;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use warp::Filter;
+
+/// Everything `serve` needs besides the database.
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    /// Listen address (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// Tracker timing.
+    pub tracking: TrackingArgs,
+    /// Ingest settings.
+    pub ingest: IngestArgs,
+    /// Display time zone.
+    pub time_zone: chrono_tz::Tz,
+}
+
+/// A running server.
+pub struct Application {
+    addr: SocketAddr,
+    stop_server: oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<()>,
+    writer: WriterHandle,
+    background: Vec<tokio::task::JoinHandle<()>>,
+    /// The ingest queue (for health and tests).
+    pub queue: IngestQueue,
+    /// Ingest counters.
+    pub metrics: Arc<IngestMetrics>,
+}
+
+impl Application {
+    /// Binds, starts the writer and background jobs, and serves. Migrations must have run.
+    pub async fn start(
+        settings: ServeSettings,
+        pool: Pool,
+        geo: GeoDb,
+    ) -> anyhow::Result<Application> {
+        let session_timeout_secs = settings.tracking.session_memory_timeout as f64;
+        let metrics = Arc::new(IngestMetrics::default());
+        let services = ServiceCache::load(pool.clone()).await?;
+        let salts = SaltStore::new(pool.clone(), (session_timeout_secs * 1000.0) as i64);
+        salts.rotate(chrono::Utc::now().timestamp_millis()).await?;
+        let (queue, writer) = writer::start(
+            pool.clone(),
+            settings.ingest.queue_capacity,
+            WriterConfig {
+                batch_size: settings.ingest.batch_size.max(1),
+                session_timeout_secs,
+                shutdown_retry_limit: Duration::from_secs(30),
+            },
+            metrics.clone(),
+        );
+        let state = Arc::new(IngestState {
+            services: services.clone(),
+            enricher: Enricher {
+                ua: UaCache::new()?,
+                geo,
+                salts: salts.clone(),
+                block_all_ips: settings.ingest.block_all_ips,
+            },
+            queue: queue.clone(),
+            metrics: metrics.clone(),
+            ip_headers: settings.ingest.ip_header_list(),
+            heartbeat_ms: settings.tracking.script_heartbeat_frequency,
+            scripts: Default::default(),
+        });
+        let routes = ingress_routes(state)
+            .or(crate::health::route(
+                pool.clone(),
+                queue.clone(),
+                metrics.clone(),
+            ))
+            .unify()
+            .with(warp::trace::request());
+
+        let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+        let addr = listener.local_addr()?;
+        let (stop_server, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(
+            warp::serve(routes)
+                .incoming(listener)
+                .graceful(async move {
+                    let _ = stopped.await;
+                })
+                .run(),
+        );
+        let background = vec![
+            services.spawn_refresher(),
+            crate::jobs::spawn(pool.clone(), salts, session_timeout_secs),
+        ];
+        tracing::info!(%addr, "shynet listening");
+        Ok(Application {
+            addr,
+            stop_server,
+            server,
+            writer,
+            background,
+            queue,
+            metrics,
+        })
+    }
+
+    /// The bound address.
+    pub fn address(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, waits for in-flight requests, then writes every queued beacon.
+    pub async fn shutdown(self) {
+        let _ = self.stop_server.send(());
+        if let Err(e) = self.server.await {
+            tracing::error!(error = %e, "server task failed");
+        }
+        self.writer.drain_and_stop().await;
+        for t in self.background {
+            t.abort();
+        }
+        tracing::info!("shutdown complete");
+    }
+}

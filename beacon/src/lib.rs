@@ -1,0 +1,16 @@
+//! Target-independent pieces shared by both entrances of Shynet: the edge worker (wasm32) and the
+//! aggregator's direct ingest (native). Keeping the wire types, limits, validation, hashing and
+//! response shapes here means the two entrances cannot drift apart. No I/O lives here.
+
+pub mod bots;
+pub mod client_ip;
+pub mod ingress;
+pub mod ip_filter;
+pub mod limits;
+pub mod origins;
+pub mod payload;
+pub mod script;
+#[cfg(feature = "classify")]
+pub mod ua;
+pub mod visitor;
+pub mod wire;
