@@ -169,6 +169,9 @@ pub struct ServeArgs {
     /// GeoIP databases.
     #[command(flatten)]
     pub geo: GeoArgs,
+    /// Dashboard, accounts and mail (boxed: it is the largest part of the command line).
+    #[command(flatten)]
+    pub dashboard: Box<dashboard::DashboardArgs>,
 }
 
 /// Ingest settings.

@@ -81,13 +81,14 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             for w in warnings {
                 tracing::warn!("{w} (geography and network fields stay empty)");
             }
-            let app = Application::start(
+            let app = Application::start_with_dashboard(
                 ServeSettings {
                     listen: args.listen,
                     tracking: args.tracking.clone(),
                     ingest: args.ingest.clone(),
                     time_zone: cli.time_zone,
                 },
+                (*args.dashboard).clone(),
                 db.pool.clone(),
                 geo,
             )

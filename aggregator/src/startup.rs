@@ -42,12 +42,33 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds, starts the writer and background jobs, and serves. Migrations must have run.
+    /// Binds, starts the writer and background jobs, and serves with the dashboard's default
+    /// settings. Migrations must have run.
     pub async fn start(
         settings: ServeSettings,
         pool: Pool,
         geo: GeoDb,
     ) -> anyhow::Result<Application> {
+        Self::start_with_dashboard(settings, dashboard::DashboardArgs::default(), pool, geo).await
+    }
+
+    /// Like [`Application::start`], with the dashboard's settings (`shynet serve` passes its
+    /// flags; tests pick what they exercise).
+    pub async fn start_with_dashboard(
+        settings: ServeSettings,
+        dashboard_args: dashboard::DashboardArgs,
+        pool: Pool,
+        geo: GeoDb,
+    ) -> anyhow::Result<Application> {
+        let dashboard = dashboard::DashboardState::new(
+            pool.clone(),
+            dashboard::DashboardSettings {
+                args: dashboard_args,
+                time_zone: settings.time_zone,
+                heartbeat_ms: settings.tracking.script_heartbeat_frequency,
+                block_all_ips: settings.ingest.block_all_ips,
+            },
+        )?;
         let session_timeout_secs = settings.tracking.session_memory_timeout as f64;
         let metrics = Arc::new(IngestMetrics::default());
         let services = ServiceCache::load(pool.clone()).await?;
@@ -83,6 +104,8 @@ impl Application {
                 queue.clone(),
                 metrics.clone(),
             ))
+            .unify()
+            .or(dashboard::routes(dashboard))
             .unify()
             .with(warp::trace::request());
 

@@ -1,6 +1,25 @@
-//! The read side of Shynet: one stats module that the dashboard pages, the JSON API and
-//! `shynet stats` all use, so each metric has exactly one definition.
+//! The read side of Shynet and its web front: one stats module that the dashboard pages, the
+//! JSON API and `shynet stats` all use (so each metric has exactly one definition), accounts and
+//! permissions, server-rendered pages and SVG charts. The aggregator mounts [`routes`].
 
+pub mod api;
+pub mod auth;
+pub mod charts;
+pub mod config;
+pub mod format;
+pub mod http;
+pub mod mail;
+pub mod pages;
+pub mod render;
+pub mod routes;
+pub mod service_form;
+pub mod services;
 pub mod snippet;
+pub mod state;
 pub mod stats;
 pub mod window;
+pub mod worldmap;
+
+pub use config::DashboardArgs;
+pub use routes::routes;
+pub use state::{DashboardSettings, DashboardState};

@@ -54,6 +54,11 @@ fn local(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
     }
 }
 
+/// The instant a local calendar day begins (the first valid instant when midnight is skipped).
+pub fn local_midnight(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
+    local(tz, date, NaiveTime::MIN)
+}
+
 /// The window for optional `startDate`/`endDate` strings: start at 00:00 of the start day and
 /// end at 23:59:59.999999 of the end day, both in `tz`; a missing start means 30 days before the
 /// end (or now), a missing end means now.

@@ -1,0 +1,170 @@
+//! `GET /api/v1/dashboard/`: the figures of every service the token's user owns or collaborates
+//! on, in Shynet's shape (same keys), with durations in seconds. Token auth only (no cookies);
+//! tokens of deactivated users are refused; errors are JSON with an `error` text.
+
+use crate::auth::token;
+use crate::http::{self, Req, Response};
+use crate::services;
+use crate::state::DashboardState;
+use crate::stats::chart::{self, Chart, Granularity};
+use crate::stats::{self, CoreStats, Row};
+use crate::window;
+use serde_json::{json, Value};
+use uuid::Uuid;
+use warp::http::StatusCode;
+
+/// The OpenAPI description, served at `/api/v1/openapi.json`.
+pub const OPENAPI: &str = include_str!("../static/openapi.json");
+
+fn error(status: StatusCode, msg: &str) -> Response {
+    http::json(status, &json!({ "error": msg }))
+}
+
+fn rows(rows: &[Row], key: &str) -> Value {
+    Value::Array(
+        rows.iter()
+            .map(|r| json!({ key: r.key, "count": r.count }))
+            .collect(),
+    )
+}
+
+/// The `stats` object of one service and window.
+pub fn stats_json(s: &CoreStats, c: &Chart) -> Value {
+    json!({
+        "currently_online": s.currently_online,
+        "session_count": s.session_count,
+        "hit_count": s.hit_count,
+        "has_hits": s.has_hits,
+        "bounce_rate_pct": s.bounce_rate_pct,
+        "avg_session_duration": s.avg_session_duration,
+        "avg_load_time": s.avg_load_time,
+        "avg_hits_per_session": s.avg_hits_per_session,
+        "online": true,
+        "locations": rows(&s.locations, "location"),
+        "referrers": rows(&s.referrers, "referrer"),
+        "countries": rows(&s.countries, "country"),
+        "networks": rows(&s.networks, "network"),
+        "operating_systems": rows(&s.operating_systems, "os"),
+        "browsers": rows(&s.browsers, "browser"),
+        "device_types": rows(&s.device_types, "device_type"),
+        "devices": rows(&s.devices, "device"),
+        "chart_data": {
+            "sessions": c.points.iter().map(|p| p.sessions).collect::<Vec<_>>(),
+            "hits": c.points.iter().map(|p| p.hits).collect::<Vec<_>>(),
+            "labels": c.points.iter().map(|p| p.label.clone()).collect::<Vec<_>>(),
+        },
+        "chart_tooltip_format": match c.granularity { Granularity::Hourly => "MM/dd HH:mm", Granularity::Daily => "MMM d" },
+        "chart_granularity": c.granularity,
+    })
+}
+
+/// Handles the API request.
+pub async fn dashboard(state: &DashboardState, req: &Req) -> Response {
+    match run(state, req).await {
+        Ok(v) => http::json(StatusCode::OK, &v),
+        Err(r) => r,
+    }
+}
+
+async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
+    let unavailable = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "API request failed");
+        error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The database did not answer. Try again in a moment.",
+        )
+    };
+    let forbidden = || {
+        error(
+            StatusCode::FORBIDDEN,
+            "Missing or invalid API token: send the header `Authorization: Token <your token>`.",
+        )
+    };
+    let t = req
+        .header("authorization")
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| *scheme == "Token")
+        .map(|(_, t)| t.trim())
+        .filter(|t| !t.is_empty() && t.len() <= 200)
+        .ok_or_else(forbidden)?;
+    let c = state.pool().get().await.map_err(|e| unavailable(&e))?;
+    let user: i64 = c
+        .query_opt(
+            "SELECT id FROM users WHERE api_token_hash = $1 AND is_active",
+            &[&token::hash(t)],
+        )
+        .await
+        .map_err(|e| unavailable(&e))?
+        .map(|r| r.get(0))
+        .ok_or_else(forbidden)?;
+    let only: Option<Uuid> = match req.q("uuid").filter(|u| !u.is_empty()) {
+        Some(u) => Some(u.parse().map_err(|_| {
+            error(
+                StatusCode::BAD_REQUEST,
+                "Invalid uuid: give a service id like 8a1f…-…",
+            )
+        })?),
+        None => None,
+    };
+    let now = chrono::Utc::now();
+    let w =
+        window::from_dates(req.q("startDate"), req.q("endDate"), state.tz(), now).map_err(|e| {
+            let msg = match e {
+                window::WindowError::BadDate(_) => {
+                    "Invalid date format. Use YYYY-MM-DD.".to_owned()
+                }
+                other => format!("{other}."),
+            };
+            error(StatusCode::BAD_REQUEST, &msg)
+        })?;
+    let prev = stats::previous(&w);
+    let list: Vec<_> = services::list_for(&**c, user)
+        .await
+        .map_err(|e| unavailable(&e))?
+        .into_iter()
+        .filter(|s| only.is_none_or(|u| u == s.id))
+        .collect();
+    let ids: Vec<Uuid> = list.iter().map(|s| s.id).collect();
+    let charts = chart::charts_many(&**c, &ids, &w, state.tz(), now)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let prev_charts = chart::charts_many(&**c, &ids, &prev, state.tz(), now)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let mut out = Vec::new();
+    for s in &list {
+        let hide: Option<String> = c
+            .query_opt(
+                "SELECT hide_referrer_regex FROM services WHERE id = $1",
+                &[&s.id],
+            )
+            .await
+            .map_err(|e| unavailable(&e))?
+            .map(|r| r.get(0));
+        let re = hide.as_deref().and_then(stats::hide_referrer_regex);
+        let cur = stats::core_stats(&**c, s.id, &w, re.as_ref(), state.online_window(), now)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        let old = stats::core_stats(&**c, s.id, &prev, re.as_ref(), state.online_window(), now)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        let empty = || Chart {
+            granularity: Granularity::for_window(&w),
+            points: Vec::new(),
+        };
+        let mut st = stats_json(&cur, charts.get(&s.id).unwrap_or(&empty()));
+        st["compare"] = stats_json(&old, prev_charts.get(&s.id).unwrap_or(&empty()));
+        out.push(json!({"name": s.name, "uuid": s.id, "link": s.link, "stats": st}));
+    }
+    Ok(json!({ "services": out }))
+}
+
+/// Serves the OpenAPI description.
+pub fn openapi() -> Response {
+    let mut r = warp::http::Response::new(OPENAPI.into());
+    r.headers_mut().insert(
+        "content-type",
+        warp::http::HeaderValue::from_static("application/json"),
+    );
+    r
+}

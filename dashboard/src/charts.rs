@@ -1,0 +1,208 @@
+//! Charts drawn on the server as SVG (no JavaScript): the service page's hits/sessions chart,
+//! whose daily buckets link to that day, and the overview sparklines. Every text in the SVG is
+//! escaped.
+
+use crate::format;
+use crate::render::esc;
+use crate::stats::chart::{Chart, Granularity};
+use chrono_tz::Tz;
+use std::fmt::Write;
+
+const W: f64 = 800.0;
+const H: f64 = 200.0;
+const PAD_TOP: f64 = 10.0;
+const PAD_BOTTOM: f64 = 24.0;
+const PAD_LEFT: f64 = 44.0;
+
+fn points(values: &[i64], max: i64, x0: f64, w: f64, y0: f64, h: f64) -> Vec<(f64, f64)> {
+    let n = values.len();
+    let step = if n > 1 { w / (n - 1) as f64 } else { 0.0 };
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let x = if n > 1 {
+                x0 + step * i as f64
+            } else {
+                x0 + w / 2.0
+            };
+            let y = y0 + h
+                - if max > 0 {
+                    h * *v as f64 / max as f64
+                } else {
+                    0.0
+                };
+            (x, y)
+        })
+        .collect()
+}
+
+fn polyline(pts: &[(f64, f64)]) -> String {
+    let mut s = String::new();
+    for (i, (x, y)) in pts.iter().enumerate() {
+        let _ = write!(s, "{}{x:.1},{y:.1}", if i == 0 { "M" } else { " L" });
+    }
+    s
+}
+
+fn area(pts: &[(f64, f64)], base: f64) -> String {
+    match (pts.first(), pts.last()) {
+        (Some(f), Some(l)) => format!(
+            "{} L{:.1},{base:.1} L{:.1},{base:.1} Z",
+            polyline(pts),
+            l.0,
+            f.0
+        ),
+        _ => String::new(),
+    }
+}
+
+/// The main chart. `day_link(date)` gives the URL that opens a single day.
+pub fn main_chart(c: &Chart, tz: Tz, day_link: &dyn Fn(chrono::NaiveDate) -> String) -> String {
+    let hits: Vec<i64> = c.points.iter().map(|p| p.hits).collect();
+    let sessions: Vec<i64> = c.points.iter().map(|p| p.sessions).collect();
+    let max = hits
+        .iter()
+        .chain(&sessions)
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let (x0, w, y0, h) = (
+        PAD_LEFT,
+        W - PAD_LEFT - 8.0,
+        PAD_TOP,
+        H - PAD_TOP - PAD_BOTTOM,
+    );
+    let hp = points(&hits, max, x0, w, y0, h);
+    let sp = points(&sessions, max, x0, w, y0, h);
+    let mut s = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"Hits and sessions over time\">"
+    );
+    // Grid and y labels.
+    for i in 0..=2 {
+        let y = y0 + h * i as f64 / 2.0;
+        let v = max as f64 * (2 - i) as f64 / 2.0;
+        let _ = write!(
+            s,
+            "<line class=\"grid\" x1=\"{x0}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/><text class=\"axis\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            x0 + w,
+            x0 - 6.0,
+            y + 4.0,
+            esc(&format::int(v.round() as i64))
+        );
+    }
+    let _ = write!(s, "<path class=\"hits-area\" d=\"{}\"/>", area(&hp, y0 + h));
+    let _ = write!(s, "<path class=\"hits-line\" d=\"{}\"/>", polyline(&hp));
+    let _ = write!(s, "<path class=\"sessions-line\" d=\"{}\"/>", polyline(&sp));
+    // x labels: first, middle, last.
+    let n = c.points.len();
+    let fmt_label = |i: usize| -> String {
+        let p = &c.points[i];
+        match c.granularity {
+            Granularity::Daily => p
+                .day
+                .map(|d| d.format("%b %-d").to_string())
+                .unwrap_or_default(),
+            Granularity::Hourly => p.start.with_timezone(&tz).format("%m/%d %H:%M").to_string(),
+        }
+    };
+    if n > 0 {
+        let mut idx = vec![0, n / 2, n - 1];
+        idx.dedup();
+        for i in idx {
+            let anchor = if i == 0 {
+                "start"
+            } else if i == n - 1 {
+                "end"
+            } else {
+                "middle"
+            };
+            let _ = write!(
+                s,
+                "<text class=\"axis\" x=\"{:.1}\" y=\"{}\" text-anchor=\"{anchor}\">{}</text>",
+                hp[i].0,
+                H - 6.0,
+                esc(&fmt_label(i))
+            );
+        }
+    }
+    // Hover/click targets per bucket.
+    let step = if n > 1 { w / (n - 1) as f64 } else { w };
+    for (i, p) in c.points.iter().enumerate() {
+        let x = hp[i].0 - step / 2.0;
+        let title = format!(
+            "{}: {} hits, {} sessions",
+            fmt_label(i),
+            format::int(p.hits),
+            format::int(p.sessions)
+        );
+        let rect = format!(
+            "<rect class=\"target\" x=\"{:.1}\" y=\"{y0}\" width=\"{step:.1}\" height=\"{h}\"><title>{}</title></rect>",
+            x.max(0.0),
+            esc(&title)
+        );
+        match p.day {
+            Some(d) if c.granularity == Granularity::Daily => {
+                let _ = write!(s, "<a href=\"{}\">{rect}</a>", esc(&day_link(d)));
+            }
+            _ => s.push_str(&rect),
+        }
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// A 100×30 sparkline of hits (area) and sessions (line).
+pub fn sparkline(c: &Chart) -> String {
+    let hits: Vec<i64> = c.points.iter().map(|p| p.hits).collect();
+    let sessions: Vec<i64> = c.points.iter().map(|p| p.sessions).collect();
+    let max = hits
+        .iter()
+        .chain(&sessions)
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let hp = points(&hits, max, 0.0, 100.0, 1.0, 28.0);
+    let sp = points(&sessions, max, 0.0, 100.0, 1.0, 28.0);
+    format!(
+        "<svg class=\"spark\" viewBox=\"0 0 100 30\" preserveAspectRatio=\"none\" aria-hidden=\"true\"><path class=\"hits-area\" d=\"{}\"/><path class=\"sessions-line\" d=\"{}\"/></svg>",
+        area(&hp, 29.0),
+        polyline(&sp)
+    )
+}
+
+/// A table row's background bar (width in percent), as SVG so no inline style is needed.
+pub fn bar(width_pct: f64) -> String {
+    format!(
+        "<svg class=\"bar\" viewBox=\"0 0 100 1\" preserveAspectRatio=\"none\" aria-hidden=\"true\"><rect width=\"{width_pct:.1}\" height=\"1\"/></svg>"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::chart::Point;
+
+    #[test]
+    fn chart_links_days_and_escapes() {
+        let d = chrono::NaiveDate::from_ymd_opt(2024, 3, 5).unwrap();
+        let c = Chart {
+            granularity: Granularity::Daily,
+            points: vec![Point {
+                start: "2024-03-05T00:00:00Z".parse().unwrap(),
+                day: Some(d),
+                label: "2024-03-05".into(),
+                sessions: 2,
+                hits: 1234,
+            }],
+        };
+        let svg = main_chart(&c, chrono_tz::UTC, &|d| {
+            format!("?startDate={d}&endDate={d}")
+        });
+        assert!(svg.contains("href=\"?startDate=2024-03-05&amp;endDate=2024-03-05\""));
+        assert!(svg.contains("Mar 5: 1,234 hits, 2 sessions"));
+        assert!(sparkline(&c).starts_with("<svg"));
+    }
+}

@@ -1,0 +1,223 @@
+//! How figures read on the dashboard: thousands separators, durations with days, zero shown as
+//! 0 (never "?"), table percentages and bars, and the comparison badges against the previous
+//! equal period (Shynet §3.5–3.6 with its display flaws fixed).
+
+use serde::Serialize;
+
+/// What an absent figure (no sessions, no load times) shows.
+pub const NONE: &str = "—";
+
+/// `1234567` → `1,234,567`.
+pub fn int(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Seconds as `MM:SS`, `HH:MM:SS` from an hour, `Nd HH:MM:SS` from a day; absent → "—".
+pub fn duration(secs: Option<f64>) -> String {
+    let Some(s) = secs.filter(|s| s.is_finite()) else {
+        return NONE.to_owned();
+    };
+    let total = s.max(0.0).round() as i64;
+    let (d, h, m, sec) = (
+        total / 86_400,
+        (total % 86_400) / 3600,
+        (total % 3600) / 60,
+        total % 60,
+    );
+    if d > 0 {
+        format!("{d}d {h:02}:{m:02}:{sec:02}")
+    } else if h > 0 {
+        format!("{h:02}:{m:02}:{sec:02}")
+    } else {
+        format!("{m:02}:{sec:02}")
+    }
+}
+
+/// A number with at most one decimal (`12`, `12.5`, `1,234.5`); absent → "—".
+pub fn one_decimal(x: Option<f64>) -> String {
+    let Some(x) = x.filter(|x| x.is_finite()) else {
+        return NONE.to_owned();
+    };
+    let tenths = (x * 10.0).round() as i64;
+    if tenths % 10 == 0 {
+        int(tenths / 10)
+    } else {
+        let sign = if tenths < 0 { "-" } else { "" };
+        let a = tenths.abs();
+        format!("{sign}{}.{}", int(a / 10), a % 10)
+    }
+}
+
+/// A percentage figure (`42.5%`); absent → "—".
+pub fn percent(x: Option<f64>) -> String {
+    match x.filter(|x| x.is_finite()) {
+        Some(v) => format!("{}%", one_decimal(Some(v))),
+        None => NONE.to_owned(),
+    }
+}
+
+/// Milliseconds, rounded (`1,234 ms`); absent → "—".
+pub fn millis(x: Option<f64>) -> String {
+    match x.filter(|x| x.is_finite()) {
+        Some(v) => format!("{} ms", int(v.round() as i64)),
+        None => NONE.to_owned(),
+    }
+}
+
+/// Share of a table row in its total: "N/A" without a total, "<0.1%" when tiny, else one
+/// decimal.
+pub fn share(count: i64, total: i64) -> String {
+    if total <= 0 {
+        return "N/A".to_owned();
+    }
+    let p = 100.0 * count as f64 / total as f64;
+    if p < 0.1 {
+        "<0.1%".to_owned()
+    } else {
+        format!("{p:.1}%")
+    }
+}
+
+/// Width (0–100) of a row's background bar, relative to the first (largest) row.
+pub fn bar(count: i64, max: i64) -> f64 {
+    if max <= 0 {
+        return 0.0;
+    }
+    let p = 100.0 * count as f64 / max as f64;
+    if p < 0.1 {
+        0.0
+    } else {
+        (p * 10.0).round() / 10.0
+    }
+}
+
+/// Whether a metric is better when it grows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    /// Sessions, hits, duration, hits per session.
+    Higher,
+    /// Bounce rate, load time.
+    Lower,
+}
+
+/// A comparison badge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Badge {
+    /// e.g. "↑ 12%", "↓ > 999%", "Δ 0%", "Δ n/a".
+    pub text: String,
+    /// CSS class: `good`, `bad` or `neutral`.
+    pub class: &'static str,
+}
+
+/// Compares the current value `c` with the previous period's `p`.
+pub fn badge(c: Option<f64>, p: Option<f64>, better: Better) -> Badge {
+    let (Some(c), Some(p)) = (c, p) else {
+        return Badge {
+            text: "Δ n/a".into(),
+            class: "neutral",
+        };
+    };
+    let arrow = if c > p {
+        "↑"
+    } else if c < p {
+        "↓"
+    } else {
+        "Δ"
+    };
+    let pct = if p == 0.0 && c == 0.0 {
+        0.0
+    } else if p == 0.0 {
+        100.0
+    } else {
+        (100.0 * (c - p).abs() / p.abs()).round()
+    };
+    let amount = if pct > 999.0 {
+        "> 999%".to_owned()
+    } else {
+        format!("{}%", pct as i64)
+    };
+    let class = if c == p {
+        "neutral"
+    } else if (c > p) == (better == Better::Higher) {
+        "good"
+    } else {
+        "bad"
+    };
+    Badge {
+        text: format!("{arrow} {amount}"),
+        class,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands() {
+        assert_eq!(int(0), "0");
+        assert_eq!(int(999), "999");
+        assert_eq!(int(1000), "1,000");
+        assert_eq!(int(1_234_567), "1,234,567");
+        assert_eq!(int(-1234), "-1,234");
+    }
+
+    #[test]
+    fn durations_keep_days_and_zero() {
+        assert_eq!(duration(Some(0.0)), "00:00");
+        assert_eq!(duration(Some(65.4)), "01:05");
+        assert_eq!(duration(Some(3600.0)), "01:00:00");
+        assert_eq!(duration(Some(90_061.0)), "1d 01:01:01");
+        assert_eq!(duration(None), "—");
+    }
+
+    #[test]
+    fn decimals_and_percentages() {
+        assert_eq!(one_decimal(Some(0.0)), "0");
+        assert_eq!(one_decimal(Some(12.04)), "12");
+        assert_eq!(one_decimal(Some(1234.56)), "1,234.6");
+        assert_eq!(percent(Some(0.0)), "0%");
+        assert_eq!(percent(Some(33.333)), "33.3%");
+        assert_eq!(millis(Some(1234.4)), "1,234 ms");
+        assert_eq!(millis(Some(0.0)), "0 ms");
+        assert_eq!(share(1, 0), "N/A");
+        assert_eq!(share(1, 2000), "<0.1%");
+        assert_eq!(share(1, 3), "33.3%");
+        assert_eq!(bar(1, 2000), 0.0);
+        assert_eq!(bar(1, 3), 33.3);
+        assert_eq!(bar(5, 0), 0.0);
+    }
+
+    #[test]
+    fn badges() {
+        let b = |c, p, w| badge(c, p, w);
+        assert_eq!(b(Some(12.0), Some(10.0), Better::Higher).text, "↑ 20%");
+        assert_eq!(b(Some(12.0), Some(10.0), Better::Higher).class, "good");
+        assert_eq!(b(Some(12.0), Some(10.0), Better::Lower).class, "bad");
+        assert_eq!(b(Some(8.0), Some(10.0), Better::Lower).class, "good");
+        assert_eq!(b(Some(8.0), Some(10.0), Better::Lower).text, "↓ 20%");
+        assert_eq!(b(Some(5.0), Some(5.0), Better::Higher).text, "Δ 0%");
+        assert_eq!(b(Some(5.0), Some(5.0), Better::Higher).class, "neutral");
+        assert_eq!(b(Some(0.0), Some(0.0), Better::Higher).text, "Δ 0%");
+        assert_eq!(b(Some(3.0), Some(0.0), Better::Higher).text, "↑ 100%");
+        assert_eq!(b(Some(1000.0), Some(1.0), Better::Higher).text, "↑ > 999%");
+        assert_eq!(b(Some(0.0), Some(1000.0), Better::Higher).text, "↓ 100%");
+        assert_eq!(b(None, Some(1.0), Better::Higher).text, "Δ n/a");
+        // Durations compare whole seconds, days included (2 days vs 1 day is +100%).
+        assert_eq!(
+            b(Some(172_800.0), Some(86_400.0), Better::Higher).text,
+            "↑ 100%"
+        );
+    }
+}

@@ -1,0 +1,170 @@
+//! The service page: stats strip with comparison badges, the hits/sessions chart, the tables
+//! (pages, referrers, countries with a map, networks, systems, browsers, device types) and the
+//! latest sessions — or the install instructions while the service has never had a hit.
+
+use super::{range_picker, render, service_for, window_of, with_range};
+use crate::format::{self, badge, Better};
+use crate::http::Req;
+use crate::routes::{Ctx, PageResult};
+use crate::services::Access;
+use crate::state::DashboardState;
+use crate::stats::{self, chart, sessions as srows, Row};
+use serde_json::{json, Value};
+use warp::http::StatusCode;
+
+/// Rows of a table with display strings: label, count, share of `total`, bar width, optional
+/// link.
+pub fn table_rows(
+    rows: &[Row],
+    total: i64,
+    label: &dyn Fn(&str) -> String,
+    link: bool,
+) -> Vec<Value> {
+    let max = rows.first().map(|r| r.count).unwrap_or(0);
+    rows.iter()
+        .map(|r| {
+            json!({
+                "label": label(&r.key),
+                "href": (link && (r.key.starts_with("http://") || r.key.starts_with("https://"))).then_some(&r.key),
+                "count": format::int(r.count),
+                "share": format::share(r.count, total),
+                "bar": crate::charts::bar(format::bar(r.count, max)),
+            })
+        })
+        .collect()
+}
+
+/// Session rows for the session tables.
+pub fn session_rows(
+    rows: &[srows::SessionRow],
+    service: uuid::Uuid,
+    state: &DashboardState,
+) -> Vec<Value> {
+    let tz = state.tz();
+    rows.iter()
+        .map(|s| {
+            json!({
+                "href": format!("/dashboard/service/{service}/sessions/{}/", s.id),
+                "start": s.start_time.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+                "online": s.online,
+                "identifier": s.identifier,
+                "country": crate::worldmap::country_name(&s.country),
+                "network": if s.as_org.is_empty() { "Unknown".to_owned() } else { s.as_org.clone() },
+                "duration": format::duration(Some(s.duration)),
+                "hits": format::int(s.hit_count),
+            })
+        })
+        .collect()
+}
+
+fn title_case(s: &str) -> String {
+    if s.is_empty() {
+        return "Unknown".into();
+    }
+    let lower = s.to_lowercase();
+    let mut c = lower.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+fn or_unknown(s: &str) -> String {
+    if s.is_empty() {
+        "Unknown".into()
+    } else {
+        s.to_owned()
+    }
+}
+
+/// `GET /dashboard/service/{service}/`.
+pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
+    let (svc, access) = service_for(state, ctx, Access::View).await?;
+    let w = window_of(state, req)?;
+    let now = chrono::Utc::now();
+    let c = state.pool().get().await?;
+    let online = stats::online_many(&**c, &[svc.id], state.online_window(), now)
+        .await?
+        .remove(&svc.id)
+        .unwrap_or(0);
+    let base = json!({
+        "service": {"id": svc.id, "name": svc.name, "link": svc.link, "archived": svc.archived()},
+        "manage": access == Access::Manage,
+        "online": online,
+        "picker": range_picker(state, req, &w),
+        "range_sessions": with_range(&format!("/dashboard/service/{}/sessions/", svc.id), req),
+        "range_locations": with_range(&format!("/dashboard/service/{}/locations/", svc.id), req),
+    });
+    if !stats::has_hits(&**c, svc.id).await? {
+        drop(c);
+        let mut data = base;
+        data["install"] = json!(true);
+        data["snippet"] = json!(crate::snippet::install_snippet(
+            &super::manage::ingress_base(state, req),
+            svc.id
+        ));
+        return render(state, ctx, req, StatusCode::OK, "service", &svc.name, data).await;
+    }
+    let cur = stats::scalars_many(&**c, &[svc.id], &w)
+        .await?
+        .remove(&svc.id)
+        .unwrap_or_default();
+    let prev = stats::scalars_many(&**c, &[svc.id], &stats::previous(&w))
+        .await?
+        .remove(&svc.id)
+        .unwrap_or_default();
+    let t = stats::tables(&**c, svc.id, &w, svc.hide_regex().as_ref()).await?;
+    let ch = chart::charts_many(&**c, &[svc.id], &w, state.tz(), now)
+        .await?
+        .remove(&svc.id);
+    let recent = srows::sessions_page(&**c, svc.id, &w, 0, 10, state.online_window(), now).await?;
+    drop(c);
+
+    let strip = json!([
+        {"label": "Sessions", "value": format::int(cur.session_count),
+         "badge": badge(Some(cur.session_count as f64), Some(prev.session_count as f64), Better::Higher)},
+        {"label": "Hits", "value": format::int(cur.hit_count),
+         "badge": badge(Some(cur.hit_count as f64), Some(prev.hit_count as f64), Better::Higher)},
+        {"label": "Load time", "value": format::millis(cur.avg_load_time),
+         "badge": badge(cur.avg_load_time, prev.avg_load_time, Better::Lower)},
+        {"label": "Bounce rate", "value": format::percent(cur.bounce_rate_pct),
+         "badge": badge(cur.bounce_rate_pct, prev.bounce_rate_pct, Better::Lower)},
+        {"label": "Duration", "value": format::duration(cur.avg_session_duration),
+         "badge": badge(cur.avg_session_duration, prev.avg_session_duration, Better::Higher)},
+        {"label": "Hits / session", "value": format::one_decimal(cur.avg_hits_per_session),
+         "badge": badge(cur.avg_hits_per_session, prev.avg_hits_per_session, Better::Higher)},
+    ]);
+    let tz = state.tz();
+    let chart_svg = ch
+        .as_ref()
+        .map(|c| {
+            crate::charts::main_chart(c, tz, &|d| {
+                format!("/dashboard/service/{}/?startDate={d}&endDate={d}", svc.id)
+            })
+        })
+        .unwrap_or_default();
+    let [countries, networks, oses, browsers, device_types, _devices] = &t.by_session;
+    let sc = cur.session_count;
+    let tables = json!([
+        {"title": "Pages", "col": "Page", "unit": "Hits",
+         "rows": table_rows(&t.locations, cur.hit_count, &|s: &str| if s.is_empty() { "Unknown".into() } else { s.to_owned() }, true),
+         "more": (t.locations.len() >= stats::RESULTS_LIMIT).then(|| with_range(&format!("/dashboard/service/{}/locations/", svc.id), req))},
+        {"title": "Referrers", "col": "Referrer", "unit": "Entries",
+         "rows": table_rows(&t.referrers, t.entry_count, &|s: &str| if s.is_empty() { "Direct".into() } else { s.to_owned() }, true)},
+        {"title": "Networks", "col": "Network", "unit": "Sessions", "rows": table_rows(networks, sc, &or_unknown, false)},
+        {"title": "Operating systems", "col": "OS", "unit": "Sessions", "rows": table_rows(oses, sc, &or_unknown, false)},
+        {"title": "Browsers", "col": "Browser", "unit": "Sessions", "rows": table_rows(browsers, sc, &or_unknown, false)},
+        {"title": "Device types", "col": "Type", "unit": "Sessions", "rows": table_rows(device_types, sc, &title_case, false)},
+    ]);
+    let mut data = base;
+    data["strip"] = strip;
+    data["chart"] = json!(chart_svg);
+    data["tables"] = tables;
+    data["countries"] = json!({
+        "title": "Countries", "col": "Country", "unit": "Sessions",
+        "rows": table_rows(countries, sc, &|s: &str| crate::worldmap::country_name(s), false),
+    });
+    data["map"] = json!(crate::worldmap::map(countries));
+    data["sessions"] = json!(session_rows(&recent.rows, svc.id, state));
+    render(state, ctx, req, StatusCode::OK, "service", &svc.name, data).await
+}

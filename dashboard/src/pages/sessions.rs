@@ -1,0 +1,177 @@
+//! The session list, one session with its hits, and the full location list of a service.
+
+use super::service::{session_rows, table_rows};
+use super::{page_number, pager, range_picker, render, service_for, window_of, with_range};
+use crate::format;
+use crate::http::Req;
+use crate::routes::{Ctx, PageError, PageResult};
+use crate::services::Access;
+use crate::state::DashboardState;
+use crate::stats::sessions as srows;
+use serde_json::json;
+use uuid::Uuid;
+use warp::http::StatusCode;
+
+/// Sessions per page of the list.
+pub const SESSIONS_PER_PAGE: i64 = 20;
+/// Locations per page of the full list.
+pub const LOCATIONS_PER_PAGE: i64 = 300;
+
+/// `GET /dashboard/service/{service}/sessions/`.
+pub async fn list(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
+    let (svc, _) = service_for(state, ctx, Access::View).await?;
+    let w = window_of(state, req)?;
+    let page = page_number(req)?;
+    let c = state.pool().get().await?;
+    let p = srows::sessions_page(
+        &**c,
+        svc.id,
+        &w,
+        (page - 1) * SESSIONS_PER_PAGE,
+        SESSIONS_PER_PAGE,
+        state.online_window(),
+        chrono::Utc::now(),
+    )
+    .await?;
+    drop(c);
+    let data = json!({
+        "service": {"id": svc.id, "name": svc.name},
+        "back": with_range(&format!("/dashboard/service/{}/", svc.id), req),
+        "picker": range_picker(state, req, &w),
+        "sessions": session_rows(&p.rows, svc.id, state),
+        "total": format::int(p.total),
+        "pager": pager(page, p.total, SESSIONS_PER_PAGE, &req.raw_query),
+    });
+    render(
+        state,
+        ctx,
+        req,
+        StatusCode::OK,
+        "sessions",
+        &format!("Sessions of {}", svc.name),
+        data,
+    )
+    .await
+}
+
+/// `GET /dashboard/service/{service}/sessions/{session}/`.
+pub async fn detail(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
+    let (svc, _) = service_for(state, ctx, Access::View).await?;
+    let sid: Uuid = ctx
+        .param("session")
+        .parse()
+        .map_err(|_| PageError::NotFound)?;
+    let c = state.pool().get().await?;
+    let d = srows::session_detail(&**c, svc.id, sid, state.online_window(), chrono::Utc::now())
+        .await?
+        .ok_or(PageError::NotFound)?;
+    drop(c);
+    let tz = state.tz();
+    let map_link = match (d.latitude, d.longitude) {
+        (Some(lat), Some(lon)) if lat != 0.0 || lon != 0.0 => Some(
+            state
+                .args()
+                .location_url
+                .replace("$LATITUDE", &lat.to_string())
+                .replace("$LONGITUDE", &lon.to_string()),
+        ),
+        _ => None,
+    };
+    let who = if d.row.identifier.is_empty() {
+        "Anonymous".to_owned()
+    } else {
+        d.row.identifier.clone()
+    };
+    let unknown = |s: &str| {
+        if s.is_empty() {
+            "Unknown".to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    let hits: Vec<_> = d
+        .hits
+        .iter()
+        .map(|h| {
+            json!({
+                "time": h.start_time.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string(),
+                "location": h.location,
+                "href": (h.location.starts_with("http://") || h.location.starts_with("https://")).then_some(&h.location),
+                "referrer": h.referrer,
+                "duration": format::duration(Some(h.duration)),
+                "load": format::millis(h.load_time),
+                "tracker": if h.tracker == "PIXEL" { "Pixel (noscript)" } else { "JavaScript" },
+            })
+        })
+        .collect();
+    let data = json!({
+        "service": {"id": svc.id, "name": svc.name},
+        "back": with_range(&format!("/dashboard/service/{}/sessions/", svc.id), req),
+        "who": who,
+        "duration": format::duration(Some(d.row.duration)),
+        "start": d.row.start_time.with_timezone(&tz).format("%b %-d %Y, %H:%M").to_string(),
+        "end": d.row.last_seen.with_timezone(&tz).format("%H:%M").to_string(),
+        "online": d.row.online,
+        "facts": [
+            {"k": "Browser", "v": unknown(&d.browser)},
+            {"k": "Device", "v": unknown(&d.device)},
+            {"k": "Device type", "v": unknown(&d.device_type)},
+            {"k": "OS", "v": unknown(&d.os)},
+            {"k": "Network", "v": match d.asn { Some(n) if !d.row.as_org.is_empty() => format!("{} (AS{n})", d.row.as_org), Some(n) => format!("AS{n}"), None => unknown(&d.row.as_org) }},
+            {"k": "Country", "v": crate::worldmap::country_name(&d.row.country)},
+            {"k": "IP", "v": d.ip.map(|i| i.to_string()).unwrap_or_else(|| "Not collected".into())},
+        ],
+        "map_link": map_link,
+        "hits": hits,
+    });
+    render(
+        state,
+        ctx,
+        req,
+        StatusCode::OK,
+        "session",
+        &format!("{who}, {}", format::duration(Some(d.row.duration))),
+        data,
+    )
+    .await
+}
+
+/// `GET /dashboard/service/{service}/locations/`.
+pub async fn locations(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
+    let (svc, _) = service_for(state, ctx, Access::View).await?;
+    let w = window_of(state, req)?;
+    let page = page_number(req)?;
+    let c = state.pool().get().await?;
+    let hits = crate::stats::scalars_many(&**c, &[svc.id], &w)
+        .await?
+        .remove(&svc.id)
+        .unwrap_or_default()
+        .hit_count;
+    let (rows, total) = srows::locations_page(
+        &**c,
+        svc.id,
+        &w,
+        (page - 1) * LOCATIONS_PER_PAGE,
+        LOCATIONS_PER_PAGE,
+    )
+    .await?;
+    drop(c);
+    let data = json!({
+        "service": {"id": svc.id, "name": svc.name},
+        "back": with_range(&format!("/dashboard/service/{}/", svc.id), req),
+        "picker": range_picker(state, req, &w),
+        "table": {"title": "Pages", "col": "Page", "unit": "Hits",
+                  "rows": table_rows(&rows, hits, &|s: &str| if s.is_empty() { "Unknown".into() } else { s.to_owned() }, true)},
+        "pager": pager(page, total, LOCATIONS_PER_PAGE, &req.raw_query),
+    });
+    render(
+        state,
+        ctx,
+        req,
+        StatusCode::OK,
+        "locations",
+        &format!("Pages of {}", svc.name),
+        data,
+    )
+    .await
+}

@@ -1,0 +1,122 @@
+//! Handlebars templates compiled into the binary, and the page layout around them. Templates
+//! only ever print values with `{{…}}` (HTML-escaped); the one raw insertion is the rendered
+//! page body and server-made SVG, both built from escaped parts.
+
+use handlebars::Handlebars;
+use serde_json::Value;
+
+/// The compiled templates.
+pub struct Templates {
+    hb: Handlebars<'static>,
+}
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("layout", include_str!("../templates/layout.hbs")),
+    ("message", include_str!("../templates/message.hbs")),
+    ("login", include_str!("../templates/login.hbs")),
+    ("signup", include_str!("../templates/signup.hbs")),
+    (
+        "password_change",
+        include_str!("../templates/password_change.hbs"),
+    ),
+    (
+        "password_reset",
+        include_str!("../templates/password_reset.hbs"),
+    ),
+    (
+        "password_reset_key",
+        include_str!("../templates/password_reset_key.hbs"),
+    ),
+    ("emails", include_str!("../templates/emails.hbs")),
+    (
+        "email_confirm",
+        include_str!("../templates/email_confirm.hbs"),
+    ),
+    ("overview", include_str!("../templates/overview.hbs")),
+    ("service", include_str!("../templates/service.hbs")),
+    ("sessions", include_str!("../templates/sessions.hbs")),
+    ("session", include_str!("../templates/session.hbs")),
+    ("locations", include_str!("../templates/locations.hbs")),
+    (
+        "service_form",
+        include_str!("../templates/service_form.hbs"),
+    ),
+    (
+        "service_delete",
+        include_str!("../templates/service_delete.hbs"),
+    ),
+    ("admin", include_str!("../templates/admin.hbs")),
+];
+
+const PARTIALS: &[(&str, &str)] = &[
+    ("range", include_str!("../templates/partials/range.hbs")),
+    (
+        "session_table",
+        include_str!("../templates/partials/session_table.hbs"),
+    ),
+    ("table", include_str!("../templates/partials/table.hbs")),
+    ("pager", include_str!("../templates/partials/pager.hbs")),
+    ("snippet", include_str!("../templates/partials/snippet.hbs")),
+];
+
+impl Templates {
+    /// Compiles every template (an error here is a bug, caught by the tests).
+    pub fn new() -> Result<Templates, String> {
+        let mut hb = Handlebars::new();
+        hb.set_strict_mode(false);
+        for (name, src) in PARTIALS {
+            hb.register_partial(name, *src)
+                .map_err(|e| format!("{name}: {e}"))?;
+        }
+        for (name, src) in TEMPLATES {
+            hb.register_template_string(name, *src)
+                .map_err(|e| format!("{name}: {e}"))?;
+        }
+        Ok(Templates { hb })
+    }
+
+    /// Renders one template.
+    pub fn render(&self, name: &str, data: &Value) -> Result<String, String> {
+        self.hb
+            .render(name, data)
+            .map_err(|e| format!("{name}: {e}"))
+    }
+}
+
+/// Escapes text for HTML/SVG built outside templates.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_compile_and_escape() {
+        let t = Templates::new().unwrap();
+        let out = t
+            .render(
+                "message",
+                &serde_json::json!({"heading": "<script>alert(1)</script>", "text": "x"}),
+            )
+            .unwrap();
+        assert!(!out.contains("<script>"));
+        assert!(out.contains("&lt;script&gt;"));
+        assert_eq!(
+            esc("<a href=\"x\">'&"),
+            "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;"
+        );
+    }
+}

@@ -1,0 +1,295 @@
+//! The create/manage form of a service: reading the submitted fields, validating each with a
+//! message for the field, resolving collaborators by verified email address, and saving.
+
+use crate::services::ServiceRow;
+use beacon::ip_filter::IgnoredIps;
+use beacon::origins::AllowedOrigins;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use tokio_postgres::GenericClient;
+use uuid::Uuid;
+
+/// Longest accepted link.
+pub const MAX_LINK: usize = 200;
+/// Longest accepted injected script.
+pub const MAX_SCRIPT_INJECT: usize = 64 * 1024;
+
+/// The form's values as submitted (or loaded).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ServiceForm {
+    /// Name.
+    pub name: String,
+    /// Primary URL.
+    pub link: String,
+    /// Comma-separated collaborator emails.
+    pub collaborators: String,
+    /// Honour DNT/GPC.
+    pub respect_dnt: bool,
+    /// Store IPs.
+    pub collect_ips: bool,
+    /// Ignored networks.
+    pub ignored_ips: String,
+    /// Drop robots.
+    pub ignore_robots: bool,
+    /// Hidden referrers.
+    pub hide_referrer_regex: String,
+    /// Allowed origins.
+    pub origins: String,
+    /// Extra tracker JS.
+    pub script_inject: String,
+}
+
+/// A validated form ready to save.
+#[derive(Debug, Clone)]
+pub struct Valid {
+    form: ServiceForm,
+    collaborator_ids: Vec<i64>,
+}
+
+impl ServiceForm {
+    /// Defaults of a new service (privacy first).
+    pub fn new_service() -> ServiceForm {
+        ServiceForm {
+            respect_dnt: true,
+            origins: "*".into(),
+            ..Default::default()
+        }
+    }
+
+    /// The form of an existing service.
+    pub fn from_row(s: &ServiceRow, collaborators: &[String]) -> ServiceForm {
+        ServiceForm {
+            name: s.name.clone(),
+            link: s.link.clone(),
+            collaborators: collaborators.join(", "),
+            respect_dnt: s.respect_dnt,
+            collect_ips: s.collect_ips,
+            ignored_ips: s.ignored_ips.clone(),
+            ignore_robots: s.ignore_robots,
+            hide_referrer_regex: s.hide_referrer_regex.clone(),
+            origins: s.origins.clone(),
+            script_inject: s.script_inject.clone(),
+        }
+    }
+
+    /// Reads the submitted fields (radio buttons send "yes"/"no").
+    pub fn from_req(r: &crate::http::Req, block_all_ips: bool) -> ServiceForm {
+        let yes = |k: &str| matches!(r.f(k), Some("yes" | "on" | "true"));
+        ServiceForm {
+            name: r.field("name"),
+            link: r.field("link"),
+            collaborators: r.field("collaborators"),
+            respect_dnt: yes("respect_dnt"),
+            collect_ips: yes("collect_ips") && !block_all_ips,
+            ignored_ips: r.field("ignored_ips"),
+            ignore_robots: yes("ignore_robots"),
+            hide_referrer_regex: r.field("hide_referrer_regex"),
+            origins: r.field("origins"),
+            script_inject: r.f("script_inject").unwrap_or("").to_owned(),
+        }
+    }
+
+    /// Validates every field; errors are keyed by field name.
+    pub async fn validate<C: GenericClient>(
+        mut self,
+        c: &C,
+        owner_id: i64,
+    ) -> Result<Result<Valid, (ServiceForm, BTreeMap<&'static str, String>)>, tokio_postgres::Error>
+    {
+        let mut errors = BTreeMap::new();
+        let n = self.name.chars().count();
+        if n == 0 || n > 64 {
+            errors.insert(
+                "name",
+                "Give the service a name of 1 to 64 characters.".to_owned(),
+            );
+        }
+        if !self.link.is_empty()
+            && (self.link.len() > MAX_LINK
+                || !(self.link.starts_with("http://") || self.link.starts_with("https://"))
+                || self
+                    .link
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control()))
+        {
+            errors.insert(
+                "link",
+                format!("Enter a URL starting with http:// or https:// (at most {MAX_LINK} characters)."),
+            );
+        }
+        let origins = if self.origins.is_empty() {
+            "*"
+        } else {
+            self.origins.as_str()
+        };
+        match origins.parse::<AllowedOrigins>() {
+            Ok(AllowedOrigins::Any) => self.origins = "*".into(),
+            Ok(AllowedOrigins::List(l)) if l.is_empty() => {
+                errors.insert(
+                    "origins",
+                    "List at least one origin, or * for any.".to_owned(),
+                );
+            }
+            Ok(AllowedOrigins::List(l)) => self.origins = l.join(", "),
+            Err(e) => {
+                errors.insert("origins", e.to_string());
+            }
+        }
+        match self.ignored_ips.parse::<IgnoredIps>() {
+            Ok(ips) => self.ignored_ips = ips.to_canonical_string(),
+            Err(e) => {
+                errors.insert("ignored_ips", e.to_string());
+            }
+        }
+        let re = self.hide_referrer_regex.trim();
+        if !re.is_empty() {
+            if re.len() > 1000 {
+                errors.insert(
+                    "hide_referrer_regex",
+                    "The pattern is too long (1,000 characters at most).".to_owned(),
+                );
+            } else if let Err(e) = regex::Regex::new(re) {
+                errors.insert(
+                    "hide_referrer_regex",
+                    format!("Not a valid regular expression: {e}"),
+                );
+            }
+        }
+        if self.script_inject.len() > MAX_SCRIPT_INJECT {
+            errors.insert(
+                "script_inject",
+                "The script is too long (64 KiB at most).".to_owned(),
+            );
+        }
+        let mut ids = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for email in self
+            .collaborators
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            let found: Option<i64> = c
+                .query_opt(
+                    "SELECT user_id FROM user_emails WHERE lower(email) = lower($1) AND verified",
+                    &[&email],
+                )
+                .await?
+                .map(|r| r.get(0));
+            match found {
+                None => {
+                    errors.insert(
+                        "collaborators",
+                        format!("Email '{email}' is not registered (or not verified)."),
+                    );
+                }
+                Some(id) if id == owner_id => {
+                    errors.insert(
+                        "collaborators",
+                        format!("'{email}' is the owner's address."),
+                    );
+                }
+                Some(id) if !seen.insert(id) => {
+                    errors.insert(
+                        "collaborators",
+                        format!("'{email}' belongs to a user listed twice."),
+                    );
+                }
+                Some(id) => ids.push(id),
+            }
+        }
+        if errors.is_empty() {
+            Ok(Ok(Valid {
+                form: self,
+                collaborator_ids: ids,
+            }))
+        } else {
+            Ok(Err((self, errors)))
+        }
+    }
+}
+
+impl Valid {
+    /// Creates a new service owned by `owner_id`.
+    pub async fn create(
+        &self,
+        c: &mut deadpool_postgres::Client,
+        owner_id: i64,
+    ) -> Result<Uuid, tokio_postgres::Error> {
+        let id = Uuid::new_v4();
+        let tx = c.transaction().await?;
+        let f = &self.form;
+        tx.execute(
+            "INSERT INTO services (id, name, owner_id, link, origins, respect_dnt, ignore_robots,
+                 collect_ips, ignored_ips, hide_referrer_regex, script_inject)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            &[
+                &id,
+                &f.name,
+                &owner_id,
+                &f.link,
+                &f.origins,
+                &f.respect_dnt,
+                &f.ignore_robots,
+                &f.collect_ips,
+                &f.ignored_ips,
+                &f.hide_referrer_regex,
+                &f.script_inject,
+            ],
+        )
+        .await?;
+        set_collaborators(&tx, id, &self.collaborator_ids).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Saves over an existing service.
+    pub async fn update(
+        &self,
+        c: &mut deadpool_postgres::Client,
+        id: Uuid,
+    ) -> Result<(), tokio_postgres::Error> {
+        let tx = c.transaction().await?;
+        let f = &self.form;
+        tx.execute(
+            "UPDATE services SET name = $2, link = $3, origins = $4, respect_dnt = $5,
+                 ignore_robots = $6, collect_ips = $7, ignored_ips = $8, hide_referrer_regex = $9,
+                 script_inject = $10, updated_at = now()
+             WHERE id = $1",
+            &[
+                &id,
+                &f.name,
+                &f.link,
+                &f.origins,
+                &f.respect_dnt,
+                &f.ignore_robots,
+                &f.collect_ips,
+                &f.ignored_ips,
+                &f.hide_referrer_regex,
+                &f.script_inject,
+            ],
+        )
+        .await?;
+        set_collaborators(&tx, id, &self.collaborator_ids).await?;
+        tx.commit().await
+    }
+}
+
+async fn set_collaborators(
+    tx: &tokio_postgres::Transaction<'_>,
+    id: Uuid,
+    users: &[i64],
+) -> Result<(), tokio_postgres::Error> {
+    tx.execute(
+        "DELETE FROM collaborators WHERE service_id = $1 AND NOT (user_id = ANY($2))",
+        &[&id, &users],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO collaborators (service_id, user_id) SELECT $1, unnest($2::int8[])
+         ON CONFLICT DO NOTHING",
+        &[&id, &users],
+    )
+    .await?;
+    Ok(())
+}

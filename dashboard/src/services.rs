@@ -1,0 +1,229 @@
+//! Services as the dashboard sees them: loading one with the caller's access level, listing a
+//! user's services, and saving, archiving and deleting them. Permissions live here, in one
+//! place: owners (and admins) manage, collaborators view, everyone else does not learn the
+//! service exists.
+
+use crate::auth::User;
+use serde::Serialize;
+use tokio_postgres::GenericClient;
+use uuid::Uuid;
+
+/// What the caller may do with a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Access {
+    /// Nothing (the service is reported as not found).
+    None,
+    /// Read its stats (collaborators).
+    View,
+    /// Change, archive and delete it (owner, admins).
+    Manage,
+}
+
+/// A service's settings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceRow {
+    /// Id.
+    pub id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// Primary URL.
+    pub link: String,
+    /// Owning user.
+    pub owner_id: i64,
+    /// `AC` or `AR`.
+    pub status: String,
+    /// Allowed origins.
+    pub origins: String,
+    /// Honour DNT/GPC.
+    pub respect_dnt: bool,
+    /// Drop robots.
+    pub ignore_robots: bool,
+    /// Store IPs.
+    pub collect_ips: bool,
+    /// Ignored networks.
+    pub ignored_ips: String,
+    /// Referrers hidden from the referrer table.
+    pub hide_referrer_regex: String,
+    /// Extra tracker JavaScript.
+    pub script_inject: String,
+}
+
+impl ServiceRow {
+    /// Whether it is archived.
+    pub fn archived(&self) -> bool {
+        self.status == "AR"
+    }
+
+    /// The compiled hide-referrer regex (validated on save; a bad one hides nothing).
+    pub fn hide_regex(&self) -> Option<regex::Regex> {
+        crate::stats::hide_referrer_regex(&self.hide_referrer_regex)
+    }
+}
+
+const COLS: &str = "s.id, s.name, s.link, s.owner_id, s.status, s.origins, s.respect_dnt, \
+                    s.ignore_robots, s.collect_ips, s.ignored_ips, s.hide_referrer_regex, s.script_inject";
+
+fn row(r: &tokio_postgres::Row) -> ServiceRow {
+    ServiceRow {
+        id: r.get(0),
+        name: r.get(1),
+        link: r.get(2),
+        owner_id: r.get(3),
+        status: r.get(4),
+        origins: r.get(5),
+        respect_dnt: r.get(6),
+        ignore_robots: r.get(7),
+        collect_ips: r.get(8),
+        ignored_ips: r.get(9),
+        hide_referrer_regex: r.get(10),
+        script_inject: r.get(11),
+    }
+}
+
+/// Loads a service with the caller's access (`None` access → treat as not found).
+pub async fn load<C: GenericClient>(
+    c: &C,
+    id: Uuid,
+    user: &User,
+) -> Result<Option<(ServiceRow, Access)>, tokio_postgres::Error> {
+    let r = c
+        .query_opt(
+            &format!(
+                "SELECT {COLS}, EXISTS (SELECT 1 FROM collaborators k
+                                        WHERE k.service_id = s.id AND k.user_id = $2)
+                 FROM services s WHERE s.id = $1"
+            ),
+            &[&id, &user.id],
+        )
+        .await?;
+    Ok(r.and_then(|r| {
+        let s = row(&r);
+        let collab: bool = r.get(12);
+        let access = if user.is_admin || s.owner_id == user.id {
+            Access::Manage
+        } else if collab {
+            Access::View
+        } else {
+            Access::None
+        };
+        (access != Access::None).then_some((s, access))
+    }))
+}
+
+/// A service in a list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Listed {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Link.
+    pub link: String,
+    /// Whether the user owns it (else collaborates).
+    pub owned: bool,
+    /// Archived.
+    pub archived: bool,
+}
+
+/// The services a user owns or collaborates on, by name.
+pub async fn list_for<C: GenericClient>(
+    c: &C,
+    user_id: i64,
+) -> Result<Vec<Listed>, tokio_postgres::Error> {
+    Ok(c
+        .query(
+            "SELECT s.id, s.name, s.link, s.owner_id = $1, s.status = 'AR' FROM services s
+             WHERE s.owner_id = $1
+                OR EXISTS (SELECT 1 FROM collaborators k WHERE k.service_id = s.id AND k.user_id = $1)
+             ORDER BY s.name, s.id",
+            &[&user_id],
+        )
+        .await?
+        .into_iter()
+        .map(|r| Listed {
+            id: r.get(0),
+            name: r.get(1),
+            link: r.get(2),
+            owned: r.get(3),
+            archived: r.get(4),
+        })
+        .collect())
+}
+
+/// Every service (admin page).
+pub async fn list_all<C: GenericClient>(
+    c: &C,
+) -> Result<Vec<(Listed, String)>, tokio_postgres::Error> {
+    Ok(c.query(
+        "SELECT s.id, s.name, s.link, s.status = 'AR', u.email FROM services s
+             JOIN users u ON u.id = s.owner_id ORDER BY s.name, s.id",
+        &[],
+    )
+    .await?
+    .into_iter()
+    .map(|r| {
+        (
+            Listed {
+                id: r.get(0),
+                name: r.get(1),
+                link: r.get(2),
+                owned: false,
+                archived: r.get(3),
+            },
+            r.get(4),
+        )
+    })
+    .collect())
+}
+
+/// Collaborators' login addresses, for the form.
+pub async fn collaborator_emails<C: GenericClient>(
+    c: &C,
+    service: Uuid,
+) -> Result<Vec<String>, tokio_postgres::Error> {
+    Ok(c.query(
+        "SELECT u.email FROM collaborators k JOIN users u ON u.id = k.user_id
+             WHERE k.service_id = $1 ORDER BY u.email",
+        &[&service],
+    )
+    .await?
+    .into_iter()
+    .map(|r| r.get(0))
+    .collect())
+}
+
+/// Sets archived or active.
+pub async fn set_archived<C: GenericClient>(
+    c: &C,
+    service: Uuid,
+    archived: bool,
+) -> Result<(), tokio_postgres::Error> {
+    c.execute(
+        "UPDATE services SET status = $2, updated_at = now() WHERE id = $1",
+        &[&service, &if archived { "AR" } else { "AC" }],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Deletes a service and all its data (hits and sessions have no foreign keys).
+pub async fn delete(
+    c: &mut deadpool_postgres::Client,
+    service: Uuid,
+) -> Result<(), tokio_postgres::Error> {
+    let tx = c.transaction().await?;
+    tx.execute("DELETE FROM hits WHERE service_id = $1", &[&service])
+        .await?;
+    tx.execute("DELETE FROM sessions WHERE service_id = $1", &[&service])
+        .await?;
+    tx.execute("DELETE FROM active_hits WHERE service_id = $1", &[&service])
+        .await?;
+    tx.execute(
+        "DELETE FROM active_sessions WHERE service_id = $1",
+        &[&service],
+    )
+    .await?;
+    tx.execute("DELETE FROM services WHERE id = $1", &[&service])
+        .await?;
+    tx.commit().await
+}

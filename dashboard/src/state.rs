@@ -1,0 +1,97 @@
+//! Everything a dashboard request needs, built once at start-up: the pool, the settings, the
+//! compiled templates and the mailer.
+
+use crate::config::DashboardArgs;
+use crate::mail::Mailer;
+use crate::render::Templates;
+use chrono::Duration;
+use deadpool_postgres::Pool;
+use std::sync::Arc;
+
+/// Settings the dashboard shares with the rest of `shynet serve`.
+#[derive(Debug, Clone)]
+pub struct DashboardSettings {
+    /// The dashboard's own flags.
+    pub args: DashboardArgs,
+    /// Display zone for days and hours.
+    pub time_zone: chrono_tz::Tz,
+    /// Tracker heartbeat (ms); "online" means seen within twice this.
+    pub heartbeat_ms: u64,
+    /// `BLOCK_ALL_IPS`: the collect-IPs switch is forced off.
+    pub block_all_ips: bool,
+}
+
+/// Shared state of the dashboard routes (cheap to clone).
+#[derive(Clone)]
+pub struct DashboardState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    settings: DashboardSettings,
+    templates: Templates,
+    mailer: Mailer,
+}
+
+/// Why the dashboard cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A template failed to compile (a bug caught by the tests).
+    #[error("template: {0}")]
+    Template(String),
+    /// Mail settings are unusable.
+    #[error("mail settings: {0}")]
+    Mail(String),
+}
+
+impl DashboardState {
+    /// Compiles the templates and sets up mail.
+    pub fn new(pool: Pool, settings: DashboardSettings) -> Result<DashboardState, StartError> {
+        let templates = Templates::new().map_err(StartError::Template)?;
+        let mailer = Mailer::from_args(&settings.args).map_err(StartError::Mail)?;
+        Ok(DashboardState {
+            inner: Arc::new(Inner {
+                pool,
+                settings,
+                templates,
+                mailer,
+            }),
+        })
+    }
+
+    /// The connection pool.
+    pub fn pool(&self) -> &Pool {
+        &self.inner.pool
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &DashboardSettings {
+        &self.inner.settings
+    }
+
+    /// The dashboard flags.
+    pub fn args(&self) -> &DashboardArgs {
+        &self.inner.settings.args
+    }
+
+    /// The templates.
+    pub fn templates(&self) -> &Templates {
+        &self.inner.templates
+    }
+
+    /// The mailer.
+    pub fn mailer(&self) -> &Mailer {
+        &self.inner.mailer
+    }
+
+    /// "Online" = seen within this.
+    pub fn online_window(&self) -> Duration {
+        Duration::milliseconds(2 * self.inner.settings.heartbeat_ms as i64)
+    }
+
+    /// The display zone.
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.inner.settings.time_zone
+    }
+}

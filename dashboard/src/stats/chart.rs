@@ -1,0 +1,271 @@
+//! The hits/sessions time series behind the service chart and the overview sparklines: hourly
+//! buckets for windows under three days, daily otherwise, in the install's time zone, zero-filled
+//! up to now. Hour buckets are computed from each row's own UTC offset, so the two 01:00 hours of
+//! a DST fall-back stay apart and the skipped hour of a spring-forward simply does not exist.
+
+use super::StatsError;
+use crate::window::Window;
+use chrono::{DateTime, Duration, NaiveDate, Offset, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use std::collections::HashMap;
+use tokio_postgres::GenericClient;
+use uuid::Uuid;
+
+/// Bucket size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Granularity {
+    /// One bucket per local hour.
+    Hourly,
+    /// One bucket per local calendar day.
+    Daily,
+}
+
+impl Granularity {
+    /// Hourly under three days, daily otherwise (Shynet's rule).
+    pub fn for_window(w: &Window) -> Granularity {
+        if w.end - w.start < Duration::days(3) {
+            Granularity::Hourly
+        } else {
+            Granularity::Daily
+        }
+    }
+}
+
+/// One bucket.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Point {
+    /// Start of the bucket.
+    pub start: DateTime<Utc>,
+    /// Local day (daily buckets), for links that open that day.
+    pub day: Option<NaiveDate>,
+    /// Shynet's label: `YYYY-MM-DD` daily, `YYYY-MM-DD HH:MM:SS+HH:MM` hourly.
+    pub label: String,
+    /// Sessions that started in the bucket.
+    pub sessions: i64,
+    /// Hits in the bucket.
+    pub hits: i64,
+}
+
+/// A zero-filled series.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Chart {
+    /// Bucket size.
+    pub granularity: Granularity,
+    /// Buckets in time order.
+    pub points: Vec<Point>,
+}
+
+fn offset_secs(tz: Tz, t: DateTime<Utc>) -> i64 {
+    tz.offset_from_utc_datetime(&t.naive_utc())
+        .fix()
+        .local_minus_utc() as i64
+}
+
+/// Start of the local hour containing `t` (same formula as the SQL below).
+pub fn hour_start(tz: Tz, t: DateTime<Utc>) -> DateTime<Utc> {
+    let off = offset_secs(tz, t);
+    let e = t.timestamp();
+    let b = (e + off).div_euclid(3600) * 3600 - off;
+    Utc.timestamp_opt(b, 0).single().unwrap_or(t)
+}
+
+/// The buckets of `w` that have begun by `now`, empty.
+pub fn empty_points(w: &Window, tz: Tz, now: DateTime<Utc>) -> (Granularity, Vec<Point>) {
+    let g = Granularity::for_window(w);
+    let mut out = Vec::new();
+    match g {
+        Granularity::Hourly => {
+            let mut t = hour_start(tz, w.start);
+            while t < w.end && t <= now {
+                let local = t.with_timezone(&tz);
+                out.push(Point {
+                    start: t,
+                    day: None,
+                    label: local.format("%Y-%m-%d %H:%M:%S%:z").to_string(),
+                    sessions: 0,
+                    hits: 0,
+                });
+                t = hour_start(tz, t + Duration::hours(1));
+            }
+        }
+        Granularity::Daily => {
+            let first = w.start.with_timezone(&tz).date_naive();
+            let last = w.end.min(now).with_timezone(&tz).date_naive();
+            let mut d = first;
+            while d <= last {
+                out.push(Point {
+                    start: crate::window::local_midnight(tz, d),
+                    day: Some(d),
+                    label: d.format("%Y-%m-%d").to_string(),
+                    sessions: 0,
+                    hits: 0,
+                });
+                match d.succ_opt() {
+                    Some(n) => d = n,
+                    None => break,
+                }
+            }
+        }
+    }
+    (g, out)
+}
+
+const HOURLY: &str = "
+SELECT service_id, (floor((e + off) / 3600) * 3600 - off)::float8 AS b, count(*)
+FROM (SELECT service_id, extract(epoch FROM start_time) AS e,
+             extract(epoch FROM (start_time AT TIME ZONE $4) - (start_time AT TIME ZONE 'UTC')) AS off
+      FROM {table} WHERE service_id = ANY($1) AND start_time > $2 AND start_time < $3) t
+GROUP BY 1, 2";
+
+const DAILY: &str = "
+SELECT service_id, (start_time AT TIME ZONE $4)::date AS d, count(*)
+FROM {table} WHERE service_id = ANY($1) AND start_time > $2 AND start_time < $3
+GROUP BY 1, 2";
+
+/// Series of several services over one window.
+pub async fn charts_many<C: GenericClient>(
+    client: &C,
+    services: &[Uuid],
+    w: &Window,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<HashMap<Uuid, Chart>, StatsError> {
+    let (g, empty) = empty_points(w, tz, now);
+    let ids = services.to_vec();
+    let tz_name = tz.name();
+    let mut out: HashMap<Uuid, Chart> = services
+        .iter()
+        .map(|id| {
+            (
+                *id,
+                Chart {
+                    granularity: g,
+                    points: empty.clone(),
+                },
+            )
+        })
+        .collect();
+    let index_by_start: HashMap<i64, usize> = empty
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.start.timestamp(), i))
+        .collect();
+    let index_by_day: HashMap<NaiveDate, usize> = empty
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.day.map(|d| (d, i)))
+        .collect();
+    for (table, is_hits) in [("sessions", false), ("hits", true)] {
+        let sql = match g {
+            Granularity::Hourly => HOURLY,
+            Granularity::Daily => DAILY,
+        }
+        .replace("{table}", table);
+        for r in client
+            .query(&sql, &[&ids, &w.start, &w.end, &tz_name])
+            .await?
+        {
+            let id: Uuid = r.get(0);
+            let idx = match g {
+                Granularity::Hourly => {
+                    let b: f64 = r.get(1);
+                    index_by_start.get(&(b as i64)).copied()
+                }
+                Granularity::Daily => {
+                    let d: NaiveDate = r.get(1);
+                    index_by_day.get(&d).copied()
+                }
+            };
+            let n: i64 = r.get(2);
+            if let (Some(i), Some(c)) = (idx, out.get_mut(&id)) {
+                if let Some(p) = c.points.get_mut(i) {
+                    if is_hits {
+                        p.hits += n;
+                    } else {
+                        p.sessions += n;
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn granularity_rule() {
+        let w = |h| Window {
+            start: utc("2024-01-01T00:00:00Z"),
+            end: utc("2024-01-01T00:00:00Z") + Duration::hours(h),
+        };
+        assert_eq!(Granularity::for_window(&w(71)), Granularity::Hourly);
+        assert_eq!(Granularity::for_window(&w(72)), Granularity::Daily);
+    }
+
+    #[test]
+    fn fall_back_has_two_one_oclock_hours() {
+        let tz: Tz = "America/New_York".parse().unwrap();
+        // 2024-11-03: 01:00-02:00 EDT then 01:00-02:00 EST.
+        let w = Window {
+            start: utc("2024-11-03T04:00:00Z"),
+            end: utc("2024-11-03T08:00:00Z"),
+        };
+        let (_, p) = empty_points(&w, tz, utc("2030-01-01T00:00:00Z"));
+        let labels: Vec<_> = p.iter().map(|p| p.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "2024-11-03 00:00:00-04:00",
+                "2024-11-03 01:00:00-04:00",
+                "2024-11-03 01:00:00-05:00",
+                "2024-11-03 02:00:00-05:00"
+            ]
+        );
+    }
+
+    #[test]
+    fn spring_forward_skips_an_hour_and_days_fill_to_now() {
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let w = Window {
+            start: utc("2024-03-30T23:00:00Z"),
+            end: utc("2024-03-31T03:00:00Z"),
+        };
+        let (_, p) = empty_points(&w, tz, utc("2030-01-01T00:00:00Z"));
+        let labels: Vec<_> = p.iter().map(|p| &p.label[11..]).collect();
+        assert_eq!(
+            labels,
+            [
+                "00:00:00+01:00",
+                "01:00:00+01:00",
+                "03:00:00+02:00",
+                "04:00:00+02:00"
+            ]
+        );
+        let w = Window {
+            start: utc("2024-03-01T00:00:00Z"),
+            end: utc("2024-03-31T00:00:00Z"),
+        };
+        let (g, p) = empty_points(&w, tz, utc("2024-03-10T12:00:00Z"));
+        assert_eq!(g, Granularity::Daily);
+        assert_eq!(p.first().unwrap().label, "2024-03-01");
+        assert_eq!(p.last().unwrap().label, "2024-03-10");
+    }
+
+    #[test]
+    fn half_hour_zones_bucket_on_local_hours() {
+        let tz: Tz = "Asia/Kolkata".parse().unwrap();
+        assert_eq!(
+            hour_start(tz, utc("2024-01-01T10:10:00Z")),
+            utc("2024-01-01T09:30:00Z")
+        );
+    }
+}

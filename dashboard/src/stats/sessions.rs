@@ -1,0 +1,218 @@
+//! Row-level reads: the paginated session list of a window, one session with all its hits, and
+//! the full (paginated) location list. Hit counts per session come from the session row, so a
+//! page costs one query, not one per session.
+
+use super::{Row, StatsError};
+use crate::window::Window;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use std::net::IpAddr;
+use tokio_postgres::GenericClient;
+use uuid::Uuid;
+
+/// A session as the session tables show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionRow {
+    /// Session id.
+    pub id: Uuid,
+    /// First request.
+    pub start_time: DateTime<Utc>,
+    /// Latest request.
+    pub last_seen: DateTime<Utc>,
+    /// Site-supplied identifier ("" = anonymous).
+    pub identifier: String,
+    /// ISO country code ("" = unknown).
+    pub country: String,
+    /// Network (AS organisation).
+    pub as_org: String,
+    /// All hits of the session (not windowed).
+    pub hit_count: i64,
+    /// `last_seen - start_time` in seconds.
+    pub duration: f64,
+    /// Seen within the online window.
+    pub online: bool,
+}
+
+/// One page of sessions and the total in the window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionPage {
+    /// Newest first.
+    pub rows: Vec<SessionRow>,
+    /// Sessions in the window.
+    pub total: i64,
+}
+
+const ROW: &str = "id, start_time, last_seen, identifier, country, as_org, hit_count::int8,
+                   extract(epoch FROM last_seen - start_time)::float8";
+
+fn session_row(r: &tokio_postgres::Row, online_since: DateTime<Utc>) -> SessionRow {
+    let last_seen: DateTime<Utc> = r.get(2);
+    SessionRow {
+        id: r.get(0),
+        start_time: r.get(1),
+        last_seen,
+        identifier: r.get(3),
+        country: r.get(4),
+        as_org: r.get(5),
+        hit_count: r.get(6),
+        duration: r.get(7),
+        online: last_seen > online_since,
+    }
+}
+
+/// Sessions that started in `w`, newest first, `limit` from `offset`.
+pub async fn sessions_page<C: GenericClient>(
+    client: &C,
+    service: Uuid,
+    w: &Window,
+    offset: i64,
+    limit: i64,
+    online_window: Duration,
+    now: DateTime<Utc>,
+) -> Result<SessionPage, StatsError> {
+    let rows = client
+        .query(
+            &format!(
+                "SELECT {ROW} FROM sessions
+                 WHERE service_id = $1 AND start_time > $2 AND start_time < $3
+                 ORDER BY start_time DESC, id LIMIT $4 OFFSET $5"
+            ),
+            &[&service, &w.start, &w.end, &limit, &offset],
+        )
+        .await?;
+    let total: i64 = client
+        .query_one(
+            "SELECT count(*) FROM sessions
+             WHERE service_id = $1 AND start_time > $2 AND start_time < $3",
+            &[&service, &w.start, &w.end],
+        )
+        .await?
+        .get(0);
+    let since = now - online_window;
+    Ok(SessionPage {
+        rows: rows.iter().map(|r| session_row(r, since)).collect(),
+        total,
+    })
+}
+
+/// Everything known about one session.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionDetail {
+    /// The table fields.
+    pub row: SessionRow,
+    /// Browser family.
+    pub browser: String,
+    /// Device family.
+    pub device: String,
+    /// PHONE, TABLET, DESKTOP, ROBOT or OTHER.
+    pub device_type: String,
+    /// OS family.
+    pub os: String,
+    /// AS number.
+    pub asn: Option<i32>,
+    /// Coordinates.
+    pub latitude: Option<f64>,
+    /// Coordinates.
+    pub longitude: Option<f64>,
+    /// Raw IP, only if the service collects them.
+    pub ip: Option<IpAddr>,
+    /// Page views, newest first.
+    pub hits: Vec<HitRow>,
+}
+
+/// A page view of a session.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HitRow {
+    /// Page-view time.
+    pub start_time: DateTime<Utc>,
+    /// Page URL.
+    pub location: String,
+    /// Referrer ("" = none).
+    pub referrer: String,
+    /// Time on page in seconds (last heartbeat − start).
+    pub duration: f64,
+    /// Load time in ms.
+    pub load_time: Option<f64>,
+    /// JS or PIXEL.
+    pub tracker: String,
+}
+
+/// One session of `service`, or `None` if it does not exist there.
+pub async fn session_detail<C: GenericClient>(
+    client: &C,
+    service: Uuid,
+    session: Uuid,
+    online_window: Duration,
+    now: DateTime<Utc>,
+) -> Result<Option<SessionDetail>, StatsError> {
+    let Some(r) = client
+        .query_opt(
+            &format!(
+                "SELECT {ROW}, browser, device, device_type, os, asn, latitude, longitude, ip
+                 FROM sessions WHERE service_id = $1 AND id = $2"
+            ),
+            &[&service, &session],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let hits = client
+        .query(
+            "SELECT start_time, location, referrer,
+                    extract(epoch FROM last_seen - start_time)::float8, load_time, tracker
+             FROM hits WHERE session_id = $1 AND service_id = $2 ORDER BY start_time DESC, id DESC",
+            &[&session, &service],
+        )
+        .await?
+        .into_iter()
+        .map(|h| HitRow {
+            start_time: h.get(0),
+            location: h.get(1),
+            referrer: h.get(2),
+            duration: h.get(3),
+            load_time: h.get(4),
+            tracker: h.get(5),
+        })
+        .collect();
+    Ok(Some(SessionDetail {
+        row: session_row(&r, now - online_window),
+        browser: r.get(8),
+        device: r.get(9),
+        device_type: r.get(10),
+        os: r.get(11),
+        asn: r.get(12),
+        latitude: r.get(13),
+        longitude: r.get(14),
+        ip: r.get(15),
+        hits,
+    }))
+}
+
+/// One page of the full location list (by hits) and the number of distinct locations.
+pub async fn locations_page<C: GenericClient>(
+    client: &C,
+    service: Uuid,
+    w: &Window,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Row>, i64), StatsError> {
+    let rows = client
+        .query(
+            "SELECT location, count(*), count(*) OVER () FROM hits
+             WHERE service_id = $1 AND start_time > $2 AND start_time < $3
+             GROUP BY location ORDER BY count(*) DESC, location LIMIT $4 OFFSET $5",
+            &[&service, &w.start, &w.end, &limit, &offset],
+        )
+        .await?;
+    let total = rows.first().map(|r| r.get(2)).unwrap_or(0);
+    Ok((
+        rows.iter()
+            .map(|r| Row {
+                key: r.get(0),
+                count: r.get(1),
+            })
+            .collect(),
+        total,
+    ))
+}
