@@ -89,7 +89,7 @@ pub fn main_chart(c: &Chart, tz: Tz, day_link: &dyn Fn(chrono::NaiveDate) -> Str
             x0 + w,
             x0 - 6.0,
             y + 4.0,
-            esc(&format::int(v.round() as i64))
+            esc(&format::one_decimal(Some(v)))
         );
     }
     let _ = write!(s, "<path class=\"hits-area\" d=\"{}\"/>", area(&hp, y0 + h));
@@ -167,7 +167,7 @@ pub fn sparkline(c: &Chart) -> String {
     let hp = points(&hits, max, 0.0, 100.0, 1.0, 28.0);
     let sp = points(&sessions, max, 0.0, 100.0, 1.0, 28.0);
     format!(
-        "<svg class=\"spark\" viewBox=\"0 0 100 30\" preserveAspectRatio=\"none\" aria-hidden=\"true\"><path class=\"hits-area\" d=\"{}\"/><path class=\"sessions-line\" d=\"{}\"/></svg>",
+        "<svg class=\"spark\" viewBox=\"0 0 100 30\" preserveAspectRatio=\"none\" aria-hidden=\"true\"><path class=\"hits-area\" d=\"{}\"/><path class=\"sessions-line\" vector-effect=\"non-scaling-stroke\" d=\"{}\"/></svg>",
         area(&hp, 29.0),
         polyline(&sp)
     )

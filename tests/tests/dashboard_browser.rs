@@ -1,0 +1,287 @@
+//! The dashboard in a real headless Chromium: an admin logs in, creates a service, copies its
+//! install snippet onto a local test page, opens that page, and then sees the hit on the service
+//! page and the session in the session list. Screenshots of the overview, service and session
+//! pages are saved under `artifacts/screenshots/` for CI.
+
+use aggregator::embedded_pg::throwaway::ThrowawayCluster;
+use aggregator::geo::GeoDb;
+use aggregator::startup::{Application, ServeSettings};
+use fantoccini::{Client, Locator};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use warp::Filter;
+
+/// A ChromeDriver child, killed on drop.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+fn start_driver() -> Driver {
+    let bin = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("chromedriver not found: install chromium-driver (scripts/setup does)");
+    let port = free_port();
+    let child = Command::new(bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+async fn start_browser(d: &Driver, profile: &Path) -> Client {
+    let binary = ["/usr/bin/chromium", "/usr/lib/chromium/chromium"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("chromium not found: install chromium (scripts/setup does)");
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": binary,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--window-size=1400,1000",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&d.url)
+        .await
+        .expect("start a Chromium session")
+}
+
+fn screenshots_dir() -> PathBuf {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("artifacts")
+        .join("screenshots");
+    std::fs::create_dir_all(&d).expect("create artifacts/screenshots");
+    d
+}
+
+async fn shot(b: &Client, name: &str) {
+    let png = b.screenshot().await.expect("screenshot");
+    std::fs::write(screenshots_dir().join(name), png).expect("write screenshot");
+}
+
+async fn text_of(b: &Client, css: &str) -> String {
+    b.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("element text")
+}
+
+#[tokio::test]
+async fn log_in_create_a_service_and_see_its_first_visit() {
+    // A throwaway Postgres, a migrated database and the real application.
+    let dir = std::env::temp_dir().join(format!("shynet-dash-browser-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cluster = ThrowawayCluster::start(&dir).expect("start throwaway Postgres");
+    let pool = aggregator::db::make_pool(cluster.dirs.pg_config("postgres"), 8).unwrap();
+    aggregator::db::migrate(&pool).await.unwrap();
+    let tracking = aggregator::config::TrackingArgs {
+        script_heartbeat_frequency: 500,
+        ..Default::default()
+    };
+    let app = Application::start(
+        ServeSettings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            tracking,
+            ingest: Default::default(),
+            time_zone: "UTC".parse().unwrap(),
+        },
+        pool.clone(),
+        GeoDb::empty(),
+    )
+    .await
+    .unwrap();
+    let base = format!("http://{}", app.address());
+    let password = aggregator::cli::createadmin(&pool, "admin@example.com")
+        .await
+        .unwrap();
+
+    let driver = start_driver();
+    let profile = dir.join("chrome-profile");
+    let b = start_browser(&driver, &profile).await;
+
+    // Log in.
+    b.goto(&format!("{base}/dashboard/")).await.unwrap();
+    assert!(b
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .starts_with("/accounts/login/"));
+    b.find(Locator::Css("#email"))
+        .await
+        .unwrap()
+        .send_keys("admin@example.com")
+        .await
+        .unwrap();
+    b.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(&password)
+        .await
+        .unwrap();
+    b.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait()
+        .for_element(Locator::Css("a.button[href='/dashboard/service/new/']"))
+        .await
+        .unwrap();
+    assert_eq!(b.current_url().await.unwrap().path(), "/dashboard/");
+
+    // Create a service.
+    b.find(Locator::Css("a.button[href='/dashboard/service/new/']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait().for_element(Locator::Css("#name")).await.unwrap();
+    b.find(Locator::Css("#name"))
+        .await
+        .unwrap()
+        .send_keys("Browser site")
+        .await
+        .unwrap();
+    b.find(Locator::Css("#link"))
+        .await
+        .unwrap()
+        .send_keys("https://example.com")
+        .await
+        .unwrap();
+    b.find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait()
+        .for_element(Locator::Css("#snippet"))
+        .await
+        .unwrap();
+    let url = b.current_url().await.unwrap();
+    let svc: uuid::Uuid = url
+        .path()
+        .trim_start_matches("/dashboard/service/")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    // New services show the install instructions; the snippet points at this server.
+    let snippet = text_of(&b, "#snippet").await;
+    assert!(
+        snippet.contains(&format!("/ingress/{svc}/script.js")),
+        "{snippet}"
+    );
+    // The snippet uses https:// by default (SCRIPT_USE_HTTPS); the test server speaks http.
+    let snippet = snippet.replace("https://", "http://");
+
+    // A local test page on another origin carries the snippet.
+    let page = format!(
+        "<!doctype html><html><head><title>Tracked page</title></head><body><h1>Hello</h1>{snippet}</body></html>"
+    );
+    let site = warp::path("landing.html").map(move || warp::reply::html(page.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site_url = format!("http://{}/landing.html", listener.local_addr().unwrap());
+    tokio::spawn(warp::serve(site).incoming(listener).run());
+    b.goto(&site_url).await.unwrap();
+
+    // Wait until the hit is written.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let c = pool.get().await.unwrap();
+        let n: i64 = c
+            .query_one("SELECT count(*) FROM hits WHERE service_id = $1", &[&svc])
+            .await
+            .unwrap()
+            .get(0);
+        if n >= 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no hit recorded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The service page shows the hit, the page and the session.
+    b.goto(&format!("{base}/dashboard/service/{svc}/"))
+        .await
+        .unwrap();
+    b.wait().for_element(Locator::Css(".strip")).await.unwrap();
+    let strip = text_of(&b, ".strip").await;
+    assert!(
+        strip.contains("SESSIONS\n1") || strip.contains("Sessions\n1"),
+        "{strip}"
+    );
+    let body = text_of(&b, "main").await;
+    assert!(body.contains(&site_url), "the page URL is listed");
+    assert!(b.find(Locator::Css("svg.chart")).await.is_ok());
+    assert!(b.find(Locator::Css("svg.worldmap")).await.is_ok());
+    shot(&b, "dashboard-service.png").await;
+
+    // The session list has the session; its detail lists the hit.
+    b.goto(&format!("{base}/dashboard/service/{svc}/sessions/"))
+        .await
+        .unwrap();
+    let rows = b
+        .find_all(Locator::Css("main table tr td a"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1, "one session");
+    rows[0].click().await.unwrap();
+    b.wait().for_element(Locator::Css("#hits")).await.unwrap();
+    let hits = text_of(&b, "#hits").await;
+    assert!(
+        hits.contains(&site_url) && hits.contains("JavaScript"),
+        "{hits}"
+    );
+    shot(&b, "dashboard-session.png").await;
+
+    // The overview lists the service with its figures.
+    b.goto(&format!("{base}/dashboard/")).await.unwrap();
+    let card = text_of(&b, ".service-card").await;
+    assert!(card.contains("Browser site"), "{card}");
+    shot(&b, "dashboard-overview.png").await;
+
+    b.close().await.unwrap();
+    app.shutdown().await;
+    let _ = std::fs::remove_dir_all(&profile);
+}
