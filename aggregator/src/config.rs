@@ -193,6 +193,33 @@ pub struct IngestArgs {
     /// Connections in the pool.
     #[arg(long, env = "SHYNET_DB_POOL_SIZE", default_value_t = 8)]
     pub db_pool_size: usize,
+    /// Secret shared with the edge worker (its `SHYNET_EDGE_SECRET` secret). Enables the signed
+    /// edge endpoints `POST /ingest/v1/batch` and `GET /ingest/v1/config`; without it they
+    /// answer 404. Use at least 32 random bytes; never put it in a file under version control.
+    #[arg(long, env = "SHYNET_EDGE_SECRET", hide_env_values = true)]
+    pub edge_secret: Option<EdgeSecret>,
+}
+
+/// The edge secret: kept out of `Debug` output and logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EdgeSecret(pub String);
+
+impl std::fmt::Debug for EdgeSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EdgeSecret(<redacted>)")
+    }
+}
+
+impl std::str::FromStr for EdgeSecret {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.len() < 16 {
+            return Err("the edge secret must be at least 16 characters".into());
+        }
+        Ok(EdgeSecret(s.to_owned()))
+    }
 }
 
 impl IngestArgs {
@@ -223,6 +250,7 @@ impl Default for IngestArgs {
             queue_capacity: 100_000,
             batch_size: 5_000,
             db_pool_size: 8,
+            edge_secret: None,
         }
     }
 }

@@ -224,6 +224,7 @@ impl CityRecord {
             time_zone: location.time_zone.or(self.timezone).unwrap_or_default(),
             asn: None,
             as_org: String::new(),
+            colo: String::new(),
         }
     }
 }
@@ -467,6 +468,7 @@ mod tests {
                 time_zone: "Europe/Paris".into(),
                 asn: None,
                 as_org: String::new(),
+                colo: String::new(),
             }
         );
         let g = db.lookup(ip("192.0.2.1"));

@@ -146,6 +146,15 @@ impl ServiceCache {
         })
     }
 
+    /// Every known service, as last loaded (for the edge config endpoint, which calls
+    /// [`ServiceCache::refresh`] first so edges see changes at once).
+    pub fn snapshot(&self) -> Vec<Arc<ServiceSettings>> {
+        match self.inner.read() {
+            Ok(inner) => inner.known.values().cloned().collect(),
+            Err(p) => p.into_inner().known.values().cloned().collect(),
+        }
+    }
+
     /// Settings of a service: from memory, else one lookup (so a service created a moment ago
     /// by another process works at once). `Ok(None)` = no such service.
     pub async fn get(&self, id: Uuid) -> anyhow::Result<Option<Arc<ServiceSettings>>> {

@@ -98,7 +98,15 @@ impl Application {
             heartbeat_ms: settings.tracking.script_heartbeat_frequency,
             scripts: Default::default(),
         });
+        let edge = crate::edge_api::EdgeApi::new(
+            settings.ingest.edge_secret.as_ref().map(|s| s.0.as_str()),
+            pool.clone(),
+            state.clone(),
+            session_timeout_secs,
+        );
         let routes = ingress_routes(state)
+            .or(crate::edge_api::routes(edge))
+            .unify()
             .or(crate::health::route(
                 pool.clone(),
                 queue.clone(),

@@ -9,7 +9,9 @@ pub mod ip_filter;
 pub mod limits;
 pub mod origins;
 pub mod payload;
+pub mod route;
 pub mod script;
+pub mod signing;
 #[cfg(feature = "classify")]
 pub mod ua;
 pub mod visitor;

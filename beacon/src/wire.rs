@@ -55,6 +55,11 @@ pub struct Geo {
     /// Organisation that runs that network (Shynet's "Network" column).
     #[serde(default)]
     pub as_org: String,
+    /// Cloudflare data centre (IATA code) that received the beacon, set by the edge only. It
+    /// describes our edge, not the visitor, so it is logged by the batch endpoint and never
+    /// stored.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub colo: String,
 }
 
 /// One accepted beacon, enriched and reduced. Produced per request at the entrance, consumed in

@@ -7,10 +7,8 @@ use super::script_cache::ScriptCache;
 use crate::metrics::IngestMetrics;
 use crate::services::{ServiceCache, ServiceSettings, ServiceStatus};
 use crate::writer::{Enriched, IngestQueue, QueueError};
-use beacon::ingress as ig;
-use beacon::origins::OriginCheck;
-use beacon::payload::{self, PayloadError};
-use beacon::wire::Tracker;
+use beacon::payload::PayloadError;
+use beacon::route::{self, DropReason, PageView, Plan, Refusal, Reply, Route};
 use bytes::Bytes;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -55,7 +53,8 @@ pub fn ingress_routes(
              remote: Option<SocketAddr>,
              body,
              state: Arc<IngestState>| async move {
-                let body = match read_limited(body, &headers).await {
+                let body = match read_limited(body, &headers, beacon::limits::MAX_BODY_BYTES).await
+                {
                     Ok(b) => b,
                     Err(status) => {
                         IngestMetrics::inc(&state.metrics.rejected_bad_input);
@@ -76,13 +75,17 @@ pub fn ingress_routes(
 
 /// Reads the body, refusing (413) anything over the limit without buffering it: an oversized
 /// Content-Length is refused before reading, a chunked body as soon as it passes the limit.
-async fn read_limited<S, B>(body: S, headers: &HeaderMap) -> Result<Bytes, StatusCode>
+/// Also used by the edge batch endpoint with its own limit.
+pub(crate) async fn read_limited<S, B>(
+    body: S,
+    headers: &HeaderMap,
+    max: usize,
+) -> Result<Bytes, StatusCode>
 where
     S: futures_util::Stream<Item = Result<B, warp::Error>>,
     B: bytes::Buf,
 {
     use futures_util::StreamExt;
-    let max = beacon::limits::MAX_BODY_BYTES;
     if let Some(len) = h(headers, "content-length").and_then(|v| v.trim().parse::<u64>().ok()) {
         if len > max as u64 {
             return Err(StatusCode::PAYLOAD_TOO_LARGE);
@@ -105,69 +108,31 @@ where
     Ok(out.freeze())
 }
 
-/// Which file a path names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum File {
-    Script,
-    Pixel,
+/// Converts a shared [`Reply`] (built by `beacon::route`, as the edge worker does) to warp's
+/// type, appending headers in order.
+fn to_warp(reply: Reply) -> WarpResponse {
+    let body = match reply.body {
+        std::borrow::Cow::Borrowed(b) => Bytes::from_static(b),
+        std::borrow::Cow::Owned(v) => Bytes::from(v),
+    };
+    let mut r = Response::new(body.into());
+    *r.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let hs = r.headers_mut();
+    for (name, value) in reply.headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            hs.append(name, v);
+        }
+    }
+    r
 }
 
 fn text(status: StatusCode, reason: &str) -> WarpResponse {
-    let body = serde_json::json!({ "status": "error", "reason": reason }).to_string();
-    let mut r = Response::new(body.into());
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    to_warp(route::error_reply(status.as_u16(), reason))
 }
 
 fn h<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-fn decode(seg: &str) -> Result<String, &'static str> {
-    percent_encoding::percent_decode_str(seg)
-        .decode_utf8()
-        .map(|c| c.into_owned())
-        .map_err(|_| "path segment is not valid UTF-8")
-}
-
-/// Splits `{service}[/{identifier}]/{file}`.
-fn parse_tail(tail: &str) -> Result<(String, String, File), (StatusCode, &'static str)> {
-    let parts: Vec<&str> = tail.split('/').collect();
-    let (svc, ident, file) = match parts.as_slice() {
-        [s, f] => (*s, "", *f),
-        [s, i, f] if !i.is_empty() => (*s, *i, *f),
-        _ => return Err((StatusCode::NOT_FOUND, "no such ingress route")),
-    };
-    let file = match file {
-        "script.js" => File::Script,
-        "pixel.gif" => File::Pixel,
-        _ => return Err((StatusCode::NOT_FOUND, "no such ingress route")),
-    };
-    let ident = decode(ident).map_err(|e| (StatusCode::BAD_REQUEST, e))?;
-    Ok((svc.to_owned(), ident, file))
-}
-
-fn with_cors(mut r: WarpResponse, allow_origin: &str) -> WarpResponse {
-    let hs = r.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(allow_origin) {
-        hs.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
-    }
-    hs.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static(ig::ALLOW_METHODS),
-    );
-    hs.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static(ig::ALLOW_HEADERS),
-    );
-    hs.append(header::VARY, HeaderValue::from_static("Origin"));
-    r
 }
 
 async fn handle(
@@ -178,24 +143,21 @@ async fn handle(
     remote: Option<SocketAddr>,
     body: Bytes,
 ) -> WarpResponse {
-    let bad = |status: StatusCode, reason: &str| {
+    let refuse = |r: Refusal| {
         IngestMetrics::inc(&state.metrics.rejected_bad_input);
-        text(status, reason)
+        r.reply()
     };
-    let (svc, identifier, file) = match parse_tail(tail) {
-        Ok(t) => t,
-        Err((s, r)) => return bad(s, r),
-    };
-    let Ok(service_id) = uuid::Uuid::parse_str(&svc) else {
-        return bad(StatusCode::BAD_REQUEST, "malformed service id");
-    };
-    let identifier = match payload::parse_identifier(&identifier) {
-        Ok(i) => i,
-        Err(e) => return bad(StatusCode::BAD_REQUEST, &e.to_string()),
+    let Route {
+        service: service_id,
+        identifier,
+        file,
+    } = match route::parse_route(tail) {
+        Ok(r) => r,
+        Err(r) => return to_warp(refuse(r)),
     };
     let settings = match state.services.get(service_id).await {
         Ok(Some(s)) => s,
-        Ok(None) => return bad(StatusCode::NOT_FOUND, "unknown service"),
+        Ok(None) => return to_warp(refuse(route::unknown_service())),
         Err(e) => {
             tracing::warn!(error = %e, "service lookup failed");
             IngestMetrics::inc(&state.metrics.rejected_overload);
@@ -205,112 +167,45 @@ async fn handle(
             );
         }
     };
-    if settings.status == ServiceStatus::Archived {
-        return bad(
-            StatusCode::NOT_FOUND,
-            "service is archived and accepts no data",
-        );
-    }
-    let allow_origin = match settings
-        .origins
-        .check(h(headers, "origin"), h(headers, "referer"))
-    {
-        OriginCheck::Allowed { allow_origin } => allow_origin,
-        OriginCheck::Denied { reason } => return bad(StatusCode::FORBIDDEN, reason),
+    let allow_origin = match route::gate(
+        settings.status == ServiceStatus::Active,
+        &settings.origins,
+        h(headers, "origin"),
+        h(headers, "referer"),
+    ) {
+        Ok(a) => a,
+        Err(r) => return to_warp(refuse(r)),
     };
-
-    let resp = match (method.clone(), file) {
-        (Method::OPTIONS, _) => {
-            let mut r = Response::new(Bytes::new().into());
-            *r.status_mut() = StatusCode::NO_CONTENT;
-            r.headers_mut().insert(
-                header::ACCESS_CONTROL_MAX_AGE,
-                HeaderValue::from_static(ig::PREFLIGHT_MAX_AGE),
-            );
-            r
-        }
-        (Method::GET | Method::HEAD, File::Script) => serve_script(state, &settings, headers),
-        (Method::POST, File::Script) => {
-            let parsed = match payload::parse_script_body(&body) {
-                Ok(p) => p,
-                Err(e) => {
-                    let status = if e == PayloadError::TooLarge {
-                        StatusCode::PAYLOAD_TOO_LARGE
-                    } else {
-                        StatusCode::BAD_REQUEST
-                    };
-                    return with_cors(bad(status, &e.to_string()), &allow_origin);
-                }
-            };
-            let location = parsed
-                .location
-                .unwrap_or_else(|| payload::header_url(h(headers, "referer")));
-            let raw = Accepted {
-                tracker: Tracker::Js,
-                identifier,
-                idempotency: parsed.idempotency,
-                location,
-                referrer: parsed.referrer,
-                load_time: parsed.load_time,
-            };
-            match accept(state, &settings, headers, remote, raw).await {
-                Ok(()) => {
-                    let mut r = Response::new(ig::OK_BODY.into());
-                    r.headers_mut().insert(
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static("application/json"),
-                    );
-                    r
-                }
-                Err(r) => r,
+    let reply = match route::plan(
+        method.as_str(),
+        file,
+        identifier,
+        &body,
+        h(headers, "referer"),
+    ) {
+        Plan::Preflight => route::preflight_reply(),
+        Plan::Script => return with_cors(serve_script(state, &settings, headers), &allow_origin),
+        Plan::Beacon(view) => {
+            let tracker = view.tracker;
+            match accept(state, &settings, headers, remote, view).await {
+                Ok(()) => route::accepted_reply(tracker),
+                Err(r) => return with_cors(r, &allow_origin),
             }
         }
-        (Method::GET | Method::HEAD, File::Pixel) => {
-            let raw = Accepted {
-                tracker: Tracker::Pixel,
-                identifier,
-                idempotency: None,
-                location: payload::header_url(h(headers, "referer")),
-                referrer: String::new(),
-                load_time: None,
-            };
-            match accept(state, &settings, headers, remote, raw).await {
-                Ok(()) => {
-                    let mut r = Response::new(Bytes::from_static(&ig::PIXEL_GIF).into());
-                    r.headers_mut()
-                        .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/gif"));
-                    r.headers_mut().insert(
-                        header::CACHE_CONTROL,
-                        HeaderValue::from_static(ig::PIXEL_CACHE_CONTROL),
-                    );
-                    r
-                }
-                Err(r) => r,
-            }
-        }
-        _ => {
-            let mut r = bad(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here");
-            r.headers_mut().insert(
-                header::ALLOW,
-                HeaderValue::from_static(match file {
-                    File::Script => "GET, HEAD, POST, OPTIONS",
-                    File::Pixel => "GET, HEAD, OPTIONS",
-                }),
-            );
-            r
-        }
+        Plan::Refuse(r) => refuse(r),
     };
-    with_cors(resp, &allow_origin)
+    to_warp(reply.with_cors(&allow_origin))
 }
 
-/// The page-view facts of an accepted request.
-struct Accepted {
-    tracker: Tracker,
-    identifier: String,
-    idempotency: Option<String>,
-    location: String,
-    referrer: String,
-    load_time: Option<f64>,
+/// Adds the shared CORS headers to a response built here (script, 503s).
+fn with_cors(mut r: WarpResponse, allow_origin: &str) -> WarpResponse {
+    let cors = to_warp(route::preflight_reply().with_cors(allow_origin));
+    for (name, value) in cors.headers() {
+        if name != header::ACCESS_CONTROL_MAX_AGE {
+            r.headers_mut().append(name, value.clone());
+        }
+    }
+    r
 }
 
 /// Applies the per-service rules, enriches and queues. `Ok` also covers deliberate drops (DNT,
@@ -320,23 +215,30 @@ async fn accept(
     settings: &ServiceSettings,
     headers: &HeaderMap,
     remote: Option<SocketAddr>,
-    a: Accepted,
+    a: PageView,
 ) -> Result<(), WarpResponse> {
     let m = &state.metrics;
-    if settings.respect_dnt && ig::wants_no_tracking(h(headers, "dnt"), h(headers, "sec-gpc")) {
-        IngestMetrics::inc(&m.dropped_dnt);
-        return Ok(());
-    }
     let ip = beacon::client_ip::client_ip(
         |name| h(headers, name),
         &state.ip_headers,
         remote.map(|r| r.ip()),
     );
-    if let Some(ip) = ip {
-        if settings.ignored_ips.contains(ip) {
+    match route::privacy_drop(
+        settings.respect_dnt,
+        h(headers, "dnt"),
+        h(headers, "sec-gpc"),
+        ip,
+        &settings.ignored_ips,
+    ) {
+        Some(DropReason::DoNotTrack) => {
+            IngestMetrics::inc(&m.dropped_dnt);
+            return Ok(());
+        }
+        Some(DropReason::IgnoredIp) => {
             IngestMetrics::inc(&m.dropped_ignored_ip);
             return Ok(());
         }
+        Some(DropReason::Robot) | None => {}
     }
     let user_agent = beacon::limits::truncate_utf8(
         h(headers, "user-agent").unwrap_or("").trim(),
@@ -396,8 +298,8 @@ fn serve_script(
     settings: &ServiceSettings,
     headers: &HeaderMap,
 ) -> WarpResponse {
-    let dnt_request =
-        settings.respect_dnt && ig::wants_no_tracking(h(headers, "dnt"), h(headers, "sec-gpc"));
+    let dnt_request = settings.respect_dnt
+        && beacon::ingress::wants_no_tracking(h(headers, "dnt"), h(headers, "sec-gpc"));
     let body = beacon::script::render(&beacon::script::ScriptParams {
         heartbeat_ms: state.heartbeat_ms,
         respect_dnt: settings.respect_dnt,
@@ -405,61 +307,19 @@ fn serve_script(
         inject: &settings.script_inject,
     });
     let v = state.scripts.get(body);
-    let not_modified = h(headers, "if-none-match")
-        .map(|inm| {
-            inm.split(',')
-                .any(|t| t.trim() == v.etag || t.trim() == "*")
-        })
-        .unwrap_or(false);
-    let gzip_ok = h(headers, "accept-encoding")
-        .map(|ae| ae.split(',').any(|e| e.trim().starts_with("gzip")))
-        .unwrap_or(false)
-        && !v.gzip.is_empty();
-    let mut r = if not_modified {
-        let mut r = Response::new(Bytes::new().into());
-        *r.status_mut() = StatusCode::NOT_MODIFIED;
-        r
-    } else if gzip_ok {
-        let mut r = Response::new(v.gzip.clone().into());
-        r.headers_mut()
-            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        r
-    } else {
-        Response::new(v.raw.clone().into())
-    };
-    let hs = r.headers_mut();
-    hs.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/javascript; charset=utf-8"),
-    );
-    hs.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(ig::SCRIPT_CACHE_CONTROL),
-    );
-    if let Ok(e) = HeaderValue::from_str(&v.etag) {
-        hs.insert(header::ETAG, e);
+    let gzip = route::accepts_gzip(h(headers, "accept-encoding")) && !v.gzip.is_empty();
+    let chosen = if gzip { v.gzip.clone() } else { v.raw.clone() };
+    let mut r = to_warp(route::script_reply(
+        std::borrow::Cow::Borrowed(&[]),
+        &v.etag,
+        h(headers, "if-none-match"),
+    ));
+    if r.status() == StatusCode::OK {
+        *r.body_mut() = chosen.into();
+        if gzip {
+            r.headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
     }
-    hs.insert(header::VARY, HeaderValue::from_static(ig::SCRIPT_VARY));
     r
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tails() {
-        assert_eq!(
-            parse_tail("abc/script.js").unwrap(),
-            ("abc".into(), "".into(), File::Script)
-        );
-        assert_eq!(
-            parse_tail("abc/user%201/pixel.gif").unwrap(),
-            ("abc".into(), "user 1".into(), File::Pixel)
-        );
-        assert!(parse_tail("abc/x/y/pixel.gif").is_err());
-        assert!(parse_tail("abc//pixel.gif").is_err());
-        assert!(parse_tail("abc/other.js").is_err());
-        assert!(parse_tail("abc/%ff/pixel.gif").is_err());
-    }
 }

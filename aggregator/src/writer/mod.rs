@@ -137,7 +137,7 @@ async fn run(
 
 /// Whether an error is worth retrying unchanged (connection trouble, lock conflicts,
 /// resource exhaustion) rather than a problem with the data itself.
-fn is_transient(e: &tokio_postgres::Error) -> bool {
+pub(crate) fn is_transient(e: &tokio_postgres::Error) -> bool {
     match e.code() {
         None => true, // I/O or closed connection
         Some(code) => {

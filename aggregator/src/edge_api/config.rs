@@ -1,0 +1,98 @@
+//! `GET /ingest/v1/config`: what the edge worker needs to apply the per-service rules and hash
+//! visitors, signed like a batch (the signed body is [`CONFIG_SIGNED_BODY`]). The edge caches
+//! it for at most a minute, so a settings change reaches every edge within that.
+//!
+//! Salts: today's; yesterday's while a session may still span midnight; tomorrow's during the
+//! last [`TOMORROW_LEAD_MS`] of the day, so an edge whose copy was fetched at 23:59 already
+//! holds the salt it needs at 00:00. No salt here outlives the rotation rule of
+//! [`crate::salts`].
+
+use super::{error, json, now_secs, unavailable, EdgeApi};
+use crate::metrics::IngestMetrics;
+use crate::services::ServiceStatus;
+use beacon::signing::{
+    verify, EdgeConfig, EdgeService, WireSalt, CONFIG_SIGNED_BODY, SIGNATURE_HEADER,
+};
+use beacon::visitor::DAY_MS;
+use std::sync::Arc;
+use warp::http::{HeaderMap, StatusCode};
+use warp::reply::Response as WarpResponse;
+use warp::Filter;
+
+/// How long before midnight tomorrow's salt is handed out (well over the edge's 60 s cache).
+pub const TOMORROW_LEAD_MS: i64 = 10 * 60 * 1000;
+
+/// The config filter.
+pub fn route(
+    api: Arc<EdgeApi>,
+) -> impl Filter<Extract = (WarpResponse,), Error = warp::Rejection> + Clone {
+    warp::path!("ingest" / "v1" / "config")
+        .and(warp::get())
+        .and(warp::header::headers_cloned())
+        .and(warp::any().map(move || api.clone()))
+        .then(|headers: HeaderMap, api: Arc<EdgeApi>| async move {
+            let Some(secret) = api.secret.as_deref() else {
+                return error(StatusCode::NOT_FOUND, "edge ingest is not enabled");
+            };
+            let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+            if let Err(e) = verify(secret, sig, CONFIG_SIGNED_BODY, now_secs()) {
+                IngestMetrics::inc(&api.metrics.rejected_signature);
+                tracing::warn!(reason = %e, "edge config request refused");
+                return error(StatusCode::UNAUTHORIZED, "unauthorized");
+            }
+            match build(&api, chrono::Utc::now().timestamp_millis()).await {
+                Ok(cfg) => {
+                    IngestMetrics::inc(&api.metrics.configs_served);
+                    json(&cfg)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot build the edge config");
+                    unavailable("database unavailable; retry shortly")
+                }
+            }
+        })
+}
+
+/// The config document at `now_ms`: fresh service settings (reloaded from Postgres, which
+/// also refreshes this process's cache) and the salts the edge may need.
+pub async fn build(api: &EdgeApi, now_ms: i64) -> anyhow::Result<EdgeConfig> {
+    let ingest = &api.ingest;
+    ingest.services.refresh().await?;
+    let block_all_ips = ingest.enricher.block_all_ips;
+    let mut services: Vec<EdgeService> = ingest
+        .services
+        .snapshot()
+        .iter()
+        .map(|s| EdgeService {
+            id: s.id,
+            active: s.status == ServiceStatus::Active,
+            origins: s.origins.to_string(),
+            respect_dnt: s.respect_dnt,
+            ignore_robots: s.ignore_robots,
+            collect_ips: s.collect_ips && !block_all_ips,
+            ignored_ips: s.ignored_ips.to_canonical_string(),
+            script_inject: s.script_inject.clone(),
+        })
+        .collect();
+    services.sort_by_key(|s| s.id);
+    let pair = ingest.enricher.salts.for_time(now_ms).await?;
+    let mut salts = vec![WireSalt::from_salt(&pair.current)];
+    if let Some(p) = &pair.previous {
+        salts.push(WireSalt::from_salt(p));
+    }
+    if DAY_MS - now_ms.rem_euclid(DAY_MS) <= TOMORROW_LEAD_MS {
+        let tomorrow = ingest
+            .enricher
+            .salts
+            .for_time(now_ms - now_ms.rem_euclid(DAY_MS) + DAY_MS)
+            .await?;
+        salts.push(WireSalt::from_salt(&tomorrow.current));
+    }
+    Ok(EdgeConfig {
+        generated_ms: now_ms,
+        session_timeout_ms: (api.session_timeout_secs * 1000.0) as i64,
+        heartbeat_ms: ingest.heartbeat_ms,
+        services,
+        salts,
+    })
+}

@@ -1,0 +1,433 @@
+//! The edge endpoints against the real app and a real Postgres: signature and window checks,
+//! size limits, exactly-once application of redelivered batches, the aggregator's own drop
+//! rules, the config document, and 503 (not loss) while Postgres is unreachable.
+
+mod common;
+use aggregator::config::{EdgeSecret, IngestArgs};
+use beacon::signing::{
+    sign, BatchReceipt, EdgeBatch, EdgeConfig, CONFIG_SIGNED_BODY, MAX_BATCH_BEACONS,
+    MAX_BATCH_BYTES, SIGNATURE_HEADER,
+};
+use beacon::wire::{Beacon, Geo, Tracker, VisitorKey};
+use common::*;
+use std::time::Duration;
+use uuid::Uuid;
+
+const SECRET: &str = "test-edge-secret-0123456789";
+
+fn opts() -> Opts {
+    Opts {
+        ingest: IngestArgs {
+            ip_headers: "x-forwarded-for".into(),
+            edge_secret: Some(EdgeSecret(SECRET.into())),
+            ..IngestArgs::default()
+        },
+        ..Opts::default()
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn beacon(service: Uuid, visitor: u8, ua: &str, page: &str) -> Beacon {
+    Beacon {
+        service,
+        time_ms: chrono::Utc::now().timestamp_millis(),
+        tracker: Tracker::Pixel,
+        identifier: String::new(),
+        idempotency: None,
+        location: page.into(),
+        referrer: String::new(),
+        load_time: None,
+        user_agent: ua.into(),
+        visitor: VisitorKey([visitor; 16]),
+        previous_visitor: None,
+        ip: Some("203.0.113.7".parse().unwrap()),
+        geo: Geo {
+            country: "JP".into(),
+            region: "Tokyo".into(),
+            city: "Tokyo".into(),
+            latitude: Some(35.68),
+            longitude: Some(139.69),
+            time_zone: "Asia/Tokyo".into(),
+            asn: Some(2516),
+            as_org: "KDDI".into(),
+            colo: "NRT".into(),
+        },
+    }
+}
+
+fn body(id: &str, beacons: Vec<Beacon>) -> Vec<u8> {
+    serde_json::to_vec(&EdgeBatch {
+        batch_id: id.into(),
+        beacons,
+    })
+    .unwrap()
+}
+
+async fn post_signed(t: &TestApp, body: Vec<u8>, sig: Option<String>) -> reqwest::Response {
+    let mut req = t.http.post(t.url("/ingest/v1/batch")).body(body);
+    if let Some(s) = sig {
+        req = req.header(SIGNATURE_HEADER, s);
+    }
+    req.send().await.unwrap()
+}
+
+async fn post(t: &TestApp, body: Vec<u8>) -> reqwest::Response {
+    let sig = sign(SECRET.as_bytes(), now(), &body);
+    post_signed(t, body, Some(sig)).await
+}
+
+#[tokio::test]
+async fn disabled_without_a_secret() {
+    let t = spawn_app(Opts::default()).await;
+    let b = body("x", vec![]);
+    let sig = sign(SECRET.as_bytes(), now(), &b);
+    assert_eq!(post_signed(&t, b, Some(sig)).await.status(), 404);
+    let r = t.http.get(t.url("/ingest/v1/config")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn signed_batch_is_applied_once_with_geo_and_classified_ua() {
+    let t = spawn_app(opts()).await;
+    let svc = t.service(Svc::default()).await;
+    let ips = t
+        .service(Svc {
+            collect_ips: true,
+            ..Svc::default()
+        })
+        .await;
+    let b = body(
+        "batch-1",
+        vec![
+            beacon(svc, 1, CHROME_UA, "https://e.com/a"),
+            beacon(svc, 1, CHROME_UA, "https://e.com/b"),
+            beacon(ips, 2, IPHONE_UA, "https://e.com/c"),
+        ],
+    );
+    let r = post(&t, b.clone()).await;
+    assert_eq!(r.status(), 200);
+    let receipt: BatchReceipt = r.json().await.unwrap();
+    assert!(receipt.applied);
+    assert_eq!(receipt.written, 3);
+    assert_eq!(t.hits(svc).await, 2);
+    assert_eq!(t.sessions(svc).await, 1);
+    let c = t.pool.get().await.unwrap();
+    let row = c
+        .query_one(
+            "SELECT country, region, city, latitude, longitude, time_zone, asn, as_org,
+                    browser, os, device_type, ip IS NULL, user_agent
+             FROM sessions WHERE service_id = $1",
+            &[&svc],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "JP");
+    assert_eq!(row.get::<_, String>(1), "Tokyo");
+    assert_eq!(row.get::<_, String>(2), "Tokyo");
+    assert_eq!(row.get::<_, Option<f64>>(3), Some(35.68));
+    assert_eq!(row.get::<_, Option<f64>>(4), Some(139.69));
+    assert_eq!(row.get::<_, String>(5), "Asia/Tokyo");
+    assert_eq!(row.get::<_, Option<i32>>(6), Some(2516));
+    assert_eq!(row.get::<_, String>(7), "KDDI");
+    assert_eq!(row.get::<_, String>(8), "Chrome");
+    assert_eq!(row.get::<_, String>(9), "Windows");
+    assert_eq!(row.get::<_, String>(10), "DESKTOP");
+    assert!(
+        row.get::<_, bool>(11),
+        "IP stripped for a service that does not collect IPs"
+    );
+    assert_eq!(row.get::<_, String>(12), "");
+    let row = c
+        .query_one(
+            "SELECT host(ip), device_type FROM sessions WHERE service_id = $1",
+            &[&ips],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        row.get::<_, Option<String>>(0).as_deref(),
+        Some("203.0.113.7")
+    );
+    assert_eq!(row.get::<_, String>(1), "PHONE");
+
+    // The same batch again (a queue redelivery, freshly signed): acknowledged, not applied.
+    let r = post(&t, b).await;
+    assert_eq!(r.status(), 200);
+    let receipt: BatchReceipt = r.json().await.unwrap();
+    assert!(!receipt.applied);
+    assert_eq!(receipt.written, 0);
+    assert_eq!(t.hits(svc).await, 2);
+    assert_eq!(t.hits(ips).await, 1);
+    let n: i64 = c
+        .query_one(
+            "SELECT count(*) FROM ingest_batches WHERE batch_id = 'batch-1'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn concurrent_redeliveries_apply_once() {
+    let t = spawn_app(opts()).await;
+    let svc = t.service(Svc::default()).await;
+    let beacons: Vec<Beacon> = (0..50u8)
+        .map(|i| beacon(svc, i, CHROME_UA, "https://e.com/"))
+        .collect();
+    let b = body("same", beacons);
+    let sends = (0..6).map(|_| post(&t, b.clone()));
+    let results = futures_util::future::join_all(sends).await;
+    let mut applied = 0;
+    for r in results {
+        assert_eq!(r.status(), 200);
+        if r.json::<BatchReceipt>().await.unwrap().applied {
+            applied += 1;
+        }
+    }
+    assert_eq!(applied, 1);
+    assert_eq!(t.hits(svc).await, 50);
+}
+
+#[tokio::test]
+async fn bad_signatures_and_stale_timestamps_are_401_without_reason() {
+    let t = spawn_app(opts()).await;
+    let svc = t.service(Svc::default()).await;
+    let b = body("b", vec![beacon(svc, 1, CHROME_UA, "https://e.com/")]);
+    let good = sign(SECRET.as_bytes(), now(), &b);
+    let mut tampered = b.clone();
+    let pos = tampered.len() - 5;
+    tampered[pos] ^= 1;
+    let cases = vec![
+        ("tampered body", tampered, Some(good.clone())),
+        ("no header", b.clone(), None),
+        ("garbage header", b.clone(), Some("t=1,v1=nothex".into())),
+        (
+            "wrong secret",
+            b.clone(),
+            Some(sign(b"another-secret-of-some-length", now(), &b)),
+        ),
+        (
+            "stale",
+            b.clone(),
+            Some(sign(SECRET.as_bytes(), now() - 301, &b)),
+        ),
+        (
+            "future",
+            b.clone(),
+            Some(sign(SECRET.as_bytes(), now() + 301, &b)),
+        ),
+    ];
+    for (what, body, sig) in cases {
+        let r = post_signed(&t, body, sig).await;
+        assert_eq!(r.status(), 401, "{what}");
+        let text = r.text().await.unwrap();
+        assert!(text.contains("unauthorized"), "{what}: {text}");
+        for leak in ["window", "match", "malformed", "missing", "stale"] {
+            assert!(!text.contains(leak), "{what} leaks the reason: {text}");
+        }
+    }
+    // Within the window on either side is fine.
+    let r = post_signed(
+        &t,
+        b.clone(),
+        Some(sign(SECRET.as_bytes(), now() - 240, &b)),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(t.hits(svc).await, 1);
+}
+
+#[tokio::test]
+async fn oversized_batches_are_413_and_bad_json_400() {
+    let t = spawn_app(opts()).await;
+    let svc = t.service(Svc::default()).await;
+    // Too many bytes: refused before the signature is even looked at.
+    let huge = vec![b' '; MAX_BATCH_BYTES + 1];
+    let r = post_signed(&t, huge, None).await;
+    assert_eq!(r.status(), 413);
+    // Too many beacons.
+    let many: Vec<Beacon> = (0..=MAX_BATCH_BEACONS)
+        .map(|i| beacon(svc, (i % 250) as u8, CHROME_UA, "https://e.com/"))
+        .collect();
+    assert_eq!(post(&t, body("many", many)).await.status(), 413);
+    // Signed but not a batch.
+    assert_eq!(post(&t, b"{\"nope\":1}".to_vec()).await.status(), 400);
+    assert_eq!(post(&t, body("", vec![])).await.status(), 400);
+    assert_eq!(t.hits(svc).await, 0);
+}
+
+#[tokio::test]
+async fn unknown_archived_and_robot_beacons_are_dropped_and_counted() {
+    let t = spawn_app(opts()).await;
+    let svc = t
+        .service(Svc {
+            ignore_robots: true,
+            ..Svc::default()
+        })
+        .await;
+    let archived = t
+        .service(Svc {
+            status: "AR",
+            ..Svc::default()
+        })
+        .await;
+    let b = body(
+        "mixed",
+        vec![
+            beacon(svc, 1, CHROME_UA, "https://e.com/"),
+            beacon(svc, 2, GOOGLEBOT_UA, "https://e.com/"),
+            beacon(archived, 3, CHROME_UA, "https://e.com/"),
+            beacon(Uuid::new_v4(), 4, CHROME_UA, "https://e.com/"),
+        ],
+    );
+    let r = post(&t, b).await;
+    assert_eq!(r.status(), 200);
+    let receipt: BatchReceipt = r.json().await.unwrap();
+    assert_eq!(
+        (
+            receipt.written,
+            receipt.dropped_robot,
+            receipt.dropped_unknown_service
+        ),
+        (1, 1, 2)
+    );
+    assert_eq!(t.hits(svc).await, 1);
+    assert_eq!(t.hits(archived).await, 0);
+}
+
+#[tokio::test]
+async fn config_is_signed_and_carries_settings_and_salts() {
+    let t = spawn_app(opts()).await;
+    let svc = t
+        .service(Svc {
+            origins: "https://a.example, https://b.example",
+            ignored_ips: "10.0.0.1/8",
+            collect_ips: true,
+            ..Svc::default()
+        })
+        .await;
+    let get = |sig: Option<String>| {
+        let mut r = t.http.get(t.url("/ingest/v1/config"));
+        if let Some(s) = sig {
+            r = r.header(SIGNATURE_HEADER, s);
+        }
+        r.send()
+    };
+    assert_eq!(get(None).await.unwrap().status(), 401);
+    // A batch signature (different body) does not open the config.
+    let wrong = sign(SECRET.as_bytes(), now(), b"");
+    assert_eq!(get(Some(wrong)).await.unwrap().status(), 401);
+    let r = get(Some(sign(SECRET.as_bytes(), now(), CONFIG_SIGNED_BODY)))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let cfg: EdgeConfig = r.json().await.unwrap();
+    let s = cfg.services.iter().find(|s| s.id == svc).unwrap();
+    assert!(s.active && s.collect_ips && s.respect_dnt);
+    assert_eq!(s.origins, "https://a.example, https://b.example");
+    assert_eq!(s.ignored_ips, "10.0.0.0/8");
+    assert_eq!(cfg.session_timeout_ms, 1_800_000);
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let (cur, _) = cfg.salts_for(now_ms).unwrap();
+    assert_eq!(cur.day, beacon::visitor::utc_day(now_ms));
+    // The salt is the aggregator's: a beacon hashed at the edge matches direct ingest.
+    let c = t.pool.get().await.unwrap();
+    let stored: Vec<u8> = c
+        .query_one(
+            "SELECT salt FROM salts WHERE day = (now() AT TIME ZONE 'UTC')::date",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(&stored[..], &cur.bytes[..]);
+    // A settings change shows in the next config at once.
+    c.execute(
+        "UPDATE services SET respect_dnt = false WHERE id = $1",
+        &[&svc],
+    )
+    .await
+    .unwrap();
+    let cfg: EdgeConfig = get(Some(sign(SECRET.as_bytes(), now(), CONFIG_SIGNED_BODY)))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !cfg.services
+            .iter()
+            .find(|s| s.id == svc)
+            .unwrap()
+            .respect_dnt
+    );
+}
+
+#[tokio::test]
+async fn postgres_unreachable_is_503_then_the_retry_lands() {
+    let (pool, cfg) = fresh_db().await;
+    let dbname = cfg.get_dbname().unwrap().to_owned();
+    let t = spawn_app_on(pool, opts()).await;
+    let svc = t.service(Svc::default()).await;
+    // Warm the service cache so only the write needs Postgres.
+    let warm = body(
+        "warm",
+        vec![beacon(svc, 9, CHROME_UA, "https://e.com/warm")],
+    );
+    assert_eq!(post(&t, warm).await.status(), 200);
+
+    let mut admin_cfg = cfg.clone();
+    admin_cfg.dbname("postgres");
+    let (admin, conn) = admin_cfg.connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE {dbname} ALLOW_CONNECTIONS false;
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = '{dbname}' AND pid <> pg_backend_pid();"
+        ))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let b = body(
+        "during-outage",
+        vec![beacon(svc, 1, CHROME_UA, "https://e.com/x")],
+    );
+    let started = std::time::Instant::now();
+    let r = post(&t, b.clone()).await;
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    assert!(started.elapsed() < Duration::from_secs(15));
+
+    admin
+        .batch_execute(&format!("ALTER DATABASE {dbname} ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+    // The queue's retry (same batch, new signature) now lands, once.
+    let mut status = 0;
+    for _ in 0..50 {
+        status = post(&t, b.clone()).await.status().as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200);
+    assert_eq!(post(&t, b).await.status(), 200);
+    let c = t.pool.get().await.unwrap();
+    let n: i64 = c
+        .query_one(
+            "SELECT count(*) FROM hits WHERE service_id = $1 AND location = 'https://e.com/x'",
+            &[&svc],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+}

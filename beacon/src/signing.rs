@@ -1,0 +1,407 @@
+//! Authentication between the edge worker and the aggregator, and the wire types they exchange.
+//!
+//! The edge and the aggregator share one secret (`SHYNET_EDGE_SECRET` on the aggregator, a
+//! Worker secret of the same name at the edge). Every request between them carries
+//! `X-Shynet-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`; the
+//! receiver recomputes the MAC, compares it in constant time and refuses timestamps more than
+//! [`MAX_SKEW_SECS`] away from its clock, so a captured request cannot be replayed later and the
+//! secret itself never travels. Batches carry an id derived from the queue message ids, so a
+//! redelivered batch has the same id and the aggregator can apply it at most once.
+//!
+//! No I/O and no clock here: callers pass the time, which keeps this usable (and testable) on
+//! both sides, native and wasm32.
+
+use crate::visitor::Salt;
+use crate::wire::Beacon;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// Request header carrying the signature (lower-case, as HTTP/2 and both sides spell it).
+pub const SIGNATURE_HEADER: &str = "x-shynet-signature";
+
+/// Largest accepted distance between the signer's and the verifier's clocks (seconds), in either
+/// direction. Bounds the replay window of a captured request.
+pub const MAX_SKEW_SECS: i64 = 300;
+
+/// Most beacons in one signed batch. The queue consumer splits larger message batches; the
+/// aggregator refuses (413) anything over it, so one request's transaction stays bounded.
+pub const MAX_BATCH_BEACONS: usize = 500;
+
+/// Largest accepted batch body (bytes). A beacon is at most ~10 KiB of JSON in practice (URL,
+/// referrer and UA limits), ~60 KiB with pathological escaping; 8 MiB fits any full batch of
+/// realistic beacons. The aggregator answers 413 above it without reading the rest.
+pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
+
+/// Path of the batch endpoint on the aggregator.
+pub const BATCH_PATH: &str = "/ingest/v1/batch";
+
+/// Path of the edge config endpoint on the aggregator.
+pub const CONFIG_PATH: &str = "/ingest/v1/config";
+
+/// What the edge signs when it asks for its config (the request has no body). Signing the
+/// method and path means a batch signature can never pass as a config request or vice versa.
+pub const CONFIG_SIGNED_BODY: &[u8] = b"GET /ingest/v1/config";
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn mac(secret: &[u8], timestamp: i64, body: &[u8]) -> HmacSha256 {
+    // HMAC accepts keys of any length (long ones are hashed first), so this cannot fail.
+    let mut m = match HmacSha256::new_from_slice(secret) {
+        Ok(m) => m,
+        Err(_) => unreachable!("HMAC takes keys of any length"),
+    };
+    m.update(timestamp.to_string().as_bytes());
+    m.update(b".");
+    m.update(body);
+    m
+}
+
+/// The `X-Shynet-Signature` value for `body` signed at `timestamp` (Unix seconds).
+///
+/// Exists so the edge's consumer and config fetch (and the tests and bench, which play the
+/// edge) produce exactly what [`verify`] checks.
+pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
+    let tag = mac(secret, timestamp, body).finalize().into_bytes();
+    format!("t={timestamp},v1={}", hex::encode(tag))
+}
+
+/// Why a signature was refused. The aggregator logs it and answers a bare 401: telling a
+/// caller which check failed would help someone probing with a guessed secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    /// No signature header at all.
+    #[error("missing signature header")]
+    Missing,
+    /// The header is not `t=<int>,v1=<64 hex digits>`.
+    #[error("malformed signature header")]
+    Malformed,
+    /// The timestamp is too far from the verifier's clock.
+    #[error("timestamp outside the ±{MAX_SKEW_SECS} s window (skew {skew_secs} s)")]
+    Stale {
+        /// Verifier's time minus the signed time.
+        skew_secs: i64,
+    },
+    /// The MAC does not match: wrong secret or a modified body.
+    #[error("signature does not match the body")]
+    Mismatch,
+    /// The verifier has no secret configured (so nothing can be verified).
+    #[error("no shared secret configured")]
+    NoSecret,
+}
+
+/// Checks `header` (the `X-Shynet-Signature` value, if any) against `body` at time `now`
+/// (Unix seconds): format, ±[`MAX_SKEW_SECS`] window, then the MAC in constant time.
+///
+/// Exists so the batch and config endpoints share one verification with no timing side
+/// channel; the window is checked first only because it needs no secret.
+pub fn verify(
+    secret: &[u8],
+    header: Option<&str>,
+    body: &[u8],
+    now: i64,
+) -> Result<(), SignatureError> {
+    if secret.is_empty() {
+        return Err(SignatureError::NoSecret);
+    }
+    let header = header.ok_or(SignatureError::Missing)?;
+    let (timestamp, tag) = parse_header(header).ok_or(SignatureError::Malformed)?;
+    let skew_secs = now.saturating_sub(timestamp);
+    if skew_secs.abs() > MAX_SKEW_SECS {
+        return Err(SignatureError::Stale { skew_secs });
+    }
+    mac(secret, timestamp, body)
+        .verify_slice(&tag)
+        .map_err(|_| SignatureError::Mismatch)
+}
+
+fn parse_header(header: &str) -> Option<(i64, [u8; 32])> {
+    let mut timestamp = None;
+    let mut tag = None;
+    for part in header.split(',') {
+        let (k, v) = part.trim().split_once('=')?;
+        match k.trim() {
+            "t" => timestamp = Some(v.trim().parse::<i64>().ok()?),
+            "v1" => {
+                let mut out = [0u8; 32];
+                hex::decode_to_slice(v.trim(), &mut out).ok()?;
+                tag = Some(out);
+            }
+            _ => {}
+        }
+    }
+    Some((timestamp?, tag?))
+}
+
+/// Batch id for a group of queue messages: hex SHA-256 of their ids, sorted and joined by
+/// newlines.
+///
+/// Exists so a redelivery of the same messages (the queue retries a batch whose POST failed or
+/// timed out after the aggregator committed) yields the same id whatever the delivery order,
+/// and the aggregator acknowledges it without applying it twice.
+pub fn batch_id<S: AsRef<str>>(message_ids: &[S]) -> String {
+    let mut ids: Vec<&str> = message_ids.iter().map(AsRef::as_ref).collect();
+    ids.sort_unstable();
+    let mut h = Sha256::new();
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            h.update(b"\n");
+        }
+        h.update(id.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// Longest accepted batch id (a hex SHA-256 is 64); bounds what the aggregator stores.
+pub const MAX_BATCH_ID_BYTES: usize = 128;
+
+/// One signed delivery from the edge: the reduced beacons of one queue message batch.
+///
+/// Exists as the single wire format of `POST /ingest/v1/batch`, shared by the producer (edge
+/// consumer) and the aggregator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EdgeBatch {
+    /// Idempotency key, see [`batch_id`].
+    pub batch_id: String,
+    /// The beacons, at most [`MAX_BATCH_BEACONS`].
+    pub beacons: Vec<Beacon>,
+}
+
+/// What the aggregator answers to an accepted batch.
+///
+/// Exists so the edge (and the tests) can tell a first application from an acknowledged
+/// redelivery, and see how many beacons were dropped by the aggregator's own rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchReceipt {
+    /// The batch id echoed back.
+    pub batch_id: String,
+    /// `false` when this id had been applied before (nothing was written this time).
+    pub applied: bool,
+    /// Beacons written.
+    pub written: usize,
+    /// Beacons dropped because their service is unknown or archived.
+    pub dropped_unknown_service: usize,
+    /// Beacons dropped as robots for services that ignore robots.
+    pub dropped_robot: usize,
+}
+
+/// A service's ingest settings as the edge needs them. Origins and ignored IPs travel in their
+/// canonical text form and are parsed once per config load at the edge.
+///
+/// Exists so the edge applies the same per-service rules as the aggregator's direct ingest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EdgeService {
+    /// Service id.
+    pub id: Uuid,
+    /// `false` once archived: the edge then refuses beacons exactly as the aggregator does.
+    pub active: bool,
+    /// Allowed origins (`*` or a list), as stored.
+    pub origins: String,
+    /// Honour DNT / GPC.
+    pub respect_dnt: bool,
+    /// Drop obvious robots at the edge (the aggregator drops the rest).
+    pub ignore_robots: bool,
+    /// Keep the raw IP (already combined with the install's `BLOCK_ALL_IPS`).
+    pub collect_ips: bool,
+    /// Ignored networks, as stored.
+    pub ignored_ips: String,
+    /// The owner's extra JavaScript for the tracker.
+    pub script_inject: String,
+}
+
+/// A daily salt on the wire (hex), see [`crate::visitor::Salt`].
+///
+/// Exists because the salt's bytes are secret and the in-memory type deliberately has no
+/// serde support; only this config payload (signed, over HTTPS) carries them.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireSalt {
+    /// UTC day number.
+    pub day: i32,
+    /// 32 bytes, hex.
+    pub salt: String,
+}
+
+impl std::fmt::Debug for WireSalt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WireSalt").field("day", &self.day).finish()
+    }
+}
+
+impl WireSalt {
+    /// Wraps a salt for the wire.
+    pub fn from_salt(s: &Salt) -> WireSalt {
+        WireSalt {
+            day: s.day,
+            salt: hex::encode(s.bytes),
+        }
+    }
+
+    /// The salt, or `None` when the hex is not 32 bytes.
+    pub fn to_salt(&self) -> Option<Salt> {
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(&self.salt, &mut bytes).ok()?;
+        Some(Salt {
+            day: self.day,
+            bytes,
+        })
+    }
+}
+
+/// Everything the edge needs from the aggregator: `GET /ingest/v1/config`'s body.
+///
+/// Exists as the one definition of that payload for both sides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EdgeConfig {
+    /// Aggregator time when this was produced (ms since epoch).
+    pub generated_ms: i64,
+    /// The install's session timeout (ms): decides when yesterday's salt is still needed.
+    pub session_timeout_ms: i64,
+    /// Tracker heartbeat interval (ms), rendered into the script.
+    pub heartbeat_ms: u64,
+    /// Every service that exists (active and archived).
+    pub services: Vec<EdgeService>,
+    /// Today's salt, yesterday's while sessions may span midnight, and tomorrow's shortly
+    /// before midnight (so an edge whose cached copy is a minute old has it at 00:00).
+    pub salts: Vec<WireSalt>,
+}
+
+impl EdgeConfig {
+    /// Salts for a beacon received at `time_ms`: the current day's, falling back to the
+    /// previous day's when the edge's copy predates midnight (the aggregator was unreachable),
+    /// and the previous day's as `previous` during the first session timeout of a day.
+    ///
+    /// Exists so the edge picks salts by the same rule as the aggregator's `SaltStore`.
+    /// `None` when no usable salt is known at all.
+    pub fn salts_for(&self, time_ms: i64) -> Option<(Salt, Option<Salt>)> {
+        let day = crate::visitor::utc_day(time_ms);
+        let find = |d: i32| {
+            self.salts
+                .iter()
+                .find(|s| s.day == d)
+                .and_then(WireSalt::to_salt)
+        };
+        let previous = find(day - 1);
+        match find(day) {
+            Some(current) => {
+                let prev = if crate::visitor::needs_previous_salt(time_ms, self.session_timeout_ms)
+                {
+                    previous
+                } else {
+                    None
+                };
+                Some((current, prev))
+            }
+            None => previous.map(|p| (p, None)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"s3cret";
+
+    #[test]
+    fn round_trip_and_rejections() {
+        let body = br#"{"batch_id":"x","beacons":[]}"#;
+        let sig = sign(SECRET, 1_000_000, body);
+        assert!(sig.starts_with("t=1000000,v1="));
+        assert_eq!(verify(SECRET, Some(&sig), body, 1_000_000), Ok(()));
+        assert_eq!(verify(SECRET, Some(&sig), body, 1_000_300), Ok(()));
+        assert_eq!(verify(SECRET, Some(&sig), body, 999_700), Ok(()));
+        assert_eq!(
+            verify(SECRET, Some(&sig), body, 1_000_301),
+            Err(SignatureError::Stale { skew_secs: 301 })
+        );
+        assert_eq!(
+            verify(SECRET, Some(&sig), body, 999_699),
+            Err(SignatureError::Stale { skew_secs: -301 })
+        );
+        assert_eq!(
+            verify(SECRET, Some(&sig), b"{}", 1_000_000),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify(b"other", Some(&sig), body, 1_000_000),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify(SECRET, None, body, 1_000_000),
+            Err(SignatureError::Missing)
+        );
+        assert_eq!(
+            verify(b"", Some(&sig), body, 1_000_000),
+            Err(SignatureError::NoSecret)
+        );
+        // A re-signed timestamp without the secret does not verify.
+        let forged = sig.replace("t=1000000", "t=1000001");
+        assert_eq!(
+            verify(SECRET, Some(&forged), body, 1_000_000),
+            Err(SignatureError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn malformed_headers() {
+        for h in [
+            "",
+            "t=1",
+            "v1=00",
+            "t=x,v1=00",
+            "t=1,v1=zz",
+            "t=1,v1=0011",
+            "garbage",
+        ] {
+            assert_eq!(
+                verify(SECRET, Some(h), b"", 1),
+                Err(SignatureError::Malformed),
+                "{h}"
+            );
+        }
+        // Order and spaces do not matter.
+        let sig = sign(SECRET, 5, b"b");
+        let (t, v) = sig.split_once(',').unwrap();
+        assert_eq!(verify(SECRET, Some(&format!("{v} , {t}")), b"b", 5), Ok(()));
+    }
+
+    #[test]
+    fn batch_ids_ignore_order() {
+        let a = batch_id(&["m2", "m1", "m3"]);
+        assert_eq!(a, batch_id(&["m1", "m2", "m3"]));
+        assert_ne!(a, batch_id(&["m1", "m2"]));
+        assert_eq!(a.len(), 64);
+        // The separator keeps ["ab","c"] and ["a","bc"] apart.
+        assert_ne!(batch_id(&["ab", "c"]), batch_id(&["a", "bc"]));
+    }
+
+    #[test]
+    fn salts_by_day() {
+        let day = 20_000;
+        let ms = i64::from(day) * crate::visitor::DAY_MS;
+        let s = |d: i32, b: u8| {
+            WireSalt::from_salt(&Salt {
+                day: d,
+                bytes: [b; 32],
+            })
+        };
+        let mut cfg = EdgeConfig {
+            generated_ms: ms,
+            session_timeout_ms: 1_800_000,
+            heartbeat_ms: 5000,
+            services: vec![],
+            salts: vec![s(day - 1, 1), s(day, 2)],
+        };
+        let (cur, prev) = cfg.salts_for(ms + 1000).unwrap();
+        assert_eq!((cur.day, prev.map(|p| p.day)), (day, Some(day - 1)));
+        let (cur, prev) = cfg.salts_for(ms + 3_600_000).unwrap();
+        assert_eq!((cur.day, prev), (day, None));
+        // Past midnight with a stale copy: yesterday's salt carries on.
+        let (cur, prev) = cfg.salts_for(ms + crate::visitor::DAY_MS + 10).unwrap();
+        assert_eq!((cur.day, prev), (day, None));
+        cfg.salts.clear();
+        assert!(cfg.salts_for(ms).is_none());
+        assert!(!format!("{:?}", s(1, 0xab)).contains("ab"));
+    }
+}

@@ -1,0 +1,225 @@
+//! The edge's ingress logic as plain Rust (no `worker` types): given a request's facts, the
+//! cached config and the time, produce the response and, when the beacon is to be recorded,
+//! the reduced [`Beacon`] for the queue. Every rule and every response byte comes from
+//! `beacon::route`, the same code the aggregator's direct ingest runs.
+
+use beacon::bots::looks_like_bot;
+use beacon::ip_filter::IgnoredIps;
+use beacon::origins::AllowedOrigins;
+use beacon::route::{self, DropReason, Plan, Reply, Route};
+use beacon::signing::{EdgeConfig, EdgeService};
+use beacon::visitor::visitor_key;
+use beacon::wire::{Beacon, Geo};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use uuid::Uuid;
+
+/// A service's settings with the texts parsed once per config load.
+pub struct PreparedService {
+    /// As received.
+    pub raw: EdgeService,
+    /// Parsed origins (none allowed if the text is invalid, as on the aggregator).
+    pub origins: AllowedOrigins,
+    /// Parsed ignored networks (none if invalid, as on the aggregator).
+    pub ignored_ips: IgnoredIps,
+}
+
+/// A config ready for requests.
+pub struct Prepared {
+    /// The document as fetched (salts, timing).
+    pub config: EdgeConfig,
+    /// Services by id.
+    pub services: HashMap<Uuid, PreparedService>,
+}
+
+impl Prepared {
+    /// Parses every service's origins and ignored networks, falling back to the privacy-safe
+    /// reading exactly as the aggregator's service cache does.
+    pub fn new(config: EdgeConfig) -> Prepared {
+        let services = config
+            .services
+            .iter()
+            .map(|s| {
+                let p = PreparedService {
+                    origins: s
+                        .origins
+                        .parse()
+                        .unwrap_or(AllowedOrigins::List(Vec::new())),
+                    ignored_ips: s.ignored_ips.parse().unwrap_or_default(),
+                    raw: s.clone(),
+                };
+                (s.id, p)
+            })
+            .collect();
+        Prepared { config, services }
+    }
+}
+
+/// What the edge knows about one request.
+pub struct RequestFacts<'a> {
+    /// HTTP method, upper-case.
+    pub method: &'a str,
+    /// The path below `/ingress/`.
+    pub tail: &'a str,
+    /// Request headers by lower-case name (repeated headers joined with ", ", as fetch does).
+    pub headers: &'a HashMap<String, String>,
+    /// The body (empty for GET/HEAD).
+    pub body: &'a [u8],
+    /// Trusted client-IP headers in precedence order (`cf-connecting-ip` on Cloudflare).
+    pub ip_headers: &'a [String],
+    /// Geography and network from `request.cf`.
+    pub geo: Geo,
+    /// Receipt time (ms since epoch).
+    pub now_ms: i64,
+}
+
+/// The outcome: the response, and the beacon to queue when one is to be recorded.
+pub struct Outcome {
+    /// What the visitor gets.
+    pub reply: Reply,
+    /// The reduced beacon; `None` for refusals, preflights, scripts and deliberate drops.
+    pub beacon: Option<Beacon>,
+    /// Why a beacon was dropped, for logs.
+    pub dropped: Option<DropReason>,
+    /// The CORS origin granted, for answers built after `handle` (queue failures).
+    pub allow_origin: Option<String>,
+}
+
+fn refuse(reply: Reply) -> Outcome {
+    Outcome {
+        reply,
+        beacon: None,
+        dropped: None,
+        allow_origin: None,
+    }
+}
+
+/// Handles one `/ingress/…` request against `cfg`.
+pub fn handle(req: &RequestFacts, cfg: &Prepared) -> Outcome {
+    let h = |name: &str| req.headers.get(name).map(String::as_str);
+    let Route {
+        service,
+        identifier,
+        file,
+    } = match route::parse_route(req.tail) {
+        Ok(r) => r,
+        Err(r) => return refuse(r.reply()),
+    };
+    let Some(svc) = cfg.services.get(&service) else {
+        return refuse(route::unknown_service().reply());
+    };
+    let origin = h("origin");
+    let referer = h("referer");
+    let allow_origin = match route::gate(svc.raw.active, &svc.origins, origin, referer) {
+        Ok(a) => a,
+        Err(r) => return refuse(r.reply()),
+    };
+    let plan = route::plan(req.method, file, identifier, req.body, referer);
+    let view = match plan {
+        Plan::Preflight => return refuse(route::preflight_reply().with_cors(&allow_origin)),
+        Plan::Refuse(r) => return refuse(r.reply().with_cors(&allow_origin)),
+        Plan::Script => {
+            let dnt = h("dnt");
+            let gpc = h("sec-gpc");
+            let body = beacon::script::render(&beacon::script::ScriptParams {
+                heartbeat_ms: cfg.config.heartbeat_ms,
+                respect_dnt: svc.raw.respect_dnt,
+                dnt_request: svc.raw.respect_dnt && beacon::ingress::wants_no_tracking(dnt, gpc),
+                inject: &svc.raw.script_inject,
+            });
+            let etag = beacon::script::etag(&body);
+            let inm = h("if-none-match");
+            let reply = route::script_reply(Cow::Owned(body.into_bytes()), &etag, inm);
+            return refuse(reply.with_cors(&allow_origin));
+        }
+        Plan::Beacon(view) => view,
+    };
+    let ok = route::accepted_reply(view.tracker).with_cors(&allow_origin);
+    let ip: Option<IpAddr> = beacon::client_ip::client_ip(h, req.ip_headers, None);
+    let dnt = h("dnt");
+    let gpc = h("sec-gpc");
+    let user_agent = beacon::limits::truncate_utf8(
+        h("user-agent").unwrap_or_default().trim(),
+        beacon::limits::MAX_USER_AGENT_BYTES,
+    )
+    .to_owned();
+    let mut dropped = route::privacy_drop(svc.raw.respect_dnt, dnt, gpc, ip, &svc.ignored_ips);
+    if dropped.is_none() && svc.raw.ignore_robots && looks_like_bot(&user_agent) {
+        dropped = Some(DropReason::Robot);
+    }
+    if dropped.is_some() {
+        return Outcome {
+            reply: ok,
+            beacon: None,
+            dropped,
+            allow_origin: Some(allow_origin),
+        };
+    }
+    let Some((current, previous)) = cfg.config.salts_for(req.now_ms) else {
+        return refuse(route::error_reply(
+            503,
+            "temporarily unavailable; retry shortly",
+        ));
+    };
+    let beacon = Beacon {
+        service,
+        time_ms: req.now_ms,
+        tracker: view.tracker,
+        identifier: view.identifier,
+        idempotency: view.idempotency,
+        location: view.location,
+        referrer: view.referrer,
+        load_time: view.load_time,
+        visitor: visitor_key(&current, &service, ip, &user_agent),
+        previous_visitor: previous.map(|p| visitor_key(&p, &service, ip, &user_agent)),
+        ip: if svc.raw.collect_ips { ip } else { None },
+        user_agent,
+        geo: req.geo.clone(),
+    };
+    Outcome {
+        reply: ok,
+        beacon: Some(beacon),
+        dropped: None,
+        allow_origin: Some(allow_origin),
+    }
+}
+
+/// Reads the fields of Cloudflare's `request.cf` (as JSON) that describe the visitor's
+/// location and network, and the edge location itself.
+pub fn geo_from_cf(cf: &serde_json::Value) -> Geo {
+    let s = |k: &str| {
+        cf.get(k)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    let num = |k: &str| {
+        match cf.get(k) {
+            Some(serde_json::Value::Number(n)) => n.as_f64(),
+            Some(serde_json::Value::String(t)) => t.trim().parse::<f64>().ok(),
+            _ => None,
+        }
+        .filter(|v| v.is_finite())
+    };
+    // Cloudflare's placeholder country for Tor and unknown locations.
+    let country = s("country");
+    let country = if country == "T1" || country == "XX" {
+        String::new()
+    } else {
+        country
+    };
+    Geo {
+        country,
+        region: s("region"),
+        city: s("city"),
+        latitude: num("latitude"),
+        longitude: num("longitude"),
+        time_zone: s("timezone"),
+        asn: num("asn")
+            .filter(|a| *a >= 0.0 && *a <= f64::from(u32::MAX))
+            .map(|a| a as u32),
+        as_org: s("asOrganization"),
+        colo: s("colo"),
+    }
+}

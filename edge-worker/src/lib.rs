@@ -1,0 +1,386 @@
+//! Shynet's edge collector: a thin Cloudflare Worker shell around [`edge`] (plain Rust) and the
+//! shared `beacon` crate.
+//!
+//! * `fetch`: the `/ingress/…` routes, answered at the edge with the aggregator's exact bytes;
+//!   accepted beacons are reduced (geography from `request.cf`, salted visitor hash, raw IP
+//!   dropped unless collected) and sent to the `BEACONS` queue, one message each.
+//! * `queue`: groups a message batch into signed batches (`beacon::signing`) POSTed to the
+//!   aggregator; acks on 2xx, retries with a growing delay otherwise (Cloudflare moves a
+//!   message to the dead-letter queue after the configured retries).
+//! * Service settings and salts come from the aggregator's signed config endpoint, cached in
+//!   the isolate for at most `CONFIG_TTL_SECS` (≤ 60); when the aggregator cannot be reached
+//!   the last good config keeps serving.
+//!
+//! Bindings (see `wrangler.toml` at the repository root): vars `AGGREGATOR_URL`,
+//! `CONFIG_TTL_SECS`, `IP_HEADERS`, `RETRY_BASE_SECS`, `RETRY_MAX_SECS`; secret
+//! `SHYNET_EDGE_SECRET`; queue producer `BEACONS`.
+
+pub mod edge;
+
+use beacon::route::{error_reply, Reply};
+use beacon::signing::{
+    batch_id, sign, EdgeBatch, EdgeConfig, BATCH_PATH, CONFIG_PATH, CONFIG_SIGNED_BODY,
+    MAX_BATCH_BEACONS, MAX_BATCH_BYTES, SIGNATURE_HEADER,
+};
+use beacon::wire::{Beacon, Geo};
+use edge::{Prepared, RequestFacts};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
+use worker::*;
+
+/// Longest the config may be cached (seconds): the promise that a settings change reaches
+/// every edge within a minute.
+pub const MAX_CONFIG_TTL_SECS: u64 = 60;
+/// After a failed refresh, the last good config is used this long before trying again, so an
+/// aggregator outage does not add a slow fetch to every request.
+const REFRESH_BACKOFF_MS: u64 = 5_000;
+/// A request for a service the cached config does not know refreshes it when the copy is
+/// older than this, so a service created a moment ago works at once while junk ids cause at
+/// most one refresh per second per isolate.
+const UNKNOWN_SERVICE_REFRESH_MS: u64 = 1_000;
+/// How long a request waits for a config refresh before falling back to the last good copy.
+const CONFIG_FETCH_TIMEOUT: Duration = Duration::from_millis(2_500);
+
+struct Cached {
+    prepared: Rc<Prepared>,
+    fetched_ms: u64,
+    retry_after_ms: u64,
+}
+
+thread_local! {
+    /// The isolate's config cache (a Worker isolate runs one thread).
+    static CONFIG: RefCell<Option<Cached>> = const { RefCell::new(None) };
+}
+
+fn var(env: &Env, name: &str) -> Option<String> {
+    env.var(name).ok().map(|v| v.to_string())
+}
+
+fn var_u64(env: &Env, name: &str, default: u64) -> u64 {
+    var(env, name)
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+fn secret(env: &Env) -> Option<String> {
+    env.secret("SHYNET_EDGE_SECRET")
+        .ok()
+        .map(|s| s.to_string())
+        .filter(|s| !s.is_empty())
+}
+
+fn aggregator_url(env: &Env, path: &str) -> Option<String> {
+    var(env, "AGGREGATOR_URL").map(|u| format!("{}{}", u.trim_end_matches('/'), path))
+}
+
+async fn with_timeout<F: std::future::Future>(f: F, d: Duration) -> Option<F::Output> {
+    let f = std::pin::pin!(f);
+    let delay = std::pin::pin!(Delay::from(d));
+    match futures_util::future::select(f, delay).await {
+        futures_util::future::Either::Left((out, _)) => Some(out),
+        futures_util::future::Either::Right(_) => None,
+    }
+}
+
+async fn fetch_config(env: &Env) -> std::result::Result<EdgeConfig, String> {
+    let url = aggregator_url(env, CONFIG_PATH).ok_or("AGGREGATOR_URL is not set")?;
+    let secret = secret(env).ok_or("SHYNET_EDGE_SECRET is not set")?;
+    let now = (Date::now().as_millis() / 1000) as i64;
+    let headers = Headers::new();
+    headers
+        .set(
+            SIGNATURE_HEADER,
+            &sign(secret.as_bytes(), now, CONFIG_SIGNED_BODY),
+        )
+        .map_err(|e| e.to_string())?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers);
+    let req = Request::new_with_init(&url, &init).map_err(|e| e.to_string())?;
+    let mut resp = with_timeout(Fetch::Request(req).send(), CONFIG_FETCH_TIMEOUT)
+        .await
+        .ok_or("timed out")?
+        .map_err(|e| e.to_string())?;
+    if resp.status_code() != 200 {
+        return Err(format!("aggregator answered {}", resp.status_code()));
+    }
+    resp.json::<EdgeConfig>().await.map_err(|e| e.to_string())
+}
+
+/// The config to serve this request with: cached while fresh, refreshed when older than the
+/// TTL, the last good copy when the refresh fails. `None` only before any config was loaded.
+async fn config(env: &Env, now_ms: u64, service: Option<uuid::Uuid>) -> Option<Rc<Prepared>> {
+    let mut ttl_ms =
+        var_u64(env, "CONFIG_TTL_SECS", MAX_CONFIG_TTL_SECS).min(MAX_CONFIG_TTL_SECS) * 1000;
+    let unknown = CONFIG.with(|c| {
+        c.borrow()
+            .as_ref()
+            .is_some_and(|c| service.is_some_and(|id| !c.prepared.services.contains_key(&id)))
+    });
+    if unknown {
+        ttl_ms = ttl_ms.min(UNKNOWN_SERVICE_REFRESH_MS);
+    }
+    let cached = CONFIG.with(|c| {
+        c.borrow().as_ref().map(|c| {
+            let fresh = now_ms.saturating_sub(c.fetched_ms) < ttl_ms;
+            let backing_off = now_ms < c.retry_after_ms;
+            (c.prepared.clone(), fresh || backing_off)
+        })
+    });
+    if let Some((p, true)) = &cached {
+        return Some(p.clone());
+    }
+    match fetch_config(env).await {
+        Ok(cfg) => {
+            let prepared = Rc::new(Prepared::new(cfg));
+            CONFIG.with(|c| {
+                *c.borrow_mut() = Some(Cached {
+                    prepared: prepared.clone(),
+                    fetched_ms: now_ms,
+                    retry_after_ms: 0,
+                })
+            });
+            Some(prepared)
+        }
+        Err(e) => {
+            console_warn!("edge config refresh failed ({e}); using the last good copy if any");
+            CONFIG.with(|c| {
+                if let Some(c) = c.borrow_mut().as_mut() {
+                    c.retry_after_ms = now_ms + REFRESH_BACKOFF_MS;
+                }
+            });
+            cached.map(|(p, _)| p)
+        }
+    }
+}
+
+/// Converts a shared [`Reply`] into a Worker response.
+fn to_response(r: Reply) -> Result<Response> {
+    let headers = Headers::new();
+    for (name, value) in &r.headers {
+        headers.append(name, value)?;
+    }
+    let resp = if r.body.is_empty() {
+        Response::empty()?
+    } else {
+        Response::from_bytes(r.body.into_owned())?
+    };
+    Ok(resp.with_status(r.status).with_headers(headers))
+}
+
+/// `request.cf`, read raw: `worker::Cf`'s getters unwrap and would panic on a missing field,
+/// and local runtimes fill only some of them.
+fn geo_of(req: &Request) -> Geo {
+    let Ok(cf) = js_sys::Reflect::get(req.inner(), &"cf".into()) else {
+        return Geo::default();
+    };
+    if !cf.is_object() {
+        return Geo::default();
+    }
+    js_sys::JSON::stringify(&cf)
+        .ok()
+        .and_then(|s| s.as_string())
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+        .map(|v| edge::geo_from_cf(&v))
+        .unwrap_or_default()
+}
+
+async fn enqueue(env: &Env, b: &Beacon) -> Result<()> {
+    let json = serde_json::to_string(b)?;
+    // A JSON-parsed plain object: `Queue::send(&T)` would turn maps into JS `Map`s that reach
+    // the consumer empty.
+    let value = js_sys::JSON::parse(&json).map_err(|e| Error::RustError(format!("{e:?}")))?;
+    env.queue("BEACONS")?
+        .send_raw(RawMessageBuilder::new(value).build_with_content_type(QueueContentType::Json))
+        .await
+}
+
+async fn ingress(mut req: Request, env: &Env, tail: &str) -> Result<Response> {
+    let method = req.method().to_string();
+    let mut headers = HashMap::new();
+    for (k, v) in req.headers().entries() {
+        headers.insert(k.to_ascii_lowercase(), v);
+    }
+    let too_large = headers
+        .get("content-length")
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .is_some_and(|n| n > beacon::limits::MAX_BODY_BYTES);
+    if too_large {
+        return to_response(error_reply(
+            413,
+            &beacon::payload::PayloadError::TooLarge.to_string(),
+        ));
+    }
+    let body = if method == "POST" {
+        match req.bytes().await {
+            Ok(b) => b,
+            Err(_) => return to_response(error_reply(400, "could not read the request body")),
+        }
+    } else {
+        Vec::new()
+    };
+    let now_ms = Date::now().as_millis();
+    let service = tail
+        .split('/')
+        .next()
+        .and_then(|s| uuid::Uuid::parse_str(s).ok());
+    let Some(cfg) = config(env, now_ms, service).await else {
+        return to_response(error_reply(
+            503,
+            "edge configuration unavailable; retry shortly",
+        ));
+    };
+    let ip_headers: Vec<String> = var(env, "IP_HEADERS")
+        .unwrap_or_else(|| "cf-connecting-ip".into())
+        .split(',')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .filter(|h| !h.is_empty())
+        .collect();
+    let facts = RequestFacts {
+        method: &method,
+        tail,
+        headers: &headers,
+        body: &body,
+        ip_headers: &ip_headers,
+        geo: geo_of(&req),
+        now_ms: now_ms as i64,
+    };
+    let out = edge::handle(&facts, &cfg);
+    if let Some(b) = &out.beacon {
+        if let Err(e) = enqueue(env, b).await {
+            console_error!("queue send failed: {e}");
+            let mut r = error_reply(503, "ingest queue unavailable; retry shortly");
+            r.headers.push(("retry-after", "1".into()));
+            if let Some(origin) = &out.allow_origin {
+                r = r.with_cors(origin);
+            }
+            return to_response(r);
+        }
+    }
+    to_response(out.reply)
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let path = req.path();
+    match path.strip_prefix("/ingress/") {
+        Some(tail) => {
+            let tail = tail.to_owned();
+            ingress(req, &env, &tail).await
+        }
+        None => to_response(error_reply(404, "not found")),
+    }
+}
+
+/// One queued beacon as the consumer sees it.
+struct Item {
+    message: RawMessage,
+    id: String,
+    beacon: Beacon,
+    bytes: usize,
+}
+
+/// Delay before a failed message is offered again: its age, bounded by the vars, so the gaps
+/// grow roughly geometrically while the aggregator stays unavailable.
+fn retry_delay(env: &Env, message: &RawMessage, now_ms: u64) -> u32 {
+    let base = var_u64(env, "RETRY_BASE_SECS", 5);
+    let max = var_u64(env, "RETRY_MAX_SECS", 300).max(base);
+    let age = now_ms.saturating_sub(message.timestamp().as_millis()) / 1000;
+    age.clamp(base, max).min(u64::from(u32::MAX)) as u32
+}
+
+async fn deliver(env: &Env, chunk: &[Item]) -> std::result::Result<(), String> {
+    let url = aggregator_url(env, BATCH_PATH).ok_or("AGGREGATOR_URL is not set")?;
+    let secret = secret(env).ok_or("SHYNET_EDGE_SECRET is not set")?;
+    let ids: Vec<&str> = chunk.iter().map(|i| i.id.as_str()).collect();
+    let batch = EdgeBatch {
+        batch_id: batch_id(&ids),
+        beacons: chunk.iter().map(|i| i.beacon.clone()).collect(),
+    };
+    let body = serde_json::to_string(&batch).map_err(|e| e.to_string())?;
+    let now = (Date::now().as_millis() / 1000) as i64;
+    let headers = Headers::new();
+    let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| e.to_string());
+    set(
+        SIGNATURE_HEADER,
+        &sign(secret.as_bytes(), now, body.as_bytes()),
+    )?;
+    set("content-type", "application/json")?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers.clone())
+        .with_body(Some(body.into()));
+    let req = Request::new_with_init(&url, &init).map_err(|e| e.to_string())?;
+    let resp = Fetch::Request(req)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    match resp.status_code() {
+        200..=299 => Ok(()),
+        s => Err(format!("aggregator answered {s}")),
+    }
+}
+
+#[event(queue)]
+async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
+    let now_ms = Date::now().as_millis();
+    let mut items = Vec::new();
+    for message in batch.raw_iter() {
+        let id = message.id();
+        let parsed = js_sys::JSON::stringify(&message.body())
+            .ok()
+            .and_then(|s| s.as_string())
+            .and_then(|s| {
+                serde_json::from_str::<Beacon>(&s)
+                    .ok()
+                    .map(|b| (b, s.len()))
+            });
+        match parsed {
+            Some((beacon, bytes)) => items.push(Item {
+                message,
+                id,
+                beacon,
+                bytes,
+            }),
+            None => {
+                // Never silently dropped: retried until it lands in the dead-letter queue.
+                console_error!(
+                    "queue message {id} is not a beacon; left for the dead-letter queue"
+                );
+                message.retry();
+            }
+        }
+    }
+    // Same messages → same chunks → same batch ids, whatever the delivery order.
+    items.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut start = 0;
+    while start < items.len() {
+        let mut end = start;
+        let mut bytes = 64;
+        while end < items.len()
+            && end - start < MAX_BATCH_BEACONS
+            && (end == start || bytes + items[end].bytes < MAX_BATCH_BYTES)
+        {
+            bytes += items[end].bytes + 1;
+            end += 1;
+        }
+        let chunk = &items[start..end];
+        match deliver(&env, chunk).await {
+            Ok(()) => chunk.iter().for_each(|i| i.message.ack()),
+            Err(e) => {
+                console_warn!("batch of {} not delivered ({e}); retrying", chunk.len());
+                for i in chunk {
+                    let delay = retry_delay(&env, &i.message, now_ms);
+                    i.message.retry_with_options(
+                        &QueueRetryOptionsBuilder::new()
+                            .with_delay_seconds(delay)
+                            .build(),
+                    );
+                }
+            }
+        }
+        start = end;
+    }
+    Ok(())
+}

@@ -1,0 +1,230 @@
+// The edge worker on the real workerd runtime (Miniflare), feeding a real aggregator (the
+// `shynet` binary with its embedded Postgres) through the local queue. Build first:
+//   sh edge-worker/build.sh && cargo build -p aggregator --bin shynet
+//   node --test edge-worker/test/*.test.mjs
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import {
+  startAggregator, startProxy, startWorker, createService, signature, eventually,
+  CHROME_UA, IPHONE_UA, GOOGLEBOT_UA,
+} from "./harness.mjs";
+
+let agg, proxy, mf;
+
+before(async () => {
+  agg = await startAggregator();
+  proxy = await startProxy(agg.base);
+  mf = startWorker({ aggregatorUrl: proxy.url });
+  await mf.ready;
+});
+
+after(async () => {
+  await mf?.dispose();
+  await proxy?.close();
+  await agg?.stop();
+});
+
+const count = (sql) => Number(agg.sql(sql));
+const hits = (svc) => count(`SELECT count(*) FROM hits WHERE service_id = '${svc}'`);
+const sessions = (svc) => count(`SELECT count(*) FROM sessions WHERE service_id = '${svc}'`);
+
+async function pixel(svc, { ip = "198.51.100.7", ua = CHROME_UA, page = "https://example.com/", headers = {}, cf, method = "GET" } = {}) {
+  const r = await mf.dispatchFetch(`http://edge.test/ingress/${svc}/pixel.gif`, {
+    method,
+    headers: { "user-agent": ua, "cf-connecting-ip": ip, referer: page, ...headers },
+    ...(cf ? { cf } : {}),
+  });
+  const body = Buffer.from(await r.arrayBuffer());
+  return { r, body };
+}
+
+async function script(svc, payload, { ip = "198.51.100.8", ua = IPHONE_UA, headers = {}, cf, ident = "" } = {}) {
+  const r = await mf.dispatchFetch(`http://edge.test/ingress/${svc}${ident ? "/" + ident : ""}/script.js`, {
+    method: "POST",
+    headers: { "user-agent": ua, "cf-connecting-ip": ip, "content-type": "text/plain;charset=UTF-8", origin: "https://example.com", ...headers },
+    body: JSON.stringify(payload),
+    ...(cf ? { cf } : {}),
+  });
+  return { r, text: await r.text() };
+}
+
+// A service created a moment ago: the edge refreshes its config for an unknown id at most
+// once a second.
+async function newService(settings) {
+  const id = createService(agg, settings);
+  await new Promise((r) => setTimeout(r, 1100));
+  return id;
+}
+
+test("pixel and script beacons land as hits and sessions with cf geography, classified UA, no IP", async () => {
+  const svc = await newService();
+  const px = await pixel(svc, { page: "https://example.com/home" });
+  assert.equal(px.r.status, 200);
+  assert.equal(px.r.headers.get("content-type"), "image/gif");
+  assert.equal(px.r.headers.get("cache-control"), "no-cache, no-store, must-revalidate");
+  assert.equal(px.body.length, 43);
+  assert.equal(px.body.subarray(0, 6).toString(), "GIF89a");
+  // Same bytes and headers as the aggregator's direct ingest.
+  const other = createService(agg); // the aggregator's own answer, on a service we do not count
+  const direct = await fetch(`${agg.base}/ingress/${other}/pixel.gif`, { headers: { "user-agent": CHROME_UA, referer: "https://example.com/x" } });
+  assert.deepEqual(Buffer.from(await direct.arrayBuffer()), px.body);
+  for (const h of ["content-type", "cache-control", "access-control-allow-origin", "access-control-allow-methods", "access-control-allow-headers"]) {
+    assert.equal(px.r.headers.get(h), direct.headers.get(h), h);
+  }
+
+  const js = await script(svc, { idempotency: "pv-1", referrer: "https://www.google.com/", location: "https://example.com/pricing", loadTime: 321 },
+    { cf: { country: "JP", region: "Tokyo", city: "Tokyo", latitude: "35.68950", longitude: "139.69171", timezone: "Asia/Tokyo", asn: 2516, asOrganization: "KDDI CORPORATION", colo: "NRT" } });
+  assert.equal(js.r.status, 200);
+  assert.equal(js.text, '{"status": "OK"}');
+  assert.equal(js.r.headers.get("access-control-allow-origin"), "https://example.com");
+  // A heartbeat (same token) is not a new hit.
+  await script(svc, { idempotency: "pv-1", referrer: "https://www.google.com/", location: "https://example.com/pricing", loadTime: 321 },
+    { cf: { country: "JP", colo: "NRT" } });
+
+  await eventually(() => hits(svc) === 2 && agg.sql(`SELECT string_agg(tracker || ':' || heartbeats, ',') FROM hits WHERE service_id='${svc}'`), { what: "2 hits" });
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(hits(svc), 2);
+  assert.equal(agg.sql(`SELECT string_agg(tracker || ':' || heartbeats, ',' ORDER BY tracker) FROM hits WHERE service_id='${svc}'`), "JS:1,PIXEL:0");
+  assert.equal(sessions(svc), 2);
+  const rows = agg.sql(`SELECT h.tracker, s.country, s.region, s.city, round(s.latitude::numeric,2), round(s.longitude::numeric,2), s.time_zone, s.asn, s.as_org,
+      s.browser, s.os, s.device_type, s.ip IS NULL, s.user_agent, h.location, h.referrer, h.load_time
+    FROM hits h JOIN sessions s ON s.id = h.session_id WHERE h.service_id = '${svc}' ORDER BY h.tracker`).split("\n").map((l) => l.split("|"));
+  assert.deepEqual(rows[0], ["JS", "JP", "Tokyo", "Tokyo", "35.69", "139.69", "Asia/Tokyo", "2516", "KDDI CORPORATION",
+    "Mobile Safari", "iOS", "PHONE", "t", "", "https://example.com/pricing", "https://www.google.com/", "321"]);
+  assert.deepEqual(rows[1], ["PIXEL", "DE", "Berlin", "Berlin", "52.52", "13.41", "Europe/Berlin", "3320", "Deutsche Telekom AG",
+    "Chrome", "Windows", "DESKTOP", "t", "", "https://example.com/home", "", ""]);
+  assert.equal(count(`SELECT count(*) FROM sessions WHERE service_id='${svc}' AND ip IS NOT NULL`), 0);
+});
+
+test("a service that collects IPs gets them; identifiers, HEAD and preflight work as on the aggregator", async () => {
+  const svc = await newService({ collect_ips: true });
+  const head = await pixel(svc, { method: "HEAD", ip: "203.0.113.50" });
+  assert.equal(head.r.status, 200);
+  const ident = await script(svc, { idempotency: "i-1", location: "https://example.com/a" }, { ident: "user%2042", ip: "203.0.113.51" });
+  assert.equal(ident.r.status, 200);
+  const pre = await mf.dispatchFetch(`http://edge.test/ingress/${svc}/script.js`, {
+    method: "OPTIONS", headers: { origin: "https://example.com", "access-control-request-method": "POST" },
+  });
+  assert.equal(pre.status, 204);
+  assert.equal(pre.headers.get("access-control-max-age"), "86400");
+  assert.equal(pre.headers.get("access-control-allow-origin"), "https://example.com");
+  await pre.arrayBuffer();
+  const bad = await script(svc, "not an object");
+  assert.equal(bad.r.status, 400);
+  assert.match(bad.text, /JSON object/);
+  const post = await mf.dispatchFetch(`http://edge.test/ingress/${svc}/pixel.gif`, { method: "POST" });
+  assert.equal(post.status, 405);
+  assert.equal(post.headers.get("allow"), "GET, HEAD, OPTIONS");
+  await post.arrayBuffer();
+  const unknown = await pixel("00000000-0000-4000-8000-000000000000");
+  assert.equal(unknown.r.status, 404);
+
+  await eventually(() => hits(svc) === 2, { what: "2 hits" });
+  assert.equal(agg.sql(`SELECT string_agg(host(ip) || '/' || identifier, ',' ORDER BY host(ip)) FROM sessions WHERE service_id='${svc}'`),
+    "203.0.113.50/,203.0.113.51/user 42");
+});
+
+test("the script served at the edge is the aggregator's, byte for byte, and posts back to the edge", async () => {
+  const svc = await newService();
+  const edge = await mf.dispatchFetch(`http://edge.test/ingress/${svc}/script.js`);
+  const direct = await fetch(`${agg.base}/ingress/${svc}/script.js`, { headers: { "accept-encoding": "identity" } });
+  assert.equal(edge.status, 200);
+  assert.equal(await edge.text(), await direct.text());
+  for (const h of ["content-type", "cache-control", "etag"]) assert.equal(edge.headers.get(h), direct.headers.get(h), h);
+  const again = await mf.dispatchFetch(`http://edge.test/ingress/${svc}/script.js`, { headers: { "if-none-match": edge.headers.get("etag") } });
+  assert.equal(again.status, 304);
+  await again.arrayBuffer();
+});
+
+test("DNT, ignored IPs and robots are dropped at the edge; settings changes arrive within the TTL", async () => {
+  const svc = await newService({ ignore_robots: true, ignored_ips: "192.0.2.0/24" });
+  assert.equal((await pixel(svc, { headers: { dnt: "1" }, page: "https://example.com/dnt" })).r.status, 200);
+  assert.equal((await pixel(svc, { headers: { "sec-gpc": "1" }, page: "https://example.com/gpc" })).r.status, 200);
+  assert.equal((await pixel(svc, { ip: "192.0.2.9", page: "https://example.com/ignored" })).r.status, 200);
+  assert.equal((await pixel(svc, { ua: GOOGLEBOT_UA, page: "https://example.com/bot" })).r.status, 200);
+  assert.equal((await pixel(svc, { page: "https://example.com/ok" })).r.status, 200);
+  await eventually(() => hits(svc) === 1, { what: "the one tracked hit" });
+
+  // Owner turns DNT respect off and moves the ignored network; within the TTL (2 s here,
+  // at most 60 s in production) the edge follows.
+  agg.sql(`UPDATE services SET respect_dnt = false, ignored_ips = '198.51.100.0/24' WHERE id = '${svc}'`);
+  const changedAt = Date.now();
+  await eventually(async () => {
+    await pixel(svc, { ip: "192.0.2.10", headers: { dnt: "1" }, page: "https://example.com/after" });
+    return count(`SELECT count(*) FROM hits WHERE service_id='${svc}' AND location='https://example.com/after'`) > 0;
+  }, { timeout: 15_000, interval: 500, what: "DNT change to reach the edge" });
+  assert.ok(Date.now() - changedAt < 2_000 + 5_000, "within TTL + queue delivery");
+  await new Promise((r) => setTimeout(r, 2500)); // let the polling beacons land
+  const before = hits(svc);
+  await pixel(svc, { ip: "198.51.100.77", page: "https://example.com/now-ignored" });
+  await new Promise((r) => setTimeout(r, 2500));
+  assert.equal(hits(svc), before, "the newly ignored network is dropped");
+});
+
+test("a tampered or stale batch is rejected and the same batch twice is stored once", async () => {
+  const svc = await newService();
+  const beacon = (n) => ({
+    service: svc, time_ms: Date.now(), tracker: "PIXEL", location: `https://example.com/direct-${n}`,
+    user_agent: CHROME_UA, visitor: "ab".repeat(16), geo: { country: "FR" },
+  });
+  const body = JSON.stringify({ batch_id: `manual-${svc}`, beacons: [beacon(1), beacon(2)] });
+  const post = (b, sig) => fetch(`${agg.base}/ingest/v1/batch`, { method: "POST", headers: { "x-shynet-signature": sig }, body: b });
+  const tampered = body.replace("direct-1", "direct-9");
+  let r = await post(tampered, signature(body));
+  assert.equal(r.status, 401);
+  assert.doesNotMatch(await r.text(), /match|window|stale/);
+  r = await post(body, signature(body, Math.floor(Date.now() / 1000) - 301));
+  assert.equal(r.status, 401);
+  await r.text();
+  r = await post(body, signature(body, 0, "wrong-secret"));
+  assert.equal(r.status, 401);
+  await r.text();
+  for (const expectApplied of [true, false]) {
+    r = await post(body, signature(body));
+    assert.equal(r.status, 200);
+    assert.equal((await r.json()).applied, expectApplied);
+  }
+  assert.equal(hits(svc), 2);
+});
+
+test("aggregator answering 503, then losing acks, then down: retries deliver every beacon exactly once", async () => {
+  const svc = await newService();
+  // Warm the config, then fail the next 3 batch deliveries outright.
+  await pixel(svc, { page: "https://example.com/warm" });
+  await eventually(() => hits(svc) === 1, { what: "warm-up hit" });
+
+  const postsBefore = proxy.state.batchPosts.length;
+  proxy.state.mode = "fail";
+  proxy.state.failBatches = 3;
+  for (let i = 0; i < 10; i++) await pixel(svc, { ip: `198.51.100.${100 + i}`, page: `https://example.com/fail-${i}` });
+  await eventually(() => hits(svc) === 11, { timeout: 30_000, what: "all 10 beacons after 503s" });
+  assert.ok(proxy.state.batchPosts.slice(postsBefore).filter((s) => s === 503).length >= 3, JSON.stringify(proxy.state.batchPosts));
+
+  // The aggregator commits but the edge never hears it: the redelivery must not double.
+  const posts2 = proxy.state.batchPosts.length;
+  proxy.state.mode = "lose-ack";
+  proxy.state.failBatches = 2;
+  for (let i = 0; i < 10; i++) await pixel(svc, { ip: `198.51.100.${120 + i}`, page: `https://example.com/lost-${i}` });
+  await eventually(() => proxy.state.failBatches === 0 && proxy.state.batchPosts.slice(posts2).some((s) => s === 200),
+    { timeout: 30_000, what: "lost acks and redelivery" });
+  await eventually(() => hits(svc) === 21, { timeout: 30_000, what: "21 hits" });
+  await new Promise((r) => setTimeout(r, 2500));
+  assert.equal(hits(svc), 21, "no beacon applied twice");
+  assert.equal(count(`SELECT count(DISTINCT location) FROM hits WHERE service_id='${svc}'`), 21);
+
+  // Aggregator unreachable: the edge keeps answering from its last good config and the queue
+  // holds the beacons until it is back.
+  proxy.state.mode = "down";
+  await new Promise((r) => setTimeout(r, 2500)); // past the 2 s config TTL
+  for (let i = 0; i < 5; i++) {
+    const { r } = await pixel(svc, { ip: `198.51.100.${140 + i}`, page: `https://example.com/down-${i}` });
+    assert.equal(r.status, 200, "served from the last good config");
+  }
+  await new Promise((r) => setTimeout(r, 2500));
+  assert.equal(hits(svc), 21);
+  proxy.state.mode = "pass";
+  await eventually(() => hits(svc) === 26, { timeout: 30_000, what: "beacons held during the outage" });
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(hits(svc), 26);
+  assert.equal(count(`SELECT count(DISTINCT location) FROM hits WHERE service_id='${svc}'`), 26);
+});
