@@ -1,7 +1,7 @@
 //! The embedded Postgres of a single-machine install: a private cluster under the data dir,
 //! created with the system's `initdb`/`pg_ctl`/`postgres`, reachable only through a Unix socket
 //! inside the data dir. Several `shynet` processes share one cluster: each holds a shared lock on
-//! `shynet.lock`; the last one out stops the server.
+//! `users.lock` (set-up and shutdown are serialised by `setup.lock`); the last one out stops it.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::PermissionsExt;
@@ -9,6 +9,8 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+/// Environment variable naming the directory of `initdb`/`pg_ctl`/`postgres`.
+pub const PG_BIN_DIR_ENV: &str = "SHYNET_PG_BIN_DIR";
 /// Name of the database and role the embedded cluster serves.
 pub const DB_NAME: &str = "shynet";
 /// Port number baked into the socket file name (no TCP listener is opened).
@@ -90,9 +92,12 @@ pub struct PgBinaries {
 }
 
 impl PgBinaries {
-    /// Finds the tools on PATH, else in the newest `/usr/lib/postgresql/<v>/bin` (Debian keeps
-    /// them off PATH).
+    /// Finds the tools in `SHYNET_PG_BIN_DIR` when set (to pick a Postgres version), else on
+    /// PATH, else in the newest `/usr/lib/postgresql/<v>/bin` (Debian keeps them off PATH).
     pub fn locate() -> Result<Self, EmbeddedPgError> {
+        if let Some(dir) = std::env::var_os(PG_BIN_DIR_ENV).filter(|d| !d.is_empty()) {
+            return Self::locate_in(&[PathBuf::from(dir)]);
+        }
         let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
             .map(|p| std::env::split_paths(&p).collect())
             .unwrap_or_default();
@@ -107,6 +112,11 @@ impl PgBinaries {
             versions.sort_by_key(|v| std::cmp::Reverse(v.0));
             dirs.extend(versions.into_iter().map(|(_, p)| p));
         }
+        Self::locate_in(&dirs)
+    }
+
+    /// Finds the tools in the first of `dirs` that has all three.
+    pub fn locate_in(dirs: &[PathBuf]) -> Result<Self, EmbeddedPgError> {
         for dir in dirs {
             let initdb = dir.join("initdb");
             let pg_ctl = dir.join("pg_ctl");
@@ -223,7 +233,7 @@ fn run(mut cmd: Command, tool: &str) -> Result<String, EmbeddedPgError> {
     }
 }
 
-/// A cluster directory layout: `<data>/pg` (PGDATA), `<data>/run` (socket), `<data>/shynet.lock`.
+/// A cluster directory layout: `<data>/pg` (PGDATA), `<data>/run` (socket), `<data>/*.lock`.
 #[derive(Debug, Clone)]
 pub struct ClusterDirs {
     /// The data dir given by the user (absolute).
@@ -337,7 +347,18 @@ pub struct Cluster {
     pub dirs: ClusterDirs,
     bins: PgBinaries,
     run_as: RunAs,
-    lock: File,
+    setup: File,
+    users: File,
+}
+
+fn open_lock(path: &Path) -> Result<File, EmbeddedPgError> {
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(io_err(format!("open {}", path.display())))
 }
 
 impl Cluster {
@@ -347,15 +368,9 @@ impl Cluster {
         let bins = PgBinaries::locate()?;
         let run_as = RunAs::detect()?;
         let dirs = ClusterDirs::new(data_dir)?;
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(dirs.root.join("shynet.lock"))
-            .map_err(io_err("open shynet.lock"))?;
+        let setup = open_lock(&dirs.root.join("setup.lock"))?;
         // Exclusive while we set up, so two commands started together do not both start it.
-        lock.lock().map_err(io_err("lock shynet.lock"))?;
+        setup.lock().map_err(io_err("lock setup.lock"))?;
         let result = (|| {
             init_cluster(&bins, &run_as, &dirs)?;
             if !Self::is_running(&bins, &run_as, &dirs) {
@@ -379,16 +394,19 @@ impl Cluster {
             } else {
                 tracing::info!(data_dir = %dirs.root.display(), "using the running embedded Postgres");
             }
-            Ok(())
+            // Register as a user of the cluster (shared: many users at once).
+            let users = open_lock(&dirs.root.join("users.lock"))?;
+            users.lock_shared().map_err(io_err("lock users.lock"))?;
+            Ok(users)
         })();
-        // Downgrade to a shared lock: we are now one of the cluster's users.
-        lock.lock_shared().map_err(io_err("lock shynet.lock"))?;
-        result?;
+        let _ = setup.unlock();
+        let users = result?;
         Ok(Cluster {
             dirs,
             bins,
             run_as,
-            lock,
+            setup,
+            users,
         })
     }
 
@@ -407,20 +425,50 @@ impl Cluster {
     /// Unregisters this process; if no other `shynet` process uses the cluster, stops it
     /// cleanly (fast shutdown: sessions end, data is checkpointed).
     pub fn release(self) -> Result<(), EmbeddedPgError> {
-        let _ = self.lock.unlock();
-        if self.lock.try_lock().is_ok() {
+        // Hold the setup lock so no command starts using the cluster while we decide to stop it.
+        self.setup.lock().map_err(io_err("lock setup.lock"))?;
+        let _ = self.users.unlock();
+        let result = if self.users.try_lock().is_ok() {
             let mut cmd = self.run_as.command(&self.bins.pg_ctl);
             cmd.arg("-D")
                 .arg(&self.dirs.pgdata)
                 .args(["-m", "fast", "-w", "stop"]);
             let res = run(cmd, "pg_ctl stop");
-            let _ = self.lock.unlock();
-            res?;
-            tracing::info!("embedded Postgres stopped");
+            let _ = self.users.unlock();
+            if res.is_ok() {
+                tracing::info!("embedded Postgres stopped");
+            }
+            res.map(|_| ())
         } else {
             tracing::info!("embedded Postgres left running for the other shynet processes");
-        }
-        Ok(())
+            Ok(())
+        };
+        let _ = self.setup.unlock();
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_binaries_say_how_to_install() {
+        let empty = std::env::temp_dir().join(format!("shynet-nobins-{}", std::process::id()));
+        std::fs::create_dir_all(&empty).unwrap();
+        let e = PgBinaries::locate_in(&[empty]).unwrap_err();
+        assert!(matches!(e, EmbeddedPgError::NoBinaries));
+        assert!(e.to_string().contains("apt-get install postgresql"));
+    }
+
+    #[test]
+    fn socket_path_limit_is_checked() {
+        let long = std::env::temp_dir().join("x".repeat(120));
+        assert!(matches!(
+            ClusterDirs::new(&long),
+            Err(EmbeddedPgError::PathTooLong { .. })
+        ));
+        let _ = std::fs::remove_dir_all(long);
     }
 }
 

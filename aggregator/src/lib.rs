@@ -14,4 +14,5 @@ pub mod metrics;
 pub mod salts;
 pub mod services;
 pub mod startup;
+pub mod testkit;
 pub mod writer;

@@ -3,57 +3,16 @@
 #![allow(dead_code)]
 
 use aggregator::config::{IngestArgs, TrackingArgs};
-use aggregator::embedded_pg::throwaway::ThrowawayCluster;
 use aggregator::geo::GeoDb;
 use aggregator::startup::{Application, ServeSettings};
 use deadpool_postgres::Pool;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
 use std::time::Duration;
 use uuid::Uuid;
 
-static CLUSTER: OnceLock<ThrowawayCluster> = OnceLock::new();
-static DB_COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-fn cluster() -> &'static ThrowawayCluster {
-    CLUSTER.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("shynet-test-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        ThrowawayCluster::start(&dir).expect("start throwaway Postgres")
-    })
-}
-
 /// A fresh, migrated database.
 pub async fn fresh_db() -> (Pool, tokio_postgres::Config) {
-    let c = cluster();
-    let name = format!(
-        "t{}_{}",
-        std::process::id(),
-        DB_COUNTER.fetch_add(1, Ordering::SeqCst)
-    );
-    let admin = aggregator::db::make_pool(c.dirs.pg_config("postgres"), 1).unwrap();
-    let mut tries = 0;
-    let client = loop {
-        match admin.get().await {
-            Ok(cl) => break cl,
-            Err(e) => {
-                tries += 1;
-                assert!(tries < 200, "cannot connect to test cluster: {e}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
-    };
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    drop(client);
-    admin.close();
-    let cfg = c.dirs.pg_config(&name);
-    let pool = aggregator::db::make_pool(cfg.clone(), 8).unwrap();
-    aggregator::db::migrate(&pool).await.unwrap();
-    (pool, cfg)
+    aggregator::testkit::fresh_db().await.unwrap()
 }
 
 /// Paths of the committed GeoIP test databases.
