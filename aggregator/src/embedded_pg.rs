@@ -287,8 +287,11 @@ fn init_cluster(
     if dirs.pgdata.join("PG_VERSION").is_file() {
         return Ok(());
     }
-    run_as.check_reachable(&dirs.root)?;
-    // Let the unprivileged account traverse the data dir we created.
+    // We open up the data dir itself below; its ancestors must already be traversable.
+    if let Some(parent) = dirs.root.parent() {
+        run_as.check_reachable(parent)?;
+    }
+    // Let the unprivileged account traverse the data dir.
     if run_as.user.is_some() {
         let mut perm = std::fs::metadata(&dirs.root)
             .map_err(io_err("stat data dir"))?
