@@ -6,7 +6,7 @@ mod common;
 use aggregator::config::{EdgeSecret, IngestArgs};
 use beacon::signing::{
     sign, BatchReceipt, EdgeBatch, EdgeConfig, CONFIG_SIGNED_BODY, MAX_BATCH_BEACONS,
-    MAX_BATCH_BYTES, SIGNATURE_HEADER,
+    MAX_BATCH_BYTES, NOT_APPLIED_HEADER, SIGNATURE_HEADER,
 };
 use beacon::wire::{Beacon, Geo, Tracker, VisitorKey};
 use common::*;
@@ -62,6 +62,20 @@ fn body(id: &str, beacons: Vec<Beacon>) -> Vec<u8> {
     serde_json::to_vec(&EdgeBatch {
         batch_id: id.into(),
         beacons,
+        fences: vec![],
+    })
+    .unwrap()
+}
+
+fn fenced(id: &str, beacons: Vec<(&[&str], Beacon)>) -> Vec<u8> {
+    let (fences, beacons): (Vec<Vec<String>>, Vec<Beacon>) = beacons
+        .into_iter()
+        .map(|(f, b)| (f.iter().map(|s| s.to_string()).collect(), b))
+        .unzip();
+    serde_json::to_vec(&EdgeBatch {
+        batch_id: id.into(),
+        beacons,
+        fences,
     })
     .unwrap()
 }
@@ -170,6 +184,43 @@ async fn signed_batch_is_applied_once_with_geo_and_classified_ua() {
         .unwrap()
         .get(0);
     assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn fenced_resends_apply_exactly_once_whatever_the_grouping() {
+    let t = spawn_app(opts()).await;
+    let svc = t.service(Svc::default()).await;
+    let b = |n: u8| beacon(svc, n, CHROME_UA, &format!("https://e.com/{n}"));
+    let receipt = |r: reqwest::Response| async move {
+        assert_eq!(r.status(), 200);
+        assert!(!r.headers().contains_key(NOT_APPLIED_HEADER));
+        r.json::<BatchReceipt>().await.unwrap()
+    };
+    // "first" commits, but the edge never hears it: it re-sends b2 fenced on "first", grouped
+    // with a new beacon b3. b2 is recognised, b3 applied.
+    receipt(post(&t, body("first", vec![b(1), b(2)])).await).await;
+    let none: &[&str] = &[];
+    let r = receipt(post(&t, fenced("second", vec![(&["first"], b(2)), (none, b(3))])).await).await;
+    assert_eq!((r.written, r.duplicates), (1, 1));
+    // "ghost" never reached the aggregator; its beacons come back split over two batches.
+    let r = receipt(post(&t, fenced("third", vec![(&["ghost"], b(4))])).await).await;
+    assert_eq!((r.written, r.duplicates), (1, 0));
+    let r = receipt(post(&t, fenced("fourth", vec![(&["ghost"], b(5))])).await).await;
+    assert_eq!((r.written, r.duplicates), (1, 0));
+    // The original "ghost" turns up late: fenced, so nothing is applied twice.
+    let r = receipt(post(&t, body("ghost", vec![b(4), b(5)])).await).await;
+    assert!(!r.applied);
+    // A chain: re-sent after "first" and after "fifth" (both unknown to the edge): skipped
+    // because "first" applied it.
+    let r = receipt(post(&t, fenced("sixth", vec![(&["first", "fifth"], b(1))])).await).await;
+    assert_eq!((r.written, r.duplicates), (0, 1));
+    assert_eq!(t.hits(svc).await, 5);
+    // Refusals before commit say so; misaligned fences are refused.
+    let mut bad: EdgeBatch = serde_json::from_slice(&fenced("bad", vec![(none, b(9))])).unwrap();
+    bad.fences.push(vec![]);
+    let r = post(&t, serde_json::to_vec(&bad).unwrap()).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()[NOT_APPLIED_HEADER], "1");
 }
 
 #[tokio::test]
@@ -403,6 +454,11 @@ async fn postgres_unreachable_is_503_then_the_retry_lands() {
     let r = post(&t, b.clone()).await;
     assert_eq!(r.status(), 503);
     assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(
+        r.headers()[NOT_APPLIED_HEADER],
+        "1",
+        "nothing was committed"
+    );
     assert!(started.elapsed() < Duration::from_secs(15));
 
     admin

@@ -166,6 +166,41 @@ pub struct EdgeBatch {
     pub batch_id: String,
     /// The beacons, at most [`MAX_BATCH_BEACONS`].
     pub beacons: Vec<Beacon>,
+    /// Per beacon (same order), or empty when no beacon has any: the ids of earlier batches
+    /// that carried this beacon and whose outcome the edge never learned (see
+    /// [`QueuedBeacon::fences`]). The aggregator applies the beacon only if none of them was
+    /// applied, and fences them so they never will be.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fences: Vec<Vec<String>>,
+}
+
+/// Most fences one beacon may carry: after this many deliveries with unknown outcome the
+/// consumer stops re-enqueueing and leaves the message to the queue's own retries and
+/// dead-letter queue.
+pub const MAX_FENCES: usize = 8;
+
+/// Response header the aggregator sets on every batch refusal made before anything could be
+/// committed. The edge may then retry the messages in any grouping; without it (a network
+/// error, a proxy's 502, a failed commit) the outcome is unknown and the edge re-enqueues the
+/// beacons with a fence instead (see [`QueuedBeacon`]).
+pub const NOT_APPLIED_HEADER: &str = "x-shynet-not-applied";
+
+/// A queue message: one reduced beacon, plus what earlier delivery attempts left unknown.
+///
+/// Exists because a batch id only recognises the *same group* of messages: a queue may
+/// redeliver retried messages grouped with new ones. When a delivery's outcome is unknown
+/// (the aggregator may have committed, but the answer was lost), the consumer acknowledges
+/// the messages and enqueues each beacon again with that batch id appended to `fences`; the
+/// aggregator then applies it only if no fenced batch was applied, and marks the fenced ids
+/// so a late original cannot apply either. The common path adds nothing per beacon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueuedBeacon {
+    /// The beacon.
+    #[serde(flatten)]
+    pub beacon: Beacon,
+    /// Batch ids of earlier deliveries with unknown outcome, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fences: Vec<String>,
 }
 
 /// What the aggregator answers to an accepted batch.
@@ -184,6 +219,9 @@ pub struct BatchReceipt {
     pub dropped_unknown_service: usize,
     /// Beacons dropped as robots for services that ignore robots.
     pub dropped_robot: usize,
+    /// Beacons skipped because an earlier batch (one of their fences) applied them.
+    #[serde(default)]
+    pub duplicates: usize,
 }
 
 /// A service's ingest settings as the edge needs them. Origins and ignored IPs travel in their
@@ -374,6 +412,21 @@ mod tests {
         assert_eq!(a.len(), 64);
         // The separator keeps ["ab","c"] and ["a","bc"] apart.
         assert_ne!(batch_id(&["ab", "c"]), batch_id(&["a", "bc"]));
+    }
+
+    #[test]
+    fn queued_beacon_round_trips_flat() {
+        let json = r#"{"service":"00000000-0000-0000-0000-000000000007","time_ms":5,
+            "tracker":"PIXEL","visitor":"000102030405060708090a0b0c0d0e0f","fences":["b1"]}"#;
+        let q: QueuedBeacon = serde_json::from_str(json).unwrap();
+        assert_eq!(q.fences, vec!["b1".to_owned()]);
+        assert_eq!(q.beacon.visitor.0[15], 15);
+        let back: QueuedBeacon = serde_json::from_str(&serde_json::to_string(&q).unwrap()).unwrap();
+        assert_eq!(back, q);
+        // A plain beacon is a queue message without fences.
+        let plain: QueuedBeacon =
+            serde_json::from_str(&serde_json::to_string(&q.beacon).unwrap()).unwrap();
+        assert!(plain.fences.is_empty());
     }
 
     #[test]

@@ -5,8 +5,10 @@
 //!   accepted beacons are reduced (geography from `request.cf`, salted visitor hash, raw IP
 //!   dropped unless collected) and sent to the `BEACONS` queue, one message each.
 //! * `queue`: groups a message batch into signed batches (`beacon::signing`) POSTed to the
-//!   aggregator; acks on 2xx, retries with a growing delay otherwise (Cloudflare moves a
-//!   message to the dead-letter queue after the configured retries).
+//!   aggregator; acks on 2xx; retries with a growing delay when the aggregator says nothing was
+//!   applied (Cloudflare moves a message to the dead-letter queue after the configured
+//!   retries); re-enqueues the beacons with the batch id as a fence when the outcome is
+//!   unknown, so a lost acknowledgement never doubles a beacon, however it is regrouped.
 //! * Service settings and salts come from the aggregator's signed config endpoint, cached in
 //!   the isolate for at most `CONFIG_TTL_SECS` (≤ 60); when the aggregator cannot be reached
 //!   the last good config keeps serving.
@@ -19,10 +21,11 @@ pub mod edge;
 
 use beacon::route::{error_reply, Reply};
 use beacon::signing::{
-    batch_id, sign, EdgeBatch, EdgeConfig, BATCH_PATH, CONFIG_PATH, CONFIG_SIGNED_BODY,
-    MAX_BATCH_BEACONS, MAX_BATCH_BYTES, SIGNATURE_HEADER,
+    batch_id, sign, EdgeBatch, EdgeConfig, QueuedBeacon, BATCH_PATH, CONFIG_PATH,
+    CONFIG_SIGNED_BODY, MAX_BATCH_BEACONS, MAX_BATCH_BYTES, MAX_FENCES, NOT_APPLIED_HEADER,
+    SIGNATURE_HEADER,
 };
-use beacon::wire::{Beacon, Geo};
+use beacon::wire::Geo;
 use edge::{Prepared, RequestFacts};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -186,13 +189,18 @@ fn geo_of(req: &Request) -> Geo {
         .unwrap_or_default()
 }
 
-async fn enqueue(env: &Env, b: &Beacon) -> Result<()> {
-    let json = serde_json::to_string(b)?;
+/// Sends one message to the `BEACONS` queue, optionally delayed.
+async fn enqueue<T: serde::Serialize>(env: &Env, message: &T, delay: Option<u32>) -> Result<()> {
+    let json = serde_json::to_string(message)?;
     // A JSON-parsed plain object: `Queue::send(&T)` would turn maps into JS `Map`s that reach
     // the consumer empty.
     let value = js_sys::JSON::parse(&json).map_err(|e| Error::RustError(format!("{e:?}")))?;
+    let mut builder = RawMessageBuilder::new(value);
+    if let Some(d) = delay {
+        builder = builder.delay_seconds(d);
+    }
     env.queue("BEACONS")?
-        .send_raw(RawMessageBuilder::new(value).build_with_content_type(QueueContentType::Json))
+        .send_raw(builder.build_with_content_type(QueueContentType::Json))
         .await
 }
 
@@ -248,7 +256,7 @@ async fn ingress(mut req: Request, env: &Env, tail: &str) -> Result<Response> {
     };
     let out = edge::handle(&facts, &cfg);
     if let Some(b) = &out.beacon {
-        if let Err(e) = enqueue(env, b).await {
+        if let Err(e) = enqueue(env, b, None).await {
             console_error!("queue send failed: {e}");
             let mut r = error_reply(503, "ingest queue unavailable; retry shortly");
             r.headers.push(("retry-after", "1".into()));
@@ -277,11 +285,21 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 struct Item {
     message: RawMessage,
     id: String,
-    beacon: Beacon,
+    queued: QueuedBeacon,
     bytes: usize,
 }
 
-/// Delay before a failed message is offered again: its age, bounded by the vars, so the gaps
+/// How a delivery ended.
+enum Delivery {
+    /// 2xx: committed (or recognised as a redelivery).
+    Applied,
+    /// Refused before anything could be committed: retry in any grouping.
+    NotApplied(String),
+    /// No answer, or one that does not say: the aggregator may have committed.
+    Unknown(String),
+}
+
+/// Delay before a refused message is offered again: its age, bounded by the vars, so the gaps
 /// grow roughly geometrically while the aggregator stays unavailable.
 fn retry_delay(env: &Env, message: &RawMessage, now_ms: u64) -> u32 {
     let base = var_u64(env, "RETRY_BASE_SECS", 5);
@@ -290,35 +308,85 @@ fn retry_delay(env: &Env, message: &RawMessage, now_ms: u64) -> u32 {
     age.clamp(base, max).min(u64::from(u32::MAX)) as u32
 }
 
-async fn deliver(env: &Env, chunk: &[Item]) -> std::result::Result<(), String> {
-    let url = aggregator_url(env, BATCH_PATH).ok_or("AGGREGATOR_URL is not set")?;
-    let secret = secret(env).ok_or("SHYNET_EDGE_SECRET is not set")?;
-    let ids: Vec<&str> = chunk.iter().map(|i| i.id.as_str()).collect();
-    let batch = EdgeBatch {
-        batch_id: batch_id(&ids),
-        beacons: chunk.iter().map(|i| i.beacon.clone()).collect(),
+/// Delay before a re-enqueued beacon is delivered again: doubling with each fence.
+fn fence_delay(env: &Env, fences: usize) -> u32 {
+    let base = var_u64(env, "RETRY_BASE_SECS", 5).max(1);
+    let max = var_u64(env, "RETRY_MAX_SECS", 300).max(base);
+    base.saturating_mul(1 << fences.min(16))
+        .min(max)
+        .min(u64::from(u32::MAX)) as u32
+}
+
+async fn deliver(env: &Env, batch: &EdgeBatch) -> Delivery {
+    let (Some(url), Some(secret)) = (aggregator_url(env, BATCH_PATH), secret(env)) else {
+        return Delivery::NotApplied("AGGREGATOR_URL or SHYNET_EDGE_SECRET is not set".into());
     };
-    let body = serde_json::to_string(&batch).map_err(|e| e.to_string())?;
-    let now = (Date::now().as_millis() / 1000) as i64;
-    let headers = Headers::new();
-    let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| e.to_string());
-    set(
-        SIGNATURE_HEADER,
-        &sign(secret.as_bytes(), now, body.as_bytes()),
-    )?;
-    set("content-type", "application/json")?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers.clone())
-        .with_body(Some(body.into()));
-    let req = Request::new_with_init(&url, &init).map_err(|e| e.to_string())?;
-    let resp = Fetch::Request(req)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    match resp.status_code() {
-        200..=299 => Ok(()),
-        s => Err(format!("aggregator answered {s}")),
+    let request = || -> Result<Request> {
+        let body = serde_json::to_string(batch)?;
+        let now = (Date::now().as_millis() / 1000) as i64;
+        let headers = Headers::new();
+        headers.set(
+            SIGNATURE_HEADER,
+            &sign(secret.as_bytes(), now, body.as_bytes()),
+        )?;
+        headers.set("content-type", "application/json")?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_headers(headers)
+            .with_body(Some(body.into()));
+        Request::new_with_init(&url, &init)
+    };
+    let req = match request() {
+        Ok(r) => r,
+        Err(e) => return Delivery::NotApplied(e.to_string()),
+    };
+    match Fetch::Request(req).send().await {
+        Err(e) => Delivery::Unknown(e.to_string()),
+        Ok(resp) => {
+            let status = resp.status_code();
+            let not_applied = resp
+                .headers()
+                .get(NOT_APPLIED_HEADER)
+                .ok()
+                .flatten()
+                .is_some();
+            match status {
+                200..=299 => Delivery::Applied,
+                _ if not_applied => Delivery::NotApplied(format!("aggregator answered {status}")),
+                _ => Delivery::Unknown(format!("answer {status} without a verdict")),
+            }
+        }
+    }
+}
+
+/// After a delivery with unknown outcome: acknowledge each message and enqueue its beacon
+/// again with this batch fenced (see `beacon::signing::QueuedBeacon`), so however the queue
+/// groups it next time, the aggregator applies it at most once. Beacons already carrying
+/// [`MAX_FENCES`] fences, or whose re-enqueue fails, fall back to the queue's own retry (and
+/// its dead-letter queue).
+async fn refence(env: &Env, chunk: &[Item], batch_id: &str, now_ms: u64) {
+    for item in chunk {
+        let mut queued = item.queued.clone();
+        if queued.fences.len() >= MAX_FENCES {
+            item.message.retry_with_options(
+                &QueueRetryOptionsBuilder::new()
+                    .with_delay_seconds(retry_delay(env, &item.message, now_ms))
+                    .build(),
+            );
+            continue;
+        }
+        queued.fences.push(batch_id.to_owned());
+        match enqueue(env, &queued, Some(fence_delay(env, queued.fences.len()))).await {
+            Ok(()) => item.message.ack(),
+            Err(e) => {
+                console_error!("re-enqueue failed ({e}); leaving the message to the queue");
+                item.message.retry_with_options(
+                    &QueueRetryOptionsBuilder::new()
+                        .with_delay_seconds(retry_delay(env, &item.message, now_ms))
+                        .build(),
+                );
+            }
+        }
     }
 }
 
@@ -332,15 +400,15 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
             .ok()
             .and_then(|s| s.as_string())
             .and_then(|s| {
-                serde_json::from_str::<Beacon>(&s)
+                serde_json::from_str::<QueuedBeacon>(&s)
                     .ok()
-                    .map(|b| (b, s.len()))
+                    .map(|q| (q, s.len()))
             });
         match parsed {
-            Some((beacon, bytes)) => items.push(Item {
+            Some((queued, bytes)) => items.push(Item {
                 message,
                 id,
-                beacon,
+                queued,
                 bytes,
             }),
             None => {
@@ -366,21 +434,39 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
             end += 1;
         }
         let chunk = &items[start..end];
-        match deliver(&env, chunk).await {
-            Ok(()) => chunk.iter().for_each(|i| i.message.ack()),
-            Err(e) => {
-                console_warn!("batch of {} not delivered ({e}); retrying", chunk.len());
+        start = end;
+        let ids: Vec<&str> = chunk.iter().map(|i| i.id.as_str()).collect();
+        let any_fences = chunk.iter().any(|i| !i.queued.fences.is_empty());
+        let batch = EdgeBatch {
+            batch_id: batch_id(&ids),
+            beacons: chunk.iter().map(|i| i.queued.beacon.clone()).collect(),
+            fences: if any_fences {
+                chunk.iter().map(|i| i.queued.fences.clone()).collect()
+            } else {
+                Vec::new()
+            },
+        };
+        match deliver(&env, &batch).await {
+            Delivery::Applied => chunk.iter().for_each(|i| i.message.ack()),
+            Delivery::NotApplied(why) => {
+                console_warn!("batch of {} refused ({why}); retrying", chunk.len());
                 for i in chunk {
-                    let delay = retry_delay(&env, &i.message, now_ms);
                     i.message.retry_with_options(
                         &QueueRetryOptionsBuilder::new()
-                            .with_delay_seconds(delay)
+                            .with_delay_seconds(retry_delay(&env, &i.message, now_ms))
                             .build(),
                     );
                 }
             }
+            Delivery::Unknown(why) => {
+                console_warn!(
+                    "batch {} of {} has an unknown outcome ({why}); re-sending fenced",
+                    batch.batch_id,
+                    chunk.len()
+                );
+                refence(&env, chunk, &batch.batch_id, now_ms).await;
+            }
         }
-        start = end;
     }
     Ok(())
 }

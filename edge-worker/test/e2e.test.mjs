@@ -200,7 +200,8 @@ test("aggregator answering 503, then losing acks, then down: retries deliver eve
   await eventually(() => hits(svc) === 11, { timeout: 30_000, what: "all 10 beacons after 503s" });
   assert.ok(proxy.state.batchPosts.slice(postsBefore).filter((s) => s === 503).length >= 3, JSON.stringify(proxy.state.batchPosts));
 
-  // The aggregator commits but the edge never hears it: the redelivery must not double.
+  // The aggregator commits but the edge never hears it (a bare 503): the edge re-sends the
+  // beacons fenced on that batch id, and the aggregator recognises them.
   const posts2 = proxy.state.batchPosts.length;
   proxy.state.mode = "lose-ack";
   proxy.state.failBatches = 2;
@@ -210,6 +211,7 @@ test("aggregator answering 503, then losing acks, then down: retries deliver eve
   await eventually(() => hits(svc) === 21, { timeout: 30_000, what: "21 hits" });
   await new Promise((r) => setTimeout(r, 2500));
   assert.equal(hits(svc), 21, "no beacon applied twice");
+  assert.ok(proxy.state.fencedPosts >= 1, "beacons of the lost batches were re-sent with fences");
   assert.equal(count(`SELECT count(DISTINCT location) FROM hits WHERE service_id='${svc}'`), 21);
 
   // Aggregator unreachable: the edge keeps answering from its last good config and the queue
@@ -226,5 +228,7 @@ test("aggregator answering 503, then losing acks, then down: retries deliver eve
   await eventually(() => hits(svc) === 26, { timeout: 30_000, what: "beacons held during the outage" });
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal(hits(svc), 26);
+  // Batches that never reached the aggregator were fenced when their beacons came back.
+  assert.ok(count("SELECT count(*) FROM ingest_batches WHERE beacons = -1") >= 1);
   assert.equal(count(`SELECT count(DISTINCT location) FROM hits WHERE service_id='${svc}'`), 26);
 });

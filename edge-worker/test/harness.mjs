@@ -80,13 +80,13 @@ export function signature(body, t = Math.floor(Date.now() / 1000), secret = SECR
 
 /**
  * A proxy in front of the aggregator. `mode`: "pass"; "down" (drop every connection, config
- * requests included); "fail" (answer the next `failBatches` batch POSTs with 503 without
- * forwarding); "lose-ack" (forward the next `failBatches` batch POSTs, then answer 503: the
- * aggregator committed but the edge never hears it). Records every batch POST's status
+ * requests included); "fail" (answer the next `failBatches` batch POSTs with the aggregator's
+ * own kind of 503, marked "not applied", without forwarding); "lose-ack" (forward the next `failBatches` batch POSTs, then answer a bare 503,
+ * as a load balancer would: the aggregator committed but the edge never hears it). Records every batch POST's status
  * (negative = the aggregator's status of a POST whose answer was replaced by 503).
  */
 export async function startProxy(target) {
-  const state = { mode: "pass", failBatches: 0, batchPosts: [], configGets: 0 };
+  const state = { mode: "pass", failBatches: 0, batchPosts: [], fencedPosts: 0, configGets: 0 };
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
@@ -94,12 +94,13 @@ export async function startProxy(target) {
       const body = Buffer.concat(chunks);
       const isBatch = req.url.startsWith("/ingest/v1/batch");
       if (!isBatch) state.configGets++;
+      if (isBatch && body.includes('"fences"')) state.fencedPosts++;
       if (state.mode === "down") { req.socket.destroy(); return; }
       const failing = isBatch && state.failBatches > 0 && (state.mode === "fail" || state.mode === "lose-ack");
       if (failing) state.failBatches--;
       if (failing && state.mode === "fail") {
         if (isBatch) state.batchPosts.push(503);
-        res.writeHead(503, { "content-type": "application/json", "retry-after": "1" }).end('{"status":"error","reason":"proxy says no"}');
+        res.writeHead(503, { "content-type": "application/json", "retry-after": "1", "x-shynet-not-applied": "1" }).end('{"status":"error","reason":"proxy says no"}');
         return;
       }
       const fwd = http.request(target + req.url, { method: req.method, headers: req.headers }, (up) => {
@@ -121,7 +122,7 @@ export async function startProxy(target) {
 }
 
 /** The worker under Miniflare, configured as wrangler.toml does, with test overrides. */
-export function startWorker({ aggregatorUrl, vars = {}, cf = {} }) {
+export function startWorker({ aggregatorUrl, vars = {}, cf = {}, consumer = {} }) {
   return new Miniflare({
     log: new Log(process.env.SHOW_WORKER_LOG ? LogLevel.DEBUG : LogLevel.ERROR),
     rootPath: ROOT,
@@ -140,7 +141,7 @@ export function startWorker({ aggregatorUrl, vars = {}, cf = {} }) {
     },
     queueProducers: { BEACONS: { queueName: "shynet-beacons" } },
     queueConsumers: {
-      "shynet-beacons": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 20, deadLetterQueue: "shynet-beacons-dlq" },
+      "shynet-beacons": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 20, deadLetterQueue: "shynet-beacons-dlq", ...consumer },
     },
     cf: {
       country: "DE", region: "Berlin", city: "Berlin", latitude: "52.52000", longitude: "13.40500",

@@ -7,6 +7,9 @@
 //! dropped and counted, IPs are stripped unless the service collects them. The batch id is
 //! inserted into `ingest_batches` in the same transaction as the beacons, so a redelivered
 //! batch finds its id and is acknowledged (200, `applied: false`) without being applied twice;
+//! beacons the edge re-sent after a delivery with unknown outcome carry that delivery's batch
+//! id as a fence: they are applied only if the fenced batch was not, and the fence is recorded
+//! (`beacons = -1`) so the fenced original can never apply afterwards;
 //! 200 is only sent after commit; Postgres down or the pool exhausted answers 503 so the queue
 //! retries later.
 
@@ -20,15 +23,15 @@ use beacon::limits::{
 };
 use beacon::signing::{
     verify, BatchReceipt, EdgeBatch, MAX_BATCH_BEACONS, MAX_BATCH_BYTES, MAX_BATCH_ID_BYTES,
-    SIGNATURE_HEADER,
+    MAX_FENCES, NOT_APPLIED_HEADER, SIGNATURE_HEADER,
 };
 use beacon::wire::Beacon;
 use bytes::Bytes;
 use deadpool_postgres::Timeouts;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use warp::http::{HeaderMap, StatusCode};
+use warp::http::{HeaderMap, HeaderValue, StatusCode};
 use warp::reply::Response as WarpResponse;
 use warp::Filter;
 
@@ -57,6 +60,21 @@ pub fn route(
             };
             handle(&api, secret, &headers, body).await
         })
+        .map(mark_not_applied)
+}
+
+/// Marks a failed commit, whose outcome Postgres may not have told us.
+#[derive(Clone, Copy)]
+struct CommitUnknown;
+
+/// Every refusal except a failed commit happened before anything could be committed: say so,
+/// so the edge may retry those messages in any grouping.
+fn mark_not_applied(mut r: WarpResponse) -> WarpResponse {
+    if !r.status().is_success() && r.extensions().get::<CommitUnknown>().is_none() {
+        r.headers_mut()
+            .insert(NOT_APPLIED_HEADER, HeaderValue::from_static("1"));
+    }
+    r
 }
 
 async fn handle(api: &EdgeApi, secret: &[u8], headers: &HeaderMap, body: Bytes) -> WarpResponse {
@@ -88,25 +106,37 @@ async fn handle(api: &EdgeApi, secret: &[u8], headers: &HeaderMap, body: Bytes) 
             &format!("batch_id must be 1 to {MAX_BATCH_ID_BYTES} bytes"),
         );
     }
-    let prepared = match prepare(api, batch.beacons).await {
+    let fences_ok = batch.fences.is_empty()
+        || (batch.fences.len() == batch.beacons.len()
+            && batch.fences.iter().all(|f| {
+                f.len() <= MAX_FENCES
+                    && f.iter()
+                        .all(|id| !id.is_empty() && id.len() <= MAX_BATCH_ID_BYTES)
+            }));
+    if !fences_ok {
+        return error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "fences must be empty or one list of at most {MAX_FENCES} batch ids per beacon"
+            ),
+        );
+    }
+    let prepared = match prepare(api, batch.beacons, batch.fences).await {
         Ok(p) => p,
         Err(resp) => return resp,
     };
-    match write(api, &batch.batch_id, &prepared.beacons).await {
+    match write(api, &batch.batch_id, &prepared).await {
         Ok(applied) => {
             let m = api.ingest_metrics();
             let receipt = BatchReceipt {
                 batch_id: batch.batch_id,
                 applied: applied.is_some(),
-                written: if applied.is_some() {
-                    prepared.beacons.len()
-                } else {
-                    0
-                },
+                written: applied.map_or(0, |(o, _)| o.beacons as usize),
                 dropped_unknown_service: prepared.dropped_unknown_service,
                 dropped_robot: prepared.dropped_robot,
+                duplicates: applied.map_or(0, |(_, d)| d),
             };
-            if let Some(o) = applied {
+            if let Some((o, _)) = applied {
                 IngestMetrics::inc(&api.metrics.batches_applied);
                 m.accepted.fetch_add(o.beacons, Ordering::Relaxed);
                 m.written_beacons.fetch_add(o.beacons, Ordering::Relaxed);
@@ -132,6 +162,8 @@ async fn handle(api: &EdgeApi, secret: &[u8], headers: &HeaderMap, body: Bytes) 
 /// A batch after the aggregator's own rules.
 struct Prepared {
     beacons: Vec<Enriched>,
+    /// Fences of each kept beacon (empty when the edge sent none).
+    fences: Vec<Vec<String>>,
     dropped_unknown_service: usize,
     dropped_robot: usize,
     /// Beacons per receiving edge location (logged, never stored).
@@ -140,15 +172,23 @@ struct Prepared {
 
 /// Applies the per-service rules the edge cannot apply with certainty, classifies UAs, and
 /// re-checks bounds (the edge is trusted, but a bug there must not become bad rows here).
-async fn prepare(api: &EdgeApi, beacons: Vec<Beacon>) -> Result<Prepared, WarpResponse> {
+async fn prepare(
+    api: &EdgeApi,
+    beacons: Vec<Beacon>,
+    fences: Vec<Vec<String>>,
+) -> Result<Prepared, WarpResponse> {
     let block_all_ips = api.ingest.enricher.block_all_ips;
+    let with_fences = !fences.is_empty();
+    let mut fences = fences.into_iter();
     let mut out = Prepared {
         beacons: Vec::with_capacity(beacons.len()),
+        fences: Vec::new(),
         dropped_unknown_service: 0,
         dropped_robot: 0,
         colos: BTreeMap::new(),
     };
     for mut b in beacons {
+        let fence = fences.next();
         let settings = match api.ingest.services.get(b.service).await {
             Ok(Some(s)) if s.status == ServiceStatus::Active => s,
             Ok(_) => {
@@ -181,6 +221,9 @@ async fn prepare(api: &EdgeApi, beacons: Vec<Beacon>) -> Result<Prepared, WarpRe
                 .or_default() += 1;
         }
         out.beacons.push(Enriched { beacon: b, ua });
+        if with_fences {
+            out.fences.push(fence.unwrap_or_default());
+        }
     }
     Ok(out)
 }
@@ -192,13 +235,15 @@ fn cut(s: &mut String, max: usize) {
     }
 }
 
-/// Records the batch id and applies the beacons in one transaction. `Ok(None)` = the id was
-/// already recorded (a redelivery): nothing is applied.
+/// Records the batch id, resolves fences and applies the beacons in one transaction.
+/// `Ok(None)` = the batch id was already recorded (a redelivery): nothing is applied.
+/// `Ok(Some((outcome, skipped)))`: `skipped` beacons were applied by a fenced earlier batch.
 async fn write(
     api: &EdgeApi,
     batch_id: &str,
-    beacons: &[Enriched],
-) -> Result<Option<sessionize::BatchOutcome>, WarpResponse> {
+    prepared: &Prepared,
+) -> Result<Option<(sessionize::BatchOutcome, usize)>, WarpResponse> {
+    let beacons = &prepared.beacons;
     let timeouts = Timeouts {
         wait: Some(POOL_WAIT),
         create: Some(POOL_WAIT),
@@ -222,6 +267,7 @@ async fn write(
     };
     let tx = conn.transaction().await.map_err(fail)?;
     let count = i32::try_from(beacons.len()).unwrap_or(i32::MAX);
+    // Batch row first: a plain redelivery stops here, before touching the message rows.
     let inserted = tx
         .execute(
             "INSERT INTO ingest_batches (batch_id, beacons) VALUES ($1, $2) ON CONFLICT (batch_id) DO NOTHING",
@@ -233,13 +279,86 @@ async fn write(
         tx.rollback().await.map_err(fail)?;
         return Ok(None);
     }
-    let outcome = if beacons.is_empty() {
+    let mut fresh: Vec<Enriched> = Vec::new();
+    let to_apply: &[Enriched] = if prepared.fences.iter().all(Vec::is_empty) {
+        beacons
+    } else {
+        let fenced = fence(&tx, &prepared.fences).await.map_err(fail)?;
+        fresh.extend(
+            prepared
+                .fences
+                .iter()
+                .zip(beacons)
+                .filter(|(f, _)| f.iter().all(|id| fenced.contains(id)))
+                .map(|(_, b)| b.clone()),
+        );
+        &fresh
+    };
+    let skipped = beacons.len() - to_apply.len();
+    if skipped > 0 {
+        tracing::info!(
+            batch = batch_id,
+            skipped,
+            "edge batch carried messages applied before"
+        );
+    }
+    let outcome = if to_apply.is_empty() {
         sessionize::BatchOutcome::default()
     } else {
-        sessionize::apply(&tx, beacons, api.session_timeout_secs)
+        sessionize::apply(&tx, to_apply, api.session_timeout_secs)
             .await
             .map_err(fail)?
     };
-    tx.commit().await.map_err(fail)?;
-    Ok(Some(outcome))
+    tx.commit().await.map_err(|e| {
+        // The commit may have reached Postgres before the connection failed: the edge must
+        // treat this batch's outcome as unknown, so no "not applied" marker.
+        let mut r = fail(e);
+        r.extensions_mut().insert(CommitUnknown);
+        r
+    })?;
+    Ok(Some((outcome, skipped)))
+}
+
+/// Marks every fenced batch id that was never applied as fenced (`beacons = -1`), so it can
+/// never apply later, and returns the ids that are fenced (now or before). An id missing from
+/// the result was applied as a batch. Two statements on purpose: the `INSERT … ON CONFLICT`
+/// waits for a concurrent insert of the same id, and only a fresh snapshot (the `SELECT`) sees
+/// what that transaction committed.
+async fn fence(
+    tx: &tokio_postgres::Transaction<'_>,
+    fences: &[Vec<String>],
+) -> Result<HashSet<String>, tokio_postgres::Error> {
+    let ids: Vec<&str> = fences
+        .iter()
+        .flatten()
+        .map(String::as_str)
+        .collect::<HashSet<&str>>()
+        .into_iter()
+        .collect();
+    let mut fenced: HashSet<String> = tx
+        .query(
+            "INSERT INTO ingest_batches (batch_id, beacons)
+             SELECT id, -1 FROM unnest($1::text[]) AS id
+             ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id",
+            &[&ids],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    if fenced.len() < ids.len() {
+        let rest: Vec<&str> = ids
+            .iter()
+            .copied()
+            .filter(|id| !fenced.contains(*id))
+            .collect();
+        let rows = tx
+            .query(
+                "SELECT batch_id FROM ingest_batches WHERE batch_id = ANY($1) AND beacons = -1",
+                &[&rest],
+            )
+            .await?;
+        fenced.extend(rows.iter().map(|r| r.get::<_, String>(0)));
+    }
+    Ok(fenced)
 }
