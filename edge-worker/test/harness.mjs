@@ -44,6 +44,11 @@ export async function startAggregator({ bin, env = {} } = {}) {
       if (m) { clearTimeout(t); resolve(m[1]); }
     });
     child.on("exit", (code) => { clearTimeout(t); reject(new Error(`aggregator exited ${code}:\n${stderr}`)); });
+    child.on("error", (e) => { clearTimeout(t); reject(new Error(`cannot run ${bin}: ${e.message}`)); });
+  }).catch((e) => {
+    child.kill("SIGTERM");
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw e;
   });
   const sql = (query) =>
     execFileSync("psql", ["-h", path.join(dataDir, "run"), "-p", "5432", "-U", "shynet", "-d", "shynet",
