@@ -51,6 +51,9 @@ pub struct DbArgs {
 pub enum Command {
     /// Run the server: migrations, ingest, health (and the dashboard).
     Serve(ServeArgs),
+    /// Apply pending database migrations and exit (run once per release, e.g. as a Kubernetes
+    /// Job, before replicas started with `serve --skip-migrations`).
+    Migrate,
     /// Create an admin user and print a generated password.
     Createadmin {
         /// The admin's email address (their login).
@@ -160,6 +163,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "SHYNET_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Do not apply migrations at start-up: a separate `shynet migrate` step (a release Job)
+    /// owns the schema, so replicas never race to change it.
+    #[arg(long, env = "SHYNET_SKIP_MIGRATIONS", default_value = "false", value_parser = BoolishValueParser::new())]
+    pub skip_migrations: bool,
     /// Tracker timing.
     #[command(flatten)]
     pub tracking: TrackingArgs,
@@ -251,6 +258,27 @@ impl Default for IngestArgs {
             batch_size: 5_000,
             db_pool_size: 8,
             edge_secret: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrate_is_a_subcommand_and_serve_can_skip_migrations() {
+        let cli = Cli::try_parse_from(["shynet", "migrate"]).unwrap();
+        assert!(matches!(cli.command, Command::Migrate));
+        let cli = Cli::try_parse_from(["shynet", "serve", "--skip-migrations"]).unwrap();
+        match cli.command {
+            Command::Serve(args) => assert!(args.skip_migrations),
+            other => panic!("parsed as {other:?}"),
+        }
+        let cli = Cli::try_parse_from(["shynet", "serve"]).unwrap();
+        match cli.command {
+            Command::Serve(args) => assert!(!args.skip_migrations, "migrating is the default"),
+            other => panic!("parsed as {other:?}"),
         }
     }
 }

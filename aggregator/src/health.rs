@@ -1,5 +1,8 @@
 //! `/healthz`: 200 when Postgres answers, 503 otherwise; `?format=json` adds the ingest
-//! counters and queue depth. Used by the container health check and Kubernetes probes.
+//! counters and queue depth. Used by the container health check and Kubernetes readiness probe.
+//! `?probe=liveness` answers 200 without asking Postgres: the process and its server respond,
+//! so a database outage takes replicas out of rotation (readiness) without restarting them
+//! and losing the beacons they still hold.
 
 use crate::metrics::IngestMetrics;
 use crate::writer::IngestQueue;
@@ -15,6 +18,7 @@ const DB_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(serde::Deserialize)]
 struct Q {
     format: Option<String>,
+    probe: Option<String>,
 }
 
 /// The `/healthz` filter.
@@ -28,7 +32,10 @@ pub fn route(
         .and(warp::get().or(warp::head()).unify())
         .and(
             warp::query::<Q>()
-                .or(warp::any().map(|| Q { format: None }))
+                .or(warp::any().map(|| Q {
+                    format: None,
+                    probe: None,
+                }))
                 .unify(),
         )
         .and_then(move |q: Q| {
@@ -36,6 +43,12 @@ pub fn route(
             let queue = queue.clone();
             let metrics = metrics.clone();
             async move {
+                use warp::Reply;
+                if q.probe.as_deref() == Some("liveness") {
+                    return Ok::<_, std::convert::Infallible>(
+                        warp::reply::with_status("alive", StatusCode::OK).into_response(),
+                    );
+                }
                 let db_ok = tokio::time::timeout(DB_CHECK_TIMEOUT, async {
                     let c = pool.get().await.ok()?;
                     c.simple_query("SELECT 1").await.ok()
@@ -49,7 +62,6 @@ pub fn route(
                 } else {
                     StatusCode::SERVICE_UNAVAILABLE
                 };
-                use warp::Reply;
                 let resp = if q.format.as_deref() == Some("json") {
                     let body = serde_json::json!({
                         "database": if db_ok { "working" } else { "unavailable" },
@@ -67,4 +79,41 @@ pub fn route(
                 Ok::<_, std::convert::Infallible>(resp)
             }
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::writer::{self, WriterConfig};
+
+    #[tokio::test]
+    async fn liveness_does_not_depend_on_the_database() {
+        let mut cfg = tokio_postgres::Config::new();
+        cfg.host("127.0.0.1")
+            .port(1)
+            .user("nobody")
+            .dbname("none")
+            .connect_timeout(Duration::from_millis(200));
+        let pool = crate::db::make_pool(cfg, 2).unwrap();
+        let metrics = Arc::new(IngestMetrics::default());
+        let (queue, _writer) = writer::start(
+            pool.clone(),
+            10,
+            WriterConfig {
+                batch_size: 10,
+                session_timeout_secs: 1800.0,
+                shutdown_retry_limit: Duration::from_secs(1),
+            },
+            metrics.clone(),
+        );
+        let filter = route(pool, queue, metrics);
+        let ready = warp::test::request().path("/healthz").reply(&filter).await;
+        assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let live = warp::test::request()
+            .path("/healthz?probe=liveness")
+            .reply(&filter)
+            .await;
+        assert_eq!(live.status(), StatusCode::OK);
+        assert_eq!(live.body(), "alive");
+    }
 }

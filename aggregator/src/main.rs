@@ -71,11 +71,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
-    let applied = migrate(&db.pool).await?;
-    if applied > 0 {
-        tracing::info!(applied, "migrations applied");
+    let skip = matches!(&cli.command, Command::Serve(args) if args.skip_migrations);
+    if skip {
+        tracing::info!("migrations skipped (--skip-migrations): `shynet migrate` owns the schema");
+    } else {
+        let applied = migrate(&db.pool).await?;
+        if applied > 0 {
+            tracing::info!(applied, "migrations applied");
+        }
+        if matches!(cli.command, Command::Migrate) {
+            println!("migrations applied: {applied}");
+        }
     }
     match &cli.command {
+        Command::Migrate => Ok(()),
         Command::Serve(args) => {
             let (geo, warnings) = GeoDb::open(&args.geo.maxmind_city_db, &args.geo.maxmind_asn_db);
             for w in warnings {
