@@ -397,7 +397,8 @@ async fn config_is_signed_and_carries_settings_and_salts() {
         .unwrap()
         .get(0);
     assert_eq!(&stored[..], &cur.bytes[..]);
-    // A settings change shows in the next config at once.
+    // A settings change shows in the next config built (they are reused for a second).
+    tokio::time::sleep(aggregator::edge_api::config::CONFIG_MEMO).await;
     c.execute(
         "UPDATE services SET respect_dnt = false WHERE id = $1",
         &[&svc],

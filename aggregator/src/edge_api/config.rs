@@ -15,12 +15,33 @@ use beacon::signing::{
 };
 use beacon::visitor::DAY_MS;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response as WarpResponse;
 use warp::Filter;
 
 /// How long before midnight tomorrow's salt is handed out (well over the edge's 60 s cache).
 pub const TOMORROW_LEAD_MS: i64 = 10 * 60 * 1000;
+
+/// How long a built config is reused: every isolate of every edge location asks once a
+/// minute, and this bounds the service reloads that causes to one per second per process,
+/// while adding at most a second to how fast a settings change reaches the edge.
+pub const CONFIG_MEMO: Duration = Duration::from_secs(1);
+
+impl EdgeApi {
+    fn memoized_config(&self) -> Option<Arc<EdgeConfig>> {
+        let memo = self.config_memo.lock().ok()?;
+        memo.as_ref()
+            .filter(|(at, _)| at.elapsed() < CONFIG_MEMO)
+            .map(|(_, cfg)| cfg.clone())
+    }
+
+    fn memoize_config(&self, cfg: EdgeConfig) {
+        if let Ok(mut memo) = self.config_memo.lock() {
+            *memo = Some((Instant::now(), Arc::new(cfg)));
+        }
+    }
+}
 
 /// The config filter.
 pub fn route(
@@ -40,10 +61,16 @@ pub fn route(
                 tracing::warn!(reason = %e, "edge config request refused");
                 return error(StatusCode::UNAUTHORIZED, "unauthorized");
             }
+            if let Some(cfg) = api.memoized_config() {
+                IngestMetrics::inc(&api.metrics.configs_served);
+                return json(&*cfg);
+            }
             match build(&api, chrono::Utc::now().timestamp_millis()).await {
                 Ok(cfg) => {
                     IngestMetrics::inc(&api.metrics.configs_served);
-                    json(&cfg)
+                    let resp = json(&cfg);
+                    api.memoize_config(cfg);
+                    resp
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot build the edge config");

@@ -34,6 +34,9 @@ pub struct EdgeApi {
     pub session_timeout_secs: f64,
     /// Edge-specific counters.
     pub metrics: EdgeMetrics,
+    /// The last config document built, and when (see [`config::CONFIG_MEMO`]).
+    pub config_memo:
+        std::sync::Mutex<Option<(std::time::Instant, Arc<beacon::signing::EdgeConfig>)>>,
 }
 
 /// Counters of the edge endpoints (logged; the shared ingest counters also move).
@@ -65,6 +68,7 @@ impl EdgeApi {
             ingest,
             session_timeout_secs,
             metrics: EdgeMetrics::default(),
+            config_memo: std::sync::Mutex::new(None),
         })
     }
 
