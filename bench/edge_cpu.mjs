@@ -4,7 +4,9 @@
 // to a real aggregator. Workers freeze their clocks during execution, so the worker cannot
 // time itself; the process counters are the honest measure. A round of 100 requests to a path
 // the worker answers with a bare 404 gives the runtime's own per-request cost (Miniflare's
-// dispatch, the wasm entry) for comparison.
+// dispatch, the wasm entry) for comparison, and a round of DNT pixels (the whole Rust ingress
+// flow and the GIF answer, but no hashing and no queue) separates the request path from the
+// queue path.
 //
 // usage: node bench/edge_cpu.mjs [rounds=30]   (after sh edge-worker/build.sh)
 import { execFileSync } from "node:child_process";
@@ -52,7 +54,7 @@ try {
   for (let i = 0; i < PER_ROUND; i++) await pixel();
   await eventually(() => hits() === sent, { timeout: 60_000, what: "warm-up" });
 
-  const beacon = [], bare = [];
+  const beacon = [], bare = [], dnt = [];
   for (let round = 0; round < ROUNDS; round++) {
     let t0 = cpuMs(pids);
     for (let i = 0; i < PER_ROUND; i++) await pixel();
@@ -61,12 +63,20 @@ try {
     t0 = cpuMs(pids);
     for (let i = 0; i < PER_ROUND; i++) await (await mf.dispatchFetch("http://edge.test/nothing-here")).arrayBuffer();
     bare.push((cpuMs(pids) - t0) / PER_ROUND);
+    // The whole ingress flow in Rust (route, config, gate, DNT rule, GIF answer), no queue.
+    t0 = cpuMs(pids);
+    for (let i = 0; i < PER_ROUND; i++) {
+      const r = await mf.dispatchFetch(`http://edge.test/ingress/${svc}/pixel.gif`, { headers: { "user-agent": CHROME_UA, dnt: "1", referer: "https://example.com/" } });
+      await r.arrayBuffer();
+    }
+    dnt.push((cpuMs(pids) - t0) / PER_ROUND);
   }
   console.log(JSON.stringify({
     rounds: ROUNDS, beacons_per_round: PER_ROUND, clock_tick_ms: TICK_MS,
     cpu_ms_per_beacon_median: +median(beacon).toFixed(3),
     cpu_ms_per_beacon_mean: +(beacon.reduce((a, b) => a + b, 0) / beacon.length).toFixed(3),
     runtime_only_ms_per_request_median: +median(bare).toFixed(3),
+    dnt_dropped_pixel_ms_median: +median(dnt).toFixed(3),
     worker_ms_per_beacon_net_median: +(median(beacon) - median(bare)).toFixed(3),
     stored: hits(),
   }));

@@ -185,6 +185,31 @@ pub fn handle(req: &RequestFacts, cfg: &Prepared) -> Outcome {
     }
 }
 
+/// The request headers the ingress flow reads (besides the trusted client-IP headers); the
+/// worker copies only these out of the runtime.
+pub const REQUEST_HEADERS: &[&str] = &[
+    "origin",
+    "referer",
+    "dnt",
+    "sec-gpc",
+    "user-agent",
+    "if-none-match",
+    "content-length",
+];
+
+/// The `request.cf` fields [`geo_from_cf`] reads.
+pub const CF_FIELDS: &[&str] = &[
+    "country",
+    "region",
+    "city",
+    "latitude",
+    "longitude",
+    "timezone",
+    "asn",
+    "asOrganization",
+    "colo",
+];
+
 /// Reads the fields of Cloudflare's `request.cf` (as JSON) that describe the visitor's
 /// location and network, and the edge location itself.
 pub fn geo_from_cf(cf: &serde_json::Value) -> Geo {

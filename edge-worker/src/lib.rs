@@ -181,12 +181,19 @@ fn geo_of(req: &Request) -> Geo {
     if !cf.is_object() {
         return Geo::default();
     }
-    js_sys::JSON::stringify(&cf)
-        .ok()
-        .and_then(|s| s.as_string())
-        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-        .map(|v| edge::geo_from_cf(&v))
-        .unwrap_or_default()
+    // Only the fields we keep cross the JS boundary (the whole object is large in production).
+    let mut fields = serde_json::Map::new();
+    for key in edge::CF_FIELDS {
+        let Ok(v) = js_sys::Reflect::get(&cf, &(*key).into()) else {
+            continue;
+        };
+        if let Some(s) = v.as_string() {
+            fields.insert((*key).to_owned(), serde_json::Value::String(s));
+        } else if let Some(n) = v.as_f64().and_then(serde_json::Number::from_f64) {
+            fields.insert((*key).to_owned(), serde_json::Value::Number(n));
+        }
+    }
+    edge::geo_from_cf(&serde_json::Value::Object(fields))
 }
 
 /// Sends one message to the `BEACONS` queue, optionally delayed.
@@ -206,9 +213,22 @@ async fn enqueue<T: serde::Serialize>(env: &Env, message: &T, delay: Option<u32>
 
 async fn ingress(mut req: Request, env: &Env, tail: &str) -> Result<Response> {
     let method = req.method().to_string();
+    let ip_headers: Vec<String> = var(env, "IP_HEADERS")
+        .unwrap_or_else(|| "cf-connecting-ip".into())
+        .split(',')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .filter(|h| !h.is_empty())
+        .collect();
+    // Only the headers the flow reads cross the JS boundary.
     let mut headers = HashMap::new();
-    for (k, v) in req.headers().entries() {
-        headers.insert(k.to_ascii_lowercase(), v);
+    let wanted = edge::REQUEST_HEADERS
+        .iter()
+        .copied()
+        .chain(ip_headers.iter().map(String::as_str));
+    for name in wanted {
+        if let Ok(Some(v)) = req.headers().get(name) {
+            headers.insert(name.to_owned(), v);
+        }
     }
     let too_large = headers
         .get("content-length")
@@ -239,12 +259,6 @@ async fn ingress(mut req: Request, env: &Env, tail: &str) -> Result<Response> {
             "edge configuration unavailable; retry shortly",
         ));
     };
-    let ip_headers: Vec<String> = var(env, "IP_HEADERS")
-        .unwrap_or_else(|| "cf-connecting-ip".into())
-        .split(',')
-        .map(|h| h.trim().to_ascii_lowercase())
-        .filter(|h| !h.is_empty())
-        .collect();
     let facts = RequestFacts {
         method: &method,
         tail,
