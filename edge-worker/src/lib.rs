@@ -43,6 +43,9 @@ const REFRESH_BACKOFF_MS: u64 = 5_000;
 /// older than this, so a service created a moment ago works at once while junk ids cause at
 /// most one refresh per second per isolate.
 const UNKNOWN_SERVICE_REFRESH_MS: u64 = 1_000;
+/// A cold isolate (no config yet) tries again at most this often while the aggregator is
+/// unreachable.
+const COLD_BACKOFF_MS: u64 = 1_000;
 /// How long a request waits for a config refresh before falling back to the last good copy.
 const CONFIG_FETCH_TIMEOUT: Duration = Duration::from_millis(2_500);
 
@@ -55,6 +58,9 @@ struct Cached {
 thread_local! {
     /// The isolate's config cache (a Worker isolate runs one thread).
     static CONFIG: RefCell<Option<Cached>> = const { RefCell::new(None) };
+    /// Before any config was loaded: no fetch before this time (ms) after a failure, so a
+    /// cold isolate during an outage answers 503 at once instead of waiting on every request.
+    static COLD_RETRY_AFTER_MS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 fn var(env: &Env, name: &str) -> Option<String> {
@@ -134,6 +140,9 @@ async fn config(env: &Env, now_ms: u64, service: Option<uuid::Uuid>) -> Option<R
     if let Some((p, true)) = &cached {
         return Some(p.clone());
     }
+    if cached.is_none() && now_ms < COLD_RETRY_AFTER_MS.with(|c| c.get()) {
+        return None;
+    }
     match fetch_config(env).await {
         Ok(cfg) => {
             let prepared = Rc::new(Prepared::new(cfg));
@@ -153,6 +162,9 @@ async fn config(env: &Env, now_ms: u64, service: Option<uuid::Uuid>) -> Option<R
                     c.retry_after_ms = now_ms + REFRESH_BACKOFF_MS;
                 }
             });
+            if cached.is_none() {
+                COLD_RETRY_AFTER_MS.with(|c| c.set(now_ms + COLD_BACKOFF_MS));
+            }
             cached.map(|(p, _)| p)
         }
     }

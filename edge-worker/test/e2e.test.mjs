@@ -232,3 +232,27 @@ test("aggregator answering 503, then losing acks, then down: retries deliver eve
   assert.ok(count("SELECT count(*) FROM ingest_batches WHERE beacons = -1") >= 1);
   assert.equal(count(`SELECT count(DISTINCT location) FROM hits WHERE service_id='${svc}'`), 26);
 });
+
+test("a cold edge during an aggregator outage answers 503 at once, then recovers", async () => {
+  const svc = await newService();
+  proxy.state.mode = "down";
+  const cold = startWorker({ aggregatorUrl: proxy.url });
+  try {
+    await cold.ready;
+    const hit = async () => {
+      const r = await cold.dispatchFetch(`http://edge.test/ingress/${svc}/pixel.gif`, { headers: { "user-agent": CHROME_UA, referer: "https://example.com/cold" } });
+      await r.arrayBuffer();
+      return r.status;
+    };
+    assert.equal(await hit(), 503);
+    const started = Date.now();
+    assert.equal(await hit(), 503);
+    assert.ok(Date.now() - started < 500, "no config fetch while backing off");
+    proxy.state.mode = "pass";
+    await eventually(async () => (await hit()) === 200, { timeout: 10_000, interval: 300, what: "recovery" });
+    await eventually(() => hits(svc) >= 1, { what: "the first beacon after recovery" });
+  } finally {
+    proxy.state.mode = "pass";
+    await cold.dispose();
+  }
+});
