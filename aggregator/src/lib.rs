@@ -11,6 +11,7 @@ pub mod health;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;
+pub mod retention;
 pub mod salts;
 pub mod services;
 pub mod startup;

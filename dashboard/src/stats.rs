@@ -1,6 +1,8 @@
 //! Shynet's core stats (§3.2–3.3 of the reference): scalar figures and top-N tables for one
 //! service and window. Sessions are windowed by their start, hits by their own time, with strict
-//! bounds. The queries scan each table once (grouping sets for the session tables).
+//! bounds. Closed hours are read from rollups and only the edges and the open tail from raw
+//! rows ([`plan`]); [`Source::Raw`] answers from raw rows alone, the reference the rollup path
+//! is tested against.
 
 use crate::window::Window;
 use chrono::{DateTime, Duration, Utc};
@@ -10,7 +12,11 @@ use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
 pub mod chart;
+pub mod plan;
+pub mod rollup;
 pub mod sessions;
+
+pub use plan::{Plan, Source};
 
 /// Rows per top-N table (Shynet's `RESULTS_LIMIT`).
 pub const RESULTS_LIMIT: usize = 300;
@@ -84,7 +90,7 @@ pub fn hide_referrer_regex(pattern: &str) -> Option<regex::Regex> {
 }
 
 fn top(mut rows: Vec<Row>) -> Vec<Row> {
-    rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    sort_rows(&mut rows);
     rows.truncate(RESULTS_LIMIT);
     rows
 }
@@ -107,6 +113,185 @@ pub struct Scalars {
     pub avg_hits_per_session: Option<f64>,
 }
 
+/// Exact sums behind the scalar figures: what a raw segment and a run of rollup hours both
+/// produce, so they can be added up.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Sums {
+    /// Sessions.
+    pub sessions: i64,
+    /// Sessions with exactly one hit.
+    pub bounces: i64,
+    /// Sum of session durations in microseconds.
+    pub duration_us: i64,
+    /// Hits.
+    pub hits: i64,
+    /// Sum of load times (ms).
+    pub load_time_sum: f64,
+    /// Hits with a load time.
+    pub load_time_count: i64,
+}
+
+impl Sums {
+    fn add(&mut self, o: &Sums) {
+        self.sessions += o.sessions;
+        self.bounces += o.bounces;
+        self.duration_us += o.duration_us;
+        self.hits += o.hits;
+        self.load_time_sum += o.load_time_sum;
+        self.load_time_count += o.load_time_count;
+    }
+
+    /// The figures these sums give.
+    pub fn scalars(&self) -> Scalars {
+        let n = self.sessions;
+        let per_session = |x: f64| (n > 0).then(|| x / n as f64);
+        Scalars {
+            session_count: n,
+            hit_count: self.hits,
+            bounce_rate_pct: per_session(100.0 * self.bounces as f64),
+            avg_session_duration: per_session(self.duration_us as f64 / 1e6),
+            avg_load_time: (self.load_time_count > 0)
+                .then(|| self.load_time_sum / self.load_time_count as f64),
+            avg_hits_per_session: per_session(self.hits as f64),
+        }
+    }
+}
+
+/// The rollup watermark and the services' raw-purge instants, read once per request part.
+async fn plans<C: GenericClient>(
+    client: &C,
+    services: &[Uuid],
+    w: &Window,
+    source: Source,
+) -> Result<Vec<(Plan, Vec<Uuid>)>, StatsError> {
+    if source == Source::Raw {
+        return Ok(vec![(plan::raw_only(w), services.to_vec())]);
+    }
+    let ids = services.to_vec();
+    let watermark: Option<DateTime<Utc>> = client
+        .query_opt("SELECT watermark FROM rollup_state", &[])
+        .await?
+        .and_then(|r| r.get(0));
+    let purged: HashMap<Uuid, DateTime<Utc>> = client
+        .query(
+            "SELECT id, raw_purged_before FROM services
+             WHERE id = ANY($1) AND raw_purged_before IS NOT NULL",
+            &[&ids],
+        )
+        .await?
+        .into_iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let mut out: Vec<(Plan, Vec<Uuid>)> = Vec::new();
+    for id in services {
+        let p = plan::plan(w, watermark, purged.get(id).copied());
+        match out.iter_mut().find(|(q, _)| *q == p) {
+            Some((_, v)) => v.push(*id),
+            None => out.push((p, vec![*id])),
+        }
+    }
+    Ok(out)
+}
+
+/// The instant before which `service`'s raw rows (session lists, session details) were deleted by
+/// its retention setting, if any.
+pub async fn raw_available_since<C: GenericClient>(
+    client: &C,
+    service: Uuid,
+) -> Result<Option<DateTime<Utc>>, StatsError> {
+    Ok(client
+        .query_opt(
+            "SELECT raw_purged_before FROM services WHERE id = $1",
+            &[&service],
+        )
+        .await?
+        .and_then(|r| r.get(0)))
+}
+
+const RAW_SEGMENTS: &str =
+    "((start_time > $2 AND start_time < $3) OR (start_time > $4 AND start_time < $5))";
+
+/// The exact sums of several services over one window.
+pub async fn sums_many<C: GenericClient>(
+    client: &C,
+    services: &[Uuid],
+    window: &Window,
+    source: Source,
+) -> Result<HashMap<Uuid, Sums>, StatsError> {
+    let mut out: HashMap<Uuid, Sums> = services.iter().map(|id| (*id, Sums::default())).collect();
+    for (p, ids) in plans(client, services, window, source).await? {
+        if !p.raw.is_empty() {
+            let [(a, b), (c, d)] = p.raw_pair();
+            for r in client
+                .query(
+                    &format!(
+                        "SELECT service_id, count(*), count(*) FILTER (WHERE is_bounce),
+                                coalesce(sum(extract(epoch FROM last_seen - start_time) * 1000000), 0)::int8
+                         FROM sessions WHERE service_id = ANY($1) AND {RAW_SEGMENTS}
+                         GROUP BY service_id"
+                    ),
+                    &[&ids, &a, &b, &c, &d],
+                )
+                .await?
+            {
+                if let Some(s) = out.get_mut(&r.get::<_, Uuid>(0)) {
+                    s.add(&Sums {
+                        sessions: r.get(1),
+                        bounces: r.get(2),
+                        duration_us: r.get(3),
+                        ..Sums::default()
+                    });
+                }
+            }
+            for r in client
+                .query(
+                    &format!(
+                        "SELECT service_id, count(*), coalesce(sum(load_time), 0), count(load_time)
+                         FROM hits WHERE service_id = ANY($1) AND {RAW_SEGMENTS}
+                         GROUP BY service_id"
+                    ),
+                    &[&ids, &a, &b, &c, &d],
+                )
+                .await?
+            {
+                if let Some(s) = out.get_mut(&r.get::<_, Uuid>(0)) {
+                    s.add(&Sums {
+                        hits: r.get(1),
+                        load_time_sum: r.get(2),
+                        load_time_count: r.get(3),
+                        ..Sums::default()
+                    });
+                }
+            }
+        }
+        if let Some((lo, hi)) = p.hours {
+            for r in client
+                .query(
+                    "SELECT service_id, sum(sessions)::int8, sum(bounces)::int8,
+                            sum(duration_us)::int8, sum(hits)::int8, sum(load_time_sum),
+                            sum(load_time_count)::int8
+                     FROM rollup_hours WHERE service_id = ANY($1) AND hour >= $2 AND hour < $3
+                     GROUP BY service_id",
+                    &[&ids, &lo, &hi],
+                )
+                .await?
+            {
+                if let Some(s) = out.get_mut(&r.get::<_, Uuid>(0)) {
+                    s.add(&Sums {
+                        sessions: r.get(1),
+                        bounces: r.get(2),
+                        duration_us: r.get(3),
+                        hits: r.get(4),
+                        load_time_sum: r.get(5),
+                        load_time_count: r.get(6),
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The scalar figures of several services at once (one scan per table, grouped by service).
 /// Services without data in the window get all-zero figures.
 pub async fn scalars_many<C: GenericClient>(
@@ -114,51 +299,20 @@ pub async fn scalars_many<C: GenericClient>(
     services: &[Uuid],
     window: &Window,
 ) -> Result<HashMap<Uuid, Scalars>, StatsError> {
-    let (s, e) = (&window.start, &window.end);
-    let ids = services.to_vec();
-    let mut sess: HashMap<Uuid, (i64, i64, Option<f64>)> = HashMap::new();
-    for r in client
-        .query(
-            "SELECT service_id, count(*), count(*) FILTER (WHERE is_bounce),
-                    avg(extract(epoch FROM last_seen - start_time))::float8
-             FROM sessions WHERE service_id = ANY($1) AND start_time > $2 AND start_time < $3
-             GROUP BY service_id",
-            &[&ids, s, e],
-        )
+    scalars_many_with(client, services, window, Source::Auto).await
+}
+
+/// [`scalars_many`] from the given source.
+pub async fn scalars_many_with<C: GenericClient>(
+    client: &C,
+    services: &[Uuid],
+    window: &Window,
+    source: Source,
+) -> Result<HashMap<Uuid, Scalars>, StatsError> {
+    Ok(sums_many(client, services, window, source)
         .await?
-    {
-        sess.insert(r.get(0), (r.get(1), r.get(2), r.get(3)));
-    }
-    let mut hits: HashMap<Uuid, (i64, Option<f64>)> = HashMap::new();
-    for r in client
-        .query(
-            "SELECT service_id, count(*), avg(load_time) FROM hits
-             WHERE service_id = ANY($1) AND start_time > $2 AND start_time < $3
-             GROUP BY service_id",
-            &[&ids, s, e],
-        )
-        .await?
-    {
-        hits.insert(r.get(0), (r.get(1), r.get(2)));
-    }
-    Ok(services
-        .iter()
-        .map(|id| {
-            let (session_count, bounces, avg_dur) = sess.get(id).copied().unwrap_or((0, 0, None));
-            let (hit_count, avg_load) = hits.get(id).copied().unwrap_or((0, None));
-            let per_session = |x: f64| (session_count > 0).then(|| x / session_count as f64);
-            (
-                *id,
-                Scalars {
-                    session_count,
-                    hit_count,
-                    bounce_rate_pct: per_session(100.0 * bounces as f64),
-                    avg_session_duration: if session_count > 0 { avg_dur } else { None },
-                    avg_load_time: avg_load,
-                    avg_hits_per_session: per_session(hit_count as f64),
-                },
-            )
-        })
+        .into_iter()
+        .map(|(id, s)| (id, s.scalars()))
         .collect())
 }
 
@@ -186,7 +340,8 @@ pub async fn online_many<C: GenericClient>(
 pub async fn has_hits<C: GenericClient>(client: &C, service: Uuid) -> Result<bool, StatsError> {
     Ok(client
         .query_one(
-            "SELECT EXISTS (SELECT 1 FROM hits WHERE service_id = $1)",
+            "SELECT EXISTS (SELECT 1 FROM hits WHERE service_id = $1)
+                 OR EXISTS (SELECT 1 FROM rollup_hours WHERE service_id = $1 AND hits > 0)",
             &[&service],
         )
         .await?
@@ -214,6 +369,89 @@ pub struct Tables {
     pub by_session: [Vec<Row>; 6],
 }
 
+/// Per-dimension counts of one service over one window: index = [`rollup::dim`] code.
+/// `only_locations` skips everything but pages.
+pub async fn dim_counts<C: GenericClient>(
+    client: &C,
+    service: Uuid,
+    window: &Window,
+    source: Source,
+    only_locations: bool,
+) -> Result<Vec<HashMap<String, i64>>, StatsError> {
+    let mut out: Vec<HashMap<String, i64>> = vec![HashMap::new(); rollup::dim::COUNT];
+    let mut add = |rows: Vec<tokio_postgres::Row>| {
+        for r in rows {
+            let d: i16 = r.get(0);
+            if let Some(m) = out.get_mut(d as usize) {
+                *m.entry(r.get(1)).or_insert(0) += r.get::<_, i64>(2);
+            }
+        }
+    };
+    for (p, _) in plans(client, &[service], window, source).await? {
+        if !p.raw.is_empty() {
+            let [(a, b), (c, d)] = p.raw_pair();
+            add(client
+                .query(
+                    &format!(
+                        "SELECT d.dim, d.key, count(*) FROM hits h
+                         CROSS JOIN LATERAL {hit_dims} AS d(dim, key)
+                         WHERE h.service_id = $1 AND {RAW_SEGMENTS} AND d.dim IS NOT NULL
+                           AND ($6 OR d.dim = 0)
+                         GROUP BY 1, 2",
+                        hit_dims = rollup::HIT_DIMS
+                    ),
+                    &[&service, &a, &b, &c, &d, &!only_locations],
+                )
+                .await?);
+            if !only_locations {
+                add(client
+                    .query(
+                        &format!(
+                            "SELECT d.dim, d.key, count(*) FROM sessions s
+                             CROSS JOIN LATERAL {session_dims} AS d(dim, key)
+                             WHERE s.service_id = $1 AND {RAW_SEGMENTS}
+                             GROUP BY 1, 2",
+                            session_dims = rollup::SESSION_DIMS
+                        ),
+                        &[&service, &a, &b, &c, &d],
+                    )
+                    .await?);
+            }
+        }
+        if !p.dim_hours.is_empty() {
+            let [(a, b), (c, d)] = p.dim_hour_pair();
+            add(client
+                .query(
+                    "SELECT dim, key, sum(count)::int8 FROM rollup_dims_hourly
+                     WHERE service_id = $1
+                       AND ((hour >= $2 AND hour < $3) OR (hour >= $4 AND hour < $5))
+                       AND ($6 OR dim = 0)
+                     GROUP BY 1, 2",
+                    &[&service, &a, &b, &c, &d, &!only_locations],
+                )
+                .await?);
+        }
+        if let Some((lo, hi)) = p.dim_days {
+            add(client
+                .query(
+                    "SELECT dim, key, sum(count)::int8 FROM rollup_dims_daily
+                     WHERE service_id = $1 AND day >= $2 AND day < $3 AND ($4 OR dim = 0)
+                     GROUP BY 1, 2",
+                    &[&service, &lo, &hi, &!only_locations],
+                )
+                .await?);
+        }
+    }
+    Ok(out)
+}
+
+fn rows_of(m: HashMap<String, i64>) -> Vec<Row> {
+    m.into_iter()
+        .filter(|(_, count)| *count != 0)
+        .map(|(key, count)| Row { key, count })
+        .collect()
+}
+
 /// Computes the top-N tables.
 pub async fn tables<C: GenericClient>(
     client: &C,
@@ -221,67 +459,45 @@ pub async fn tables<C: GenericClient>(
     window: &Window,
     hide_referrer: Option<&regex::Regex>,
 ) -> Result<Tables, StatsError> {
-    let (s, e) = (&window.start, &window.end);
-    let locations = client
-        .query(
-            "SELECT location, count(*) FROM hits
-             WHERE service_id = $1 AND start_time > $2 AND start_time < $3
-             GROUP BY location ORDER BY count(*) DESC, location LIMIT $4",
-            &[&service, s, e, &(RESULTS_LIMIT as i64)],
-        )
-        .await?
-        .into_iter()
-        .map(|r| Row {
-            key: r.get(0),
-            count: r.get(1),
-        })
-        .collect();
-    let all_referrers: Vec<Row> = client
-        .query(
-            "SELECT referrer, count(*) FROM hits
-             WHERE service_id = $1 AND start_time > $2 AND start_time < $3 AND initial
-             GROUP BY referrer",
-            &[&service, s, e],
-        )
-        .await?
-        .into_iter()
-        .map(|r| Row {
-            key: r.get(0),
-            count: r.get(1),
-        })
-        .collect();
+    tables_with(client, service, window, hide_referrer, Source::Auto).await
+}
+
+/// [`tables`] from the given source.
+pub async fn tables_with<C: GenericClient>(
+    client: &C,
+    service: Uuid,
+    window: &Window,
+    hide_referrer: Option<&regex::Regex>,
+    source: Source,
+) -> Result<Tables, StatsError> {
+    let mut dims = dim_counts(client, service, window, source, false).await?;
+    let mut take = |d: i16| rows_of(std::mem::take(&mut dims[d as usize]));
+    let locations = take(rollup::dim::LOCATION);
+    let all_referrers = take(rollup::dim::REFERRER);
     let entry_count = all_referrers.iter().map(|r| r.count).sum();
     let referrers = all_referrers
         .into_iter()
         .filter(|r| hide_referrer.is_none_or(|re| r.key.is_empty() || !re.is_match(&r.key)))
         .collect();
-
-    let mut by_session: [Vec<Row>; 6] = Default::default();
-    for r in client
-        .query(
-            "SELECT GROUPING(country, as_org, os, browser, device_type, device),
-                    COALESCE(country, as_org, os, browser, device_type, device), count(*)
-             FROM sessions WHERE service_id = $1 AND start_time > $2 AND start_time < $3
-             GROUP BY GROUPING SETS ((country), (as_org), (os), (browser), (device_type), (device))",
-            &[&service, s, e],
-        )
-        .await?
-    {
-        // GROUPING() sets a bit for every column *not* in the set; the one clear bit names it.
-        let mask: i32 = r.get(0);
-        if let Some(i) = (0..6).find(|i| mask & (1 << (5 - i)) == 0) {
-            by_session[i].push(Row {
-                key: r.get(1),
-                count: r.get(2),
-            });
-        }
-    }
+    let by_session: [Vec<Row>; 6] = [
+        take(rollup::dim::COUNTRY),
+        take(rollup::dim::NETWORK),
+        take(rollup::dim::OS),
+        take(rollup::dim::BROWSER),
+        take(rollup::dim::DEVICE_TYPE),
+        take(rollup::dim::DEVICE),
+    ];
     Ok(Tables {
         locations: top(locations),
         referrers: top(referrers),
         entry_count,
         by_session: by_session.map(top),
     })
+}
+
+/// Sorts rows the way every table shows them: by count, then key.
+pub fn sort_rows(rows: &mut [Row]) {
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
 }
 
 /// Computes the core stats of `service` over `window`. `hide_referrer` hides matching referrers
@@ -294,7 +510,29 @@ pub async fn core_stats<C: GenericClient>(
     online_window: Duration,
     now: DateTime<Utc>,
 ) -> Result<CoreStats, StatsError> {
-    let sc = scalars_many(client, &[service], window)
+    core_stats_with(
+        client,
+        service,
+        window,
+        hide_referrer,
+        online_window,
+        now,
+        Source::Auto,
+    )
+    .await
+}
+
+/// [`core_stats`] from the given source ("currently online" always comes from raw rows).
+pub async fn core_stats_with<C: GenericClient>(
+    client: &C,
+    service: Uuid,
+    window: &Window,
+    hide_referrer: Option<&regex::Regex>,
+    online_window: Duration,
+    now: DateTime<Utc>,
+    source: Source,
+) -> Result<CoreStats, StatsError> {
+    let sc = scalars_many_with(client, &[service], window, source)
         .await?
         .remove(&service)
         .unwrap_or_default();
@@ -303,7 +541,7 @@ pub async fn core_stats<C: GenericClient>(
         .remove(&service)
         .unwrap_or(0);
     let has_hits = has_hits(client, service).await?;
-    let t = tables(client, service, window, hide_referrer).await?;
+    let t = tables_with(client, service, window, hide_referrer, source).await?;
     let [countries, networks, operating_systems, browsers, device_types, devices] = t.by_session;
     Ok(CoreStats {
         currently_online: online,

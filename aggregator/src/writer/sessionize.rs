@@ -33,6 +33,9 @@ fn ts(ms: i64) -> DateTime<Utc> {
 struct SessionRef {
     id: Uuid,
     is_new: bool,
+    /// The session's start_time (its partition key), for continuing sessions as stored in
+    /// `active_sessions.session_start`.
+    start: DateTime<Utc>,
 }
 
 const UPSERT_ACTIVE_SESSIONS: &str = "
@@ -44,7 +47,7 @@ ON CONFLICT (service_id, visitor) DO UPDATE SET
     session_start = CASE WHEN a.last_seen < EXCLUDED.session_start - make_interval(secs => $6)
                       THEN EXCLUDED.session_start ELSE a.session_start END,
     last_seen = GREATEST(a.last_seen, EXCLUDED.last_seen)
-RETURNING service_id, visitor, session_id";
+RETURNING service_id, visitor, session_id, session_start";
 
 const RENAME_PREVIOUS_DAY_KEYS: &str = "
 UPDATE active_sessions a SET visitor = u.cur
@@ -71,7 +74,7 @@ ON CONFLICT (service_id, idempotency) DO UPDATE SET
                   THEN EXCLUDED.hit_start ELSE h.hit_start END,
     session_id = EXCLUDED.session_id,
     last_seen = GREATEST(h.last_seen, EXCLUDED.last_seen)
-RETURNING service_id, idempotency, hit_id";
+RETURNING service_id, idempotency, hit_id, hit_start";
 
 const INSERT_HITS: &str = "
 INSERT INTO hits (id, session_id, service_id, initial, start_time, last_seen, heartbeats,
@@ -80,10 +83,12 @@ SELECT * FROM unnest($1::int8[], $2::uuid[], $3::uuid[], $4::bool[], $5::timesta
                      $6::timestamptz[], $7::int4[], $8::text[], $9::text[], $10::text[],
                      $11::float8[])";
 
+/// Heartbeats find their hit by (id, start_time), the partitioned table's primary key, so the
+/// lookup is an index probe in one partition (`active_hits.hit_start` is the hit's start_time).
 const UPDATE_HEARTBEATS: &str = "
 UPDATE hits h SET heartbeats = h.heartbeats + u.n, last_seen = GREATEST(h.last_seen, u.t)
-FROM unnest($1::int8[], $2::int4[], $3::timestamptz[]) AS u(id, n, t)
-WHERE h.id = u.id";
+FROM unnest($1::int8[], $2::int4[], $3::timestamptz[], $4::timestamptz[]) AS u(id, n, t, start)
+WHERE h.id = u.id AND h.start_time = u.start";
 
 const INSERT_SESSIONS: &str = "
 INSERT INTO sessions (id, service_id, start_time, last_seen, identifier, user_agent, browser,
@@ -103,8 +108,22 @@ UPDATE sessions s SET
     hit_count = s.hit_count + u.n,
     is_bounce = (s.hit_count + u.n) = 1,
     identifier = CASE WHEN s.identifier = '' THEN u.identifier ELSE s.identifier END
-FROM unnest($1::uuid[], $2::timestamptz[], $3::int4[], $4::text[]) AS u(id, last_seen, n, identifier)
-WHERE s.id = u.id";
+FROM unnest($1::uuid[], $2::timestamptz[], $3::int4[], $4::text[], $5::timestamptz[])
+     AS u(id, last_seen, n, identifier, start)
+WHERE s.id = u.id AND s.start_time = u.start";
+
+/// Hours before the rollup horizon whose rows this batch changed: the rollup job re-rolls them.
+/// The horizon (hour end older than the session timeout) is a little earlier than the job's own
+/// (timeout + 5 minutes), so an hour the job may already have rolled is always marked.
+const MARK_DIRTY: &str = "
+INSERT INTO rollup_dirty (service_id, hour)
+SELECT DISTINCT u.s, u.h FROM unnest($1::uuid[], $2::timestamptz[]) AS u(s, h)
+WHERE u.h + interval '1 hour' <= now() - make_interval(secs => $3)
+ON CONFLICT DO NOTHING";
+
+/// Client-side pre-filter for dirty hours: an hour is sent only if it ended more than the session
+/// timeout minus this much ago (the database applies the exact rule with its own clock).
+const DIRTY_SLACK_MS: i64 = 3_600_000;
 
 /// Per-session accumulation for this batch.
 #[derive(Default)]
@@ -209,20 +228,22 @@ pub async fn apply(
             ],
         )
         .await?;
-    let mut live: HashMap<(Uuid, Vec<u8>), Uuid> = HashMap::with_capacity(rows.len());
+    let mut live: HashMap<(Uuid, Vec<u8>), (Uuid, DateTime<Utc>)> =
+        HashMap::with_capacity(rows.len());
     for r in rows {
-        live.insert((r.get(0), r.get(1)), r.get(2));
+        live.insert((r.get(0), r.get(1)), (r.get(2), r.get(3)));
     }
     let mut session_of: Vec<Option<SessionRef>> = vec![None; batch.len()];
     let mut reset: Vec<(Uuid, VisitorKey, Uuid, i64, i64)> = Vec::new();
-    for (g, prop) in groups.iter().zip(&proposed) {
-        let sid = live
+    for ((g, prop), proposed_start) in groups.iter().zip(&proposed).zip(&starts) {
+        let (sid, start) = live
             .get(&(g.key.0, g.key.1 .0.to_vec()))
             .copied()
-            .unwrap_or(*prop);
+            .unwrap_or((*prop, *proposed_start));
         let first = SessionRef {
             id: sid,
             is_new: sid == *prop,
+            start,
         };
         for &i in &g.runs[0] {
             session_of[i] = Some(first);
@@ -231,6 +252,7 @@ pub async fn apply(
             let s = SessionRef {
                 id: Uuid::new_v4(),
                 is_new: true,
+                start: ts(batch[run[0]].beacon.time_ms),
             };
             for &i in run {
                 session_of[i] = Some(s);
@@ -293,7 +315,7 @@ pub async fn apply(
         .map(|r| r.get(0))
         .collect();
     let mut next_id = ids.into_iter();
-    let mut token_hit: Vec<(i64, bool)> = Vec::with_capacity(token_groups.len());
+    let mut token_hit: Vec<(i64, bool, DateTime<Utc>)> = Vec::with_capacity(token_groups.len());
     if !token_groups.is_empty() {
         let proposed_ids: Vec<i64> = token_groups
             .iter()
@@ -319,13 +341,17 @@ pub async fn apply(
                 &[&a, &b, &proposed_ids, &d, &e, &f, &session_timeout_secs],
             )
             .await?;
-        let mut got: HashMap<(Uuid, String), i64> = HashMap::with_capacity(rows.len());
+        let mut got: HashMap<(Uuid, String), (i64, DateTime<Utc>)> =
+            HashMap::with_capacity(rows.len());
         for r in rows {
-            got.insert((r.get(0), r.get(1)), r.get(2));
+            got.insert((r.get(0), r.get(1)), (r.get(2), r.get(3)));
         }
-        for (t, prop) in token_groups.iter().zip(&proposed_ids) {
-            let id = got.get(&(t.0, t.1.to_owned())).copied().unwrap_or(*prop);
-            token_hit.push((id, id == *prop));
+        for ((t, prop), start) in token_groups.iter().zip(&proposed_ids).zip(&e) {
+            let (id, start) = got
+                .get(&(t.0, t.1.to_owned()))
+                .copied()
+                .unwrap_or((*prop, *start));
+            token_hit.push((id, id == *prop, start));
         }
     }
 
@@ -337,7 +363,7 @@ pub async fn apply(
         heartbeats: i32,
     }
     let mut new_hits: Vec<NewHit> = Vec::new();
-    let mut beats: Vec<(i64, i32, i64)> = Vec::new();
+    let mut beats: Vec<(i64, i32, i64, DateTime<Utc>)> = Vec::new();
     for (i, e) in batch.iter().enumerate() {
         if e.beacon.idempotency.is_none() {
             new_hits.push(NewHit {
@@ -348,7 +374,7 @@ pub async fn apply(
             });
         }
     }
-    for (t, (id, is_new)) in token_groups.iter().zip(&token_hit) {
+    for (t, (id, is_new, start)) in token_groups.iter().zip(&token_hit) {
         let last_ms = batch[t.2[t.2.len() - 1]].beacon.time_ms;
         if *is_new {
             new_hits.push(NewHit {
@@ -358,7 +384,7 @@ pub async fn apply(
                 heartbeats: (t.2.len() - 1) as i32,
             });
         } else {
-            beats.push((*id, t.2.len() as i32, last_ms));
+            beats.push((*id, t.2.len() as i32, last_ms, *start));
         }
     }
     new_hits.sort_by_key(|h| (batch[h.first].beacon.time_ms, h.id));
@@ -384,6 +410,7 @@ pub async fn apply(
         let s = session_of[h.first].unwrap_or(SessionRef {
             id: Uuid::nil(),
             is_new: false,
+            start: DateTime::<Utc>::default(),
         });
         let acc = sessions.entry(s.id).or_default();
         acc.new_hits += 1;
@@ -450,19 +477,16 @@ pub async fn apply(
         let a: Vec<i64> = beats.iter().map(|b| b.0).collect();
         let n: Vec<i32> = beats.iter().map(|b| b.1).collect();
         let t: Vec<DateTime<Utc>> = beats.iter().map(|b| ts(b.2)).collect();
-        tx.execute(UPDATE_HEARTBEATS, &[&a, &n, &t]).await?;
+        let st: Vec<DateTime<Utc>> = beats.iter().map(|b| b.3).collect();
+        tx.execute(UPDATE_HEARTBEATS, &[&a, &n, &t, &st]).await?;
     }
 
     // 7. Write sessions: insert the new ones, bump the continuing ones.
     let mut new_sessions: Vec<(Uuid, &SessionAcc)> = Vec::new();
     let mut old_sessions: Vec<(Uuid, &SessionAcc)> = Vec::new();
-    let is_new: HashMap<Uuid, bool> = session_of
-        .iter()
-        .flatten()
-        .map(|s| (s.id, s.is_new))
-        .collect();
+    let refs: HashMap<Uuid, SessionRef> = session_of.iter().flatten().map(|s| (s.id, *s)).collect();
     for (id, acc) in &sessions {
-        if is_new.get(id).copied().unwrap_or(false) {
+        if refs.get(id).is_some_and(|s| s.is_new) {
             new_sessions.push((*id, acc));
         } else if !id.is_nil() {
             old_sessions.push((*id, acc));
@@ -574,7 +598,40 @@ pub async fn apply(
             .iter()
             .map(|s| s.1.identifier.as_str())
             .collect();
-        tx.execute(UPDATE_SESSIONS, &[&id, &last, &n, &ident])
+        let start: Vec<DateTime<Utc>> = old_sessions
+            .iter()
+            .map(|s| refs.get(&s.0).map(|r| r.start).unwrap_or_default())
+            .collect();
+        tx.execute(UPDATE_SESSIONS, &[&id, &last, &n, &ident, &start])
+            .await?;
+    }
+
+    // 8. Rows written into hours the rollup job may already have closed mark those hours for a
+    //    re-roll. Most batches touch only recent hours and skip the statement.
+    let horizon_ms = Utc::now().timestamp_millis() - timeout_ms + DIRTY_SLACK_MS;
+    let mut dirty: Vec<(Uuid, i64)> = Vec::new();
+    let mut consider = |svc: Uuid, t_ms: i64| {
+        let hour = t_ms.div_euclid(3_600_000) * 3_600_000;
+        if hour + 3_600_000 <= horizon_ms {
+            dirty.push((svc, hour));
+        }
+    };
+    for h in &new_hits {
+        consider(batch[h.first].beacon.service, batch[h.first].beacon.time_ms);
+    }
+    for (id, acc) in new_sessions.iter().chain(&old_sessions) {
+        let start = refs
+            .get(id)
+            .map(|r| r.start.timestamp_millis())
+            .unwrap_or(batch[acc.first].beacon.time_ms);
+        consider(batch[acc.first].beacon.service, start);
+    }
+    if !dirty.is_empty() {
+        dirty.sort_unstable();
+        dirty.dedup();
+        let s: Vec<Uuid> = dirty.iter().map(|d| d.0).collect();
+        let h: Vec<DateTime<Utc>> = dirty.iter().map(|d| ts(d.1)).collect();
+        tx.execute(MARK_DIRTY, &[&s, &h, &session_timeout_secs])
             .await?;
     }
 

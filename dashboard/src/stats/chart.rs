@@ -3,7 +3,7 @@
 //! up to now. Hour buckets are computed from each row's own UTC offset, so the two 01:00 hours of
 //! a DST fall-back stay apart and the skipped hour of a spring-forward simply does not exist.
 
-use super::StatsError;
+use super::{Source, StatsError};
 use crate::window::Window;
 use chrono::{DateTime, Duration, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -116,13 +116,42 @@ const HOURLY: &str = "
 SELECT service_id, (floor((e + off) / 3600) * 3600 - off)::float8 AS b, count(*)
 FROM (SELECT service_id, extract(epoch FROM start_time) AS e,
              extract(epoch FROM (start_time AT TIME ZONE $4) - (start_time AT TIME ZONE 'UTC')) AS off
-      FROM {table} WHERE service_id = ANY($1) AND start_time > $2 AND start_time < $3) t
+      FROM {table} WHERE service_id = ANY($1)
+       AND ((start_time > $2 AND start_time < $3) OR (start_time > $5 AND start_time < $6))) t
 GROUP BY 1, 2";
 
 const DAILY: &str = "
 SELECT service_id, (start_time AT TIME ZONE $4)::date AS d, count(*)
-FROM {table} WHERE service_id = ANY($1) AND start_time > $2 AND start_time < $3
+FROM {table} WHERE service_id = ANY($1)
+ AND ((start_time > $2 AND start_time < $3) OR (start_time > $5 AND start_time < $6))
 GROUP BY 1, 2";
+
+/// Rollup hours as local-hour buckets (valid when every hour of the range is a local hour).
+const ROLLUP_HOURLY: &str = "
+SELECT service_id, extract(epoch FROM hour)::float8, sessions, hits
+FROM rollup_hours WHERE service_id = ANY($1) AND hour >= $2 AND hour < $3";
+
+/// Rollup hours summed per local day.
+const ROLLUP_DAILY: &str = "
+SELECT service_id, (hour AT TIME ZONE $4)::date, sum(sessions)::int8, sum(hits)::int8
+FROM rollup_hours WHERE service_id = ANY($1) AND hour >= $2 AND hour < $3
+GROUP BY 1, 2";
+
+/// Whether every UTC hour in [lo, hi) is also a whole local hour of `tz` (true for zones whose
+/// offsets are whole hours; false for e.g. Asia/Kolkata, whose charts then read raw rows). The
+/// offset is sampled every six hours, far more often than any zone changes it.
+pub fn hour_aligned(tz: Tz, lo: DateTime<Utc>, hi: DateTime<Utc>) -> bool {
+    let mut t = lo;
+    loop {
+        if offset_secs(tz, t) % 3600 != 0 {
+            return false;
+        }
+        if t >= hi {
+            return true;
+        }
+        t = (t + Duration::hours(6)).min(hi);
+    }
+}
 
 /// Series of several services over one window.
 pub async fn charts_many<C: GenericClient>(
@@ -132,8 +161,20 @@ pub async fn charts_many<C: GenericClient>(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<HashMap<Uuid, Chart>, StatsError> {
+    charts_many_with(client, services, w, tz, now, Source::Auto).await
+}
+
+/// [`charts_many`] from the given source. Rollup hours are used only where the zone's offset is
+/// a whole number of hours; otherwise the chart reads raw rows.
+pub async fn charts_many_with<C: GenericClient>(
+    client: &C,
+    services: &[Uuid],
+    w: &Window,
+    tz: Tz,
+    now: DateTime<Utc>,
+    source: Source,
+) -> Result<HashMap<Uuid, Chart>, StatsError> {
     let (g, empty) = empty_points(w, tz, now);
-    let ids = services.to_vec();
     let tz_name = tz.name();
     let mut out: HashMap<Uuid, Chart> = services
         .iter()
@@ -157,34 +198,64 @@ pub async fn charts_many<C: GenericClient>(
         .enumerate()
         .filter_map(|(i, p)| p.day.map(|d| (d, i)))
         .collect();
-    for (table, is_hits) in [("sessions", false), ("hits", true)] {
-        let sql = match g {
-            Granularity::Hourly => HOURLY,
-            Granularity::Daily => DAILY,
+    let bucket = |r: &tokio_postgres::Row| match g {
+        Granularity::Hourly => {
+            let b: f64 = r.get(1);
+            index_by_start.get(&(b as i64)).copied()
         }
-        .replace("{table}", table);
-        for r in client
-            .query(&sql, &[&ids, &w.start, &w.end, &tz_name])
-            .await?
-        {
-            let id: Uuid = r.get(0);
-            let idx = match g {
-                Granularity::Hourly => {
-                    let b: f64 = r.get(1);
-                    index_by_start.get(&(b as i64)).copied()
+        Granularity::Daily => {
+            let d: NaiveDate = r.get(1);
+            index_by_day.get(&d).copied()
+        }
+    };
+    for (mut p, ids) in super::plans(client, services, w, source).await? {
+        if let Some((lo, hi)) = p.hours {
+            if !hour_aligned(tz, lo, hi) {
+                p = super::plan::raw_only(w);
+            }
+        }
+        if !p.raw.is_empty() {
+            let [(a, b), (c, d)] = p.raw_pair();
+            for (table, is_hits) in [("sessions", false), ("hits", true)] {
+                let sql = match g {
+                    Granularity::Hourly => HOURLY,
+                    Granularity::Daily => DAILY,
                 }
+                .replace("{table}", table);
+                for r in client
+                    .query(&sql, &[&ids, &a, &b, &tz_name, &c, &d])
+                    .await?
+                {
+                    let id: Uuid = r.get(0);
+                    let n: i64 = r.get(2);
+                    if let (Some(i), Some(c)) = (bucket(&r), out.get_mut(&id)) {
+                        if let Some(p) = c.points.get_mut(i) {
+                            if is_hits {
+                                p.hits += n;
+                            } else {
+                                p.sessions += n;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if let Some((lo, hi)) = p.hours {
+            let rows = match g {
+                Granularity::Hourly => client.query(ROLLUP_HOURLY, &[&ids, &lo, &hi]).await?,
                 Granularity::Daily => {
-                    let d: NaiveDate = r.get(1);
-                    index_by_day.get(&d).copied()
+                    client
+                        .query(ROLLUP_DAILY, &[&ids, &lo, &hi, &tz_name])
+                        .await?
                 }
             };
-            let n: i64 = r.get(2);
-            if let (Some(i), Some(c)) = (idx, out.get_mut(&id)) {
-                if let Some(p) = c.points.get_mut(i) {
-                    if is_hits {
-                        p.hits += n;
-                    } else {
-                        p.sessions += n;
+            for r in rows {
+                let id: Uuid = r.get(0);
+                let (s, h): (i64, i64) = (r.get(2), r.get(3));
+                if let (Some(i), Some(c)) = (bucket(&r), out.get_mut(&id)) {
+                    if let Some(p) = c.points.get_mut(i) {
+                        p.sessions += s;
+                        p.hits += h;
                     }
                 }
             }

@@ -189,7 +189,8 @@ pub async fn session_detail<C: GenericClient>(
     }))
 }
 
-/// One page of the full location list (by hits) and the number of distinct locations.
+/// One page of the full location list (by hits) and the number of distinct locations. Pages
+/// are a table, not drill-down: they come from rollups like the service page's top pages.
 pub async fn locations_page<C: GenericClient>(
     client: &C,
     service: Uuid,
@@ -197,22 +198,18 @@ pub async fn locations_page<C: GenericClient>(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<Row>, i64), StatsError> {
-    let rows = client
-        .query(
-            "SELECT location, count(*), count(*) OVER () FROM hits
-             WHERE service_id = $1 AND start_time > $2 AND start_time < $3
-             GROUP BY location ORDER BY count(*) DESC, location LIMIT $4 OFFSET $5",
-            &[&service, &w.start, &w.end, &limit, &offset],
-        )
-        .await?;
-    let total = rows.first().map(|r| r.get(2)).unwrap_or(0);
-    Ok((
-        rows.iter()
-            .map(|r| Row {
-                key: r.get(0),
-                count: r.get(1),
-            })
-            .collect(),
-        total,
-    ))
+    let mut dims = super::dim_counts(client, service, w, super::Source::Auto, true).await?;
+    let mut rows: Vec<Row> = std::mem::take(&mut dims[super::rollup::dim::LOCATION as usize])
+        .into_iter()
+        .filter(|(_, c)| *c != 0)
+        .map(|(key, count)| Row { key, count })
+        .collect();
+    super::sort_rows(&mut rows);
+    let total = rows.len() as i64;
+    let rows = rows
+        .into_iter()
+        .skip(offset.max(0) as usize)
+        .take(limit.max(0) as usize)
+        .collect();
+    Ok((rows, total))
 }

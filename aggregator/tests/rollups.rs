@@ -1,0 +1,496 @@
+//! Rollups against raw rows: random data, random windows (strict bounds, hour edges, local days
+//! in hour-aligned, DST and half-hour zones), and every figure, table and chart compared between
+//! the rollup path and the raw-only path. Also: late changes re-rolled through the dirty list,
+//! the writer marking old hours dirty, retention keeping totals while raw rows go, and partition
+//! upkeep.
+
+mod common;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono_tz::Tz;
+use dashboard::stats::{self, chart, rollup, Source};
+use dashboard::window::{self, Window};
+use deadpool_postgres::Pool;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use uuid::Uuid;
+
+const TIMEOUT: f64 = 1800.0;
+const ZONES: [&str; 5] = [
+    "UTC",
+    "America/New_York",
+    "Europe/Berlin",
+    "Asia/Kolkata",
+    "Australia/Lord_Howe",
+];
+
+async fn services(pool: &Pool, n: usize) -> Vec<Uuid> {
+    let c = pool.get().await.unwrap();
+    let uid: i64 = c
+        .query_one(
+            "INSERT INTO users (email, password_hash) VALUES ('r@example.com', 'x') RETURNING id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let mut out = Vec::new();
+    for i in 0..n {
+        let id = Uuid::new_v4();
+        c.execute(
+            "INSERT INTO services (id, name, owner_id) VALUES ($1, $2, $3)",
+            &[&id, &format!("S{i}"), &uid],
+        )
+        .await
+        .unwrap();
+        out.push(id);
+    }
+    out
+}
+
+fn pick<'a>(rng: &mut StdRng, xs: &[&'a str]) -> &'a str {
+    xs[rng.random_range(0..xs.len())]
+}
+
+/// A random instant in [base, base + span): a third of them exactly on an hour.
+fn instant(rng: &mut StdRng, base: DateTime<Utc>, span_hours: i64) -> DateTime<Utc> {
+    instant_p(rng, base, span_hours, 0.33)
+}
+
+fn instant_p(
+    rng: &mut StdRng,
+    base: DateTime<Utc>,
+    span_hours: i64,
+    p_exact: f64,
+) -> DateTime<Utc> {
+    let h = rng.random_range(0..span_hours);
+    let t = base + Duration::hours(h);
+    if rng.random_bool(p_exact) {
+        t
+    } else {
+        t + Duration::microseconds(rng.random_range(1..3_600_000_000))
+    }
+}
+
+/// Random sessions with hits for `svc` in [base, base + span).
+/// `p_exact` of the sessions start exactly on an hour.
+async fn random_data(
+    pool: &Pool,
+    rng: &mut StdRng,
+    svc: Uuid,
+    base: DateTime<Utc>,
+    span: i64,
+    n: usize,
+    p_exact: f64,
+) {
+    let c = pool.get().await.unwrap();
+    for _ in 0..n {
+        let id = Uuid::new_v4();
+        let start = instant_p(rng, base, span, p_exact);
+        let nh: i32 = rng.random_range(1..5);
+        let dur = Duration::microseconds(rng.random_range(0..7_200_000_000));
+        c.execute(
+            "INSERT INTO sessions (id, service_id, start_time, last_seen, country, as_org, os,
+                                   browser, device_type, device, hit_count, is_bounce)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            &[
+                &id,
+                &svc,
+                &start,
+                &(start + dur),
+                &pick(rng, &["", "US", "DE", "IN", "FR"]),
+                &pick(rng, &["", "Comcast", "Deutsche Telekom", "Jio"]),
+                &pick(rng, &["", "Windows", "iOS", "Android", "Mac OS X"]),
+                &pick(rng, &["", "Chrome", "Firefox", "Safari"]),
+                &pick(rng, &["DESKTOP", "PHONE", "TABLET", "OTHER"]),
+                &pick(rng, &["", "iPhone", "Pixel 7", "Mac"]),
+                &nh,
+                &(nh == 1),
+            ],
+        )
+        .await
+        .unwrap();
+        for i in 0..nh {
+            let t = if i == 0 {
+                start
+            } else {
+                start
+                    + Duration::microseconds(rng.random_range(0..=dur.num_microseconds().unwrap()))
+            };
+            let load: Option<f64> = rng
+                .random_bool(0.7)
+                .then(|| rng.random_range(10.0..3000.0f64));
+            c.execute(
+                "INSERT INTO hits (session_id, service_id, initial, start_time, last_seen, tracker,
+                                   location, referrer, load_time)
+                 VALUES ($1, $2, $3, $4, $4, 'JS', $5, $6, $7)",
+                &[
+                    &id,
+                    &svc,
+                    &(i == 0),
+                    &t,
+                    &pick(
+                        rng,
+                        &[
+                            "https://a.example/",
+                            "https://a.example/x",
+                            "https://a.example/y?q=1",
+                            "",
+                        ],
+                    ),
+                    &pick(
+                        rng,
+                        &[
+                            "",
+                            "https://google.com/",
+                            "https://news.example/",
+                            "android-app://x",
+                        ],
+                    ),
+                    &load,
+                ],
+            )
+            .await
+            .unwrap();
+        }
+    }
+}
+
+async fn catch_up(pool: &Pool) -> rollup::Pass {
+    let mut c = pool.get().await.unwrap();
+    rollup::catch_up(&mut c, TIMEOUT, 24 * 3, |_| {})
+        .await
+        .unwrap()
+}
+
+fn close(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+        _ => false,
+    }
+}
+
+/// Asserts that every figure, table and chart of `w` is the same from rollups and raw rows.
+async fn assert_same(pool: &Pool, svcs: &[Uuid], w: &Window, tz: Tz, what: &str) {
+    let c = pool.get().await.unwrap();
+    let now = Utc::now();
+    let auto = stats::scalars_many_with(&**c, svcs, w, Source::Auto)
+        .await
+        .unwrap();
+    let raw = stats::scalars_many_with(&**c, svcs, w, Source::Raw)
+        .await
+        .unwrap();
+    for s in svcs {
+        let (a, r) = (auto[s], raw[s]);
+        assert_eq!(a.session_count, r.session_count, "{what}: sessions");
+        assert_eq!(a.hit_count, r.hit_count, "{what}: hits");
+        for (x, y, name) in [
+            (a.bounce_rate_pct, r.bounce_rate_pct, "bounce"),
+            (a.avg_session_duration, r.avg_session_duration, "duration"),
+            (a.avg_load_time, r.avg_load_time, "load time"),
+            (
+                a.avg_hits_per_session,
+                r.avg_hits_per_session,
+                "hits/session",
+            ),
+        ] {
+            assert!(close(x, y), "{what}: {name} {x:?} vs {y:?}");
+        }
+        let ta = stats::tables_with(&**c, *s, w, None, Source::Auto)
+            .await
+            .unwrap();
+        let tr = stats::tables_with(&**c, *s, w, None, Source::Raw)
+            .await
+            .unwrap();
+        assert_eq!(ta, tr, "{what}: tables");
+        let re = stats::hide_referrer_regex("https://google");
+        let ta = stats::tables_with(&**c, *s, w, re.as_ref(), Source::Auto)
+            .await
+            .unwrap();
+        let tr = stats::tables_with(&**c, *s, w, re.as_ref(), Source::Raw)
+            .await
+            .unwrap();
+        assert_eq!(ta, tr, "{what}: tables with hidden referrers");
+    }
+    let ca = chart::charts_many_with(&**c, svcs, w, tz, now, Source::Auto)
+        .await
+        .unwrap();
+    let cr = chart::charts_many_with(&**c, svcs, w, tz, now, Source::Raw)
+        .await
+        .unwrap();
+    assert_eq!(ca, cr, "{what}: charts");
+}
+
+fn random_window(rng: &mut StdRng, base: DateTime<Utc>, span: i64) -> (Window, Tz) {
+    let tz: Tz = ZONES[rng.random_range(0..ZONES.len())].parse().unwrap();
+    let w = match rng.random_range(0..3) {
+        // Whole local days, as owners pick them.
+        0 => {
+            let d0 = (base + Duration::hours(rng.random_range(-24..span)))
+                .with_timezone(&tz)
+                .date_naive();
+            let d1 = d0 + Duration::days(rng.random_range(0..12));
+            window::from_dates(Some(&d0.to_string()), Some(&d1.to_string()), tz, Utc::now())
+                .unwrap()
+        }
+        // Arbitrary instants, sometimes on hour boundaries.
+        1 => {
+            let a = instant(rng, base - Duration::hours(2), span + 4);
+            let b = instant(rng, base - Duration::hours(2), span + 4);
+            Window {
+                start: a.min(b),
+                end: a.max(b),
+            }
+        }
+        // Short windows (hourly charts).
+        _ => {
+            let a = instant(rng, base, span);
+            Window {
+                start: a,
+                end: a + Duration::minutes(rng.random_range(1..(3 * 24 * 60))),
+            }
+        }
+    };
+    (w, tz)
+}
+
+#[tokio::test]
+async fn rollups_answer_exactly_like_raw_rows() {
+    let (pool, _) = common::fresh_db().await;
+    let svcs = services(&pool, 2).await;
+    let mut rng = StdRng::seed_from_u64(0x5eed);
+    // Across both 2024 DST changes of New York (10 March) and Berlin (31 March).
+    let base = Utc.with_ymd_and_hms(2024, 3, 8, 0, 0, 0).unwrap();
+    let span = 26 * 24;
+    for s in &svcs {
+        random_data(&pool, &mut rng, *s, base, span, 400, 0.33).await;
+    }
+    let p = catch_up(&pool).await;
+    assert!(!p.busy && !p.behind, "{p:?}");
+    {
+        let c = pool.get().await.unwrap();
+        let n: i64 = c
+            .query_one("SELECT count(*) FROM rollup_hours", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert!(n > 300, "rollups were written ({n} hours)");
+    }
+    for i in 0..60 {
+        let (w, tz) = random_window(&mut rng, base, span);
+        assert_same(&pool, &svcs, &w, tz, &format!("window {i} {w:?} in {tz}")).await;
+    }
+
+    // Late changes: sessions of closed hours grow longer and lose their bounce, late hits land
+    // in old hours; the writer's contract is to list those hours in rollup_dirty.
+    {
+        let c = pool.get().await.unwrap();
+        c.batch_execute(
+            "WITH s AS (SELECT id, start_time FROM sessions ORDER BY id LIMIT 40)
+             UPDATE sessions x SET last_seen = x.last_seen + interval '3 hours',
+                    hit_count = x.hit_count + 1, is_bounce = false
+             FROM s WHERE x.id = s.id AND x.start_time = s.start_time;
+             INSERT INTO hits (session_id, service_id, initial, start_time, last_seen, tracker, location, load_time)
+             SELECT id, service_id, false, start_time + interval '10 minutes',
+                    start_time + interval '10 minutes', 'PIXEL', 'https://a.example/late', 5
+             FROM sessions ORDER BY id DESC LIMIT 40;
+             INSERT INTO rollup_dirty (service_id, hour)
+             SELECT service_id, date_trunc('hour', start_time, 'UTC') FROM sessions ORDER BY id LIMIT 40
+             ON CONFLICT DO NOTHING;
+             INSERT INTO rollup_dirty (service_id, hour)
+             SELECT service_id, date_trunc('hour', start_time + interval '10 minutes', 'UTC')
+             FROM sessions ORDER BY id DESC LIMIT 40
+             ON CONFLICT DO NOTHING;",
+        )
+        .await
+        .unwrap();
+    }
+    let p = catch_up(&pool).await;
+    assert!(p.rerolled > 0, "{p:?}");
+    for i in 0..30 {
+        let (w, tz) = random_window(&mut rng, base, span);
+        assert_same(
+            &pool,
+            &svcs,
+            &w,
+            tz,
+            &format!("after late changes, window {i} {w:?} in {tz}"),
+        )
+        .await;
+    }
+    // The whole span at once, in every zone.
+    for z in ZONES {
+        let tz: Tz = z.parse().unwrap();
+        let w = Window {
+            start: base - Duration::hours(1),
+            end: base + Duration::hours(span + 1),
+        };
+        assert_same(&pool, &svcs, &w, tz, &format!("whole span in {z}")).await;
+    }
+}
+
+#[tokio::test]
+async fn retention_keeps_totals_and_drops_raw_rows() {
+    let (pool, _) = common::fresh_db().await;
+    let svcs = services(&pool, 1).await;
+    let svc = svcs[0];
+    let mut rng = StdRng::seed_from_u64(7);
+    // Ten days of data ending 90 days ago (months whose partitions can go).
+    let base = (Utc::now() - Duration::days(100))
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    // No row exactly on an hour: a purged window edge rounds to its whole hour, which then
+    // matches the strict raw bound exactly.
+    random_data(&pool, &mut rng, svc, base, 10 * 24, 300, 0.0).await;
+    catch_up(&pool).await;
+    let tz: Tz = "Europe/Berlin".parse().unwrap();
+    let d0 = base.with_timezone(&tz).date_naive() + Duration::days(1);
+    let w = window::from_dates(
+        Some(&d0.to_string()),
+        Some(&(d0 + Duration::days(5)).to_string()),
+        tz,
+        Utc::now(),
+    )
+    .unwrap();
+    let c = pool.get().await.unwrap();
+    let before = stats::scalars_many_with(&**c, &svcs, &w, Source::Raw)
+        .await
+        .unwrap()[&svc];
+    let tables_before = stats::tables_with(&**c, svc, &w, None, Source::Raw)
+        .await
+        .unwrap();
+    let chart_before = chart::charts_many_with(&**c, &svcs, &w, tz, Utc::now(), Source::Raw)
+        .await
+        .unwrap();
+    assert!(before.hit_count > 0);
+
+    // Rollups outliving raw rows need raw retention; a shorter rollup retention is refused.
+    assert!(c
+        .execute(
+            "UPDATE services SET rollup_retention_days = 10 WHERE id = $1",
+            &[&svc]
+        )
+        .await
+        .is_err());
+    c.execute(
+        "UPDATE services SET raw_retention_days = 30 WHERE id = $1",
+        &[&svc],
+    )
+    .await
+    .unwrap();
+    drop(c);
+    let mut conn = pool.get().await.unwrap();
+    let report = aggregator::retention::run(&mut conn).await.unwrap();
+    assert!(
+        report.hits_deleted > 0 && report.sessions_deleted > 0,
+        "{report:?}"
+    );
+    // Every service has retention, so the emptied months' partitions were dropped too.
+    assert!(report.partitions_dropped > 0, "{report:?}");
+    let c = pool.get().await.unwrap();
+    let raw_left: i64 = c
+        .query_one("SELECT count(*) FROM hits WHERE service_id = $1", &[&svc])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(raw_left, 0);
+    let since = stats::raw_available_since(&**c, svc).await.unwrap();
+    assert!(since.is_some_and(|s| s > w.end));
+
+    // Whole local days in an hour-aligned zone: exactly the same figures from rollups alone.
+    let after = stats::scalars_many(&**c, &svcs, &w).await.unwrap()[&svc];
+    assert_eq!(after.session_count, before.session_count);
+    assert_eq!(after.hit_count, before.hit_count);
+    assert!(close(after.avg_load_time, before.avg_load_time));
+    assert!(close(
+        after.avg_session_duration,
+        before.avg_session_duration
+    ));
+    assert_eq!(
+        stats::tables(&**c, svc, &w, None).await.unwrap(),
+        tables_before
+    );
+    assert_eq!(
+        chart::charts_many(&**c, &svcs, &w, tz, Utc::now())
+            .await
+            .unwrap(),
+        chart_before
+    );
+    assert!(stats::has_hits(&**c, svc).await.unwrap());
+    // Session lists are gone with the raw rows.
+    let page =
+        stats::sessions::sessions_page(&**c, svc, &w, 0, 10, Duration::seconds(10), Utc::now())
+            .await
+            .unwrap();
+    assert_eq!(page.total, 0);
+
+    // Rollup retention then removes the rollups too.
+    c.execute(
+        "UPDATE services SET rollup_retention_days = 35 WHERE id = $1",
+        &[&svc],
+    )
+    .await
+    .unwrap();
+    drop(c);
+    let report = aggregator::retention::run(&mut conn).await.unwrap();
+    assert!(report.rollup_rows_deleted > 0, "{report:?}");
+    let after = stats::scalars_many(&**conn, &svcs, &w).await.unwrap()[&svc];
+    assert_eq!(after.hit_count, 0);
+}
+
+#[tokio::test]
+async fn partitions_are_monthly_and_strays_move_out_of_the_default() {
+    let (pool, _) = common::fresh_db().await;
+    let svcs = services(&pool, 1).await;
+    let c = pool.get().await.unwrap();
+    let month = |t: DateTime<Utc>| format!("hits_y{}", t.format("%Ym%m"));
+    let now = Utc::now();
+    let exists = |name: String| {
+        let c = &c;
+        async move {
+            c.query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
+                .await
+                .unwrap()
+                .get::<_, bool>(0)
+        }
+    };
+    assert!(exists(month(now)).await);
+    assert!(exists(month(now + Duration::days(62))).await);
+    // A row from 2019 lands in the default partition, and moves to its month on upkeep.
+    let old = Utc.with_ymd_and_hms(2019, 5, 4, 3, 2, 1).unwrap();
+    c.execute(
+        "INSERT INTO hits (session_id, service_id, initial, start_time, last_seen, tracker)
+         VALUES ($1, $2, true, $3, $3, 'JS')",
+        &[&Uuid::new_v4(), &svcs[0], &old],
+    )
+    .await
+    .unwrap();
+    let in_default: i64 = c
+        .query_one("SELECT count(*) FROM hits_default", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(in_default, 1);
+    let created = aggregator::retention::ensure_partitions(&c).await.unwrap();
+    assert!(created >= 1);
+    let in_default: i64 = c
+        .query_one("SELECT count(*) FROM hits_default", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(in_default, 0);
+    let in_month: i64 = c
+        .query_one("SELECT count(*) FROM hits_y2019m05", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(in_month, 1);
+    // Calling again changes nothing.
+    assert_eq!(
+        aggregator::retention::ensure_partitions(&c).await.unwrap(),
+        0
+    );
+}

@@ -1,0 +1,331 @@
+//! Hourly rollups: per service and UTC hour, the sums behind every dashboard figure
+//! (`rollup_hours`) and the per-dimension counts behind every table (`rollup_dims_hourly`, summed
+//! per UTC day into `rollup_dims_daily`). They live next to the readers in this module so that one
+//! file defines what a rollup row means.
+//!
+//! The job keeps a watermark: every hour before it is rolled up. An hour is rolled only once it
+//! ended more than the session timeout (+ [`CLOSE_MARGIN_SECS`]) ago, because sessions are
+//! windowed by their start and keep changing while they are live. Later changes to older hours
+//! (a session live for hours, a replayed batch) are recorded by the writer in `rollup_dirty`, and
+//! the next pass re-rolls exactly those hours. Every pass runs in one transaction holding the
+//! watermark row (`FOR UPDATE SKIP LOCKED`), so with several replicas one rolls and the others skip.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use tokio_postgres::{Client, Transaction};
+use uuid::Uuid;
+
+/// How much later than the writer's dirty-marking horizon the job closes an hour: longer than
+/// any batch transaction, so a change committed after the job's snapshot is always marked dirty.
+pub const CLOSE_MARGIN_SECS: f64 = 300.0;
+
+/// Dimension codes of the `dim` column.
+pub mod dim {
+    /// Pages, by hits.
+    pub const LOCATION: i16 = 0;
+    /// Entry referrers, by initial hits.
+    pub const REFERRER: i16 = 1;
+    /// Countries, by sessions.
+    pub const COUNTRY: i16 = 2;
+    /// Networks (AS organisation), by sessions.
+    pub const NETWORK: i16 = 3;
+    /// Operating systems, by sessions.
+    pub const OS: i16 = 4;
+    /// Browsers, by sessions.
+    pub const BROWSER: i16 = 5;
+    /// Device types, by sessions.
+    pub const DEVICE_TYPE: i16 = 6;
+    /// Devices, by sessions.
+    pub const DEVICE: i16 = 7;
+    /// Number of dimensions.
+    pub const COUNT: usize = 8;
+}
+
+/// The session and hit dimensions as (dim, column) rows of a LATERAL VALUES list; the writer of
+/// rollups and the raw reader share them so both count the same thing.
+pub(crate) const SESSION_DIMS: &str = "(VALUES (2::int2, s.country), (3::int2, s.as_org),
+    (4::int2, s.os), (5::int2, s.browser), (6::int2, s.device_type), (7::int2, s.device))";
+/// Pages for every hit, referrers for initial hits only.
+pub(crate) const HIT_DIMS: &str =
+    "(VALUES (0::int2, h.location), (CASE WHEN h.initial THEN 1::int2 END, h.referrer))";
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pass {
+    /// Another replica held the watermark; nothing was done.
+    pub busy: bool,
+    /// Watermark after the pass (None: no pass has run yet).
+    pub watermark: Option<DateTime<Utc>>,
+    /// Hours newly rolled up.
+    pub hours_rolled: i64,
+    /// Dirty (service, hour) pairs re-rolled.
+    pub rerolled: usize,
+    /// Whether closed hours remain past the new watermark (call again to catch up).
+    pub behind: bool,
+}
+
+/// Which rows a roll statement covers.
+enum Target<'a> {
+    /// Every service, hours in [lo, hi).
+    Range(DateTime<Utc>, DateTime<Utc>),
+    /// These (service, hour) pairs.
+    Pairs(&'a [Uuid], &'a [DateTime<Utc>]),
+}
+
+fn floor_day(t: DateTime<Utc>) -> NaiveDate {
+    t.date_naive()
+}
+
+fn day_start(d: NaiveDate) -> DateTime<Utc> {
+    d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+}
+
+/// Rolls up (or re-rolls) the target hours: replaces their rows in `rollup_hours` and
+/// `rollup_dims_hourly` from the raw rows.
+async fn roll(tx: &Transaction<'_>, target: &Target<'_>) -> Result<(), tokio_postgres::Error> {
+    let (from_s, from_h, cond_s, cond_h) = match target {
+        Target::Range(..) => (
+            "FROM sessions s".to_owned(),
+            "FROM hits h".to_owned(),
+            "s.start_time >= $1 AND s.start_time < $2",
+            "h.start_time >= $1 AND h.start_time < $2",
+        ),
+        Target::Pairs(..) => (
+            "FROM unnest($1::uuid[], $2::timestamptz[]) AS p(sid, hr) JOIN sessions s
+               ON s.service_id = p.sid AND s.start_time >= p.hr
+              AND s.start_time < p.hr + interval '1 hour'"
+                .to_owned(),
+            "FROM unnest($1::uuid[], $2::timestamptz[]) AS p(sid, hr) JOIN hits h
+               ON h.service_id = p.sid AND h.start_time >= p.hr
+              AND h.start_time < p.hr + interval '1 hour'"
+                .to_owned(),
+            "true",
+            "true",
+        ),
+    };
+    let deletes = match target {
+        Target::Range(..) => [
+            "DELETE FROM rollup_hours WHERE hour >= $1 AND hour < $2",
+            "DELETE FROM rollup_dims_hourly WHERE hour >= $1 AND hour < $2",
+        ],
+        Target::Pairs(..) => [
+            "DELETE FROM rollup_hours r USING unnest($1::uuid[], $2::timestamptz[]) AS p(sid, hr)
+             WHERE r.service_id = p.sid AND r.hour = p.hr",
+            "DELETE FROM rollup_dims_hourly r USING unnest($1::uuid[], $2::timestamptz[]) AS p(sid, hr)
+             WHERE r.service_id = p.sid AND r.hour = p.hr",
+        ],
+    };
+    let hours = format!(
+        "INSERT INTO rollup_hours (service_id, hour, sessions, bounces, duration_us, hits,
+                                   load_time_sum, load_time_count)
+         SELECT service_id, hour, sum(n_s)::int8, sum(n_b)::int8, sum(d_us)::int8, sum(n_h)::int8,
+                sum(lt_sum), sum(lt_n)::int8
+         FROM (SELECT s.service_id, date_trunc('hour', s.start_time, 'UTC') AS hour,
+                      count(*) AS n_s, count(*) FILTER (WHERE s.is_bounce) AS n_b,
+                      sum(extract(epoch FROM s.last_seen - s.start_time) * 1000000) AS d_us,
+                      0::int8 AS n_h, 0::float8 AS lt_sum, 0::int8 AS lt_n
+               {from_s} WHERE {cond_s} GROUP BY 1, 2
+               UNION ALL
+               SELECT h.service_id, date_trunc('hour', h.start_time, 'UTC'), 0, 0, 0, count(*),
+                      coalesce(sum(h.load_time), 0), count(h.load_time)
+               {from_h} WHERE {cond_h} GROUP BY 1, 2) x
+         GROUP BY 1, 2"
+    );
+    let dims = format!(
+        "INSERT INTO rollup_dims_hourly (service_id, hour, dim, key, count)
+         SELECT s.service_id, date_trunc('hour', s.start_time, 'UTC'), d.dim, d.key, count(*)
+         {from_s} CROSS JOIN LATERAL {SESSION_DIMS} AS d(dim, key)
+         WHERE {cond_s} GROUP BY 1, 2, 3, 4
+         UNION ALL
+         SELECT h.service_id, date_trunc('hour', h.start_time, 'UTC'), d.dim, d.key, count(*)
+         {from_h} CROSS JOIN LATERAL {HIT_DIMS} AS d(dim, key)
+         WHERE {cond_h} AND d.dim IS NOT NULL GROUP BY 1, 2, 3, 4"
+    );
+    match target {
+        Target::Range(lo, hi) => {
+            for sql in deletes
+                .iter()
+                .copied()
+                .chain([hours.as_str(), dims.as_str()])
+            {
+                tx.execute(sql, &[lo, hi]).await?;
+            }
+        }
+        Target::Pairs(s, h) => {
+            let (s, h) = (s.to_vec(), h.to_vec());
+            for sql in deletes
+                .iter()
+                .copied()
+                .chain([hours.as_str(), dims.as_str()])
+            {
+                tx.execute(sql, &[&s, &h]).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Rebuilds the daily dimension rows of every service for UTC days in [lo, hi) from the hourly ones.
+async fn rebuild_days_range(
+    tx: &Transaction<'_>,
+    lo: NaiveDate,
+    hi: NaiveDate,
+) -> Result<(), tokio_postgres::Error> {
+    tx.execute(
+        "DELETE FROM rollup_dims_daily WHERE day >= $1 AND day < $2",
+        &[&lo, &hi],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO rollup_dims_daily (service_id, day, dim, key, count)
+         SELECT service_id, (hour AT TIME ZONE 'UTC')::date, dim, key, sum(count)::int8
+         FROM rollup_dims_hourly WHERE hour >= $1 AND hour < $2 GROUP BY 1, 2, 3, 4",
+        &[&day_start(lo), &day_start(hi)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Rebuilds the daily dimension rows of these (service, UTC day) pairs.
+async fn rebuild_days_pairs(
+    tx: &Transaction<'_>,
+    services: &[Uuid],
+    days: &[NaiveDate],
+) -> Result<(), tokio_postgres::Error> {
+    let (s, d) = (services.to_vec(), days.to_vec());
+    tx.execute(
+        "DELETE FROM rollup_dims_daily r USING unnest($1::uuid[], $2::date[]) AS p(sid, day)
+         WHERE r.service_id = p.sid AND r.day = p.day",
+        &[&s, &d],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO rollup_dims_daily (service_id, day, dim, key, count)
+         SELECT p.sid, p.day, r.dim, r.key, sum(r.count)::int8
+         FROM unnest($1::uuid[], $2::date[]) AS p(sid, day)
+         JOIN rollup_dims_hourly r ON r.service_id = p.sid
+          AND r.hour >= p.day::timestamp AT TIME ZONE 'UTC'
+          AND r.hour < (p.day + 1)::timestamp AT TIME ZONE 'UTC'
+         GROUP BY 1, 2, 3, 4",
+        &[&s, &d],
+    )
+    .await?;
+    Ok(())
+}
+
+/// One rollup pass: re-rolls dirty hours before the watermark, then advances the watermark over
+/// at most `max_hours` closed hours. `session_timeout_secs` is the sessionizer's timeout.
+pub async fn run_pass(
+    client: &mut Client,
+    session_timeout_secs: f64,
+    max_hours: i64,
+) -> Result<Pass, tokio_postgres::Error> {
+    let tx = client.transaction().await?;
+    let Some(state) = tx
+        .query_opt(
+            "SELECT watermark, date_trunc('hour', now() - make_interval(secs => $1), 'UTC')
+             FROM rollup_state WHERE id FOR UPDATE SKIP LOCKED",
+            &[&(session_timeout_secs + CLOSE_MARGIN_SECS)],
+        )
+        .await?
+    else {
+        return Ok(Pass {
+            busy: true,
+            ..Pass::default()
+        });
+    };
+    let close: DateTime<Utc> = state.get(1);
+    let watermark: DateTime<Utc> = match state.get::<_, Option<DateTime<Utc>>>(0) {
+        Some(w) => w,
+        None => {
+            // First pass: start at the oldest row (an upgraded install), or at the close.
+            let oldest: Option<DateTime<Utc>> = tx
+                .query_one(
+                    "SELECT date_trunc('hour', least((SELECT min(start_time) FROM hits),
+                                                     (SELECT min(start_time) FROM sessions)), 'UTC')",
+                    &[],
+                )
+                .await?
+                .get(0);
+            oldest.map_or(close, |o| o.min(close))
+        }
+    };
+
+    // Dirty hours before the watermark: re-roll exactly those.
+    let dirty = tx
+        .query(
+            "DELETE FROM rollup_dirty WHERE hour < $1 RETURNING service_id, hour",
+            &[&watermark],
+        )
+        .await?;
+    let ds: Vec<Uuid> = dirty.iter().map(|r| r.get(0)).collect();
+    let dh: Vec<DateTime<Utc>> = dirty.iter().map(|r| r.get(1)).collect();
+    if !ds.is_empty() {
+        roll(&tx, &Target::Pairs(&ds, &dh)).await?;
+        let mut days: Vec<(Uuid, NaiveDate)> = ds
+            .iter()
+            .zip(&dh)
+            .map(|(s, h)| (*s, floor_day(*h)))
+            .collect();
+        days.sort_unstable();
+        days.dedup();
+        let s: Vec<Uuid> = days.iter().map(|d| d.0).collect();
+        let d: Vec<NaiveDate> = days.iter().map(|d| d.1).collect();
+        rebuild_days_pairs(&tx, &s, &d).await?;
+    }
+
+    // Advance over closed hours.
+    let hi = close.min(watermark + Duration::hours(max_hours.max(1)));
+    let mut rolled = 0;
+    if hi > watermark {
+        roll(&tx, &Target::Range(watermark, hi)).await?;
+        let last_day = floor_day(hi - Duration::microseconds(1));
+        rebuild_days_range(&tx, floor_day(watermark), last_day + Duration::days(1)).await?;
+        rolled = (hi - watermark).num_hours();
+    }
+    let new_watermark = hi.max(watermark);
+    tx.execute(
+        "UPDATE rollup_state SET watermark = $1, updated_at = now() WHERE id",
+        &[&new_watermark],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Pass {
+        busy: false,
+        watermark: Some(new_watermark),
+        hours_rolled: rolled,
+        rerolled: ds.len(),
+        behind: new_watermark < close,
+    })
+}
+
+/// Runs passes until the watermark reaches the closed hours (or another replica holds it).
+pub async fn catch_up(
+    client: &mut Client,
+    session_timeout_secs: f64,
+    max_hours: i64,
+    mut on_pass: impl FnMut(&Pass),
+) -> Result<Pass, tokio_postgres::Error> {
+    loop {
+        let p = run_pass(client, session_timeout_secs, max_hours).await?;
+        on_pass(&p);
+        if p.busy || !p.behind {
+            return Ok(p);
+        }
+    }
+}
+
+/// Moves the watermark back to the hour of `t` (when rows were written in the past without the
+/// writer, e.g. by `shynet demo`), so the next passes roll those hours. Never moves it forward.
+pub async fn rewind<C: tokio_postgres::GenericClient>(
+    client: &C,
+    t: DateTime<Utc>,
+) -> Result<(), tokio_postgres::Error> {
+    client
+        .execute(
+            "UPDATE rollup_state SET watermark = least(watermark, date_trunc('hour', $1::timestamptz, 'UTC'))
+             WHERE id AND watermark IS NOT NULL",
+            &[&t],
+        )
+        .await?;
+    Ok(())
+}
