@@ -3,7 +3,6 @@
 //! page and the session in the session list. Screenshots of the overview, service and session
 //! pages are saved under `artifacts/screenshots/` for CI.
 
-use aggregator::embedded_pg::throwaway::ThrowawayCluster;
 use aggregator::geo::GeoDb;
 use aggregator::startup::{Application, ServeSettings};
 use fantoccini::{Client, Locator};
@@ -109,9 +108,11 @@ async fn log_in_create_a_service_and_see_its_first_visit() {
     // A throwaway Postgres, a migrated database and the real application.
     let dir = std::env::temp_dir().join(format!("shynet-dash-browser-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let cluster = ThrowawayCluster::start(&dir).expect("start throwaway Postgres");
-    let pool = aggregator::db::make_pool(cluster.dirs.pg_config("postgres"), 8).unwrap();
-    aggregator::db::migrate(&pool).await.unwrap();
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    // The shared test kit waits until the throwaway cluster accepts connections.
+    let (pool, _) = aggregator::testkit::fresh_db()
+        .await
+        .expect("throwaway Postgres");
     let tracking = aggregator::config::TrackingArgs {
         script_heartbeat_frequency: 500,
         ..Default::default()
