@@ -192,7 +192,7 @@ pub struct IngestArgs {
     #[arg(long, env = "SHYNET_IP_HEADERS", default_value = DEFAULT_IP_HEADERS)]
     pub ip_headers: String,
     /// Beacons buffered between the routes and the writer; when full, ingest answers 503.
-    #[arg(long, env = "SHYNET_QUEUE_CAPACITY", default_value_t = 100_000)]
+    #[arg(long, env = "SHYNET_QUEUE_CAPACITY", default_value_t = 20_000)]
     pub queue_capacity: usize,
     /// Most beacons written in one transaction.
     #[arg(long, env = "SHYNET_BATCH_SIZE", default_value_t = 5_000)]
@@ -254,7 +254,7 @@ impl Default for IngestArgs {
         IngestArgs {
             block_all_ips: false,
             ip_headers: DEFAULT_IP_HEADERS.into(),
-            queue_capacity: 100_000,
+            queue_capacity: 20_000,
             batch_size: 5_000,
             db_pool_size: 8,
             edge_secret: None,
