@@ -64,6 +64,9 @@ pub enum Command {
     Service(ServiceCommand),
     /// Print the core stats of a service for a date window.
     Stats(StatsArgs),
+    /// Generate realistic demo traffic for a service straight into Postgres (binary COPY), then
+    /// roll it up: for trying the dashboard and for the benchmarks.
+    Demo(DemoArgs),
     /// Classify User-Agents read from stdin (one per line) exactly as ingestion does.
     Ua,
     /// Show what the configured GeoIP databases say about an address.
@@ -121,6 +124,26 @@ pub struct StatsArgs {
     #[arg(long)]
     pub json: bool,
     /// Tracker settings that affect stats (heartbeat frequency for "online").
+    #[command(flatten)]
+    pub tracking: TrackingArgs,
+}
+
+/// `shynet demo …`
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Service id (create it first with `shynet service create`).
+    #[arg(long)]
+    pub service: uuid::Uuid,
+    /// Hits to generate.
+    #[arg(long, default_value_t = 100_000)]
+    pub hits: u64,
+    /// Days of history, ending now.
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    /// Random seed (the same seed gives the same traffic shape).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Tracker settings (the session timeout decides which hours can be rolled up).
     #[command(flatten)]
     pub tracking: TrackingArgs,
 }
@@ -205,6 +228,13 @@ pub struct IngestArgs {
     /// answer 404. Use at least 32 random bytes; never put it in a file under version control.
     #[arg(long, env = "SHYNET_EDGE_SECRET", hide_env_values = true)]
     pub edge_secret: Option<EdgeSecret>,
+    /// Most open client connections; more wait in the accept backlog until one closes.
+    #[arg(long, env = "SHYNET_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Seconds a client may take to send a request's headers (or keep an idle connection);
+    /// slower clients get 408 and are disconnected.
+    #[arg(long, env = "SHYNET_HEADER_READ_TIMEOUT", default_value_t = 10)]
+    pub header_read_timeout: u64,
 }
 
 /// The edge secret: kept out of `Debug` output and logs.
@@ -230,6 +260,15 @@ impl std::str::FromStr for EdgeSecret {
 }
 
 impl IngestArgs {
+    /// The HTTP server's bounds.
+    pub fn server_limits(&self) -> crate::startup::server::ServerLimits {
+        crate::startup::server::ServerLimits {
+            max_connections: self.max_connections.max(1),
+            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout.max(1)),
+            ..Default::default()
+        }
+    }
+
     /// The trusted header names, lower-cased.
     pub fn ip_header_list(&self) -> Vec<String> {
         self.ip_headers
@@ -258,6 +297,8 @@ impl Default for IngestArgs {
             batch_size: 5_000,
             db_pool_size: 8,
             edge_secret: None,
+            max_connections: 1024,
+            header_read_timeout: 10,
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod edge_api;
 pub mod embedded_pg;
 pub mod geo;

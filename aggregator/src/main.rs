@@ -62,6 +62,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let pool_size = match &cli.command {
         Command::Serve(s) => s.ingest.db_pool_size,
+        Command::Demo(_) => 4,
         _ => 2,
     };
     let db = Database::open(cli.db.database_url.as_deref(), &cli.db.data_dir, pool_size).await?;
@@ -145,6 +146,27 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             )
             .await?;
             println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(())
+        }
+        Command::Demo(a) => {
+            let s = aggregator::demo::run(
+                &db.pool,
+                a.service,
+                a.hits,
+                a.days,
+                a.seed,
+                a.tracking.session_memory_timeout as f64,
+            )
+            .await?;
+            println!(
+                "demo: {} hits, {} sessions ({:.0}% bounces) written in {:.1} s ({:.0} hits/s), rolled up in {:.1} s",
+                s.hits,
+                s.sessions,
+                100.0 * s.bounce_rate,
+                s.write_secs,
+                s.hits as f64 / s.write_secs.max(1e-9),
+                s.rollup_secs
+            );
             Ok(())
         }
         Command::Ua | Command::Geoip { .. } => Ok(()),
