@@ -156,7 +156,7 @@ pub async fn stats(
         .with_context(|| format!("no service with id {service}"))?;
     let name: String = row.get(0);
     let hide: String = row.get(1);
-    let hide = dashboard::stats::hide_referrer_regex(&hide);
+    let hide = dashboard::referrer::compile_lenient(&hide);
     let s = dashboard::stats::core_stats(
         &**client,
         service,

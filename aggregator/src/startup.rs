@@ -1,6 +1,8 @@
 //! Wires the server together: caches, writer, routes, background jobs, and an orderly shutdown
 //! that stops accepting, finishes in-flight requests, and writes every queued beacon.
 
+pub mod server;
+
 use crate::config::{IngestArgs, TrackingArgs};
 use crate::geo::GeoDb;
 use crate::ingest::{ingress_routes, Enricher, IngestState, UaCache};
@@ -120,14 +122,14 @@ impl Application {
         let listener = tokio::net::TcpListener::bind(settings.listen).await?;
         let addr = listener.local_addr()?;
         let (stop_server, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(
-            warp::serve(routes)
-                .incoming(listener)
-                .graceful(async move {
-                    let _ = stopped.await;
-                })
-                .run(),
-        );
+        let server = tokio::spawn(server::serve(
+            listener,
+            routes,
+            settings.ingest.server_limits(),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
         let background = vec![
             services.spawn_refresher(),
             crate::jobs::spawn(pool.clone(), salts, session_timeout_secs),

@@ -136,12 +136,13 @@ impl IgnoredIps {
     /// `true` if traffic from `ip` must be dropped.
     ///
     /// Exists as the per-beacon filter. An IPv4-mapped IPv6 address (`::ffff:10.0.0.1`, as seen
-    /// on dual-stack sockets) matches IPv4 entries as the IPv4 address it carries.
+    /// on dual-stack sockets) is matched as the IPv4 address it carries, and only as that: an
+    /// IPv6 network such as `::/0` does not cover IPv4 visitors in either spelling.
     pub fn contains(&self, ip: IpAddr) -> bool {
+        // Only the canonical spelling counts, so one visitor gets one answer whether it arrived
+        // on an IPv4 or a dual-stack socket (mapped entries were unmapped when parsed).
         let canonical = ip.to_canonical();
-        self.nets
-            .iter()
-            .any(|n| n.contains(&canonical) || (canonical != ip && n.contains(&ip)))
+        self.nets.iter().any(|n| n.contains(&canonical))
     }
 
     /// The list in one canonical spelling: entries separated by `", "`, single addresses
@@ -270,10 +271,25 @@ mod tests {
         assert!(l.contains(ip("10.0.0.1")));
     }
 
+    /// Regression (found by the `ignored_ips` fuzz target, input `,8b6::1/4 ::ffff:1`): an
+    /// IPv6 network that covers the IPv4-mapped range matched `::ffff:10.1.2.3` but not
+    /// `10.1.2.3`, so one visitor was ignored or counted depending on the socket's family.
+    /// IPv4 visitors are now matched by their IPv4 address only, whatever the spelling.
     #[test]
-    fn ipv6_network_covering_mapped_space_still_matches_mapped_spelling() {
-        let l = list("::ffff:0:0/95");
-        assert!(l.contains(ip("::ffff:10.0.0.1")));
+    fn ipv6_network_covering_mapped_space_answers_the_same_for_both_spellings() {
+        for entries in ["::ffff:0:0/95", ",8b6::1/4 ::ffff:1", "::/0"] {
+            let l = list(entries);
+            for v4 in ["10.0.0.1", "10.1.2.3", "203.0.113.9"] {
+                let mapped = format!("::ffff:{v4}");
+                assert_eq!(
+                    l.contains(ip(v4)),
+                    l.contains(ip(&mapped)),
+                    "{entries} {v4}"
+                );
+                assert!(!l.contains(ip(&mapped)), "{entries} {v4}");
+            }
+        }
+        assert!(list("::/0").contains(ip("2001:db8::1")));
     }
 
     #[test]

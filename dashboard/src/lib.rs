@@ -10,6 +10,7 @@ pub mod format;
 pub mod http;
 pub mod mail;
 pub mod pages;
+pub mod referrer;
 pub mod render;
 pub mod routes;
 pub mod service_form;

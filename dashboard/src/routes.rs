@@ -207,7 +207,7 @@ pub fn routes(
         .and(warp::method())
         .and(warp::query::raw().or(warp::any().map(String::new)).unify())
         .and(warp::header::headers_cloned())
-        .and(warp::addr::remote())
+        .and(crate::http::remote_addr())
         .and(warp::body::stream())
         .and(warp::any().map(move || state.clone()))
         .then(

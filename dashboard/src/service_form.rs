@@ -141,19 +141,8 @@ impl ServiceForm {
                 errors.insert("ignored_ips", e.to_string());
             }
         }
-        let re = self.hide_referrer_regex.trim();
-        if !re.is_empty() {
-            if re.len() > 1000 {
-                errors.insert(
-                    "hide_referrer_regex",
-                    "The pattern is too long (1,000 characters at most).".to_owned(),
-                );
-            } else if let Err(e) = regex::Regex::new(re) {
-                errors.insert(
-                    "hide_referrer_regex",
-                    format!("Not a valid regular expression: {e}"),
-                );
-            }
+        if let Err(e) = crate::referrer::compile(&self.hide_referrer_regex) {
+            errors.insert("hide_referrer_regex", e.to_string());
         }
         if self.script_inject.len() > MAX_SCRIPT_INJECT {
             errors.insert(

@@ -56,7 +56,7 @@ impl ServiceRow {
 
     /// The compiled hide-referrer regex (validated on save; a bad one hides nothing).
     pub fn hide_regex(&self) -> Option<regex::Regex> {
-        crate::stats::hide_referrer_regex(&self.hide_referrer_regex)
+        crate::referrer::compile_lenient(&self.hide_referrer_regex)
     }
 }
 

@@ -43,7 +43,7 @@ pub fn ingress_routes(
         .and(warp::path::tail())
         .and(warp::method())
         .and(warp::header::headers_cloned())
-        .and(warp::addr::remote())
+        .and(dashboard::http::remote_addr())
         .and(warp::body::stream())
         .and(warp::any().map(move || state.clone()))
         .and_then(
@@ -73,8 +73,13 @@ pub fn ingress_routes(
         )
 }
 
+/// How long a client may take to send a request body once its headers arrived; a slower body
+/// is answered 408 (the header deadline is the server's, see [`crate::startup::server`]).
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Reads the body, refusing (413) anything over the limit without buffering it: an oversized
-/// Content-Length is refused before reading, a chunked body as soon as it passes the limit.
+/// Content-Length is refused before reading, a chunked body as soon as it passes the limit;
+/// a body that takes longer than [`BODY_READ_TIMEOUT`] is refused with 408.
 /// Also used by the edge batch endpoint with its own limit.
 pub(crate) async fn read_limited<S, B>(
     body: S,
@@ -91,21 +96,26 @@ where
             return Err(StatusCode::PAYLOAD_TOO_LARGE);
         }
     }
-    let mut body = std::pin::pin!(body);
-    let mut out = bytes::BytesMut::new();
-    while let Some(chunk) = body.next().await {
-        let mut chunk = chunk.map_err(|_| StatusCode::BAD_REQUEST)?;
-        if out.len() + chunk.remaining() > max {
-            return Err(StatusCode::PAYLOAD_TOO_LARGE);
+    let read = async {
+        let mut body = std::pin::pin!(body);
+        let mut out = bytes::BytesMut::new();
+        while let Some(chunk) = body.next().await {
+            let mut chunk = chunk.map_err(|_| StatusCode::BAD_REQUEST)?;
+            if out.len() + chunk.remaining() > max {
+                return Err(StatusCode::PAYLOAD_TOO_LARGE);
+            }
+            while chunk.has_remaining() {
+                let part = chunk.chunk();
+                out.extend_from_slice(part);
+                let n = part.len();
+                chunk.advance(n);
+            }
         }
-        while chunk.has_remaining() {
-            let part = chunk.chunk();
-            out.extend_from_slice(part);
-            let n = part.len();
-            chunk.advance(n);
-        }
-    }
-    Ok(out.freeze())
+        Ok(out.freeze())
+    };
+    tokio::time::timeout(BODY_READ_TIMEOUT, read)
+        .await
+        .unwrap_or(Err(StatusCode::REQUEST_TIMEOUT))
 }
 
 /// Converts a shared [`Reply`] (built by `beacon::route`, as the edge worker does) to warp's

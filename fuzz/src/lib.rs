@@ -1,0 +1,20 @@
+//! Shared pieces of the fuzz targets. The dashboard's pure parsers are compiled in from their
+//! source files (not copied) so the targets need neither Postgres nor the web stack.
+
+#[path = "../../dashboard/src/window.rs"]
+#[allow(dead_code)]
+pub mod window;
+
+#[path = "../../dashboard/src/referrer.rs"]
+#[allow(dead_code)]
+pub mod referrer;
+
+/// Splits fuzz input into at most `n` parts at `\n` (the seeds use one line per field).
+pub fn fields(data: &[u8], n: usize) -> Vec<&[u8]> {
+    data.splitn(n, |b| *b == b'\n').collect()
+}
+
+/// Lossy text of a field.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
