@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Dashboard benchmark: the service page and the JSON API of a service with HITS demo hits over a
+# year, for the last 30 days and the last 365 days, cold (first request after a server restart)
+# and warm (N further requests), server time measured by curl on loopback (release build).
+# Prints a table and appends it to bench/RESULTS.md with date, commit and machine.
+#
+# usage: bench/dashboard.sh [HITS=1000000] [N=20]
+#   Data goes to an embedded cluster under $BENCH_DIR (default /tmp/shynet-bench-<HITS>); a second
+#   run with the same HITS reuses it.
+set -euo pipefail
+HITS=${1:-1000000}
+N=${2:-20}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$ROOT/target/release/shynet
+DIR=${BENCH_DIR:-/tmp/shynet-bench-$HITS}
+PORT=${PORT:-18181}
+export SHYNET_DATA_DIR=$DIR TIME_ZONE=${TIME_ZONE:-America/New_York} SHYNET_LOG=warn
+cd "$ROOT"
+cargo build --release -q -p aggregator
+EMAIL=bench@example.com
+if [ ! -f "$DIR/bench-service" ]; then
+  mkdir -p "$DIR"
+  PW=$("$BIN" createadmin $EMAIL | sed -n 's/^Password: //p')
+  echo "$PW" > "$DIR/bench-password"
+  "$BIN" service create --name Bench --owner $EMAIL | head -1 > "$DIR/bench-service.tmp"
+  "$BIN" demo --service "$(cat "$DIR/bench-service.tmp")" --hits "$HITS" --days 365
+  mv "$DIR/bench-service.tmp" "$DIR/bench-service"
+fi
+SVC=$(cat "$DIR/bench-service")
+PW=$(cat "$DIR/bench-password")
+TOKEN=bench-token-$HITS
+
+start_server() {
+  "$BIN" serve --listen 127.0.0.1:$PORT >"$DIR/serve.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && return; sleep 0.2; done
+  echo "server did not start" >&2; exit 1
+}
+stop_server() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }
+trap stop_server EXIT
+
+start_server
+# A login cookie for the page, and an API token (stored as its sha256, like the dashboard does)
+# set through the embedded cluster's socket while the server holds it open.
+JAR=$DIR/cookies
+rm -f "$JAR"
+CSRF=$(curl -s -c "$JAR" -b "$JAR" "http://127.0.0.1:$PORT/accounts/login/" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
+curl -s -o /dev/null -c "$JAR" -b "$JAR" --data-urlencode "csrf=$CSRF" --data-urlencode "email=$EMAIL" \
+  --data-urlencode "password=$PW" "http://127.0.0.1:$PORT/accounts/login/"
+TOKEN_HASH=$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)
+psql -q -h "$DIR/run" -p 5432 -U shynet -d shynet -c \
+  "UPDATE users SET api_token_hash = decode('$TOKEN_HASH', 'hex') WHERE email = '$EMAIL'"
+
+today=$(TZ=$TIME_ZONE date +%F)
+d30=$(TZ=$TIME_ZONE date -d '29 days ago' +%F)
+d365=$(TZ=$TIME_ZONE date -d '364 days ago' +%F)
+
+measure() { # url, extra curl args…; prints one time in ms
+  local url=$1; shift
+  curl -s -o /dev/null -w '%{time_total}\n' "$@" "$url" | awk '{printf "%.1f\n", $1*1000}'
+}
+pct() { sort -n | awk -v p="$1" '{a[NR]=$1} END {i=int((NR*p+99)/100); if(i<1)i=1; print a[i]}'; }
+
+ROWS=""
+for target in page api; do
+  for win in 30 365; do
+    from=$([ $win = 30 ] && echo $d30 || echo $d365)
+    if [ $target = page ]; then
+      url="http://127.0.0.1:$PORT/dashboard/service/$SVC/?startDate=$from&endDate=$today"; args=(-b "$JAR")
+    else
+      url="http://127.0.0.1:$PORT/api/v1/dashboard/?uuid=$SVC&startDate=$from&endDate=$today"; args=(-H "Authorization: Token $TOKEN")
+    fi
+    code=$(curl -s -o /dev/null -w '%{http_code}' "${args[@]}" "$url")
+    stop_server; start_server
+    cold=$(measure "$url" "${args[@]}")
+    times=$(for _ in $(seq "$N"); do measure "$url" "${args[@]}"; done)
+    p50=$(echo "$times" | pct 50); p95=$(echo "$times" | pct 95)
+    ROWS+="| $target | $win days | $HITS | $code | $cold | $p50 | $p95 |"$'\n'
+  done
+done
+
+COMMIT=$(git rev-parse --short HEAD)
+MACHINE="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m) (shared machine)"
+TABLE="### Dashboard, $(date -u +%F) commit $COMMIT, $MACHINE
+Release build, embedded Postgres, TIME_ZONE=$TIME_ZONE, demo data over 365 days; cold = first request after a server restart (OS page cache not dropped); warm = $N requests.
+
+| what | window | hits | status | cold ms | warm p50 ms | warm p95 ms |
+|---|---|---|---|---|---|---|
+$ROWS"
+echo "$TABLE"
+printf '\n%s\n' "$TABLE" >> "$ROOT/bench/RESULTS.md"
