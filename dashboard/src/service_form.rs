@@ -13,6 +13,8 @@ use uuid::Uuid;
 pub const MAX_LINK: usize = 200;
 /// Longest accepted injected script.
 pub const MAX_SCRIPT_INJECT: usize = 64 * 1024;
+/// Longest retention, in days (the database's check constraint: 100 years).
+pub const MAX_RETENTION_DAYS: i32 = 36_500;
 
 /// The form's values as submitted (or loaded).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -37,6 +39,10 @@ pub struct ServiceForm {
     pub origins: String,
     /// Extra tracker JS.
     pub script_inject: String,
+    /// Days raw hits and sessions are kept, as typed ("" = for ever).
+    pub raw_retention_days: String,
+    /// Days hourly rollups are kept, as typed ("" = for ever).
+    pub rollup_retention_days: String,
 }
 
 /// A validated form ready to save.
@@ -44,6 +50,56 @@ pub struct ServiceForm {
 pub struct Valid {
     form: ServiceForm,
     collaborator_ids: Vec<i64>,
+    raw_retention_days: Option<i32>,
+    rollup_retention_days: Option<i32>,
+}
+
+/// Per-field error messages, keyed by field name.
+pub type FieldErrors = BTreeMap<&'static str, String>;
+
+/// Reads a retention field: empty means "keep for ever", otherwise a whole number of days from 1
+/// to [`MAX_RETENTION_DAYS`].
+pub fn parse_retention(s: &str) -> Result<Option<i32>, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    t.parse::<i32>()
+        .ok()
+        .filter(|d| (1..=MAX_RETENTION_DAYS).contains(d))
+        .map(Some)
+        .ok_or_else(|| {
+            format!(
+                "Enter a whole number of days from 1 to {MAX_RETENTION_DAYS}, or leave it empty to keep the data for ever."
+            )
+        })
+}
+
+/// Checks the two retention settings together, as the database does: rollups are kept at least
+/// as long as raw rows, so totals, charts and tables never disappear before the drill-down does.
+/// Errors are keyed by field name.
+pub fn check_retention(raw: &str, rollup: &str) -> Result<(Option<i32>, Option<i32>), FieldErrors> {
+    let mut errors = BTreeMap::new();
+    let raw = parse_retention(raw).map_err(|e| errors.insert("raw_retention_days", e));
+    let rollup = parse_retention(rollup).map_err(|e| errors.insert("rollup_retention_days", e));
+    if let (Ok(raw), Ok(rollup)) = (raw, rollup) {
+        match (raw, rollup) {
+            (None, Some(_)) => {
+                errors.insert(
+                    "rollup_retention_days",
+                    "Rollups must be kept at least as long as raw data, which is kept for ever: set a raw retention too, or leave this empty.".to_owned(),
+                );
+            }
+            (Some(r), Some(u)) if u < r => {
+                errors.insert(
+                    "rollup_retention_days",
+                    format!("Rollups must be kept at least as long as raw data: {r} days or more (or empty for ever)."),
+                );
+            }
+            _ => return Ok((raw, rollup)),
+        }
+    }
+    Err(errors)
 }
 
 impl ServiceForm {
@@ -69,6 +125,14 @@ impl ServiceForm {
             hide_referrer_regex: s.hide_referrer_regex.clone(),
             origins: s.origins.clone(),
             script_inject: s.script_inject.clone(),
+            raw_retention_days: s
+                .raw_retention_days
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            rollup_retention_days: s
+                .rollup_retention_days
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
         }
     }
 
@@ -86,6 +150,8 @@ impl ServiceForm {
             hide_referrer_regex: r.field("hide_referrer_regex"),
             origins: r.field("origins"),
             script_inject: r.f("script_inject").unwrap_or("").to_owned(),
+            raw_retention_days: r.field("raw_retention_days"),
+            rollup_retention_days: r.field("rollup_retention_days"),
         }
     }
 
@@ -150,6 +216,14 @@ impl ServiceForm {
                 "The script is too long (64 KiB at most).".to_owned(),
             );
         }
+        let retention = match check_retention(&self.raw_retention_days, &self.rollup_retention_days)
+        {
+            Ok(r) => Some(r),
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        };
         let mut ids = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for email in self
@@ -187,13 +261,18 @@ impl ServiceForm {
                 Some(id) => ids.push(id),
             }
         }
-        if errors.is_empty() {
-            Ok(Ok(Valid {
-                form: self,
-                collaborator_ids: ids,
-            }))
-        } else {
-            Ok(Err((self, errors)))
+        match retention {
+            Some((raw, rollup)) if errors.is_empty() => {
+                self.raw_retention_days = raw.map(|d| d.to_string()).unwrap_or_default();
+                self.rollup_retention_days = rollup.map(|d| d.to_string()).unwrap_or_default();
+                Ok(Ok(Valid {
+                    form: self,
+                    collaborator_ids: ids,
+                    raw_retention_days: raw,
+                    rollup_retention_days: rollup,
+                }))
+            }
+            _ => Ok(Err((self, errors))),
         }
     }
 }
@@ -210,8 +289,9 @@ impl Valid {
         let f = &self.form;
         tx.execute(
             "INSERT INTO services (id, name, owner_id, link, origins, respect_dnt, ignore_robots,
-                 collect_ips, ignored_ips, hide_referrer_regex, script_inject)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                 collect_ips, ignored_ips, hide_referrer_regex, script_inject,
+                 raw_retention_days, rollup_retention_days)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             &[
                 &id,
                 &f.name,
@@ -224,6 +304,8 @@ impl Valid {
                 &f.ignored_ips,
                 &f.hide_referrer_regex,
                 &f.script_inject,
+                &self.raw_retention_days,
+                &self.rollup_retention_days,
             ],
         )
         .await?;
@@ -243,7 +325,8 @@ impl Valid {
         tx.execute(
             "UPDATE services SET name = $2, link = $3, origins = $4, respect_dnt = $5,
                  ignore_robots = $6, collect_ips = $7, ignored_ips = $8, hide_referrer_regex = $9,
-                 script_inject = $10, updated_at = now()
+                 script_inject = $10, raw_retention_days = $11, rollup_retention_days = $12,
+                 updated_at = now()
              WHERE id = $1",
             &[
                 &id,
@@ -256,6 +339,8 @@ impl Valid {
                 &f.ignored_ips,
                 &f.hide_referrer_regex,
                 &f.script_inject,
+                &self.raw_retention_days,
+                &self.rollup_retention_days,
             ],
         )
         .await?;
@@ -281,4 +366,32 @@ async fn set_collaborators(
     )
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_empty_means_for_ever() {
+        assert_eq!(check_retention("", ""), Ok((None, None)));
+        assert_eq!(check_retention(" 30 ", ""), Ok((Some(30), None)));
+        assert_eq!(check_retention("30", "30"), Ok((Some(30), Some(30))));
+        assert_eq!(check_retention("30", "400"), Ok((Some(30), Some(400))));
+    }
+
+    #[test]
+    fn retention_refuses_bad_numbers_and_short_rollups() {
+        for bad in ["0", "-1", "36501", "1.5", "ten", "99999999999"] {
+            let e = check_retention(bad, "").unwrap_err();
+            assert!(e["raw_retention_days"].contains("whole number"), "{bad}");
+            let e = check_retention("", bad).unwrap_err();
+            assert!(e["rollup_retention_days"].contains("whole number"), "{bad}");
+        }
+        let e = check_retention("", "30").unwrap_err();
+        assert!(e["rollup_retention_days"].contains("kept for ever"));
+        let e = check_retention("60", "30").unwrap_err();
+        assert!(e["rollup_retention_days"].contains("60 days or more"));
+        assert!(!e.contains_key("raw_retention_days"));
+    }
 }

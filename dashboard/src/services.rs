@@ -46,6 +46,10 @@ pub struct ServiceRow {
     pub hide_referrer_regex: String,
     /// Extra tracker JavaScript.
     pub script_inject: String,
+    /// Days raw hits and sessions are kept (`None` = for ever).
+    pub raw_retention_days: Option<i32>,
+    /// Days hourly rollups are kept (`None` = for ever).
+    pub rollup_retention_days: Option<i32>,
 }
 
 impl ServiceRow {
@@ -61,7 +65,8 @@ impl ServiceRow {
 }
 
 const COLS: &str = "s.id, s.name, s.link, s.owner_id, s.status, s.origins, s.respect_dnt, \
-                    s.ignore_robots, s.collect_ips, s.ignored_ips, s.hide_referrer_regex, s.script_inject";
+                    s.ignore_robots, s.collect_ips, s.ignored_ips, s.hide_referrer_regex, s.script_inject, \
+                    s.raw_retention_days, s.rollup_retention_days";
 
 fn row(r: &tokio_postgres::Row) -> ServiceRow {
     ServiceRow {
@@ -77,6 +82,8 @@ fn row(r: &tokio_postgres::Row) -> ServiceRow {
         ignored_ips: r.get(9),
         hide_referrer_regex: r.get(10),
         script_inject: r.get(11),
+        raw_retention_days: r.get(12),
+        rollup_retention_days: r.get(13),
     }
 }
 
@@ -98,7 +105,7 @@ pub async fn load<C: GenericClient>(
         .await?;
     Ok(r.and_then(|r| {
         let s = row(&r);
-        let collab: bool = r.get(12);
+        let collab: bool = r.get(14);
         let access = if user.is_admin || s.owner_id == user.id {
             Access::Manage
         } else if collab {

@@ -30,7 +30,10 @@ fn form_data(
     json!({
         "form": form,
         "errors": errors,
-        "advanced_open": errors.keys().any(|k| !matches!(*k, "name" | "link" | "collaborators")),
+        "advanced_open": errors.keys().any(|k| !matches!(
+            *k,
+            "name" | "link" | "collaborators" | "raw_retention_days" | "rollup_retention_days"
+        )),
         "block_all_ips": state.settings().block_all_ips,
     })
 }

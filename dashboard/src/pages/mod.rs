@@ -256,6 +256,42 @@ pub async fn service_for(
     Ok((s, access))
 }
 
+/// The notices a page shows when its window reaches before the data a service still keeps: raw
+/// rows purged by its retention (session lists and details stop there; totals, charts and tables
+/// still come from rollups), and rollups expired by the rollup retention (no figures at all).
+/// `raw_since` is [`crate::stats::raw_available_since`].
+pub fn retention_notices(
+    svc: &ServiceRow,
+    raw_since: Option<chrono::DateTime<chrono::Utc>>,
+    w: &Window,
+    tz: chrono_tz::Tz,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<String> {
+    let at = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M");
+    let mut out = Vec::new();
+    if let Some(since) = raw_since.filter(|s| w.start < *s) {
+        let kept = match svc.raw_retention_days {
+            Some(1) => "raw data is kept 1 day".to_owned(),
+            Some(n) => format!("raw data is kept {n} days"),
+            None => "older raw data was deleted by an earlier retention setting".to_owned(),
+        };
+        out.push(format!(
+            "Session details are not available before {}: {kept}; totals, charts and tables still come from hourly rollups.",
+            at(since)
+        ));
+    }
+    if let Some(days) = svc.rollup_retention_days {
+        let cutoff = now - chrono::Duration::days(i64::from(days));
+        if w.start < cutoff {
+            out.push(format!(
+                "No figures are kept before {}: hourly rollups are kept {days} days.",
+                at(cutoff)
+            ));
+        }
+    }
+    out
+}
+
 /// The page number of `?page=` (1-based; bad values → 400).
 pub fn page_number(req: &Req) -> Result<i64, PageError> {
     match req.q("page") {

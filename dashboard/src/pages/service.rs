@@ -118,6 +118,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         .await?
         .remove(&svc.id);
     let recent = srows::sessions_page(&**c, svc.id, &w, 0, 10, state.online_window(), now).await?;
+    let raw_since = stats::raw_available_since(&**c, svc.id).await?;
     drop(c);
 
     let strip = json!([
@@ -166,5 +167,12 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     });
     data["map"] = json!(crate::worldmap::map(countries));
     data["sessions"] = json!(session_rows(&recent.rows, svc.id, state));
+    data["retention_notices"] = json!(super::retention_notices(
+        &svc,
+        raw_since,
+        &w,
+        state.tz(),
+        now
+    ));
     render(state, ctx, req, StatusCode::OK, "service", &svc.name, data).await
 }

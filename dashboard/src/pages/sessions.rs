@@ -22,6 +22,7 @@ pub async fn list(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let (svc, _) = service_for(state, ctx, Access::View).await?;
     let w = window_of(state, req)?;
     let page = page_number(req)?;
+    let now = chrono::Utc::now();
     let c = state.pool().get().await?;
     let p = srows::sessions_page(
         &**c,
@@ -30,9 +31,10 @@ pub async fn list(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         (page - 1) * SESSIONS_PER_PAGE,
         SESSIONS_PER_PAGE,
         state.online_window(),
-        chrono::Utc::now(),
+        now,
     )
     .await?;
+    let raw_since = crate::stats::raw_available_since(&**c, svc.id).await?;
     drop(c);
     let data = json!({
         "service": {"id": svc.id, "name": svc.name},
@@ -41,6 +43,7 @@ pub async fn list(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         "sessions": session_rows(&p.rows, svc.id, state),
         "total": format::int(p.total),
         "pager": pager(page, p.total, SESSIONS_PER_PAGE, &req.raw_query),
+        "retention_notices": super::retention_notices(&svc, raw_since, &w, state.tz(), now),
     });
     render(
         state,
