@@ -4,6 +4,11 @@
 # latency from wrk, beacons persisted per second counted in Postgres (not inferred), stored rows
 # against the workload's expected counts, and peak RSS. Appends a row to bench/RESULTS.md.
 #
+# The ceiling: after each workload, the hits and sessions it stored are exported and COPYed back
+# (under another service id, new session ids) into the same partitioned tables of the same
+# Postgres, in one transaction, timed; rows/s of that COPY is the physical limit the writer is
+# compared with ("persisted beacons/s ÷ COPY rows/s"). The copies are deleted afterwards.
+#
 # usage: bench/ingest.sh [pixel|script_post|both] [duration, default 20s]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +25,7 @@ DATA=$(mktemp -d /tmp/shynet-bench.XXXXXX)
 PORT=${PORT:-18080}
 export SHYNET_DATA_DIR="$DATA" SHYNET_LOG=warn
 $BIN createadmin bench@example.com >/dev/null
-SVC=$($BIN service create --name bench --owner bench@example.com | head -1)
+SVC=$($BIN service create --name bench --owner bench@example.com | sed -n 1p)
 
 start_serve() {
   $BIN serve --listen 127.0.0.1:$PORT > "$DATA/serve.out" 2> "$DATA/serve.err" &
@@ -34,11 +39,51 @@ start_serve() {
 psql_q() { psql -X -A -t -h "$DATA/run" -U shynet -d shynet -c "$1"; }
 metric() { curl -s "http://127.0.0.1:$PORT/healthz?format=json" | python3 -c "import sys,json; print(json.load(sys.stdin)['ingest']['$1'])"; }
 
+# Columns of a table in order, comma-separated, for COPY: `id` and `service_id` replaced by the
+# given expressions (`-` drops the column).
+cols() { # table id_expr svc_expr
+  local c out=()
+  for c in $(psql_q "SELECT column_name FROM information_schema.columns
+                     WHERE table_schema = 'public' AND table_name = '$1' ORDER BY ordinal_position"); do
+    case $c in id) c=$2 ;; service_id) c=$3 ;; esac
+    [ "$c" = - ] || out+=("$c")
+  done
+  (IFS=,; echo "${out[*]}")
+}
+
+# COPY of the rows one workload stored (hits with id > $1, sessions started at or after $2);
+# prints "rows seconds rows_per_second".
+ceiling() {
+  local hid0=$1 since=$2 csvdir="$DATA/ceiling" ceil_svc
+  ceil_svc=$(python3 -c 'import uuid; print(uuid.uuid4())')
+  mkdir -p "$csvdir"; chmod 777 "$csvdir"
+  local s_out s_in h_out h_in
+  s_out=$(cols sessions 'gen_random_uuid()' "'$ceil_svc'::uuid"); s_in=$(cols sessions id service_id)
+  h_out=$(cols hits - "'$ceil_svc'::uuid"); h_in=$(cols hits - service_id)
+  psql_q "\\copy (SELECT $s_out FROM sessions WHERE service_id = '$SVC' AND start_time >= '$since') TO '$csvdir/sessions.bin' WITH (FORMAT binary)" >/dev/null
+  psql_q "\\copy (SELECT $h_out FROM hits WHERE service_id = '$SVC' AND id > $hid0) TO '$csvdir/hits.bin' WITH (FORMAT binary)" >/dev/null
+  local c0 c1 rows
+  c0=$(date +%s.%N)
+  psql -X -q -v ON_ERROR_STOP=1 -h "$DATA/run" -U shynet -d shynet <<SQL >/dev/null
+BEGIN;
+\\copy sessions ($s_in) FROM '$csvdir/sessions.bin' WITH (FORMAT binary)
+\\copy hits ($h_in) FROM '$csvdir/hits.bin' WITH (FORMAT binary)
+COMMIT;
+SQL
+  c1=$(date +%s.%N)
+  rows=$(psql_q "SELECT (SELECT count(*) FROM sessions WHERE service_id = '$ceil_svc') + (SELECT count(*) FROM hits WHERE service_id = '$ceil_svc')")
+  psql_q "DELETE FROM hits WHERE service_id = '$ceil_svc'" >/dev/null
+  psql_q "DELETE FROM sessions WHERE service_id = '$ceil_svc'" >/dev/null
+  rm -rf "$csvdir"
+  python3 -c "s=$c1-$c0; print($rows, round(s, 2), round($rows/s))"
+}
+
 run_one() {
   local name=$1 path=$2
-  local hits0 sess0 beats0 t0 t1 out accepted written
+  local hits0 sess0 beats0 t0 t1 out accepted written hid0 since
   hits0=$(psql_q "SELECT count(*) FROM hits"); sess0=$(psql_q "SELECT count(*) FROM sessions")
   beats0=$(psql_q "SELECT coalesce(sum(heartbeats), 0) FROM hits")
+  hid0=$(psql_q "SELECT coalesce(max(id), 0) FROM hits"); since=$(psql_q "SELECT now()")
   t0=$(date +%s.%N)
   out=$(wrk -t2 -c32 -d"$DURATION" --latency -s "$WORKLOAD_DIR/$name.lua" "http://127.0.0.1:$PORT/ingress/$SVC/$path")
   # wait until every accepted beacon is committed
@@ -68,9 +113,13 @@ print(f'expected ~{round(pv)} hits / ~{round(v)} sessions')")
   else
     expected="expected $((reqs - bad)) hits"
   fi
+  local crows csecs crps ratio
+  read -r crows csecs crps <<<"$(ceiling "$hid0" "$since")"
+  ratio=$(python3 -c "print(f'{100*$persisted/$crps:.0f} %')")
   echo "$name: $reqs requests ($bad answered 503 under overload), $rps req/s, p50 ${p50} ms, p99 ${p99} ms"
   echo "  persisted $persisted beacons/s counted in Postgres ($hits hits + $beats heartbeats, all committed ${secs}s after the start); $sess sessions ($expected for the 2xx share)"
-  RESULTS+=("| $(date -u +%F) | $(git rev-parse --short HEAD) | $name | $rps | ${p50} / ${p99} | $bad | $persisted | $hits hits, $beats heartbeats, $sess sessions ($expected) |")
+  echo "  ceiling: COPY of the same $crows rows (sessions + hits) into the same Postgres took ${csecs}s = $crps rows/s; persisted beacons/s ÷ COPY rows/s = $ratio"
+  RESULTS+=("| $(date -u +%F) | $(git rev-parse --short HEAD) | $name | $rps | ${p50} / ${p99} | $bad | $persisted | $crps | $ratio | $hits hits, $beats heartbeats, $sess sessions ($expected) |")
 }
 
 RESULTS=()
@@ -83,11 +132,11 @@ esac
 RSS=$(awk '/VmHWM/ {print $2/1024 " MiB"}' /proc/$SERVE_PID/status)
 kill -TERM $SERVE_PID; wait $SERVE_PID || true
 echo "peak RSS of shynet serve: $RSS"
-MACHINE="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+MACHINE="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m) (shared machine)"
 {
   [ -f bench/RESULTS.md ] || printf '# Benchmark results\n\n'
   printf '\n## ingest (%s, wrk -t2 -c32 -d%s, Postgres on the same machine), peak RSS %s\n\n' "$MACHINE" "$DURATION" "$RSS"
-  printf '| date | commit | workload | req/s | p50 / p99 ms | 503s | persisted beacons/s | stored |\n|---|---|---|---|---|---|---|---|\n'
+  printf '| date | commit | workload | req/s | p50 / p99 ms | 503s | persisted beacons/s | COPY ceiling rows/s | persisted ÷ ceiling | stored |\n|---|---|---|---|---|---|---|---|---|---|\n'
   printf '%s\n' "${RESULTS[@]}"
 } >> bench/RESULTS.md
 rm -rf "$DATA"
