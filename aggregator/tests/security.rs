@@ -1,0 +1,375 @@
+//! Security properties not covered by `dashboard_web.rs` (which has the dashboard's permission
+//! matrix, CSRF, login throttling, reset-token reuse and expiry):
+//!
+//! - the routes outside the dashboard's table (ingress, edge batch/config, health) are listed
+//!   here with their guard, and a scan of the router's source fails when one is added unlisted;
+//! - session fixation: a session id planted before login never becomes the logged-in session;
+//! - edge batches: a captured, valid delivery replayed outside the ±5 min window is refused, a
+//!   replay inside it is acknowledged without being applied twice, a re-signed timestamp or a
+//!   modified body does not verify;
+//! - deleting a service deletes every row of every table keyed by `service_id`.
+
+mod common;
+mod dashboard_support;
+
+use aggregator::config::{EdgeSecret, IngestArgs};
+use beacon::signing::{self, BatchReceipt, EdgeBatch, SIGNATURE_HEADER};
+use beacon::wire::{Beacon, Tracker, VisitorKey};
+use common::{spawn_app, Opts, Svc};
+use dashboard_support::{set_cookie, spawn, Who};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Every route the aggregator serves besides the dashboard's `ROUTES` table, with its guard.
+const NON_DASHBOARD_ROUTES: &[(&str, &str)] = &[
+    (
+        "ingress",
+        "public by design: beacons and the tracker, per-service origin checks",
+    ),
+    (
+        "ingest/v1/batch",
+        "HMAC signature of the body within ±5 min; 404 without an edge secret",
+    ),
+    (
+        "ingest/v1/config",
+        "HMAC signature within ±5 min; 404 without an edge secret",
+    ),
+    ("healthz", "public: status and queue depth, no secrets"),
+];
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// Route prefixes declared with `warp::path("…")` or `warp::path!("…" / …)` in the aggregator.
+fn declared_routes() -> BTreeSet<String> {
+    let mut files = Vec::new();
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let mut found = BTreeSet::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, _) in text.match_indices("warp::path") {
+            let rest = &text[i + "warp::path".len()..];
+            let args = if let Some(r) = rest.strip_prefix("!(") {
+                r
+            } else if let Some(r) = rest.strip_prefix('(') {
+                r
+            } else {
+                continue;
+            };
+            let Some(end) = args.find(')') else { continue };
+            let segs: Vec<String> = args[..end]
+                .split('/')
+                .map(|s| s.trim().trim_matches('"').to_owned())
+                .filter(|s| !s.is_empty())
+                .collect();
+            if !segs.is_empty() {
+                found.insert(segs.join("/"));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_non_dashboard_route_is_listed_with_its_guard() {
+    let declared = declared_routes();
+    let listed: BTreeSet<String> = NON_DASHBOARD_ROUTES
+        .iter()
+        .map(|(p, _)| p.to_string())
+        .collect();
+    assert_eq!(
+        declared, listed,
+        "a route was added or removed: list it in NON_DASHBOARD_ROUTES with its guard and test it"
+    );
+}
+
+const SECRET: &str = "security-edge-secret-0123456789";
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+#[tokio::test]
+async fn non_dashboard_routes_enforce_their_guards() {
+    // Without an edge secret the edge endpoints do not exist.
+    let plain = spawn_app(Opts::default()).await;
+    for (method, path) in [("POST", "/ingest/v1/batch"), ("GET", "/ingest/v1/config")] {
+        let r = plain
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", plain.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{method} {path} without an edge secret");
+    }
+    // With one, nothing passes without a valid signature.
+    let t = spawn_app(Opts {
+        ingest: IngestArgs {
+            edge_secret: Some(EdgeSecret(SECRET.into())),
+            ..IngestArgs::default()
+        },
+        ..Opts::default()
+    })
+    .await;
+    let body = br#"{"batch_id":"x","beacons":[]}"#;
+    let wrong = signing::sign(b"not-the-secret-at-all", now(), body);
+    for sig in [None, Some("t=1,v1=00".to_owned()), Some(wrong)] {
+        let mut r = t
+            .http
+            .post(format!("{}/ingest/v1/batch", t.base))
+            .body(&body[..]);
+        let mut g = t.http.get(format!("{}/ingest/v1/config", t.base));
+        if let Some(s) = &sig {
+            r = r.header(SIGNATURE_HEADER, s);
+            g = g.header(SIGNATURE_HEADER, s);
+        }
+        assert_eq!(r.send().await.unwrap().status(), 401, "batch with {sig:?}");
+        assert_eq!(g.send().await.unwrap().status(), 401, "config with {sig:?}");
+    }
+    // Health is public and tells nothing secret.
+    for q in ["", "?format=json", "?probe=liveness"] {
+        let r = t
+            .http
+            .get(format!("{}/healthz{q}", t.base))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "healthz{q}");
+        let text = r.text().await.unwrap();
+        assert!(!text.contains(SECRET), "healthz{q} leaks the edge secret");
+        assert!(!text.contains("password"), "healthz{q}: {text}");
+    }
+    // Ingress is public but refuses unknown services.
+    let r = t
+        .http
+        .get(format!(
+            "{}/ingress/{}/script.js",
+            t.base,
+            uuid::Uuid::new_v4()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn a_planted_session_id_never_becomes_the_logged_in_session() {
+    let d = spawn(Default::default()).await;
+    let victim = d.user("victim@example.com", false).await;
+    // The attacker plants a well-formed session id in the victim's browser, then the victim
+    // logs in.
+    let planted = dashboard::auth::token::new_token();
+    let anon = Who::anonymous();
+    let browser = Who {
+        cookie: format!("{}; shynet_session={planted}", anon.cookie),
+        ..anon
+    };
+    let r = d
+        .post(
+            &browser,
+            "/accounts/login/",
+            &[
+                ("email", &victim.email),
+                ("password", dashboard_support::PASSWORD),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let issued = set_cookie(&r, "shynet_session").expect("login sets a session cookie");
+    assert_ne!(issued, planted, "the session id rotates at login");
+    let as_attacker = Who {
+        cookie: format!("shynet_session={planted}"),
+        ..Who::anonymous()
+    };
+    assert_eq!(
+        d.get(&as_attacker, "/dashboard/").await.status(),
+        302,
+        "the planted id is not logged in"
+    );
+    let as_victim = Who {
+        cookie: format!("shynet_session={issued}"),
+        ..Who::anonymous()
+    };
+    assert_eq!(d.get(&as_victim, "/dashboard/").await.status(), 200);
+    // Logging in again from a logged-in browser issues yet another id.
+    let again = d
+        .post(
+            &Who {
+                cookie: format!("shynet_session={issued}; shynet_csrf=c"),
+                csrf: "c".into(),
+                ..Who::anonymous()
+            },
+            "/accounts/login/",
+            &[
+                ("email", &victim.email),
+                ("password", dashboard_support::PASSWORD),
+            ],
+            true,
+        )
+        .await;
+    if let Some(next) = set_cookie(&again, "shynet_session") {
+        assert_ne!(next, issued, "a second login does not keep the old id");
+    }
+}
+
+fn one_beacon(svc: uuid::Uuid) -> Beacon {
+    Beacon {
+        service: svc,
+        time_ms: chrono::Utc::now().timestamp_millis(),
+        tracker: Tracker::Pixel,
+        identifier: String::new(),
+        idempotency: None,
+        location: "https://site.example/replayed".into(),
+        referrer: String::new(),
+        load_time: None,
+        user_agent: "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0".into(),
+        visitor: VisitorKey([9; 16]),
+        previous_visitor: None,
+        ip: None,
+        geo: Default::default(),
+    }
+}
+
+#[tokio::test]
+async fn edge_batch_replays_outside_the_window_are_refused() {
+    let t = spawn_app(Opts {
+        ingest: IngestArgs {
+            edge_secret: Some(EdgeSecret(SECRET.into())),
+            ..IngestArgs::default()
+        },
+        ..Opts::default()
+    })
+    .await;
+    let svc = t.service(Svc::default()).await;
+    let batch = EdgeBatch {
+        batch_id: signing::batch_id(&["m1"]),
+        beacons: vec![one_beacon(svc)],
+        fences: vec![],
+    };
+    let body = serde_json::to_vec(&batch).unwrap();
+    let send = |sig: String, body: Vec<u8>| {
+        let http = t.http.clone();
+        let url = format!("{}/ingest/v1/batch", t.base);
+        async move {
+            http.post(url)
+                .header(SIGNATURE_HEADER, sig)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Captured more than 5 minutes ago (or dated in the future): refused, nothing applied.
+    for skew in [-301, 301, -86_400] {
+        let r = send(
+            signing::sign(SECRET.as_bytes(), now() + skew, &body),
+            body.clone(),
+        )
+        .await;
+        assert_eq!(r.status(), 401, "skew {skew}");
+    }
+    assert_eq!(t.hits(svc).await, 0);
+    // A fresh delivery applies; replaying the exact request inside the window is acknowledged
+    // and not applied again.
+    let sig = signing::sign(SECRET.as_bytes(), now(), &body);
+    let first: BatchReceipt = send(sig.clone(), body.clone()).await.json().await.unwrap();
+    assert!(first.applied);
+    let replay = send(sig.clone(), body.clone()).await;
+    assert_eq!(replay.status(), 200);
+    let replay: BatchReceipt = replay.json().await.unwrap();
+    assert!(!replay.applied);
+    // The captured signature does not cover another body or another timestamp.
+    let mut other = batch.clone();
+    other.batch_id = signing::batch_id(&["m2"]);
+    let r = send(sig.clone(), serde_json::to_vec(&other).unwrap()).await;
+    assert_eq!(r.status(), 401);
+    let forged = sig.replacen("t=", &format!("t={}", 1), 1);
+    assert_eq!(send(forged, body.clone()).await.status(), 401);
+    let c = t.pool.get().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM hits WHERE service_id = $1", &[&svc])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1, "applied exactly once");
+}
+
+#[tokio::test]
+async fn deleting_a_service_deletes_every_row_keyed_by_it() {
+    let t = spawn_app(Opts::default()).await;
+    let svc = t.service(Svc::default()).await;
+    let c = t.pool.get().await.unwrap();
+    // Every table with a service_id column must be emptied by the delete.
+    let tables: BTreeSet<String> = c
+        .query(
+            "SELECT DISTINCT c.relname FROM pg_attribute a
+             JOIN pg_class c ON c.oid = a.attrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE a.attname = 'service_id' AND NOT a.attisdropped AND n.nspname = 'public'
+               AND c.relkind IN ('r', 'p') AND NOT c.relispartition",
+            &[],
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.get(0))
+        .collect();
+    let covered: BTreeSet<String> = dashboard::services::SERVICE_DATA_TABLES
+        .iter()
+        .map(|s| s.to_string())
+        .chain(["collaborators".to_string()]) // foreign key ON DELETE CASCADE
+        .collect();
+    assert_eq!(
+        tables, covered,
+        "a table keyed by service_id is not deleted with its service"
+    );
+    // And with data in them: a beacon, then rollups.
+    let r = t
+        .http
+        .get(format!("{}/ingress/{svc}/pixel.gif", t.base))
+        .header("x-forwarded-for", "198.51.100.4")
+        .header("referer", "https://site.example/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let mut tries = 0;
+    while t.hits(svc).await == 0 {
+        tries += 1;
+        assert!(tries < 100, "the beacon was written");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    c.execute(
+        "INSERT INTO rollup_dirty (service_id, hour) VALUES ($1, date_trunc('hour', now()))",
+        &[&svc],
+    )
+    .await
+    .unwrap();
+    let mut client = t.pool.get().await.unwrap();
+    dashboard::services::delete(&mut client, svc).await.unwrap();
+    for table in &tables {
+        let n: i64 = c
+            .query_one(
+                &format!("SELECT count(*) FROM {table} WHERE service_id = $1"),
+                &[&svc],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 0, "{table} still holds rows of the deleted service");
+    }
+}
