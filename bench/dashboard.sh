@@ -22,7 +22,7 @@ if [ ! -f "$DIR/bench-service" ]; then
   mkdir -p "$DIR"
   PW=$("$BIN" createadmin $EMAIL | sed -n 's/^Password: //p')
   echo "$PW" > "$DIR/bench-password"
-  "$BIN" service create --name Bench --owner $EMAIL | head -1 > "$DIR/bench-service.tmp"
+  "$BIN" service create --name Bench --owner $EMAIL | sed -n 1p > "$DIR/bench-service.tmp"
   "$BIN" demo --service "$(cat "$DIR/bench-service.tmp")" --hits "$HITS" --days 365
   mv "$DIR/bench-service.tmp" "$DIR/bench-service"
 fi
