@@ -10,6 +10,16 @@ use anyhow::Context;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// Prints a line to stdout. A closed pipe (`shynet service list | head -1`) is not an error
+/// worth a panic: the reader has what it wanted, so the line is dropped quietly.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, $($arg)*).and_then(|_| out.flush());
+    }};
+}
+
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHYNET_LOG").unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("info,tokio_postgres=warn,warp=warn,hyper=warn")
@@ -55,7 +65,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             for w in warnings {
                 tracing::warn!("{w}");
             }
-            println!("{}", serde_json::to_string_pretty(&cli::geoip(ip, &db)?)?);
+            say!("{}", serde_json::to_string_pretty(&cli::geoip(ip, &db)?)?);
             return Ok(());
         }
         _ => {}
@@ -81,7 +91,7 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             tracing::info!(applied, "migrations applied");
         }
         if matches!(cli.command, Command::Migrate) {
-            println!("migrations applied: {applied}");
+            say!("migrations applied: {applied}");
         }
     }
     match &cli.command {
@@ -104,7 +114,7 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             )
             .await
             .context("starting the server")?;
-            println!("shynet listening on http://{}", app.address());
+            say!("shynet listening on http://{}", app.address());
             wait_for_signal().await;
             tracing::info!("shutting down: finishing requests and writing queued beacons");
             app.shutdown().await;
@@ -112,7 +122,7 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
         }
         Command::Createadmin { email } => {
             let pw = cli::createadmin(&db.pool, email).await?;
-            println!("Admin user `{}` created.\nPassword: {pw}", email.trim());
+            say!("Admin user `{}` created.\nPassword: {pw}", email.trim());
             Ok(())
         }
         Command::Service(ServiceCommand::Create {
@@ -123,15 +133,16 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             public_url,
         }) => {
             let s = cli::create_service(&db.pool, name, owner, origins, link, public_url).await?;
-            println!(
+            say!(
                 "{}\n\nInstall snippet (paste before </body>):\n{}",
-                s.id, s.snippet
+                s.id,
+                s.snippet
             );
             Ok(())
         }
         Command::Service(ServiceCommand::List) => {
             for line in cli::list_services(&db.pool).await? {
-                println!("{line}");
+                say!("{line}");
             }
             Ok(())
         }
@@ -145,7 +156,7 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
                 a.tracking.script_heartbeat_frequency,
             )
             .await?;
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            say!("{}", serde_json::to_string_pretty(&v)?);
             Ok(())
         }
         Command::Demo(a) => {
@@ -158,7 +169,7 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
                 a.tracking.session_memory_timeout as f64,
             )
             .await?;
-            println!(
+            say!(
                 "demo: {} hits, {} sessions ({:.0}% bounces) written in {:.1} s ({:.0} hits/s), rolled up in {:.1} s",
                 s.hits,
                 s.sessions,

@@ -16,7 +16,7 @@ pub struct ScriptVariant {
     pub etag: String,
     /// The body.
     pub raw: Bytes,
-    /// The body, gzipped.
+    /// The body, gzipped; empty when compression would not make it smaller.
     pub gzip: Bytes,
 }
 
@@ -41,9 +41,10 @@ impl ScriptCache {
             return v;
         }
         let mut enc = GzEncoder::new(Vec::with_capacity(body.len()), Compression::best());
+        // An empty `gzip` means "serve it raw": tiny bodies (the DNT stub) grow when gzipped.
         let gzip = match enc.write_all(body.as_bytes()).and_then(|_| enc.finish()) {
-            Ok(g) => Bytes::from(g),
-            Err(_) => Bytes::new(),
+            Ok(g) if g.len() < body.len() => Bytes::from(g),
+            _ => Bytes::new(),
         };
         let v = ScriptVariant {
             etag: etag.clone(),

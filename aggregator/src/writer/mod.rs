@@ -148,8 +148,17 @@ pub(crate) fn is_transient(e: &tokio_postgres::Error) -> bool {
                 || c == "40001"
                 || c == "40P01"
                 || c == "55P03"
+                || (c == "23514" && is_partition_race(e))
         }
     }
+}
+
+/// A row routed to the default partition while the maintenance job attaches that month's
+/// partition fails its partition constraint; retried, it lands in the new partition. (No other
+/// check constraint on hits/sessions can fail for rows the writer builds.)
+fn is_partition_race(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error()
+        .is_some_and(|d| d.message().contains("partition constraint"))
 }
 
 enum Failure {

@@ -117,7 +117,8 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let ch = chart::charts_many(&**c, &[svc.id], &w, state.tz(), now)
         .await?
         .remove(&svc.id);
-    let recent = srows::sessions_page(&**c, svc.id, &w, 0, 10, state.online_window(), now).await?;
+    let recent =
+        srows::recent_sessions(&**c, svc.id, &w, 0, 10, state.online_window(), now).await?;
     let raw_since = stats::raw_available_since(&**c, svc.id).await?;
     drop(c);
 
@@ -166,7 +167,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         "rows": table_rows(countries, sc, &|s: &str| crate::worldmap::country_name(s), false),
     });
     data["map"] = json!(crate::worldmap::map(countries));
-    data["sessions"] = json!(session_rows(&recent.rows, svc.id, state));
+    data["sessions"] = json!(session_rows(&recent, svc.id, state));
     data["retention_notices"] = json!(super::retention_notices(
         &svc,
         raw_since,

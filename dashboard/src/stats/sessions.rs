@@ -60,7 +60,8 @@ fn session_row(r: &tokio_postgres::Row, online_since: DateTime<Utc>) -> SessionR
     }
 }
 
-/// Sessions that started in `w`, newest first, `limit` from `offset`.
+/// Sessions that started in `w`, newest first, `limit` from `offset`, with the window's total
+/// for pagination.
 pub async fn sessions_page<C: GenericClient>(
     client: &C,
     service: Uuid,
@@ -70,6 +71,29 @@ pub async fn sessions_page<C: GenericClient>(
     online_window: Duration,
     now: DateTime<Utc>,
 ) -> Result<SessionPage, StatsError> {
+    let rows = recent_sessions(client, service, w, offset, limit, online_window, now).await?;
+    let total: i64 = client
+        .query_one(
+            "SELECT count(*) FROM sessions
+             WHERE service_id = $1 AND start_time > $2 AND start_time < $3",
+            &[&service, &w.start, &w.end],
+        )
+        .await?
+        .get(0);
+    Ok(SessionPage { rows, total })
+}
+
+/// Sessions that started in `w`, newest first, without the total: the service page's "recent
+/// sessions" box needs only a few rows, and counting a year of raw sessions would dominate it.
+pub async fn recent_sessions<C: GenericClient>(
+    client: &C,
+    service: Uuid,
+    w: &Window,
+    offset: i64,
+    limit: i64,
+    online_window: Duration,
+    now: DateTime<Utc>,
+) -> Result<Vec<SessionRow>, StatsError> {
     let rows = client
         .query(
             &format!(
@@ -80,19 +104,8 @@ pub async fn sessions_page<C: GenericClient>(
             &[&service, &w.start, &w.end, &limit, &offset],
         )
         .await?;
-    let total: i64 = client
-        .query_one(
-            "SELECT count(*) FROM sessions
-             WHERE service_id = $1 AND start_time > $2 AND start_time < $3",
-            &[&service, &w.start, &w.end],
-        )
-        .await?
-        .get(0);
     let since = now - online_window;
-    Ok(SessionPage {
-        rows: rows.iter().map(|r| session_row(r, since)).collect(),
-        total,
-    })
+    Ok(rows.iter().map(|r| session_row(r, since)).collect())
 }
 
 /// Everything known about one session.
