@@ -138,11 +138,24 @@ async fn ensure_database(admin: &tokio_postgres::Config) -> anyhow::Result<()> {
 
 /// Applies pending migrations under an advisory lock, so replicas starting together do not race.
 pub async fn migrate(pool: &Pool) -> anyhow::Result<usize> {
+    migrate_to(pool, None).await
+}
+
+/// Applies migrations up to `version` (all when `None`). Upgrade tests use it to build an install
+/// as an older release left it, then migrate it the rest of the way.
+pub async fn migrate_to(pool: &Pool, version: Option<i32>) -> anyhow::Result<usize> {
     let mut conn = pool.get().await.context("connection for migrations")?;
     conn.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY])
         .await?;
     let client: &mut tokio_postgres::Client = &mut conn;
-    let report = embedded::migrations::runner().run_async(client).await;
+    let target = match version {
+        Some(v) => refinery::Target::Version(v),
+        None => refinery::Target::Latest,
+    };
+    let report = embedded::migrations::runner()
+        .set_target(target)
+        .run_async(client)
+        .await;
     conn.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY])
         .await?;
     let report = report.context("applying migrations")?;

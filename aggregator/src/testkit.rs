@@ -25,6 +25,13 @@ pub fn cluster() -> anyhow::Result<&'static ThrowawayCluster> {
 
 /// A new empty database with all migrations applied, and its connection settings.
 pub async fn fresh_db() -> anyhow::Result<(Pool, tokio_postgres::Config)> {
+    let (pool, cfg) = empty_db().await?;
+    crate::db::migrate(&pool).await?;
+    Ok((pool, cfg))
+}
+
+/// A new database with no schema at all (for upgrade tests that migrate step by step).
+pub async fn empty_db() -> anyhow::Result<(Pool, tokio_postgres::Config)> {
     let c = cluster()?;
     let name = format!(
         "t{}_{}",
@@ -52,6 +59,5 @@ pub async fn fresh_db() -> anyhow::Result<(Pool, tokio_postgres::Config)> {
     admin.close();
     let cfg = c.dirs.pg_config(&name);
     let pool = crate::db::make_pool(cfg.clone(), 8)?;
-    crate::db::migrate(&pool).await?;
     Ok((pool, cfg))
 }
