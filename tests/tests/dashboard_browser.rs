@@ -6,92 +6,12 @@
 use aggregator::geo::GeoDb;
 use aggregator::startup::{Application, ServeSettings};
 use fantoccini::{Client, Locator};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use warp::Filter;
 
-/// A ChromeDriver child, killed on drop.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn start_driver() -> Driver {
-    let bin = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("chromedriver not found: install chromium-driver (scripts/setup does)");
-    let port = free_port();
-    let child = Command::new(bin)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-async fn start_browser(d: &Driver, profile: &Path) -> Client {
-    let binary = ["/usr/bin/chromium", "/usr/lib/chromium/chromium"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("chromium not found: install chromium (scripts/setup does)");
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": binary,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--window-size=1400,1000",
-                format!("--user-data-dir={}", profile.display()),
-            ],
-        }),
-    );
-    fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&d.url)
-        .await
-        .expect("start a Chromium session")
-}
-
-fn screenshots_dir() -> PathBuf {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join("artifacts")
-        .join("screenshots");
-    std::fs::create_dir_all(&d).expect("create artifacts/screenshots");
-    d
-}
-
 async fn shot(b: &Client, name: &str) {
     let png = b.screenshot().await.expect("screenshot");
-    std::fs::write(screenshots_dir().join(name), png).expect("write screenshot");
+    std::fs::write(e2e_tests::artifacts_dir().join(name), png).expect("write screenshot");
 }
 
 async fn text_of(b: &Client, css: &str) -> String {
@@ -134,9 +54,8 @@ async fn log_in_create_a_service_and_see_its_first_visit() {
         .await
         .unwrap();
 
-    let driver = start_driver();
-    let profile = dir.join("chrome-profile");
-    let b = start_browser(&driver, &profile).await;
+    let driver = e2e_tests::chromedriver();
+    let b = e2e_tests::browser(&driver).await;
 
     // Log in.
     b.goto(&format!("{base}/dashboard/")).await.unwrap();
@@ -284,5 +203,4 @@ async fn log_in_create_a_service_and_see_its_first_visit() {
 
     b.close().await.unwrap();
     app.shutdown().await;
-    let _ = std::fs::remove_dir_all(&profile);
 }
