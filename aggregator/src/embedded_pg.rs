@@ -459,7 +459,8 @@ mod tests {
     fn missing_binaries_say_how_to_install() {
         let empty = std::env::temp_dir().join(format!("shynet-nobins-{}", std::process::id()));
         std::fs::create_dir_all(&empty).unwrap();
-        let e = PgBinaries::locate_in(&[empty]).unwrap_err();
+        let e = PgBinaries::locate_in(std::slice::from_ref(&empty)).unwrap_err();
+        let _ = std::fs::remove_dir_all(&empty);
         assert!(matches!(e, EmbeddedPgError::NoBinaries));
         assert!(e.to_string().contains("apt-get install postgresql"));
     }
@@ -507,6 +508,7 @@ pub mod throwaway {
                 .map_err(io_err("write postgresql.conf"))?;
             let pgdata = dirs.pgdata.clone();
             let postgres = bins.postgres.clone();
+            let dir_for_cleanup = dir.to_path_buf();
             let (tx, rx) = std::sync::mpsc::channel();
             // A dedicated thread owns the child: PR_SET_PDEATHSIG fires when the spawning
             // *thread* exits, so that thread must live as long as the process.
@@ -522,6 +524,7 @@ pub mod throwaway {
                 }
                 match cmd.spawn() {
                     Ok(mut child) => {
+                        cleanup::arm(child.id(), &dir_for_cleanup);
                         let _ = tx.send(Ok(()));
                         let _ = child.wait();
                         loop {
@@ -554,6 +557,77 @@ pub mod throwaway {
                 std::thread::sleep(Duration::from_millis(20));
             }
             Ok(ThrowawayCluster { dirs })
+        }
+    }
+
+    /// Stops the server and deletes its directory when the test process exits normally, so
+    /// test runs do not leave a cluster (hundreds of MiB) behind in the temp directory; a killed
+    /// process leaves one, which [`sweep_stale`] removes on a later run.
+    mod cleanup {
+        use std::path::{Path, PathBuf};
+        use std::sync::atomic::{AtomicU32, Ordering};
+        use std::sync::OnceLock;
+        use std::time::{Duration, Instant};
+
+        static CHILD: AtomicU32 = AtomicU32::new(0);
+        static DIR: OnceLock<PathBuf> = OnceLock::new();
+
+        extern "C" {
+            fn atexit(callback: extern "C" fn()) -> std::os::raw::c_int;
+        }
+
+        pub(super) fn arm(pid: u32, dir: &Path) {
+            if DIR.set(dir.to_path_buf()).is_ok() {
+                CHILD.store(pid, Ordering::SeqCst);
+                // SAFETY: registers a plain `extern "C"` function with no captured state.
+                unsafe {
+                    atexit(on_exit);
+                }
+            }
+        }
+
+        extern "C" fn on_exit() {
+            use nix::sys::signal::{kill, Signal};
+            use nix::unistd::Pid;
+            let pid = CHILD.load(Ordering::SeqCst);
+            if pid != 0 {
+                let pid = Pid::from_raw(pid as i32);
+                // Immediate shutdown: nothing in a throwaway cluster needs to survive.
+                let _ = kill(pid, Signal::SIGQUIT);
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while kill(pid, None).is_ok() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+            if let Some(dir) = DIR.get() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+
+    /// Deletes scratch directories `<temp>/shynet-<tag>-<pid>…` left by test processes that no
+    /// longer run (killed before their clean-up), so repeated runs cannot fill the disk.
+    pub fn sweep_stale(tags: &[&str]) {
+        let tmp = std::env::temp_dir();
+        let Ok(entries) = std::fs::read_dir(&tmp) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let Some(rest) = name.strip_prefix("shynet-") else {
+                continue;
+            };
+            let pid = tags.iter().find_map(|tag| {
+                let after = rest.strip_prefix(tag)?.strip_prefix('-')?;
+                let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+                digits.parse::<u32>().ok()
+            });
+            if let Some(pid) = pid {
+                if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
         }
     }
 }

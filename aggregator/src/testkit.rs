@@ -11,10 +11,28 @@ use std::time::Duration;
 static CLUSTER: OnceLock<Result<ThrowawayCluster, String>> = OnceLock::new();
 static DB_COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+/// Every scratch-directory tag the test suites use (`<temp>/shynet-<tag>-<pid>…`); leftovers
+/// of dead test processes under these names are deleted when a test process starts a cluster.
+pub const SCRATCH_TAGS: &[&str] = &[
+    "test",
+    "cli",
+    "nopg",
+    "nobins",
+    "dash-browser",
+    "chrome",
+    "hostile",
+    "privacy",
+    "outage",
+    "sigterm",
+    "sigkill",
+    "replicas",
+];
+
 /// The process's throwaway cluster, started on first use.
 pub fn cluster() -> anyhow::Result<&'static ThrowawayCluster> {
     CLUSTER
         .get_or_init(|| {
+            crate::embedded_pg::throwaway::sweep_stale(SCRATCH_TAGS);
             let dir = std::env::temp_dir().join(format!("shynet-test-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
             ThrowawayCluster::start(&dir).map_err(|e| e.to_string())

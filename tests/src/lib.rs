@@ -59,6 +59,7 @@ impl Drop for ChromeDriver {
 
 /// Starts Debian's chromedriver. Fails (never skips) when it is missing: run scripts/setup.
 pub fn chromedriver() -> ChromeDriver {
+    aggregator::embedded_pg::throwaway::sweep_stale(aggregator::testkit::SCRATCH_TAGS);
     let bin = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
         .into_iter()
         .map(PathBuf::from)

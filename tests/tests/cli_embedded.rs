@@ -173,6 +173,7 @@ fn missing_postgres_binaries_explain_how_to_install() {
         .args(["service", "list"])
         .output()
         .unwrap();
+    let _ = std::fs::remove_dir_all(&empty);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no PostgreSQL server binaries"), "{err}");

@@ -26,9 +26,6 @@ async fn text_of(b: &Client, css: &str) -> String {
 #[tokio::test]
 async fn log_in_create_a_service_and_see_its_first_visit() {
     // A throwaway Postgres, a migrated database and the real application.
-    let dir = std::env::temp_dir().join(format!("shynet-dash-browser-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
     // The shared test kit waits until the throwaway cluster accepts connections.
     let (pool, _) = aggregator::testkit::fresh_db()
         .await

@@ -22,6 +22,7 @@ pub struct Pg {
 impl Pg {
     /// Creates and starts a cluster under a fresh temp directory.
     pub fn start(tag: &str) -> Pg {
+        aggregator::embedded_pg::throwaway::sweep_stale(aggregator::testkit::SCRATCH_TAGS);
         let dir = std::env::temp_dir().join(format!("shynet-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let cluster = Cluster::ensure_running(&dir).expect("start a Postgres cluster");
