@@ -488,3 +488,178 @@ async fn postgres_unreachable_is_503_then_the_retry_lands() {
         .get(0);
     assert_eq!(n, 1);
 }
+
+/// A signed POST that owns what it needs, so it can run in a spawned task.
+fn send(t: &TestApp, body: Vec<u8>) -> impl std::future::Future<Output = reqwest::Response> {
+    let (http, url) = (t.http.clone(), t.url("/ingest/v1/batch"));
+    async move {
+        let sig = sign(SECRET.as_bytes(), now(), &body);
+        let r = http.post(url).header(SIGNATURE_HEADER, sig).body(body);
+        r.send().await.unwrap()
+    }
+}
+
+/// Holds an exclusive lock on `ingest_batches` (so the batch writer blocks on its first
+/// statement) until the returned client's transaction ends.
+async fn block_batch_writer(t: &TestApp) -> deadpool_postgres::Object {
+    let blocker = t.pool.get().await.unwrap();
+    blocker
+        .batch_execute("BEGIN; LOCK TABLE ingest_batches IN SHARE ROW EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    blocker
+}
+
+/// Waits until the batch writer waits for the lock, i.e. has taken its first group.
+async fn until_writer_waits(t: &TestApp) {
+    let db = t.pool.get().await.unwrap();
+    for _ in 0..200 {
+        let waiting: i64 = db
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE wait_event_type = 'Lock' AND query LIKE '%ingest_batches%'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if waiting > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the batch writer never reached the lock");
+}
+
+#[tokio::test]
+async fn batches_arriving_together_commit_together_and_each_applies_once() {
+    let t = spawn_app(opts()).await;
+    let svc = t.service(Svc::default()).await;
+    let blocker = block_batch_writer(&t).await;
+    // The first batch occupies the writer; 20 more, from the same 10 visitors, queue up
+    // behind it and must go into one transaction (or very few) once the lock is gone.
+    let page = |b: usize, i: usize| format!("https://e.com/b{b}/{i}");
+    let batch = |b: usize| {
+        let beacons = (0..30)
+            .map(|i| beacon(svc, (i % 10) as u8, CHROME_UA, &page(b, i)))
+            .collect();
+        body(&format!("group-{b}"), beacons)
+    };
+    let first = tokio::spawn(send(&t, batch(0)));
+    until_writer_waits(&t).await;
+    let rest = futures_util::future::join_all((1..=20).map(|b| send(&t, batch(b))));
+    let rest = tokio::spawn(async move {
+        let mut receipts = Vec::new();
+        for r in rest.await {
+            assert_eq!(r.status(), 200);
+            receipts.push(r.json::<BatchReceipt>().await.unwrap());
+        }
+        receipts
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    blocker.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(first.await.unwrap().status(), 200);
+    let receipts = rest.await.unwrap();
+    assert!(receipts.iter().all(|r| r.applied && r.written == 30));
+    // Every beacon once; one session per visitor, however the batches were grouped.
+    assert_eq!(t.hits(svc).await, 21 * 30);
+    assert_eq!(t.sessions(svc).await, 10);
+    // Rows written by one transaction share its xmin: 21 batches, at most 3 transactions.
+    let db = t.pool.get().await.unwrap();
+    let transactions: i64 = db
+        .query_one(
+            "SELECT count(DISTINCT xmin::text) FROM ingest_batches WHERE batch_id LIKE 'group-%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        transactions <= 3,
+        "{transactions} transactions for 21 batches"
+    );
+}
+
+#[tokio::test]
+async fn a_batch_postgres_rejects_does_not_sink_the_batches_grouped_with_it() {
+    let t = spawn_app(opts()).await;
+    let svc = t.service(Svc::default()).await;
+    // A rule only this test's data breaks: Postgres itself refuses the bad batch's rows.
+    let db = t.pool.get().await.unwrap();
+    db.batch_execute(
+        "ALTER TABLE hits ADD CONSTRAINT test_refuses CHECK (location NOT LIKE '%refuse-me%')",
+    )
+    .await
+    .unwrap();
+    let blocker = block_batch_writer(&t).await;
+    let lead = body(
+        "lead",
+        vec![beacon(svc, 1, CHROME_UA, "https://e.com/lead")],
+    );
+    let blocked = tokio::spawn(send(&t, lead));
+    until_writer_waits(&t).await;
+    let good = |n: u8| {
+        body(
+            &format!("good-{n}"),
+            vec![beacon(svc, n, CHROME_UA, "https://e.com/ok")],
+        )
+    };
+    let bad = body(
+        "bad",
+        vec![
+            beacon(svc, 50, CHROME_UA, "https://e.com/fine"),
+            beacon(svc, 51, CHROME_UA, "https://e.com/refuse-me"),
+        ],
+    );
+    let sends = futures_util::future::join_all(vec![
+        send(&t, good(2)),
+        send(&t, bad),
+        send(&t, good(3)),
+        send(&t, good(4)),
+    ]);
+    let sends = tokio::spawn(sends);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    blocker.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(blocked.await.unwrap().status(), 200);
+    let results = sends.await.unwrap();
+    let statuses: Vec<u16> = results.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses, [200, 500, 200, 200]);
+    // Refused as a whole (not even its fine beacon), and marked so the edge may regroup it.
+    assert_eq!(results[1].headers()[NOT_APPLIED_HEADER], "1");
+    assert_eq!(t.hits(svc).await, 4);
+    let recorded: i64 = db
+        .query_one(
+            "SELECT count(*) FROM ingest_batches WHERE batch_id = 'bad'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(recorded, 0);
+}
+
+#[tokio::test]
+async fn a_fenced_resend_grouped_with_its_original_applies_once() {
+    let t = spawn_app(opts()).await;
+    let svc = t.service(Svc::default()).await;
+    let b = |n: u8| beacon(svc, n, CHROME_UA, &format!("https://e.com/{n}"));
+    let blocker = block_batch_writer(&t).await;
+    let blocked = tokio::spawn(send(&t, body("lead", vec![b(1)])));
+    until_writer_waits(&t).await;
+    // The edge lost the answer for "orig" and re-sent b3 fenced on it; both reach the writer
+    // together, in either order.
+    let none: &[&str] = &[];
+    let sends = futures_util::future::join_all(vec![
+        send(&t, fenced("resend", vec![(&["orig"], b(3)), (none, b(4))])),
+        send(&t, body("orig", vec![b(2), b(3)])),
+    ]);
+    let sends = tokio::spawn(sends);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    blocker.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(blocked.await.unwrap().status(), 200);
+    for r in sends.await.unwrap() {
+        assert_eq!(r.status(), 200);
+    }
+    // b1, b2, b3 and b4, each once.
+    assert_eq!(t.hits(svc).await, 4);
+}

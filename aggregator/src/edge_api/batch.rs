@@ -13,11 +13,12 @@
 //! 200 is only sent after commit; Postgres down or the pool exhausted answers 503 so the queue
 //! retries later.
 
-use super::{error, json, now_secs, unavailable, EdgeApi, POOL_WAIT};
+use super::group_commit::{Busy, Verdict};
+use super::{error, json, now_secs, unavailable, EdgeApi};
 use crate::ingest::routes::read_limited;
 use crate::metrics::IngestMetrics;
 use crate::services::ServiceStatus;
-use crate::writer::{is_transient, sessionize, Enriched};
+use crate::writer::Enriched;
 use beacon::limits::{
     truncate_utf8, MAX_IDEMPOTENCY_BYTES, MAX_IDENTIFIER_BYTES, MAX_URL_BYTES, MAX_USER_AGENT_BYTES,
 };
@@ -27,8 +28,7 @@ use beacon::signing::{
 };
 use beacon::wire::Beacon;
 use bytes::Bytes;
-use deadpool_postgres::Timeouts;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use warp::http::{HeaderMap, HeaderValue, StatusCode};
@@ -125,38 +125,53 @@ async fn handle(api: &EdgeApi, secret: &[u8], headers: &HeaderMap, body: Bytes) 
         Ok(p) => p,
         Err(resp) => return resp,
     };
-    match write(api, &batch.batch_id, &prepared).await {
-        Ok(applied) => {
-            let m = api.ingest_metrics();
-            let receipt = BatchReceipt {
-                batch_id: batch.batch_id,
-                applied: applied.is_some(),
-                written: applied.map_or(0, |(o, _)| o.beacons as usize),
-                dropped_unknown_service: prepared.dropped_unknown_service,
-                dropped_robot: prepared.dropped_robot,
-                duplicates: applied.map_or(0, |(_, d)| d),
-            };
-            if let Some((o, _)) = applied {
-                IngestMetrics::inc(&api.metrics.batches_applied);
-                m.accepted.fetch_add(o.beacons, Ordering::Relaxed);
-                m.written_beacons.fetch_add(o.beacons, Ordering::Relaxed);
-                m.written_hits.fetch_add(o.hits, Ordering::Relaxed);
-                m.written_sessions.fetch_add(o.sessions, Ordering::Relaxed);
-                m.heartbeats.fetch_add(o.heartbeats, Ordering::Relaxed);
-                m.dropped_robot
-                    .fetch_add(prepared.dropped_robot as u64, Ordering::Relaxed);
-                api.metrics
-                    .dropped_unknown_service
-                    .fetch_add(prepared.dropped_unknown_service as u64, Ordering::Relaxed);
-                tracing::debug!(batch = %receipt.batch_id, beacons = o.beacons, colos = ?prepared.colos, "edge batch applied");
-            } else {
-                IngestMetrics::inc(&api.metrics.batches_duplicate);
-                tracing::info!(batch = %receipt.batch_id, "edge batch redelivered; already applied");
-            }
-            json(&receipt)
+    let kept = prepared.beacons.len() as u64;
+    let verdict = api
+        .writer
+        .write(batch.batch_id.clone(), prepared.beacons, prepared.fences)
+        .await;
+    let (applied, written, duplicates) = match verdict {
+        Err(Busy) => return unavailable("edge batch writer is busy; retry shortly"),
+        Ok(Verdict::Applied { written, skipped }) => (true, written, skipped),
+        Ok(Verdict::Duplicate) => (false, 0, 0),
+        Ok(Verdict::Unavailable) => return unavailable("database unavailable; retry shortly"),
+        Ok(Verdict::Rejected) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "batch could not be stored",
+            )
         }
-        Err(resp) => resp,
+        Ok(Verdict::CommitUnknown) => {
+            // The commit may have reached Postgres before the connection failed: the edge
+            // must treat this batch's outcome as unknown, so no "not applied" marker.
+            let mut r = unavailable("database unavailable; retry shortly");
+            r.extensions_mut().insert(CommitUnknown);
+            return r;
+        }
+    };
+    let receipt = BatchReceipt {
+        batch_id: batch.batch_id,
+        applied,
+        written,
+        dropped_unknown_service: prepared.dropped_unknown_service,
+        dropped_robot: prepared.dropped_robot,
+        duplicates,
+    };
+    if applied {
+        let m = api.ingest_metrics();
+        IngestMetrics::inc(&api.metrics.batches_applied);
+        m.accepted.fetch_add(kept, Ordering::Relaxed);
+        m.dropped_robot
+            .fetch_add(prepared.dropped_robot as u64, Ordering::Relaxed);
+        api.metrics
+            .dropped_unknown_service
+            .fetch_add(prepared.dropped_unknown_service as u64, Ordering::Relaxed);
+        tracing::debug!(batch = %receipt.batch_id, beacons = written, colos = ?prepared.colos, "edge batch applied");
+    } else {
+        IngestMetrics::inc(&api.metrics.batches_duplicate);
+        tracing::info!(batch = %receipt.batch_id, "edge batch redelivered; already applied");
     }
+    json(&receipt)
 }
 
 /// A batch after the aggregator's own rules.
@@ -233,132 +248,4 @@ fn cut(s: &mut String, max: usize) {
         let keep = truncate_utf8(s, max).len();
         s.truncate(keep);
     }
-}
-
-/// Records the batch id, resolves fences and applies the beacons in one transaction.
-/// `Ok(None)` = the batch id was already recorded (a redelivery): nothing is applied.
-/// `Ok(Some((outcome, skipped)))`: `skipped` beacons were applied by a fenced earlier batch.
-async fn write(
-    api: &EdgeApi,
-    batch_id: &str,
-    prepared: &Prepared,
-) -> Result<Option<(sessionize::BatchOutcome, usize)>, WarpResponse> {
-    let beacons = &prepared.beacons;
-    let timeouts = Timeouts {
-        wait: Some(POOL_WAIT),
-        create: Some(POOL_WAIT),
-        recycle: Some(POOL_WAIT),
-    };
-    let mut conn = api.pool.timeout_get(&timeouts).await.map_err(|e| {
-        tracing::warn!(error = %e, "no Postgres connection for an edge batch");
-        unavailable("database unavailable; retry shortly")
-    })?;
-    let fail = |e: tokio_postgres::Error| {
-        if is_transient(&e) {
-            tracing::warn!(error = %e, batch = batch_id, "edge batch write failed; the edge will retry");
-            unavailable("database unavailable; retry shortly")
-        } else {
-            tracing::error!(error = ?e, batch = batch_id, "Postgres rejected an edge batch");
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "batch could not be stored",
-            )
-        }
-    };
-    let tx = conn.transaction().await.map_err(fail)?;
-    let count = i32::try_from(beacons.len()).unwrap_or(i32::MAX);
-    // Batch row first: a plain redelivery stops here, before touching the message rows.
-    let inserted = tx
-        .execute(
-            "INSERT INTO ingest_batches (batch_id, beacons) VALUES ($1, $2) ON CONFLICT (batch_id) DO NOTHING",
-            &[&batch_id, &count],
-        )
-        .await
-        .map_err(fail)?;
-    if inserted == 0 {
-        tx.rollback().await.map_err(fail)?;
-        return Ok(None);
-    }
-    let mut fresh: Vec<Enriched> = Vec::new();
-    let to_apply: &[Enriched] = if prepared.fences.iter().all(Vec::is_empty) {
-        beacons
-    } else {
-        let fenced = fence(&tx, &prepared.fences).await.map_err(fail)?;
-        fresh.extend(
-            prepared
-                .fences
-                .iter()
-                .zip(beacons)
-                .filter(|(f, _)| f.iter().all(|id| fenced.contains(id)))
-                .map(|(_, b)| b.clone()),
-        );
-        &fresh
-    };
-    let skipped = beacons.len() - to_apply.len();
-    if skipped > 0 {
-        tracing::info!(
-            batch = batch_id,
-            skipped,
-            "edge batch carried messages applied before"
-        );
-    }
-    let outcome = if to_apply.is_empty() {
-        sessionize::BatchOutcome::default()
-    } else {
-        sessionize::apply(&tx, to_apply, api.session_timeout_secs)
-            .await
-            .map_err(fail)?
-    };
-    tx.commit().await.map_err(|e| {
-        // The commit may have reached Postgres before the connection failed: the edge must
-        // treat this batch's outcome as unknown, so no "not applied" marker.
-        let mut r = fail(e);
-        r.extensions_mut().insert(CommitUnknown);
-        r
-    })?;
-    Ok(Some((outcome, skipped)))
-}
-
-/// Marks every fenced batch id that was never applied as fenced (`beacons = -1`), so it can
-/// never apply later, and returns the ids that are fenced (now or before). An id missing from
-/// the result was applied as a batch. Two statements on purpose: the `INSERT … ON CONFLICT`
-/// waits for a concurrent insert of the same id, and only a fresh snapshot (the `SELECT`) sees
-/// what that transaction committed.
-async fn fence(
-    tx: &tokio_postgres::Transaction<'_>,
-    fences: &[Vec<String>],
-) -> Result<HashSet<String>, tokio_postgres::Error> {
-    let ids: Vec<&str> = fences
-        .iter()
-        .flatten()
-        .map(String::as_str)
-        .collect::<HashSet<&str>>()
-        .into_iter()
-        .collect();
-    let mut fenced: HashSet<String> = tx
-        .query(
-            "INSERT INTO ingest_batches (batch_id, beacons)
-             SELECT id, -1 FROM unnest($1::text[]) AS id
-             ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id",
-            &[&ids],
-        )
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    if fenced.len() < ids.len() {
-        let rest: Vec<&str> = ids
-            .iter()
-            .copied()
-            .filter(|id| !fenced.contains(*id))
-            .collect();
-        let rows = tx
-            .query(
-                "SELECT batch_id FROM ingest_batches WHERE batch_id = ANY($1) AND beacons = -1",
-                &[&rest],
-            )
-            .await?;
-        fenced.extend(rows.iter().map(|r| r.get::<_, String>(0)));
-    }
-    Ok(fenced)
 }
