@@ -663,3 +663,34 @@ async fn a_fenced_resend_grouped_with_its_original_applies_once() {
     // b1, b2, b3 and b4, each once.
     assert_eq!(t.hits(svc).await, 4);
 }
+
+#[tokio::test]
+async fn nul_characters_are_removed_instead_of_sinking_the_batch() {
+    let t = spawn_app(opts()).await;
+    let svc = t.service(Svc::default()).await;
+    let mut odd = beacon(svc, 1, &format!("{CHROME_UA}\0"), "https://e.com/a\0b");
+    odd.referrer = "\0".into();
+    odd.geo.city = "To\0kyo".into();
+    let r = post(
+        &t,
+        body(
+            "nul",
+            vec![odd, beacon(svc, 2, CHROME_UA, "https://e.com/")],
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(t.hits(svc).await, 2);
+    let db = t.pool.get().await.unwrap();
+    let row = db
+        .query_one(
+            "SELECT h.location, s.city, s.browser FROM hits h JOIN sessions s ON s.id = h.session_id
+             WHERE h.location LIKE '%/ab'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "https://e.com/ab");
+    assert_eq!(row.get::<_, String>(1), "Tokyo");
+    assert_eq!(row.get::<_, String>(2), "Chrome");
+}

@@ -27,9 +27,24 @@ pub fn truncate_utf8(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// Removes NUL characters, which Postgres text columns refuse: one stray NUL would otherwise
+/// make Postgres reject a whole batch of otherwise good beacons.
+pub fn strip_nul(s: &mut String) {
+    if s.contains('\0') {
+        s.retain(|c| c != '\0');
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_characters_are_removed_and_nothing_else() {
+        let mut s = String::from("a\0b\0\0c é");
+        strip_nul(&mut s);
+        assert_eq!(s, "abc é");
+    }
 
     #[test]
     fn truncate_respects_char_boundaries() {

@@ -107,7 +107,11 @@ fn opt_string(
     match map.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.len() > max => Err(PayloadError::TooLong { field, max }),
-        Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
+        Some(Value::String(s)) => {
+            let mut s = s.trim().to_owned();
+            crate::limits::strip_nul(&mut s);
+            Ok(Some(s))
+        }
         Some(_) => Err(PayloadError::WrongType {
             field,
             expected: "a string or null",
@@ -174,6 +178,10 @@ mod tests {
         let e = parse_script_body(br#"{"loadTime":"fast"}"#).unwrap_err();
         assert_eq!(e.status(), 400);
         assert_eq!(e.to_string(), "field `loadTime` must be a number or null");
+        let p = parse_script_body(br#"{"location":"https://e.com/\u0000x","referrer":"\u0000"}"#)
+            .unwrap();
+        assert_eq!(p.location.as_deref(), Some("https://e.com/x"));
+        assert_eq!(p.referrer, "");
         let e = parse_script_body(br#"{"location":5}"#).unwrap_err();
         assert_eq!(e.to_string(), "field `location` must be a string or null");
         assert_eq!(

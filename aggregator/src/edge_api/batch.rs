@@ -20,7 +20,8 @@ use crate::metrics::IngestMetrics;
 use crate::services::ServiceStatus;
 use crate::writer::Enriched;
 use beacon::limits::{
-    truncate_utf8, MAX_IDEMPOTENCY_BYTES, MAX_IDENTIFIER_BYTES, MAX_URL_BYTES, MAX_USER_AGENT_BYTES,
+    strip_nul, truncate_utf8, MAX_IDEMPOTENCY_BYTES, MAX_IDENTIFIER_BYTES, MAX_URL_BYTES,
+    MAX_USER_AGENT_BYTES,
 };
 use beacon::signing::{
     verify, BatchReceipt, EdgeBatch, MAX_BATCH_BEACONS, MAX_BATCH_BYTES, MAX_BATCH_ID_BYTES,
@@ -216,6 +217,7 @@ async fn prepare(
             }
         };
         b.user_agent = truncate_utf8(b.user_agent.trim(), MAX_USER_AGENT_BYTES).to_owned();
+        strip_nul(&mut b.user_agent);
         let ua = api.ingest.enricher.ua.classify(&b.user_agent);
         if settings.ignore_robots && ua.is_robot {
             out.dropped_robot += 1;
@@ -229,6 +231,21 @@ async fn prepare(
         cut(&mut b.identifier, MAX_IDENTIFIER_BYTES);
         if let Some(i) = b.idempotency.as_mut() {
             cut(i, MAX_IDEMPOTENCY_BYTES);
+        }
+        for s in [
+            &mut b.location,
+            &mut b.referrer,
+            &mut b.identifier,
+            &mut b.geo.country,
+            &mut b.geo.region,
+            &mut b.geo.city,
+            &mut b.geo.time_zone,
+            &mut b.geo.as_org,
+        ] {
+            strip_nul(s);
+        }
+        if let Some(i) = b.idempotency.as_mut() {
+            strip_nul(i);
         }
         if !b.geo.colo.is_empty() {
             *out.colos
