@@ -67,6 +67,12 @@ pub async fn run_once(
             &[&BATCH_ID_RETENTION_DAYS],
         )
         .await?;
+    client
+        .execute(
+            "DELETE FROM ingest_messages WHERE received_at < now() - make_interval(days => $1)",
+            &[&BATCH_ID_RETENTION_DAYS],
+        )
+        .await?;
     drop(client);
     let mut conn = pool.get().await?;
     storage_pass(&mut conn, session_timeout_secs).await?;

@@ -63,6 +63,7 @@ fn body(id: &str, beacons: Vec<Beacon>) -> Vec<u8> {
         batch_id: id.into(),
         beacons,
         fences: vec![],
+        message_ids: vec![],
     })
     .unwrap()
 }
@@ -76,6 +77,7 @@ fn fenced(id: &str, beacons: Vec<(&[&str], Beacon)>) -> Vec<u8> {
         batch_id: id.into(),
         beacons,
         fences,
+        message_ids: vec![],
     })
     .unwrap()
 }
@@ -693,4 +695,70 @@ async fn nul_characters_are_removed_instead_of_sinking_the_batch() {
     assert_eq!(row.get::<_, String>(0), "https://e.com/ab");
     assert_eq!(row.get::<_, String>(1), "Tokyo");
     assert_eq!(row.get::<_, String>(2), "Chrome");
+}
+
+fn with_messages(id: &str, beacons: Vec<(&str, Beacon)>) -> Vec<u8> {
+    let (message_ids, beacons): (Vec<String>, Vec<Beacon>) =
+        beacons.into_iter().map(|(m, b)| (m.to_owned(), b)).unzip();
+    serde_json::to_vec(&EdgeBatch {
+        batch_id: id.into(),
+        beacons,
+        fences: vec![],
+        message_ids,
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn messages_redelivered_in_another_grouping_apply_once() {
+    let t = spawn_app(opts()).await;
+    let svc = t.service(Svc::default()).await;
+    let b = |n: u8| beacon(svc, n, CHROME_UA, &format!("https://e.com/{n}"));
+    let receipt = |r: reqwest::Response| async move {
+        assert_eq!(r.status(), 200);
+        r.json::<BatchReceipt>().await.unwrap()
+    };
+    // The consumer posted m1+m2 as "a", the aggregator committed, and the consumer died before
+    // acknowledging: the platform redelivers m2 with a new m3, under another batch id.
+    let r = receipt(post(&t, with_messages("a", vec![("m1", b(1)), ("m2", b(2))])).await).await;
+    assert_eq!((r.written, r.duplicates), (2, 0));
+    let r = receipt(post(&t, with_messages("b", vec![("m2", b(2)), ("m3", b(3))])).await).await;
+    assert!(r.applied);
+    assert_eq!((r.written, r.duplicates), (1, 1));
+    // The same message twice in one batch counts once.
+    let r = receipt(post(&t, with_messages("c", vec![("m4", b(4)), ("m4", b(4))])).await).await;
+    assert_eq!((r.written, r.duplicates), (1, 1));
+    assert_eq!(t.hits(svc).await, 4);
+    // Ids must line up with the beacons.
+    let mut bad: EdgeBatch =
+        serde_json::from_slice(&with_messages("d", vec![("m5", b(5))])).unwrap();
+    bad.message_ids.push("m6".into());
+    let r = post(&t, serde_json::to_vec(&bad).unwrap()).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()[NOT_APPLIED_HEADER], "1");
+    assert_eq!(t.hits(svc).await, 4);
+}
+
+#[tokio::test]
+async fn a_message_in_two_batches_of_one_group_applies_once() {
+    let t = spawn_app(opts()).await;
+    let svc = t.service(Svc::default()).await;
+    let b = |n: u8| beacon(svc, n, CHROME_UA, &format!("https://e.com/{n}"));
+    let blocker = block_batch_writer(&t).await;
+    let blocked = tokio::spawn(send(&t, with_messages("lead", vec![("m0", b(0))])));
+    until_writer_waits(&t).await;
+    let sends = tokio::spawn(futures_util::future::join_all(vec![
+        send(&t, with_messages("x", vec![("m1", b(1)), ("m2", b(2))])),
+        send(&t, with_messages("y", vec![("m2", b(2)), ("m3", b(3))])),
+    ]));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    blocker.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(blocked.await.unwrap().status(), 200);
+    let mut written = 0;
+    for r in sends.await.unwrap() {
+        assert_eq!(r.status(), 200);
+        written += r.json::<BatchReceipt>().await.unwrap().written;
+    }
+    assert_eq!(written, 3);
+    assert_eq!(t.hits(svc).await, 4);
 }

@@ -258,6 +258,7 @@ async fn edge_batch_replays_outside_the_window_are_refused() {
         batch_id: signing::batch_id(&["m1"]),
         beacons: vec![one_beacon(svc)],
         fences: vec![],
+        message_ids: vec![],
     };
     let body = serde_json::to_vec(&batch).unwrap();
     let send = |sig: String, body: Vec<u8>| {

@@ -172,6 +172,13 @@ pub struct EdgeBatch {
     /// applied, and fences them so they never will be.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fences: Vec<Vec<String>>,
+    /// Per beacon (same order), or empty from an older edge: the id of the queue message the
+    /// beacon first travelled in ([`QueuedBeacon::origin`] keeps it across re-enqueues). The
+    /// aggregator records them with the beacons, so when a consumer dies between the commit and
+    /// its acknowledgement and the platform redelivers the messages in other groups (new batch
+    /// ids, no fences), each is still applied once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub message_ids: Vec<String>,
 }
 
 /// Most fences one beacon may carry: after this many deliveries with unknown outcome the
@@ -201,6 +208,10 @@ pub struct QueuedBeacon {
     /// Batch ids of earlier deliveries with unknown outcome, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fences: Vec<String>,
+    /// The id of the queue message this beacon first travelled in, set when the consumer
+    /// re-enqueues it (the copy gets a new message id; the beacon keeps its identity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 /// What the aggregator answers to an accepted batch.

@@ -402,6 +402,7 @@ async fn refence(env: &Env, chunk: &[Item], batch_id: &str, now_ms: u64) {
             continue;
         }
         queued.fences.push(batch_id.to_owned());
+        queued.origin.get_or_insert_with(|| item.id.clone());
         match enqueue(env, &queued, Some(fence_delay(env, queued.fences.len()))).await {
             Ok(()) => item.message.ack(),
             Err(e) => {
@@ -471,6 +472,12 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
             } else {
                 Vec::new()
             },
+            // Each beacon's first message id, so a redelivery in another grouping (after
+            // this invocation died before acknowledging) is still recognised.
+            message_ids: chunk
+                .iter()
+                .map(|i| i.queued.origin.clone().unwrap_or_else(|| i.id.clone()))
+                .collect(),
         };
         match deliver(&env, &batch).await {
             Delivery::Applied => chunk.iter().for_each(|i| i.message.ack()),

@@ -7,7 +7,9 @@
 //! - SIGKILL in the middle of signed edge batch deliveries, then a restart: after the
 //!   deliveries are retried the way the edge's queue consumer retries them (same group when the
 //!   aggregator said "not applied", re-queued with a fence when the outcome is unknown, in new
-//!   groupings), every beacon is stored exactly once.
+//!   groupings), and with consumers that now and then die after a request without
+//!   acknowledging (the platform redelivers those messages in other groups), every beacon is
+//!   stored exactly once.
 //! - Two aggregator processes on one database, interleaved beacons of the same visitors: one
 //!   session per visitor, heartbeats applied once, bounce flags right.
 
@@ -224,6 +226,10 @@ async fn deliver(http: &reqwest::Client, base: &str, group: &[Message]) -> Resul
         } else {
             fences
         },
+        message_ids: group
+            .iter()
+            .map(|m| m.body.origin.clone().unwrap_or_else(|| m.id.clone()))
+            .collect(),
     };
     let body = serde_json::to_vec(&batch).unwrap();
     let now = chrono_now_ms() / 1000;
@@ -261,6 +267,7 @@ async fn sigkill_during_edge_batch_deliveries_then_restart_stores_each_beacon_on
                 body: QueuedBeacon {
                     beacon: edge_beacon(svc, i),
                     fences: Vec::new(),
+                    origin: None,
                 },
             })
             .collect(),
@@ -303,7 +310,15 @@ async fn sigkill_during_edge_batch_deliveries_then_restart_stores_each_beacon_on
                     continue;
                 }
                 let b = base.lock().unwrap().clone();
-                match deliver(&http, &b, &group).await {
+                let outcome = deliver(&http, &b, &group).await;
+                // Now and then the consumer dies after the request, whatever its outcome: it
+                // never acknowledges, and the platform redelivers the same messages later, in
+                // other groups (new batch ids, no fences).
+                if rand::random_ratio(1, 8) {
+                    queue.lock().unwrap().extend(group);
+                    continue;
+                }
+                match outcome {
                     Ok(true) => {
                         delivered.fetch_add(group.len(), std::sync::atomic::Ordering::SeqCst);
                     }
@@ -317,6 +332,7 @@ async fn sigkill_during_edge_batch_deliveries_then_restart_stores_each_beacon_on
                             .into_iter()
                             .map(|mut m| {
                                 m.body.fences.push(batch_id.clone());
+                                m.body.origin.get_or_insert_with(|| m.id.clone());
                                 m.id = Uuid::new_v4().to_string();
                                 m
                             })
@@ -348,6 +364,17 @@ async fn sigkill_during_edge_batch_deliveries_then_restart_stores_each_beacon_on
         assert_eq!(s.get(&loc).copied(), Some(1), "{loc}");
     }
     assert_eq!(s.values().sum::<i64>(), N as i64);
+    // A page view applied twice would not add a hit (same idempotency key) but a heartbeat.
+    let c = db(&url).await;
+    let heartbeats: i64 = c
+        .query_one(
+            "SELECT coalesce(sum(heartbeats), 0)::bigint FROM hits WHERE service_id = $1",
+            &[&svc],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(heartbeats, 0, "beacons applied more than once");
     drop(second);
 }
 

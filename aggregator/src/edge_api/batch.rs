@@ -9,11 +9,13 @@
 //! batch finds its id and is acknowledged (200, `applied: false`) without being applied twice;
 //! beacons the edge re-sent after a delivery with unknown outcome carry that delivery's batch
 //! id as a fence: they are applied only if the fenced batch was not, and the fence is recorded
-//! (`beacons = -1`) so the fenced original can never apply afterwards;
+//! (`beacons = -1`) so the fenced original can never apply afterwards; each beacon's queue
+//! message id is recorded too (`ingest_messages`), so messages the platform redelivers in
+//! another grouping after a consumer died before acknowledging are applied once;
 //! 200 is only sent after commit; Postgres down or the pool exhausted answers 503 so the queue
 //! retries later.
 
-use super::group_commit::{Busy, Verdict};
+use super::group_commit::{message_key, Busy, Verdict};
 use super::{error, json, now_secs, unavailable, EdgeApi};
 use crate::ingest::routes::read_limited;
 use crate::metrics::IngestMetrics;
@@ -32,6 +34,7 @@ use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use uuid::Uuid;
 use warp::http::{HeaderMap, HeaderValue, StatusCode};
 use warp::reply::Response as WarpResponse;
 use warp::Filter;
@@ -122,14 +125,33 @@ async fn handle(api: &EdgeApi, secret: &[u8], headers: &HeaderMap, body: Bytes) 
             ),
         );
     }
-    let prepared = match prepare(api, batch.beacons, batch.fences).await {
+    let messages_ok = batch.message_ids.is_empty()
+        || (batch.message_ids.len() == batch.beacons.len()
+            && batch
+                .message_ids
+                .iter()
+                .all(|id| !id.is_empty() && id.len() <= MAX_BATCH_ID_BYTES));
+    if !messages_ok {
+        return error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "message_ids must be empty or one id of 1 to {MAX_BATCH_ID_BYTES} bytes per beacon"
+            ),
+        );
+    }
+    let prepared = match prepare(api, batch.beacons, batch.fences, batch.message_ids).await {
         Ok(p) => p,
         Err(resp) => return resp,
     };
     let kept = prepared.beacons.len() as u64;
     let verdict = api
         .writer
-        .write(batch.batch_id.clone(), prepared.beacons, prepared.fences)
+        .write(
+            batch.batch_id.clone(),
+            prepared.beacons,
+            prepared.fences,
+            prepared.messages,
+        )
         .await;
     let (applied, written, duplicates) = match verdict {
         Err(Busy) => return unavailable("edge batch writer is busy; retry shortly"),
@@ -180,6 +202,8 @@ struct Prepared {
     beacons: Vec<Enriched>,
     /// Fences of each kept beacon (empty when the edge sent none).
     fences: Vec<Vec<String>>,
+    /// Message key of each kept beacon (empty when the edge sent no message ids).
+    messages: Vec<Uuid>,
     dropped_unknown_service: usize,
     dropped_robot: usize,
     /// Beacons per receiving edge location (logged, never stored).
@@ -192,19 +216,23 @@ async fn prepare(
     api: &EdgeApi,
     beacons: Vec<Beacon>,
     fences: Vec<Vec<String>>,
+    message_ids: Vec<String>,
 ) -> Result<Prepared, WarpResponse> {
     let block_all_ips = api.ingest.enricher.block_all_ips;
     let with_fences = !fences.is_empty();
     let mut fences = fences.into_iter();
+    let mut message_ids = message_ids.into_iter();
     let mut out = Prepared {
         beacons: Vec::with_capacity(beacons.len()),
         fences: Vec::new(),
+        messages: Vec::new(),
         dropped_unknown_service: 0,
         dropped_robot: 0,
         colos: BTreeMap::new(),
     };
     for mut b in beacons {
         let fence = fences.next();
+        let message = message_ids.next();
         let settings = match api.ingest.services.get(b.service).await {
             Ok(Some(s)) if s.status == ServiceStatus::Active => s,
             Ok(_) => {
@@ -253,6 +281,9 @@ async fn prepare(
                 .or_default() += 1;
         }
         out.beacons.push(Enriched { beacon: b, ua });
+        if let Some(id) = message {
+            out.messages.push(message_key(&id));
+        }
         if with_fences {
             out.fences.push(fence.unwrap_or_default());
         }

@@ -17,6 +17,7 @@ use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
 
 /// Most batches waiting for the writer; beyond this the endpoint answers 503 and the edge's
 /// queue retries later (back-pressure instead of unbounded memory).
@@ -33,6 +34,9 @@ pub struct Job {
     pub beacons: Vec<Enriched>,
     /// Fences per beacon (empty when the edge sent none).
     pub fences: Vec<Vec<String>>,
+    /// Per beacon, the key of the queue message it first travelled in (empty from an edge
+    /// that sends no message ids).
+    pub messages: Vec<Uuid>,
     reply: oneshot::Sender<Verdict>,
 }
 
@@ -84,6 +88,7 @@ impl GroupWriter {
         batch_id: String,
         beacons: Vec<Enriched>,
         fences: Vec<Vec<String>>,
+        messages: Vec<Uuid>,
     ) -> Result<Verdict, Busy> {
         let (reply, verdict) = oneshot::channel();
         self.tx
@@ -91,11 +96,22 @@ impl GroupWriter {
                 batch_id,
                 beacons,
                 fences,
+                messages,
                 reply,
             })
             .map_err(|_| Busy)?;
         Ok(verdict.await.unwrap_or(Verdict::CommitUnknown))
     }
+}
+
+/// The stored key of a queue message id: 128 bits of its SHA-256, so any id format the
+/// platform uses fits one fixed-size column (a collision needs ~2^64 messages).
+pub fn message_key(message_id: &str) -> Uuid {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(message_id.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    Uuid::from_bytes(bytes)
 }
 
 async fn run(
@@ -249,35 +265,70 @@ async fn try_group(
         fence(&tx, &fence_lists).await.map_err(classify)?
     };
 
-    let mut to_apply: Vec<Enriched> = Vec::new();
+    // Per claimed batch, the beacons no fenced batch applied; then, of those, the ones whose
+    // queue message was not applied before (in another grouping, or earlier in this group).
+    let mut candidates: Vec<(usize, &Enriched, Option<Uuid>)> = Vec::new();
     let mut verdicts = Vec::with_capacity(group.len());
-    for (job, claimed) in group.iter().zip(claimed) {
+    for (j, (job, claimed)) in group.iter().zip(claimed).enumerate() {
         if !claimed {
             verdicts.push(Verdict::Duplicate);
             continue;
         }
-        let before = to_apply.len();
-        if job.fences.is_empty() {
-            to_apply.extend(job.beacons.iter().cloned());
-        } else {
-            to_apply.extend(
-                job.fences
-                    .iter()
-                    .zip(&job.beacons)
-                    .filter(|(f, _)| f.iter().all(|id| fenced.contains(id)))
-                    .map(|(_, b)| b.clone()),
-            );
+        verdicts.push(Verdict::Applied {
+            written: 0,
+            skipped: job.beacons.len(),
+        });
+        for (i, b) in job.beacons.iter().enumerate() {
+            let unfenced = job
+                .fences
+                .get(i)
+                .is_none_or(|f| f.iter().all(|id| fenced.contains(id)));
+            if unfenced {
+                candidates.push((j, b, job.messages.get(i).copied()));
+            }
         }
-        let written = to_apply.len() - before;
-        let skipped = job.beacons.len() - written;
-        if skipped > 0 {
-            tracing::info!(
-                batch = %job.batch_id,
-                skipped,
-                "edge batch carried messages applied before"
-            );
+    }
+    let keys: Vec<Uuid> = candidates
+        .iter()
+        .filter_map(|(_, _, k)| *k)
+        .collect::<HashSet<Uuid>>()
+        .into_iter()
+        .collect();
+    let mut fresh: HashSet<Uuid> = if keys.is_empty() {
+        HashSet::new()
+    } else {
+        tx.query(
+            "INSERT INTO ingest_messages (id) SELECT unnest($1::uuid[])
+             ON CONFLICT (id) DO NOTHING RETURNING id",
+            &[&keys],
+        )
+        .await
+        .map_err(classify)?
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+    };
+    let mut to_apply: Vec<Enriched> = Vec::with_capacity(candidates.len());
+    for (j, b, key) in candidates {
+        // `remove`: a message that appears twice in this group applies the first time only.
+        if key.is_none_or(|k| fresh.remove(&k)) {
+            to_apply.push(b.clone());
+            if let Verdict::Applied { written, skipped } = &mut verdicts[j] {
+                *written += 1;
+                *skipped -= 1;
+            }
         }
-        verdicts.push(Verdict::Applied { written, skipped });
+    }
+    for (job, verdict) in group.iter().zip(&verdicts) {
+        if let Verdict::Applied { skipped, .. } = verdict {
+            if *skipped > 0 {
+                tracing::info!(
+                    batch = %job.batch_id,
+                    skipped,
+                    "edge batch carried messages applied before"
+                );
+            }
+        }
     }
     let outcome: BatchOutcome = sessionize::apply(&tx, &to_apply, session_timeout_secs)
         .await
