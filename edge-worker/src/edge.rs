@@ -68,8 +68,6 @@ pub struct RequestFacts<'a> {
     pub body: &'a [u8],
     /// Trusted client-IP headers in precedence order (`cf-connecting-ip` on Cloudflare).
     pub ip_headers: &'a [String],
-    /// Geography and network from `request.cf`.
-    pub geo: Geo,
     /// Receipt time (ms since epoch).
     pub now_ms: i64,
 }
@@ -78,7 +76,8 @@ pub struct RequestFacts<'a> {
 pub struct Outcome {
     /// What the visitor gets.
     pub reply: Reply,
-    /// The reduced beacon; `None` for refusals, preflights, scripts and deliberate drops.
+    /// The reduced beacon, its `geo` still empty; `None` for refusals, preflights, scripts and
+    /// deliberate drops.
     pub beacon: Option<Beacon>,
     /// Why a beacon was dropped, for logs.
     pub dropped: Option<DropReason>,
@@ -175,7 +174,8 @@ pub fn handle(req: &RequestFacts, cfg: &Prepared) -> Outcome {
         previous_visitor: previous.map(|p| visitor_key(&p, &service, ip, &user_agent)),
         ip: if svc.raw.collect_ips { ip } else { None },
         user_agent,
-        geo: req.geo.clone(),
+        // Filled in by the worker shell, which reads `request.cf` only for queued beacons.
+        geo: Geo::default(),
     };
     Outcome {
         reply: ok,
@@ -247,4 +247,18 @@ pub fn geo_from_cf(cf: &serde_json::Value) -> Geo {
         as_org: s("asOrganization"),
         colo: s("colo"),
     }
+}
+
+/// The path of a URL as the runtime serialises it (`Request.url`), without parsing it again:
+/// a special-scheme URL always has a path starting at the first `/` after the host, and `?`
+/// and `#` inside the path are percent-encoded.
+pub fn path_of(url: &str) -> &str {
+    let Some(host_start) = url.find("://").map(|i| i + 3) else {
+        return url;
+    };
+    let Some(path_start) = url[host_start..].find('/').map(|i| host_start + i) else {
+        return "/";
+    };
+    let path = &url[path_start..];
+    &path[..path.find(['?', '#']).unwrap_or(path.len())]
 }

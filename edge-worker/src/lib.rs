@@ -61,27 +61,64 @@ thread_local! {
     /// Before any config was loaded: no fetch before this time (ms) after a failure, so a
     /// cold isolate during an outage answers 503 at once instead of waiting on every request.
     static COLD_RETRY_AFTER_MS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// The vars and secret, once read.
+    static SETTINGS: std::cell::OnceCell<Rc<Settings>> = const { std::cell::OnceCell::new() };
 }
 
-fn var(env: &Env, name: &str) -> Option<String> {
-    env.var(name).ok().map(|v| v.to_string())
+/// The worker's vars and secret, read once per isolate: they cannot change while an isolate
+/// lives (a new deployment or secret starts new isolates), and each read crosses the JS
+/// boundary several times.
+struct Settings {
+    /// `AGGREGATOR_URL` without a trailing `/`.
+    aggregator_url: Option<String>,
+    /// `SHYNET_EDGE_SECRET`, if set and not empty.
+    secret: Option<String>,
+    /// `CONFIG_TTL_SECS` in ms, at most [`MAX_CONFIG_TTL_SECS`].
+    config_ttl_ms: u64,
+    /// `IP_HEADERS`, lower-case, in order.
+    ip_headers: Vec<String>,
+    /// `RETRY_BASE_SECS`.
+    retry_base_secs: u64,
+    /// `RETRY_MAX_SECS`.
+    retry_max_secs: u64,
 }
 
-fn var_u64(env: &Env, name: &str, default: u64) -> u64 {
-    var(env, name)
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(default)
+impl Settings {
+    fn read(env: &Env) -> Settings {
+        let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+        let var_u64 = |name: &str, default: u64| {
+            var(name)
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(default)
+        };
+        Settings {
+            aggregator_url: var("AGGREGATOR_URL").map(|u| u.trim_end_matches('/').to_owned()),
+            secret: env
+                .secret("SHYNET_EDGE_SECRET")
+                .ok()
+                .map(|s| s.to_string())
+                .filter(|s| !s.is_empty()),
+            config_ttl_ms: var_u64("CONFIG_TTL_SECS", MAX_CONFIG_TTL_SECS).min(MAX_CONFIG_TTL_SECS)
+                * 1000,
+            ip_headers: var("IP_HEADERS")
+                .unwrap_or_else(|| "cf-connecting-ip".into())
+                .split(',')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
+            retry_base_secs: var_u64("RETRY_BASE_SECS", 5),
+            retry_max_secs: var_u64("RETRY_MAX_SECS", 300),
+        }
+    }
+
+    fn aggregator_url(&self, path: &str) -> Option<String> {
+        self.aggregator_url.as_ref().map(|u| format!("{u}{path}"))
+    }
 }
 
-fn secret(env: &Env) -> Option<String> {
-    env.secret("SHYNET_EDGE_SECRET")
-        .ok()
-        .map(|s| s.to_string())
-        .filter(|s| !s.is_empty())
-}
-
-fn aggregator_url(env: &Env, path: &str) -> Option<String> {
-    var(env, "AGGREGATOR_URL").map(|u| format!("{}{}", u.trim_end_matches('/'), path))
+/// This isolate's [`Settings`].
+fn settings(env: &Env) -> Rc<Settings> {
+    SETTINGS.with(|s| s.get_or_init(|| Rc::new(Settings::read(env))).clone())
 }
 
 async fn with_timeout<F: std::future::Future>(f: F, d: Duration) -> Option<F::Output> {
@@ -94,8 +131,14 @@ async fn with_timeout<F: std::future::Future>(f: F, d: Duration) -> Option<F::Ou
 }
 
 async fn fetch_config(env: &Env) -> std::result::Result<EdgeConfig, String> {
-    let url = aggregator_url(env, CONFIG_PATH).ok_or("AGGREGATOR_URL is not set")?;
-    let secret = secret(env).ok_or("SHYNET_EDGE_SECRET is not set")?;
+    let settings = settings(env);
+    let url = settings
+        .aggregator_url(CONFIG_PATH)
+        .ok_or("AGGREGATOR_URL is not set")?;
+    let secret = settings
+        .secret
+        .as_deref()
+        .ok_or("SHYNET_EDGE_SECRET is not set")?;
     let now = (Date::now().as_millis() / 1000) as i64;
     let headers = Headers::new();
     headers
@@ -120,8 +163,7 @@ async fn fetch_config(env: &Env) -> std::result::Result<EdgeConfig, String> {
 /// The config to serve this request with: cached while fresh, refreshed when older than the
 /// TTL, the last good copy when the refresh fails. `None` only before any config was loaded.
 async fn config(env: &Env, now_ms: u64, service: Option<uuid::Uuid>) -> Option<Rc<Prepared>> {
-    let mut ttl_ms =
-        var_u64(env, "CONFIG_TTL_SECS", MAX_CONFIG_TTL_SECS).min(MAX_CONFIG_TTL_SECS) * 1000;
+    let mut ttl_ms = settings(env).config_ttl_ms;
     let unknown = CONFIG.with(|c| {
         c.borrow()
             .as_ref()
@@ -170,24 +212,30 @@ async fn config(env: &Env, now_ms: u64, service: Option<uuid::Uuid>) -> Option<R
     }
 }
 
-/// Converts a shared [`Reply`] into a Worker response.
-fn to_response(r: Reply) -> Result<Response> {
-    let headers = Headers::new();
+/// Converts a shared [`Reply`] into the runtime's response, built directly: `worker::Response`
+/// would make a second `Headers` object and copy the body once more on the way out.
+fn to_response(r: Reply) -> Result<web_sys::Response> {
+    let headers = web_sys::Headers::new()?;
     for (name, value) in &r.headers {
         headers.append(name, value)?;
     }
+    let init = web_sys::ResponseInit::new();
+    init.set_status(r.status);
+    init.set_headers(&headers);
     let resp = if r.body.is_empty() {
-        Response::empty()?
+        web_sys::Response::new_with_opt_str_and_init(None, &init)?
     } else {
-        Response::from_bytes(r.body.into_owned())?
+        let body = js_sys::Uint8Array::from(&r.body[..]);
+        web_sys::Response::new_with_opt_js_u8_array_and_init(Some(&body), &init)?
     };
-    Ok(resp.with_status(r.status).with_headers(headers))
+    Ok(resp)
 }
 
 /// `request.cf`, read raw: `worker::Cf`'s getters unwrap and would panic on a missing field,
-/// and local runtimes fill only some of them.
-fn geo_of(req: &Request) -> Geo {
-    let Ok(cf) = js_sys::Reflect::get(req.inner(), &"cf".into()) else {
+/// and local runtimes fill only some of them. Read only for beacons that are queued: the
+/// first read makes the runtime build the whole object.
+fn geo_of(req: &web_sys::Request) -> Geo {
+    let Ok(cf) = js_sys::Reflect::get(req, &"cf".into()) else {
         return Geo::default();
     };
     if !cf.is_object() {
@@ -208,37 +256,50 @@ fn geo_of(req: &Request) -> Geo {
     edge::geo_from_cf(&serde_json::Value::Object(fields))
 }
 
-/// Sends one message to the `BEACONS` queue, optionally delayed.
+/// Sends one message to the `BEACONS` queue, optionally delayed, as its JSON text. A text
+/// message crosses into the runtime as one string; a JSON-typed one would be parsed into a JS
+/// object here and serialised again by the runtime, and the consumer would undo both. (And
+/// `Queue::send(&T)` would turn maps into JS `Map`s that reach the consumer empty.)
 async fn enqueue<T: serde::Serialize>(env: &Env, message: &T, delay: Option<u32>) -> Result<()> {
     let json = serde_json::to_string(message)?;
-    // A JSON-parsed plain object: `Queue::send(&T)` would turn maps into JS `Map`s that reach
-    // the consumer empty.
-    let value = js_sys::JSON::parse(&json).map_err(|e| Error::RustError(format!("{e:?}")))?;
-    let mut builder = RawMessageBuilder::new(value);
+    let mut builder = RawMessageBuilder::new(json.into());
     if let Some(d) = delay {
         builder = builder.delay_seconds(d);
     }
     env.queue("BEACONS")?
-        .send_raw(builder.build_with_content_type(QueueContentType::Json))
+        .send_raw(builder.build_with_content_type(QueueContentType::Text))
         .await
 }
 
-async fn ingress(mut req: Request, env: &Env, tail: &str) -> Result<Response> {
-    let method = req.method().to_string();
-    let ip_headers: Vec<String> = var(env, "IP_HEADERS")
-        .unwrap_or_else(|| "cf-connecting-ip".into())
-        .split(',')
-        .map(|h| h.trim().to_ascii_lowercase())
-        .filter(|h| !h.is_empty())
-        .collect();
+/// A queue message's JSON text. Text messages are sent that way; JSON-typed messages (queued
+/// by an earlier version of the worker and still waiting during an upgrade) are serialised
+/// back, so they are delivered too.
+fn message_text(body: &wasm_bindgen::JsValue) -> Option<String> {
+    body.as_string().or_else(|| {
+        js_sys::JSON::stringify(body)
+            .ok()
+            .and_then(|s| s.as_string())
+    })
+}
+
+/// The request body, for POSTs.
+async fn body_of(req: &web_sys::Request) -> Result<Vec<u8>> {
+    let buf = js_sys::futures::JsFuture::from(req.array_buffer()?).await?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+async fn ingress(req: &web_sys::Request, env: &Env, tail: &str) -> Result<web_sys::Response> {
+    let method = req.method();
+    let settings = settings(env);
     // Only the headers the flow reads cross the JS boundary.
     let mut headers = HashMap::new();
     let wanted = edge::REQUEST_HEADERS
         .iter()
         .copied()
-        .chain(ip_headers.iter().map(String::as_str));
+        .chain(settings.ip_headers.iter().map(String::as_str));
+    let request_headers = req.headers();
     for name in wanted {
-        if let Ok(Some(v)) = req.headers().get(name) {
+        if let Ok(Some(v)) = request_headers.get(name) {
             headers.insert(name.to_owned(), v);
         }
     }
@@ -253,7 +314,7 @@ async fn ingress(mut req: Request, env: &Env, tail: &str) -> Result<Response> {
         ));
     }
     let body = if method == "POST" {
-        match req.bytes().await {
+        match body_of(req).await {
             Ok(b) => b,
             Err(_) => return to_response(error_reply(400, "could not read the request body")),
         }
@@ -276,12 +337,12 @@ async fn ingress(mut req: Request, env: &Env, tail: &str) -> Result<Response> {
         tail,
         headers: &headers,
         body: &body,
-        ip_headers: &ip_headers,
-        geo: geo_of(&req),
+        ip_headers: &settings.ip_headers,
         now_ms: now_ms as i64,
     };
-    let out = edge::handle(&facts, &cfg);
-    if let Some(b) = &out.beacon {
+    let mut out = edge::handle(&facts, &cfg);
+    if let Some(b) = &mut out.beacon {
+        b.geo = geo_of(req);
         if let Err(e) = enqueue(env, b, None).await {
             console_error!("queue send failed: {e}");
             let mut r = error_reply(503, "ingest queue unavailable; retry shortly");
@@ -295,14 +356,13 @@ async fn ingress(mut req: Request, env: &Env, tail: &str) -> Result<Response> {
     to_response(out.reply)
 }
 
+/// Takes the runtime's request as is: converting it to a `worker::Request` would read every
+/// request's `cf` object and URL, which most answers never need.
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    let path = req.path();
-    match path.strip_prefix("/ingress/") {
-        Some(tail) => {
-            let tail = tail.to_owned();
-            ingress(req, &env, &tail).await
-        }
+async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
+    let url = req.url();
+    match edge::path_of(&url).strip_prefix("/ingress/") {
+        Some(tail) => ingress(&req, &env, tail).await,
         None => to_response(error_reply(404, "not found")),
     }
 }
@@ -328,23 +388,26 @@ enum Delivery {
 /// Delay before a refused message is offered again: its age, bounded by the vars, so the gaps
 /// grow roughly geometrically while the aggregator stays unavailable.
 fn retry_delay(env: &Env, message: &RawMessage, now_ms: u64) -> u32 {
-    let base = var_u64(env, "RETRY_BASE_SECS", 5);
-    let max = var_u64(env, "RETRY_MAX_SECS", 300).max(base);
+    let settings = settings(env);
+    let base = settings.retry_base_secs;
+    let max = settings.retry_max_secs.max(base);
     let age = now_ms.saturating_sub(message.timestamp().as_millis()) / 1000;
     age.clamp(base, max).min(u64::from(u32::MAX)) as u32
 }
 
 /// Delay before a re-enqueued beacon is delivered again: doubling with each fence.
 fn fence_delay(env: &Env, fences: usize) -> u32 {
-    let base = var_u64(env, "RETRY_BASE_SECS", 5).max(1);
-    let max = var_u64(env, "RETRY_MAX_SECS", 300).max(base);
+    let settings = settings(env);
+    let base = settings.retry_base_secs.max(1);
+    let max = settings.retry_max_secs.max(base);
     base.saturating_mul(1 << fences.min(16))
         .min(max)
         .min(u64::from(u32::MAX)) as u32
 }
 
 async fn deliver(env: &Env, batch: &EdgeBatch) -> Delivery {
-    let (Some(url), Some(secret)) = (aggregator_url(env, BATCH_PATH), secret(env)) else {
+    let settings = settings(env);
+    let (Some(url), Some(secret)) = (settings.aggregator_url(BATCH_PATH), &settings.secret) else {
         return Delivery::NotApplied("AGGREGATOR_URL or SHYNET_EDGE_SECRET is not set".into());
     };
     let request = || -> Result<Request> {
@@ -421,16 +484,14 @@ async fn refence(env: &Env, chunk: &[Item], batch_id: &str, now_ms: u64) {
 async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
     let now_ms = Date::now().as_millis();
     let mut items = Vec::new();
+    let mut all_parsed = true;
     for message in batch.raw_iter() {
         let id = message.id();
-        let parsed = js_sys::JSON::stringify(&message.body())
-            .ok()
-            .and_then(|s| s.as_string())
-            .and_then(|s| {
-                serde_json::from_str::<QueuedBeacon>(&s)
-                    .ok()
-                    .map(|q| (q, s.len()))
-            });
+        let parsed = message_text(&message.body()).and_then(|s| {
+            serde_json::from_str::<QueuedBeacon>(&s)
+                .ok()
+                .map(|q| (q, s.len()))
+        });
         match parsed {
             Some((queued, bytes)) => items.push(Item {
                 message,
@@ -443,12 +504,17 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
                 console_error!(
                     "queue message {id} is not a beacon; left for the dead-letter queue"
                 );
+                all_parsed = false;
                 message.retry();
             }
         }
     }
     // Same messages → same chunks → same batch ids, whatever the delivery order.
     items.sort_by(|a, b| a.id.cmp(&b.id));
+    // Acknowledged at the end: with one call for the whole batch when everything was applied
+    // (the common case), instead of one call per message.
+    let mut applied = Vec::new();
+    let mut all_applied = all_parsed;
     let mut start = 0;
     while start < items.len() {
         let mut end = start;
@@ -464,7 +530,7 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
         start = end;
         let ids: Vec<&str> = chunk.iter().map(|i| i.id.as_str()).collect();
         let any_fences = chunk.iter().any(|i| !i.queued.fences.is_empty());
-        let batch = EdgeBatch {
+        let signed = EdgeBatch {
             batch_id: batch_id(&ids),
             beacons: chunk.iter().map(|i| i.queued.beacon.clone()).collect(),
             fences: if any_fences {
@@ -479,8 +545,11 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
                 .map(|i| i.queued.origin.clone().unwrap_or_else(|| i.id.clone()))
                 .collect(),
         };
-        match deliver(&env, &batch).await {
-            Delivery::Applied => chunk.iter().for_each(|i| i.message.ack()),
+        match deliver(&env, &signed).await {
+            Delivery::Applied => {
+                applied.push(chunk);
+                continue;
+            }
             Delivery::NotApplied(why) => {
                 console_warn!("batch of {} refused ({why}); retrying", chunk.len());
                 for i in chunk {
@@ -494,12 +563,21 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
             Delivery::Unknown(why) => {
                 console_warn!(
                     "batch {} of {} has an unknown outcome ({why}); re-sending fenced",
-                    batch.batch_id,
+                    signed.batch_id,
                     chunk.len()
                 );
-                refence(&env, chunk, &batch.batch_id, now_ms).await;
+                refence(&env, chunk, &signed.batch_id, now_ms).await;
             }
         }
+        all_applied = false;
+    }
+    if all_applied {
+        batch.ack_all();
+    } else {
+        applied
+            .iter()
+            .flat_map(|c| c.iter())
+            .for_each(|i| i.message.ack());
     }
     Ok(())
 }

@@ -256,3 +256,42 @@ test("a cold edge during an aggregator outage answers 503 at once, then recovers
     await cold.dispose();
   }
 });
+
+test("beacons queued as JSON objects by an earlier worker version are still delivered (upgrade)", async () => {
+  const svc = await newService();
+  const queue = await mf.getQueueProducer("BEACONS");
+  const old = (n) => ({
+    service: svc, time_ms: Date.now(), tracker: "PIXEL", location: `https://example.com/upgrade-${n}`,
+    user_agent: CHROME_UA, visitor: "cd".repeat(16), geo: { country: "FR" },
+  });
+  await queue.send(old(1), { contentType: "json" });
+  await pixel(svc, { page: "https://example.com/upgrade-2" }); // a text message beside it
+  await eventually(() => hits(svc) === 2, { what: "both beacons" });
+  assert.equal(agg.sql(`SELECT string_agg(location || ' ' || coalesce(country, ''), ',' ORDER BY location)
+    FROM hits h JOIN sessions s ON s.id = h.session_id WHERE h.service_id='${svc}'`),
+    "https://example.com/upgrade-1 FR,https://example.com/upgrade-2 DE");
+});
+
+test("a message that is not a beacon is retried alone; the beacons beside it are delivered once", async () => {
+  const svc = await newService();
+  const w = startWorker({ aggregatorUrl: proxy.url, consumer: { maxBatchTimeout: 2, maxRetries: 1 } });
+  try {
+    await w.ready;
+    const posts = proxy.state.batchPosts.length;
+    const queue = await w.getQueueProducer("BEACONS");
+    await queue.send("not a beacon", { contentType: "text" });
+    for (let i = 0; i < 3; i++) {
+      const r = await w.dispatchFetch(`http://edge.test/ingress/${svc}/pixel.gif`, {
+        headers: { "user-agent": CHROME_UA, "cf-connecting-ip": `198.51.100.${60 + i}`, referer: `https://example.com/mixed-${i}` },
+      });
+      assert.equal(r.status, 200);
+      await r.arrayBuffer();
+    }
+    await eventually(() => hits(svc) === 3, { what: "the 3 beacons" });
+    await new Promise((r) => setTimeout(r, 3000)); // past the garbage message's retry
+    assert.equal(hits(svc), 3);
+    assert.deepEqual(proxy.state.batchPosts.slice(posts), [200], "one delivery, acknowledged");
+  } finally {
+    await w.dispose();
+  }
+});
