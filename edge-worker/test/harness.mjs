@@ -126,12 +126,18 @@ export async function startProxy(target) {
   return { url: `http://127.0.0.1:${server.address().port}`, state, close: () => new Promise((r) => server.close(r)) };
 }
 
-/** The worker under Miniflare, configured as wrangler.toml does, with test overrides. */
-export function startWorker({ aggregatorUrl, vars = {}, cf = {}, consumer = {} }) {
+/**
+ * The worker under Miniflare, configured as wrangler.toml does, with test overrides. `script`
+ * (default edge-worker/build/index.js) runs another build, e.g. an older commit's for a
+ * before/after benchmark.
+ */
+export function startWorker({ aggregatorUrl, vars = {}, cf = {}, consumer = {}, script }) {
+  const where = script
+    ? { scriptPath: path.resolve(script), modulesRoot: path.dirname(path.resolve(script)) }
+    : { rootPath: ROOT, scriptPath: "edge-worker/build/index.js" };
   return new Miniflare({
     log: new Log(process.env.SHOW_WORKER_LOG ? LogLevel.DEBUG : LogLevel.ERROR),
-    rootPath: ROOT,
-    scriptPath: "edge-worker/build/index.js",
+    ...where,
     modules: true,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
     compatibilityDate: "2026-04-20",
