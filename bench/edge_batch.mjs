@@ -39,7 +39,9 @@ try {
         geo: { country: "DE", region: "Berlin", city: "Berlin", latitude: 52.52, longitude: 13.4, time_zone: "Europe/Berlin", asn: 3320, as_org: "DTAG", colo: "TXL" },
       });
     }
-    return JSON.stringify({ batch_id: randomUUID(), beacons });
+    // As the edge consumer sends them: each beacon's queue message id, recorded for exactly-once.
+    const message_ids = beacons.map(() => randomUUID().replaceAll("-", ""));
+    return JSON.stringify({ batch_id: randomUUID(), beacons, message_ids });
   }
   const bodies = Array.from({ length: BATCHES }, makeBatch);
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });

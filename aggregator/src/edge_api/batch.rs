@@ -15,7 +15,7 @@
 //! 200 is only sent after commit; Postgres down or the pool exhausted answers 503 so the queue
 //! retries later.
 
-use super::group_commit::{message_key, Busy, Verdict};
+use super::apply::{self, message_key, Verdict};
 use super::{error, json, now_secs, unavailable, EdgeApi};
 use crate::ingest::routes::read_limited;
 use crate::metrics::IngestMetrics;
@@ -144,27 +144,29 @@ async fn handle(api: &EdgeApi, secret: &[u8], headers: &HeaderMap, body: Bytes) 
         Err(resp) => return resp,
     };
     let kept = prepared.beacons.len() as u64;
-    let verdict = api
-        .writer
-        .write(
-            batch.batch_id.clone(),
-            prepared.beacons,
-            prepared.fences,
-            prepared.messages,
-        )
-        .await;
+    let verdict = apply::apply(
+        &api.pool,
+        &apply::Batch {
+            batch_id: &batch.batch_id,
+            beacons: &prepared.beacons,
+            fences: &prepared.fences,
+            messages: &prepared.messages,
+        },
+        api.session_timeout_secs,
+        api.ingest_metrics(),
+    )
+    .await;
     let (applied, written, duplicates) = match verdict {
-        Err(Busy) => return unavailable("edge batch writer is busy; retry shortly"),
-        Ok(Verdict::Applied { written, skipped }) => (true, written, skipped),
-        Ok(Verdict::Duplicate) => (false, 0, 0),
-        Ok(Verdict::Unavailable) => return unavailable("database unavailable; retry shortly"),
-        Ok(Verdict::Rejected) => {
+        Verdict::Applied { written, skipped } => (true, written, skipped),
+        Verdict::Duplicate => (false, 0, 0),
+        Verdict::Unavailable => return unavailable("database unavailable; retry shortly"),
+        Verdict::Rejected => {
             return error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "batch could not be stored",
             )
         }
-        Ok(Verdict::CommitUnknown) => {
+        Verdict::CommitUnknown => {
             // The commit may have reached Postgres before the connection failed: the edge
             // must treat this batch's outcome as unknown, so no "not applied" marker.
             let mut r = unavailable("database unavailable; retry shortly");

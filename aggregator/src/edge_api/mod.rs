@@ -3,9 +3,9 @@
 //! salts for the edge). Both authenticate with the secret shared with the edge
 //! (`--edge-secret` / `SHYNET_EDGE_SECRET`) and answer 404 when none is configured.
 
+pub mod apply;
 pub mod batch;
 pub mod config;
-pub mod group_commit;
 
 use crate::ingest::IngestState;
 use crate::metrics::IngestMetrics;
@@ -35,8 +35,6 @@ pub struct EdgeApi {
     pub session_timeout_secs: f64,
     /// Edge-specific counters.
     pub metrics: EdgeMetrics,
-    /// The single writer that applies queued batches together (see [`group_commit`]).
-    pub writer: group_commit::GroupWriter,
     /// The last config document built, and when (see [`config::CONFIG_MEMO`]).
     pub config_memo:
         std::sync::Mutex<Option<(std::time::Instant, Arc<beacon::signing::EdgeConfig>)>>,
@@ -58,22 +56,15 @@ pub struct EdgeMetrics {
 }
 
 impl EdgeApi {
-    /// The edge API over direct ingest's state; starts its batch writer, so it must be called
-    /// inside the Tokio runtime.
+    /// The edge API over direct ingest's state.
     pub fn new(
         secret: Option<&str>,
         pool: Pool,
         ingest: Arc<IngestState>,
         session_timeout_secs: f64,
     ) -> Arc<EdgeApi> {
-        let writer = group_commit::GroupWriter::start(
-            pool.clone(),
-            session_timeout_secs,
-            ingest.metrics.clone(),
-        );
         Arc::new(EdgeApi {
             secret: secret.map(|s| s.as_bytes().to_vec()),
-            writer,
             pool,
             ingest,
             session_timeout_secs,

@@ -6,9 +6,9 @@
 use super::Enriched;
 use beacon::wire::VisitorKey;
 use chrono::{DateTime, TimeZone, Utc};
+use deadpool_postgres::Transaction;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use tokio_postgres::Transaction;
 use uuid::Uuid;
 
 /// What one batch changed.
@@ -115,6 +115,9 @@ WHERE s.id = u.id AND s.start_time = u.start";
 /// Hours before the rollup horizon whose rows this batch changed: the rollup job re-rolls them.
 /// The horizon (hour end older than the session timeout) is a little earlier than the job's own
 /// (timeout + 5 minutes), so an hour the job may already have rolled is always marked.
+/// Hit ids for the new hits of a batch, taken up front so heartbeats can refer to them.
+const NEXT_HIT_IDS: &str = "SELECT nextval('hits_id_seq') FROM generate_series(1, $1::int8)";
+
 const MARK_DIRTY: &str = "
 INSERT INTO rollup_dirty (service_id, hour)
 SELECT DISTINCT u.s, u.h FROM unnest($1::uuid[], $2::timestamptz[]) AS u(s, h)
@@ -196,8 +199,11 @@ pub async fn apply(
             .filter_map(|g| g.previous.as_ref().map(|p| &p.0[..]))
             .collect();
         let cur: Vec<&[u8]> = renames.iter().map(|g| &g.key.1 .0[..]).collect();
-        tx.execute(RENAME_PREVIOUS_DAY_KEYS, &[&svc, &prev, &cur])
-            .await?;
+        tx.execute(
+            &tx.prepare_cached(RENAME_PREVIOUS_DAY_KEYS).await?,
+            &[&svc, &prev, &cur],
+        )
+        .await?;
     }
 
     // 3. One atomic upsert decides, per visitor, whether the live session continues.
@@ -217,7 +223,7 @@ pub async fn apply(
         .collect();
     let rows = tx
         .query(
-            UPSERT_ACTIVE_SESSIONS,
+            &tx.prepare_cached(UPSERT_ACTIVE_SESSIONS).await?,
             &[
                 &svc,
                 &vis,
@@ -272,8 +278,11 @@ pub async fn apply(
         let c: Vec<Uuid> = reset.iter().map(|r| r.2).collect();
         let d: Vec<DateTime<Utc>> = reset.iter().map(|r| ts(r.3)).collect();
         let e: Vec<DateTime<Utc>> = reset.iter().map(|r| ts(r.4)).collect();
-        tx.execute(RESET_ACTIVE_SESSIONS, &[&a, &b, &c, &d, &e])
-            .await?;
+        tx.execute(
+            &tx.prepare_cached(RESET_ACTIVE_SESSIONS).await?,
+            &[&a, &b, &c, &d, &e],
+        )
+        .await?;
     }
 
     // 4. Page-view tokens: the first beacon of a token is a new hit unless the token is live in
@@ -306,10 +315,7 @@ pub async fn apply(
         .count();
     let wanted = untokened + token_groups.len();
     let ids: Vec<i64> = tx
-        .query(
-            "SELECT nextval('hits_id_seq') FROM generate_series(1, $1::int8)",
-            &[&(wanted as i64)],
-        )
+        .query(&tx.prepare_cached(NEXT_HIT_IDS).await?, &[&(wanted as i64)])
         .await?
         .into_iter()
         .map(|r| r.get(0))
@@ -337,7 +343,7 @@ pub async fn apply(
             .collect();
         let rows = tx
             .query(
-                UPSERT_ACTIVE_HITS,
+                &tx.prepare_cached(UPSERT_ACTIVE_HITS).await?,
                 &[&a, &b, &proposed_ids, &d, &e, &f, &session_timeout_secs],
             )
             .await?;
@@ -455,7 +461,7 @@ pub async fn apply(
             .map(|h| batch[h.first].beacon.load_time)
             .collect();
         tx.execute(
-            INSERT_HITS,
+            &tx.prepare_cached(INSERT_HITS).await?,
             &[
                 &id,
                 &sid,
@@ -478,7 +484,11 @@ pub async fn apply(
         let n: Vec<i32> = beats.iter().map(|b| b.1).collect();
         let t: Vec<DateTime<Utc>> = beats.iter().map(|b| ts(b.2)).collect();
         let st: Vec<DateTime<Utc>> = beats.iter().map(|b| b.3).collect();
-        tx.execute(UPDATE_HEARTBEATS, &[&a, &n, &t, &st]).await?;
+        tx.execute(
+            &tx.prepare_cached(UPDATE_HEARTBEATS).await?,
+            &[&a, &n, &t, &st],
+        )
+        .await?;
     }
 
     // 7. Write sessions: insert the new ones, bump the continuing ones.
@@ -580,7 +590,7 @@ pub async fn apply(
             .collect();
         let hc: Vec<i32> = new_sessions.iter().map(|s| s.1.new_hits).collect();
         tx.execute(
-            INSERT_SESSIONS,
+            &tx.prepare_cached(INSERT_SESSIONS).await?,
             &[
                 &id, &svc, &start, &last, &ident, &ua_raw, &browser, &browser_v, &os, &os_v,
                 &device, &dtype, &ip, &asn, &as_org, &country, &region, &city, &lat, &lon, &tz,
@@ -602,8 +612,11 @@ pub async fn apply(
             .iter()
             .map(|s| refs.get(&s.0).map(|r| r.start).unwrap_or_default())
             .collect();
-        tx.execute(UPDATE_SESSIONS, &[&id, &last, &n, &ident, &start])
-            .await?;
+        tx.execute(
+            &tx.prepare_cached(UPDATE_SESSIONS).await?,
+            &[&id, &last, &n, &ident, &start],
+        )
+        .await?;
     }
 
     // 8. Rows written into hours the rollup job may already have closed mark those hours for a
@@ -631,8 +644,11 @@ pub async fn apply(
         dirty.dedup();
         let s: Vec<Uuid> = dirty.iter().map(|d| d.0).collect();
         let h: Vec<DateTime<Utc>> = dirty.iter().map(|d| ts(d.1)).collect();
-        tx.execute(MARK_DIRTY, &[&s, &h, &session_timeout_secs])
-            .await?;
+        tx.execute(
+            &tx.prepare_cached(MARK_DIRTY).await?,
+            &[&s, &h, &session_timeout_secs],
+        )
+        .await?;
     }
 
     Ok(BatchOutcome {
