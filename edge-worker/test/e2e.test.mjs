@@ -212,6 +212,20 @@ test("aggregator answering 503, then losing acks, then down: retries deliver eve
   await new Promise((r) => setTimeout(r, 2500));
   assert.equal(hits(svc), 21, "no beacon applied twice");
   assert.ok(proxy.state.fencedPosts >= 1, "beacons of the lost batches were re-sent with fences");
+  // Every batch names each beacon's queue message, and a re-sent copy keeps its first message
+  // id (so a redelivery in any grouping is recognised per beacon, even without the fence).
+  const bodies = proxy.state.batchBodies;
+  for (const b of bodies) assert.equal(b.message_ids?.length, b.beacons.length, "message ids per beacon");
+  const fenced = bodies.filter((b) => b.fences?.some((f) => f.length > 0));
+  assert.ok(fenced.length >= 1);
+  for (const b of fenced) {
+    b.fences.forEach((f, i) => {
+      if (f.length === 0) return;
+      const earlier = bodies.find((o) => o.batch_id === f[f.length - 1]);
+      assert.ok(earlier, "the fenced batch was posted before");
+      assert.ok(earlier.message_ids.includes(b.message_ids[i]), "a re-sent beacon keeps its first message id");
+    });
+  }
   assert.equal(count(`SELECT count(DISTINCT location) FROM hits WHERE service_id='${svc}'`), 21);
 
   // Aggregator unreachable: the edge keeps answering from its last good config and the queue

@@ -91,7 +91,7 @@ export function signature(body, t = Math.floor(Date.now() / 1000), secret = SECR
  * (negative = the aggregator's status of a POST whose answer was replaced by 503).
  */
 export async function startProxy(target) {
-  const state = { mode: "pass", failBatches: 0, batchPosts: [], fencedPosts: 0, configGets: 0 };
+  const state = { mode: "pass", failBatches: 0, batchPosts: [], batchBodies: [], fencedPosts: 0, configGets: 0 };
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
@@ -100,6 +100,7 @@ export async function startProxy(target) {
       const isBatch = req.url.startsWith("/ingest/v1/batch");
       if (!isBatch) state.configGets++;
       if (isBatch && body.includes('"fences"')) state.fencedPosts++;
+      if (isBatch) { try { state.batchBodies.push(JSON.parse(body)); } catch { /* a test's junk */ } }
       if (state.mode === "down") { req.socket.destroy(); return; }
       const failing = isBatch && state.failBatches > 0 && (state.mode === "fail" || state.mode === "lose-ack");
       if (failing) state.failBatches--;
