@@ -102,6 +102,13 @@ fn matrix() -> Matrix {
         [302, 400, 400, 400, 400],
         vec![("action", "add"), ("email", "not an address")],
     );
+    add("account_delete", "GET", [302, 200, 200, 200, 200], vec![]);
+    add(
+        "account_delete",
+        "POST",
+        [302, 400, 400, 400, 400],
+        vec![("current", "wrong password")],
+    );
     add("email_confirm", "GET", [400, 400, 400, 400, 400], vec![]);
     add("email_confirm", "POST", [400, 400, 400, 400, 400], vec![]);
     add("admin", "GET", [302, 403, 403, 403, 200], vec![]);
@@ -963,4 +970,97 @@ async fn pages_format_figures_and_reject_bad_input() {
         )
         .await;
     assert_eq!(r.status(), 400);
+}
+
+#[tokio::test]
+async fn deleting_an_account_removes_it_and_everything_it_owns() {
+    let w = world().await;
+    let (owner, collab, admin) = (&w.who[OWNER], &w.who[COLLAB], &w.who[ADMIN]);
+    let (own_svc, _) = w.d.service(owner, Some(collab), "Owner's site").await;
+    let (shared_svc, _) = w.d.service(collab, Some(owner), "Collab's site").await;
+    let c = w.d.pool.get().await.unwrap();
+    let count = |sql: &'static str, svc: uuid::Uuid| {
+        let c = &c;
+        async move { c.query_one(sql, &[&svc]).await.unwrap().get::<_, i64>(0) }
+    };
+    // The confirmation page names what will go; a wrong password changes nothing.
+    let page =
+        w.d.get(owner, "/accounts/delete/")
+            .await
+            .text()
+            .await
+            .unwrap();
+    let listed = page
+        .split("<ul id=\"owned-services\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</ul>").next())
+        .unwrap_or_default();
+    assert!(listed.contains("Owner"), "{page}");
+    assert!(
+        !listed.contains("Collab"),
+        "services shared with the user are not deleted"
+    );
+    let r =
+        w.d.post(owner, "/accounts/delete/", &[("current", "nope")], true)
+            .await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        count("SELECT count(*) FROM hits WHERE service_id = $1", own_svc).await,
+        2
+    );
+
+    let r =
+        w.d.post(owner, "/accounts/delete/", &[("current", PASSWORD)], true)
+            .await;
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .contains("account_deleted"));
+    // Gone: the user, their addresses and login sessions (the old cookie is anonymous now),
+    // their service and all its data; what others own stays, minus the collaboration.
+    let users: i64 = c
+        .query_one("SELECT count(*) FROM users WHERE id = $1", &[&owner.id])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(users, 0);
+    assert_eq!(w.d.get(owner, "/dashboard/").await.status(), 302);
+    for sql in [
+        "SELECT count(*) FROM services WHERE id = $1",
+        "SELECT count(*) FROM hits WHERE service_id = $1",
+        "SELECT count(*) FROM sessions WHERE service_id = $1",
+        "SELECT count(*) FROM collaborators WHERE service_id = $1",
+    ] {
+        assert_eq!(count(sql, own_svc).await, 0, "{sql}");
+    }
+    assert_eq!(
+        count("SELECT count(*) FROM services WHERE id = $1", shared_svc).await,
+        1
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM hits WHERE service_id = $1",
+            shared_svc
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM collaborators WHERE service_id = $1",
+            shared_svc
+        )
+        .await,
+        0
+    );
+    assert_eq!(w.d.get(collab, "/dashboard/").await.status(), 200);
+
+    // The only admin cannot leave the instance without an admin.
+    let r =
+        w.d.post(admin, "/accounts/delete/", &[("current", PASSWORD)], true)
+            .await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("only admin"));
+    assert_eq!(w.d.get(admin, "/admin/").await.status(), 200);
 }

@@ -29,6 +29,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("emails", include_str!("../templates/emails.hbs")),
     (
+        "account_delete",
+        include_str!("../templates/account_delete.hbs"),
+    ),
+    (
         "email_confirm",
         include_str!("../templates/email_confirm.hbs"),
     ),

@@ -77,6 +77,7 @@ pub const ROUTES: &[RouteDef] = &[
         BOTH
     ),
     r!("emails", "/accounts/email/", BOTH),
+    r!("account_delete", "/accounts/delete/", BOTH),
     r!("email_confirm", "/accounts/confirm-email/{token}/", BOTH),
     r!("admin", "/admin/", BOTH),
     r!("api_dashboard", "/api/v1/dashboard/", GET),

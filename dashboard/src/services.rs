@@ -234,14 +234,24 @@ pub async fn delete(
     service: Uuid,
 ) -> Result<(), tokio_postgres::Error> {
     let tx = c.transaction().await?;
+    delete_in(&tx, &[service]).await?;
+    tx.commit().await
+}
+
+/// [`delete`] for several services inside the caller's transaction (account deletion removes
+/// the account and everything it owns atomically).
+pub async fn delete_in(
+    tx: &tokio_postgres::Transaction<'_>,
+    services: &[Uuid],
+) -> Result<(), tokio_postgres::Error> {
     for table in SERVICE_DATA_TABLES {
         tx.execute(
-            &format!("DELETE FROM {table} WHERE service_id = $1"),
-            &[&service],
+            &format!("DELETE FROM {table} WHERE service_id = ANY($1)"),
+            &[&services],
         )
         .await?;
     }
-    tx.execute("DELETE FROM services WHERE id = $1", &[&service])
+    tx.execute("DELETE FROM services WHERE id = ANY($1)", &[&services])
         .await?;
-    tx.commit().await
+    Ok(())
 }

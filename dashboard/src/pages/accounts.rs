@@ -12,6 +12,7 @@ use crate::state::DashboardState;
 use serde_json::json;
 use tokio::sync::OnceCell;
 use tokio_postgres::GenericClient;
+use uuid::Uuid;
 use warp::http::{Method, StatusCode};
 
 /// How long a reset or verification link works.
@@ -200,6 +201,90 @@ pub async fn logout(state: &DashboardState, ctx: &Ctx, _req: &Req) -> PageResult
         session::destroy(&**c, &s.token_hash).await?;
     }
     let mut resp = http::redirect(StatusCode::SEE_OTHER, "/accounts/login/?msg=loggedout");
+    http::set_cookie(&mut resp, &session_cookie(ctx, "", 0));
+    Ok(resp)
+}
+
+/// `GET|POST /accounts/delete/`: deletes the account, every service it owns with all their
+/// data, its collaborations, addresses and login sessions, after the password is confirmed.
+/// The last active admin cannot delete themselves (the instance would have no admin left).
+pub async fn account_delete(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let mut c = state.pool().get().await?;
+    let owned: Vec<(Uuid, String)> = c
+        .query(
+            "SELECT id, name FROM services WHERE owner_id = $1 ORDER BY name",
+            &[&user.id],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let page = |status, error: Option<&str>| {
+        let names: Vec<&str> = owned.iter().map(|(_, n)| n.as_str()).collect();
+        let data = json!({"error": error, "owned": names});
+        render(
+            state,
+            ctx,
+            req,
+            status,
+            "account_delete",
+            "Delete account",
+            data,
+        )
+    };
+    if req.method == Method::GET {
+        drop(c);
+        return page(StatusCode::OK, None).await;
+    }
+    let stored: String = c
+        .query_one("SELECT password_hash FROM users WHERE id = $1", &[&user.id])
+        .await?
+        .get(0);
+    if !password::verify(req.f("current").unwrap_or("").to_owned(), stored).await {
+        drop(c);
+        return page(StatusCode::BAD_REQUEST, Some("The password is wrong.")).await;
+    }
+    let tx = c.transaction().await?;
+    // Serialises with a concurrent deletion by another admin, so two cannot both leave.
+    tx.execute("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE", &[])
+        .await?;
+    let other_admins: i64 = tx
+        .query_one(
+            "SELECT count(*) FROM users WHERE is_admin AND is_active AND id <> $1",
+            &[&user.id],
+        )
+        .await?
+        .get(0);
+    let is_admin: bool = tx
+        .query_one("SELECT is_admin FROM users WHERE id = $1", &[&user.id])
+        .await?
+        .get(0);
+    if is_admin && other_admins == 0 {
+        drop(tx);
+        drop(c);
+        return page(
+            StatusCode::CONFLICT,
+            Some("You are the only admin: make another user admin first."),
+        )
+        .await;
+    }
+    let ids: Vec<Uuid> = owned.iter().map(|(id, _)| *id).collect();
+    crate::services::delete_in(&tx, &ids).await?;
+    // Addresses, collaborations, tokens and login sessions go with it by foreign key.
+    tx.execute("DELETE FROM users WHERE id = $1", &[&user.id])
+        .await?;
+    tx.commit().await?;
+    drop(c);
+    tracing::info!(
+        user = user.id,
+        services = ids.len(),
+        "account deleted by its owner"
+    );
+    let mut resp = http::redirect(
+        StatusCode::SEE_OTHER,
+        "/accounts/login/?msg=account_deleted",
+    );
     http::set_cookie(&mut resp, &session_cookie(ctx, "", 0));
     Ok(resp)
 }
