@@ -78,15 +78,10 @@ pub enum StatsError {
     Db(#[from] tokio_postgres::Error),
 }
 
-/// Compiles an owner's hide-referrer pattern the way every reader applies it: anchored at the
-/// start of the referrer (Shynet's `re.match`); empty or invalid hides nothing.
+/// Compiles an owner's hide-referrer pattern the way every reader applies it (anchored, with
+/// the size bounds of [`crate::referrer::compile`]); empty or refused hides nothing.
 pub fn hide_referrer_regex(pattern: &str) -> Option<regex::Regex> {
-    let p = pattern.trim();
-    if p.is_empty() {
-        None
-    } else {
-        regex::Regex::new(&format!("^(?:{p})")).ok()
-    }
+    crate::referrer::compile_lenient(pattern)
 }
 
 fn top(mut rows: Vec<Row>) -> Vec<Row> {
