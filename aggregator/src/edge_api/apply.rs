@@ -12,7 +12,6 @@ use crate::metrics::IngestMetrics;
 use crate::writer::{is_transient, sessionize, Enriched};
 use deadpool_postgres::{Pool, Timeouts};
 use std::collections::HashSet;
-use std::sync::atomic::Ordering;
 use uuid::Uuid;
 
 /// Records the batch id; returns it when it was not recorded before.
@@ -197,18 +196,7 @@ async fn try_apply(
         .await
         .map_err(classify)?;
     tx.commit().await.map_err(Failure::Commit)?;
-    metrics
-        .written_beacons
-        .fetch_add(outcome.beacons, Ordering::Relaxed);
-    metrics
-        .written_hits
-        .fetch_add(outcome.hits, Ordering::Relaxed);
-    metrics
-        .written_sessions
-        .fetch_add(outcome.sessions, Ordering::Relaxed);
-    metrics
-        .heartbeats
-        .fetch_add(outcome.heartbeats, Ordering::Relaxed);
+    metrics.record_written(&outcome);
     Ok(Verdict::Applied { written, skipped })
 }
 

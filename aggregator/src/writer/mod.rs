@@ -9,7 +9,6 @@ use crate::metrics::IngestMetrics;
 use beacon::ua::UaInfo;
 use beacon::wire::Beacon;
 use deadpool_postgres::Pool;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -207,16 +206,7 @@ async fn write_with_retry(
         loop {
             match try_write(pool, &part, cfg).await {
                 Ok(o) => {
-                    metrics
-                        .written_beacons
-                        .fetch_add(o.beacons, Ordering::Relaxed);
-                    metrics.written_hits.fetch_add(o.hits, Ordering::Relaxed);
-                    metrics
-                        .written_sessions
-                        .fetch_add(o.sessions, Ordering::Relaxed);
-                    metrics
-                        .heartbeats
-                        .fetch_add(o.heartbeats, Ordering::Relaxed);
+                    metrics.record_written(&o);
                     backoff = Duration::from_millis(50);
                     break;
                 }
