@@ -114,7 +114,14 @@ fn matrix() -> Matrix {
     add("admin", "GET", [302, 403, 403, 403, 200], vec![]);
     add("admin", "POST", [302, 403, 403, 403, 400], vec![]);
     add("api_dashboard", "GET", [403, 200, 200, 200, 200], vec![]);
+    add(
+        "api_dashboard",
+        "OPTIONS",
+        [204, 204, 204, 204, 204],
+        vec![],
+    );
     add("api_openapi", "GET", [200, 200, 200, 200, 200], vec![]);
+    add("api_openapi", "OPTIONS", [204, 204, 204, 204, 204], vec![]);
     add("static", "GET", [200, 200, 200, 200, 200], vec![]);
     m
 }
@@ -184,7 +191,17 @@ async fn permission_matrix() {
                     .replace("{session}", &sess.to_string())
                     .replace("{token}", "bogus")
                     .replace("{file}", "app.css");
-                let resp = if r.name == "api_dashboard" {
+                let resp = if *method == "OPTIONS" {
+                    // A browser's CORS preflight: no credentials of any kind.
+                    w.d.http
+                        .request(reqwest::Method::OPTIONS, w.d.url(&path))
+                        .header("origin", "https://status.example")
+                        .header("access-control-request-method", "GET")
+                        .header("access-control-request-headers", "authorization")
+                        .send()
+                        .await
+                        .unwrap()
+                } else if r.name == "api_dashboard" {
                     // The token-refresh row above replaced the role's token; make a new one.
                     let api = w.d.new_api_token(&who).await;
                     let t = format!("Token {api}");
@@ -751,8 +768,37 @@ async fn api_shape_errors_and_filters() {
     let (svc, _) = w.d.service(owner, Some(&w.who[COLLAB]), "Api").await;
     let (_svc2, _) = w.d.service(owner, None, "Api 2").await;
     let tok = format!("Token {}", owner.api);
-    let v: serde_json::Value = w.d.api(Some(&tok), "").await.json().await.unwrap();
+    // Readable from pages on other origins: every answer (errors too) allows any origin, and
+    // the preflight allows the token header.
+    let r = w.d.api(Some(&tok), "").await;
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    assert!(!r.headers().contains_key("access-control-allow-credentials"));
+    let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["services"].as_array().unwrap().len(), 2);
+    let r = w.d.api(None, "").await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    let r =
+        w.d.http
+            .request(reqwest::Method::OPTIONS, w.d.url("/api/v1/dashboard/"))
+            .header("origin", "https://status.example")
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 204);
+    let h = r.headers();
+    assert_eq!(h["access-control-allow-origin"], "*");
+    assert!(h["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase()
+        .contains("authorization"));
+    assert!(h["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .contains("GET"));
     let v: serde_json::Value =
         w.d.api(Some(&tok), &format!("?uuid={svc}"))
             .await

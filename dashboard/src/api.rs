@@ -159,6 +159,32 @@ async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
     Ok(json!({ "services": out }))
 }
 
+/// Lets pages on any origin read the API (a status page, a browser-side report): it
+/// authenticates with a token header only, never cookies, so answering every origin exposes
+/// nothing a caller could not fetch with the token anyway.
+pub fn with_cors(mut r: Response) -> Response {
+    r.headers_mut().insert(
+        "access-control-allow-origin",
+        warp::http::HeaderValue::from_static("*"),
+    );
+    r
+}
+
+/// The CORS preflight answer: `GET` with an `Authorization` header, cached for a day.
+pub fn preflight() -> Response {
+    let mut r = warp::http::Response::new(Vec::new().into());
+    *r.status_mut() = StatusCode::NO_CONTENT;
+    for (name, value) in [
+        ("access-control-allow-methods", "GET, OPTIONS"),
+        ("access-control-allow-headers", "Authorization"),
+        ("access-control-max-age", "86400"),
+    ] {
+        r.headers_mut()
+            .insert(name, warp::http::HeaderValue::from_static(value));
+    }
+    r
+}
+
 /// Serves the OpenAPI description.
 pub fn openapi() -> Response {
     let mut r = warp::http::Response::new(OPENAPI.into());

@@ -26,6 +26,8 @@ pub struct RouteDef {
 const GET: &[&str] = &["GET"];
 const POST: &[&str] = &["POST"];
 const BOTH: &[&str] = &["GET", "POST"];
+/// Read-only API routes: browsers on other origins send a CORS preflight first.
+const GET_CORS: &[&str] = &["GET", "OPTIONS"];
 
 macro_rules! r {
     ($name:literal, $pattern:literal, $m:expr) => {
@@ -80,8 +82,8 @@ pub const ROUTES: &[RouteDef] = &[
     r!("account_delete", "/accounts/delete/", BOTH),
     r!("email_confirm", "/accounts/confirm-email/{token}/", BOTH),
     r!("admin", "/admin/", BOTH),
-    r!("api_dashboard", "/api/v1/dashboard/", GET),
-    r!("api_openapi", "/api/v1/openapi.json", GET),
+    r!("api_dashboard", "/api/v1/dashboard/", GET_CORS),
+    r!("api_openapi", "/api/v1/openapi.json", GET_CORS),
     r!("static", "/static/{file}", GET),
 ];
 
@@ -287,8 +289,11 @@ pub async fn handle(state: &DashboardState, req: Req) -> Response {
         "static" => {
             return pages::static_file(params.get("file").map(String::as_str).unwrap_or(""))
         }
-        "api_dashboard" => return api::dashboard(state, &req).await,
-        "api_openapi" => return api::openapi(),
+        "api_dashboard" | "api_openapi" if req.method == Method::OPTIONS => {
+            return api::with_cors(api::preflight())
+        }
+        "api_dashboard" => return api::with_cors(api::dashboard(state, &req).await),
+        "api_openapi" => return api::with_cors(api::openapi()),
         _ => {}
     }
     let ctx = match context(state, &req, params).await {

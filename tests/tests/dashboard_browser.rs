@@ -198,6 +198,41 @@ async fn log_in_create_a_service_and_see_its_first_visit() {
     assert!(card.contains("Browser site"), "{card}");
     shot(&b, "dashboard-overview.png").await;
 
+    // The API answers pages on other origins: a token made on the Security page, used by a
+    // fetch() from the tracked site's origin (CORS preflight for the Authorization header).
+    b.goto(&format!("{base}/accounts/password/change/"))
+        .await
+        .unwrap();
+    b.find(Locator::Css(
+        "form[action='/dashboard/api-token-refresh/'] button",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    b.wait()
+        .for_element(Locator::Css("#api-token"))
+        .await
+        .unwrap();
+    let token = text_of(&b, "#api-token").await;
+    b.goto(&site_url).await.unwrap();
+    let got = b
+        .execute_async(
+            "const [url, token, done] = arguments;
+             fetch(url, {headers: {Authorization: 'Token ' + token}})
+               .then((r) => r.json())
+               .then((j) => done(JSON.stringify(j)), (e) => done('error: ' + e));",
+            vec![
+                serde_json::json!(format!("{base}/api/v1/dashboard/?uuid={svc}")),
+                serde_json::json!(token.trim()),
+            ],
+        )
+        .await
+        .unwrap();
+    let got = got.as_str().unwrap_or_default().to_owned();
+    assert!(got.contains("Browser site"), "cross-origin API read: {got}");
+
     b.close().await.unwrap();
     app.shutdown().await;
 }
