@@ -843,6 +843,23 @@ async fn api_shape_errors_and_filters() {
     assert!(s["stats"]["locations"][0]["location"].is_string());
     assert_eq!(s["stats"]["compare"]["session_count"], 0);
     assert_eq!(s["stats"]["chart_granularity"], "daily");
+    // The owner's hide-referrer pattern applies to the API's referrer table too.
+    let referrers = |v: &serde_json::Value| v["services"][0]["stats"]["referrers"].to_string();
+    assert!(referrers(&v).contains("google"), "{v}");
+    let c = w.d.pool.get().await.unwrap();
+    c.execute(
+        "UPDATE services SET hide_referrer_regex = 'https://www\\.google' WHERE id = $1",
+        &[&svc],
+    )
+    .await
+    .unwrap();
+    let v: serde_json::Value =
+        w.d.api(Some(&tok), &format!("?uuid={svc}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert!(!referrers(&v).contains("google"), "{v}");
     // The collaborator sees it; the stranger gets an empty list.
     let v: serde_json::Value =
         w.d.api(

@@ -10,6 +10,7 @@ use crate::stats::chart::{self, Chart, Granularity};
 use crate::stats::{self, CoreStats, Row};
 use crate::window;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use uuid::Uuid;
 use warp::http::StatusCode;
 
@@ -131,21 +132,27 @@ async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
     let prev_charts = chart::charts_many(&**c, &ids, &prev, state.tz(), now)
         .await
         .map_err(|e| unavailable(&e))?;
+    // Each service's hide-referrer pattern, compiled once per request.
+    let hide: HashMap<Uuid, regex::Regex> = c
+        .query(
+            "SELECT id, hide_referrer_regex FROM services WHERE id = ANY($1)",
+            &[&ids],
+        )
+        .await
+        .map_err(|e| unavailable(&e))?
+        .iter()
+        .filter_map(|r| {
+            let pattern: String = r.get(1);
+            crate::referrer::compile_lenient(&pattern).map(|re| (r.get(0), re))
+        })
+        .collect();
     let mut out = Vec::new();
     for s in &list {
-        let hide: Option<String> = c
-            .query_opt(
-                "SELECT hide_referrer_regex FROM services WHERE id = $1",
-                &[&s.id],
-            )
-            .await
-            .map_err(|e| unavailable(&e))?
-            .map(|r| r.get(0));
-        let re = hide.as_deref().and_then(stats::hide_referrer_regex);
-        let cur = stats::core_stats(&**c, s.id, &w, re.as_ref(), state.online_window(), now)
+        let re = hide.get(&s.id);
+        let cur = stats::core_stats(&**c, s.id, &w, re, state.online_window(), now)
             .await
             .map_err(|e| unavailable(&e))?;
-        let old = stats::core_stats(&**c, s.id, &prev, re.as_ref(), state.online_window(), now)
+        let old = stats::core_stats(&**c, s.id, &prev, re, state.online_window(), now)
             .await
             .map_err(|e| unavailable(&e))?;
         let empty = || Chart {

@@ -78,12 +78,6 @@ pub enum StatsError {
     Db(#[from] tokio_postgres::Error),
 }
 
-/// Compiles an owner's hide-referrer pattern the way every reader applies it (anchored, with
-/// the size bounds of [`crate::referrer::compile`]); empty or refused hides nothing.
-pub fn hide_referrer_regex(pattern: &str) -> Option<regex::Regex> {
-    crate::referrer::compile_lenient(pattern)
-}
-
 fn top(mut rows: Vec<Row>) -> Vec<Row> {
     sort_rows(&mut rows);
     rows.truncate(RESULTS_LIMIT);

@@ -160,8 +160,8 @@ async fn try_apply(
         })
         .collect();
     // … and whose queue message was not applied before (in another batch, or twice in this one).
-    let to_apply: Vec<Enriched> = if batch.messages.is_empty() {
-        unfenced.iter().map(|&i| batch.beacons[i].clone()).collect()
+    let keep: Vec<usize> = if batch.messages.is_empty() {
+        unfenced
     } else {
         let keys: Vec<Uuid> = unfenced
             .iter()
@@ -178,21 +178,26 @@ async fn try_apply(
             .map(|r| r.get(0))
             .collect();
         unfenced
-            .iter()
-            .filter(|&&i| batch.messages.get(i).is_none_or(|k| fresh.remove(k)))
-            .map(|&i| batch.beacons[i].clone())
+            .into_iter()
+            .filter(|&i| batch.messages.get(i).is_none_or(|k| fresh.remove(k)))
             .collect()
     };
-    let written = to_apply.len();
+    let written = keep.len();
     let skipped = batch.beacons.len() - written;
-    if skipped > 0 {
+    // The common case applies the batch as it came; only a redelivery copies out a subset.
+    let subset: Vec<Enriched>;
+    let to_apply: &[Enriched] = if skipped == 0 {
+        batch.beacons
+    } else {
         tracing::info!(
             batch = batch.batch_id,
             skipped,
             "edge batch carried messages applied before"
         );
-    }
-    let outcome = sessionize::apply(&tx, &to_apply, session_timeout_secs)
+        subset = keep.iter().map(|&i| batch.beacons[i].clone()).collect();
+        &subset
+    };
+    let outcome = sessionize::apply(&tx, to_apply, session_timeout_secs)
         .await
         .map_err(classify)?;
     tx.commit().await.map_err(Failure::Commit)?;

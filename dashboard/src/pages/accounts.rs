@@ -205,6 +205,19 @@ pub async fn logout(state: &DashboardState, ctx: &Ctx, _req: &Req) -> PageResult
     Ok(resp)
 }
 
+/// Whether `given` is the signed-in user's password: the re-check before a sensitive change.
+async fn current_password_matches<C: GenericClient>(
+    c: &C,
+    user_id: i64,
+    given: &str,
+) -> Result<bool, PageError> {
+    let stored: String = c
+        .query_one("SELECT password_hash FROM users WHERE id = $1", &[&user_id])
+        .await?
+        .get(0);
+    Ok(password::verify(given.to_owned(), stored).await)
+}
+
 /// `GET|POST /accounts/delete/`: deletes the account, every service it owns with all their
 /// data, its collaborations, addresses and login sessions, after the password is confirmed.
 /// The last active admin cannot delete themselves (the instance would have no admin left).
@@ -237,11 +250,7 @@ pub async fn account_delete(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
         drop(c);
         return page(StatusCode::OK, None).await;
     }
-    let stored: String = c
-        .query_one("SELECT password_hash FROM users WHERE id = $1", &[&user.id])
-        .await?
-        .get(0);
-    if !password::verify(req.f("current").unwrap_or("").to_owned(), stored).await {
+    if !current_password_matches(&**c, user.id, req.f("current").unwrap_or("")).await? {
         drop(c);
         return page(StatusCode::BAD_REQUEST, Some("The password is wrong.")).await;
     }
@@ -249,18 +258,16 @@ pub async fn account_delete(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
     // Serialises with a concurrent deletion by another admin, so two cannot both leave.
     tx.execute("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE", &[])
         .await?;
-    let other_admins: i64 = tx
+    let last_admin: bool = tx
         .query_one(
-            "SELECT count(*) FROM users WHERE is_admin AND is_active AND id <> $1",
+            "SELECT is_admin AND NOT EXISTS (SELECT 1 FROM users o
+                                             WHERE o.is_admin AND o.is_active AND o.id <> $1)
+             FROM users WHERE id = $1",
             &[&user.id],
         )
         .await?
         .get(0);
-    let is_admin: bool = tx
-        .query_one("SELECT is_admin FROM users WHERE id = $1", &[&user.id])
-        .await?
-        .get(0);
-    if is_admin && other_admins == 0 {
+    if last_admin {
         drop(tx);
         drop(c);
         return page(
@@ -428,11 +435,7 @@ pub async fn password_change(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pa
     let current = req.f("current").unwrap_or("").to_owned();
     let new = req.f("password").unwrap_or("").to_owned();
     let c = state.pool().get().await?;
-    let stored: String = c
-        .query_one("SELECT password_hash FROM users WHERE id = $1", &[&user.id])
-        .await?
-        .get(0);
-    let error = if !password::verify(current, stored).await {
+    let error = if !current_password_matches(&**c, user.id, &current).await? {
         Some("The current password is wrong.".to_owned())
     } else if new != req.f("password2").unwrap_or("") {
         Some("The two new passwords differ.".to_owned())
