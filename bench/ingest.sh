@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Direct-ingest benchmark: the original Shynet's wrk workloads (../shared/bench/workload) against
+# Direct-ingest benchmark: the original Shynet's wrk workloads (bench/workload/) against
 # `shynet serve` (release build, embedded Postgres on the same machine). Reports requests/s and
 # latency from wrk, beacons persisted per second counted in Postgres (not inferred), stored rows
 # against the workload's expected counts, and peak RSS. Appends a row to bench/RESULTS.md.
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 WHICH="${1:-both}"
 DURATION="${2:-20s}"
-WORKLOAD_DIR="${WORKLOAD_DIR:-$(cd .. && pwd)/shared/bench/workload/}"
+WORKLOAD_DIR="${WORKLOAD_DIR:-$PWD/bench/workload/}"
 export WORKLOAD_DIR
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 [ -f "$WORKLOAD_DIR/pixel.lua" ] || { echo "workloads not found in $WORKLOAD_DIR (set WORKLOAD_DIR)" >&2; exit 1; }
