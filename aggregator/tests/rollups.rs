@@ -1,18 +1,24 @@
 //! Rollups against raw rows: random data, random windows (strict bounds, hour edges, local days
 //! in hour-aligned, DST and half-hour zones), and every figure, table and chart compared between
 //! the rollup path and the raw-only path. Also: late changes re-rolled through the dirty list,
-//! the writer marking old hours dirty, retention keeping totals while raw rows go, and partition
-//! upkeep.
+//! a late beacon through the real writer marking its already rolled hour dirty, retention keeping
+//! totals while raw rows go, and partition upkeep.
 
 mod common;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use aggregator::edge_api::apply;
+use aggregator::metrics::IngestMetrics;
+use aggregator::writer::Enriched;
+use beacon::ua::UaClassifier;
+use beacon::wire::{Beacon, Geo, Tracker, VisitorKey};
+use chrono::{DateTime, Duration, DurationRound, TimeZone, Utc};
 use chrono_tz::Tz;
 use dashboard::stats::{self, chart, rollup, Source};
 use dashboard::window::{self, Window};
 use deadpool_postgres::Pool;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use std::sync::Arc;
 use uuid::Uuid;
 
 const TIMEOUT: f64 = 1800.0;
@@ -283,7 +289,8 @@ async fn rollups_answer_exactly_like_raw_rows() {
     }
 
     // Late changes: sessions of closed hours grow longer and lose their bounce, late hits land
-    // in old hours; the writer's contract is to list those hours in rollup_dirty.
+    // in old hours, and those hours are listed in rollup_dirty the way the writer lists them
+    // (`late_beacon_through_the_writer_marks_its_hour_dirty` checks the writer does).
     {
         let c = pool.get().await.unwrap();
         c.batch_execute(
@@ -493,4 +500,147 @@ async fn partitions_are_monthly_and_strays_move_out_of_the_default() {
         aggregator::retention::ensure_partitions(&c).await.unwrap(),
         0
     );
+}
+
+/// A signed-batch-shaped beacon at `time_ms` (edge beacons carry their own time).
+fn late_beacon(svc: Uuid, visitor: u8, time_ms: i64, idem: &str, page: &str) -> Enriched {
+    let ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+    Enriched {
+        beacon: Beacon {
+            service: svc,
+            time_ms,
+            tracker: Tracker::Js,
+            identifier: String::new(),
+            idempotency: Some(idem.into()),
+            location: page.into(),
+            referrer: String::new(),
+            load_time: Some(120.0),
+            user_agent: ua.into(),
+            visitor: VisitorKey([visitor; 16]),
+            previous_visitor: None,
+            ip: None,
+            geo: Geo {
+                country: "DE".into(),
+                ..Geo::default()
+            },
+        },
+        ua: Arc::new(UaClassifier::new().unwrap().classify(ua)),
+    }
+}
+
+/// Applies `beacons` as one edge batch through the edge write path (batch id, then the writer).
+async fn write_batch(pool: &Pool, id: &str, beacons: &[Enriched]) {
+    let verdict = apply::apply(
+        pool,
+        &apply::Batch {
+            batch_id: id,
+            beacons,
+            fences: &[],
+            messages: &[],
+        },
+        TIMEOUT,
+        &IngestMetrics::default(),
+    )
+    .await;
+    assert_eq!(
+        verdict,
+        apply::Verdict::Applied {
+            written: beacons.len(),
+            skipped: 0
+        }
+    );
+}
+
+async fn dirty_hours(pool: &Pool) -> Vec<(Uuid, DateTime<Utc>)> {
+    let c = pool.get().await.unwrap();
+    c.query(
+        "SELECT service_id, hour FROM rollup_dirty ORDER BY 1, 2",
+        &[],
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect()
+}
+
+#[tokio::test]
+async fn late_beacon_through_the_writer_marks_its_hour_dirty() {
+    let (pool, _) = common::fresh_db().await;
+    let svc = services(&pool, 1).await[0];
+    // An hour that closed long ago (its end is older than the session timeout).
+    let now = Utc::now();
+    let hour = now.duration_trunc(Duration::hours(1)).unwrap() - Duration::hours(3);
+    let at = |mins: i64| (hour + Duration::minutes(mins)).timestamp_millis();
+    write_batch(
+        &pool,
+        "on-time",
+        &[late_beacon(svc, 1, at(10), "v1-p1", "https://a.example/1")],
+    )
+    .await;
+    let p = catch_up(&pool).await;
+    assert!(
+        p.watermark.is_some_and(|w| w >= hour + Duration::hours(1)),
+        "the hour was rolled up: {p:?}"
+    );
+    // The writer does not know the watermark, so it listed this old hour already; the first
+    // pass started at that hour and leaves the entry to the next one.
+    catch_up(&pool).await;
+    assert!(dirty_hours(&pool).await.is_empty());
+
+    // A delayed batch: visitor 1's second page (a longer session, no longer a bounce) and a new
+    // visitor, both in the rolled hour.
+    write_batch(
+        &pool,
+        "delayed",
+        &[
+            late_beacon(svc, 1, at(25), "v1-p2", "https://a.example/2"),
+            late_beacon(svc, 2, at(30), "v2-p1", "https://a.example/1"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        dirty_hours(&pool).await,
+        vec![(svc, hour)],
+        "the writer listed the rolled hour for a re-roll"
+    );
+    let p = catch_up(&pool).await;
+    assert_eq!(p.rerolled, 1, "{p:?}");
+    assert!(dirty_hours(&pool).await.is_empty());
+    {
+        let c = pool.get().await.unwrap();
+        let r = c
+            .query_one(
+                "SELECT sessions, bounces, hits FROM rollup_hours WHERE service_id = $1 AND hour = $2",
+                &[&svc, &hour],
+            )
+            .await
+            .unwrap();
+        let got: (i64, i64, i64) = (r.get(0), r.get(1), r.get(2));
+        assert_eq!(
+            got,
+            (2, 1, 3),
+            "sessions, bounces, hits of the re-rolled hour"
+        );
+    }
+    let tz: Tz = "UTC".parse().unwrap();
+    for w in [
+        Window {
+            start: hour,
+            end: hour + Duration::hours(1),
+        },
+        Window {
+            start: hour - Duration::days(1),
+            end: now,
+        },
+    ] {
+        assert_same(
+            &pool,
+            &[svc],
+            &w,
+            tz,
+            &format!("after the late batch, {w:?}"),
+        )
+        .await;
+    }
 }
