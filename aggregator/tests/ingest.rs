@@ -97,8 +97,24 @@ async fn heartbeats_update_the_hit_and_bounce_follows_hit_count() {
     assert_eq!(r.headers()["content-type"], "application/json");
     assert_eq!(r.text().await.unwrap(), "{\"status\": \"OK\"}");
     t.settle().await;
+    // Heartbeats must carry a later time than the page view for last_seen to move: wait until
+    // the clock has passed the stored start (bounded; it takes at most a millisecond).
+    let start: chrono::DateTime<chrono::Utc> = t
+        .pool
+        .get()
+        .await
+        .unwrap()
+        .query_one("SELECT start_time FROM hits WHERE service_id = $1", &[&svc])
+        .await
+        .unwrap()
+        .get(0);
+    let mut tries = 0;
+    while chrono::Utc::now() <= start + chrono::Duration::milliseconds(1) {
+        tries += 1;
+        assert!(tries < 1000, "the clock does not advance");
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
     for _ in 0..3 {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         t.js(
             svc,
             "2.125.160.216",
@@ -412,7 +428,26 @@ async fn session_times_out_after_inactivity() {
         .await;
     t.settle().await;
     assert_eq!(t.sessions(svc).await, 1);
-    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    // Wait (bounded) until the visitor has been quiet for longer than the timeout, measured
+    // against the session's stored last activity.
+    let last: chrono::DateTime<chrono::Utc> = t
+        .pool
+        .get()
+        .await
+        .unwrap()
+        .query_one(
+            "SELECT last_seen FROM sessions WHERE service_id = $1",
+            &[&svc],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let mut tries = 0;
+    while chrono::Utc::now() <= last + chrono::Duration::milliseconds(1100) {
+        tries += 1;
+        assert!(tries < 300, "the clock does not advance");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     // Even a heartbeat of an old page view starts a new session with a new initial hit.
     t.js(svc, "81.2.69.160", CHROME_UA, page("b", "https://e.com/2"))
         .await;

@@ -77,6 +77,26 @@ async fn script_is_cached_compressed_and_has_a_dnt_variant() {
     }
 }
 
+/// Waits (bounded) until some transaction waits for a lock on `table`, as `pg_locks` shows it.
+async fn wait_for_lock_waiter(pool: &deadpool_postgres::Pool, table: &str) {
+    let c = pool.get().await.unwrap();
+    for _ in 0..1000 {
+        let waiting: i64 = c
+            .query_one(
+                "SELECT count(*) FROM pg_locks WHERE relation = $1::text::regclass AND NOT granted",
+                &[&table],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if waiting > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("nothing waited for a lock on {table}");
+}
+
 #[tokio::test]
 async fn full_queue_answers_503_and_loses_nothing_accepted() {
     let mut o = Opts::default();
@@ -93,6 +113,11 @@ async fn full_queue_answers_503_and_loses_nothing_accepted() {
     let mut ok = 0;
     let mut refused = 0;
     for i in 0..40 {
+        if i == 1 {
+            // The writer took the first beacon and now waits on the lock: from here on the queue
+            // only fills.
+            wait_for_lock_waiter(&t.pool, "hits").await;
+        }
         let r = t
             .pixel(
                 svc,
@@ -110,10 +135,9 @@ async fn full_queue_answers_503_and_loses_nothing_accepted() {
             }
             s => panic!("unexpected status {s}"),
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert!(refused > 0, "the queue never filled");
-    assert!(ok > 0);
+    // One beacon held by the blocked writer plus a full queue; every other one refused.
+    assert_eq!((ok, refused), (5, 35));
     tx.rollback().await.unwrap();
     t.settle().await;
     assert_eq!(t.hits(svc).await, ok, "every 2xx beacon is stored");
@@ -144,8 +168,19 @@ async fn graceful_shutdown_writes_every_queued_beacon() {
         "beacons are still queued behind the lock"
     );
     let pool = t.pool.clone();
+    let queue = t.app.queue.clone();
+    let addr = t.app.address();
+    wait_for_lock_waiter(&pool, "hits").await;
     let shutdown = tokio::spawn(t.app.shutdown());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The server stops accepting first; the writer is still blocked, so the drain is pending.
+    let mut tries = 0;
+    while tokio::net::TcpStream::connect(addr).await.is_ok() {
+        tries += 1;
+        assert!(tries < 500, "shutdown never stopped the server");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    wait_for_lock_waiter(&pool, "hits").await;
+    assert!(queue.depth() > 0, "beacons are still queued");
     assert!(!shutdown.is_finished(), "shutdown waits for the queue");
     tx.rollback().await.unwrap();
     shutdown.await.unwrap();

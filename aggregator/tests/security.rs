@@ -299,8 +299,8 @@ async fn edge_batch_replays_outside_the_window_are_refused() {
     assert_eq!(r.status(), 401);
     let forged = sig.replacen("t=", &format!("t={}", 1), 1);
     assert_eq!(send(forged, body.clone()).await.status(), 401);
+    // Edge batches are answered after their commit: nothing is pending.
     let c = t.pool.get().await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let n: i64 = c
         .query_one("SELECT count(*) FROM hits WHERE service_id = $1", &[&svc])
         .await
