@@ -97,6 +97,7 @@ impl Application {
             queue: queue.clone(),
             metrics: metrics.clone(),
             ip_headers: settings.ingest.ip_header_list(),
+            proxy_trust: settings.ingest.proxy_trust(),
             heartbeat_ms: settings.tracking.script_heartbeat_frequency,
             scripts: Default::default(),
         });

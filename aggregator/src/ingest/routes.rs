@@ -27,8 +27,10 @@ pub struct IngestState {
     pub queue: IngestQueue,
     /// Counters.
     pub metrics: Arc<IngestMetrics>,
-    /// Trusted client-IP headers, lower-case, in precedence order.
+    /// Proxy headers that carry the client IP, lower-case, in precedence order.
     pub ip_headers: Vec<String>,
+    /// Which socket peers may set those headers.
+    pub proxy_trust: beacon::client_ip::ProxyTrust,
     /// Tracker heartbeat interval (ms).
     pub heartbeat_ms: u64,
     /// Rendered script memo.
@@ -232,6 +234,7 @@ async fn accept(
         |name| h(headers, name),
         &state.ip_headers,
         remote.map(|r| r.ip()),
+        &state.proxy_trust,
     );
     match route::privacy_drop(
         settings.respect_dnt,
