@@ -247,6 +247,14 @@ pub struct IngestArgs {
     /// slower clients get 408 and are disconnected.
     #[arg(long, env = "SHYNET_HEADER_READ_TIMEOUT", default_value_t = 10)]
     pub header_read_timeout: u64,
+    /// Seconds a client may take to send a request body once its headers arrived (every
+    /// route); slower clients get 408 and are disconnected.
+    #[arg(long, env = "SHYNET_BODY_READ_TIMEOUT", default_value_t = crate::startup::body_deadline::DEFAULT_BODY_READ_TIMEOUT.as_secs())]
+    pub body_read_timeout: u64,
+    /// Most open connections from one client address (IPv6: one /64); more get 429 and are
+    /// closed. Trusted proxies (--trusted-proxies, --cdn-proxies) are exempt.
+    #[arg(long, env = "SHYNET_MAX_CONNECTIONS_PER_IP", default_value_t = crate::startup::per_ip::DEFAULT_MAX_CONNECTIONS_PER_IP)]
+    pub max_connections_per_ip: usize,
 }
 
 /// A list of networks, validated when the flags are parsed.
@@ -288,7 +296,10 @@ impl IngestArgs {
     pub fn server_limits(&self) -> crate::startup::server::ServerLimits {
         crate::startup::server::ServerLimits {
             max_connections: self.max_connections.max(1),
+            max_connections_per_ip: self.max_connections_per_ip.max(1),
+            per_ip_exempt: self.proxy_trust(),
             header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout.max(1)),
+            body_read_timeout: std::time::Duration::from_secs(self.body_read_timeout.max(1)),
             ..Default::default()
         }
     }
@@ -338,6 +349,8 @@ impl Default for IngestArgs {
             edge_secret: None,
             max_connections: 1024,
             header_read_timeout: 10,
+            body_read_timeout: crate::startup::body_deadline::DEFAULT_BODY_READ_TIMEOUT.as_secs(),
+            max_connections_per_ip: crate::startup::per_ip::DEFAULT_MAX_CONNECTIONS_PER_IP,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Wires the server together: caches, writer, routes, background jobs, and an orderly shutdown
 //! that stops accepting, finishes in-flight requests, and writes every queued beacon.
 
+pub mod body_deadline;
+pub mod per_ip;
 pub mod server;
 
 use crate::config::{IngestArgs, TrackingArgs};
