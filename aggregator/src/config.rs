@@ -6,8 +6,8 @@ use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-/// Shynet's client-IP header precedence (ipware's order).
-pub const DEFAULT_IP_HEADERS: &str = "cf-connecting-ip,x-forwarded-for,client-ip,x-real-ip,x-forwarded,x-cluster-client-ip,forwarded-for,forwarded,via";
+/// The proxy headers consulted for the client IP (when the peer is a trusted proxy).
+pub const DEFAULT_IP_HEADERS: &str = "x-forwarded-for";
 
 /// `shynet`: privacy-friendly, cookie-free web analytics you host yourself.
 #[derive(Debug, Parser)]
@@ -210,10 +210,22 @@ pub struct IngestArgs {
     /// Never store IPs, whatever a service says.
     #[arg(long, env = "BLOCK_ALL_IPS", default_value = "false", value_parser = BoolishValueParser::new())]
     pub block_all_ips: bool,
-    /// Request headers trusted to carry the client IP, in precedence order (comma-separated,
-    /// empty = use only the socket address). Keep only the headers your proxy sets.
+    /// Proxy headers that carry the client IP, in precedence order (comma-separated, empty =
+    /// use only the socket address). Read only from trusted proxies, right-most address first.
     #[arg(long, env = "SHYNET_IP_HEADERS", default_value = DEFAULT_IP_HEADERS)]
     pub ip_headers: String,
+    /// Peers whose proxy headers are believed (addresses or CIDR networks, comma-separated;
+    /// "none" = every peer is the visitor). Within X-Forwarded-For these are skipped too.
+    #[arg(long, env = "SHYNET_TRUSTED_PROXIES", default_value = beacon::client_ip::DEFAULT_TRUSTED_PROXIES)]
+    pub trusted_proxies: Networks,
+    /// CDN edge networks (e.g. Cloudflare's published ranges): trusted proxies whose
+    /// CF-Connecting-IP / True-Client-IP headers are believed. Default none.
+    #[arg(long, env = "SHYNET_CDN_PROXIES", default_value = "none")]
+    pub cdn_proxies: Networks,
+    /// Believe CF-Connecting-IP / True-Client-IP from every trusted proxy (a Cloudflare tunnel
+    /// or a proxy on this host that forwards the CDN's header).
+    #[arg(long, env = "SHYNET_TRUST_CF_CONNECTING_IP", default_value = "false", value_parser = BoolishValueParser::new())]
+    pub trust_cf_connecting_ip: bool,
     /// Beacons buffered between the routes and the writer; when full, ingest answers 503.
     #[arg(long, env = "SHYNET_QUEUE_CAPACITY", default_value_t = 20_000)]
     pub queue_capacity: usize,
@@ -235,6 +247,26 @@ pub struct IngestArgs {
     /// slower clients get 408 and are disconnected.
     #[arg(long, env = "SHYNET_HEADER_READ_TIMEOUT", default_value_t = 10)]
     pub header_read_timeout: u64,
+    /// Seconds a client may take to send a request body once its headers arrived (every
+    /// route); slower clients get 408 and are disconnected.
+    #[arg(long, env = "SHYNET_BODY_READ_TIMEOUT", default_value_t = crate::startup::body_deadline::DEFAULT_BODY_READ_TIMEOUT.as_secs())]
+    pub body_read_timeout: u64,
+    /// Most open connections from one client address (IPv6: one /64); more get 429 and are
+    /// closed. Trusted proxies (--trusted-proxies, --cdn-proxies) are exempt.
+    #[arg(long, env = "SHYNET_MAX_CONNECTIONS_PER_IP", default_value_t = crate::startup::per_ip::DEFAULT_MAX_CONNECTIONS_PER_IP)]
+    pub max_connections_per_ip: usize,
+}
+
+/// A list of networks, validated when the flags are parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Networks(pub Vec<ipnet::IpNet>);
+
+impl std::str::FromStr for Networks {
+    type Err = beacon::client_ip::NetworkListError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        beacon::client_ip::parse_networks(s).map(Networks)
+    }
 }
 
 /// The edge secret: kept out of `Debug` output and logs.
@@ -264,9 +296,21 @@ impl IngestArgs {
     pub fn server_limits(&self) -> crate::startup::server::ServerLimits {
         crate::startup::server::ServerLimits {
             max_connections: self.max_connections.max(1),
+            max_connections_per_ip: self.max_connections_per_ip.max(1),
+            per_ip_exempt: self.proxy_trust(),
             header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout.max(1)),
+            body_read_timeout: std::time::Duration::from_secs(self.body_read_timeout.max(1)),
             ..Default::default()
         }
+    }
+
+    /// Which peers may speak for the visitor.
+    pub fn proxy_trust(&self) -> beacon::client_ip::ProxyTrust {
+        beacon::client_ip::ProxyTrust::new(
+            self.trusted_proxies.0.clone(),
+            self.cdn_proxies.0.clone(),
+            self.trust_cf_connecting_ip,
+        )
     }
 
     /// The trusted header names, lower-cased.
@@ -293,12 +337,20 @@ impl Default for IngestArgs {
         IngestArgs {
             block_all_ips: false,
             ip_headers: DEFAULT_IP_HEADERS.into(),
+            trusted_proxies: Networks(
+                beacon::client_ip::parse_networks(beacon::client_ip::DEFAULT_TRUSTED_PROXIES)
+                    .unwrap_or_default(),
+            ),
+            cdn_proxies: Networks(Vec::new()),
+            trust_cf_connecting_ip: false,
             queue_capacity: 20_000,
             batch_size: 5_000,
             db_pool_size: 8,
             edge_secret: None,
             max_connections: 1024,
             header_read_timeout: 10,
+            body_read_timeout: crate::startup::body_deadline::DEFAULT_BODY_READ_TIMEOUT.as_secs(),
+            max_connections_per_ip: crate::startup::per_ip::DEFAULT_MAX_CONNECTIONS_PER_IP,
         }
     }
 }
@@ -321,5 +373,37 @@ mod tests {
             Command::Serve(args) => assert!(!args.skip_migrations, "migrating is the default"),
             other => panic!("parsed as {other:?}"),
         }
+    }
+
+    #[test]
+    fn proxy_trust_flags_parse_and_bad_networks_are_refused() {
+        let serve = |args: &[&str]| match Cli::try_parse_from(
+            ["shynet", "serve"].iter().chain(args).copied(),
+        ) {
+            Ok(Cli {
+                command: Command::Serve(s),
+                ..
+            }) => Ok(s.ingest),
+            Ok(other) => panic!("parsed as {:?}", other.command),
+            Err(e) => Err(e.to_string()),
+        };
+        let d = serve(&[]).unwrap();
+        assert_eq!(d.trusted_proxies, IngestArgs::default().trusted_proxies);
+        assert!(d.proxy_trust().is_trusted("127.0.0.1".parse().unwrap()));
+        assert!(!d.proxy_trust().is_trusted("81.2.69.160".parse().unwrap()));
+        let none = serve(&["--trusted-proxies", "none"]).unwrap();
+        assert!(!none.proxy_trust().is_trusted("127.0.0.1".parse().unwrap()));
+        let cdn = serve(&[
+            "--cdn-proxies",
+            "173.245.48.0/20",
+            "--trust-cf-connecting-ip",
+        ])
+        .unwrap();
+        assert!(cdn
+            .proxy_trust()
+            .is_trusted("173.245.48.9".parse().unwrap()));
+        assert!(cdn.trust_cf_connecting_ip);
+        let err = serve(&["--trusted-proxies", "10.0.0.0/99"]).unwrap_err();
+        assert!(err.contains("not an IP address or CIDR network"), "{err}");
     }
 }

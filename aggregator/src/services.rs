@@ -6,16 +6,24 @@ use beacon::ip_filter::IgnoredIps;
 use beacon::origins::AllowedOrigins;
 use deadpool_postgres::Pool;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// How often the whole cache is reloaded.
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(5);
-/// How long an unknown service id is remembered as unknown (bounds DB lookups from junk ids).
-const NEGATIVE_TTL: Duration = Duration::from_secs(5);
-/// At most this many unknown ids are remembered.
-const MAX_NEGATIVE: usize = 10_000;
+/// How long an unknown service id is remembered as unknown: a page with a stale snippet (or a
+/// scanner) sending beacons to one id costs one lookup per this long, while a service created
+/// by another process under an id that was probed before still starts working this soon (the
+/// refresher forgets every unknown id sooner, at each reload).
+pub const NEGATIVE_TTL: Duration = Duration::from_secs(5);
+/// At most this many unknown ids are remembered (about 40 bytes each); past it the list starts
+/// over, so random ids cannot grow memory.
+pub const MAX_NEGATIVE: usize = 10_000;
+/// At most this many single-service lookups run at once: a flood of random ids waits here
+/// instead of taking every connection of the ingest pool from the writer.
+pub const MAX_CONCURRENT_LOOKUPS: usize = 2;
 
 /// Whether a service takes data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,11 +94,48 @@ struct Inner {
     unknown: HashMap<Uuid, Instant>,
 }
 
+/// Concurrent lookups of one id share a gate, so they cost one query.
+type Gates = Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>;
+
+/// A place in the line for one id's gate; the last one out removes the gate, also when the
+/// request is abandoned mid-wait, so the map holds only ids being looked up right now.
+struct GateTicket<'a> {
+    gates: &'a Gates,
+    id: Uuid,
+    gate: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+impl<'a> GateTicket<'a> {
+    fn take(gates: &'a Gates, id: Uuid) -> GateTicket<'a> {
+        let mut map = gates.lock().unwrap_or_else(|p| p.into_inner());
+        let gate = map.entry(id).or_default().clone();
+        GateTicket {
+            gates,
+            id,
+            gate: Some(gate),
+        }
+    }
+}
+
+impl Drop for GateTicket<'_> {
+    fn drop(&mut self) {
+        let mut map = self.gates.lock().unwrap_or_else(|p| p.into_inner());
+        // Dropped under the lock, so the count below sees every holder.
+        drop(self.gate.take());
+        if map.get(&self.id).is_some_and(|g| Arc::strong_count(g) == 1) {
+            map.remove(&self.id);
+        }
+    }
+}
+
 /// The cache. Cheap to clone.
 #[derive(Clone)]
 pub struct ServiceCache {
     pool: Pool,
     inner: Arc<RwLock<Inner>>,
+    gates: Arc<Gates>,
+    slots: Arc<tokio::sync::Semaphore>,
+    lookups: Arc<AtomicU64>,
 }
 
 impl ServiceCache {
@@ -99,6 +144,9 @@ impl ServiceCache {
         let cache = ServiceCache {
             pool,
             inner: Arc::default(),
+            gates: Arc::default(),
+            slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_LOOKUPS)),
+            lookups: Arc::default(),
         };
         cache.refresh().await?;
         Ok(cache)
@@ -155,20 +203,47 @@ impl ServiceCache {
         }
     }
 
-    /// Settings of a service: from memory, else one lookup (so a service created a moment ago
-    /// by another process works at once). `Ok(None)` = no such service.
-    pub async fn get(&self, id: Uuid) -> anyhow::Result<Option<Arc<ServiceSettings>>> {
-        if let Ok(inner) = self.inner.read() {
-            if let Some(s) = inner.known.get(&id) {
-                return Ok(Some(s.clone()));
-            }
-            if let Some(t) = inner.unknown.get(&id) {
-                if t.elapsed() < NEGATIVE_TTL {
-                    return Ok(None);
-                }
-            }
+    /// Single-service queries run so far (each miss of both the cache and the negative cache).
+    pub fn lookups(&self) -> u64 {
+        self.lookups.load(Ordering::Relaxed)
+    }
+
+    /// The cached answer for `id`, if there is a fresh one.
+    fn cached(&self, id: Uuid) -> Option<Option<Arc<ServiceSettings>>> {
+        let inner = match self.inner.read() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if let Some(s) = inner.known.get(&id) {
+            return Some(Some(s.clone()));
         }
+        match inner.unknown.get(&id) {
+            Some(t) if t.elapsed() < NEGATIVE_TTL => Some(None),
+            _ => None,
+        }
+    }
+
+    /// Settings of a service: from memory, else one lookup (so a service created a moment ago
+    /// by another process works at once). `Ok(None)` = no such service. Concurrent requests for
+    /// the same missing id wait for one lookup instead of each running their own.
+    pub async fn get(&self, id: Uuid) -> anyhow::Result<Option<Arc<ServiceSettings>>> {
+        if let Some(answer) = self.cached(id) {
+            return Ok(answer);
+        }
+        let ticket = GateTicket::take(&self.gates, id);
+        let gate = ticket.gate.clone().unwrap_or_default();
+        let _turn = gate.lock().await;
+        if let Some(answer) = self.cached(id) {
+            return Ok(answer);
+        }
+        let _slot = self.slots.acquire().await?;
+        self.lookup(id).await
+    }
+
+    /// Queries one service and remembers the answer, found or not.
+    async fn lookup(&self, id: Uuid) -> anyhow::Result<Option<Arc<ServiceSettings>>> {
         let client = self.pool.get().await?;
+        self.lookups.fetch_add(1, Ordering::Relaxed);
         let row = client
             .query_opt(&format!("{SELECT} WHERE id = $1"), &[&id])
             .await?;

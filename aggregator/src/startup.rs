@@ -1,6 +1,8 @@
 //! Wires the server together: caches, writer, routes, background jobs, and an orderly shutdown
 //! that stops accepting, finishes in-flight requests, and writes every queued beacon.
 
+pub mod body_deadline;
+pub mod per_ip;
 pub mod server;
 
 use crate::config::{IngestArgs, TrackingArgs};
@@ -97,6 +99,7 @@ impl Application {
             queue: queue.clone(),
             metrics: metrics.clone(),
             ip_headers: settings.ingest.ip_header_list(),
+            proxy_trust: settings.ingest.proxy_trust(),
             heartbeat_ms: settings.tracking.script_heartbeat_frequency,
             scripts: Default::default(),
         });

@@ -21,6 +21,7 @@ pub const SCRATCH_TAGS: &[&str] = &[
     "dash-browser",
     "chrome",
     "hostile",
+    "edges",
     "privacy",
     "outage",
     "sigterm",

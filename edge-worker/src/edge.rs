@@ -135,7 +135,7 @@ pub fn handle(req: &RequestFacts, cfg: &Prepared) -> Outcome {
         Plan::Beacon(view) => view,
     };
     let ok = route::accepted_reply(view.tracker).with_cors(&allow_origin);
-    let ip: Option<IpAddr> = beacon::client_ip::client_ip(h, req.ip_headers, None);
+    let ip: Option<IpAddr> = beacon::client_ip::platform_client_ip(h, req.ip_headers);
     let dnt = h("dnt");
     let gpc = h("sec-gpc");
     let user_agent = beacon::limits::truncate_utf8(

@@ -2,6 +2,7 @@
 //! (slowloris) and slow bodies, invalid UTF-8, huge headers, deeply nested JSON, thousands of
 //! distinct identifiers and User-Agents. Each gets a clear 4xx or is shed, the process's
 //! resident memory stays bounded, and normal beacons sent at the same time are all stored.
+//! Dashboard routes get the same body deadline, and one address cannot hold every connection.
 
 mod support;
 
@@ -300,4 +301,132 @@ async fn hostile_clients_get_4xx_or_are_shed_and_normal_beacons_are_stored() {
         rss_end < rss_start + 150 * 1024,
         "resident memory grew from {rss_start} KiB to {rss_end} KiB"
     );
+}
+
+/// Opens a connection from `source` (any 127.x address works on Linux loopback).
+async fn connect_from(source: &str, addr: &str) -> tokio::net::TcpStream {
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    sock.connect(addr.parse().unwrap()).await.unwrap()
+}
+
+/// Reads until the server closes the connection (or `limit` passes); returns what arrived and
+/// whether the connection was closed.
+async fn read_to_close(s: &mut tokio::net::TcpStream, limit: Duration) -> (String, bool) {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let closed = tokio::time::timeout(limit, async {
+        let mut buf = [0u8; 1024];
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await
+    .is_ok();
+    (String::from_utf8_lossy(&got).into_owned(), closed)
+}
+
+fn status_line(text: &str) -> u16 {
+    text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dashboard_bodies_have_a_deadline_and_one_address_cannot_hold_every_connection() {
+    use tokio::io::AsyncWriteExt;
+    let pg = Pg::start("edges");
+    let url = pg.database("edges").await;
+    const CAP: usize = 8;
+    let shynet = Shynet::serve(
+        &url,
+        &[
+            ("SHYNET_BODY_READ_TIMEOUT", "2"),
+            ("SHYNET_HEADER_READ_TIMEOUT", "60"),
+            ("SHYNET_MAX_CONNECTIONS_PER_IP", "8"),
+            // The test client is a loopback peer: not a proxy here, so the cap applies.
+            ("SHYNET_TRUSTED_PROXIES", "none"),
+        ],
+    );
+    let addr = shynet.base.trim_start_matches("http://").to_owned();
+
+    // Slow bodies on the login form: the head at once, one byte of the body, then silence.
+    let head = format!(
+        "POST /accounts/login/ HTTP/1.1\r\nHost: {addr}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ne"
+    );
+    let mut slow = Vec::new();
+    for _ in 0..4 {
+        let mut s = connect_from("127.0.0.1", &addr).await;
+        s.write_all(head.as_bytes()).await.unwrap();
+        slow.push(s);
+    }
+    for mut s in slow {
+        let (answer, closed) = read_to_close(&mut s, Duration::from_secs(15)).await;
+        assert_eq!(status_line(&answer), 408, "slow login body: {answer:?}");
+        assert!(closed, "the connection is closed after the 408");
+    }
+
+    // A GET that announces a body is answered without reading it, and the connection closed.
+    let mut s = connect_from("127.0.0.1", &addr).await;
+    let get =
+        format!("GET /accounts/login/ HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 100\r\n\r\n");
+    s.write_all(get.as_bytes()).await.unwrap();
+    let (answer, closed) = read_to_close(&mut s, Duration::from_secs(15)).await;
+    assert_eq!(status_line(&answer), 200, "GET with a body: {answer:?}");
+    assert!(
+        closed,
+        "the connection is closed after a GET whose body was not read"
+    );
+
+    // One address at the cap: its next connection is refused, another address is served.
+    let mut held = Vec::new();
+    for _ in 0..CAP {
+        held.push(connect_from("127.0.0.1", &addr).await);
+    }
+    // The server counts a connection once it accepted it: wait until the cap is observable.
+    let refused = until(Duration::from_secs(10), || {
+        let addr = addr.clone();
+        async move {
+            let mut extra = connect_from("127.0.0.1", &addr).await;
+            let req = format!("GET /healthz?probe=liveness HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+            let _ = extra.write_all(req.as_bytes()).await;
+            let (answer, closed) = read_to_close(&mut extra, Duration::from_secs(5)).await;
+            closed && (answer.is_empty() || status_line(&answer) == 429)
+        }
+    })
+    .await;
+    assert!(refused, "a connection past the per-address cap is refused");
+    let mut other = connect_from("127.0.0.2", &addr).await;
+    let req = format!(
+        "GET /healthz?probe=liveness HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    );
+    other.write_all(req.as_bytes()).await.unwrap();
+    let (answer, _) = read_to_close(&mut other, Duration::from_secs(15)).await;
+    assert_eq!(
+        status_line(&answer),
+        200,
+        "another address is served: {answer:?}"
+    );
+    // Closing one of the held connections frees a place for that address again.
+    drop(held.pop());
+    let served = until(Duration::from_secs(10), || {
+        let addr = addr.clone();
+        async move {
+            let mut again = connect_from("127.0.0.1", &addr).await;
+            let req = format!(
+                "GET /healthz?probe=liveness HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+            );
+            let _ = again.write_all(req.as_bytes()).await;
+            let (answer, _) = read_to_close(&mut again, Duration::from_secs(5)).await;
+            status_line(&answer) == 200
+        }
+    })
+    .await;
+    assert!(
+        served,
+        "the address is served again once it is under the cap"
+    );
+    drop(held);
 }

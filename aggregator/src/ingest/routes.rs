@@ -27,8 +27,10 @@ pub struct IngestState {
     pub queue: IngestQueue,
     /// Counters.
     pub metrics: Arc<IngestMetrics>,
-    /// Trusted client-IP headers, lower-case, in precedence order.
+    /// Proxy headers that carry the client IP, lower-case, in precedence order.
     pub ip_headers: Vec<String>,
+    /// Which socket peers may set those headers.
+    pub proxy_trust: beacon::client_ip::ProxyTrust,
     /// Tracker heartbeat interval (ms).
     pub heartbeat_ms: u64,
     /// Rendered script memo.
@@ -73,14 +75,11 @@ pub fn ingress_routes(
         )
 }
 
-/// How long a client may take to send a request body once its headers arrived; a slower body
-/// is answered 408 (the header deadline is the server's, see [`crate::startup::server`]).
-pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
 /// Reads the body, refusing (413) anything over the limit without buffering it: an oversized
-/// Content-Length is refused before reading, a chunked body as soon as it passes the limit;
-/// a body that takes longer than [`BODY_READ_TIMEOUT`] is refused with 408.
-/// Also used by the edge batch endpoint with its own limit.
+/// Content-Length is refused before reading, a chunked body as soon as it passes the limit.
+/// A body too slow to arrive is answered 408 by the server's body deadline
+/// ([`crate::startup::server`]), which covers every route. Also used by the edge batch endpoint
+/// with its own limit.
 pub(crate) async fn read_limited<S, B>(
     body: S,
     headers: &HeaderMap,
@@ -96,26 +95,21 @@ where
             return Err(StatusCode::PAYLOAD_TOO_LARGE);
         }
     }
-    let read = async {
-        let mut body = std::pin::pin!(body);
-        let mut out = bytes::BytesMut::new();
-        while let Some(chunk) = body.next().await {
-            let mut chunk = chunk.map_err(|_| StatusCode::BAD_REQUEST)?;
-            if out.len() + chunk.remaining() > max {
-                return Err(StatusCode::PAYLOAD_TOO_LARGE);
-            }
-            while chunk.has_remaining() {
-                let part = chunk.chunk();
-                out.extend_from_slice(part);
-                let n = part.len();
-                chunk.advance(n);
-            }
+    let mut body = std::pin::pin!(body);
+    let mut out = bytes::BytesMut::new();
+    while let Some(chunk) = body.next().await {
+        let mut chunk = chunk.map_err(|_| StatusCode::BAD_REQUEST)?;
+        if out.len() + chunk.remaining() > max {
+            return Err(StatusCode::PAYLOAD_TOO_LARGE);
         }
-        Ok(out.freeze())
-    };
-    tokio::time::timeout(BODY_READ_TIMEOUT, read)
-        .await
-        .unwrap_or(Err(StatusCode::REQUEST_TIMEOUT))
+        while chunk.has_remaining() {
+            let part = chunk.chunk();
+            out.extend_from_slice(part);
+            let n = part.len();
+            chunk.advance(n);
+        }
+    }
+    Ok(out.freeze())
 }
 
 /// Converts a shared [`Reply`] (built by `beacon::route`, as the edge worker does) to warp's
@@ -232,6 +226,7 @@ async fn accept(
         |name| h(headers, name),
         &state.ip_headers,
         remote.map(|r| r.ip()),
+        &state.proxy_trust,
     );
     match route::privacy_drop(
         settings.respect_dnt,
