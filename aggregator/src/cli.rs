@@ -135,6 +135,18 @@ pub async fn list_services(pool: &Pool) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
+/// The window of `shynet stats --start --end`, with the dashboard's bounds (a range over
+/// [`dashboard::window::MAX_WINDOW_DAYS`] days, a year outside 1970..=9999, a malformed or
+/// reversed range is refused with the reason).
+pub fn stats_window(
+    start: Option<&str>,
+    end: Option<&str>,
+    tz: chrono_tz::Tz,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<dashboard::window::Window> {
+    dashboard::window::from_dates(start, end, tz, now).context("--start/--end")
+}
+
 /// `shynet stats`: the core stats as JSON.
 pub async fn stats(
     pool: &Pool,
@@ -145,7 +157,7 @@ pub async fn stats(
     heartbeat_ms: u64,
 ) -> anyhow::Result<serde_json::Value> {
     let now = chrono::Utc::now();
-    let window = dashboard::window::from_dates(start, end, tz, now)?;
+    let window = stats_window(start, end, tz, now)?;
     let client = pool.get().await?;
     let row = client
         .query_opt(

@@ -68,6 +68,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             say!("{}", serde_json::to_string_pretty(&cli::geoip(ip, &db)?)?);
             return Ok(());
         }
+        // A bad range is the caller's mistake: refuse it before starting a database for it.
+        Command::Stats(a) => {
+            cli::stats_window(
+                a.start.as_deref(),
+                a.end.as_deref(),
+                cli.time_zone,
+                chrono::Utc::now(),
+            )?;
+        }
         _ => {}
     }
     let pool_size = match &cli.command {

@@ -354,7 +354,7 @@ async fn session_pages_and_details() {
         .await
         .unwrap();
     assert_eq!(p2.rows.len(), 5);
-    let d = srows::session_detail(&**c, fx.svc, ids[3], Duration::seconds(10), now)
+    let d = srows::session_detail(&**c, fx.svc, ids[3], (0, 100), Duration::seconds(10), now)
         .await
         .unwrap()
         .unwrap();
@@ -363,12 +363,17 @@ async fn session_pages_and_details() {
     assert_eq!(d.hits[1].load_time, Some(10.0));
     assert_eq!(d.ip, None);
     // Another service's id does not find it.
-    assert!(
-        srows::session_detail(&**c, Uuid::new_v4(), ids[3], Duration::seconds(10), now)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(srows::session_detail(
+        &**c,
+        Uuid::new_v4(),
+        ids[3],
+        (0, 100),
+        Duration::seconds(10),
+        now
+    )
+    .await
+    .unwrap()
+    .is_none());
     let (rows, total) = srows::locations_page(&**c, fx.svc, &w, 0, 1).await.unwrap();
     assert_eq!((rows.len(), total), (1, 2));
     assert_eq!(rows[0].count, 25);

@@ -14,6 +14,13 @@ use std::collections::HashMap;
 use uuid::Uuid;
 use warp::http::StatusCode;
 
+/// Services per API answer: each costs the full stats of two windows, so a user with many
+/// services pages through them (`?page=`) instead of one request computing them all.
+pub const SERVICES_PER_PAGE: i64 = 50;
+
+/// Highest `?page=` accepted (far beyond any real list; keeps the offset arithmetic small).
+const MAX_PAGE: i64 = 1_000_000;
+
 /// The OpenAPI description, served at `/api/v1/openapi.json`.
 pub const OPENAPI: &str = include_str!("../static/openapi.json");
 
@@ -118,13 +125,29 @@ async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
             };
             error(StatusCode::BAD_REQUEST, &msg)
         })?;
+    let page: i64 = match req.q("page").filter(|p| !p.is_empty()) {
+        None => 1,
+        Some(p) => p
+            .parse()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| {
+                error(
+                    StatusCode::BAD_REQUEST,
+                    "Invalid page: give a positive whole number.",
+                )
+            })?,
+    };
     let prev = stats::previous(&w);
-    let list: Vec<_> = services::list_for(&**c, user)
-        .await
-        .map_err(|e| unavailable(&e))?
-        .into_iter()
-        .filter(|s| only.is_none_or(|u| u == s.id))
-        .collect();
+    let (list, total) = services::page_for(
+        &**c,
+        user,
+        only,
+        (page - 1) * SERVICES_PER_PAGE,
+        SERVICES_PER_PAGE,
+    )
+    .await
+    .map_err(|e| unavailable(&e))?;
     let ids: Vec<Uuid> = list.iter().map(|s| s.id).collect();
     let charts = chart::charts_many(&**c, &ids, &w, state.tz(), now)
         .await
@@ -163,7 +186,8 @@ async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
         st["compare"] = stats_json(&old, prev_charts.get(&s.id).unwrap_or(&empty()));
         out.push(json!({"name": s.name, "uuid": s.id, "link": s.link, "stats": st}));
     }
-    Ok(json!({ "services": out }))
+    let pages = ((total + SERVICES_PER_PAGE - 1) / SERVICES_PER_PAGE).max(1);
+    Ok(json!({ "services": out, "page": page, "pages": pages }))
 }
 
 /// Lets pages on any origin read the API (a status page, a browser-side report): it

@@ -132,29 +132,66 @@ pub struct Listed {
     pub archived: bool,
 }
 
+/// Services user `$1` owns or collaborates on.
+const VISIBLE_TO: &str = "FROM services s
+     WHERE (s.owner_id = $1
+        OR EXISTS (SELECT 1 FROM collaborators k WHERE k.service_id = s.id AND k.user_id = $1))";
+
+fn listed(r: tokio_postgres::Row) -> Listed {
+    Listed {
+        id: r.get(0),
+        name: r.get(1),
+        link: r.get(2),
+        owned: r.get(3),
+        archived: r.get(4),
+    }
+}
+
 /// The services a user owns or collaborates on, by name.
 pub async fn list_for<C: GenericClient>(
     c: &C,
     user_id: i64,
 ) -> Result<Vec<Listed>, tokio_postgres::Error> {
-    Ok(c
+    Ok(c.query(
+        &format!(
+            "SELECT s.id, s.name, s.link, s.owner_id = $1, s.status = 'AR' {VISIBLE_TO}
+                 ORDER BY s.name, s.id"
+        ),
+        &[&user_id],
+    )
+    .await?
+    .into_iter()
+    .map(listed)
+    .collect())
+}
+
+/// One page of [`list_for`] (`limit` from `offset`, only service `only` if given) and how many
+/// there are in all: the overview and the API read only the services they show.
+pub async fn page_for<C: GenericClient>(
+    c: &C,
+    user_id: i64,
+    only: Option<Uuid>,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Listed>, i64), tokio_postgres::Error> {
+    let rows = c
         .query(
-            "SELECT s.id, s.name, s.link, s.owner_id = $1, s.status = 'AR' FROM services s
-             WHERE s.owner_id = $1
-                OR EXISTS (SELECT 1 FROM collaborators k WHERE k.service_id = s.id AND k.user_id = $1)
-             ORDER BY s.name, s.id",
-            &[&user_id],
+            &format!(
+                "SELECT s.id, s.name, s.link, s.owner_id = $1, s.status = 'AR' {VISIBLE_TO}
+                   AND ($4::uuid IS NULL OR s.id = $4)
+                 ORDER BY s.name, s.id LIMIT $2 OFFSET $3"
+            ),
+            &[&user_id, &limit.max(0), &offset.max(0), &only],
+        )
+        .await?;
+    let total: i64 = c
+        .query_one(
+            &format!("SELECT count(*) {VISIBLE_TO} AND ($2::uuid IS NULL OR s.id = $2)"),
+            &[&user_id, &only],
         )
         .await?
-        .into_iter()
-        .map(|r| Listed {
-            id: r.get(0),
-            name: r.get(1),
-            link: r.get(2),
-            owned: r.get(3),
-            archived: r.get(4),
-        })
-        .collect())
+        .get(0);
+    Ok((rows.into_iter().map(listed).collect(), total))
 }
 
 /// Every service (admin page).

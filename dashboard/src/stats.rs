@@ -2,7 +2,8 @@
 //! service and window. Sessions are windowed by their start, hits by their own time, with strict
 //! bounds. Closed hours are read from rollups and only the edges and the open tail from raw
 //! rows ([`plan`]); [`Source::Raw`] answers from raw rows alone, the reference the rollup path
-//! is tested against.
+//! is tested against. Tables are ranked and cut in SQL ([`top`]): a request receives the rows it
+//! shows, never every distinct key.
 
 use crate::window::Window;
 use chrono::{DateTime, Duration, Utc};
@@ -15,11 +16,17 @@ pub mod chart;
 pub mod plan;
 pub mod rollup;
 pub mod sessions;
+pub mod top;
 
 pub use plan::{Plan, Source};
 
 /// Rows per top-N table (Shynet's `RESULTS_LIMIT`).
 pub const RESULTS_LIMIT: usize = 300;
+
+/// Extra referrer ranks fetched when the owner hides some: hidden referrers are dropped before
+/// the cut, so the table can still show [`RESULTS_LIMIT`] rows when up to this many distinct
+/// hidden referrers outrank them (past that it shows fewer, never wrong ones).
+pub const HIDDEN_REFERRER_HEADROOM: i64 = 2000;
 
 /// One row of a top-N table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -76,12 +83,6 @@ pub enum StatsError {
     /// The database failed.
     #[error("database error: {0}")]
     Db(#[from] tokio_postgres::Error),
-}
-
-fn top(mut rows: Vec<Row>) -> Vec<Row> {
-    sort_rows(&mut rows);
-    rows.truncate(RESULTS_LIMIT);
-    rows
 }
 
 /// The scalar figures of one service and window (the stats strip, the overview cards, the
@@ -358,89 +359,6 @@ pub struct Tables {
     pub by_session: [Vec<Row>; 6],
 }
 
-/// Per-dimension counts of one service over one window: index = [`rollup::dim`] code.
-/// `only_locations` skips everything but pages.
-pub async fn dim_counts<C: GenericClient>(
-    client: &C,
-    service: Uuid,
-    window: &Window,
-    source: Source,
-    only_locations: bool,
-) -> Result<Vec<HashMap<String, i64>>, StatsError> {
-    let mut out: Vec<HashMap<String, i64>> = vec![HashMap::new(); rollup::dim::COUNT];
-    let mut add = |rows: Vec<tokio_postgres::Row>| {
-        for r in rows {
-            let d: i16 = r.get(0);
-            if let Some(m) = out.get_mut(d as usize) {
-                *m.entry(r.get(1)).or_insert(0) += r.get::<_, i64>(2);
-            }
-        }
-    };
-    for (p, _) in plans(client, &[service], window, source).await? {
-        if !p.raw.is_empty() {
-            let [(a, b), (c, d)] = p.raw_pair();
-            add(client
-                .query(
-                    &format!(
-                        "SELECT d.dim, d.key, count(*) FROM hits h
-                         CROSS JOIN LATERAL {hit_dims} AS d(dim, key)
-                         WHERE h.service_id = $1 AND {RAW_SEGMENTS} AND d.dim IS NOT NULL
-                           AND ($6 OR d.dim = 0)
-                         GROUP BY 1, 2",
-                        hit_dims = rollup::HIT_DIMS
-                    ),
-                    &[&service, &a, &b, &c, &d, &!only_locations],
-                )
-                .await?);
-            if !only_locations {
-                add(client
-                    .query(
-                        &format!(
-                            "SELECT d.dim, d.key, count(*) FROM sessions s
-                             CROSS JOIN LATERAL {session_dims} AS d(dim, key)
-                             WHERE s.service_id = $1 AND {RAW_SEGMENTS}
-                             GROUP BY 1, 2",
-                            session_dims = rollup::SESSION_DIMS
-                        ),
-                        &[&service, &a, &b, &c, &d],
-                    )
-                    .await?);
-            }
-        }
-        if !p.dim_hours.is_empty() {
-            let [(a, b), (c, d)] = p.dim_hour_pair();
-            add(client
-                .query(
-                    "SELECT dim, key, sum(count)::int8 FROM rollup_dims_hourly
-                     WHERE service_id = $1
-                       AND ((hour >= $2 AND hour < $3) OR (hour >= $4 AND hour < $5))
-                       AND ($6 OR dim = 0)
-                     GROUP BY 1, 2",
-                    &[&service, &a, &b, &c, &d, &!only_locations],
-                )
-                .await?);
-        }
-        if let Some((lo, hi)) = p.dim_days {
-            add(client
-                .query(
-                    "SELECT dim, key, sum(count)::int8 FROM rollup_dims_daily
-                     WHERE service_id = $1 AND day >= $2 AND day < $3 AND ($4 OR dim = 0)
-                     GROUP BY 1, 2",
-                    &[&service, &lo, &hi, &!only_locations],
-                )
-                .await?);
-        }
-    }
-    Ok(out)
-}
-
-fn rows_of(m: HashMap<String, i64>) -> Vec<Row> {
-    m.into_iter()
-        .filter(|(_, count)| *count != 0)
-        .map(|(key, count)| Row { key, count })
-        .collect()
-}
-
 /// Computes the top-N tables.
 pub async fn tables<C: GenericClient>(
     client: &C,
@@ -459,34 +377,42 @@ pub async fn tables_with<C: GenericClient>(
     hide_referrer: Option<&regex::Regex>,
     source: Source,
 ) -> Result<Tables, StatsError> {
-    let mut dims = dim_counts(client, service, window, source, false).await?;
-    let mut take = |d: i16| rows_of(std::mem::take(&mut dims[d as usize]));
-    let locations = take(rollup::dim::LOCATION);
-    let all_referrers = take(rollup::dim::REFERRER);
-    let entry_count = all_referrers.iter().map(|r| r.count).sum();
+    use rollup::dim;
+    let headroom = if hide_referrer.is_some() {
+        HIDDEN_REFERRER_HEADROOM
+    } else {
+        0
+    };
+    let want = |d: i16| top::Want {
+        dim: d,
+        offset: 0,
+        limit: RESULTS_LIMIT as i64 + if d == dim::REFERRER { headroom } else { 0 },
+    };
+    let wants: Vec<top::Want> = (0..dim::COUNT as i16).map(want).collect();
+    let mut ranked = top::ranked(client, service, window, source, &wants).await?;
+    let mut take = |d: i16| std::mem::take(&mut ranked[d as usize]);
+    let locations = take(dim::LOCATION).rows;
+    let all_referrers = take(dim::REFERRER);
     let referrers = all_referrers
+        .rows
         .into_iter()
         .filter(|r| hide_referrer.is_none_or(|re| r.key.is_empty() || !re.is_match(&r.key)))
+        .take(RESULTS_LIMIT)
         .collect();
     let by_session: [Vec<Row>; 6] = [
-        take(rollup::dim::COUNTRY),
-        take(rollup::dim::NETWORK),
-        take(rollup::dim::OS),
-        take(rollup::dim::BROWSER),
-        take(rollup::dim::DEVICE_TYPE),
-        take(rollup::dim::DEVICE),
+        take(dim::COUNTRY).rows,
+        take(dim::NETWORK).rows,
+        take(dim::OS).rows,
+        take(dim::BROWSER).rows,
+        take(dim::DEVICE_TYPE).rows,
+        take(dim::DEVICE).rows,
     ];
     Ok(Tables {
-        locations: top(locations),
-        referrers: top(referrers),
-        entry_count,
-        by_session: by_session.map(top),
+        locations,
+        referrers,
+        entry_count: all_referrers.total,
+        by_session,
     })
-}
-
-/// Sorts rows the way every table shows them: by count, then key.
-pub fn sort_rows(rows: &mut [Row]) {
-    rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
 }
 
 /// Computes the core stats of `service` over `window`. `hide_referrer` hides matching referrers

@@ -1,8 +1,24 @@
 //! Date windows as owners pick them: whole days in the install's time zone, with Shynet's
 //! strict bounds (`start < t < end`), defaulting to the last 30 days.
+//!
+//! Every reader (pages, API, CLI) builds its window here, so the bounds below hold everywhere:
+//! a window costs work per day (chart points, the comparison period before it), and dates far
+//! from today only reach the database's range limits.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
+
+/// Longest window, in calendar days (start and end day included): three years and change, so
+/// "this year" and "last 90 days" always fit while a request can never ask for one chart point
+/// per day of a millennium.
+pub const MAX_WINDOW_DAYS: i64 = 1100;
+
+/// Earliest year a date may name. Together with [`MAX_WINDOW_DAYS`] this keeps the comparison
+/// period before any window (as long again) well inside what Postgres and chrono represent.
+pub const MIN_YEAR: i32 = 1970;
+
+/// Latest year a date may name (dates are at most four digits).
+pub const MAX_YEAR: i32 = 9999;
 
 /// A half-open-by-Shynet's-rules window of time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -22,6 +38,12 @@ pub enum WindowError {
     /// End before start.
     #[error("the end date is before the start date")]
     Reversed,
+    /// A date outside [`MIN_YEAR`]..=[`MAX_YEAR`].
+    #[error("the date `{0}` is out of range: use a year from 1970 to 9999")]
+    OutOfRange(String),
+    /// More than [`MAX_WINDOW_DAYS`] days.
+    #[error("the date range spans {0} days; the longest allowed is {MAX_WINDOW_DAYS} days")]
+    TooLong(i64),
 }
 
 /// Parses `YYYY-MM-DD`; month and day may be written without leading zeros, like Shynet.
@@ -33,11 +55,15 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, WindowError> {
         p.filter(|x| !x.is_empty() && x.len() <= max_len && x.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|x| x.parse::<u32>().ok())
     };
-    match (num(y, 4), num(m, 2), num(d, 2)) {
+    let date = match (num(y, 4), num(m, 2), num(d, 2)) {
         (Some(y), Some(m), Some(d)) => NaiveDate::from_ymd_opt(y as i32, m, d)
-            .ok_or_else(|| WindowError::BadDate(s.to_owned())),
-        _ => Err(WindowError::BadDate(s.to_owned())),
+            .ok_or_else(|| WindowError::BadDate(s.to_owned()))?,
+        _ => return Err(WindowError::BadDate(s.to_owned())),
+    };
+    if !(MIN_YEAR..=MAX_YEAR).contains(&date.year()) {
+        return Err(WindowError::OutOfRange(t.to_owned()));
     }
+    Ok(date)
 }
 
 fn local(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
@@ -61,7 +87,7 @@ pub fn local_midnight(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
 
 /// The window for optional `startDate`/`endDate` strings: start at 00:00 of the start day and
 /// end at 23:59:59.999999 of the end day, both in `tz`; a missing start means 30 days before the
-/// end (or now), a missing end means now.
+/// end (or now), a missing end means now. Refuses ranges over [`MAX_WINDOW_DAYS`] local days.
 pub fn from_dates(
     start: Option<&str>,
     end: Option<&str>,
@@ -90,6 +116,12 @@ pub fn from_dates(
     };
     if end_t < start_t {
         return Err(WindowError::Reversed);
+    }
+    let days = (end_t.with_timezone(&tz).date_naive() - start_t.with_timezone(&tz).date_naive())
+        .num_days()
+        + 1;
+    if days > MAX_WINDOW_DAYS {
+        return Err(WindowError::TooLong(days));
     }
     Ok(Window {
         start: start_t,
@@ -123,6 +155,50 @@ mod tests {
             from_dates(Some("2024-01-11"), Some("2024-01-10"), tz, Utc::now()),
             Err(WindowError::Reversed)
         );
+    }
+
+    #[test]
+    fn spans_and_years_are_bounded() {
+        let now = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap();
+        let utc = chrono_tz::UTC;
+        let longest =
+            NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + Duration::days(MAX_WINDOW_DAYS - 1);
+        assert!(from_dates(Some("2020-01-01"), Some(&longest.to_string()), utc, now).is_ok());
+        let over = longest + Duration::days(1);
+        assert_eq!(
+            from_dates(Some("2020-01-01"), Some(&over.to_string()), utc, now),
+            Err(WindowError::TooLong(MAX_WINDOW_DAYS + 1))
+        );
+        // A start alone runs to now and counts the same way.
+        assert!(matches!(
+            from_dates(Some("2019-01-01"), None, utc, now),
+            Err(WindowError::TooLong(_))
+        ));
+        for bad in ["1000-01-01", "1969-12-31", "0000-01-01"] {
+            assert_eq!(
+                from_dates(Some(bad), Some("2020-01-01"), utc, now),
+                Err(WindowError::OutOfRange(bad.to_owned()))
+            );
+        }
+        assert!(matches!(
+            from_dates(Some("1000-01-01"), Some("9999-12-31"), utc, now),
+            Err(WindowError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            from_dates(Some("1970-01-01"), Some("9999-12-31"), utc, now),
+            Err(WindowError::TooLong(_))
+        ));
+        // The extremes that are allowed stay representable, comparison period included.
+        for tz in ["Pacific/Kiritimati", "Etc/GMT+12"] {
+            let tz: Tz = tz.parse().unwrap();
+            assert!(from_dates(Some("9999-12-31"), Some("9999-12-31"), tz, now).is_ok());
+            assert!(from_dates(Some("1970-01-01"), Some("1970-01-01"), tz, now).is_ok());
+        }
+        assert_eq!(
+            parse_date("2024-13-45"),
+            Err(WindowError::BadDate("2024-13-45".into()))
+        );
+        assert_eq!(parse_date("abc"), Err(WindowError::BadDate("abc".into())));
     }
 
     #[test]

@@ -12,13 +12,15 @@ use uuid::Uuid;
 pub struct Dash {
     pub app: Application,
     pub pool: Pool,
+    /// Connection settings of the app's database.
+    pub cfg: tokio_postgres::Config,
     pub base: String,
     pub http: reqwest::Client,
 }
 
 /// Starts the app with these dashboard settings (display zone UTC).
 pub async fn spawn(args: dashboard::DashboardArgs) -> Dash {
-    let (pool, _) = common::fresh_db().await;
+    let (pool, cfg) = common::fresh_db().await;
     let app = Application::start_with_dashboard(
         ServeSettings {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -36,12 +38,22 @@ pub async fn spawn(args: dashboard::DashboardArgs) -> Dash {
     Dash {
         app,
         pool,
+        cfg,
         base,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
     }
+}
+
+/// An app with one owner (`owner@example.com`) and one service of theirs ([`Dash::service`]):
+/// (app, owner, service id, session id).
+pub async fn owner_with_service(name: &str) -> (Dash, Who, Uuid, Uuid) {
+    let d = spawn(Default::default()).await;
+    let owner = d.user("owner@example.com", false).await;
+    let (svc, sid) = d.service(&owner, None, name).await;
+    (d, owner, svc, sid)
 }
 
 /// A user and a logged-in browser session.

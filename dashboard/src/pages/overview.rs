@@ -20,13 +20,8 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let page = page_number(req)?;
     let per_page = state.args().dashboard_page_size.max(1) as i64;
     let c = state.pool().get().await?;
-    let all = services::list_for(&**c, user.id).await?;
-    let total = all.len() as i64;
-    let slice: Vec<_> = all
-        .into_iter()
-        .skip(((page - 1) * per_page) as usize)
-        .take(per_page as usize)
-        .collect();
+    let (slice, total) =
+        services::page_for(&**c, user.id, None, (page - 1) * per_page, per_page).await?;
     let ids: Vec<Uuid> = slice.iter().map(|s| s.id).collect();
     let now = chrono::Utc::now();
     let cur = stats::scalars_many(&**c, &ids, &w).await?;

@@ -16,6 +16,8 @@ use warp::http::StatusCode;
 pub const SESSIONS_PER_PAGE: i64 = 20;
 /// Locations per page of the full list.
 pub const LOCATIONS_PER_PAGE: i64 = 300;
+/// Hits per page of one session's detail (a session can collect thousands).
+pub const HITS_PER_PAGE: i64 = 100;
 
 /// `GET /dashboard/service/{service}/sessions/`.
 pub async fn list(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
@@ -64,10 +66,18 @@ pub async fn detail(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
         .param("session")
         .parse()
         .map_err(|_| PageError::NotFound)?;
+    let page = page_number(req)?;
     let c = state.pool().get().await?;
-    let d = srows::session_detail(&**c, svc.id, sid, state.online_window(), chrono::Utc::now())
-        .await?
-        .ok_or(PageError::NotFound)?;
+    let d = srows::session_detail(
+        &**c,
+        svc.id,
+        sid,
+        ((page - 1) * HITS_PER_PAGE, HITS_PER_PAGE),
+        state.online_window(),
+        chrono::Utc::now(),
+    )
+    .await?
+    .ok_or(PageError::NotFound)?;
     drop(c);
     let tz = state.tz();
     let map_link = match (d.latitude, d.longitude) {
@@ -126,6 +136,8 @@ pub async fn detail(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
         ],
         "map_link": map_link,
         "hits": hits,
+        "hit_total": format::int(d.hit_total),
+        "pager": pager(page, d.hit_total, HITS_PER_PAGE, &req.raw_query),
     });
     render(
         state,

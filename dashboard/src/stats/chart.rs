@@ -12,6 +12,12 @@ use std::collections::HashMap;
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
+/// Most points one chart holds: daily buckets of the longest window
+/// ([`crate::window::MAX_WINDOW_DAYS`]) plus one for a comparison period that a DST shift
+/// spreads over one more local day. Hourly charts (under three days) stay far below it. Windows
+/// built directly rather than from dates stop at this many points instead of growing with them.
+pub const MAX_POINTS: usize = crate::window::MAX_WINDOW_DAYS as usize + 1;
+
 /// Bucket size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -78,7 +84,7 @@ pub fn empty_points(w: &Window, tz: Tz, now: DateTime<Utc>) -> (Granularity, Vec
     match g {
         Granularity::Hourly => {
             let mut t = hour_start(tz, w.start);
-            while t < w.end && t <= now {
+            while t < w.end && t <= now && out.len() < MAX_POINTS {
                 let local = t.with_timezone(&tz);
                 out.push(Point {
                     start: t,
@@ -94,7 +100,7 @@ pub fn empty_points(w: &Window, tz: Tz, now: DateTime<Utc>) -> (Granularity, Vec
             let first = w.start.with_timezone(&tz).date_naive();
             let last = w.end.min(now).with_timezone(&tz).date_naive();
             let mut d = first;
-            while d <= last {
+            while d <= last && out.len() < MAX_POINTS {
                 out.push(Point {
                     start: crate::window::local_midnight(tz, d),
                     day: Some(d),
@@ -329,6 +335,32 @@ mod tests {
         assert_eq!(g, Granularity::Daily);
         assert_eq!(p.first().unwrap().label, "2024-03-01");
         assert_eq!(p.last().unwrap().label, "2024-03-10");
+    }
+
+    #[test]
+    fn points_are_bounded() {
+        let tz: Tz = "America/New_York".parse().unwrap();
+        let now = utc("2030-01-01T00:00:00Z");
+        let longest = crate::window::from_dates(
+            Some("2020-01-01"),
+            Some(
+                &(NaiveDate::from_ymd_opt(2020, 1, 1).unwrap()
+                    + Duration::days(crate::window::MAX_WINDOW_DAYS - 1))
+                .to_string(),
+            ),
+            tz,
+            now,
+        )
+        .unwrap();
+        let (_, p) = empty_points(&longest, tz, now);
+        assert_eq!(p.len() as i64, crate::window::MAX_WINDOW_DAYS);
+        let (_, p) = empty_points(&crate::stats::previous(&longest), tz, now);
+        assert!(p.len() <= MAX_POINTS);
+        let huge = Window {
+            start: utc("1970-01-01T00:00:00Z"),
+            end: utc("2029-12-31T00:00:00Z"),
+        };
+        assert_eq!(empty_points(&huge, tz, now).1.len(), MAX_POINTS);
     }
 
     #[test]

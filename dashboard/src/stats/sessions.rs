@@ -1,6 +1,7 @@
-//! Row-level reads: the paginated session list of a window, one session with all its hits, and
-//! the full (paginated) location list. Hit counts per session come from the session row, so a
-//! page costs one query, not one per session.
+//! Row-level reads: the paginated session list of a window, one session with a page of its hits,
+//! and the full (paginated) location list. Hit counts per session come from the session row, so
+//! a page costs one query, not one per session. Every read is a bounded slice: a session that
+//! lasted days with thousands of hits is paged like the session list.
 
 use super::{Row, StatsError};
 use crate::window::Window;
@@ -129,8 +130,10 @@ pub struct SessionDetail {
     pub longitude: Option<f64>,
     /// Raw IP, only if the service collects them.
     pub ip: Option<IpAddr>,
-    /// Page views, newest first.
+    /// The requested page of page views, newest first.
     pub hits: Vec<HitRow>,
+    /// All page views of the session (for pagination).
+    pub hit_total: i64,
 }
 
 /// A page view of a session.
@@ -150,11 +153,13 @@ pub struct HitRow {
     pub tracker: String,
 }
 
-/// One session of `service`, or `None` if it does not exist there.
+/// One session of `service` with `limit` of its hits from `offset` (newest first), or `None` if
+/// it does not exist there.
 pub async fn session_detail<C: GenericClient>(
     client: &C,
     service: Uuid,
     session: Uuid,
+    (offset, limit): (i64, i64),
     online_window: Duration,
     now: DateTime<Utc>,
 ) -> Result<Option<SessionDetail>, StatsError> {
@@ -174,8 +179,9 @@ pub async fn session_detail<C: GenericClient>(
         .query(
             "SELECT start_time, location, referrer,
                     extract(epoch FROM last_seen - start_time)::float8, load_time, tracker
-             FROM hits WHERE session_id = $1 AND service_id = $2 ORDER BY start_time DESC, id DESC",
-            &[&session, &service],
+             FROM hits WHERE session_id = $1 AND service_id = $2 ORDER BY start_time DESC, id DESC
+             LIMIT $3 OFFSET $4",
+            &[&session, &service, &limit.max(0), &offset.max(0)],
         )
         .await?
         .into_iter()
@@ -188,6 +194,13 @@ pub async fn session_detail<C: GenericClient>(
             tracker: h.get(5),
         })
         .collect();
+    let hit_total: i64 = client
+        .query_one(
+            "SELECT count(*) FROM hits WHERE session_id = $1 AND service_id = $2",
+            &[&session, &service],
+        )
+        .await?
+        .get(0);
     Ok(Some(SessionDetail {
         row: session_row(&r, now - online_window),
         browser: r.get(8),
@@ -199,6 +212,7 @@ pub async fn session_detail<C: GenericClient>(
         longitude: r.get(14),
         ip: r.get(15),
         hits,
+        hit_total,
     }))
 }
 
@@ -211,18 +225,12 @@ pub async fn locations_page<C: GenericClient>(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<Row>, i64), StatsError> {
-    let mut dims = super::dim_counts(client, service, w, super::Source::Auto, true).await?;
-    let mut rows: Vec<Row> = std::mem::take(&mut dims[super::rollup::dim::LOCATION as usize])
-        .into_iter()
-        .filter(|(_, c)| *c != 0)
-        .map(|(key, count)| Row { key, count })
-        .collect();
-    super::sort_rows(&mut rows);
-    let total = rows.len() as i64;
-    let rows = rows
-        .into_iter()
-        .skip(offset.max(0) as usize)
-        .take(limit.max(0) as usize)
-        .collect();
-    Ok((rows, total))
+    let want = super::top::Want {
+        dim: super::rollup::dim::LOCATION,
+        offset,
+        limit,
+    };
+    let mut ranked = super::top::ranked(client, service, w, super::Source::Auto, &[want]).await?;
+    let pages = std::mem::take(&mut ranked[want.dim as usize]);
+    Ok((pages.rows, pages.keys))
 }
