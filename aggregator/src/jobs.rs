@@ -1,7 +1,7 @@
-//! Background maintenance: rotate salts, forget expired sessionizer state, drop old batch ids,
-//! roll closed hours up, and keep partitions and retention in order. Every process runs it; each
-//! statement is idempotent, and the rollup and partition steps take locks (SKIP LOCKED / advisory)
-//! so replicas take turns instead of conflicting.
+//! Background maintenance: rotate salts, forget expired sessionizer state, drop old batch ids
+//! and expired edge nonces, roll closed hours up, and keep partitions and retention in order.
+//! Every process runs it; each statement is idempotent, and the rollup and partition steps take
+//! locks (SKIP LOCKED / advisory) so replicas take turns instead of conflicting.
 
 use crate::salts::SaltStore;
 use deadpool_postgres::Pool;
@@ -73,6 +73,7 @@ pub async fn run_once(
             &[&BATCH_ID_RETENTION_DAYS],
         )
         .await?;
+    crate::edge_api::nonces::purge(&client).await?;
     drop(client);
     let mut conn = pool.get().await?;
     storage_pass(&mut conn, session_timeout_secs).await?;
