@@ -1,8 +1,8 @@
 //! Background maintenance: rotate salts, forget expired sessionizer state, drop old batch and
-//! message ids, expired web sessions, one-time tokens and login failures, roll closed hours up,
-//! and keep partitions and retention in order. Every process runs it; each statement is
-//! idempotent, and the purge, rollup and partition steps take locks (advisory / SKIP LOCKED) so
-//! replicas take turns instead of conflicting.
+//! message ids, expired edge nonces, web sessions, one-time tokens and login failures, roll
+//! closed hours up, and keep partitions and retention in order. Every process runs it; each
+//! statement is idempotent, and the purge, rollup and partition steps take locks (advisory /
+//! SKIP LOCKED) so replicas take turns instead of conflicting.
 
 use crate::salts::SaltStore;
 use deadpool_postgres::Pool;
@@ -124,6 +124,7 @@ pub async fn purge_expired(
             .await?;
     }
     dashboard::auth::session::prune(&tx).await?;
+    crate::edge_api::nonces::purge(&tx).await?;
     tx.commit().await?;
     Ok(true)
 }

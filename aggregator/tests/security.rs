@@ -4,16 +4,20 @@
 //! - the routes outside the dashboard's table (ingress, edge batch/config, health) are listed
 //!   here with their guard, and a scan of the router's source fails when one is added unlisted;
 //! - session fixation: a session id planted before login never becomes the logged-in session;
-//! - edge batches: a captured, valid delivery replayed outside the ±5 min window is refused, a
-//!   replay inside it is acknowledged without being applied twice, a re-signed timestamp or a
-//!   modified body does not verify;
+//! - edge requests: a captured, valid batch or config request replayed outside the ±5 min
+//!   window is refused, and so is a replay inside it (its nonce was used), a signature made for
+//!   one endpoint or method does not open another, a re-signed timestamp or a modified body
+//!   does not verify, and a legitimate re-send (new nonce) of an applied batch is acknowledged
+//!   without being applied twice;
 //! - deleting a service deletes every row of every table keyed by `service_id`.
 
 mod common;
 mod dashboard_support;
 
 use aggregator::config::{EdgeSecret, IngestArgs};
-use beacon::signing::{self, BatchReceipt, EdgeBatch, SIGNATURE_HEADER};
+use beacon::signing::{
+    self, BatchReceipt, EdgeBatch, SignedRequest, NONCE_BYTES, SIGNATURE_HEADER,
+};
 use beacon::wire::{Beacon, Tracker, VisitorKey};
 use common::{spawn_app, Opts, Svc};
 use dashboard_support::{set_cookie, spawn, Who};
@@ -28,11 +32,11 @@ const NON_DASHBOARD_ROUTES: &[(&str, &str)] = &[
     ),
     (
         "ingest/v1/batch",
-        "HMAC signature of the body within ±5 min; 404 without an edge secret",
+        "HMAC over method, path, time, nonce and body; ±5 min; nonce once; 404 without a secret",
     ),
     (
         "ingest/v1/config",
-        "HMAC signature within ±5 min; 404 without an edge secret",
+        "HMAC over method, path, time and nonce; ±5 min; nonce once; 404 without a secret",
     ),
     ("healthz", "public: status and queue depth, no secrets"),
 ];
@@ -100,6 +104,15 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+fn nonce() -> [u8; NONCE_BYTES] {
+    uuid::Uuid::new_v4().into_bytes()
+}
+
+/// The edge's signature of `req` at `t`, with a fresh nonce.
+fn sign(secret: &[u8], req: &SignedRequest<'_>, t: i64) -> String {
+    signing::sign(secret, req, t, &nonce())
+}
+
 #[tokio::test]
 async fn non_dashboard_routes_enforce_their_guards() {
     // Without an edge secret the edge endpoints do not exist.
@@ -123,19 +136,31 @@ async fn non_dashboard_routes_enforce_their_guards() {
     })
     .await;
     let body = br#"{"batch_id":"x","beacons":[]}"#;
-    let wrong = signing::sign(b"not-the-secret-at-all", now(), body);
-    for sig in [None, Some("t=1,v1=00".to_owned()), Some(wrong)] {
+    let wrong = sign(b"not-the-secret-at-all", &SignedRequest::batch(body), now());
+    let wrong_config = sign(b"not-the-secret-at-all", &SignedRequest::config(), now());
+    for (sig, config_sig) in [
+        (None, None),
+        (Some("t=1,v1=00".to_owned()), Some("t=1,v1=00".to_owned())),
+        (Some(wrong), Some(wrong_config)),
+    ] {
         let mut r = t
             .http
             .post(format!("{}/ingest/v1/batch", t.base))
             .body(&body[..]);
         let mut g = t.http.get(format!("{}/ingest/v1/config", t.base));
-        if let Some(s) = &sig {
+        if let (Some(s), Some(c)) = (&sig, &config_sig) {
             r = r.header(SIGNATURE_HEADER, s);
-            g = g.header(SIGNATURE_HEADER, s);
+            g = g.header(SIGNATURE_HEADER, c);
         }
-        assert_eq!(r.send().await.unwrap().status(), 401, "batch with {sig:?}");
-        assert_eq!(g.send().await.unwrap().status(), 401, "config with {sig:?}");
+        let (r, g) = (r.send().await.unwrap(), g.send().await.unwrap());
+        assert!(
+            matches!(r.status().as_u16(), 400 | 401),
+            "batch with {sig:?}"
+        );
+        assert!(
+            matches!(g.status().as_u16(), 400 | 401),
+            "config with {config_sig:?}"
+        );
     }
     // Health is public and tells nothing secret.
     for q in ["", "?format=json", "?probe=liveness"] {
@@ -243,16 +268,19 @@ fn one_beacon(svc: uuid::Uuid) -> Beacon {
     }
 }
 
-#[tokio::test]
-async fn edge_batch_replays_outside_the_window_are_refused() {
-    let t = spawn_app(Opts {
+fn edge_app_opts() -> Opts {
+    Opts {
         ingest: IngestArgs {
             edge_secret: Some(EdgeSecret(SECRET.into())),
             ..IngestArgs::default()
         },
         ..Opts::default()
-    })
-    .await;
+    }
+}
+
+#[tokio::test]
+async fn edge_batch_replays_inside_or_outside_the_window_are_refused() {
+    let t = spawn_app(edge_app_opts()).await;
     let svc = t.service(Svc::default()).await;
     let batch = EdgeBatch {
         batch_id: signing::batch_id(&["m1"]),
@@ -276,22 +304,29 @@ async fn edge_batch_replays_outside_the_window_are_refused() {
     // Captured more than 5 minutes ago (or dated in the future): refused, nothing applied.
     for skew in [-301, 301, -86_400] {
         let r = send(
-            signing::sign(SECRET.as_bytes(), now() + skew, &body),
+            sign(
+                SECRET.as_bytes(),
+                &SignedRequest::batch(&body),
+                now() + skew,
+            ),
             body.clone(),
         )
         .await;
         assert_eq!(r.status(), 401, "skew {skew}");
     }
     assert_eq!(t.hits(svc).await, 0);
-    // A fresh delivery applies; replaying the exact request inside the window is acknowledged
-    // and not applied again.
-    let sig = signing::sign(SECRET.as_bytes(), now(), &body);
+    // A fresh delivery applies; replaying the exact request inside the window is refused.
+    let sig = sign(SECRET.as_bytes(), &SignedRequest::batch(&body), now());
     let first: BatchReceipt = send(sig.clone(), body.clone()).await.json().await.unwrap();
     assert!(first.applied);
     let replay = send(sig.clone(), body.clone()).await;
-    assert_eq!(replay.status(), 200);
-    let replay: BatchReceipt = replay.json().await.unwrap();
-    assert!(!replay.applied);
+    assert_eq!(replay.status(), 401);
+    assert!(replay.text().await.unwrap().contains("nonce already used"));
+    // The edge re-sending the same batch (a queue redelivery) signs it anew: acknowledged,
+    // not applied twice.
+    let again = sign(SECRET.as_bytes(), &SignedRequest::batch(&body), now());
+    let again: BatchReceipt = send(again, body.clone()).await.json().await.unwrap();
+    assert!(!again.applied);
     // The captured signature does not cover another body or another timestamp.
     let mut other = batch.clone();
     other.batch_id = signing::batch_id(&["m2"]);
@@ -299,14 +334,66 @@ async fn edge_batch_replays_outside_the_window_are_refused() {
     assert_eq!(r.status(), 401);
     let forged = sig.replacen("t=", &format!("t={}", 1), 1);
     assert_eq!(send(forged, body.clone()).await.status(), 401);
-    // Edge batches are answered after their commit: nothing is pending.
-    let c = t.pool.get().await.unwrap();
-    let n: i64 = c
-        .query_one("SELECT count(*) FROM hits WHERE service_id = $1", &[&svc])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(n, 1, "applied exactly once");
+    assert_eq!(t.hits(svc).await, 1, "applied exactly once");
+}
+
+#[tokio::test]
+async fn a_config_signature_opens_one_config_request_and_nothing_else() {
+    let t = spawn_app(edge_app_opts()).await;
+    let svc = t.service(Svc::default()).await;
+    let get = |sig: &str| {
+        t.http
+            .get(format!("{}/ingest/v1/config", t.base))
+            .header(SIGNATURE_HEADER, sig)
+            .send()
+    };
+    let post = |sig: &str, body: Vec<u8>| {
+        t.http
+            .post(format!("{}/ingest/v1/batch", t.base))
+            .header(SIGNATURE_HEADER, sig)
+            .body(body)
+            .send()
+    };
+    let captured = sign(SECRET.as_bytes(), &SignedRequest::config(), now());
+    assert_eq!(get(&captured).await.unwrap().status(), 200);
+    // Replayed inside the window: refused, though it would only fetch the config again.
+    let r = get(&captured).await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("nonce already used"));
+    // An unused config signature is no batch signature: POST with an empty body, or with one.
+    let unused = sign(SECRET.as_bytes(), &SignedRequest::config(), now());
+    assert_eq!(post(&unused, Vec::new()).await.unwrap().status(), 401);
+    let batch = serde_json::to_vec(&EdgeBatch {
+        batch_id: "cross".into(),
+        beacons: vec![one_beacon(svc)],
+        fences: vec![],
+        message_ids: vec![],
+    })
+    .unwrap();
+    assert_eq!(post(&unused, batch.clone()).await.unwrap().status(), 401);
+    // A signature made for another path or method (a tampered path) opens neither endpoint.
+    for (method, path) in [
+        ("GET", "/ingest/v1/other"),
+        ("POST", signing::CONFIG_PATH),
+        ("GET", signing::BATCH_PATH),
+    ] {
+        let req = SignedRequest {
+            method,
+            path,
+            body: b"",
+        };
+        let s = sign(SECRET.as_bytes(), &req, now());
+        assert_eq!(get(&s).await.unwrap().status(), 401, "{method} {path}");
+        assert_eq!(
+            post(&s, Vec::new()).await.unwrap().status(),
+            401,
+            "{method} {path}"
+        );
+    }
+    // The untouched unused signature still opens the config: the refusals above were the
+    // binding, not a burned nonce.
+    assert_eq!(get(&unused).await.unwrap().status(), 200);
+    assert_eq!(t.hits(svc).await, 0);
 }
 
 #[tokio::test]

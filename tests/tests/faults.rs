@@ -233,7 +233,14 @@ async fn deliver(http: &reqwest::Client, base: &str, group: &[Message]) -> Resul
     };
     let body = serde_json::to_vec(&batch).unwrap();
     let now = chrono_now_ms() / 1000;
-    let sig = signing::sign(EDGE_SECRET.as_bytes(), now, &body);
+    // A fresh nonce per request, as the edge makes one: a retried batch is a new request.
+    let nonce = uuid::Uuid::new_v4().into_bytes();
+    let sig = signing::sign(
+        EDGE_SECRET.as_bytes(),
+        &signing::SignedRequest::batch(&body),
+        now,
+        &nonce,
+    );
     match http
         .post(format!("{base}/ingest/v1/batch"))
         .header(SIGNATURE_HEADER, sig)

@@ -1,5 +1,6 @@
 //! `GET /ingest/v1/config`: what the edge worker needs to apply the per-service rules and hash
-//! visitors, signed like a batch (the signed body is [`CONFIG_SIGNED_BODY`]). The edge caches
+//! visitors, signed like a batch (method `GET`, path [`CONFIG_PATH`], empty body; its nonce
+//! is claimed like a batch's, so a captured config request is not answered twice). The edge caches
 //! it for at most a minute, so a settings change reaches every edge within that.
 //!
 //! Salts: today's; yesterday's while a session may still span midnight; tomorrow's during the
@@ -7,12 +8,12 @@
 //! holds the salt it needs at 00:00. No salt here outlives the rotation rule of
 //! [`crate::salts`].
 
-use super::{error, json, now_secs, unavailable, EdgeApi};
+use super::{auth, error, json, unavailable, EdgeApi};
 use crate::metrics::IngestMetrics;
 use crate::services::ServiceStatus;
-use beacon::signing::{
-    verify, EdgeConfig, EdgeService, WireSalt, CONFIG_SIGNED_BODY, SIGNATURE_HEADER,
-};
+#[cfg(doc)]
+use beacon::signing::CONFIG_PATH;
+use beacon::signing::{EdgeConfig, EdgeService, SignedRequest, WireSalt};
 use beacon::visitor::DAY_MS;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -55,11 +56,13 @@ pub fn route(
             let Some(secret) = api.secret.as_deref() else {
                 return error(StatusCode::NOT_FOUND, "edge ingest is not enabled");
             };
-            let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-            if let Err(e) = verify(secret, sig, CONFIG_SIGNED_BODY, now_secs()) {
-                IngestMetrics::inc(&api.metrics.rejected_signature);
-                tracing::warn!(reason = %e, "edge config request refused");
-                return error(StatusCode::UNAUTHORIZED, "unauthorized");
+            let sig = match auth::header(&api, &headers) {
+                Ok(s) => s,
+                Err(refusal) => return refusal,
+            };
+            let req = SignedRequest::config();
+            if let Err(refusal) = auth::authenticate(&api, secret, &sig, &req).await {
+                return refusal;
             }
             if let Some(cfg) = api.memoized_config() {
                 IngestMetrics::inc(&api.metrics.configs_served);

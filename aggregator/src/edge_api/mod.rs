@@ -1,11 +1,14 @@
 //! The aggregator's side of the edge: `POST /ingest/v1/batch` (signed, idempotent batches of
 //! beacons the edge worker already reduced) and `GET /ingest/v1/config` (service settings and
 //! salts for the edge). Both authenticate with the secret shared with the edge
-//! (`--edge-secret` / `SHYNET_EDGE_SECRET`) and answer 404 when none is configured.
+//! (`--edge-secret` / `SHYNET_EDGE_SECRET`, scheme in `beacon::signing`), refuse a nonce seen
+//! before, and answer 404 when no secret is configured.
 
 pub mod apply;
+mod auth;
 pub mod batch;
 pub mod config;
+pub mod nonces;
 
 use crate::ingest::IngestState;
 use crate::metrics::IngestMetrics;
@@ -47,7 +50,7 @@ pub struct EdgeMetrics {
     pub batches_applied: AtomicU64,
     /// Redelivered batches acknowledged without applying.
     pub batches_duplicate: AtomicU64,
-    /// Requests refused for a bad signature or timestamp.
+    /// Requests refused for a missing, malformed, stale, wrong or replayed signature.
     pub rejected_signature: AtomicU64,
     /// Beacons dropped because their service is unknown or archived.
     pub dropped_unknown_service: AtomicU64,
