@@ -71,8 +71,10 @@ impl Application {
                 time_zone: settings.time_zone,
                 heartbeat_ms: settings.tracking.script_heartbeat_frequency,
                 block_all_ips: settings.ingest.block_all_ips,
+                ip_headers: settings.ingest.ip_header_list(),
             },
         )?;
+        let host_guard = dashboard::site::refuse_unknown_hosts(dashboard.allowed_hosts().clone());
         let session_timeout_secs = settings.tracking.session_memory_timeout as f64;
         let metrics = Arc::new(IngestMetrics::default());
         let services = ServiceCache::load(pool.clone()).await?;
@@ -109,7 +111,9 @@ impl Application {
             state.clone(),
             session_timeout_secs,
         );
-        let routes = ingress_routes(state)
+        let routes = host_guard
+            .or(ingress_routes(state))
+            .unify()
             .or(crate::edge_api::routes(edge))
             .unify()
             .or(crate::health::route(

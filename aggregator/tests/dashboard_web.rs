@@ -55,7 +55,12 @@ fn matrix() -> Matrix {
     add("sessions", "GET", [302, 404, 200, 200, 200], vec![]);
     add("session", "GET", [302, 404, 200, 200, 200], vec![]);
     add("locations", "GET", [302, 404, 200, 200, 200], vec![]);
-    add("token_refresh", "POST", [302, 200, 200, 200, 200], vec![]);
+    add(
+        "token_refresh",
+        "POST",
+        [302, 200, 200, 200, 200],
+        vec![("current", PASSWORD)],
+    );
     add("login", "GET", [200, 302, 302, 302, 302], vec![]);
     add(
         "login",
@@ -155,7 +160,11 @@ struct World {
 }
 
 async fn world() -> World {
-    let d = spawn(Default::default()).await;
+    let d = spawn(dashboard::DashboardArgs {
+        dashboard_url: Some("http://127.0.0.1".into()),
+        ..Default::default()
+    })
+    .await;
     let stranger = d.user("stranger@example.com", false).await;
     let collab = d.user("collab@example.com", false).await;
     let owner = d.user("owner@example.com", false).await;
@@ -501,6 +510,7 @@ async fn signup_with_mandatory_verification_and_password_reset() {
     let d = spawn(dashboard::DashboardArgs {
         account_signups_enabled: true,
         account_email_verification: dashboard::config::EmailVerification::Mandatory,
+        dashboard_url: Some("http://127.0.0.1".into()),
         ..Default::default()
     })
     .await;
@@ -903,10 +913,25 @@ async fn api_shape_errors_and_filters() {
         assert_eq!(r.status(), 403, "{bad:?}");
         assert!(r.json::<serde_json::Value>().await.unwrap()["error"].is_string());
     }
-    // A regenerated token replaces the old one.
+    // A regenerated token replaces the old one; it takes the current password.
     let r =
         w.d.post(owner, "/dashboard/api-token-refresh/", &[], true)
             .await;
+    assert_eq!(r.status(), 400);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("current password is wrong"));
+    assert_eq!(w.d.api(Some(&tok), "").await.status(), 200);
+    let r =
+        w.d.post(
+            owner,
+            "/dashboard/api-token-refresh/",
+            &[("current", PASSWORD)],
+            true,
+        )
+        .await;
     let body = r.text().await.unwrap();
     let i = body.find("id=\"api-token\">").unwrap() + "id=\"api-token\">".len();
     let new_token = body[i..].split('<').next().unwrap().to_owned();

@@ -228,14 +228,16 @@ async fn a_planted_session_id_never_becomes_the_logged_in_session() {
         cookie: format!("shynet_session={issued}"),
         ..Who::anonymous()
     };
-    assert_eq!(d.get(&as_victim, "/dashboard/").await.status(), 200);
-    // Logging in again from a logged-in browser issues yet another id.
+    let page = d.get(&as_victim, "/dashboard/").await;
+    assert_eq!(page.status(), 200);
+    // Logging in again from a logged-in browser (with its session's form token) issues yet
+    // another id.
+    let csrf = dashboard_support::csrf_in(&page.text().await.unwrap()).expect("a form token");
     let again = d
         .post(
             &Who {
-                cookie: format!("shynet_session={issued}; shynet_csrf=c"),
-                csrf: "c".into(),
-                ..Who::anonymous()
+                csrf,
+                ..as_victim.clone()
             },
             "/accounts/login/",
             &[
@@ -245,9 +247,10 @@ async fn a_planted_session_id_never_becomes_the_logged_in_session() {
             true,
         )
         .await;
-    if let Some(next) = set_cookie(&again, "shynet_session") {
-        assert_ne!(next, issued, "a second login does not keep the old id");
-    }
+    assert_eq!(again.status(), 303, "the second login succeeds");
+    let next =
+        set_cookie(&again, "shynet_session").expect("the second login sets a session cookie");
+    assert_ne!(next, issued, "a second login does not keep the old id");
 }
 
 fn one_beacon(svc: uuid::Uuid) -> Beacon {

@@ -38,10 +38,16 @@ pub struct DashboardArgs {
     /// Instance name shown in titles and emails (admins can change it on the admin page).
     #[arg(long, env = "SHYNET_WHITELABEL", default_value = "Shynet")]
     pub whitelabel: String,
-    /// Base URL of this dashboard as users reach it (e.g. https://stats.example.com), used in
-    /// emailed links. Without it, links use the request's Host header.
+    /// Base URL of this dashboard as users reach it (e.g. https://stats.example.com): the only
+    /// source of links in mail (without it, mail carrying a link is not sent) and, when https,
+    /// of Secure `__Host-` cookies and HSTS.
     #[arg(long = "dashboard-url", env = "SHYNET_DASHBOARD_URL")]
     pub dashboard_url: Option<String>,
+    /// Host names this server answers for, comma-separated (`*` = any); other `Host` headers get
+    /// 400 on every route but /healthz. Default: localhost, 127.0.0.1, [::1]. The dashboard
+    /// URL's host is always allowed.
+    #[arg(long = "allowed-hosts", env = "SHYNET_ALLOWED_HOSTS")]
+    pub allowed_hosts: Option<String>,
     /// Use https:// in install snippets and API URLs shown on the dashboard.
     #[arg(long, env = "SCRIPT_USE_HTTPS", default_value = "true", value_parser = BoolishValueParser::new())]
     pub script_use_https: bool,
@@ -91,6 +97,7 @@ impl Default for DashboardArgs {
             only_superusers_create: true,
             whitelabel: "Shynet".into(),
             dashboard_url: None,
+            allowed_hosts: None,
             script_use_https: true,
             dashboard_page_size: 5,
             location_url: "https://www.openstreetmap.org/?mlat=$LATITUDE&mlon=$LONGITUDE".into(),

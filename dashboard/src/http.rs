@@ -48,6 +48,8 @@ pub struct Req {
     pub headers: HeaderMap,
     /// Decoded `application/x-www-form-urlencoded` body fields (POST only).
     pub form: Vec<(String, String)>,
+    /// The TCP peer (the proxy's address when behind one).
+    pub remote: Option<SocketAddr>,
 }
 
 fn first<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
@@ -72,7 +74,7 @@ impl Req {
         raw_query: String,
         headers: HeaderMap,
         body: &[u8],
-        _remote: Option<SocketAddr>,
+        remote: Option<SocketAddr>,
     ) -> Req {
         let query = parse_urlencoded(raw_query.as_bytes());
         let form = if method == Method::POST {
@@ -87,6 +89,7 @@ impl Req {
             query,
             headers,
             form,
+            remote,
         }
     }
 
@@ -134,12 +137,6 @@ impl Req {
             .to_owned()
     }
 
-    /// Whether the browser reached us over HTTPS (as reported by a proxy in front).
-    pub fn is_https(&self) -> bool {
-        self.header("x-forwarded-proto")
-            .is_some_and(|p| p.eq_ignore_ascii_case("https"))
-    }
-
     /// The date range parameters of this request as a query string ("" when none), so links
     /// keep the range.
     pub fn range_query(&self) -> String {
@@ -184,8 +181,20 @@ pub fn set_cookie(resp: &mut Response, cookie: &str) {
     }
 }
 
-/// Builds a cookie string: HttpOnly, SameSite=Lax, path /, Secure over HTTPS.
+/// The name a cookie goes by: with the `__Host-` prefix over HTTPS, so browsers accept it only
+/// when Secure, for this exact host and path `/` (a sibling subdomain cannot plant or shadow it).
+pub fn cookie_name(base: &str, secure: bool) -> String {
+    if secure {
+        format!("__Host-{base}")
+    } else {
+        base.to_owned()
+    }
+}
+
+/// Builds a cookie string: HttpOnly, SameSite=Lax, path /, no Domain, Secure over HTTPS.
+/// `name` is the base name; [`cookie_name`] adds the prefix.
 pub fn cookie(name: &str, value: &str, max_age_secs: Option<i64>, secure: bool) -> String {
+    let name = cookie_name(name, secure);
     let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
     if let Some(a) = max_age_secs {
         c.push_str(&format!("; Max-Age={a}"));
@@ -196,9 +205,19 @@ pub fn cookie(name: &str, value: &str, max_age_secs: Option<i64>, secure: bool) 
     c
 }
 
-/// Security headers for every dashboard response.
-pub fn secure_headers(resp: &mut Response) {
+/// HSTS lifetime sent when the dashboard URL is https (one year; subdomains are not included
+/// because they may belong to other services of the operator).
+pub const HSTS: &str = "max-age=31536000";
+
+/// Security headers for every dashboard response; `https` adds HSTS.
+pub fn secure_headers(resp: &mut Response, https: bool) {
     let h = resp.headers_mut();
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
     let mut set = |k: &'static str, v: &'static str| {
         h.insert(k, HeaderValue::from_static(v));
     };

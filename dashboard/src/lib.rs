@@ -15,6 +15,7 @@ pub mod render;
 pub mod routes;
 pub mod service_form;
 pub mod services;
+pub mod site;
 pub mod snippet;
 pub mod state;
 pub mod stats;

@@ -1,5 +1,6 @@
-//! Account mail (password reset, address verification): sent over SMTP when `EMAIL_HOST` is set,
-//! otherwise written to the log so a single-machine install still works. Sending happens in the
+//! Account mail (password reset, address verification): sent over SMTP when `EMAIL_HOST` is set.
+//! Without it, mail is not sent and only that fact is logged (with the recipient's domain): the
+//! body carries single-use secrets, which must never reach a log. Sending happens in the
 //! background; a failure is logged, never shown as a server error.
 
 use crate::config::DashboardArgs;
@@ -18,10 +19,17 @@ pub struct Mail {
     pub body: String,
 }
 
+impl Mail {
+    /// The part after the last `@`: all a log line may say about the recipient.
+    pub fn recipient_domain(&self) -> &str {
+        self.to.rsplit_once('@').map_or("", |(_, d)| d)
+    }
+}
+
 /// Where mail goes.
 #[derive(Clone)]
 pub enum Mailer {
-    /// No SMTP configured: mail is logged.
+    /// No SMTP configured: mail is dropped (the log says so, without its content).
     Log,
     /// An SMTP relay.
     Smtp {
@@ -75,7 +83,10 @@ impl Mailer {
     pub fn send(&self, mail: Mail) {
         match self {
             Mailer::Log => {
-                tracing::info!(to = %mail.to, subject = %mail.subject, body = %mail.body, "mail (no EMAIL_HOST set, logged instead of sent)");
+                tracing::warn!(
+                    to_domain = %mail.recipient_domain(),
+                    "account mail not sent: no EMAIL_HOST set"
+                );
             }
             Mailer::Smtp { transport, from } => {
                 let transport = transport.as_ref().clone();
@@ -84,7 +95,7 @@ impl Mailer {
                     let to: Mailbox = match mail.to.parse() {
                         Ok(t) => t,
                         Err(e) => {
-                            tracing::warn!(to = %mail.to, error = %e, "bad recipient");
+                            tracing::warn!(to_domain = %mail.recipient_domain(), error = %e, "bad recipient");
                             return;
                         }
                     };
@@ -101,10 +112,56 @@ impl Mailer {
                         }
                     };
                     if let Err(e) = transport.send(msg).await {
-                        tracing::warn!(to = %mail.to, error = %e, "sending mail failed");
+                        tracing::warn!(to_domain = %mail.recipient_domain(), error = %e, "sending mail failed");
                     }
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// Collects everything the subscriber writes.
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| std::io::ErrorKind::Other)?
+                .extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn unsent_mail_logs_no_secret() {
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish();
+        let secret = "0123456789abcdef0123456789abcdef";
+        tracing::subscriber::with_default(subscriber, || {
+            Mailer::Log.send(Mail {
+                to: "someone@mail.example".into(),
+                subject: format!("Reset {secret}"),
+                body: format!("https://stats.example.com/accounts/password/reset/key/{secret}/"),
+            });
+        });
+        let logged = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        assert!(logged.contains("not sent"), "{logged}");
+        assert!(logged.contains("mail.example"), "{logged}");
+        assert!(!logged.contains(secret), "{logged}");
+        assert!(!logged.contains("someone@"), "{logged}");
     }
 }

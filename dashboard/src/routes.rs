@@ -230,7 +230,7 @@ pub fn routes(
                         http::text(status, "The request body is too large or unreadable.")
                     }
                 };
-                http::secure_headers(&mut resp);
+                http::secure_headers(&mut resp, state.https());
                 resp
             },
         )
@@ -333,15 +333,16 @@ async fn context(
     req: &Req,
     params: HashMap<String, String>,
 ) -> Result<Ctx, PageError> {
-    let secure = req.is_https();
-    let sess = match req.cookie(session::COOKIE) {
+    let secure = state.https();
+    let sess = match req.cookie(&http::cookie_name(session::COOKIE, secure)) {
         Some(t) => {
             let c = state.pool().get().await?;
             session::load(&**c, t).await?
         }
         None => None,
     };
-    let (csrf, new_csrf_cookie) = match (&sess, req.cookie(csrf::COOKIE)) {
+    let csrf_cookie = req.cookie(&http::cookie_name(csrf::COOKIE, secure));
+    let (csrf, new_csrf_cookie) = match (&sess, csrf_cookie) {
         (Some(s), _) => (s.csrf.clone(), false),
         (None, Some(c)) if c.len() == 64 => (c.to_owned(), false),
         (None, _) => (token::new_token(), true),

@@ -4,6 +4,7 @@
 use crate::config::DashboardArgs;
 use crate::mail::Mailer;
 use crate::render::Templates;
+use crate::site::{AllowedHosts, SiteError, SiteUrl};
 use chrono::Duration;
 use deadpool_postgres::Pool;
 use std::sync::Arc;
@@ -19,6 +20,8 @@ pub struct DashboardSettings {
     pub heartbeat_ms: u64,
     /// `BLOCK_ALL_IPS`: the collect-IPs switch is forced off.
     pub block_all_ips: bool,
+    /// Headers trusted to carry the client address (`SHYNET_IP_HEADERS`), for login throttling.
+    pub ip_headers: Vec<String>,
 }
 
 /// Shared state of the dashboard routes (cheap to clone).
@@ -32,6 +35,8 @@ struct Inner {
     settings: DashboardSettings,
     templates: Templates,
     mailer: Mailer,
+    site: Option<SiteUrl>,
+    allowed_hosts: AllowedHosts,
 }
 
 /// Why the dashboard cannot start.
@@ -43,6 +48,9 @@ pub enum StartError {
     /// Mail settings are unusable.
     #[error("mail settings: {0}")]
     Mail(String),
+    /// The dashboard URL or allowed hosts are unusable.
+    #[error(transparent)]
+    Site(#[from] SiteError),
 }
 
 impl DashboardState {
@@ -50,14 +58,39 @@ impl DashboardState {
     pub fn new(pool: Pool, settings: DashboardSettings) -> Result<DashboardState, StartError> {
         let templates = Templates::new().map_err(StartError::Template)?;
         let mailer = Mailer::from_args(&settings.args).map_err(StartError::Mail)?;
+        let site = SiteUrl::from_args(&settings.args)?;
+        let allowed_hosts = AllowedHosts::from_args(&settings.args, site.as_ref())?;
+        if site.is_none() {
+            tracing::warn!(
+                "SHYNET_DASHBOARD_URL is not set: password-reset and verification mail will not be sent"
+            );
+        }
+        tracing::info!(hosts = %allowed_hosts.describe(), "allowed hosts");
         Ok(DashboardState {
             inner: Arc::new(Inner {
                 pool,
                 settings,
                 templates,
                 mailer,
+                site,
+                allowed_hosts,
             }),
         })
+    }
+
+    /// The configured public base URL, if any (links in mail come only from here).
+    pub fn site(&self) -> Option<&SiteUrl> {
+        self.inner.site.as_ref()
+    }
+
+    /// Whether the dashboard is served over HTTPS (from the configured URL, never from headers).
+    pub fn https(&self) -> bool {
+        self.inner.site.as_ref().is_some_and(|s| s.https)
+    }
+
+    /// The host names the server answers for.
+    pub fn allowed_hosts(&self) -> &AllowedHosts {
+        &self.inner.allowed_hosts
     }
 
     /// The connection pool.

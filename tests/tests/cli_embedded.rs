@@ -114,7 +114,7 @@ fn embedded_postgres_lifecycle_and_commands() {
         Err(_) => {
             // No curl: use a raw socket.
             let mut s = std::net::TcpStream::connect(&addr).unwrap();
-            write!(s, "GET /ingress/{id}/pixel.gif HTTP/1.1\r\nHost: x\r\nReferer: https://e.com/x\r\nConnection: close\r\n\r\n").unwrap();
+            write!(s, "GET /ingress/{id}/pixel.gif HTTP/1.1\r\nHost: {addr}\r\nReferer: https://e.com/x\r\nConnection: close\r\n\r\n").unwrap();
             let mut buf = String::new();
             let _ = std::io::Read::read_to_string(&mut s, &mut buf);
             buf[9..12].to_owned()

@@ -4,7 +4,7 @@
 
 use super::token;
 
-/// Cookie holding the anonymous CSRF secret.
+/// Base name of the cookie holding the anonymous CSRF secret (`__Host-` prefixed over HTTPS).
 pub const COOKIE: &str = "shynet_csrf";
 /// Form field every POST must carry.
 pub const FIELD: &str = "csrf";

@@ -5,7 +5,7 @@
 use super::{token, User};
 use tokio_postgres::GenericClient;
 
-/// Cookie name.
+/// Cookie base name (`__Host-` prefixed over HTTPS, see [`crate::http::cookie_name`]).
 pub const COOKIE: &str = "shynet_session";
 /// Lifetime of a session.
 pub const LIFETIME_DAYS: i64 = 14;
@@ -106,7 +106,8 @@ pub async fn prune<C: GenericClient>(c: &C) -> Result<(), tokio_postgres::Error>
     c.batch_execute(
         "DELETE FROM web_sessions WHERE expires_at < now();
          DELETE FROM one_time_tokens WHERE expires_at < now() - interval '1 day';
-         DELETE FROM login_failures WHERE at < now() - interval '1 day';",
+         DELETE FROM login_throttle WHERE last_at < now() - interval '1 day';
+         DELETE FROM account_mail_log WHERE sent_at < now() - interval '1 day';",
     )
     .await
 }

@@ -1,51 +1,170 @@
-//! Login throttling: after [`MAX_FAILURES`] failed logins for an address within
-//! [`WINDOW_MINUTES`], further attempts for it are refused until the window has passed. Kept in
-//! Postgres so every replica agrees.
+//! Login throttling with exponential back-off, per client address and per account.
+//!
+//! Every login attempt first *claims* a slot on two keys: the client's address (stops spraying
+//! one password over many accounts) and the submitted account (stops guessing one account from
+//! many addresses). A claim is one `INSERT … ON CONFLICT DO UPDATE … WHERE … RETURNING`, so
+//! parallel requests serialise on the row and at most the allowed number pass; a refused claim
+//! answers 429 before any password hash is computed. A key's first `free` claims pass at once;
+//! each further one waits `BASE_DELAY_SECS · 2^(n − free)` seconds after the previous claim, capped.
+//! There is no hard lock: the owner of an attacked account waits at most the account cap, and a
+//! password reset clears the account's key. Kept in Postgres so every replica agrees.
 
+use std::net::IpAddr;
 use tokio_postgres::GenericClient;
 
-/// Failures allowed per window.
-pub const MAX_FAILURES: i64 = 5;
-/// Window length.
-pub const WINDOW_MINUTES: i64 = 15;
+/// Attempts from one client address before back-off starts.
+pub const CLIENT_FREE_ATTEMPTS: i32 = 10;
+/// Attempts against one account (from anywhere) before back-off starts.
+pub const ACCOUNT_FREE_ATTEMPTS: i32 = 5;
+/// First back-off step.
+pub const BASE_DELAY_SECS: i32 = 2;
+/// Longest wait imposed on a client address.
+pub const CLIENT_MAX_DELAY_SECS: i32 = 3600;
+/// Longest wait imposed on an account: short, because anyone can push an account to it.
+pub const ACCOUNT_MAX_DELAY_SECS: i32 = 300;
+/// A key unused this long starts from zero again.
+pub const FORGET_AFTER_HOURS: i32 = 24;
+/// Longest account part of a key (addresses are at most 254 bytes).
+const MAX_KEY_EMAIL_BYTES: usize = 320;
 
-/// Whether `email` is currently locked out.
-pub async fn is_locked<C: GenericClient>(
+/// One throttled dimension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    /// Stored key.
+    pub key: String,
+    free: i32,
+    max_delay: i32,
+}
+
+/// The key of a client address: IPv4 as is, IPv6 by its /64 (one subscriber's whole network).
+pub fn client_key(ip: Option<IpAddr>) -> Key {
+    let id = match ip.map(|i| i.to_canonical()) {
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        None => "unknown".to_owned(),
+    };
+    Key {
+        key: format!("client:{id}"),
+        free: CLIENT_FREE_ATTEMPTS,
+        max_delay: CLIENT_MAX_DELAY_SECS,
+    }
+}
+
+/// The key of an account: the submitted address, trimmed and lower-cased, whether or not such
+/// an account exists (so throttling says nothing about existence).
+pub fn account_key(email: &str) -> Key {
+    let mut e = email.trim().to_lowercase();
+    if e.len() > MAX_KEY_EMAIL_BYTES {
+        let mut cut = MAX_KEY_EMAIL_BYTES;
+        while !e.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        e.truncate(cut);
+    }
+    Key {
+        key: format!("account:{e}"),
+        free: ACCOUNT_FREE_ATTEMPTS,
+        max_delay: ACCOUNT_MAX_DELAY_SECS,
+    }
+}
+
+/// Claims one attempt on `key`: `Ok(None)` when allowed (the attempt now counts as a failure
+/// until [`succeeded`] refunds it), `Ok(Some(secs))` when the caller must wait that long.
+pub async fn claim<C: GenericClient>(
     c: &C,
-    email: &str,
-) -> Result<bool, tokio_postgres::Error> {
-    let n: i64 = c
+    key: &Key,
+) -> Result<Option<i64>, tokio_postgres::Error> {
+    // delay(n) = 0 below `free`, else min(base · 2^(n − free), max); `n` is capped before the
+    // power so it cannot overflow.
+    let claimed = c
+        .query_opt(
+            "INSERT INTO login_throttle AS t (key, failures, last_at) VALUES ($1, 1, now())
+             ON CONFLICT (key) DO UPDATE
+               SET failures = CASE WHEN t.last_at < now() - make_interval(hours => $5)
+                                   THEN 1 ELSE t.failures + 1 END,
+                   last_at = now()
+               WHERE t.last_at < now() - make_interval(hours => $5)
+                  OR t.failures < $2
+                  OR t.last_at + make_interval(secs => least(($4::int)::float8,
+                         ($3::int)::float8 * power(2, least(t.failures - $2, 30)))) <= now()
+             RETURNING failures",
+            &[
+                &key.key,
+                &key.free,
+                &BASE_DELAY_SECS,
+                &key.max_delay,
+                &FORGET_AFTER_HOURS,
+            ],
+        )
+        .await?;
+    if claimed.is_some() {
+        return Ok(None);
+    }
+    let wait: f64 = c
         .query_one(
-            "SELECT count(*) FROM login_failures
-             WHERE lower(email) = lower($1) AND at > now() - make_interval(mins => $2::int)",
-            &[&email, &(WINDOW_MINUTES as i32)],
+            "SELECT GREATEST(1, EXTRACT(EPOCH FROM t.last_at + make_interval(secs => least(($3::int)::float8,
+                        ($2::int)::float8 * power(2, least(t.failures - $4, 30)))) - now()))::float8
+             FROM login_throttle t WHERE key = $1",
+            &[&key.key, &BASE_DELAY_SECS, &key.max_delay, &key.free],
         )
         .await?
         .get(0);
-    Ok(n >= MAX_FAILURES)
+    Ok(Some(wait.ceil() as i64))
 }
 
-/// Records a failure (and forgets this address's failures older than a day).
-pub async fn record_failure<C: GenericClient>(
+/// After a successful login: the account's record is cleared, the client's claim refunded
+/// (so a shared address with many good logins is not slowed down).
+pub async fn succeeded<C: GenericClient>(
     c: &C,
-    email: &str,
+    client: &Key,
+    account: &Key,
+) -> Result<(), tokio_postgres::Error> {
+    c.execute("DELETE FROM login_throttle WHERE key = $1", &[&account.key])
+        .await?;
+    c.execute(
+        "UPDATE login_throttle SET failures = GREATEST(failures - 1, 0) WHERE key = $1",
+        &[&client.key],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Clears the account keys of every address of a user (after a password reset or change: the
+/// owner has proven control, so an attacker's back-off on the account must not keep them out).
+pub async fn clear_user<C: GenericClient>(
+    c: &C,
+    user_id: i64,
 ) -> Result<(), tokio_postgres::Error> {
     c.execute(
-        "DELETE FROM login_failures WHERE lower(email) = lower($1) AND at < now() - interval '1 day'",
-        &[&email],
+        "DELETE FROM login_throttle WHERE key IN (
+             SELECT 'account:' || lower(email) FROM user_emails WHERE user_id = $1
+             UNION SELECT 'account:' || lower(email) FROM users WHERE id = $1)",
+        &[&user_id],
     )
     .await?;
-    c.execute("INSERT INTO login_failures (email) VALUES ($1)", &[&email])
-        .await?;
     Ok(())
 }
 
-/// Clears the failures of an address after a successful login.
-pub async fn clear<C: GenericClient>(c: &C, email: &str) -> Result<(), tokio_postgres::Error> {
-    c.execute(
-        "DELETE FROM login_failures WHERE lower(email) = lower($1)",
-        &[&email],
-    )
-    .await?;
-    Ok(())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_group_v6_by_prefix_and_normalise_addresses() {
+        let a = client_key(Some("2001:db8:1:2:aaaa::1".parse().unwrap()));
+        let b = client_key(Some("2001:db8:1:2:bbbb::9".parse().unwrap()));
+        assert_eq!(a, b);
+        assert_eq!(
+            client_key(Some("::ffff:192.0.2.7".parse().unwrap())).key,
+            "client:192.0.2.7"
+        );
+        assert_eq!(
+            account_key(" Admin@Example.COM ").key,
+            "account:admin@example.com"
+        );
+        assert!(account_key(&"é".repeat(400)).key.len() <= 8 + MAX_KEY_EMAIL_BYTES);
+    }
 }

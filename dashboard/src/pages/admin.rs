@@ -100,7 +100,8 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         StatusCode::OK,
         "admin",
         "Admin",
-        json!({"users": users, "services": svcs, "instance": instance}),
+        json!({"users": users, "services": svcs, "instance": instance,
+               "no_site_url": state.site().is_none()}),
     )
     .await
 }

@@ -1,0 +1,189 @@
+//! `GET|POST /accounts/email/` (list, add, make primary, resend verification, remove) and
+//! `GET|POST /accounts/confirm-email/{token}/`. Adding an address and changing the login
+//! address ask for the current password: a stolen session alone cannot take over the account's
+//! mail (and with it, password resets).
+
+use super::mailing::{self, Link};
+use super::{current_password_matches, valid_email, WRONG_CURRENT};
+use crate::auth::{addresses, one_time};
+use crate::http::{self, Req};
+use crate::pages::{message, render};
+use crate::routes::{Ctx, PageError, PageResult};
+use crate::state::DashboardState;
+use serde_json::json;
+use warp::http::{Method, StatusCode};
+
+/// What a POST to the emails page did: redirect with a flash code, or show an error.
+type Done = Result<&'static str, String>;
+
+async fn apply(state: &DashboardState, req: &Req, user_id: i64) -> Result<Done, PageError> {
+    let mut c = state.pool().get().await?;
+    let owned = match req.f("id").and_then(|v| v.parse::<i64>().ok()) {
+        Some(id) => addresses::owned(&**c, user_id, id).await?,
+        None => None,
+    };
+    let action = req.f("action").unwrap_or("");
+    if matches!(action, "add" | "primary")
+        && !current_password_matches(&**c, user_id, req.f("current").unwrap_or("")).await?
+    {
+        return Ok(Err(WRONG_CURRENT.to_owned()));
+    }
+    let no_such = || PageError::BadRequest("No such address.".into());
+    Ok(match action {
+        "add" => {
+            let email = req.field("email");
+            if !valid_email(&email) {
+                return Ok(Err("Enter a valid email address.".to_owned()));
+            }
+            match addresses::add(&**c, user_id, &email).await? {
+                Some(email_id) => {
+                    match mailing::send_link(
+                        state,
+                        &mut c,
+                        user_id,
+                        &email,
+                        Link::Verify { email_id },
+                    )
+                    .await?
+                    {
+                        Ok(()) => Ok("verify"),
+                        Err(r) => Err(format!(
+                            "Address added, but no verification mail was sent. {}",
+                            r.text()
+                        )),
+                    }
+                }
+                None => Err("This address is in use already.".to_owned()),
+            }
+        }
+        "primary" => match owned.ok_or_else(no_such)? {
+            a if a.verified => {
+                let tx = c.transaction().await?;
+                addresses::make_primary(&*tx, user_id, &a).await?;
+                tx.commit().await?;
+                Ok("email")
+            }
+            _ => Err("Verify an address before making it primary.".to_owned()),
+        },
+        "resend" => match owned.ok_or_else(no_such)? {
+            a if !a.verified => {
+                match mailing::send_link(
+                    state,
+                    &mut c,
+                    user_id,
+                    &a.email,
+                    Link::Verify { email_id: a.id },
+                )
+                .await?
+                {
+                    Ok(()) => Ok("verify"),
+                    Err(r) => Err(r.text().to_owned()),
+                }
+            }
+            _ => Err("This address is verified already.".to_owned()),
+        },
+        "remove" => match owned.ok_or_else(no_such)? {
+            a if a.primary => Err(
+                "The primary address cannot be removed; make another one primary first.".to_owned(),
+            ),
+            a => {
+                addresses::remove(&**c, user_id, a.id).await?;
+                Ok("email")
+            }
+        },
+        _ => return Err(PageError::BadRequest("Unknown action.".into())),
+    })
+}
+
+/// `GET|POST /accounts/email/`.
+pub async fn emails(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let mut error = None;
+    if req.method == Method::POST {
+        match apply(state, req, user.id).await? {
+            Ok(flash) => {
+                let to = format!("/accounts/email/?msg={flash}");
+                return Ok(http::redirect(StatusCode::SEE_OTHER, &to));
+            }
+            Err(e) => error = Some(e),
+        }
+    }
+    let rows = {
+        let c = state.pool().get().await?;
+        addresses::list(&**c, user.id).await?
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let data = json!({"emails": rows, "error": error});
+    render(state, ctx, req, status, "emails", "Email addresses", data).await
+}
+
+/// `GET|POST /accounts/confirm-email/{token}/`: GET asks, POST verifies (so mail scanners that
+/// prefetch links do not verify on the user's behalf).
+pub async fn email_confirm(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
+    let t = ctx.param("token").to_owned();
+    let invalid = |text| {
+        message(
+            state,
+            ctx,
+            req,
+            StatusCode::BAD_REQUEST,
+            "Link invalid",
+            text,
+        )
+    };
+    const INVALID: &str = "This verification link is invalid, used or expired.";
+    if req.method == Method::GET {
+        let email: Option<String> = {
+            let c = state.pool().get().await?;
+            match one_time::open(&**c, &t, one_time::Purpose::Verify).await? {
+                Some((_, Some(email_id))) => c
+                    .query_opt("SELECT email FROM user_emails WHERE id = $1", &[&email_id])
+                    .await?
+                    .map(|r| r.get(0)),
+                _ => None,
+            }
+        };
+        return match email {
+            Some(email) => {
+                let data = json!({"email": email});
+                render(
+                    state,
+                    ctx,
+                    req,
+                    StatusCode::OK,
+                    "email_confirm",
+                    "Confirm address",
+                    data,
+                )
+                .await
+            }
+            None => invalid(INVALID).await,
+        };
+    }
+    let verified = {
+        let mut c = state.pool().get().await?;
+        let tx = c.transaction().await?;
+        let verified = match one_time::consume(&*tx, &t, one_time::Purpose::Verify).await? {
+            Some((_, Some(email_id))) => Some(addresses::verify(&*tx, email_id).await?),
+            _ => None,
+        };
+        tx.commit().await?;
+        verified
+    };
+    match verified {
+        None => invalid(INVALID).await,
+        Some(false) => invalid("Another account has verified this address already.").await,
+        Some(true) => {
+            let to = if ctx.user().is_some() {
+                "/accounts/email/?msg=verified"
+            } else {
+                "/accounts/login/?msg=verified"
+            };
+            Ok(http::redirect(StatusCode::SEE_OTHER, to))
+        }
+    }
+}

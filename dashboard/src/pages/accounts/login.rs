@@ -1,0 +1,144 @@
+//! `GET|POST /accounts/login/` and `POST /accounts/logout/`.
+
+use super::mailing::{self, Link};
+use super::{dummy_hash, safe_next, session_cookie};
+use crate::auth::{password, session, throttle, users};
+use crate::config::EmailVerification;
+use crate::http::{self, Req};
+use crate::pages::{message, render};
+use crate::routes::{Ctx, PageResult};
+use crate::state::DashboardState;
+use serde_json::json;
+use warp::http::{Method, StatusCode};
+
+/// How a login attempt ended (decided with a connection that is dropped before any rendering).
+enum Outcome {
+    /// Back-off: wait this many seconds.
+    Throttled(i64),
+    /// Unknown address or wrong password.
+    Wrong,
+    /// Right password, deactivated account.
+    Inactive,
+    /// Right password, but verification is mandatory: a new link was mailed (or refused).
+    Unverified(Result<(), mailing::Refused>),
+    /// Logged in: the new session's cookie token.
+    Session(String),
+}
+
+/// Checks the password of `email` after claiming a throttle slot for the client and the account.
+async fn attempt(
+    state: &DashboardState,
+    req: &Req,
+    email: &str,
+    pw: String,
+) -> Result<Outcome, crate::routes::PageError> {
+    let ip = beacon::client_ip::client_ip(
+        |n| req.header(n),
+        &state.settings().ip_headers,
+        req.remote.map(|r| r.ip()),
+    );
+    let (client, account) = (throttle::client_key(ip), throttle::account_key(email));
+    let mut c = state.pool().get().await?;
+    for key in [&client, &account] {
+        if let Some(wait) = throttle::claim(&**c, key).await? {
+            return Ok(Outcome::Throttled(wait));
+        }
+    }
+    let row = users::for_login(&**c, email).await?;
+    let ok = match &row {
+        Some(r) => password::verify(pw, r.password_hash.clone()).await,
+        None => {
+            password::verify(pw, dummy_hash().await.to_owned()).await;
+            false
+        }
+    };
+    let Some(r) = row.filter(|_| ok) else {
+        return Ok(Outcome::Wrong);
+    };
+    if !r.is_active {
+        return Ok(Outcome::Inactive);
+    }
+    if state.args().account_email_verification == EmailVerification::Mandatory && !r.verified {
+        let sent = match r.primary_email_id {
+            Some(email_id) => {
+                mailing::send_link(state, &mut c, r.id, &r.email, Link::Verify { email_id }).await?
+            }
+            None => Ok(()),
+        };
+        return Ok(Outcome::Unverified(sent));
+    }
+    throttle::succeeded(&**c, &client, &account).await?;
+    Ok(Outcome::Session(session::create(&**c, r.id).await?))
+}
+
+/// `GET|POST /accounts/login/`.
+pub async fn login(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
+    let next = safe_next(req.q("next").or(req.f("next")));
+    if ctx.user().is_some() && req.method == Method::GET {
+        return Ok(http::redirect(StatusCode::FOUND, &next));
+    }
+    let mut data =
+        json!({"next": next, "email": "", "signups": state.args().account_signups_enabled});
+    if req.method == Method::GET {
+        return render(state, ctx, req, StatusCode::OK, "login", "Log in", data).await;
+    }
+    let email = req.field("email");
+    data["email"] = json!(email);
+    let pw = req.f("password").unwrap_or("").to_owned();
+    let page = |status, error: String, mut data: serde_json::Value| {
+        data["error"] = json!(error);
+        render(state, ctx, req, status, "login", "Log in", data)
+    };
+    match attempt(state, req, &email, pw).await? {
+        Outcome::Throttled(wait) => {
+            let msg = format!("Too many login attempts. Try again in {wait} seconds.");
+            let mut resp = page(StatusCode::TOO_MANY_REQUESTS, msg, data).await?;
+            if let Ok(v) = warp::http::HeaderValue::from_str(&wait.to_string()) {
+                resp.headers_mut().insert("retry-after", v);
+            }
+            Ok(resp)
+        }
+        Outcome::Wrong => {
+            let msg = "The email address or the password is wrong.".to_owned();
+            page(StatusCode::BAD_REQUEST, msg, data).await
+        }
+        Outcome::Inactive => {
+            let msg = "This account is deactivated. Ask an admin.".to_owned();
+            page(StatusCode::FORBIDDEN, msg, data).await
+        }
+        Outcome::Unverified(sent) => {
+            let text = match sent {
+                Ok(()) => "This instance needs a verified address before you log in. We sent you a new verification link.",
+                Err(r) => r.text(),
+            };
+            message(
+                state,
+                ctx,
+                req,
+                StatusCode::FORBIDDEN,
+                "Verify your email address",
+                text,
+            )
+            .await
+        }
+        Outcome::Session(t) => {
+            let mut resp = http::redirect(StatusCode::SEE_OTHER, &next);
+            http::set_cookie(
+                &mut resp,
+                &session_cookie(ctx, &t, session::LIFETIME_DAYS * 86_400),
+            );
+            Ok(resp)
+        }
+    }
+}
+
+/// `POST /accounts/logout/`.
+pub async fn logout(state: &DashboardState, ctx: &Ctx, _req: &Req) -> PageResult {
+    if let Some(s) = &ctx.session {
+        let c = state.pool().get().await?;
+        session::destroy(&**c, &s.token_hash).await?;
+    }
+    let mut resp = http::redirect(StatusCode::SEE_OTHER, "/accounts/login/?msg=loggedout");
+    http::set_cookie(&mut resp, &session_cookie(ctx, "", 0));
+    Ok(resp)
+}

@@ -1,0 +1,161 @@
+//! The Security page: password change, the personal API token (both need the current
+//! password, and a new password revokes the old token, open links and other sessions), and
+//! account deletion.
+
+use super::{current_password_matches, session_cookie, WRONG_CURRENT};
+use crate::auth::{password, token, users};
+use crate::http::{self, Req};
+use crate::pages::render;
+use crate::routes::{Ctx, PageError, PageResult};
+use crate::state::DashboardState;
+use serde_json::json;
+use uuid::Uuid;
+use warp::http::{Method, StatusCode};
+
+async fn password_page(
+    state: &DashboardState,
+    ctx: &Ctx,
+    req: &Req,
+    status: StatusCode,
+    error: Option<String>,
+    new_token: Option<String>,
+) -> PageResult {
+    let user = ctx.require_user()?;
+    let has_token = {
+        let c = state.pool().get().await?;
+        users::has_api_token(&**c, user.id).await?
+    };
+    let data = json!({"error": error, "has_token": has_token, "new_token": new_token});
+    render(state, ctx, req, status, "password_change", "Security", data).await
+}
+
+/// `GET|POST /accounts/password/change/` (also shows the API token).
+pub async fn password_change(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    if req.method == Method::GET {
+        return password_page(state, ctx, req, StatusCode::OK, None, None).await;
+    }
+    let current = req.f("current").unwrap_or("").to_owned();
+    let new = req.f("password").unwrap_or("").to_owned();
+    let error = {
+        let c = state.pool().get().await?;
+        if !current_password_matches(&**c, user.id, &current).await? {
+            Some(WRONG_CURRENT.to_owned())
+        } else if new != req.f("password2").unwrap_or("") {
+            Some("The two new passwords differ.".to_owned())
+        } else {
+            password::check_new(&new).err()
+        }
+    };
+    if let Some(e) = error {
+        return password_page(state, ctx, req, StatusCode::BAD_REQUEST, Some(e), None).await;
+    }
+    let hash = password::hash(new).await.map_err(PageError::Unavailable)?;
+    let mut c = state.pool().get().await?;
+    let tx = c.transaction().await?;
+    let keep = ctx.session.as_ref().map(|s| s.token_hash.as_slice());
+    users::set_password(&*tx, user.id, &hash, keep).await?;
+    tx.commit().await?;
+    Ok(http::redirect(
+        StatusCode::SEE_OTHER,
+        "/accounts/password/change/?msg=password",
+    ))
+}
+
+/// `POST /dashboard/api-token-refresh/`: a new API token, shown once, after the current
+/// password is confirmed.
+pub async fn token_refresh(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
+    let user = ctx.require_user()?;
+    let t = format!("shy_{}", token::new_token());
+    let ok = {
+        let c = state.pool().get().await?;
+        let ok = current_password_matches(&**c, user.id, req.f("current").unwrap_or("")).await?;
+        if ok {
+            users::set_api_token(&**c, user.id, &token::hash(&t)).await?;
+        }
+        ok
+    };
+    if !ok {
+        let e = Some(WRONG_CURRENT.to_owned());
+        return password_page(state, ctx, req, StatusCode::BAD_REQUEST, e, None).await;
+    }
+    password_page(state, ctx, req, StatusCode::OK, None, Some(t)).await
+}
+
+/// `GET|POST /accounts/delete/`: deletes the account, every service it owns with all their
+/// data, its collaborations, addresses and login sessions, after the password is confirmed.
+/// The last active admin cannot delete themselves (the instance would have no admin left).
+pub async fn account_delete(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let mut c = state.pool().get().await?;
+    let owned: Vec<(Uuid, String)> = c
+        .query(
+            "SELECT id, name FROM services WHERE owner_id = $1 ORDER BY name",
+            &[&user.id],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let page = |status, error: Option<&str>| {
+        let names: Vec<&str> = owned.iter().map(|(_, n)| n.as_str()).collect();
+        let data = json!({"error": error, "owned": names});
+        render(
+            state,
+            ctx,
+            req,
+            status,
+            "account_delete",
+            "Delete account",
+            data,
+        )
+    };
+    if req.method == Method::GET {
+        drop(c);
+        return page(StatusCode::OK, None).await;
+    }
+    if !current_password_matches(&**c, user.id, req.f("current").unwrap_or("")).await? {
+        drop(c);
+        return page(StatusCode::BAD_REQUEST, Some("The password is wrong.")).await;
+    }
+    let tx = c.transaction().await?;
+    // Serialises with a concurrent deletion by another admin, so two cannot both leave.
+    tx.execute("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE", &[])
+        .await?;
+    let last_admin: bool = tx
+        .query_one(
+            "SELECT is_admin AND NOT EXISTS (SELECT 1 FROM users o
+                                             WHERE o.is_admin AND o.is_active AND o.id <> $1)
+             FROM users WHERE id = $1",
+            &[&user.id],
+        )
+        .await?
+        .get(0);
+    if last_admin {
+        drop(tx);
+        drop(c);
+        return page(
+            StatusCode::CONFLICT,
+            Some("You are the only admin: make another user admin first."),
+        )
+        .await;
+    }
+    let ids: Vec<Uuid> = owned.iter().map(|(id, _)| *id).collect();
+    crate::services::delete_in(&tx, &ids).await?;
+    // Addresses, collaborations, tokens and login sessions go with it by foreign key.
+    tx.execute("DELETE FROM users WHERE id = $1", &[&user.id])
+        .await?;
+    tx.commit().await?;
+    drop(c);
+    tracing::info!(
+        user = user.id,
+        services = ids.len(),
+        "account deleted by its owner"
+    );
+    let mut resp = http::redirect(
+        StatusCode::SEE_OTHER,
+        "/accounts/login/?msg=account_deleted",
+    );
+    http::set_cookie(&mut resp, &session_cookie(ctx, "", 0));
+    Ok(resp)
+}

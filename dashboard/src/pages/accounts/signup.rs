@@ -1,0 +1,135 @@
+//! `GET|POST /accounts/signup/` (when sign-ups are enabled).
+
+use super::mailing::{self, Link};
+use super::{session_cookie, valid_email};
+use crate::auth::{addresses, password, session};
+use crate::config::EmailVerification;
+use crate::http::{self, Req};
+use crate::pages::{message, render};
+use crate::routes::{Ctx, PageError, PageResult};
+use crate::state::DashboardState;
+use serde_json::json;
+use warp::http::{Method, StatusCode};
+
+/// `GET|POST /accounts/signup/`.
+pub async fn signup(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
+    if !state.args().account_signups_enabled {
+        return message(
+            state,
+            ctx,
+            req,
+            StatusCode::FORBIDDEN,
+            "Sign-up closed",
+            "This instance does not take new accounts. Ask an admin for one.",
+        )
+        .await;
+    }
+    if ctx.user().is_some() {
+        return Ok(http::redirect(StatusCode::FOUND, "/dashboard/"));
+    }
+    let mut data = json!({"email": ""});
+    if req.method == Method::GET {
+        return render(state, ctx, req, StatusCode::OK, "signup", "Sign up", data).await;
+    }
+    let email = req.field("email");
+    let pw = req.f("password").unwrap_or("").to_owned();
+    data["email"] = json!(email);
+    let mode = state.args().account_email_verification;
+    let error = if !valid_email(&email) {
+        Some("Enter a valid email address.".to_owned())
+    } else if pw != req.f("password2").unwrap_or("") {
+        Some("The two passwords differ.".to_owned())
+    } else if mode == EmailVerification::Mandatory && mailing::site_base(state).is_err() {
+        // The account could never log in: refuse before creating it.
+        Some(mailing::Refused::NoSiteUrl.text().to_owned())
+    } else {
+        password::check_new(&pw).err()
+    };
+    if let Some(e) = error {
+        data["error"] = json!(e);
+        return render(
+            state,
+            ctx,
+            req,
+            StatusCode::BAD_REQUEST,
+            "signup",
+            "Sign up",
+            data,
+        )
+        .await;
+    }
+    let hash = password::hash(pw).await.map_err(PageError::Unavailable)?;
+    let created = {
+        let mut c = state.pool().get().await?;
+        let tx = c.transaction().await?;
+        let created = if addresses::taken_for_signup(&*tx, &email).await? {
+            None
+        } else {
+            let user_id: i64 = tx
+                .query_one(
+                    "INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id",
+                    &[&email, &hash],
+                )
+                .await?
+                .get(0);
+            // A self-claimed address is unverified until its link is opened.
+            let email_id: i64 = tx
+                .query_one(
+                    "UPDATE user_emails SET verified = false WHERE user_id = $1 RETURNING id",
+                    &[&user_id],
+                )
+                .await?
+                .get(0);
+            Some((user_id, email_id))
+        };
+        tx.commit().await?;
+        match created {
+            None => None,
+            Some((user_id, email_id)) => {
+                let sent = if mode == EmailVerification::None {
+                    Ok(())
+                } else {
+                    mailing::send_link(state, &mut c, user_id, &email, Link::Verify { email_id })
+                        .await?
+                };
+                let session = if mode == EmailVerification::Mandatory {
+                    None
+                } else {
+                    Some(session::create(&**c, user_id).await?)
+                };
+                Some((sent, session))
+            }
+        }
+    };
+    match created {
+        None => {
+            data["error"] =
+                json!("An account with this address exists already. Log in or reset its password.");
+            render(
+                state,
+                ctx,
+                req,
+                StatusCode::BAD_REQUEST,
+                "signup",
+                "Sign up",
+                data,
+            )
+            .await
+        }
+        Some((sent, None)) => {
+            let text = match sent {
+                Ok(()) => "We sent you a link to verify your address. Open it, then log in.",
+                Err(r) => r.text(),
+            };
+            message(state, ctx, req, StatusCode::OK, "Check your mail", text).await
+        }
+        Some((_, Some(t))) => {
+            let mut resp = http::redirect(StatusCode::SEE_OTHER, "/dashboard/?msg=signedup");
+            http::set_cookie(
+                &mut resp,
+                &session_cookie(ctx, &t, session::LIFETIME_DAYS * 86_400),
+            );
+            Ok(resp)
+        }
+    }
+}
