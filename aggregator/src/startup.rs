@@ -72,6 +72,7 @@ impl Application {
                 heartbeat_ms: settings.tracking.script_heartbeat_frequency,
                 block_all_ips: settings.ingest.block_all_ips,
                 ip_headers: settings.ingest.ip_header_list(),
+                proxy_trust: settings.ingest.proxy_trust(),
             },
         )?;
         let host_guard = dashboard::site::refuse_unknown_hosts(dashboard.allowed_hosts().clone());

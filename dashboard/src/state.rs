@@ -22,6 +22,8 @@ pub struct DashboardSettings {
     pub block_all_ips: bool,
     /// Headers trusted to carry the client address (`SHYNET_IP_HEADERS`), for login throttling.
     pub ip_headers: Vec<String>,
+    /// Which socket peers may speak for the client in those headers (the same rule as ingest).
+    pub proxy_trust: beacon::client_ip::ProxyTrust,
 }
 
 /// Shared state of the dashboard routes (cheap to clone).

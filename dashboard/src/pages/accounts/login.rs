@@ -36,6 +36,7 @@ async fn attempt(
         |n| req.header(n),
         &state.settings().ip_headers,
         req.remote.map(|r| r.ip()),
+        &state.settings().proxy_trust,
     );
     let (client, account) = (throttle::client_key(ip), throttle::account_key(email));
     let mut c = state.pool().get().await?;
