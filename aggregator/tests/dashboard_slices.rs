@@ -299,3 +299,27 @@ async fn the_api_pages_through_many_services() {
         assert!(v["error"].as_str().unwrap().contains("page"));
     }
 }
+
+#[tokio::test]
+async fn the_admin_page_pages_users_and_services() {
+    let d = dashboard_support::spawn(Default::default()).await;
+    let admin = d.user("admin@example.com", true).await;
+    let c = d.pool.get().await.unwrap();
+    c.execute(
+        "INSERT INTO users (email, password_hash)
+         SELECT 'u' || lpad(i::text, 3, '0') || '@bulk.example', 'x'
+         FROM generate_series(1, 150) AS i",
+        &[],
+    )
+    .await
+    .unwrap();
+    let bulk = |body: &str| body.matches("@bulk.example</td>").count();
+    let first = d.get(&admin, "/admin/").await.text().await.unwrap();
+    // By address: the admin first, then u001 to u099.
+    assert_eq!(bulk(&first), 99);
+    assert!(first.contains("?page&#x3D;2"));
+    let second = d.get(&admin, "/admin/?page=2").await.text().await.unwrap();
+    assert_eq!(bulk(&second), 51);
+    assert!(second.contains("u150@bulk.example"));
+    assert_eq!(d.get(&admin, "/admin/?page=0").await.status(), 400);
+}

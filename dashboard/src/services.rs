@@ -194,30 +194,40 @@ pub async fn page_for<C: GenericClient>(
     Ok((rows.into_iter().map(listed).collect(), total))
 }
 
-/// Every service (admin page).
-pub async fn list_all<C: GenericClient>(
+/// One page (`limit` from `offset`) of every service with its owner's address (admin page),
+/// and how many services there are.
+pub async fn page_all<C: GenericClient>(
     c: &C,
-) -> Result<Vec<(Listed, String)>, tokio_postgres::Error> {
-    Ok(c.query(
-        "SELECT s.id, s.name, s.link, s.status = 'AR', u.email FROM services s
-             JOIN users u ON u.id = s.owner_id ORDER BY s.name, s.id",
-        &[],
-    )
-    .await?
-    .into_iter()
-    .map(|r| {
-        (
-            Listed {
-                id: r.get(0),
-                name: r.get(1),
-                link: r.get(2),
-                owned: false,
-                archived: r.get(3),
-            },
-            r.get(4),
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<(Listed, String)>, i64), tokio_postgres::Error> {
+    let total: i64 = c
+        .query_one("SELECT count(*) FROM services", &[])
+        .await?
+        .get(0);
+    let rows = c
+        .query(
+            "SELECT s.id, s.name, s.link, s.status = 'AR', u.email FROM services s
+             JOIN users u ON u.id = s.owner_id ORDER BY s.name, s.id LIMIT $1 OFFSET $2",
+            &[&limit.max(0), &offset.max(0)],
         )
-    })
-    .collect())
+        .await?;
+    let page = rows
+        .into_iter()
+        .map(|r| {
+            (
+                Listed {
+                    id: r.get(0),
+                    name: r.get(1),
+                    link: r.get(2),
+                    owned: false,
+                    archived: r.get(3),
+                },
+                r.get(4),
+            )
+        })
+        .collect();
+    Ok((page, total))
 }
 
 /// Collaborators' login addresses, for the form.

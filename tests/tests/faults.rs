@@ -15,15 +15,34 @@
 
 mod support;
 
-use beacon::signing::{self, EdgeBatch, QueuedBeacon, NOT_APPLIED_HEADER, SIGNATURE_HEADER};
+use beacon::signing::{
+    self, BatchReceipt, EdgeBatch, QueuedBeacon, NOT_APPLIED_HEADER, SIGNATURE_HEADER,
+};
 use beacon::wire::{Beacon, Tracker, VisitorKey};
 use nix::sys::signal::Signal;
 use rand::seq::SliceRandom;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::*;
 use uuid::Uuid;
+
+/// Answers the load has had so far, for waiting on its progress.
+#[derive(Default)]
+struct Progress {
+    accepted: AtomicUsize,
+    refused: AtomicUsize,
+}
+
+impl Progress {
+    fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+    fn refused(&self) -> usize {
+        self.refused.load(Ordering::SeqCst)
+    }
+}
 
 /// Sends beacons with `concurrency` workers until `stop` is set; returns (location, status).
 async fn load(
@@ -32,6 +51,7 @@ async fn load(
     concurrency: usize,
     stop: Arc<std::sync::atomic::AtomicBool>,
     limit: Duration,
+    progress: Arc<Progress>,
 ) -> Vec<(String, u16)> {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -41,8 +61,13 @@ async fn load(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..concurrency {
-        let (http, base, stop, counter) =
-            (http.clone(), base.clone(), stop.clone(), counter.clone());
+        let (http, base, stop, counter, progress) = (
+            http.clone(),
+            base.clone(),
+            stop.clone(),
+            counter.clone(),
+            progress.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut out = Vec::new();
             while !stop.load(std::sync::atomic::Ordering::SeqCst) && started.elapsed() < limit {
@@ -53,6 +78,11 @@ async fn load(
                 let status =
                     beacon(&http, &b, svc, &ip, CHROME_UA, &format!("t{i}"), &location).await;
                 out.push((location, status));
+                match status {
+                    200 => progress.accepted.fetch_add(1, Ordering::SeqCst),
+                    503 => progress.refused.fetch_add(1, Ordering::SeqCst),
+                    _ => 0,
+                };
                 if status == 0 {
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
@@ -66,6 +96,27 @@ async fn load(
         all.extend(t.await.unwrap());
     }
     all
+}
+
+/// Whether the process's writer has nothing left: queue empty, every accepted beacon committed
+/// or rejected (from `/healthz?format=json`).
+async fn writer_idle(base: &str) -> bool {
+    let Ok(r) = reqwest::get(format!("{base}/healthz?format=json")).await else {
+        return false;
+    };
+    let Ok(h) = r.json::<serde_json::Value>().await else {
+        return false;
+    };
+    let n = |k: &str| h["ingest"][k].as_u64();
+    match (
+        h["queue_depth"].as_u64(),
+        n("accepted"),
+        n("written_beacons"),
+        n("write_rejected"),
+    ) {
+        (Some(0), Some(a), Some(w), Some(r)) => w + r >= a,
+        _ => false,
+    }
 }
 
 /// Stored hits per location.
@@ -121,12 +172,38 @@ async fn postgres_outage_during_direct_ingest_loses_and_doubles_nothing() {
     );
     let base = Arc::new(Mutex::new(shynet.base.clone()));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let loader = tokio::spawn(load(base, svc, 6, stop.clone(), Duration::from_secs(30)));
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let progress = Arc::new(Progress::default());
+    let loader = tokio::spawn(load(
+        base,
+        svc,
+        6,
+        stop.clone(),
+        Duration::from_secs(60),
+        progress.clone(),
+    ));
+    let p = progress.clone();
+    assert!(
+        until(Duration::from_secs(20), || async { p.accepted() >= 200 }).await,
+        "beacons accepted before the outage"
+    );
     pg.stop();
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    // During the outage the queue fills and further beacons are refused.
+    let p = progress.clone();
+    assert!(
+        until(Duration::from_secs(20), || async { p.refused() >= 50 }).await,
+        "the full queue refused beacons during the outage"
+    );
+    let at_restart = progress.accepted();
     pg.restart();
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Accepted again only once the writer drains the full queue into the restarted Postgres.
+    let p = progress.clone();
+    assert!(
+        until(Duration::from_secs(30), || async {
+            p.accepted() >= at_restart + 100
+        })
+        .await,
+        "beacons accepted after the outage"
+    );
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let sent = loader.await.unwrap();
     let ok = sent.iter().filter(|(_, s)| *s == 200).count();
@@ -145,7 +222,10 @@ async fn postgres_outage_during_direct_ingest_loses_and_doubles_nothing() {
     })
     .await;
     assert!(done, "the writer caught up after the outage");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        until(Duration::from_secs(30), || writer_idle(&shynet.base)).await,
+        "the writer went idle"
+    );
     check_exactly_once(&sent, &stored(&url, svc).await, false);
 }
 
@@ -157,8 +237,20 @@ async fn sigterm_under_load_writes_everything_accepted() {
     let mut shynet = Shynet::serve(&url, &[]);
     let base = Arc::new(Mutex::new(shynet.base.clone()));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let loader = tokio::spawn(load(base, svc, 8, stop.clone(), Duration::from_secs(20)));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let progress = Arc::new(Progress::default());
+    let loader = tokio::spawn(load(
+        base,
+        svc,
+        8,
+        stop.clone(),
+        Duration::from_secs(20),
+        progress.clone(),
+    ));
+    let p = progress.clone();
+    assert!(
+        until(Duration::from_secs(20), || async { p.accepted() >= 100 }).await,
+        "beacons accepted before SIGTERM"
+    );
     shynet.signal(Signal::SIGTERM);
     let clean = tokio::task::spawn_blocking(move || {
         let ok = shynet.wait(Duration::from_secs(40));
@@ -212,9 +304,13 @@ fn chrono_now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Delivers one group; `Ok(true)` applied or acknowledged, `Ok(false)` refused before any
-/// commit (retry as is), `Err(batch_id)` outcome unknown (re-queue with a fence).
-async fn deliver(http: &reqwest::Client, base: &str, group: &[Message]) -> Result<bool, String> {
+/// Delivers one group; `Ok(Some(receipt))` applied or acknowledged, `Ok(None)` refused before
+/// any commit (retry as is), `Err(batch_id)` outcome unknown (re-queue with a fence).
+async fn deliver(
+    http: &reqwest::Client,
+    base: &str,
+    group: &[Message],
+) -> Result<Option<BatchReceipt>, String> {
     let ids: Vec<&str> = group.iter().map(|m| m.id.as_str()).collect();
     let batch_id = signing::batch_id(&ids);
     let fences: Vec<Vec<String>> = group.iter().map(|m| m.body.fences.clone()).collect();
@@ -249,9 +345,39 @@ async fn deliver(http: &reqwest::Client, base: &str, group: &[Message]) -> Resul
         .send()
         .await
     {
-        Ok(r) if r.status().is_success() => Ok(true),
-        Ok(r) if r.headers().contains_key(NOT_APPLIED_HEADER) => Ok(false),
+        Ok(r) if r.status().is_success() => match r.json::<BatchReceipt>().await {
+            Ok(receipt) => Ok(Some(receipt)),
+            // The answer was cut off: the outcome is unknown.
+            Err(_) => Err(batch_id),
+        },
+        Ok(r) if r.headers().contains_key(NOT_APPLIED_HEADER) => Ok(None),
         _ => Err(batch_id),
+    }
+}
+
+/// Answers of applied batches the test's consumers pretend never arrived.
+const LOST_ANSWERS: usize = 3;
+
+/// Bookkeeping of the injected lost answers.
+#[derive(Default)]
+struct LostAnswers {
+    /// Batch ids whose answer was dropped.
+    batch_ids: Mutex<HashSet<String>>,
+    /// Message ids of their beacons, re-queued with the fence.
+    resent_ids: Mutex<HashSet<String>>,
+    /// Re-sent messages acknowledged after the aggregator skipped them.
+    acked: std::sync::atomic::AtomicUsize,
+}
+
+impl LostAnswers {
+    /// Records `batch_id` as a lost answer, while fewer than [`LOST_ANSWERS`] were injected.
+    fn inject(&self, batch_id: &str) -> bool {
+        let mut ids = self.batch_ids.lock().unwrap();
+        if ids.len() >= LOST_ANSWERS {
+            return false;
+        }
+        ids.insert(batch_id.to_owned());
+        true
     }
 }
 
@@ -280,14 +406,25 @@ async fn sigkill_during_edge_batch_deliveries_then_restart_stores_each_beacon_on
             .collect(),
     ));
     let delivered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // Answers of applied batches dropped on the way back (injected, so the fence path surely
+    // runs), the re-queued messages of those batches, and how many of them were acknowledged.
+    let lost = Arc::new(LostAnswers::default());
+    // Deliveries whose outcome was unknown for real (not injected).
+    let unknown = Arc::new(AtomicUsize::new(0));
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
     let mut consumers = Vec::new();
     for _ in 0..4 {
-        let (queue, base, http, delivered) =
-            (queue.clone(), base.clone(), http.clone(), delivered.clone());
+        let (queue, base, http, delivered, lost, unknown) = (
+            queue.clone(),
+            base.clone(),
+            http.clone(),
+            delivered.clone(),
+            lost.clone(),
+            unknown.clone(),
+        );
         consumers.push(tokio::spawn(async move {
             let started = Instant::now();
             loop {
@@ -317,33 +454,75 @@ async fn sigkill_during_edge_batch_deliveries_then_restart_stores_each_beacon_on
                     continue;
                 }
                 let b = base.lock().unwrap().clone();
-                let outcome = deliver(&http, &b, &group).await;
+                let mut outcome = deliver(&http, &b, &group).await;
                 // Now and then the consumer dies after the request, whatever its outcome: it
                 // never acknowledges, and the platform redelivers the same messages later, in
                 // other groups (new batch ids, no fences).
-                if rand::random_ratio(1, 8) {
+                let dies = rand::random_ratio(1, 8);
+                let resent: usize = {
+                    let ids = lost.resent_ids.lock().unwrap();
+                    group.iter().filter(|m| ids.contains(&m.id)).count()
+                };
+                if let Ok(Some(receipt)) = &outcome {
+                    if receipt.applied {
+                        // Every re-sent message of a lost answer is skipped: its fence names a
+                        // batch that was applied.
+                        assert!(
+                            receipt.duplicates >= resent,
+                            "{resent} fenced re-sends, {} skipped",
+                            receipt.duplicates
+                        );
+                    }
+                    if !dies
+                        && receipt.applied
+                        && receipt.written > 0
+                        && resent == 0
+                        && lost.inject(&receipt.batch_id)
+                    {
+                        outcome = Err(receipt.batch_id.clone());
+                    }
+                }
+                if dies {
                     queue.lock().unwrap().extend(group);
                     continue;
                 }
                 match outcome {
-                    Ok(true) => {
+                    Ok(Some(_)) => {
                         delivered.fetch_add(group.len(), std::sync::atomic::Ordering::SeqCst);
+                        lost.acked
+                            .fetch_add(resent, std::sync::atomic::Ordering::SeqCst);
                     }
-                    Ok(false) => {
+                    Ok(None) => {
                         queue.lock().unwrap().extend(group);
                         tokio::time::sleep(Duration::from_millis(100)).await;
                     }
                     Err(batch_id) => {
                         // Unknown outcome: ack and re-enqueue each beacon fenced by this batch.
+                        let injected = lost.batch_ids.lock().unwrap().contains(&batch_id);
+                        if !injected {
+                            unknown.fetch_add(1, Ordering::SeqCst);
+                        }
                         let fenced: Vec<Message> = group
                             .into_iter()
                             .map(|mut m| {
                                 m.body.fences.push(batch_id.clone());
-                                m.body.origin.get_or_insert_with(|| m.id.clone());
+                                if injected {
+                                    // No origin message id: only the fence can keep these
+                                    // from applying twice.
+                                    m.body.origin = None;
+                                } else {
+                                    m.body.origin.get_or_insert_with(|| m.id.clone());
+                                }
                                 m.id = Uuid::new_v4().to_string();
                                 m
                             })
                             .collect();
+                        if injected {
+                            lost.resent_ids
+                                .lock()
+                                .unwrap()
+                                .extend(fenced.iter().map(|m| m.id.clone()));
+                        }
                         queue.lock().unwrap().extend(fenced);
                         tokio::time::sleep(Duration::from_millis(100)).await;
                     }
@@ -357,9 +536,18 @@ async fn sigkill_during_edge_batch_deliveries_then_restart_stores_each_beacon_on
     })
     .await;
     assert!(waited, "deliveries started");
+    let unknown_at_kill = unknown.load(Ordering::SeqCst);
     first.signal(Signal::SIGKILL);
     drop(first);
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // The consumers run into the dead aggregator (outcome unknown) before the new one starts.
+    let u = unknown.clone();
+    assert!(
+        until(Duration::from_secs(20), || async {
+            u.load(Ordering::SeqCst) > unknown_at_kill
+        })
+        .await,
+        "no delivery failed while the aggregator was down"
+    );
     let second = Shynet::serve(&url, &env);
     *base.lock().unwrap() = second.base.clone();
     for c in consumers {
@@ -382,6 +570,13 @@ async fn sigkill_during_edge_batch_deliveries_then_restart_stores_each_beacon_on
         .unwrap()
         .get(0);
     assert_eq!(heartbeats, 0, "beacons applied more than once");
+    // The unknown-outcome path ran: answers of applied batches were lost, their beacons came
+    // back fenced, and the aggregator skipped them (asserted per receipt above).
+    assert_eq!(lost.batch_ids.lock().unwrap().len(), LOST_ANSWERS);
+    assert!(
+        lost.acked.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "no fenced re-send of a lost answer was acknowledged"
+    );
     drop(second);
 }
 
@@ -396,7 +591,7 @@ async fn two_processes_share_sessions_heartbeats_and_bounces() {
     const VISITORS: usize = 30;
     let mut tasks = Vec::new();
     for v in 0..VISITORS {
-        let (http, a, b) = (http.clone(), a.base.clone(), b.base.clone());
+        let (http, a, b, url) = (http.clone(), a.base.clone(), b.base.clone(), url.clone());
         tasks.push(tokio::spawn(async move {
             let ip = format!("203.0.113.{}", 10 + v);
             let (first, second) = if v.is_multiple_of(2) {
@@ -404,7 +599,27 @@ async fn two_processes_share_sessions_heartbeats_and_bounces() {
             } else {
                 (&b, &a)
             };
-            let pause = Duration::from_millis(250);
+            // Each beacon goes to the other process only once the previous one is stored, so
+            // every step relies on state the other process wrote.
+            let c = db(&url).await;
+            let stored = |location: String, heartbeats: i32| {
+                let c = &c;
+                async move {
+                    let ok = until(Duration::from_secs(20), || async {
+                        c.query_one(
+                            "SELECT count(*) FROM hits WHERE service_id = $1 AND location = $2 \
+                             AND heartbeats >= $3",
+                            &[&svc, &location, &heartbeats],
+                        )
+                        .await
+                        .unwrap()
+                        .get::<_, i64>(0)
+                            > 0
+                    })
+                    .await;
+                    assert!(ok, "{location} with {heartbeats} heartbeats was not stored");
+                }
+            };
             // Page 1 on one process, its heartbeat on the other.
             let t1 = format!("v{v}-p1");
             let l1 = format!("https://site.example/v{v}/1");
@@ -412,21 +627,21 @@ async fn two_processes_share_sessions_heartbeats_and_bounces() {
                 beacon(&http, first, svc, &ip, CHROME_UA, &t1, &l1).await,
                 200
             );
-            tokio::time::sleep(pause).await;
+            stored(l1.clone(), 0).await;
             assert_eq!(
                 beacon(&http, second, svc, &ip, CHROME_UA, &t1, &l1).await,
                 200
             );
             // Every third visitor bounces; the others view a second page, heartbeat crossed.
             if !v.is_multiple_of(3) {
-                tokio::time::sleep(pause).await;
+                stored(l1.clone(), 1).await;
                 let t2 = format!("v{v}-p2");
                 let l2 = format!("https://site.example/v{v}/2");
                 assert_eq!(
                     beacon(&http, second, svc, &ip, CHROME_UA, &t2, &l2).await,
                     200
                 );
-                tokio::time::sleep(pause).await;
+                stored(l2.clone(), 0).await;
                 assert_eq!(
                     beacon(&http, first, svc, &ip, CHROME_UA, &t2, &l2).await,
                     200

@@ -1,13 +1,16 @@
 //! The admin page: users (deactivate, reactivate, make or revoke admin), the instance name,
-//! and every service on the instance with its owner.
+//! and every service on the instance with its owner, both lists a page at a time.
 
-use super::{instance_name, render};
+use super::{instance_name, page_number, pager, render};
 use crate::http::{self, Req};
 use crate::routes::{Ctx, PageError, PageResult};
 use crate::services;
 use crate::state::DashboardState;
 use serde_json::json;
 use warp::http::{Method, StatusCode};
+
+/// Users and services per page of the admin lists (`?page=` pages both).
+pub const ADMIN_ROWS_PER_PAGE: i64 = 100;
 
 /// `GET|POST /admin/`.
 pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
@@ -62,12 +65,15 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         }
         return Ok(http::redirect(StatusCode::SEE_OTHER, "/admin/?msg=user"));
     }
+    let page = page_number(req)?;
+    let offset = (page - 1) * ADMIN_ROWS_PER_PAGE;
+    let user_total: i64 = c.query_one("SELECT count(*) FROM users", &[]).await?.get(0);
     let users: Vec<_> = c
         .query(
             "SELECT u.id, u.email, u.is_admin, u.is_active, u.created_at, u.last_login,
                     (SELECT count(*) FROM services s WHERE s.owner_id = u.id)
-             FROM users u ORDER BY lower(u.email)",
-            &[],
+             FROM users u ORDER BY lower(u.email), u.id LIMIT $1 OFFSET $2",
+            &[&ADMIN_ROWS_PER_PAGE, &offset],
         )
         .await?
         .into_iter()
@@ -86,7 +92,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
             })
         })
         .collect();
-    let all = services::list_all(&**c).await?;
+    let (all, service_total) = services::page_all(&**c, offset, ADMIN_ROWS_PER_PAGE).await?;
     let instance = instance_name(state, &**c).await?;
     drop(c);
     let svcs: Vec<_> = all
@@ -100,8 +106,13 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         StatusCode::OK,
         "admin",
         "Admin",
-        json!({"users": users, "services": svcs, "instance": instance,
-               "no_site_url": state.site().is_none()}),
+        json!({
+            "users": users,
+            "services": svcs,
+            "instance": instance,
+            "no_site_url": state.site().is_none(),
+            "pager": pager(page, user_total.max(service_total), ADMIN_ROWS_PER_PAGE, &req.raw_query),
+        }),
     )
     .await
 }
