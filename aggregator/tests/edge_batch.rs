@@ -339,8 +339,9 @@ async fn answer_to_headers_only(t: &TestApp, sig: Option<&str>) -> Option<(Strin
         .unwrap();
     let sig = sig.map_or(String::new(), |s| format!("{SIGNATURE_HEADER}: {s}\r\n"));
     let head = format!(
-        "POST /ingest/v1/batch HTTP/1.1\r\nhost: aggregator\r\ncontent-type: application/json\r\n\
-         content-length: {MAX_BATCH_BYTES}\r\n{sig}\r\n"
+        "POST /ingest/v1/batch HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\n\
+         content-length: {MAX_BATCH_BYTES}\r\n{sig}\r\n",
+        t.app.address()
     );
     sock.write_all(head.as_bytes()).await.unwrap();
     let mut got = Vec::new();

@@ -96,8 +96,25 @@ async fn seed(pool: &Pool) -> Rows {
         .await
         .unwrap();
         c.execute(
-            "INSERT INTO login_failures (email, at) VALUES ($1, now() + $2::text::interval)",
+            "INSERT INTO login_throttle (key, failures, last_at)
+             VALUES ($1, 3, now() + $2::text::interval)",
             &[&key, &expires],
+        )
+        .await
+        .unwrap();
+        c.execute(
+            "INSERT INTO account_mail_log (user_id, address, sent_at)
+             VALUES ($1, $2, now() + $3::text::interval)",
+            &[&uid, &key, &expires],
+        )
+        .await
+        .unwrap();
+    }
+    // Edge nonces: forgotten only well after their signature's window closed.
+    for (key, expires) in [("expired", "-1 hour"), ("fresh", "+1 minute")] {
+        c.execute(
+            "INSERT INTO edge_nonces (nonce, expires_at) VALUES ($1, now() + $2::text::interval)",
+            &[&key.as_bytes(), &expires],
         )
         .await
         .unwrap();
@@ -119,7 +136,9 @@ async fn seed(pool: &Pool) -> Rows {
         "ingest_batches",
         "web_sessions",
         "one_time_tokens",
-        "login_failures",
+        "login_throttle",
+        "account_mail_log",
+        "edge_nonces",
     ] {
         keep.insert((t.into(), "fresh".into()));
     }
@@ -140,7 +159,9 @@ async fn snapshot(pool: &Pool) -> Rows {
         ("ingest_messages", "id::text"),
         ("web_sessions", "convert_from(token_hash, 'UTF8')"),
         ("one_time_tokens", "convert_from(token_hash, 'UTF8')"),
-        ("login_failures", "email"),
+        ("login_throttle", "key"),
+        ("account_mail_log", "address"),
+        ("edge_nonces", "convert_from(nonce, 'UTF8')"),
         ("salts", "day::text"),
     ] {
         for r in c
