@@ -233,9 +233,16 @@ pub struct IngestArgs {
     /// Most beacons written in one transaction.
     #[arg(long, env = "SHYNET_BATCH_SIZE", default_value_t = 5_000)]
     pub batch_size: usize,
-    /// Connections in the pool.
+    /// Connections in the ingest pool (writer, service lookups, jobs).
     #[arg(long, env = "SHYNET_DB_POOL_SIZE", default_value_t = 8)]
     pub db_pool_size: usize,
+    /// Connections in the dashboard's own pool (pages, accounts, API); when all are busy a
+    /// dashboard request is answered 429 within 2 s instead of touching ingestion's.
+    #[arg(long, env = "SHYNET_DASHBOARD_POOL_SIZE", default_value_t = crate::pools::DEFAULT_DASHBOARD_POOL_SIZE)]
+    pub dashboard_pool_size: usize,
+    /// Connections in the edge batch pool.
+    #[arg(long, env = "SHYNET_EDGE_POOL_SIZE", default_value_t = crate::pools::DEFAULT_EDGE_POOL_SIZE)]
+    pub edge_pool_size: usize,
     /// Secret shared with the edge worker (its `SHYNET_EDGE_SECRET` secret). Enables the signed
     /// edge endpoints `POST /ingest/v1/batch` and `GET /ingest/v1/config`; without it they
     /// answer 404. Use at least 32 random bytes; never put it in a file under version control.
@@ -305,6 +312,14 @@ impl IngestArgs {
         }
     }
 
+    /// Sizes of the pools beside the ingest pool.
+    pub fn pool_sizes(&self) -> crate::pools::PoolSizes {
+        crate::pools::PoolSizes {
+            edge: self.edge_pool_size,
+            dashboard: self.dashboard_pool_size,
+        }
+    }
+
     /// Which peers may speak for the visitor.
     pub fn proxy_trust(&self) -> beacon::client_ip::ProxyTrust {
         beacon::client_ip::ProxyTrust::new(
@@ -347,6 +362,8 @@ impl Default for IngestArgs {
             queue_capacity: 20_000,
             batch_size: 5_000,
             db_pool_size: 8,
+            dashboard_pool_size: crate::pools::DEFAULT_DASHBOARD_POOL_SIZE,
+            edge_pool_size: crate::pools::DEFAULT_EDGE_POOL_SIZE,
             edge_secret: None,
             max_connections: 1024,
             header_read_timeout: 10,

@@ -18,8 +18,11 @@ const MIGRATION_LOCK_KEY: i64 = 0x5348_594e_4554; // "SHYNET"
 
 /// An open database: the pool plus, for the embedded mode, the cluster to release on exit.
 pub struct Database {
-    /// Connections for everything in this process.
+    /// Connections for ingestion, the writer, jobs and the admin commands (the server opens
+    /// its other pools from [`Database::pg_config`], see [`crate::pools`]).
     pub pool: Pool,
+    /// Where the database is, for opening further pools.
+    pub pg_config: tokio_postgres::Config,
     /// The embedded cluster this process registered with, if any.
     pub cluster: Option<Cluster>,
 }
@@ -35,10 +38,11 @@ impl Database {
             Some(url) => {
                 let cfg = tokio_postgres::Config::from_str(url)
                     .context("DATABASE_URL is not a valid Postgres connection string")?;
-                let pool = make_pool(cfg, pool_size)?;
+                let pool = make_pool(cfg.clone(), pool_size)?;
                 wait_until_ready(&pool).await?;
                 Ok(Database {
                     pool,
+                    pg_config: cfg,
                     cluster: None,
                 })
             }
@@ -48,10 +52,12 @@ impl Database {
                     .await
                     .context("embedded Postgres start-up task")??;
                 ensure_database(&cluster.pg_config("postgres")).await?;
-                let pool = make_pool(cluster.pg_config(DB_NAME), pool_size)?;
+                let cfg = cluster.pg_config(DB_NAME);
+                let pool = make_pool(cfg.clone(), pool_size)?;
                 wait_until_ready(&pool).await?;
                 Ok(Database {
                     pool,
+                    pg_config: cfg,
                     cluster: Some(cluster),
                 })
             }
@@ -70,8 +76,20 @@ impl Database {
     }
 }
 
+/// How long a caller of an ordinary pool waits for a free connection.
+pub const POOL_WAIT: Duration = Duration::from_secs(10);
+
 /// Builds a pool; statements are prepared per connection and cached.
 pub fn make_pool(cfg: tokio_postgres::Config, size: usize) -> anyhow::Result<Pool> {
+    make_pool_waiting(cfg, size, POOL_WAIT)
+}
+
+/// Like [`make_pool`], with callers waiting at most `wait` for a free connection.
+pub fn make_pool_waiting(
+    cfg: tokio_postgres::Config,
+    size: usize,
+    wait: Duration,
+) -> anyhow::Result<Pool> {
     let mut cfg = cfg;
     if cfg.get_connect_timeout().is_none() {
         cfg.connect_timeout(Duration::from_secs(5));
@@ -85,7 +103,7 @@ pub fn make_pool(cfg: tokio_postgres::Config, size: usize) -> anyhow::Result<Poo
     );
     Pool::builder(mgr)
         .max_size(size.max(2))
-        .wait_timeout(Some(Duration::from_secs(10)))
+        .wait_timeout(Some(wait))
         .create_timeout(Some(Duration::from_secs(10)))
         .runtime(deadpool_postgres::Runtime::Tokio1)
         .build()

@@ -12,6 +12,7 @@ pub mod health;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;
+pub mod pools;
 pub mod retention;
 pub mod salts;
 pub mod services;

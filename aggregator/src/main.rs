@@ -5,6 +5,7 @@ use aggregator::cli;
 use aggregator::config::{Cli, Command, ServiceCommand};
 use aggregator::db::{migrate, Database};
 use aggregator::geo::GeoDb;
+use aggregator::pools::Pools;
 use aggregator::startup::{Application, ServeSettings};
 use anyhow::Context;
 use clap::Parser;
@@ -110,6 +111,7 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             for w in warnings {
                 tracing::warn!("{w} (geography and network fields stay empty)");
             }
+            let pools = Pools::open(db.pool.clone(), &db.pg_config, args.ingest.pool_sizes())?;
             let app = Application::start_with_dashboard(
                 ServeSettings {
                     listen: args.listen,
@@ -118,7 +120,7 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
                     time_zone: cli.time_zone,
                 },
                 (*args.dashboard).clone(),
-                db.pool.clone(),
+                pools.clone(),
                 geo,
             )
             .await
@@ -127,6 +129,7 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             wait_for_signal().await;
             tracing::info!("shutting down: finishing requests and writing queued beacons");
             app.shutdown().await;
+            pools.close();
             Ok(())
         }
         Command::Createadmin { email } => {

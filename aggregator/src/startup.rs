@@ -9,10 +9,10 @@ use crate::config::{IngestArgs, TrackingArgs};
 use crate::geo::GeoDb;
 use crate::ingest::{ingress_routes, Enricher, IngestState, UaCache};
 use crate::metrics::IngestMetrics;
+use crate::pools::Pools;
 use crate::salts::SaltStore;
 use crate::services::ServiceCache;
 use crate::writer::{self, IngestQueue, WriterConfig, WriterHandle};
-use deadpool_postgres::Pool;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,13 +47,14 @@ pub struct Application {
 
 impl Application {
     /// Binds, starts the writer and background jobs, and serves with the dashboard's default
-    /// settings. Migrations must have run.
+    /// settings. Migrations must have run. `pools` is [`Pools`] or, for tests of one part, a
+    /// single pool shared by everything.
     pub async fn start(
         settings: ServeSettings,
-        pool: Pool,
+        pools: impl Into<Pools>,
         geo: GeoDb,
     ) -> anyhow::Result<Application> {
-        Self::start_with_dashboard(settings, dashboard::DashboardArgs::default(), pool, geo).await
+        Self::start_with_dashboard(settings, dashboard::DashboardArgs::default(), pools, geo).await
     }
 
     /// Like [`Application::start`], with the dashboard's settings (`shynet serve` passes its
@@ -61,11 +62,13 @@ impl Application {
     pub async fn start_with_dashboard(
         settings: ServeSettings,
         dashboard_args: dashboard::DashboardArgs,
-        pool: Pool,
+        pools: impl Into<Pools>,
         geo: GeoDb,
     ) -> anyhow::Result<Application> {
+        let pools: Pools = pools.into();
+        let pool = pools.ingest.clone();
         let dashboard = dashboard::DashboardState::new(
-            pool.clone(),
+            pools.dashboard.clone(),
             dashboard::DashboardSettings {
                 args: dashboard_args,
                 time_zone: settings.time_zone,
@@ -76,6 +79,9 @@ impl Application {
             },
         )?;
         let host_guard = dashboard::site::refuse_unknown_hosts(dashboard.allowed_hosts().clone());
+        if let Err(e) = dashboard.load_instance_name().await {
+            tracing::warn!(error = ?e, "instance name not loaded; pages show SHYNET_WHITELABEL until it is");
+        }
         let session_timeout_secs = settings.tracking.session_memory_timeout as f64;
         let metrics = Arc::new(IngestMetrics::default());
         let services = ServiceCache::load(pool.clone()).await?;
@@ -108,7 +114,7 @@ impl Application {
         });
         let edge = crate::edge_api::EdgeApi::new(
             settings.ingest.edge_secret.as_ref().map(|s| s.0.as_str()),
-            pool.clone(),
+            pools.edge.clone(),
             state.clone(),
             session_timeout_secs,
         );
@@ -118,12 +124,12 @@ impl Application {
             .or(crate::edge_api::routes(edge))
             .unify()
             .or(crate::health::route(
-                pool.clone(),
+                pools.health.clone(),
                 queue.clone(),
                 metrics.clone(),
             ))
             .unify()
-            .or(dashboard::routes(dashboard))
+            .or(dashboard::routes(dashboard.clone()))
             .unify()
             .with(warp::trace::request());
 
@@ -141,6 +147,7 @@ impl Application {
         let background = vec![
             services.spawn_refresher(),
             crate::jobs::spawn(pool.clone(), salts, session_timeout_secs),
+            dashboard.spawn_instance_name_refresher(),
         ];
         tracing::info!(%addr, "shynet listening");
         Ok(Application {

@@ -13,10 +13,12 @@ async fn many_beacons_to_one_unknown_id_cost_one_query() {
     let (pool, _) = fresh_db().await;
     let cache = ServiceCache::load(pool).await.unwrap();
     let unknown = Uuid::new_v4();
-    let lookups = (0..64).map(|_| {
-        let cache = cache.clone();
-        tokio::spawn(async move { cache.get(unknown).await.unwrap().is_none() })
-    });
+    let lookups: Vec<_> = (0..64)
+        .map(|_| {
+            let cache = cache.clone();
+            tokio::spawn(async move { cache.get(unknown).await.unwrap().is_none() })
+        })
+        .collect();
     for l in lookups {
         assert!(l.await.unwrap(), "the id is unknown");
     }

@@ -25,11 +25,12 @@ pub const DEFAULT_IP_HEADERS: &[&str] = &["x-forwarded-for"];
 /// [`ProxyTrust`] names as the CDN (or when the operator says their proxy sets them).
 pub const CDN_IP_HEADERS: &[&str] = &["cf-connecting-ip", "true-client-ip"];
 
-/// Networks trusted as proxies by default: loopback and the private ranges, so a reverse proxy
-/// on the same host or in the same private network works without configuration while a client
-/// on the internet cannot choose its address.
+/// Networks trusted as proxies by default: loopback, the private ranges and the shared address
+/// space some cluster networks use (100.64.0.0/10), so a reverse proxy on the same host or an
+/// ingress in the same private network works without configuration while a client on the
+/// internet cannot choose its address.
 pub const DEFAULT_TRUSTED_PROXIES: &str =
-    "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7";
+    "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7";
 
 /// Most networks a trusted-proxy list may hold (each request scans the list).
 pub const MAX_TRUSTED_NETWORKS: usize = 256;

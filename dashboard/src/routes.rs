@@ -131,6 +131,9 @@ pub struct Ctx {
     pub secure: bool,
     /// Path parameters.
     pub params: HashMap<String, String>,
+    /// The services of the logged-in user for the sidebar, loaded with the session on the same
+    /// connection so rendering a page needs none (empty when logged out).
+    pub sidebar: Vec<crate::services::Listed>,
 }
 
 impl Ctx {
@@ -165,6 +168,9 @@ pub enum PageError {
     Csrf,
     /// 503: the database failed.
     Unavailable(String),
+    /// 429: no database connection came free in time (the dashboard's pool is busy); answered
+    /// at once instead of queueing, and never taken from what ingestion uses.
+    Busy,
 }
 
 impl From<tokio_postgres::Error> for PageError {
@@ -175,7 +181,11 @@ impl From<tokio_postgres::Error> for PageError {
 
 impl From<deadpool_postgres::PoolError> for PageError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
-        PageError::Unavailable(e.to_string())
+        use deadpool_postgres::{PoolError, TimeoutType};
+        match e {
+            PoolError::Timeout(TimeoutType::Wait) => PageError::Busy,
+            e => PageError::Unavailable(e.to_string()),
+        }
     }
 }
 
@@ -334,12 +344,17 @@ async fn context(
     params: HashMap<String, String>,
 ) -> Result<Ctx, PageError> {
     let secure = state.https();
-    let sess = match req.cookie(&http::cookie_name(session::COOKIE, secure)) {
+    let (sess, sidebar) = match req.cookie(&http::cookie_name(session::COOKIE, secure)) {
         Some(t) => {
             let c = state.pool().get().await?;
-            session::load(&**c, t).await?
+            let sess = session::load(&**c, t).await?;
+            let sidebar = match &sess {
+                Some(s) => crate::services::list_for(&**c, s.user.id).await?,
+                None => Vec::new(),
+            };
+            (sess, sidebar)
         }
-        None => None,
+        None => (None, Vec::new()),
     };
     let csrf_cookie = req.cookie(&http::cookie_name(csrf::COOKIE, secure));
     let (csrf, new_csrf_cookie) = match (&sess, csrf_cookie) {
@@ -353,6 +368,7 @@ async fn context(
         new_csrf_cookie,
         secure,
         params,
+        sidebar,
     })
 }
 

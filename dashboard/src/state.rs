@@ -1,5 +1,5 @@
 //! Everything a dashboard request needs, built once at start-up: the pool, the settings, the
-//! compiled templates and the mailer.
+//! compiled templates, the mailer, and the instance name every page shows.
 
 use crate::config::DashboardArgs;
 use crate::mail::Mailer;
@@ -7,7 +7,7 @@ use crate::render::Templates;
 use crate::site::{AllowedHosts, SiteError, SiteUrl};
 use chrono::Duration;
 use deadpool_postgres::Pool;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 /// Settings the dashboard shares with the rest of `shynet serve`.
 #[derive(Debug, Clone)]
@@ -39,7 +39,15 @@ struct Inner {
     mailer: Mailer,
     site: Option<SiteUrl>,
     allowed_hosts: AllowedHosts,
+    /// The name set on the admin page ("" = none), kept here so rendering a page needs no
+    /// database connection of its own: a handler that still holds one while rendering cannot
+    /// then wait on a second, which under load exhausted the pool for every request.
+    instance: RwLock<String>,
 }
+
+/// How often the instance name is reloaded, so a change made through another process shows
+/// everywhere (a change made here shows at once).
+pub const INSTANCE_NAME_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Why the dashboard cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +84,7 @@ impl DashboardState {
                 mailer,
                 site,
                 allowed_hosts,
+                instance: RwLock::default(),
             }),
         })
     }
@@ -118,6 +127,60 @@ impl DashboardState {
     /// The mailer.
     pub fn mailer(&self) -> &Mailer {
         &self.inner.mailer
+    }
+
+    /// The instance name: set on the admin page, else `SHYNET_WHITELABEL`.
+    pub fn instance_name(&self) -> String {
+        let set = self
+            .inner
+            .instance
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if set.trim().is_empty() {
+            self.inner.settings.args.whitelabel.clone()
+        } else {
+            set
+        }
+    }
+
+    /// Records the name the admin page saved ("" = back to `SHYNET_WHITELABEL`).
+    pub fn set_instance_name(&self, name: &str) {
+        *self
+            .inner
+            .instance
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = name.to_owned();
+    }
+
+    /// Reloads the instance name from the database.
+    pub async fn load_instance_name(&self) -> Result<(), crate::routes::PageError> {
+        let c = self.pool().get().await?;
+        let v: Option<String> = c
+            .query_opt(
+                "SELECT value FROM instance_settings WHERE key = 'whitelabel'",
+                &[],
+            )
+            .await?
+            .map(|r| r.get(0));
+        self.set_instance_name(v.as_deref().unwrap_or(""));
+        Ok(())
+    }
+
+    /// Reloads the instance name every [`INSTANCE_NAME_REFRESH`], keeping the last good value
+    /// when the database does not answer.
+    pub fn spawn_instance_name_refresher(&self) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(INSTANCE_NAME_REFRESH);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = state.load_instance_name().await {
+                    tracing::warn!(error = ?e, "instance name reload failed; keeping the last one");
+                }
+            }
+        })
     }
 
     /// "Online" = seen within this.

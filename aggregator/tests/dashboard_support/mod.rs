@@ -21,6 +21,11 @@ pub struct Dash {
 /// Starts the app with these dashboard settings (display zone UTC).
 pub async fn spawn(args: dashboard::DashboardArgs) -> Dash {
     let (pool, cfg) = common::fresh_db().await;
+    spawn_on(pool, cfg, args).await
+}
+
+/// Like [`spawn`], on an existing database (a second process beside the first).
+pub async fn spawn_on(pool: Pool, cfg: tokio_postgres::Config, args: dashboard::DashboardArgs) -> Dash {
     let app = Application::start_with_dashboard(
         ServeSettings {
             listen: "127.0.0.1:0".parse().unwrap(),

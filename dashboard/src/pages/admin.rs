@@ -35,6 +35,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
                 &[&name],
             )
             .await?;
+            state.set_instance_name(&name);
             return Ok(http::redirect(
                 StatusCode::SEE_OTHER,
                 "/admin/?msg=instance",

@@ -46,20 +46,14 @@ pub async fn dispatch(state: &DashboardState, name: &str, ctx: &Ctx, req: &Req) 
     }
 }
 
-/// The instance name: set on the admin page, else `SHYNET_WHITELABEL`.
+/// The instance name: set on the admin page, else `SHYNET_WHITELABEL` (see
+/// [`DashboardState::instance_name`]; no query). Takes the caller's client for the handlers
+/// written against a database read.
 pub async fn instance_name<C: GenericClient>(
     state: &DashboardState,
-    c: &C,
+    _c: &C,
 ) -> Result<String, PageError> {
-    let v: Option<String> = c
-        .query_opt(
-            "SELECT value FROM instance_settings WHERE key = 'whitelabel'",
-            &[],
-        )
-        .await?
-        .map(|r| r.get(0));
-    Ok(v.filter(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| state.args().whitelabel.clone()))
+    Ok(state.instance_name())
 }
 
 /// Whether the user may create services.
@@ -100,17 +94,9 @@ pub async fn render(
     title: &str,
     mut data: Value,
 ) -> PageResult {
-    let c = state.pool().get().await?;
-    let instance = instance_name(state, &**c).await?;
-    let (owned, collabs) = match ctx.user() {
-        Some(u) => {
-            let all = services::list_for(&**c, u.id).await?;
-            let (o, k): (Vec<_>, Vec<_>) = all.into_iter().partition(|s| s.owned);
-            (o, k)
-        }
-        None => (Vec::new(), Vec::new()),
-    };
-    drop(c);
+    // No database access here: the sidebar came with the session ([`Ctx::sidebar`]) and the
+    // instance name from memory, so a handler may render while it holds a connection.
+    let (owned, collabs): (Vec<_>, Vec<_>) = ctx.sidebar.iter().cloned().partition(|s| s.owned);
     if let Some(obj) = data.as_object_mut() {
         obj.insert("csrf".into(), json!(ctx.csrf));
         obj.insert("range".into(), json!(req.range_query()));
@@ -121,7 +107,7 @@ pub async fn render(
         .map_err(PageError::Unavailable)?;
     let layout = json!({
         "title": title,
-        "instance": instance,
+        "instance": state.instance_name(),
         "user": ctx.user(),
         "csrf": ctx.csrf,
         "owned": owned,
@@ -172,6 +158,11 @@ pub fn error_page(state: &DashboardState, ctx: Option<&Ctx>, e: PageError) -> Re
             "The form was missing its security token or it did not match. Go back, reload the page and try again.".to_owned(),
         ),
         PageError::Login => (StatusCode::UNAUTHORIZED, "Log in", "Please log in.".to_owned()),
+        PageError::Busy => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Busy",
+            "The dashboard is handling too many requests right now. Try again in a moment.".to_owned(),
+        ),
         PageError::Unavailable(why) => {
             tracing::error!(error = %why, "dashboard request failed");
             (StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable", "The database did not answer. Try again in a moment.".to_owned())
@@ -187,7 +178,7 @@ pub fn error_page(state: &DashboardState, ctx: Option<&Ctx>, e: PageError) -> Re
             "layout",
             &json!({
                 "title": heading,
-                "instance": state.args().whitelabel,
+                "instance": state.instance_name(),
                 "user": ctx.and_then(|c| c.user()),
                 "csrf": ctx.map(|c| c.csrf.as_str()).unwrap_or(""),
                 "content": body,
@@ -195,7 +186,14 @@ pub fn error_page(state: &DashboardState, ctx: Option<&Ctx>, e: PageError) -> Re
             }),
         )
         .unwrap_or_else(|_| heading.to_owned());
-    http::html(status, html)
+    let mut resp = http::html(status, html);
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        resp.headers_mut().insert(
+            warp::http::header::RETRY_AFTER,
+            warp::http::HeaderValue::from_static("1"),
+        );
+    }
+    resp
 }
 
 /// Serves a bundled asset.
