@@ -1,6 +1,7 @@
 // Batch endpoint throughput: signed batches of 100 beacons (the queue consumer's shape) POSTed
 // to `POST /ingest/v1/batch` of a real `shynet serve` with its embedded Postgres on this
-// machine, several in flight. Reports beacons persisted per second, counted in Postgres.
+// machine, several in flight, each request signed afresh (new nonce) as the edge does.
+// Reports beacons persisted per second, counted in Postgres.
 //
 // usage: node bench/edge_batch.mjs [batches=2000] [concurrency=8] [batch size=100]
 //   SHYNET_BIN=target/release/shynet (default; build it with cargo build --release -p aggregator)
@@ -48,7 +49,7 @@ try {
   const url = new URL("/ingest/v1/batch", agg.base);
   function post(body) {
     return new Promise((resolve, reject) => {
-      const req = http.request(url, { method: "POST", agent, headers: { "x-shynet-signature": signature(body), "content-type": "application/json" } }, (res) => {
+      const req = http.request(url, { method: "POST", agent, headers: { "x-shynet-signature": signature({ body }), "content-type": "application/json" } }, (res) => {
         res.resume();
         res.on("end", () => resolve(res.statusCode));
       });

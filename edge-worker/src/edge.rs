@@ -262,3 +262,44 @@ pub fn path_of(url: &str) -> &str {
     let path = &url[path_start..];
     &path[..path.find(['?', '#']).unwrap_or(path.len())]
 }
+
+/// Why `AGGREGATOR_URL` is refused.
+pub const INSECURE_AGGREGATOR: &str = "AGGREGATOR_URL must be https:// (plain http:// is allowed only to localhost, 127.0.0.0/8 or [::1], or with ALLOW_INSECURE_AGGREGATOR=1)";
+
+/// `AGGREGATOR_URL` without a trailing `/`, if it may carry the edge's traffic: the config
+/// answer holds the visitor-hash salts and every batch holds visitors' data, so it must travel
+/// over TLS. Plain http is accepted for a loopback host (local development and the tests) or
+/// when the operator opts in explicitly (`allow_insecure`, e.g. a private network link).
+pub fn checked_aggregator_url(raw: &str, allow_insecure: bool) -> Result<String, &'static str> {
+    let url = raw.trim().trim_end_matches('/');
+    let scheme_end = url.find("://").ok_or(INSECURE_AGGREGATOR)?;
+    let scheme = &url[..scheme_end];
+    if scheme.eq_ignore_ascii_case("https") {
+        return Ok(url.to_owned());
+    }
+    if !scheme.eq_ignore_ascii_case("http") {
+        return Err(INSECURE_AGGREGATOR);
+    }
+    if allow_insecure || is_loopback_authority(&url[scheme_end + 3..]) {
+        Ok(url.to_owned())
+    } else {
+        Err(INSECURE_AGGREGATOR)
+    }
+}
+
+/// Whether the authority at the start of `rest` (what follows `http://`) names a loopback
+/// host. Userinfo is skipped, so `http://localhost@example.com` is not loopback.
+fn is_loopback_authority(rest: &str) -> bool {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((h, _)) => h,
+            None => return false,
+        }
+    } else {
+        host_port.split(':').next().unwrap_or("")
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}

@@ -4,7 +4,9 @@
 //! * `fetch`: the `/ingress/…` routes, answered at the edge with the aggregator's exact bytes;
 //!   accepted beacons are reduced (geography from `request.cf`, salted visitor hash, raw IP
 //!   dropped unless collected) and sent to the `BEACONS` queue, one message each.
-//! * `queue`: groups a message batch into signed batches (`beacon::signing`) POSTed to the
+//! * `queue`: groups a message batch into signed batches (`beacon::signing`: a MAC over method,
+//!   path, time, a fresh random nonce and the body, so a captured request cannot be replayed
+//!   or pointed at another endpoint) POSTed to the
 //!   aggregator; acks on 2xx; retries with a growing delay when the aggregator says nothing was
 //!   applied (Cloudflare moves a message to the dead-letter queue after the configured
 //!   retries); re-enqueues the beacons with the batch id as a fence when the outcome is
@@ -13,16 +15,17 @@
 //!   the isolate for at most `CONFIG_TTL_SECS` (≤ 60); when the aggregator cannot be reached
 //!   the last good config keeps serving.
 //!
-//! Bindings (see `wrangler.toml` at the repository root): vars `AGGREGATOR_URL`,
-//! `CONFIG_TTL_SECS`, `IP_HEADERS`, `RETRY_BASE_SECS`, `RETRY_MAX_SECS`; secret
-//! `SHYNET_EDGE_SECRET`; queue producer `BEACONS`.
+//! Bindings (see `wrangler.toml` at the repository root): vars `AGGREGATOR_URL` (https, see
+//! [`edge::checked_aggregator_url`]), `ALLOW_INSECURE_AGGREGATOR`, `CONFIG_TTL_SECS`,
+//! `IP_HEADERS`, `RETRY_BASE_SECS`, `RETRY_MAX_SECS`; secret `SHYNET_EDGE_SECRET`; queue
+//! producer `BEACONS`.
 
 pub mod edge;
 
 use beacon::route::{error_reply, Reply};
 use beacon::signing::{
-    batch_id, sign, EdgeBatch, EdgeConfig, QueuedBeacon, BATCH_PATH, CONFIG_PATH,
-    CONFIG_SIGNED_BODY, MAX_BATCH_BEACONS, MAX_BATCH_BYTES, MAX_FENCES, NOT_APPLIED_HEADER,
+    batch_id, sign, EdgeBatch, EdgeConfig, QueuedBeacon, SignedRequest, BATCH_PATH, CONFIG_PATH,
+    MAX_BATCH_BEACONS, MAX_BATCH_BYTES, MAX_FENCES, NONCE_BYTES, NOT_APPLIED_HEADER,
     SIGNATURE_HEADER,
 };
 use beacon::wire::Geo;
@@ -69,8 +72,9 @@ thread_local! {
 /// lives (a new deployment or secret starts new isolates), and each read crosses the JS
 /// boundary several times.
 struct Settings {
-    /// `AGGREGATOR_URL` without a trailing `/`.
-    aggregator_url: Option<String>,
+    /// `AGGREGATOR_URL` without a trailing `/`, or why it cannot be used (unset, or plain
+    /// http to a non-local host without `ALLOW_INSECURE_AGGREGATOR=1`).
+    aggregator_url: std::result::Result<String, &'static str>,
     /// `SHYNET_EDGE_SECRET`, if set and not empty.
     secret: Option<String>,
     /// `CONFIG_TTL_SECS` in ms, at most [`MAX_CONFIG_TTL_SECS`].
@@ -92,7 +96,13 @@ impl Settings {
                 .unwrap_or(default)
         };
         Settings {
-            aggregator_url: var("AGGREGATOR_URL").map(|u| u.trim_end_matches('/').to_owned()),
+            aggregator_url: var("AGGREGATOR_URL")
+                .ok_or("AGGREGATOR_URL is not set")
+                .and_then(|u| {
+                    let insecure_ok =
+                        var("ALLOW_INSECURE_AGGREGATOR").is_some_and(|v| v.trim() == "1");
+                    edge::checked_aggregator_url(&u, insecure_ok)
+                }),
             secret: env
                 .secret("SHYNET_EDGE_SECRET")
                 .ok()
@@ -111,8 +121,11 @@ impl Settings {
         }
     }
 
-    fn aggregator_url(&self, path: &str) -> Option<String> {
-        self.aggregator_url.as_ref().map(|u| format!("{u}{path}"))
+    fn aggregator_url(&self, path: &str) -> std::result::Result<String, &'static str> {
+        self.aggregator_url
+            .as_ref()
+            .map(|u| format!("{u}{path}"))
+            .map_err(|e| *e)
     }
 }
 
@@ -130,21 +143,42 @@ async fn with_timeout<F: std::future::Future>(f: F, d: Duration) -> Option<F::Ou
     }
 }
 
+/// A fresh 128-bit nonce from the runtime's CSPRNG (`crypto.getRandomValues`), one per signed
+/// request: the aggregator refuses a nonce it has seen.
+fn nonce() -> std::result::Result<[u8; NONCE_BYTES], String> {
+    use wasm_bindgen::JsCast;
+    let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())
+        .map_err(|_| "no crypto in this runtime")?;
+    let get = js_sys::Reflect::get(&crypto, &"getRandomValues".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .ok_or("no crypto.getRandomValues in this runtime")?;
+    let buf = js_sys::Uint8Array::new_with_length(NONCE_BYTES as u32);
+    get.call1(&crypto, &buf)
+        .map_err(|_| "crypto.getRandomValues failed")?;
+    let mut out = [0u8; NONCE_BYTES];
+    buf.copy_to(&mut out);
+    Ok(out)
+}
+
+/// The signature header value for `req`, now, with a fresh nonce.
+fn signature(secret: &str, req: &SignedRequest<'_>) -> std::result::Result<String, String> {
+    let now = (Date::now().as_millis() / 1000) as i64;
+    Ok(sign(secret.as_bytes(), req, now, &nonce()?))
+}
+
 async fn fetch_config(env: &Env) -> std::result::Result<EdgeConfig, String> {
     let settings = settings(env);
-    let url = settings
-        .aggregator_url(CONFIG_PATH)
-        .ok_or("AGGREGATOR_URL is not set")?;
+    let url = settings.aggregator_url(CONFIG_PATH)?;
     let secret = settings
         .secret
         .as_deref()
         .ok_or("SHYNET_EDGE_SECRET is not set")?;
-    let now = (Date::now().as_millis() / 1000) as i64;
     let headers = Headers::new();
     headers
         .set(
             SIGNATURE_HEADER,
-            &sign(secret.as_bytes(), now, CONFIG_SIGNED_BODY),
+            &signature(secret, &SignedRequest::config())?,
         )
         .map_err(|e| e.to_string())?;
     let mut init = RequestInit::new();
@@ -407,16 +441,21 @@ fn fence_delay(env: &Env, fences: usize) -> u32 {
 
 async fn deliver(env: &Env, batch: &EdgeBatch) -> Delivery {
     let settings = settings(env);
-    let (Some(url), Some(secret)) = (settings.aggregator_url(BATCH_PATH), &settings.secret) else {
-        return Delivery::NotApplied("AGGREGATOR_URL or SHYNET_EDGE_SECRET is not set".into());
+    let url = match settings.aggregator_url(BATCH_PATH) {
+        Ok(u) => u,
+        Err(why) => return Delivery::NotApplied(why.into()),
     };
+    let Some(secret) = &settings.secret else {
+        return Delivery::NotApplied("SHYNET_EDGE_SECRET is not set".into());
+    };
+    // Signed afresh on every delivery: a retried batch is a new request (new time and nonce);
+    // the batch id, not the signature, makes it idempotent.
     let request = || -> Result<Request> {
         let body = serde_json::to_string(batch)?;
-        let now = (Date::now().as_millis() / 1000) as i64;
         let headers = Headers::new();
         headers.set(
             SIGNATURE_HEADER,
-            &sign(secret.as_bytes(), now, body.as_bytes()),
+            &signature(secret, &SignedRequest::batch(body.as_bytes())).map_err(Error::RustError)?,
         )?;
         headers.set("content-type", "application/json")?;
         let mut init = RequestInit::new();

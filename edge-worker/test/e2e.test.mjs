@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  startAggregator, startProxy, startWorker, createService, signature, eventually,
+  startAggregator, startProxy, startWorker, createService, signature, eventually, delivered,
   CHROME_UA, IPHONE_UA, GOOGLEBOT_UA,
 } from "./harness.mjs";
 
@@ -48,11 +48,16 @@ async function script(svc, payload, { ip = "198.51.100.8", ua = IPHONE_UA, heade
   return { r, text: await r.text() };
 }
 
-// A service created a moment ago: the edge refreshes its config for an unknown id at most
-// once a second.
+// A service created a moment ago, once the edge knows it (it refreshes its config for an
+// unknown id at most once a second): its script is served instead of a 404. Fetching the
+// script records nothing.
 async function newService(settings) {
   const id = createService(agg, settings);
-  await new Promise((r) => setTimeout(r, 1100));
+  await eventually(async () => {
+    const r = await mf.dispatchFetch(`http://edge.test/ingress/${id}/script.js`);
+    await r.arrayBuffer();
+    return r.status === 200;
+  }, { interval: 250, what: "the edge to know the new service" });
   return id;
 }
 
@@ -81,8 +86,11 @@ test("pixel and script beacons land as hits and sessions with cf geography, clas
   await script(svc, { idempotency: "pv-1", referrer: "https://www.google.com/", location: "https://example.com/pricing", loadTime: 321 },
     { cf: { country: "JP", colo: "NRT" } });
 
-  await eventually(() => hits(svc) === 2 && agg.sql(`SELECT string_agg(tracker || ':' || heartbeats, ',') FROM hits WHERE service_id='${svc}'`), { what: "2 hits" });
-  await new Promise((r) => setTimeout(r, 1500));
+  // All three beacons (pixel, page view, heartbeat) delivered and acknowledged: nothing more
+  // can arrive.
+  await eventually(() => delivered(proxy, svc, ["https://example.com/home", "https://example.com/pricing"]) &&
+    proxy.state.exchanges.flatMap((e) => (e.status === 200 && e.body ? e.body.beacons : [])).filter((b) => b.service === svc).length >= 3,
+  { what: "3 beacons delivered" });
   assert.equal(hits(svc), 2);
   assert.equal(agg.sql(`SELECT string_agg(tracker || ':' || heartbeats, ',' ORDER BY tracker) FROM hits WHERE service_id='${svc}'`), "JS:1,PIXEL:0");
   assert.equal(sessions(svc), 2);
@@ -154,11 +162,14 @@ test("DNT, ignored IPs and robots are dropped at the edge; settings changes arri
     return count(`SELECT count(*) FROM hits WHERE service_id='${svc}' AND location='https://example.com/after'`) > 0;
   }, { timeout: 15_000, interval: 500, what: "DNT change to reach the edge" });
   assert.ok(Date.now() - changedAt < 2_000 + 5_000, "within TTL + queue delivery");
-  await new Promise((r) => setTimeout(r, 2500)); // let the polling beacons land
-  const before = hits(svc);
+  // A beacon from the newly ignored network, then one that is tracked: once the second was
+  // delivered, the first (queued before it, had it been queued) would have been too.
   await pixel(svc, { ip: "198.51.100.77", page: "https://example.com/now-ignored" });
-  await new Promise((r) => setTimeout(r, 2500));
-  assert.equal(hits(svc), before, "the newly ignored network is dropped");
+  await pixel(svc, { ip: "203.0.113.77", page: "https://example.com/marker" });
+  await eventually(() => delivered(proxy, svc, ["https://example.com/marker"]), { what: "the marker beacon" });
+  const sent = proxy.state.exchanges.flatMap((e) => (e.body ? e.body.beacons : [])).map((b) => b.location);
+  assert.ok(!sent.includes("https://example.com/now-ignored"), "the newly ignored network is dropped at the edge");
+  assert.equal(count(`SELECT count(*) FROM hits WHERE service_id='${svc}' AND location='https://example.com/now-ignored'`), 0);
 });
 
 test("a tampered or stale batch is rejected and the same batch twice is stored once", async () => {
@@ -170,20 +181,31 @@ test("a tampered or stale batch is rejected and the same batch twice is stored o
   const body = JSON.stringify({ batch_id: `manual-${svc}`, beacons: [beacon(1), beacon(2)] });
   const post = (b, sig) => fetch(`${agg.base}/ingest/v1/batch`, { method: "POST", headers: { "x-shynet-signature": sig }, body: b });
   const tampered = body.replace("direct-1", "direct-9");
-  let r = await post(tampered, signature(body));
+  let r = await post(tampered, signature({ body }));
   assert.equal(r.status, 401);
-  assert.doesNotMatch(await r.text(), /match|window|stale/);
-  r = await post(body, signature(body, Math.floor(Date.now() / 1000) - 301));
+  assert.match(await r.text(), /does not match/);
+  r = await post(body, signature({ body, t: Math.floor(Date.now() / 1000) - 301 }));
+  assert.equal(r.status, 401);
+  assert.match(await r.text(), /window/);
+  r = await post(body, signature({ body, secret: "wrong-secret" }));
   assert.equal(r.status, 401);
   await r.text();
-  r = await post(body, signature(body, 0, "wrong-secret"));
+  // Signed for the config GET: not a batch signature.
+  r = await post(body, signature({ body, method: "GET", path: "/ingest/v1/config" }));
   assert.equal(r.status, 401);
   await r.text();
+  // The same batch twice, each time signed afresh (as the edge re-sends): stored once.
   for (const expectApplied of [true, false]) {
-    r = await post(body, signature(body));
+    r = await post(body, signature({ body }));
     assert.equal(r.status, 200);
     assert.equal((await r.json()).applied, expectApplied);
   }
+  // The exact request again (same signature, same nonce): a replay, refused.
+  const captured = signature({ body });
+  assert.equal((await post(body, captured)).status, 200);
+  r = await post(body, captured);
+  assert.equal(r.status, 401);
+  assert.match(await r.text(), /nonce already used/);
   assert.equal(hits(svc), 2);
 });
 
@@ -208,8 +230,8 @@ test("aggregator answering 503, then losing acks, then down: retries deliver eve
   for (let i = 0; i < 10; i++) await pixel(svc, { ip: `198.51.100.${120 + i}`, page: `https://example.com/lost-${i}` });
   await eventually(() => proxy.state.failBatches === 0 && proxy.state.batchPosts.slice(posts2).some((s) => s === 200),
     { timeout: 30_000, what: "lost acks and redelivery" });
-  await eventually(() => hits(svc) === 21, { timeout: 30_000, what: "21 hits" });
-  await new Promise((r) => setTimeout(r, 2500));
+  const lost = Array.from({ length: 10 }, (_, i) => `https://example.com/lost-${i}`);
+  await eventually(() => delivered(proxy, svc, lost), { timeout: 30_000, what: "every beacon of the lost batches acknowledged" });
   assert.equal(hits(svc), 21, "no beacon applied twice");
   assert.ok(proxy.state.fencedPosts >= 1, "beacons of the lost batches were re-sent with fences");
   // Every batch names each beacon's queue message, and a re-sent copy keeps its first message
@@ -230,21 +252,70 @@ test("aggregator answering 503, then losing acks, then down: retries deliver eve
 
   // Aggregator unreachable: the edge keeps answering from its last good config and the queue
   // holds the beacons until it is back.
+  // Beacons are sent until the edge has tried (and failed) to refresh its config past the
+  // TTL; every one is answered from the last good copy.
   proxy.state.mode = "down";
-  await new Promise((r) => setTimeout(r, 2500)); // past the 2 s config TTL
-  for (let i = 0; i < 5; i++) {
-    const { r } = await pixel(svc, { ip: `198.51.100.${140 + i}`, page: `https://example.com/down-${i}` });
+  const configGets = proxy.state.configGets;
+  const down = [];
+  await eventually(async () => {
+    const page = `https://example.com/down-${down.length}`;
+    const { r } = await pixel(svc, { ip: `198.51.100.${140 + (down.length % 100)}`, page });
     assert.equal(r.status, 200, "served from the last good config");
-  }
-  await new Promise((r) => setTimeout(r, 2500));
+    down.push(page);
+    return down.length >= 5 && proxy.state.configGets > configGets;
+  }, { timeout: 20_000, interval: 250, what: "a failed config refresh during the outage" });
+  // A delivery was attempted and failed: nothing landed while the aggregator was away.
+  await eventually(() => proxy.state.batchBodies.some((b) => b.beacons?.some((x) => x.location === down[0])),
+    { what: "a delivery attempt during the outage" });
   assert.equal(hits(svc), 21);
   proxy.state.mode = "pass";
-  await eventually(() => hits(svc) === 26, { timeout: 30_000, what: "beacons held during the outage" });
-  await new Promise((r) => setTimeout(r, 1500));
-  assert.equal(hits(svc), 26);
+  await eventually(() => delivered(proxy, svc, down), { timeout: 30_000, what: "beacons held during the outage" });
+  assert.equal(hits(svc), 21 + down.length);
   // Batches that never reached the aggregator were fenced when their beacons came back.
   assert.ok(count("SELECT count(*) FROM ingest_batches WHERE beacons = -1") >= 1);
-  assert.equal(count(`SELECT count(DISTINCT location) FROM hits WHERE service_id='${svc}'`), 26);
+  assert.equal(count(`SELECT count(DISTINCT location) FROM hits WHERE service_id='${svc}'`), 21 + down.length);
+});
+
+test("AGGREGATOR_URL must be https unless it is local or insecure transport is explicitly allowed", async () => {
+  const svc = await newService();
+  // Every fetch the worker makes goes through here (recorded), and on to the local aggregator.
+  const seen = [];
+  const outboundService = async (req) => {
+    seen.push(`${req.method} ${req.url}`);
+    const u = new URL(req.url);
+    const headers = {};
+    for (const h of ["x-shynet-signature", "content-type"]) if (req.headers.get(h)) headers[h] = req.headers.get(h);
+    const body = req.method === "GET" ? undefined : Buffer.from(await req.arrayBuffer());
+    return fetch(`${agg.base}${u.pathname}${u.search}`, { method: req.method, headers, body });
+  };
+  const script = async (w) => {
+    const r = await w.dispatchFetch(`http://edge.test/ingress/${svc}/script.js`);
+    await r.arrayBuffer();
+    return r.status;
+  };
+  const cases = [
+    // Refused: the config (salts) and the batches (visitors' data) would cross the network
+    // in the clear. The worker makes no request at all and has no config to serve with.
+    { url: "http://aggregator.example.com", vars: {}, status: 503, fetched: [] },
+    { url: "http://127.0.0.1.example.com:8080", vars: {}, status: 503, fetched: [] },
+    { url: "http://localhost@aggregator.example.com", vars: {}, status: 503, fetched: [] },
+    { url: "http://aggregator.example.com", vars: { ALLOW_INSECURE_AGGREGATOR: "yes" }, status: 503, fetched: [] },
+    // The operator's explicit opt-in, and https.
+    { url: "http://aggregator.example.com", vars: { ALLOW_INSECURE_AGGREGATOR: "1" }, status: 200,
+      fetched: ["GET http://aggregator.example.com/ingest/v1/config"] },
+    { url: "https://aggregator.example.com/", vars: {}, status: 200, fetched: ["GET https://aggregator.example.com/ingest/v1/config"] },
+  ];
+  for (const c of cases) {
+    seen.length = 0;
+    const w = startWorker({ aggregatorUrl: c.url, vars: c.vars, outboundService });
+    try {
+      await w.ready;
+      assert.equal(await script(w), c.status, `${c.url} ${JSON.stringify(c.vars)}`);
+      assert.deepEqual(seen, c.fetched, `${c.url} ${JSON.stringify(c.vars)}`);
+    } finally {
+      await w.dispose();
+    }
+  }
 });
 
 test("a cold edge during an aggregator outage answers 503 at once, then recovers", async () => {
@@ -288,7 +359,8 @@ test("beacons queued as JSON objects by an earlier worker version are still deli
 
 test("a message that is not a beacon is retried alone; the beacons beside it are delivered once", async () => {
   const svc = await newService();
-  const w = startWorker({ aggregatorUrl: proxy.url, consumer: { maxBatchTimeout: 2, maxRetries: 1 } });
+  const logs = [];
+  const w = startWorker({ aggregatorUrl: proxy.url, consumer: { maxBatchTimeout: 2, maxRetries: 1 }, onLog: (l) => { logs.push(l.message); } });
   try {
     await w.ready;
     const posts = proxy.state.batchPosts.length;
@@ -302,7 +374,9 @@ test("a message that is not a beacon is retried alone; the beacons beside it are
       await r.arrayBuffer();
     }
     await eventually(() => hits(svc) === 3, { what: "the 3 beacons" });
-    await new Promise((r) => setTimeout(r, 3000)); // past the garbage message's retry
+    // The garbage message was offered twice (once plus its one retry), then dead-lettered: the
+    // consumer said so each time.
+    await eventually(() => logs.filter((m) => m.includes("is not a beacon")).length >= 2, { what: "the garbage message's retry" });
     assert.equal(hits(svc), 3);
     assert.deepEqual(proxy.state.batchPosts.slice(posts), [200], "one delivery, acknowledged");
   } finally {

@@ -2,7 +2,7 @@
 // a throwaway data dir), a switchable proxy in front of it (to play an outage, 503s or lost
 // acknowledgements), psql access to its database, and the worker under Miniflare (workerd).
 import { spawn, execFileSync } from "node:child_process";
-import { createHmac, randomUUID } from "node:crypto";
+import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -77,10 +77,16 @@ export function createService(agg, s = {}) {
   return id;
 }
 
-/** The aggregator's signature header value for `body` at `t` (Unix seconds). */
-export function signature(body, t = Math.floor(Date.now() / 1000), secret = SECRET) {
-  const mac = createHmac("sha256", secret).update(`${t}.`).update(body).digest("hex");
-  return `t=${t},v1=${mac}`;
+/**
+ * The `X-Shynet-Signature` value the edge sends (scheme v2, see beacon/src/signing.rs): an
+ * HMAC-SHA256 over "v2", method, path, time (Unix seconds), a fresh 128-bit nonce and the
+ * body's SHA-256, one per line. Each call makes a new nonce, as each request needs one.
+ */
+export function signature({ body = "", method = "POST", path = "/ingest/v1/batch", t = Math.floor(Date.now() / 1000),
+  nonce = randomBytes(16).toString("hex"), secret = SECRET } = {}) {
+  const digest = createHash("sha256").update(body).digest("hex");
+  const mac = createHmac("sha256", secret).update(`v2\n${method}\n${path}\n${t}\n${nonce}\n${digest}`).digest("hex");
+  return `t=${t},n=${nonce},v2=${mac}`;
 }
 
 /**
@@ -91,7 +97,10 @@ export function signature(body, t = Math.floor(Date.now() / 1000), secret = SECR
  * (negative = the aggregator's status of a POST whose answer was replaced by 503).
  */
 export async function startProxy(target) {
-  const state = { mode: "pass", failBatches: 0, batchPosts: [], batchBodies: [], fencedPosts: 0, configGets: 0 };
+  // `exchanges`: every batch POST's parsed body with the status the edge got (`lost` when the
+  // aggregator's answer was replaced), in order of the answers.
+  const state = { mode: "pass", failBatches: 0, batchPosts: [], batchBodies: [], exchanges: [], fencedPosts: 0, configGets: 0 };
+  const parse = (body) => { try { return JSON.parse(body); } catch { return null; } };
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
@@ -106,6 +115,7 @@ export async function startProxy(target) {
       if (failing) state.failBatches--;
       if (failing && state.mode === "fail") {
         if (isBatch) state.batchPosts.push(503);
+        state.exchanges.push({ body: parse(body), status: 503, lost: false });
         res.writeHead(503, { "content-type": "application/json", "retry-after": "1", "x-shynet-not-applied": "1" }).end('{"status":"error","reason":"proxy says no"}');
         return;
       }
@@ -115,6 +125,7 @@ export async function startProxy(target) {
         up.on("end", () => {
           const lose = failing && state.mode === "lose-ack";
           if (isBatch) state.batchPosts.push(lose ? -up.statusCode : up.statusCode);
+          if (isBatch) state.exchanges.push({ body: parse(body), status: lose ? 503 : up.statusCode, lost: lose });
           if (lose) { res.writeHead(503).end("ack lost"); return; }
           res.writeHead(up.statusCode, up.headers).end(Buffer.concat(out));
         });
@@ -130,9 +141,10 @@ export async function startProxy(target) {
 /**
  * The worker under Miniflare, configured as wrangler.toml does, with test overrides. `script`
  * (default edge-worker/build/index.js) runs another build, e.g. an older commit's for a
- * before/after benchmark.
+ * before/after benchmark. `outboundService` receives every fetch the worker makes; `onLog`
+ * every line the worker logs.
  */
-export function startWorker({ aggregatorUrl, vars = {}, cf = {}, consumer = {}, script }) {
+export function startWorker({ aggregatorUrl, vars = {}, cf = {}, consumer = {}, script, outboundService, onLog }) {
   const where = script
     ? { scriptPath: path.resolve(script), modulesRoot: path.dirname(path.resolve(script)) }
     : { rootPath: ROOT, scriptPath: "edge-worker/build/index.js" };
@@ -152,6 +164,9 @@ export function startWorker({ aggregatorUrl, vars = {}, cf = {}, consumer = {}, 
       ...vars,
     },
     queueProducers: { BEACONS: { queueName: "shynet-beacons" } },
+    ...(outboundService ? { outboundService } : {}),
+    // The worker's console lines ({ level, message }), e.g. to wait for one.
+    ...(onLog ? { handleStructuredLogs: onLog } : {}),
     queueConsumers: {
       "shynet-beacons": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 20, deadLetterQueue: "shynet-beacons-dlq", ...consumer },
     },
@@ -160,6 +175,20 @@ export function startWorker({ aggregatorUrl, vars = {}, cf = {}, consumer = {}, 
       timezone: "Europe/Berlin", asn: 3320, asOrganization: "Deutsche Telekom AG", colo: "TXL", ...cf,
     },
   });
+}
+
+/**
+ * Whether every beacon of `svc` with one of `locations` reached the aggregator in a batch the
+ * edge saw answered 200: its message is then acknowledged and no copy of it is left to deliver
+ * (each beacon has one live queue message at a time, re-sent copies replacing the original).
+ */
+export function delivered(proxy, svc, locations) {
+  const done = new Set();
+  for (const e of proxy.state.exchanges) {
+    if (e.status !== 200 || !e.body) continue;
+    for (const b of e.body.beacons) if (b.service === svc) done.add(b.location);
+  }
+  return locations.every((l) => done.has(l));
 }
 
 /** Polls `fn` until it returns a truthy value or the timeout passes. */

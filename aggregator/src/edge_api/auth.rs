@@ -9,44 +9,58 @@ use beacon::signing::{SignatureError, SignatureHeader, SignedRequest, SIGNATURE_
 use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response as WarpResponse;
 
-/// The request's signature header, parsed and inside the window; the refusal otherwise.
-#[allow(clippy::result_large_err)]
-pub(crate) fn header(api: &EdgeApi, headers: &HeaderMap) -> Result<SignatureHeader, WarpResponse> {
-    let value = headers.get(SIGNATURE_HEADER).map(|v| v.to_str());
-    let parsed = match value {
+/// Why an edge request was not let through.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    /// The signature is missing, malformed, stale, wrong or replayed.
+    Signature(SignatureError),
+    /// The nonce store (Postgres) could not be asked: the request may be fine.
+    NonceStoreDown,
+}
+
+impl Refused {
+    /// 400 for a header that is not a signature at all, 401 for every other signature
+    /// failure, 503 when the nonce could not be checked (the edge retries).
+    pub(crate) fn respond(self, api: &EdgeApi) -> WarpResponse {
+        let e = match self {
+            Refused::Signature(e) => e,
+            Refused::NonceStoreDown => return unavailable("database unavailable; retry shortly"),
+        };
+        IngestMetrics::inc(&api.metrics.rejected_signature);
+        tracing::warn!(reason = %e, "edge request refused");
+        let status = match e {
+            SignatureError::Malformed => StatusCode::BAD_REQUEST,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        error(status, &e.to_string())
+    }
+}
+
+/// The request's signature header, parsed and inside the window.
+pub(crate) fn header(headers: &HeaderMap) -> Result<SignatureHeader, Refused> {
+    let parsed = match headers.get(SIGNATURE_HEADER).map(|v| v.to_str()) {
         None => Err(SignatureError::Missing),
         Some(Err(_)) => Err(SignatureError::Malformed),
         Some(Ok(v)) => SignatureHeader::parse(Some(v), now_secs()),
     };
-    parsed.map_err(|e| refuse(api, &e))
+    parsed.map_err(Refused::Signature)
 }
 
-/// The MAC over `req`, then the nonce's first use; the refusal otherwise (503 when the nonce
-/// store is unreachable: the request may be fine, the edge retries).
+/// The MAC over `req`, then the nonce's first use. The nonce is claimed only once the MAC
+/// verified, so nobody without the secret can fill the table or burn the edge's nonces.
 pub(crate) async fn authenticate(
     api: &EdgeApi,
     secret: &[u8],
     sig: &SignatureHeader,
     req: &SignedRequest<'_>,
-) -> Result<(), WarpResponse> {
-    sig.verify(secret, req).map_err(|e| refuse(api, &e))?;
+) -> Result<(), Refused> {
+    sig.verify(secret, req).map_err(Refused::Signature)?;
     match nonces::claim(&api.pool, &sig.nonce, sig.timestamp).await {
         Ok(true) => Ok(()),
-        Ok(false) => Err(refuse(api, &SignatureError::Replayed)),
+        Ok(false) => Err(Refused::Signature(SignatureError::Replayed)),
         Err(e) => {
             tracing::warn!(error = %e, "cannot check an edge request's nonce");
-            Err(unavailable("database unavailable; retry shortly"))
+            Err(Refused::NonceStoreDown)
         }
     }
-}
-
-/// 400 for a header that is not a signature at all, 401 for every other failure.
-fn refuse(api: &EdgeApi, e: &SignatureError) -> WarpResponse {
-    IngestMetrics::inc(&api.metrics.rejected_signature);
-    tracing::warn!(reason = %e, "edge request refused");
-    let status = match e {
-        SignatureError::Malformed => StatusCode::BAD_REQUEST,
-        _ => StatusCode::UNAUTHORIZED,
-    };
-    error(status, &e.to_string())
 }

@@ -56,9 +56,9 @@ pub fn route(
             };
             // Nothing of the body is read (nor, with HTTP/1.1, sent) for a request that cannot
             // be genuine: refused on the header alone.
-            let sig = match auth::header(&api, &headers) {
+            let sig = match auth::header(&headers) {
                 Ok(s) => s,
-                Err(refusal) => return refusal,
+                Err(refused) => return refused.respond(&api),
             };
             let body = match read_limited(body, &headers, MAX_BATCH_BYTES).await {
                 Ok(b) => b,
@@ -90,8 +90,8 @@ fn mark_not_applied(mut r: WarpResponse) -> WarpResponse {
 }
 
 async fn handle(api: &EdgeApi, secret: &[u8], sig: &SignatureHeader, body: Bytes) -> WarpResponse {
-    if let Err(refusal) = auth::authenticate(api, secret, sig, &SignedRequest::batch(&body)).await {
-        return refusal;
+    if let Err(refused) = auth::authenticate(api, secret, sig, &SignedRequest::batch(&body)).await {
+        return refused.respond(api);
     }
     let batch: EdgeBatch = match serde_json::from_slice(&body) {
         Ok(b) => b,

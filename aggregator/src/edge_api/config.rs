@@ -1,7 +1,8 @@
 //! `GET /ingest/v1/config`: what the edge worker needs to apply the per-service rules and hash
-//! visitors, signed like a batch (method `GET`, path [`CONFIG_PATH`], empty body; its nonce
-//! is claimed like a batch's, so a captured config request is not answered twice). The edge caches
-//! it for at most a minute, so a settings change reaches every edge within that.
+//! visitors, signed like a batch (method `GET`, path [`beacon::signing::CONFIG_PATH`], empty
+//! body; its nonce is claimed like a batch's, so a captured config request is not answered
+//! twice). The edge caches it for at most a minute, so a settings change reaches every edge
+//! within that.
 //!
 //! Salts: today's; yesterday's while a session may still span midnight; tomorrow's during the
 //! last [`TOMORROW_LEAD_MS`] of the day, so an edge whose copy was fetched at 23:59 already
@@ -11,8 +12,6 @@
 use super::{auth, error, json, unavailable, EdgeApi};
 use crate::metrics::IngestMetrics;
 use crate::services::ServiceStatus;
-#[cfg(doc)]
-use beacon::signing::CONFIG_PATH;
 use beacon::signing::{EdgeConfig, EdgeService, SignedRequest, WireSalt};
 use beacon::visitor::DAY_MS;
 use std::sync::Arc;
@@ -56,13 +55,13 @@ pub fn route(
             let Some(secret) = api.secret.as_deref() else {
                 return error(StatusCode::NOT_FOUND, "edge ingest is not enabled");
             };
-            let sig = match auth::header(&api, &headers) {
+            let sig = match auth::header(&headers) {
                 Ok(s) => s,
-                Err(refusal) => return refusal,
+                Err(refused) => return refused.respond(&api),
             };
             let req = SignedRequest::config();
-            if let Err(refusal) = auth::authenticate(&api, secret, &sig, &req).await {
-                return refusal;
+            if let Err(refused) = auth::authenticate(&api, secret, &sig, &req).await {
+                return refused.respond(&api);
             }
             if let Some(cfg) = api.memoized_config() {
                 IngestMetrics::inc(&api.metrics.configs_served);
