@@ -17,7 +17,12 @@ module "aggregator" {
   edge_secret  = random_password.edge_secret.result
   min_replicas = var.min_replicas
   max_replicas = var.max_replicas
-  env          = var.aggregator_env
+  # The aggregator answers only for the host names it is told (SHYNET_ALLOWED_HOSTS): the
+  # public name the edge worker posts to is one of them.
+  env = merge(
+    { SHYNET_ALLOWED_HOSTS = regex("^https?://([^/:]+)", var.aggregator_url)[0] },
+    var.aggregator_env,
+  )
 }
 
 module "edge" {
