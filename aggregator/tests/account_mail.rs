@@ -59,7 +59,10 @@ impl Smtp {
             .is_err()
         {
             assert!(Instant::now() < deadline, "the SMTP server did not start");
-            assert!(child.try_wait().unwrap().is_none(), "the SMTP server exited");
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the SMTP server exited"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Smtp {
@@ -449,6 +452,45 @@ async fn an_unverified_claim_does_not_block_the_owner() {
     let r = add_address(&d, &squatter, "Shared@example.com", PASSWORD).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("in use"));
+    // An unverified sign-up keeps its login, so the owner cannot make that address their
+    // login: a clear 400, not a database error.
+    let signed_up = d.user("taken-login@example.com", false).await;
+    c.execute(
+        "UPDATE user_emails SET verified = false WHERE user_id = $1",
+        &[&signed_up.id],
+    )
+    .await
+    .unwrap();
+    let added = add_address(&d, &owner, "taken-login@example.com", PASSWORD).await;
+    assert_eq!(added.status(), 303);
+    let eid: i64 = c
+        .query_one(
+            "SELECT id FROM user_emails WHERE user_id = $1 AND email = 'taken-login@example.com'",
+            &[&owner.id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    c.execute(
+        "UPDATE user_emails SET verified = true WHERE id = $1",
+        &[&eid],
+    )
+    .await
+    .unwrap();
+    let r = d
+        .post(
+            &owner,
+            "/accounts/email/",
+            &[
+                ("action", "primary"),
+                ("id", &eid.to_string()),
+                ("current", PASSWORD),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("Another account logs in"));
 }
 
 #[tokio::test]

@@ -203,6 +203,13 @@ async fn log_in_create_a_service_and_see_its_first_visit() {
     b.goto(&format!("{base}/accounts/password/change/"))
         .await
         .unwrap();
+    // A new token takes the current password.
+    b.find(Locator::Css("#token-current"))
+        .await
+        .unwrap()
+        .send_keys(&password)
+        .await
+        .unwrap();
     b.find(Locator::Css(
         "form[action='/dashboard/api-token-refresh/'] button",
     ))

@@ -88,6 +88,21 @@ pub async fn taken_for_signup<C: GenericClient>(
     .get(0))
 }
 
+/// Whether another account logs in with this address (an unverified sign-up claim: it stays
+/// that account's login, so the address cannot become this user's login).
+pub async fn login_of_other<C: GenericClient>(
+    c: &C,
+    user_id: i64,
+    email: &str,
+) -> Result<bool, tokio_postgres::Error> {
+    Ok(c.query_one(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1) AND id <> $2)",
+        &[&email, &user_id],
+    )
+    .await?
+    .get(0))
+}
+
 /// Makes a verified address the user's primary (and login). Run it in a transaction.
 pub async fn make_primary<C: GenericClient>(
     c: &C,

@@ -42,6 +42,40 @@ pub async fn for_login<C: GenericClient>(
     }))
 }
 
+/// Creates an account whose address is unverified until its link is opened; `None` when the
+/// address is taken (verified by someone, or another account's login). Returns the user and
+/// address ids. Run it in a transaction.
+pub async fn create_unverified<C: GenericClient>(
+    c: &C,
+    email: &str,
+    hash: &str,
+) -> Result<Option<(i64, i64)>, tokio_postgres::Error> {
+    if super::addresses::taken_for_signup(c, email).await? {
+        return Ok(None);
+    }
+    let Some(user_id) = c
+        .query_opt(
+            "INSERT INTO users (email, password_hash) VALUES ($1, $2)
+             ON CONFLICT DO NOTHING RETURNING id",
+            &[&email, &hash],
+        )
+        .await?
+        .map(|r| r.get::<_, i64>(0))
+    else {
+        return Ok(None);
+    };
+    // The insert trigger added the address as verified primary (right for admins created on
+    // the command line); a self-claimed one is not.
+    let email_id: i64 = c
+        .query_one(
+            "UPDATE user_emails SET verified = false WHERE user_id = $1 RETURNING id",
+            &[&user_id],
+        )
+        .await?
+        .get(0);
+    Ok(Some((user_id, email_id)))
+}
+
 /// The stored password hash of a user.
 pub async fn password_hash<C: GenericClient>(
     c: &C,

@@ -57,6 +57,9 @@ async fn apply(state: &DashboardState, req: &Req, user_id: i64) -> Result<Done, 
             }
         }
         "primary" => match owned.ok_or_else(no_such)? {
+            a if a.verified && addresses::login_of_other(&**c, user_id, &a.email).await? => {
+                Err("Another account logs in with this address; ask an admin.".to_owned())
+            }
             a if a.verified => {
                 let tx = c.transaction().await?;
                 addresses::make_primary(&*tx, user_id, &a).await?;

@@ -56,6 +56,8 @@ async fn attempt(
     let Some(r) = row.filter(|_| ok) else {
         return Ok(Outcome::Wrong);
     };
+    // The password was right: whatever follows, this was no guess.
+    throttle::succeeded(&**c, &client, &account).await?;
     if !r.is_active {
         return Ok(Outcome::Inactive);
     }
@@ -68,7 +70,6 @@ async fn attempt(
         };
         return Ok(Outcome::Unverified(sent));
     }
-    throttle::succeeded(&**c, &client, &account).await?;
     Ok(Outcome::Session(session::create(&**c, r.id).await?))
 }
 

@@ -2,7 +2,7 @@
 
 use super::mailing::{self, Link};
 use super::{session_cookie, valid_email};
-use crate::auth::{addresses, password, session};
+use crate::auth::{password, session, users};
 use crate::config::EmailVerification;
 use crate::http::{self, Req};
 use crate::pages::{message, render};
@@ -62,26 +62,7 @@ pub async fn signup(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
     let created = {
         let mut c = state.pool().get().await?;
         let tx = c.transaction().await?;
-        let created = if addresses::taken_for_signup(&*tx, &email).await? {
-            None
-        } else {
-            let user_id: i64 = tx
-                .query_one(
-                    "INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id",
-                    &[&email, &hash],
-                )
-                .await?
-                .get(0);
-            // A self-claimed address is unverified until its link is opened.
-            let email_id: i64 = tx
-                .query_one(
-                    "UPDATE user_emails SET verified = false WHERE user_id = $1 RETURNING id",
-                    &[&user_id],
-                )
-                .await?
-                .get(0);
-            Some((user_id, email_id))
-        };
+        let created = users::create_unverified(&*tx, &email, &hash).await?;
         tx.commit().await?;
         match created {
             None => None,
