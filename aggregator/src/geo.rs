@@ -3,7 +3,7 @@
 //! is dropped, once per new session.
 //!
 //! Reads MaxMind DB files with `maxminddb`, opened once at start-up and shared read-only by all
-//! request handlers (fixes Shynet flaw 1: lazily opened global readers of unknown thread
+//! request handlers (the original opened global readers lazily, of unknown thread
 //! safety). Two city layouts are understood, whatever the file's `database_type` says:
 //!
 //! * GeoIP2 / GeoLite2 (and DB-IP's own GeoIP2-compatible files): `country.iso_code`,

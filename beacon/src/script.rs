@@ -42,8 +42,8 @@ pub struct ScriptParams<'a> {
 /// service that respects it gets a stub that sends nothing and defines a no-op
 /// `Shynet.newPageLoad`. Otherwise the tracker, which checks DNT/GPC again in the browser
 /// when the service respects it (the response may come from a shared cache). `inject` (the
-/// owner's extra JS) is appended after a comment line, but NEVER in the DNT variant (fixes
-/// Shynet flaw 6: a visitor who opted out must not run the owner's code either).
+/// owner's extra JS) is appended after a comment line, but NEVER in the DNT variant (the
+/// original served it there too: a visitor who opted out must not run the owner's code either).
 pub fn render(p: &ScriptParams) -> String {
     if p.respect_dnt && p.dnt_request {
         return DNT_STUB.to_owned();
@@ -64,7 +64,7 @@ pub fn render(p: &ScriptParams) -> String {
 }
 
 /// Strong ETag for a rendered body: `"` + 16 hex digits of its SHA-256 + `"`. Lets browsers
-/// and CDNs revalidate cheaply instead of keeping a stale script for a year (Shynet flaw 5).
+/// and CDNs revalidate cheaply instead of keeping a stale script for a year (as the original's did).
 pub fn etag(body: &str) -> String {
     let digest = Sha256::digest(body.as_bytes());
     format!("\"{}\"", hex::encode(&digest[..8]))

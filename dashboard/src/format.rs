@@ -1,6 +1,6 @@
 //! How figures read on the dashboard: thousands separators, durations with days, zero shown as
 //! 0 (never "?"), table percentages and bars, and the comparison badges against the previous
-//! equal period (Shynet §3.5–3.6 with its display flaws fixed).
+//! equal period (as the original shows them, without its display flaws).
 
 use serde::Serialize;
 

@@ -3,7 +3,7 @@
 //!
 //! Each request runs its own transaction, so concurrent batches use every core (Postgres does
 //! most of the work). Grouping concurrent batches into one transaction was tried and measured
-//! slower here (one backend at a time; see `bench/RESULTS.md`), as were fewer concurrent
+//! slower here (one backend at a time on 2 cores), as were fewer concurrent
 //! transactions: lock waits between batches that share visitors cost less than lost
 //! parallelism. Statements are prepared once per connection.
 
