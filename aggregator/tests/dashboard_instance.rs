@@ -29,7 +29,12 @@ async fn the_instance_name_and_sidebar_show_without_a_render_query() {
     let page = d.get(&anon, "/accounts/login/").await.text().await.unwrap();
     assert!(login(page), "the saved name is shown");
     // A second process on the same database loads it at start-up.
-    let other = spawn_on(d.pool.clone(), d.cfg.clone(), dashboard::DashboardArgs::default()).await;
+    let other = spawn_on(
+        d.pool.clone(),
+        d.cfg.clone(),
+        dashboard::DashboardArgs::default(),
+    )
+    .await;
     let page = other
         .get(&anon, "/accounts/login/")
         .await

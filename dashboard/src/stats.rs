@@ -1,4 +1,4 @@
-//! Shynet's core stats, defined as the original defines them: scalar figures and top-N tables for one
+//! Shynet's core stats, as the original defines them: scalar figures and top-N tables for one
 //! service and window. Sessions are windowed by their start, hits by their own time, with strict
 //! bounds. Closed hours are read from rollups and only the edges and the open tail from raw
 //! rows ([`plan`]); [`Source::Raw`] answers from raw rows alone, the reference the rollup path

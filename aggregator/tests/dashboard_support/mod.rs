@@ -25,7 +25,11 @@ pub async fn spawn(args: dashboard::DashboardArgs) -> Dash {
 }
 
 /// Like [`spawn`], on an existing database (a second process beside the first).
-pub async fn spawn_on(pool: Pool, cfg: tokio_postgres::Config, args: dashboard::DashboardArgs) -> Dash {
+pub async fn spawn_on(
+    pool: Pool,
+    cfg: tokio_postgres::Config,
+    args: dashboard::DashboardArgs,
+) -> Dash {
     let app = Application::start_with_dashboard(
         ServeSettings {
             listen: "127.0.0.1:0".parse().unwrap(),
