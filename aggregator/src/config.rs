@@ -24,6 +24,9 @@ pub struct Cli {
         global = true
     )]
     pub time_zone: chrono_tz::Tz,
+    /// Log line format on stderr (filter with SHYNET_LOG, e.g. `warn`).
+    #[arg(long, env = "SHYNET_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: crate::logging::LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -256,6 +259,10 @@ pub struct IngestArgs {
     /// closed. Trusted proxies (--trusted-proxies, --cdn-proxies) are exempt.
     #[arg(long, env = "SHYNET_MAX_CONNECTIONS_PER_IP", default_value_t = crate::startup::per_ip::DEFAULT_MAX_CONNECTIONS_PER_IP)]
     pub max_connections_per_ip: usize,
+    /// Access log: write 1 request in N (method, path without query, status, duration; never
+    /// an address or User-Agent). 0 = off. Refusals are counted in /healthz either way.
+    #[arg(long, env = "SHYNET_ACCESS_LOG_SAMPLE", default_value_t = 0)]
+    pub access_log_sample: u64,
 }
 
 /// A list of networks, validated when the flags are parsed.
@@ -352,6 +359,7 @@ impl Default for IngestArgs {
             header_read_timeout: 10,
             body_read_timeout: crate::startup::body_deadline::DEFAULT_BODY_READ_TIMEOUT.as_secs(),
             max_connections_per_ip: crate::startup::per_ip::DEFAULT_MAX_CONNECTIONS_PER_IP,
+            access_log_sample: 0,
         }
     }
 }

@@ -125,7 +125,7 @@ impl Application {
             .unify()
             .or(dashboard::routes(dashboard))
             .unify()
-            .with(warp::trace::request());
+            .with(crate::access_log::layer(settings.ingest.access_log_sample));
 
         let listener = tokio::net::TcpListener::bind(settings.listen).await?;
         let addr = listener.local_addr()?;
@@ -140,6 +140,7 @@ impl Application {
         ));
         let background = vec![
             services.spawn_refresher(),
+            crate::shed_log::spawn(metrics.clone()),
             crate::jobs::spawn(pool.clone(), salts, session_timeout_secs),
         ];
         tracing::info!(%addr, "shynet listening");
