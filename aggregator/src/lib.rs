@@ -13,6 +13,7 @@ pub mod health;
 pub mod ingest;
 pub mod jobs;
 pub mod logging;
+pub mod memory;
 pub mod metrics;
 pub mod retention;
 pub mod salts;
