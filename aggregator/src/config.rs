@@ -70,6 +70,10 @@ pub enum Command {
     /// Generate realistic demo traffic for a service straight into Postgres (binary COPY), then
     /// roll it up: for trying the dashboard and for the benchmarks.
     Demo(DemoArgs),
+    /// Write a consistent backup of the database (pg_dump custom format) to a file.
+    Backup(BackupArgs),
+    /// Replace the database's contents with a backup, in one transaction.
+    Restore(RestoreArgs),
     /// Classify User-Agents read from stdin (one per line) exactly as ingestion does.
     Ua,
     /// Show what the configured GeoIP databases say about an address.
@@ -130,6 +134,25 @@ pub struct StatsArgs {
     /// Tracker settings that affect stats (heartbeat frequency for "online").
     #[command(flatten)]
     pub tracking: TrackingArgs,
+}
+
+/// `shynet backup …`
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The archive to write (replaced only once the backup is complete; mode 0600).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `shynet restore …`
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The archive written by `shynet backup`.
+    #[arg(long)]
+    pub from: PathBuf,
+    /// Restore even though the database already holds users or services (they are replaced).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `shynet demo …`

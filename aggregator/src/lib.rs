@@ -2,6 +2,7 @@
 //! with Postgres as the only shared state so that several replicas can run side by side.
 
 pub mod access_log;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;
