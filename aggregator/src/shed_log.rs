@@ -3,7 +3,7 @@
 //! lines. The counters in `/healthz?format=json` keep the exact totals.
 
 use crate::metrics::IngestMetrics;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -34,6 +34,49 @@ pub fn spawn(metrics: Arc<IngestMetrics>) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// Lets one log line through per [`SHED_SUMMARY_INTERVAL`] for an error that can repeat on
+/// every request (a database outage, a flood of badly signed requests); the repeats are
+/// counted in the ingest metrics instead. For `static` use at the logging site.
+#[derive(Debug)]
+pub struct LogGate {
+    /// Milliseconds since the Unix epoch of the last line let through; 0 = none yet.
+    last_ms: AtomicU64,
+}
+
+impl LogGate {
+    /// A gate that lets the first line through.
+    pub const fn new() -> Self {
+        LogGate {
+            last_ms: AtomicU64::new(0),
+        }
+    }
+
+    /// Whether to log now.
+    pub fn allow(&self) -> bool {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_millis() as u64)
+            .max(1);
+        self.allow_at(now)
+    }
+
+    fn allow_at(&self, now_ms: u64) -> bool {
+        let last = self.last_ms.load(Ordering::Relaxed);
+        if last != 0 && now_ms.saturating_sub(last) < SHED_SUMMARY_INTERVAL.as_millis() as u64 {
+            return false;
+        }
+        self.last_ms
+            .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    }
+}
+
+impl Default for LogGate {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The rate limit, apart from the clock and the log so it can be tested.
@@ -72,6 +115,17 @@ impl ShedReporter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gate_lets_one_line_through_per_interval() {
+        let gate = LogGate::new();
+        let t0 = 1_000_000;
+        assert!(gate.allow_at(t0));
+        assert!(!gate.allow_at(t0 + 1));
+        assert!(!gate.allow_at(t0 + 9_999));
+        assert!(gate.allow_at(t0 + 10_000));
+        assert!(!gate.allow_at(t0 + 10_001));
+    }
 
     #[test]
     fn one_line_per_interval_with_everything_counted() {

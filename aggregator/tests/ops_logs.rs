@@ -11,6 +11,8 @@ use std::time::Duration;
 const FLOOD: usize = 3000;
 /// Client errors in the flood.
 const CLIENT_ERRORS: usize = 500;
+/// Badly signed edge batches in the flood.
+const BAD_SIGNATURES: usize = 200;
 /// Most log lines the whole flood may write.
 const MAX_LINES: usize = 20;
 
@@ -47,6 +49,9 @@ async fn overload_is_counted_and_summarised_not_logged_per_request() {
     let mut o = Opts::default();
     o.ingest.queue_capacity = 4;
     o.ingest.batch_size = 2;
+    o.ingest.edge_secret = Some(aggregator::config::EdgeSecret(
+        "an edge secret of sufficient length".into(),
+    ));
     let t = spawn_app(o).await;
     let svc = t.service(Svc::default()).await;
     let mut locker = t.pool.get().await.unwrap();
@@ -92,6 +97,21 @@ async fn overload_is_counted_and_summarised_not_logged_per_request() {
         let r = t.http.get(t.url(&path)).send().await.unwrap();
         assert!(r.status().is_client_error(), "{path}: {}", r.status());
     }
+    for i in 0..BAD_SIGNATURES {
+        let r = t
+            .http
+            .post(t.url("/ingest/v1/batch"))
+            .header(beacon::signing::SIGNATURE_HEADER, format!("t=1,n=x,v1={i}"))
+            .body("[]")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_client_error(),
+            "bad signature: {}",
+            r.status()
+        );
+    }
 
     let m = t.app.metrics.snapshot();
     assert_eq!(
@@ -120,7 +140,8 @@ async fn overload_is_counted_and_summarised_not_logged_per_request() {
     let lines = flood_log.lines().count();
     assert!(
         lines < MAX_LINES,
-        "{lines} log lines for {FLOOD} refusals and {CLIENT_ERRORS} client errors:\n{}",
+        "{lines} log lines for {FLOOD} refusals, {CLIENT_ERRORS} client errors and \
+         {BAD_SIGNATURES} bad signatures:\n{}",
         &flood_log[..flood_log.len().min(4000)]
     );
     assert!(!flood_log.contains("secret"), "no query strings in logs");

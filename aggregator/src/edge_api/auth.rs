@@ -34,7 +34,10 @@ pub(crate) async fn authenticate(
         Ok(true) => Ok(()),
         Ok(false) => Err(refuse(api, &SignatureError::Replayed)),
         Err(e) => {
-            tracing::warn!(error = %e, "cannot check an edge request's nonce");
+            static GATE: crate::shed_log::LogGate = crate::shed_log::LogGate::new();
+            if GATE.allow() {
+                tracing::warn!(error = %e, "cannot check an edge request's nonce (repeats within 10 s are not logged)");
+            }
             Err(unavailable("database unavailable; retry shortly"))
         }
     }
@@ -43,7 +46,10 @@ pub(crate) async fn authenticate(
 /// 400 for a header that is not a signature at all, 401 for every other failure.
 fn refuse(api: &EdgeApi, e: &SignatureError) -> WarpResponse {
     IngestMetrics::inc(&api.metrics.rejected_signature);
-    tracing::warn!(reason = %e, "edge request refused");
+    static GATE: crate::shed_log::LogGate = crate::shed_log::LogGate::new();
+    if GATE.allow() {
+        tracing::warn!(reason = %e, "edge request refused (repeats within 10 s are counted in rejected_signature, not logged)");
+    }
     let status = match e {
         SignatureError::Malformed => StatusCode::BAD_REQUEST,
         _ => StatusCode::UNAUTHORIZED,
