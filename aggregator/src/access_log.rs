@@ -56,7 +56,8 @@ mod tests {
     ) -> impl warp::Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone + 'static
     {
         use warp::Reply;
-        warp::path!(u16)
+        warp::any()
+            .and(warp::filters::path::param::<u16>())
             .map(|code: u16| {
                 let status = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
                 warp::reply::with_status("x", status).into_response()
