@@ -24,6 +24,9 @@ pub struct Cli {
         global = true
     )]
     pub time_zone: chrono_tz::Tz,
+    /// Log line format on stderr (filter with SHYNET_LOG, e.g. `warn`).
+    #[arg(long, env = "SHYNET_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: crate::logging::LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -67,6 +70,10 @@ pub enum Command {
     /// Generate realistic demo traffic for a service straight into Postgres (binary COPY), then
     /// roll it up: for trying the dashboard and for the benchmarks.
     Demo(DemoArgs),
+    /// Write a consistent backup of the database (pg_dump custom format) to a file.
+    Backup(BackupArgs),
+    /// Replace the database's contents with a backup, in one transaction.
+    Restore(RestoreArgs),
     /// Classify User-Agents read from stdin (one per line) exactly as ingestion does.
     Ua,
     /// Show what the configured GeoIP databases say about an address.
@@ -127,6 +134,25 @@ pub struct StatsArgs {
     /// Tracker settings that affect stats (heartbeat frequency for "online").
     #[command(flatten)]
     pub tracking: TrackingArgs,
+}
+
+/// `shynet backup …`
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The archive to write (replaced only once the backup is complete; mode 0600).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `shynet restore …`
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The archive written by `shynet backup`.
+    #[arg(long)]
+    pub from: PathBuf,
+    /// Restore even though the database already holds users or services (they are replaced).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `shynet demo …`
@@ -263,6 +289,10 @@ pub struct IngestArgs {
     /// closed. Trusted proxies (--trusted-proxies, --cdn-proxies) are exempt.
     #[arg(long, env = "SHYNET_MAX_CONNECTIONS_PER_IP", default_value_t = crate::startup::per_ip::DEFAULT_MAX_CONNECTIONS_PER_IP)]
     pub max_connections_per_ip: usize,
+    /// Access log: write 1 request in N (method, path without query, status, duration; never
+    /// an address or User-Agent). 0 = off. Refusals are counted in /healthz either way.
+    #[arg(long, env = "SHYNET_ACCESS_LOG_SAMPLE", default_value_t = 0)]
+    pub access_log_sample: u64,
 }
 
 /// A list of networks, validated when the flags are parsed.
@@ -369,6 +399,7 @@ impl Default for IngestArgs {
             header_read_timeout: 10,
             body_read_timeout: crate::startup::body_deadline::DEFAULT_BODY_READ_TIMEOUT.as_secs(),
             max_connections_per_ip: crate::startup::per_ip::DEFAULT_MAX_CONNECTIONS_PER_IP,
+            access_log_sample: 0,
         }
     }
 }

@@ -95,24 +95,7 @@ impl PgBinaries {
     /// Finds the tools in `SHYNET_PG_BIN_DIR` when set (to pick a Postgres version), else on
     /// PATH, else in the newest `/usr/lib/postgresql/<v>/bin` (Debian keeps them off PATH).
     pub fn locate() -> Result<Self, EmbeddedPgError> {
-        if let Some(dir) = std::env::var_os(PG_BIN_DIR_ENV).filter(|d| !d.is_empty()) {
-            return Self::locate_in(&[PathBuf::from(dir)]);
-        }
-        let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).collect())
-            .unwrap_or_default();
-        if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
-            let mut versions: Vec<(u32, PathBuf)> = entries
-                .flatten()
-                .filter_map(|e| {
-                    let v = e.file_name().to_str()?.parse::<u32>().ok()?;
-                    Some((v, e.path().join("bin")))
-                })
-                .collect();
-            versions.sort_by_key(|v| std::cmp::Reverse(v.0));
-            dirs.extend(versions.into_iter().map(|(_, p)| p));
-        }
-        Self::locate_in(&dirs)
+        Self::locate_in(&search_dirs())
     }
 
     /// Finds the tools in the first of `dirs` that has all three.
@@ -131,6 +114,30 @@ impl PgBinaries {
         }
         Err(EmbeddedPgError::NoBinaries)
     }
+}
+
+/// Where Postgres tools are looked for, in order: `SHYNET_PG_BIN_DIR` alone when set (to pick a
+/// Postgres version), else PATH, then `/usr/lib/postgresql/<v>/bin` newest first (Debian keeps
+/// the server tools off PATH).
+pub fn search_dirs() -> Vec<PathBuf> {
+    if let Some(dir) = std::env::var_os(PG_BIN_DIR_ENV).filter(|d| !d.is_empty()) {
+        return vec![PathBuf::from(dir)];
+    }
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
+        let mut versions: Vec<(u32, PathBuf)> = entries
+            .flatten()
+            .filter_map(|e| {
+                let v = e.file_name().to_str()?.parse::<u32>().ok()?;
+                Some((v, e.path().join("bin")))
+            })
+            .collect();
+        versions.sort_by_key(|v| std::cmp::Reverse(v.0));
+        dirs.extend(versions.into_iter().map(|(_, p)| p));
+    }
+    dirs
 }
 
 /// The account the server processes run as: ourselves, or an unprivileged one when we are root.

@@ -1,5 +1,5 @@
 //! `/healthz`: 200 when Postgres answers, 503 otherwise; `?format=json` adds the ingest
-//! counters and queue depth. Used by the container health check and Kubernetes readiness probe.
+//! counters, queue depth and (on Linux) resident memory split into heap and mapped files. Used by the container health check and Kubernetes readiness probe.
 //! `?probe=liveness` answers 200 without asking Postgres: the process and its server respond,
 //! so a database outage takes replicas out of rotation (readiness) without restarting them
 //! and losing the beacons they still hold.
@@ -63,11 +63,14 @@ pub fn route(
                     StatusCode::SERVICE_UNAVAILABLE
                 };
                 let resp = if q.format.as_deref() == Some("json") {
-                    let body = serde_json::json!({
+                    let mut body = serde_json::json!({
                         "database": if db_ok { "working" } else { "unavailable" },
                         "queue_depth": queue.depth(),
                         "ingest": metrics.snapshot(),
                     });
+                    if let Some(m) = crate::memory::current() {
+                        body["memory"] = serde_json::json!(m);
+                    }
                     warp::reply::with_status(warp::reply::json(&body), status).into_response()
                 } else {
                     warp::reply::with_status(
@@ -115,5 +118,38 @@ mod tests {
             .await;
         assert_eq!(live.status(), StatusCode::OK);
         assert_eq!(live.body(), "alive");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn json_reports_heap_and_mapped_memory_apart() {
+        let pool = crate::db::make_pool(tokio_postgres::Config::new(), 2).unwrap();
+        let metrics = Arc::new(IngestMetrics::default());
+        let (queue, _writer) = writer::start(
+            pool.clone(),
+            10,
+            WriterConfig {
+                batch_size: 10,
+                session_timeout_secs: 1800.0,
+                shutdown_retry_limit: Duration::from_secs(1),
+            },
+            metrics.clone(),
+        );
+        let filter = route(pool, queue, metrics);
+        let r = warp::test::request()
+            .path("/healthz?format=json")
+            .reply(&filter)
+            .await;
+        let v: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+        let mem = &v["memory"];
+        let get = |k: &str| {
+            mem[k]
+                .as_u64()
+                .unwrap_or_else(|| panic!("memory.{k} missing: {v}"))
+        };
+        let (anon, file, rss) = (get("anonymous_bytes"), get("file_bytes"), get("rss_bytes"));
+        assert!(anon > 0 && file > 0, "{mem}");
+        assert!(rss >= anon && rss < 64 << 30, "{mem}");
+        assert!(mem["shmem_bytes"].is_u64(), "{mem}");
     }
 }

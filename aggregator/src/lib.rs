@@ -1,6 +1,8 @@
 //! The Shynet aggregator: the `shynet` binary's library. Config → startup → routes → domain,
 //! with Postgres as the only shared state so that several replicas can run side by side.
 
+pub mod access_log;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -11,11 +13,14 @@ pub mod geo;
 pub mod health;
 pub mod ingest;
 pub mod jobs;
+pub mod logging;
+pub mod memory;
 pub mod metrics;
 pub mod pools;
 pub mod retention;
 pub mod salts;
 pub mod services;
+pub mod shed_log;
 pub mod startup;
 pub mod testkit;
 pub mod writer;

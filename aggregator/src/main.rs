@@ -21,19 +21,9 @@ macro_rules! say {
     }};
 }
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SHYNET_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("info,tokio_postgres=warn,warp=warn,hyper=warn")
-    });
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    aggregator::logging::init(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -78,6 +68,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 chrono::Utc::now(),
             )?;
         }
+        // A missing or foreign archive is refused before a database is started for it.
+        Command::Restore(a) => aggregator::backup::check_archive(&a.from)?,
         _ => {}
     }
     let pool_size = match &cli.command {
@@ -93,9 +85,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
     let skip = matches!(&cli.command, Command::Serve(args) if args.skip_migrations);
+    // A backup copies the schema as it is (e.g. before an upgrade); a restore brings its own.
+    let as_is = matches!(&cli.command, Command::Backup(_) | Command::Restore(_));
     if skip {
         tracing::info!("migrations skipped (--skip-migrations): `shynet migrate` owns the schema");
-    } else {
+    } else if !as_is {
         let applied = migrate(&db.pool).await?;
         if applied > 0 {
             tracing::info!(applied, "migrations applied");
@@ -190,6 +184,23 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
                 s.hits as f64 / s.write_secs.max(1e-9),
                 s.rollup_secs
             );
+            Ok(())
+        }
+        Command::Backup(a) => {
+            let conn = aggregator::backup::connection(cli.db.database_url.as_deref(), db)?;
+            let s = aggregator::backup::backup(&db.pool, &conn, &a.out).await?;
+            say!(
+                "backup written to {} ({} bytes, {} tables)",
+                a.out.display(),
+                s.bytes,
+                s.tables
+            );
+            Ok(())
+        }
+        Command::Restore(a) => {
+            let conn = aggregator::backup::connection(cli.db.database_url.as_deref(), db)?;
+            let tables = aggregator::backup::restore(&db.pool, &conn, &a.from, a.force).await?;
+            say!("restored {} ({tables} tables)", a.from.display());
             Ok(())
         }
         Command::Ua | Command::Geoip { .. } => Ok(()),

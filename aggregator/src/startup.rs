@@ -131,7 +131,7 @@ impl Application {
             .unify()
             .or(dashboard::routes(dashboard.clone()))
             .unify()
-            .with(warp::trace::request());
+            .with(crate::access_log::layer(settings.ingest.access_log_sample));
 
         let listener = tokio::net::TcpListener::bind(settings.listen).await?;
         let addr = listener.local_addr()?;
@@ -146,6 +146,7 @@ impl Application {
         ));
         let background = vec![
             services.spawn_refresher(),
+            crate::shed_log::spawn(metrics.clone()),
             crate::jobs::spawn(pool.clone(), salts, session_timeout_secs),
             dashboard.spawn_instance_name_refresher(),
         ];

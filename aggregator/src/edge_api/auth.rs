@@ -27,7 +27,10 @@ impl Refused {
             Refused::NonceStoreDown => return unavailable("database unavailable; retry shortly"),
         };
         IngestMetrics::inc(&api.metrics.rejected_signature);
-        tracing::warn!(reason = %e, "edge request refused");
+        static GATE: crate::shed_log::LogGate = crate::shed_log::LogGate::new();
+        if GATE.allow() {
+            tracing::warn!(reason = %e, "edge request refused (repeats within 10 s are counted in rejected_signature, not logged)");
+        }
         let status = match e {
             SignatureError::Malformed => StatusCode::BAD_REQUEST,
             _ => StatusCode::UNAUTHORIZED,
@@ -59,7 +62,10 @@ pub(crate) async fn authenticate(
         Ok(true) => Ok(()),
         Ok(false) => Err(Refused::Signature(SignatureError::Replayed)),
         Err(e) => {
-            tracing::warn!(error = %e, "cannot check an edge request's nonce");
+            static GATE: crate::shed_log::LogGate = crate::shed_log::LogGate::new();
+            if GATE.allow() {
+                tracing::warn!(error = %e, "cannot check an edge request's nonce (repeats within 10 s are not logged)");
+            }
             Err(Refused::NonceStoreDown)
         }
     }

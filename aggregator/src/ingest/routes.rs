@@ -6,6 +6,7 @@ use super::enrich::{Enricher, RawBeacon};
 use super::script_cache::ScriptCache;
 use crate::metrics::IngestMetrics;
 use crate::services::{ServiceCache, ServiceSettings, ServiceStatus};
+use crate::shed_log::LogGate;
 use crate::writer::{Enriched, IngestQueue, QueueError};
 use beacon::payload::PayloadError;
 use beacon::route::{self, DropReason, PageView, Plan, Refusal, Reply, Route};
@@ -163,7 +164,10 @@ async fn handle(
         Ok(Some(s)) => s,
         Ok(None) => return to_warp(refuse(route::unknown_service())),
         Err(e) => {
-            tracing::warn!(error = %e, "service lookup failed");
+            static GATE: LogGate = LogGate::new();
+            if GATE.allow() {
+                tracing::warn!(error = %e, "service lookup failed (repeats within 10 s are counted in rejected_overload, not logged)");
+            }
             IngestMetrics::inc(&state.metrics.rejected_overload);
             return text(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -271,7 +275,10 @@ async fn accept(
     let (beacon, ua) = match state.enricher.enrich(raw, ua).await {
         Ok(x) => x,
         Err(e) => {
-            tracing::warn!(error = %e, "enrichment failed (salt unavailable)");
+            static GATE: LogGate = LogGate::new();
+            if GATE.allow() {
+                tracing::warn!(error = %e, "enrichment failed (salt unavailable; repeats within 10 s are counted in rejected_overload, not logged)");
+            }
             IngestMetrics::inc(&m.rejected_overload);
             return Err(text(
                 StatusCode::SERVICE_UNAVAILABLE,
