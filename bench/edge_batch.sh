@@ -27,7 +27,7 @@ print("| " + " | ".join(str(c) for c in cells) + " |")
 COMMIT=$(git rev-parse --short HEAD)
 MACHINE="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m) (shared machine)"
 TABLE="### Edge batch endpoint, $(date -u +%F) commit $COMMIT, $MACHINE
-Release build, embedded Postgres on the same machine, SHYNET_DB_POOL_SIZE=${SHYNET_DB_POOL_SIZE:-8 (default)}, signed batches POSTed over loopback; persisted = new hits + heartbeats counted in Postgres.
+Release build, embedded Postgres on the same machine, SHYNET_DB_POOL_SIZE=${SHYNET_DB_POOL_SIZE:-8 (default)}, SHYNET_EDGE_POOL_SIZE=${SHYNET_EDGE_POOL_SIZE:-default}, signed batches POSTed over loopback; persisted = new hits + heartbeats counted in Postgres.
 
 | batches | in flight | visitors | failed | persisted / sent | s | batches/s | persisted beacons/s |
 |---|---|---|---|---|---|---|---|

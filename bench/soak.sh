@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Soak test (not part of CI): a realistic mix against one `shynet serve` with its embedded
+# Postgres for DURATION, sampled once per interval, to show that memory, latency and the
+# live-state tables stay flat over time.
+#
+# Mix per interval, all at once: pixel hits and script page views/heartbeats (the wrk workloads
+# in bench/workload/, throttled to RATE requests/s in all: a quarter pixels), signed edge
+# batches (EDGE_RATE beacons/s, bench/soak/edge_feed.mjs) and dashboard reads (the JSON API, 2/s).
+# Defaults are about half of what bench/ingest.sh and bench/edge_batch.sh measured on this
+# machine kind; set RATE/EDGE_RATE to half of your own measured capacity.
+#
+# Each sample: anonymous (heap) and file-backed memory of the server, p99 latency of the
+# interval's pixel/script/API/edge requests, queue depth, size of the live-state tables
+# (active_sessions, active_hits) and of the hits/sessions partitions, dead tuples and
+# autovacuum runs of the live-state tables, WAL written. After a warm-up (the first fifth), the
+# least-squares slope per hour of memory, p99 and live-state size is compared with its mean:
+# flat when the slope is under 5 % of the mean per hour. The summary goes to bench/RESULTS.md;
+# every sample to bench/soak-<date>.csv is left in $DATA for inspection (path printed).
+#
+# usage: bench/soak.sh DURATION [interval seconds, default 60]      e.g. bench/soak.sh 1h
+#   RATE=6000 EDGE_RATE=2000 (defaults)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ $# -ge 1 ] || { sed -n 2,22p "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+DURATION=$1
+INTERVAL=${2:-60}
+RATE=${RATE:-6000}
+EDGE_RATE=${EDGE_RATE:-2000}
+secs() { case $1 in *h) echo $(( ${1%h} * 3600 ));; *m) echo $(( ${1%m} * 60 ));; *s) echo "${1%s}";; *) echo "$1";; esac; }
+TOTAL=$(secs "$DURATION")
+[ "$TOTAL" -ge $((INTERVAL * 5)) ] || { echo "DURATION must cover at least 5 intervals of ${INTERVAL}s" >&2; exit 2; }
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+command -v node >/dev/null || { echo "node is missing (Node.js >= 20)" >&2; exit 1; }
+export WORKLOAD_DIR="$PWD/bench/workload/"
+
+cargo build --release -q -p aggregator --bin shynet
+BIN=$PWD/target/release/shynet
+DATA=$(mktemp -d /tmp/shynet-soak.XXXXXX)
+PORT=${PORT:-18082}
+SECRET=soak-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export SHYNET_DATA_DIR="$DATA" SHYNET_LOG=warn SHYNET_EDGE_SECRET="$SECRET"
+$BIN createadmin soak@example.com >/dev/null
+SVC=$($BIN service create --name soak --owner soak@example.com | sed -n 1p)
+$BIN serve --listen 127.0.0.1:$PORT > "$DATA/serve.out" 2> "$DATA/serve.err" &
+PID=$!
+trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+psql_q() { psql -X -A -t -F ' ' -h "$DATA/run" -U shynet -d shynet -c "$1"; }
+psql_q "UPDATE users SET api_token_hash = sha256('$TOKEN'::bytea)" >/dev/null
+
+kib() { awk -v k="$1" '$1 == k":" {print $2}' /proc/$PID/status; }
+p99_of() { awk '/^ +99%/ {v=$2; u=v; sub(/[a-z]+$/,"",v); if (u ~ /us$/) v/=1000; else if (u ~ /[^m]s$/) v*=1000; print v}' "$1"; }
+rps_of() { awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$1"; }
+# requests/s → per-connection pause in ms for 8 connections
+pause_for() { awk -v r="$1" 'BEGIN {d = 8000 / r; printf "%d", (d < 1 ? 1 : d)}'; }
+
+CSV="$DATA/soak.csv"
+echo "minute,anon_mib,file_mib,pixel_rps,script_rps,p99_pixel_ms,p99_script_ms,p99_api_ms,p99_edge_ms,edge_failed,queue_depth,live_mib,partitions_mib,dead_tuples,autovacuums,wal_mib" > "$CSV"
+wal0=$(psql_q "SELECT pg_current_wal_lsn()")
+t_end=$(( $(date +%s) + TOTAL ))
+n=0
+echo "soak: $DURATION, samples every ${INTERVAL}s, RATE=$RATE req/s direct, EDGE_RATE=$EDGE_RATE beacons/s; data in $DATA"
+while [ "$(date +%s)" -lt "$t_end" ]; do
+  n=$((n + 1))
+  SOAK_WORKLOAD=pixel SOAK_DELAY_MS=$(pause_for $((RATE / 4))) \
+    wrk -t1 -c8 -d${INTERVAL}s --latency -s bench/soak/throttled.lua "http://127.0.0.1:$PORT/ingress/$SVC/pixel.gif" > "$DATA/pixel.out" &
+  SOAK_WORKLOAD=script_post SOAK_DELAY_MS=$(pause_for $((RATE * 3 / 4))) \
+    wrk -t1 -c8 -d${INTERVAL}s --latency -s bench/soak/throttled.lua "http://127.0.0.1:$PORT/ingress/$SVC/script.js" > "$DATA/script.out" &
+  SOAK_TOKEN=$TOKEN SOAK_DELAY_MS=500 \
+    wrk -t1 -c1 -d${INTERVAL}s --latency -s bench/soak/api_read.lua "http://127.0.0.1:$PORT/api/v1/dashboard/" > "$DATA/api.out" &
+  SOAK_SEQ=$((n * 10000000)) node bench/soak/edge_feed.mjs "http://127.0.0.1:$PORT" "$SVC" "$SECRET" "$EDGE_RATE" "$INTERVAL" > "$DATA/edge.out" &
+  wait
+  edge=$(tail -1 "$DATA/edge.out")
+  read -r live parts dead vacs wal < <(psql_q "
+    SELECT round((pg_total_relation_size('active_sessions') + pg_total_relation_size('active_hits')) / 1048576.0, 2),
+           round((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('hits') WHERE isleaf) / 1048576.0
+               + (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('sessions') WHERE isleaf) / 1048576.0, 1),
+           (SELECT sum(n_dead_tup) FROM pg_stat_user_tables WHERE relname IN ('active_sessions', 'active_hits')),
+           (SELECT sum(autovacuum_count) FROM pg_stat_user_tables WHERE relname IN ('active_sessions', 'active_hits')),
+           round(pg_wal_lsn_diff(pg_current_wal_lsn(), '$wal0') / 1048576.0, 1)")
+  depth=$(curl -s "http://127.0.0.1:$PORT/healthz?format=json" | python3 -c "import sys,json; print(json.load(sys.stdin)['ingest']['queue_depth'])")
+  row="$(( n * INTERVAL / 60 )),$(awk "BEGIN {printf \"%.1f\", $(kib RssAnon)/1024}"),$(awk "BEGIN {printf \"%.1f\", $(kib RssFile)/1024}"),$(rps_of "$DATA/pixel.out"),$(rps_of "$DATA/script.out"),$(p99_of "$DATA/pixel.out"),$(p99_of "$DATA/script.out"),$(p99_of "$DATA/api.out"),$(echo "$edge" | python3 -c 'import sys,json; print(json.load(sys.stdin)["p99_ms"])'),$(echo "$edge" | python3 -c 'import sys,json; print(json.load(sys.stdin)["failed"])'),$depth,$live,$parts,$dead,$vacs,$wal"
+  echo "$row" >> "$CSV"
+  echo "sample $n: $row"
+done
+
+SUMMARY=$(python3 - "$CSV" "$INTERVAL" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+interval = int(sys.argv[2])
+warm = max(2, len(rows) // 5)
+body = rows[warm:]
+hours = [i * interval / 3600 for i in range(len(body))]
+def slope(key):
+    ys = [float(r[key]) for r in body]
+    mx, my = sum(hours) / len(hours), sum(ys) / len(ys)
+    sxx = sum((x - mx) ** 2 for x in hours)
+    s = sum((x - mx) * (y - my) for x, y in zip(hours, ys)) / sxx if sxx else 0.0
+    return s, my
+out = []
+flat_all = True
+for key, label, unit in [("anon_mib", "anonymous memory", "MiB"), ("p99_script_ms", "p99 script latency", "ms"),
+                         ("p99_pixel_ms", "p99 pixel latency", "ms"), ("live_mib", "live-state tables", "MiB")]:
+    s, m = slope(key)
+    flat = abs(s) <= 0.05 * m if m else True
+    flat_all &= flat
+    out.append(f"{label} {m:.1f} {unit} mean, slope {s:+.2f} {unit}/h ({'flat' if flat else 'NOT flat'})")
+last = rows[-1]
+fails = sum(int(r["edge_failed"]) for r in rows)
+print(f"{len(rows)} samples, warm-up {warm} dropped; " + "; ".join(out)
+      + f"; max queue depth {max(int(r['queue_depth']) for r in rows)}; edge batches failed {fails}"
+      + f"; after {last['minute']} min: partitions {last['partitions_mib']} MiB, WAL {last['wal_mib']} MiB, "
+      + f"{last['autovacuums']} autovacuums of the live-state tables, {last['dead_tuples']} dead tuples there"
+      + f"|{'PASS' if flat_all and fails == 0 else 'FAIL'}")
+PY
+)
+VERDICT=${SUMMARY##*|}
+SUMMARY=${SUMMARY%|*}
+echo "$VERDICT: $SUMMARY"
+echo "samples: $CSV"
+MACHINE="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m) (shared machine)"
+{
+  printf '\n### Soak, %s commit %s, %s\n' "$(date -u +%F)" "$(git rev-parse --short HEAD)" "$MACHINE"
+  printf 'Release build, embedded Postgres; %s with a sample every %ss; RATE=%s direct requests/s (1/4 pixel, 3/4 script), EDGE_RATE=%s beacons/s, API reads 2/s.\n\n' "$DURATION" "$INTERVAL" "$RATE" "$EDGE_RATE"
+  printf '| verdict | summary |\n|---|---|\n| %s | %s |\n' "$VERDICT" "$SUMMARY"
+} >> bench/RESULTS.md

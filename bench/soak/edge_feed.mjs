@@ -1,0 +1,61 @@
+// Soak-test edge traffic: signed batches of 100 beacons, as the edge queue consumer sends them,
+// POSTed to a running `shynet serve` at a fixed rate for a fixed time. Prints one JSON line:
+// batches sent, non-200 answers, p99 latency in ms.
+//
+// usage: node edge_feed.mjs BASE_URL SERVICE_ID SECRET BEACONS_PER_SECOND SECONDS
+import http from "node:http";
+import { randomUUID } from "node:crypto";
+import { signature, CHROME_UA, IPHONE_UA } from "../../edge-worker/test/harness.mjs";
+
+const [base, service, secret, rateArg, secsArg] = process.argv.slice(2);
+const SIZE = 100;
+const perSecond = Math.max(1, Math.round(Number(rateArg) / SIZE));
+const until = Date.now() + Number(secsArg) * 1000;
+const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+const url = new URL("/ingest/v1/batch", base);
+const hex = (n) => n.toString(16).padStart(32, "0");
+let seq = Number(process.env.SOAK_SEQ ?? 0);
+
+function batch() {
+  const beacons = [];
+  for (let i = 0; i < SIZE; i++) {
+    const n = seq++;
+    const v = Math.floor(Math.random() * 50_000);
+    const js = n % 3 === 0;
+    beacons.push({
+      service, time_ms: Date.now(), tracker: js ? "JS" : "PIXEL",
+      idempotency: js ? `pv-${v}-${Math.floor(n / 3000)}` : null,
+      location: `https://example.com/page/${n % 50}`, referrer: js ? "https://www.google.com/" : "",
+      load_time: js ? 250 : null, user_agent: v % 2 ? CHROME_UA : IPHONE_UA, visitor: hex(v),
+      ip: "203.0.113." + (v % 250),
+      geo: { country: "DE", region: "Berlin", city: "Berlin", latitude: 52.52, longitude: 13.4, time_zone: "Europe/Berlin", asn: 3320, as_org: "DTAG", colo: "TXL" },
+    });
+  }
+  const message_ids = beacons.map(() => randomUUID().replaceAll("-", ""));
+  return JSON.stringify({ batch_id: randomUUID(), beacons, message_ids });
+}
+
+function post(body) {
+  const t0 = process.hrtime.bigint();
+  return new Promise((resolve) => {
+    const req = http.request(url, { method: "POST", agent, headers: { "x-shynet-signature": signature({ body, secret }), "content-type": "application/json" } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve([res.statusCode, Number(process.hrtime.bigint() - t0) / 1e6]));
+    });
+    req.on("error", () => resolve([0, Number(process.hrtime.bigint() - t0) / 1e6]));
+    req.end(body);
+  });
+}
+
+const pending = [];
+let sent = 0;
+while (Date.now() < until) {
+  const tick = Date.now();
+  for (let i = 0; i < perSecond; i++) { pending.push(post(batch())); sent++; }
+  await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - tick))));
+}
+const results = await Promise.all(pending);
+const lat = results.map(([, ms]) => ms).sort((a, b) => a - b);
+const p99 = lat.length ? lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] : 0;
+console.log(JSON.stringify({ batches: sent, failed: results.filter(([s]) => s !== 200).length, p99_ms: +p99.toFixed(1) }));
+agent.destroy();
