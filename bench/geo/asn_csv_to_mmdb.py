@@ -15,25 +15,23 @@ import csv
 import sys
 
 from mmdb_writer import MMDBWriter
-from netaddr import IPRange, IPSet
+from netaddr import IPSet, iprange_to_cidrs
 
 
 def main() -> None:
     out, *inputs = sys.argv[1:]
     writer = MMDBWriter(ip_version=6, database_type="GeoLite2-ASN", ipv4_compatible=True)
     rows = 0
-    by_as: dict[tuple[int, str], list[IPRange]] = {}
+    by_as: dict[tuple[int, str], list] = {}
     for path in inputs:
         with open(path, newline="", encoding="utf-8") as f:
             for start, end, number, org in csv.reader(f):
-                by_as.setdefault((int(number), org), []).append(IPRange(start, end))
+                by_as.setdefault((int(number), org), []).extend(iprange_to_cidrs(start, end))
                 rows += 1
-    for (number, org), ranges in by_as.items():
-        nets = IPSet()
-        for r in ranges:
-            nets.add(r)
+    for (number, org), cidrs in by_as.items():
+        # One IPSet from the whole list: adding ranges one at a time re-merges the set each time.
         writer.insert_network(
-            nets,
+            IPSet(cidrs),
             {"autonomous_system_number": number, "autonomous_system_organization": org},
         )
     writer.to_db_file(out)
