@@ -18,7 +18,7 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; e
 # name | postgresql.conf lines (';'-separated) | SQL before serving (';'-separated)
 PROFILES=(
   "shipped|"
-  "initdb-defaults|shared_buffers = 128MB;max_wal_size = 1GB;checkpoint_timeout = 5min;wal_compression = off|"
+  "buffers-512MB|shared_buffers = 512MB|"
   "wal-lz4|wal_compression = lz4|"
   "wal-4GB|max_wal_size = 4GB;checkpoint_timeout = 15min|"
   "live-ff70||ALTER TABLE active_sessions SET (fillfactor = 70);ALTER TABLE active_hits SET (fillfactor = 70)"
