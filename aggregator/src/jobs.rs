@@ -124,7 +124,7 @@ pub async fn purge_expired(
             .await?;
     }
     dashboard::auth::session::prune(&tx).await?;
-    crate::edge_api::nonces::purge(&tx).await?;
+    crate::edge::nonces::purge(&tx).await?;
     tx.commit().await?;
     Ok(true)
 }

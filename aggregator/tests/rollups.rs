@@ -6,7 +6,7 @@
 
 mod common;
 
-use aggregator::edge_api::apply;
+use aggregator::edge::apply;
 use aggregator::metrics::IngestMetrics;
 use aggregator::writer::Enriched;
 use beacon::ua::UaClassifier;

@@ -311,7 +311,7 @@ fn serve_script(
     headers: &HeaderMap,
 ) -> WarpResponse {
     let dnt_request = settings.respect_dnt
-        && beacon::ingress::wants_no_tracking(h(headers, "dnt"), h(headers, "sec-gpc"));
+        && beacon::responses::wants_no_tracking(h(headers, "dnt"), h(headers, "sec-gpc"));
     let body = beacon::script::render(&beacon::script::ScriptParams {
         heartbeat_ms: state.heartbeat_ms,
         respect_dnt: settings.respect_dnt,

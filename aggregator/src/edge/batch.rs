@@ -19,17 +19,17 @@
 
 use super::apply::{self, message_key, Verdict};
 use super::{auth, error, json, unavailable, EdgeApi};
-use crate::ingest::routes::read_limited;
+use crate::ingress::handlers::read_limited;
 use crate::metrics::IngestMetrics;
 use crate::services::ServiceStatus;
 use crate::writer::Enriched;
+use beacon::edge_protocol::{
+    BatchReceipt, EdgeBatch, SignatureHeader, SignedRequest, MAX_BATCH_BEACONS, MAX_BATCH_BYTES,
+    MAX_BATCH_ID_BYTES, MAX_FENCES, NOT_APPLIED_HEADER,
+};
 use beacon::limits::{
     strip_nul, truncate_utf8, MAX_IDEMPOTENCY_BYTES, MAX_IDENTIFIER_BYTES, MAX_URL_BYTES,
     MAX_USER_AGENT_BYTES,
-};
-use beacon::signing::{
-    BatchReceipt, EdgeBatch, SignatureHeader, SignedRequest, MAX_BATCH_BEACONS, MAX_BATCH_BYTES,
-    MAX_BATCH_ID_BYTES, MAX_FENCES, NOT_APPLIED_HEADER,
 };
 use beacon::wire::Beacon;
 use bytes::Bytes;
