@@ -286,17 +286,24 @@ async fn accept(
             ));
         }
     };
-    match state.queue.push(Enriched { beacon, ua }) {
+    enqueue(state, Enriched { beacon, ua })
+}
+
+/// Hands a beacon to the writer's queue; a full or closing queue answers 503 at once rather
+/// than holding the browser's request.
+fn enqueue(state: &IngestState, e: Enriched) -> Result<(), WarpResponse> {
+    let m = &state.metrics;
+    match state.queue.push(e) {
         Ok(()) => {
             IngestMetrics::inc(&m.accepted);
             Ok(())
         }
-        Err(e) => {
+        Err(err) => {
             IngestMetrics::inc(&m.rejected_overload);
-            let mut r = text(StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
+            let mut r = text(StatusCode::SERVICE_UNAVAILABLE, &err.to_string());
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            if e == QueueError::Closed {
+            if err == QueueError::Closed {
                 r.headers_mut()
                     .insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
