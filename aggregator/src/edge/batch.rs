@@ -104,7 +104,7 @@ async fn handle(api: &EdgeApi, secret: &[u8], sig: &SignatureHeader, body: Bytes
             );
         }
     };
-    if let Err(refused) = check_shape(&batch) {
+    if let Some(refused) = shape_refusal(&batch) {
         return refused;
     }
     let prepared = match prepare(api, batch.beacons, batch.fences, batch.message_ids).await {
@@ -174,17 +174,17 @@ fn count(api: &EdgeApi, receipt: &BatchReceipt, prepared: &Prepared, kept: u64) 
     }
 }
 
-/// The bounds of a batch's shape: beacon count, batch id, one fence list and one message id
+/// The refusal of a batch outside the bounds of its shape: beacon count, batch id, one fence list and one message id
 /// per beacon (or none).
-fn check_shape(batch: &EdgeBatch) -> Result<(), WarpResponse> {
+fn shape_refusal(batch: &EdgeBatch) -> Option<WarpResponse> {
     if batch.beacons.len() > MAX_BATCH_BEACONS {
-        return Err(error(
+        return Some(error(
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!("a batch holds at most {MAX_BATCH_BEACONS} beacons"),
         ));
     }
     if batch.batch_id.is_empty() || batch.batch_id.len() > MAX_BATCH_ID_BYTES {
-        return Err(error(
+        return Some(error(
             StatusCode::BAD_REQUEST,
             &format!("batch_id must be 1 to {MAX_BATCH_ID_BYTES} bytes"),
         ));
@@ -197,7 +197,7 @@ fn check_shape(batch: &EdgeBatch) -> Result<(), WarpResponse> {
                         .all(|id| !id.is_empty() && id.len() <= MAX_BATCH_ID_BYTES)
             }));
     if !fences_ok {
-        return Err(error(
+        return Some(error(
             StatusCode::BAD_REQUEST,
             &format!(
                 "fences must be empty or one list of at most {MAX_FENCES} batch ids per beacon"
@@ -211,14 +211,14 @@ fn check_shape(batch: &EdgeBatch) -> Result<(), WarpResponse> {
                 .iter()
                 .all(|id| !id.is_empty() && id.len() <= MAX_BATCH_ID_BYTES));
     if !messages_ok {
-        return Err(error(
+        return Some(error(
             StatusCode::BAD_REQUEST,
             &format!(
                 "message_ids must be empty or one id of 1 to {MAX_BATCH_ID_BYTES} bytes per beacon"
             ),
         ));
     }
-    Ok(())
+    None
 }
 
 /// A batch after the aggregator's own rules.

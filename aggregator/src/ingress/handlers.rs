@@ -286,17 +286,17 @@ async fn accept(
             ));
         }
     };
-    enqueue(state, Enriched { beacon, ua })
+    enqueue(state, Enriched { beacon, ua }).map_or(Ok(()), Err)
 }
 
-/// Hands a beacon to the writer's queue; a full or closing queue answers 503 at once rather
-/// than holding the browser's request.
-fn enqueue(state: &IngestState, e: Enriched) -> Result<(), WarpResponse> {
+/// Hands a beacon to the writer's queue and returns the refusal, if any: a full or closing
+/// queue answers 503 at once rather than holding the browser's request.
+fn enqueue(state: &IngestState, e: Enriched) -> Option<WarpResponse> {
     let m = &state.metrics;
     match state.queue.push(e) {
         Ok(()) => {
             IngestMetrics::inc(&m.accepted);
-            Ok(())
+            None
         }
         Err(err) => {
             IngestMetrics::inc(&m.rejected_overload);
@@ -307,7 +307,7 @@ fn enqueue(state: &IngestState, e: Enriched) -> Result<(), WarpResponse> {
                 r.headers_mut()
                     .insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
-            Err(r)
+            Some(r)
         }
     }
 }

@@ -420,3 +420,119 @@ pub fn dirty_hours(
     dirty.dedup();
     dirty
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use beacon::ua::{DeviceType, UaInfo};
+    use beacon::wire::{Beacon, Tracker};
+    use std::sync::Arc;
+
+    const TIMEOUT_MS: i64 = 1_800_000;
+
+    fn beacon(visitor: u8, time_ms: i64, token: Option<&str>) -> Enriched {
+        Enriched {
+            beacon: Beacon {
+                service: Uuid::nil(),
+                time_ms,
+                tracker: Tracker::Js,
+                identifier: String::new(),
+                idempotency: token.map(str::to_owned),
+                location: String::new(),
+                referrer: String::new(),
+                load_time: None,
+                user_agent: String::new(),
+                visitor: VisitorKey([visitor; 16]),
+                previous_visitor: None,
+                ip: None,
+                geo: Default::default(),
+            },
+            ua: Arc::new(UaInfo {
+                browser: String::new(),
+                browser_version: String::new(),
+                os: String::new(),
+                os_version: String::new(),
+                device: String::new(),
+                device_type: DeviceType::Other,
+                is_robot: false,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_quiet_gap_longer_than_the_timeout_starts_a_new_run() {
+        let batch = [
+            beacon(1, TIMEOUT_MS * 3, None),
+            beacon(2, 0, None),
+            beacon(1, 0, None),
+            beacon(1, 1_000, None),
+        ];
+        let groups = group_visitors(&batch, TIMEOUT_MS);
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].runs, vec![vec![2, 3], vec![0]]);
+        assert_eq!(groups[1].runs, vec![vec![1]]);
+    }
+
+    #[test]
+    fn a_later_run_gets_a_fresh_session_that_becomes_the_live_one() {
+        let batch = [beacon(1, 0, None), beacon(1, TIMEOUT_MS * 2, None)];
+        let groups = group_visitors(&batch, TIMEOUT_MS);
+        let proposal = propose_sessions(&batch, &groups);
+        let (session_of, resets) = assign_sessions(&batch, &groups, &proposal, &HashMap::new());
+        let (first, second) = (session_of[0].unwrap(), session_of[1].unwrap());
+        assert!(first.is_new && second.is_new);
+        assert_eq!(first.id, proposal.ids[0]);
+        assert_ne!(first.id, second.id);
+        assert_eq!(resets.len(), 1);
+        assert_eq!(resets[0].session, second.id);
+    }
+
+    #[test]
+    fn repeats_of_a_token_are_heartbeats_of_one_hit() {
+        let batch = [
+            beacon(1, 0, Some("t")),
+            beacon(1, 5_000, Some("t")),
+            beacon(1, 10_000, None),
+        ];
+        let tokens = group_tokens(&batch);
+        assert_eq!(tokens.len(), 1);
+        assert_eq!(tokens[0].beacons, vec![0, 1]);
+        assert_eq!(hit_ids_wanted(&batch, &tokens), 2);
+        let hit = TokenHit {
+            id: 7,
+            is_new: true,
+            start: ts(0),
+        };
+        let (new_hits, beats) = split_hits(&batch, &tokens, &[hit], &mut [8].into_iter());
+        assert!(beats.is_empty());
+        assert_eq!(new_hits.iter().map(|h| h.id).collect::<Vec<_>>(), [7, 8]);
+        assert_eq!(new_hits[0].heartbeats, 1);
+        let stored = TokenHit {
+            is_new: false,
+            ..hit
+        };
+        let (new_hits, beats) = split_hits(&batch, &tokens, &[stored], &mut [8].into_iter());
+        assert_eq!(new_hits.len(), 1);
+        assert_eq!((beats[0].id, beats[0].n), (7, 2));
+    }
+
+    #[test]
+    fn only_hours_behind_the_rollup_horizon_are_dirty() {
+        let now_ms = 100 * HOUR_MS;
+        let batch = [
+            beacon(1, 10 * HOUR_MS + 5, None),
+            beacon(2, now_ms - 1, None),
+        ];
+        let groups = group_visitors(&batch, TIMEOUT_MS);
+        let proposal = propose_sessions(&batch, &groups);
+        let (session_of, _) = assign_sessions(&batch, &groups, &proposal, &HashMap::new());
+        let (new_hits, _) = split_hits(&batch, &[], &[], &mut [1, 2].into_iter());
+        let (sessions, initial) = accumulate_sessions(&batch, &session_of, &new_hits);
+        assert_eq!(initial, [true, true]);
+        let split = split_sessions(&sessions, &session_of);
+        assert_eq!(split.new.len(), 2);
+        // A 3 h timeout puts the client-side horizon 2 h back: hour 99 is still open.
+        let dirty = dirty_hours(&batch, &new_hits, &split, 3 * HOUR_MS, now_ms);
+        assert_eq!(dirty, vec![(Uuid::nil(), 10 * HOUR_MS)]);
+    }
+}
