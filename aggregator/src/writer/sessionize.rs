@@ -51,7 +51,7 @@ pub struct Reset {
     pub key: (Uuid, VisitorKey),
     /// The run's session.
     pub session: Uuid,
-    /// First and last beacon of the run (ms).
+    /// First beacon of the run (ms).
     pub start_ms: i64,
     /// Last beacon of the run (ms).
     pub last_ms: i64,
