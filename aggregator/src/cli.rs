@@ -187,7 +187,7 @@ pub async fn stats(
 
 /// `shynet ua`: classifies each stdin line, one JSON object per line.
 pub fn ua(input: impl BufRead, mut out: impl Write) -> anyhow::Result<()> {
-    let classifier = crate::ingest::UaCache::new()?;
+    let classifier = crate::ingress::UaCache::new()?;
     for line in input.lines() {
         let line = line.context("reading stdin")?;
         let ua = beacon::limits::truncate_utf8(line.trim(), beacon::limits::MAX_USER_AGENT_BYTES);

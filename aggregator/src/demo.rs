@@ -1,12 +1,15 @@
 //! `shynet demo`: realistic traffic for one service, written straight into Postgres with binary
-//! COPY (no HTTP, no sessionizer), so that dashboards and benchmarks can be tried at 10M hits in
+//! COPY of the writer's own row types (no HTTP, no sessionizer), so that dashboards and benchmarks can be tried at 10M hits in
 //! minutes. Sessions of several pages from a diurnal, weekly and slowly growing curve; page dwell
 //! times with the tracker's heartbeats; referrers, countries, networks and User-Agents drawn from
 //! weighted lists (the User-Agents are real strings, classified by the same classifier as
 //! ingestion); load times from a log-normal-ish spread. Then the rollups catch up.
 
+use crate::writer::rows::{copy_in, copy_types, HitRow, SessionRow};
+use crate::writer::store::NEXT_HIT_IDS;
 use anyhow::Context;
 use beacon::ua::UaClassifier;
+use beacon::wire::Tracker;
 use chrono::{DateTime, Duration, Utc};
 use deadpool_postgres::Pool;
 use futures_util::pin_mut;
@@ -14,7 +17,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
-use tokio_postgres::types::Type;
 use uuid::Uuid;
 
 /// User-Agents with rough shares of real traffic (desktop Chrome leads, then mobile Safari …).
@@ -307,56 +309,38 @@ async fn copy_sessions(
     uas: &[beacon::ua::UaInfo],
 ) -> anyhow::Result<()> {
     let client = pool.get().await?;
-    let sink = client
-        .copy_in(
-            "COPY sessions (id, service_id, start_time, last_seen, browser, browser_version, os,
-                            os_version, device, device_type, asn, as_org, country, hit_count,
-                            is_bounce) FROM STDIN BINARY",
-        )
-        .await?;
-    let types = [
-        Type::UUID,
-        Type::UUID,
-        Type::TIMESTAMPTZ,
-        Type::TIMESTAMPTZ,
-        Type::TEXT,
-        Type::TEXT,
-        Type::TEXT,
-        Type::TEXT,
-        Type::TEXT,
-        Type::TEXT,
-        Type::INT4,
-        Type::TEXT,
-        Type::TEXT,
-        Type::INT4,
-        Type::BOOL,
-    ];
-    let w = BinaryCopyInWriter::new(sink, &types);
+    let sink = client.copy_in(&copy_in::<SessionRow>()).await?;
+    let w = BinaryCopyInWriter::new(sink, &copy_types::<SessionRow>());
     pin_mut!(w);
     for s in rows {
         let ua = &uas[s.ua];
-        let (country, org, asn, _) = PLACES[s.place];
-        let asn = (asn != 0).then_some(asn);
-        let bounce = s.hits == 1;
-        w.as_mut()
-            .write(&[
-                &s.id,
-                &service,
-                &s.start,
-                &s.last,
-                &ua.browser,
-                &ua.browser_version,
-                &ua.os,
-                &ua.os_version,
-                &ua.device,
-                &ua.device_type.as_str(),
-                &asn,
-                &org,
-                &country,
-                &s.hits,
-                &bounce,
-            ])
-            .await?;
+        let (country, as_org, asn, _) = PLACES[s.place];
+        let row = SessionRow {
+            id: s.id,
+            service_id: service,
+            start_time: s.start,
+            last_seen: s.last,
+            identifier: "",
+            user_agent: "",
+            browser: &ua.browser,
+            browser_version: &ua.browser_version,
+            os: &ua.os,
+            os_version: &ua.os_version,
+            device: &ua.device,
+            device_type: ua.device_type.as_str(),
+            ip: None,
+            asn: (asn != 0).then_some(asn),
+            as_org,
+            country,
+            region: "",
+            city: "",
+            latitude: None,
+            longitude: None,
+            time_zone: "",
+            hit_count: s.hits,
+            is_bounce: s.hits == 1,
+        };
+        w.as_mut().write(&row.values()).await?;
     }
     w.finish().await?;
     Ok(())
@@ -364,41 +348,33 @@ async fn copy_sessions(
 
 async fn copy_hits(pool: &Pool, service: Uuid, rows: &[Hit]) -> anyhow::Result<()> {
     let client = pool.get().await?;
-    let sink = client
-        .copy_in(
-            "COPY hits (session_id, service_id, initial, start_time, last_seen, heartbeats,
-                        tracker, location, referrer, load_time) FROM STDIN BINARY",
-        )
-        .await?;
-    let types = [
-        Type::UUID,
-        Type::UUID,
-        Type::BOOL,
-        Type::TIMESTAMPTZ,
-        Type::TIMESTAMPTZ,
-        Type::INT4,
-        Type::TEXT,
-        Type::TEXT,
-        Type::TEXT,
-        Type::FLOAT8,
-    ];
-    let w = BinaryCopyInWriter::new(sink, &types);
+    // Ids from the hits' own sequence, as the writer takes them, so demo rows and live rows
+    // never collide.
+    let ids: Vec<i64> = client
+        .query(NEXT_HIT_IDS, &[&(rows.len() as i64)])
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    anyhow::ensure!(ids.len() == rows.len(), "the hit id sequence fell short");
+    let sink = client.copy_in(&copy_in::<HitRow>()).await?;
+    let w = BinaryCopyInWriter::new(sink, &copy_types::<HitRow>());
     pin_mut!(w);
-    for h in rows {
-        w.as_mut()
-            .write(&[
-                &h.session,
-                &service,
-                &h.initial,
-                &h.start,
-                &h.last,
-                &h.heartbeats,
-                &"JS",
-                &h.location,
-                &h.referrer,
-                &h.load_time,
-            ])
-            .await?;
+    for (h, id) in rows.iter().zip(ids) {
+        let row = HitRow {
+            id,
+            session_id: h.session,
+            service_id: service,
+            initial: h.initial,
+            start_time: h.start,
+            last_seen: h.last,
+            heartbeats: h.heartbeats,
+            tracker: Tracker::Js.as_str(),
+            location: &h.location,
+            referrer: h.referrer,
+            load_time: h.load_time,
+        };
+        w.as_mut().write(&row.values()).await?;
     }
     w.finish().await?;
     Ok(())

@@ -10,11 +10,6 @@ use std::time::Duration;
 
 /// How often maintenance runs.
 pub const INTERVAL: Duration = Duration::from_secs(10);
-/// How long applied batch ids are remembered (queue redeliveries happen within days).
-pub const BATCH_ID_RETENTION_DAYS: i32 = 7;
-/// How long sessionizer state outlives the session timeout: the writer ignores expired entries
-/// anyway, so this margin only covers clock skew between replicas.
-pub const ACTIVE_STATE_MARGIN_SECS: f64 = 60.0;
 /// Most hours one rollup pass advances over (a backlog is worked off over several passes).
 pub const ROLLUP_HOURS_PER_PASS: i64 = 24 * 7;
 /// Time budget for catching up on a rollup backlog within one maintenance run.
@@ -22,57 +17,6 @@ const ROLLUP_BUDGET: Duration = Duration::from_secs(5);
 /// Advisory lock (two-int form) held by the replica that purges in this run; the others skip
 /// the purge instead of deleting the same rows at once (which could deadlock).
 const PURGE_LOCK: (i32, i32) = (5_348_594, 3);
-
-/// How long a purged table's rows are kept after their timestamp.
-#[derive(Debug, Clone, Copy)]
-enum Keep {
-    /// The session timeout plus [`ACTIVE_STATE_MARGIN_SECS`].
-    PastSessionTimeout,
-    /// A fixed number of days.
-    Days(i32),
-}
-
-/// A table whose old rows maintenance deletes: rows whose `column` is older than `keep`.
-#[derive(Debug, Clone, Copy)]
-struct Purge {
-    table: &'static str,
-    column: &'static str,
-    keep: Keep,
-}
-
-/// Everything the job purges by age, one entry per table. Expired visitor state goes soon after
-/// a visit ends, so visitor hashes do not linger.
-const PURGES: &[Purge] = &[
-    Purge {
-        table: "active_sessions",
-        column: "last_seen",
-        keep: Keep::PastSessionTimeout,
-    },
-    Purge {
-        table: "active_hits",
-        column: "last_seen",
-        keep: Keep::PastSessionTimeout,
-    },
-    Purge {
-        table: "ingest_batches",
-        column: "applied_at",
-        keep: Keep::Days(BATCH_ID_RETENTION_DAYS),
-    },
-    Purge {
-        table: "ingest_messages",
-        column: "received_at",
-        keep: Keep::Days(BATCH_ID_RETENTION_DAYS),
-    },
-];
-
-impl Keep {
-    fn secs(self, session_timeout_secs: f64) -> f64 {
-        match self {
-            Keep::PastSessionTimeout => session_timeout_secs + ACTIVE_STATE_MARGIN_SECS,
-            Keep::Days(d) => f64::from(d) * 86_400.0,
-        }
-    }
-}
 
 /// Rolls closed hours up (and re-rolls dirty ones) for at most [`ROLLUP_BUDGET`], then applies
 /// retention. Returns the last rollup pass.
@@ -97,8 +41,8 @@ pub async fn storage_pass(
     Ok(pass)
 }
 
-/// Deletes expired rows of every [`PURGES`] table and the dashboard's expired web sessions,
-/// one-time tokens and login failures, in one transaction. Returns false when another replica
+/// Deletes expired live sessionizer state, batch and message ids, the dashboard's expired web
+/// sessions, one-time tokens and login failures, and expired edge nonces, in one transaction. Returns false when another replica
 /// was purging (this one then leaves it to that one).
 pub async fn purge_expired(
     client: &mut tokio_postgres::Client,
@@ -115,16 +59,10 @@ pub async fn purge_expired(
     if !locked {
         return Ok(false);
     }
-    for p in PURGES {
-        let sql = format!(
-            "DELETE FROM {} WHERE {} < now() - make_interval(secs => $1)",
-            p.table, p.column
-        );
-        tx.execute(&sql, &[&p.keep.secs(session_timeout_secs)])
-            .await?;
-    }
+    crate::writer::live_state::purge(&tx, session_timeout_secs).await?;
+    crate::writer::exactly_once::purge(&tx).await?;
     dashboard::auth::session::prune(&tx).await?;
-    crate::edge_api::nonces::purge(&tx).await?;
+    crate::edge::nonces::purge(&tx).await?;
     tx.commit().await?;
     Ok(true)
 }

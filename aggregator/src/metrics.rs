@@ -57,15 +57,6 @@ impl IngestMetrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Counts what one committed write stored (both writers report the same way).
-    pub fn record_written(&self, o: &crate::writer::BatchOutcome) {
-        self.written_beacons.fetch_add(o.beacons, Ordering::Relaxed);
-        self.written_hits.fetch_add(o.hits, Ordering::Relaxed);
-        self.written_sessions
-            .fetch_add(o.sessions, Ordering::Relaxed);
-        self.heartbeats.fetch_add(o.heartbeats, Ordering::Relaxed);
-    }
-
     /// Copies every counter.
     pub fn snapshot(&self) -> MetricsSnapshot {
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);

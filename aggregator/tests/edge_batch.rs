@@ -4,7 +4,7 @@
 
 mod common;
 use aggregator::config::{EdgeSecret, IngestArgs};
-use beacon::signing::{
+use beacon::edge_protocol::{
     sign, BatchReceipt, EdgeBatch, EdgeConfig, SignedRequest, MAX_BATCH_BEACONS, MAX_BATCH_BYTES,
     NONCE_BYTES, NOT_APPLIED_HEADER, SIGNATURE_HEADER,
 };
@@ -515,7 +515,7 @@ async fn config_is_signed_and_carries_settings_and_salts() {
     )
     .await
     .unwrap();
-    let deadline = std::time::Instant::now() + 10 * aggregator::edge_api::config::CONFIG_MEMO;
+    let deadline = std::time::Instant::now() + 10 * aggregator::edge::remote_config::CONFIG_MEMO;
     loop {
         let cfg: EdgeConfig = get(Some(sign_config(now())))
             .await
@@ -933,7 +933,7 @@ async fn maintenance_forgets_nonces_only_after_their_window() {
         .into_iter()
         .map(|r| r.get(0))
         .collect();
-    let parsed = beacon::signing::SignatureHeader::parse(Some(&sig), now()).unwrap();
+    let parsed = beacon::edge_protocol::SignatureHeader::parse(Some(&sig), now()).unwrap();
     assert_eq!(
         left,
         vec![parsed.nonce.to_vec()],

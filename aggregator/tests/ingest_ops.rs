@@ -4,7 +4,7 @@
 
 mod common;
 use aggregator::salts::SaltStore;
-use aggregator::writer::{sessionize, Enriched};
+use aggregator::writer::{apply, Enriched};
 use beacon::visitor::{visitor_key, DAY_MS};
 use beacon::wire::{Beacon, Tracker};
 use common::*;
@@ -342,7 +342,7 @@ async fn a_visit_spanning_utc_midnight_stays_one_session() {
         vec![beacon(svc, after, k2, Some(k1), "p2")],
     ] {
         let tx = c.transaction().await.unwrap();
-        sessionize::apply(&tx, &batch, 1800.0).await.unwrap();
+        apply::apply(&tx, &batch, 1800.0).await.unwrap();
         tx.commit().await.unwrap();
     }
     assert_eq!(
@@ -362,7 +362,7 @@ async fn a_visit_spanning_utc_midnight_stays_one_session() {
         CHROME_UA,
     );
     let tx = c.transaction().await.unwrap();
-    sessionize::apply(&tx, &[beacon(svc, after + 1000, k3, None, "p3")], 1800.0)
+    apply::apply(&tx, &[beacon(svc, after + 1000, k3, None, "p3")], 1800.0)
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -101,7 +101,10 @@ async fn overload_is_counted_and_summarised_not_logged_per_request() {
         let r = t
             .http
             .post(t.url("/ingest/v1/batch"))
-            .header(beacon::signing::SIGNATURE_HEADER, format!("t=1,n=x,v1={i}"))
+            .header(
+                beacon::edge_protocol::SIGNATURE_HEADER,
+                format!("t=1,n=x,v1={i}"),
+            )
             .body("[]")
             .send()
             .await

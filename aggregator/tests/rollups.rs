@@ -6,9 +6,10 @@
 
 mod common;
 
-use aggregator::edge_api::apply;
+use aggregator::edge::apply;
 use aggregator::metrics::IngestMetrics;
-use aggregator::writer::Enriched;
+use aggregator::writer::exactly_once::Marks;
+use aggregator::writer::{Batch, Enriched};
 use beacon::ua::UaClassifier;
 use beacon::wire::{Beacon, Geo, Tracker, VisitorKey};
 use chrono::{DateTime, Duration, DurationRound, TimeZone, Utc};
@@ -532,11 +533,13 @@ fn late_beacon(svc: Uuid, visitor: u8, time_ms: i64, idem: &str, page: &str) -> 
 async fn write_batch(pool: &Pool, id: &str, beacons: &[Enriched]) {
     let verdict = apply::apply(
         pool,
-        &apply::Batch {
-            batch_id: id,
+        &Batch {
             beacons,
-            fences: &[],
-            messages: &[],
+            marks: Some(Marks {
+                batch_id: id,
+                fences: &[],
+                messages: &[],
+            }),
         },
         TIMEOUT,
         &IngestMetrics::default(),

@@ -15,7 +15,7 @@ mod common;
 mod dashboard_support;
 
 use aggregator::config::{EdgeSecret, IngestArgs};
-use beacon::signing::{
+use beacon::edge_protocol::{
     self, BatchReceipt, EdgeBatch, SignedRequest, NONCE_BYTES, SIGNATURE_HEADER,
 };
 use beacon::wire::{Beacon, Tracker, VisitorKey};
@@ -110,7 +110,7 @@ fn nonce() -> [u8; NONCE_BYTES] {
 
 /// The edge's signature of `req` at `t`, with a fresh nonce.
 fn sign(secret: &[u8], req: &SignedRequest<'_>, t: i64) -> String {
-    signing::sign(secret, req, t, &nonce())
+    edge_protocol::sign(secret, req, t, &nonce())
 }
 
 #[tokio::test]
@@ -286,7 +286,7 @@ async fn edge_batch_replays_inside_or_outside_the_window_are_refused() {
     let t = spawn_app(edge_app_opts()).await;
     let svc = t.service(Svc::default()).await;
     let batch = EdgeBatch {
-        batch_id: signing::batch_id(&["m1"]),
+        batch_id: edge_protocol::batch_id(&["m1"]),
         beacons: vec![one_beacon(svc)],
         fences: vec![],
         message_ids: vec![],
@@ -332,7 +332,7 @@ async fn edge_batch_replays_inside_or_outside_the_window_are_refused() {
     assert!(!again.applied);
     // The captured signature does not cover another body or another timestamp.
     let mut other = batch.clone();
-    other.batch_id = signing::batch_id(&["m2"]);
+    other.batch_id = edge_protocol::batch_id(&["m2"]);
     let r = send(sig.clone(), serde_json::to_vec(&other).unwrap()).await;
     assert_eq!(r.status(), 401);
     let forged = sig.replacen("t=", &format!("t={}", 1), 1);
@@ -377,8 +377,8 @@ async fn a_config_signature_opens_one_config_request_and_nothing_else() {
     // A signature made for another path or method (a tampered path) opens neither endpoint.
     for (method, path) in [
         ("GET", "/ingest/v1/other"),
-        ("POST", signing::CONFIG_PATH),
-        ("GET", signing::BATCH_PATH),
+        ("POST", edge_protocol::CONFIG_PATH),
+        ("GET", edge_protocol::BATCH_PATH),
     ] {
         let req = SignedRequest {
             method,

@@ -4,14 +4,14 @@
 
 pub mod bots;
 pub mod client_ip;
-pub mod ingress;
+pub mod edge_protocol;
 pub mod ip_filter;
 pub mod limits;
 pub mod origins;
 pub mod payload;
+pub mod responses;
 pub mod route;
 pub mod script;
-pub mod signing;
 #[cfg(feature = "classify")]
 pub mod ua;
 pub mod visitor;

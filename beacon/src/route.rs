@@ -4,10 +4,10 @@
 //! with its exact status, headers and body. Each entrance only does its own I/O (service
 //! lookup, UA classification, queueing) between these steps, so the two cannot drift apart.
 
-use crate::ingress as ig;
 use crate::ip_filter::IgnoredIps;
 use crate::origins::{AllowedOrigins, OriginCheck};
 use crate::payload::{self, PayloadError};
+use crate::responses as ig;
 use crate::wire::Tracker;
 use std::borrow::Cow;
 use std::net::IpAddr;

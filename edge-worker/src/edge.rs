@@ -7,7 +7,7 @@ use beacon::bots::looks_like_bot;
 use beacon::ip_filter::IgnoredIps;
 use beacon::origins::AllowedOrigins;
 use beacon::route::{self, DropReason, Plan, Reply, Route};
-use beacon::signing::{EdgeConfig, EdgeService};
+use beacon::edge_protocol::{EdgeConfig, EdgeService};
 use beacon::visitor::visitor_key;
 use beacon::wire::{Beacon, Geo};
 use std::borrow::Cow;
@@ -124,7 +124,7 @@ pub fn handle(req: &RequestFacts, cfg: &Prepared) -> Outcome {
             let body = beacon::script::render(&beacon::script::ScriptParams {
                 heartbeat_ms: cfg.config.heartbeat_ms,
                 respect_dnt: svc.raw.respect_dnt,
-                dnt_request: svc.raw.respect_dnt && beacon::ingress::wants_no_tracking(dnt, gpc),
+                dnt_request: svc.raw.respect_dnt && beacon::responses::wants_no_tracking(dnt, gpc),
                 inject: &svc.raw.script_inject,
             });
             let etag = beacon::script::etag(&body);

@@ -4,7 +4,7 @@
 //! * `fetch`: the `/ingress/…` routes, answered at the edge with the aggregator's exact bytes;
 //!   accepted beacons are reduced (geography from `request.cf`, salted visitor hash, raw IP
 //!   dropped unless collected) and sent to the `BEACONS` queue, one message each.
-//! * `queue`: groups a message batch into signed batches (`beacon::signing`: a MAC over method,
+//! * `queue`: groups a message batch into signed batches (`beacon::edge_protocol`: a MAC over method,
 //!   path, time, a fresh random nonce and the body, so a captured request cannot be replayed
 //!   or pointed at another endpoint) POSTed to the
 //!   aggregator; acks on 2xx; retries with a growing delay when the aggregator says nothing was
@@ -23,7 +23,7 @@
 pub mod edge;
 
 use beacon::route::{error_reply, Reply};
-use beacon::signing::{
+use beacon::edge_protocol::{
     batch_id, sign, EdgeBatch, EdgeConfig, QueuedBeacon, SignedRequest, BATCH_PATH, CONFIG_PATH,
     MAX_BATCH_BEACONS, MAX_BATCH_BYTES, MAX_FENCES, NONCE_BYTES, NOT_APPLIED_HEADER,
     SIGNATURE_HEADER,
@@ -488,7 +488,7 @@ async fn deliver(env: &Env, batch: &EdgeBatch) -> Delivery {
 }
 
 /// After a delivery with unknown outcome: acknowledge each message and enqueue its beacon
-/// again with this batch fenced (see `beacon::signing::QueuedBeacon`), so however the queue
+/// again with this batch fenced (see `beacon::edge_protocol::QueuedBeacon`), so however the queue
 /// groups it next time, the aggregator applies it at most once. Beacons already carrying
 /// [`MAX_FENCES`] fences, or whose re-enqueue fails, fall back to the queue's own retry (and
 /// its dead-letter queue).

@@ -4,7 +4,7 @@
 //! equal batch.
 #![no_main]
 
-use beacon::signing::{self, EdgeBatch, QueuedBeacon, SignatureError, SignedRequest, NONCE_BYTES};
+use beacon::edge_protocol::{self, EdgeBatch, QueuedBeacon, SignatureError, SignedRequest, NONCE_BYTES};
 use libfuzzer_sys::fuzz_target;
 use sha2::{Digest, Sha256};
 
@@ -18,18 +18,18 @@ fuzz_target!(|data: &[u8]| {
     let header = shynet_fuzz::text(f[0]);
     let body = f.get(1).copied().unwrap_or(&[]);
     let req = SignedRequest::batch(body);
-    match signing::verify(SECRET, Some(&header), &req, NOW) {
+    match edge_protocol::verify(SECRET, Some(&header), &req, NOW) {
         // The fuzzer's own header verified: it must be the genuine MAC for its time and nonce,
         // so the same header under another key must fail (an accept-anything check would not).
         Ok(parsed) => {
-            assert!((NOW - parsed.timestamp).abs() <= signing::MAX_SKEW_SECS);
+            assert!((NOW - parsed.timestamp).abs() <= edge_protocol::MAX_SKEW_SECS);
             assert_eq!(
-                signing::verify(OTHER_KEY, Some(&header), &req, NOW),
+                edge_protocol::verify(OTHER_KEY, Some(&header), &req, NOW),
                 Err(SignatureError::Mismatch)
             );
         }
         Err(SignatureError::Stale { skew_secs }) => {
-            assert!(skew_secs.abs() > signing::MAX_SKEW_SECS)
+            assert!(skew_secs.abs() > edge_protocol::MAX_SKEW_SECS)
         }
         Err(_) => {}
     }
@@ -38,12 +38,12 @@ fuzz_target!(|data: &[u8]| {
     let digest = Sha256::digest(data);
     let mut nonce = [0u8; NONCE_BYTES];
     nonce.copy_from_slice(&digest[..NONCE_BYTES]);
-    let sig = signing::sign(SECRET, &req, NOW, &nonce);
-    let parsed = signing::verify(SECRET, Some(&sig), &req, NOW).expect("genuine signature");
+    let sig = edge_protocol::sign(SECRET, &req, NOW, &nonce);
+    let parsed = edge_protocol::verify(SECRET, Some(&sig), &req, NOW).expect("genuine signature");
     assert_eq!((parsed.timestamp, parsed.nonce), (NOW, nonce));
     let refused = |h: &str, key: &[u8], r: &SignedRequest<'_>| {
         assert_eq!(
-            signing::verify(key, Some(h), r, NOW),
+            edge_protocol::verify(key, Some(h), r, NOW),
             Err(SignatureError::Mismatch),
             "{h}"
         );
@@ -69,7 +69,7 @@ fuzz_target!(|data: &[u8]| {
         &sig,
         SECRET,
         &SignedRequest {
-            path: signing::CONFIG_PATH,
+            path: edge_protocol::CONFIG_PATH,
             ..req
         },
     );
@@ -85,6 +85,6 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(back.beacons.len(), batch.beacons.len());
         }
         let _ = serde_json::from_slice::<QueuedBeacon>(input);
-        let _ = serde_json::from_slice::<beacon::signing::EdgeConfig>(input);
+        let _ = serde_json::from_slice::<beacon::edge_protocol::EdgeConfig>(input);
     }
 });

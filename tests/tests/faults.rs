@@ -15,7 +15,7 @@
 
 mod support;
 
-use beacon::signing::{
+use beacon::edge_protocol::{
     self, BatchReceipt, EdgeBatch, QueuedBeacon, NOT_APPLIED_HEADER, SIGNATURE_HEADER,
 };
 use beacon::wire::{Beacon, Tracker, VisitorKey};
@@ -312,7 +312,7 @@ async fn deliver(
     group: &[Message],
 ) -> Result<Option<BatchReceipt>, String> {
     let ids: Vec<&str> = group.iter().map(|m| m.id.as_str()).collect();
-    let batch_id = signing::batch_id(&ids);
+    let batch_id = edge_protocol::batch_id(&ids);
     let fences: Vec<Vec<String>> = group.iter().map(|m| m.body.fences.clone()).collect();
     let batch = EdgeBatch {
         batch_id: batch_id.clone(),
@@ -331,9 +331,9 @@ async fn deliver(
     let now = chrono_now_ms() / 1000;
     // A fresh nonce per request, as the edge makes one: a retried batch is a new request.
     let nonce = uuid::Uuid::new_v4().into_bytes();
-    let sig = signing::sign(
+    let sig = edge_protocol::sign(
         EDGE_SECRET.as_bytes(),
-        &signing::SignedRequest::batch(&body),
+        &edge_protocol::SignedRequest::batch(&body),
         now,
         &nonce,
     );

@@ -5,7 +5,7 @@
 
 use super::{error, nonces, now_secs, unavailable, EdgeApi};
 use crate::metrics::IngestMetrics;
-use beacon::signing::{SignatureError, SignatureHeader, SignedRequest, SIGNATURE_HEADER};
+use beacon::edge_protocol::{SignatureError, SignatureHeader, SignedRequest, SIGNATURE_HEADER};
 use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response as WarpResponse;
 

@@ -1,5 +1,5 @@
 //! `GET /ingest/v1/config`: what the edge worker needs to apply the per-service rules and hash
-//! visitors, signed like a batch (method `GET`, path [`beacon::signing::CONFIG_PATH`], empty
+//! visitors, signed like a batch (method `GET`, path [`beacon::edge_protocol::CONFIG_PATH`], empty
 //! body; its nonce is claimed like a batch's, so a captured config request is not answered
 //! twice). The edge caches it for at most a minute, so a settings change reaches every edge
 //! within that.
@@ -12,7 +12,7 @@
 use super::{auth, error, json, unavailable, EdgeApi};
 use crate::metrics::IngestMetrics;
 use crate::services::ServiceStatus;
-use beacon::signing::{EdgeConfig, EdgeService, SignedRequest, WireSalt};
+use beacon::edge_protocol::{EdgeConfig, EdgeService, SignedRequest, WireSalt};
 use beacon::visitor::DAY_MS;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -7,7 +7,7 @@ pub mod server;
 
 use crate::config::{IngestArgs, TrackingArgs};
 use crate::geo::GeoDb;
-use crate::ingest::{ingress_routes, Enricher, IngestState, UaCache};
+use crate::ingress::{ingress_routes, Enricher, IngestState, UaCache};
 use crate::metrics::IngestMetrics;
 use crate::pools::Pools;
 use crate::salts::SaltStore;
@@ -112,7 +112,7 @@ impl Application {
             heartbeat_ms: settings.tracking.script_heartbeat_frequency,
             scripts: Default::default(),
         });
-        let edge = crate::edge_api::EdgeApi::new(
+        let edge = crate::edge::EdgeApi::new(
             settings.ingest.edge_secret.as_ref().map(|s| s.0.as_str()),
             pools.edge.clone(),
             state.clone(),
@@ -121,7 +121,7 @@ impl Application {
         let routes = host_guard
             .or(ingress_routes(state))
             .unify()
-            .or(crate::edge_api::routes(edge))
+            .or(crate::edge::routes(edge))
             .unify()
             .or(crate::health::route(
                 pools.health.clone(),

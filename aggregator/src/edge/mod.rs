@@ -1,16 +1,16 @@
 //! The aggregator's side of the edge: `POST /ingest/v1/batch` (signed, idempotent batches of
 //! beacons the edge worker already reduced) and `GET /ingest/v1/config` (service settings and
 //! salts for the edge). Both authenticate with the secret shared with the edge
-//! (`--edge-secret` / `SHYNET_EDGE_SECRET`, scheme in `beacon::signing`), refuse a nonce seen
+//! (`--edge-secret` / `SHYNET_EDGE_SECRET`, scheme in `beacon::edge_protocol`), refuse a nonce seen
 //! before, and answer 404 when no secret is configured.
 
 pub mod apply;
 mod auth;
 pub mod batch;
-pub mod config;
 pub mod nonces;
+pub mod remote_config;
 
-use crate::ingest::IngestState;
+use crate::ingress::IngestState;
 use crate::metrics::IngestMetrics;
 use beacon::route::error_reply;
 use deadpool_postgres::Pool;
@@ -38,9 +38,9 @@ pub struct EdgeApi {
     pub session_timeout_secs: f64,
     /// Edge-specific counters.
     pub metrics: EdgeMetrics,
-    /// The last config document built, and when (see [`config::CONFIG_MEMO`]).
+    /// The last config document built, and when (see [`remote_config::CONFIG_MEMO`]).
     pub config_memo:
-        std::sync::Mutex<Option<(std::time::Instant, Arc<beacon::signing::EdgeConfig>)>>,
+        std::sync::Mutex<Option<(std::time::Instant, Arc<beacon::edge_protocol::EdgeConfig>)>>,
 }
 
 /// Counters of the edge endpoints (logged; the shared ingest counters also move).
@@ -85,7 +85,9 @@ impl EdgeApi {
 pub fn routes(
     api: Arc<EdgeApi>,
 ) -> impl Filter<Extract = (WarpResponse,), Error = warp::Rejection> + Clone {
-    batch::route(api.clone()).or(config::route(api)).unify()
+    batch::route(api.clone())
+        .or(remote_config::route(api))
+        .unify()
 }
 
 /// A JSON error answer, shaped like ingress errors.

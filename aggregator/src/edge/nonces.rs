@@ -2,7 +2,7 @@
 //! window so a captured request is refused the second time, by whichever replica receives it.
 
 use super::POOL_WAIT;
-use beacon::signing::{MAX_SKEW_SECS, NONCE_BYTES};
+use beacon::edge_protocol::{MAX_SKEW_SECS, NONCE_BYTES};
 use deadpool_postgres::{Pool, Timeouts};
 
 /// How long after a nonce's window closed (by the signer's clock) it is deleted: covers clock

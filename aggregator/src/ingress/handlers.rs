@@ -286,21 +286,28 @@ async fn accept(
             ));
         }
     };
-    match state.queue.push(Enriched { beacon, ua }) {
+    enqueue(state, Enriched { beacon, ua }).map_or(Ok(()), Err)
+}
+
+/// Hands a beacon to the writer's queue and returns the refusal, if any: a full or closing
+/// queue answers 503 at once rather than holding the browser's request.
+fn enqueue(state: &IngestState, e: Enriched) -> Option<WarpResponse> {
+    let m = &state.metrics;
+    match state.queue.push(e) {
         Ok(()) => {
             IngestMetrics::inc(&m.accepted);
-            Ok(())
+            None
         }
-        Err(e) => {
+        Err(err) => {
             IngestMetrics::inc(&m.rejected_overload);
-            let mut r = text(StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
+            let mut r = text(StatusCode::SERVICE_UNAVAILABLE, &err.to_string());
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            if e == QueueError::Closed {
+            if err == QueueError::Closed {
                 r.headers_mut()
                     .insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
-            Err(r)
+            Some(r)
         }
     }
 }
@@ -311,7 +318,7 @@ fn serve_script(
     headers: &HeaderMap,
 ) -> WarpResponse {
     let dnt_request = settings.respect_dnt
-        && beacon::ingress::wants_no_tracking(h(headers, "dnt"), h(headers, "sec-gpc"));
+        && beacon::responses::wants_no_tracking(h(headers, "dnt"), h(headers, "sec-gpc"));
     let body = beacon::script::render(&beacon::script::ScriptParams {
         heartbeat_ms: state.heartbeat_ms,
         respect_dnt: settings.respect_dnt,

@@ -17,19 +17,20 @@
 //! 200 is only sent after commit; Postgres down or the pool exhausted answers 503 so the queue
 //! retries later.
 
-use super::apply::{self, message_key, Verdict};
+use super::apply::{self, Verdict};
 use super::{auth, error, json, unavailable, EdgeApi};
-use crate::ingest::routes::read_limited;
+use crate::ingress::handlers::read_limited;
 use crate::metrics::IngestMetrics;
 use crate::services::ServiceStatus;
-use crate::writer::Enriched;
+use crate::writer::exactly_once::{message_key, Marks};
+use crate::writer::{Batch, Enriched};
+use beacon::edge_protocol::{
+    BatchReceipt, EdgeBatch, SignatureHeader, SignedRequest, MAX_BATCH_BEACONS, MAX_BATCH_BYTES,
+    MAX_BATCH_ID_BYTES, MAX_FENCES, NOT_APPLIED_HEADER,
+};
 use beacon::limits::{
     strip_nul, truncate_utf8, MAX_IDEMPOTENCY_BYTES, MAX_IDENTIFIER_BYTES, MAX_URL_BYTES,
     MAX_USER_AGENT_BYTES,
-};
-use beacon::signing::{
-    BatchReceipt, EdgeBatch, SignatureHeader, SignedRequest, MAX_BATCH_BEACONS, MAX_BATCH_BYTES,
-    MAX_BATCH_ID_BYTES, MAX_FENCES, NOT_APPLIED_HEADER,
 };
 use beacon::wire::Beacon;
 use bytes::Bytes;
@@ -103,46 +104,8 @@ async fn handle(api: &EdgeApi, secret: &[u8], sig: &SignatureHeader, body: Bytes
             );
         }
     };
-    if batch.beacons.len() > MAX_BATCH_BEACONS {
-        return error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("a batch holds at most {MAX_BATCH_BEACONS} beacons"),
-        );
-    }
-    if batch.batch_id.is_empty() || batch.batch_id.len() > MAX_BATCH_ID_BYTES {
-        return error(
-            StatusCode::BAD_REQUEST,
-            &format!("batch_id must be 1 to {MAX_BATCH_ID_BYTES} bytes"),
-        );
-    }
-    let fences_ok = batch.fences.is_empty()
-        || (batch.fences.len() == batch.beacons.len()
-            && batch.fences.iter().all(|f| {
-                f.len() <= MAX_FENCES
-                    && f.iter()
-                        .all(|id| !id.is_empty() && id.len() <= MAX_BATCH_ID_BYTES)
-            }));
-    if !fences_ok {
-        return error(
-            StatusCode::BAD_REQUEST,
-            &format!(
-                "fences must be empty or one list of at most {MAX_FENCES} batch ids per beacon"
-            ),
-        );
-    }
-    let messages_ok = batch.message_ids.is_empty()
-        || (batch.message_ids.len() == batch.beacons.len()
-            && batch
-                .message_ids
-                .iter()
-                .all(|id| !id.is_empty() && id.len() <= MAX_BATCH_ID_BYTES));
-    if !messages_ok {
-        return error(
-            StatusCode::BAD_REQUEST,
-            &format!(
-                "message_ids must be empty or one id of 1 to {MAX_BATCH_ID_BYTES} bytes per beacon"
-            ),
-        );
+    if let Some(refused) = shape_refusal(&batch) {
+        return refused;
     }
     let prepared = match prepare(api, batch.beacons, batch.fences, batch.message_ids).await {
         Ok(p) => p,
@@ -151,11 +114,13 @@ async fn handle(api: &EdgeApi, secret: &[u8], sig: &SignatureHeader, body: Bytes
     let kept = prepared.beacons.len() as u64;
     let verdict = apply::apply(
         &api.pool,
-        &apply::Batch {
-            batch_id: &batch.batch_id,
+        &Batch {
             beacons: &prepared.beacons,
-            fences: &prepared.fences,
-            messages: &prepared.messages,
+            marks: Some(Marks {
+                batch_id: &batch.batch_id,
+                fences: &prepared.fences,
+                messages: &prepared.messages,
+            }),
         },
         api.session_timeout_secs,
         api.ingest_metrics(),
@@ -187,7 +152,13 @@ async fn handle(api: &EdgeApi, secret: &[u8], sig: &SignatureHeader, body: Bytes
         dropped_robot: prepared.dropped_robot,
         duplicates,
     };
-    if applied {
+    count(api, &receipt, &prepared, kept);
+    json(&receipt)
+}
+
+/// Counts and logs what a batch did.
+fn count(api: &EdgeApi, receipt: &BatchReceipt, prepared: &Prepared, kept: u64) {
+    if receipt.applied {
         let m = api.ingest_metrics();
         IngestMetrics::inc(&api.metrics.batches_applied);
         m.accepted.fetch_add(kept, Ordering::Relaxed);
@@ -196,12 +167,58 @@ async fn handle(api: &EdgeApi, secret: &[u8], sig: &SignatureHeader, body: Bytes
         api.metrics
             .dropped_unknown_service
             .fetch_add(prepared.dropped_unknown_service as u64, Ordering::Relaxed);
-        tracing::debug!(batch = %receipt.batch_id, beacons = written, colos = ?prepared.colos, "edge batch applied");
+        tracing::debug!(batch = %receipt.batch_id, beacons = receipt.written, colos = ?prepared.colos, "edge batch applied");
     } else {
         IngestMetrics::inc(&api.metrics.batches_duplicate);
         tracing::info!(batch = %receipt.batch_id, "edge batch redelivered; already applied");
     }
-    json(&receipt)
+}
+
+/// The refusal of a batch outside the bounds of its shape: beacon count, batch id, one fence list and one message id
+/// per beacon (or none).
+fn shape_refusal(batch: &EdgeBatch) -> Option<WarpResponse> {
+    if batch.beacons.len() > MAX_BATCH_BEACONS {
+        return Some(error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("a batch holds at most {MAX_BATCH_BEACONS} beacons"),
+        ));
+    }
+    if batch.batch_id.is_empty() || batch.batch_id.len() > MAX_BATCH_ID_BYTES {
+        return Some(error(
+            StatusCode::BAD_REQUEST,
+            &format!("batch_id must be 1 to {MAX_BATCH_ID_BYTES} bytes"),
+        ));
+    }
+    let fences_ok = batch.fences.is_empty()
+        || (batch.fences.len() == batch.beacons.len()
+            && batch.fences.iter().all(|f| {
+                f.len() <= MAX_FENCES
+                    && f.iter()
+                        .all(|id| !id.is_empty() && id.len() <= MAX_BATCH_ID_BYTES)
+            }));
+    if !fences_ok {
+        return Some(error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "fences must be empty or one list of at most {MAX_FENCES} batch ids per beacon"
+            ),
+        ));
+    }
+    let messages_ok = batch.message_ids.is_empty()
+        || (batch.message_ids.len() == batch.beacons.len()
+            && batch
+                .message_ids
+                .iter()
+                .all(|id| !id.is_empty() && id.len() <= MAX_BATCH_ID_BYTES));
+    if !messages_ok {
+        return Some(error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "message_ids must be empty or one id of 1 to {MAX_BATCH_ID_BYTES} bytes per beacon"
+            ),
+        ));
+    }
+    None
 }
 
 /// A batch after the aggregator's own rules.
@@ -261,27 +278,7 @@ async fn prepare(
         if !settings.collect_ips || block_all_ips {
             b.ip = None;
         }
-        cut(&mut b.location, MAX_URL_BYTES);
-        cut(&mut b.referrer, MAX_URL_BYTES);
-        cut(&mut b.identifier, MAX_IDENTIFIER_BYTES);
-        if let Some(i) = b.idempotency.as_mut() {
-            cut(i, MAX_IDEMPOTENCY_BYTES);
-        }
-        for s in [
-            &mut b.location,
-            &mut b.referrer,
-            &mut b.identifier,
-            &mut b.geo.country,
-            &mut b.geo.region,
-            &mut b.geo.city,
-            &mut b.geo.time_zone,
-            &mut b.geo.as_org,
-        ] {
-            strip_nul(s);
-        }
-        if let Some(i) = b.idempotency.as_mut() {
-            strip_nul(i);
-        }
+        reduce(&mut b);
         if !b.geo.colo.is_empty() {
             *out.colos
                 .entry(std::mem::take(&mut b.geo.colo))
@@ -296,6 +293,32 @@ async fn prepare(
         }
     }
     Ok(out)
+}
+
+/// Re-applies the wire limits to the free-text fields and strips NULs (Postgres text cannot
+/// hold them).
+fn reduce(b: &mut Beacon) {
+    cut(&mut b.location, MAX_URL_BYTES);
+    cut(&mut b.referrer, MAX_URL_BYTES);
+    cut(&mut b.identifier, MAX_IDENTIFIER_BYTES);
+    if let Some(i) = b.idempotency.as_mut() {
+        cut(i, MAX_IDEMPOTENCY_BYTES);
+    }
+    for s in [
+        &mut b.location,
+        &mut b.referrer,
+        &mut b.identifier,
+        &mut b.geo.country,
+        &mut b.geo.region,
+        &mut b.geo.city,
+        &mut b.geo.time_zone,
+        &mut b.geo.as_org,
+    ] {
+        strip_nul(s);
+    }
+    if let Some(i) = b.idempotency.as_mut() {
+        strip_nul(i);
+    }
 }
 
 fn cut(s: &mut String, max: usize) {
