@@ -218,3 +218,51 @@ pub fn openapi() -> Response {
     );
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Shynet's API keys: clients read these names.
+    #[test]
+    fn stats_keys_are_unchanged() {
+        let c = Chart {
+            granularity: Granularity::Daily,
+            points: Vec::new(),
+        };
+        let mut s = CoreStats::default();
+        let row = Row {
+            key: "Linux".into(),
+            count: 3,
+        };
+        s.dims.set(&stats::dimensions::OS, vec![row]);
+        let v = stats_json(&s, &c);
+        assert_eq!(v["operating_systems"], json!([{"os": "Linux", "count": 3}]));
+        let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        let mut want = vec![
+            "currently_online",
+            "session_count",
+            "hit_count",
+            "has_hits",
+            "bounce_rate_pct",
+            "avg_session_duration",
+            "avg_load_time",
+            "avg_hits_per_session",
+            "online",
+            "locations",
+            "referrers",
+            "countries",
+            "networks",
+            "operating_systems",
+            "browsers",
+            "device_types",
+            "devices",
+            "chart_data",
+            "chart_tooltip_format",
+            "chart_granularity",
+        ];
+        want.sort_unstable();
+        assert_eq!(keys, want);
+    }
+}

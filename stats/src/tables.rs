@@ -35,7 +35,8 @@ impl DimRows {
         dimensions::ALL.iter().zip(self.0.iter().map(Vec::as_slice))
     }
 
-    fn set(&mut self, d: &Dimension, rows: Vec<Row>) {
+    /// Replaces the rows of `d`.
+    pub fn set(&mut self, d: &Dimension, rows: Vec<Row>) {
         if let Some(slot) = self.0.get_mut(d.index()) {
             *slot = rows;
         }
@@ -220,4 +221,50 @@ pub async fn core_stats_with<C: GenericClient>(
         entry_count: t.entry_count,
         dims: t.dims,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `shynet stats --json` prints this object: its keys are a published interface.
+    #[test]
+    fn cli_json_keys_are_unchanged() {
+        let v = serde_json::to_value(CoreStats::default()).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut want = vec![
+            "currently_online",
+            "session_count",
+            "hit_count",
+            "has_hits",
+            "bounce_rate_pct",
+            "avg_session_duration",
+            "avg_load_time",
+            "avg_hits_per_session",
+            "locations",
+            "referrers",
+            "entry_count",
+            "countries",
+            "networks",
+            "operating_systems",
+            "browsers",
+            "device_types",
+            "devices",
+        ];
+        want.sort_unstable();
+        assert_eq!(keys, want);
+    }
+
+    #[test]
+    fn rows_are_found_by_dimension() {
+        let mut d = DimRows::default();
+        let row = Row {
+            key: "DE".into(),
+            count: 2,
+        };
+        d.set(&dimensions::COUNTRY, vec![row.clone()]);
+        assert_eq!(d.get(&dimensions::COUNTRY), [row]);
+        assert!(d.get(&dimensions::DEVICE).is_empty());
+        assert_eq!(d.iter().count(), dimensions::ALL.len());
+    }
 }

@@ -93,6 +93,35 @@ fn dim_table(d: &Dimension, t: &Tables, cur: &stats::Scalars) -> Value {
     })
 }
 
+/// The service page's dimension tables in registry order: those above the map, those below
+/// it, and the map's own table. `locations` is the link to the full page list.
+fn dim_tables(
+    t: &Tables,
+    cur: &stats::Scalars,
+    locations: &dyn Fn() -> String,
+) -> (Vec<Value>, Vec<Value>, Value) {
+    let (mut head_tables, mut tables) = (Vec::new(), Vec::new());
+    let mut countries = Value::Null;
+    for d in dimensions::ALL {
+        match d.placement {
+            Placement::Table => {
+                let mut table = dim_table(d, t, cur);
+                // Only pages have a full list of their own.
+                if *d == dimensions::LOCATION && t.rows(d).len() >= stats::RESULTS_LIMIT {
+                    table["more"] = json!(locations());
+                }
+                tables.push(table);
+            }
+            Placement::Map => {
+                countries = dim_table(d, t, cur);
+                head_tables = std::mem::take(&mut tables);
+            }
+            Placement::Hidden => {}
+        }
+    }
+    (head_tables, tables, countries)
+}
+
 /// `GET /dashboard/service/{service}/`.
 pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let (svc, access) = service_for(state, ctx, Access::View).await?;
@@ -161,29 +190,9 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
             })
         })
         .unwrap_or_default();
-    // Page order is registry order: the tables before the map's dimension go above the map.
-    let (mut head_tables, mut tables) = (Vec::new(), Vec::new());
-    let mut countries = Value::Null;
-    for d in dimensions::ALL {
-        match d.placement {
-            Placement::Table => {
-                let mut table = dim_table(d, &t, &cur);
-                // Only pages have a full list of their own.
-                if *d == dimensions::LOCATION && t.rows(d).len() >= stats::RESULTS_LIMIT {
-                    table["more"] = json!(with_range(
-                        &format!("/dashboard/service/{}/locations/", svc.id),
-                        req
-                    ));
-                }
-                tables.push(table);
-            }
-            Placement::Map => {
-                countries = dim_table(d, &t, &cur);
-                head_tables = std::mem::take(&mut tables);
-            }
-            Placement::Hidden => {}
-        }
-    }
+    let (head_tables, tables, countries) = dim_tables(&t, &cur, &|| {
+        with_range(&format!("/dashboard/service/{}/locations/", svc.id), req)
+    });
     let mut data = base;
     data["strip"] = strip;
     data["chart"] = json!(chart_svg);
@@ -200,4 +209,18 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         now
     ));
     render(state, ctx, req, StatusCode::OK, "service", &svc.name, data).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_follow_the_registry() {
+        assert_eq!(dim_label(&dimensions::DEVICE_TYPE, "MOBILE"), "Mobile");
+        assert_eq!(dim_label(&dimensions::DEVICE_TYPE, ""), "Unknown");
+        assert_eq!(dim_label(&dimensions::REFERRER, ""), "Direct");
+        assert_eq!(dim_label(&dimensions::COUNTRY, "DE"), "Germany");
+        assert_eq!(dim_label(&dimensions::OS, "Linux"), "Linux");
+    }
 }
