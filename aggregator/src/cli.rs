@@ -136,15 +136,15 @@ pub async fn list_services(pool: &Pool) -> anyhow::Result<Vec<String>> {
 }
 
 /// The window of `shynet stats --start --end`, with the dashboard's bounds (a range over
-/// [`dashboard::window::MAX_WINDOW_DAYS`] days, a year outside 1970..=9999, a malformed or
+/// [`stats::window::MAX_WINDOW_DAYS`] days, a year outside 1970..=9999, a malformed or
 /// reversed range is refused with the reason).
 pub fn stats_window(
     start: Option<&str>,
     end: Option<&str>,
     tz: chrono_tz::Tz,
     now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<dashboard::window::Window> {
-    dashboard::window::from_dates(start, end, tz, now).context("--start/--end")
+) -> anyhow::Result<stats::window::Window> {
+    stats::window::from_dates(start, end, tz, now).context("--start/--end")
 }
 
 /// `shynet stats`: the core stats as JSON.
@@ -168,8 +168,8 @@ pub async fn stats(
         .with_context(|| format!("no service with id {service}"))?;
     let name: String = row.get(0);
     let hide: String = row.get(1);
-    let hide = dashboard::referrer::compile_lenient(&hide);
-    let s = dashboard::stats::core_stats(
+    let hide = stats::referrer::compile_lenient(&hide);
+    let s = stats::core_stats(
         &**client,
         service,
         &window,

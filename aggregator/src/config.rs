@@ -122,7 +122,7 @@ pub struct StatsArgs {
     #[arg(long)]
     pub service: uuid::Uuid,
     /// First day (YYYY-MM-DD, in TIME_ZONE, year 1970 to 9999); default 30 days ago. A range
-    /// spans at most 1100 days (dashboard::window::MAX_WINDOW_DAYS).
+    /// spans at most 1100 days (stats::window::MAX_WINDOW_DAYS).
     #[arg(long)]
     pub start: Option<String>,
     /// Last day (YYYY-MM-DD, in TIME_ZONE); default today.

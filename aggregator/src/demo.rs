@@ -238,7 +238,7 @@ pub async fn run(
     client
         .query_one("SELECT shynet_ensure_partitions($1, 3)", &[&from])
         .await?;
-    dashboard::stats::rollup::rewind(&**client, from).await?;
+    stats::rollup::rewind(&**client, from).await?;
     drop(client);
 
     let bar = ProgressBar::new(hits);
@@ -292,7 +292,7 @@ pub async fn run(
     let spinner = ProgressBar::new_spinner();
     spinner.set_message("rolling up");
     let mut conn = pool.get().await?;
-    dashboard::stats::rollup::catch_up(&mut conn, session_timeout_secs, 24 * 31, |p| {
+    stats::rollup::catch_up(&mut conn, session_timeout_secs, 24 * 31, |p| {
         spinner.set_message(format!("rolling up: watermark {:?}", p.watermark));
         spinner.tick();
     })

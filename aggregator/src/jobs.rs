@@ -23,13 +23,11 @@ const PURGE_LOCK: (i32, i32) = (5_348_594, 3);
 pub async fn storage_pass(
     client: &mut tokio_postgres::Client,
     session_timeout_secs: f64,
-) -> anyhow::Result<dashboard::stats::rollup::Pass> {
+) -> anyhow::Result<stats::rollup::Pass> {
     let started = std::time::Instant::now();
     let mut pass;
     loop {
-        pass =
-            dashboard::stats::rollup::run_pass(client, session_timeout_secs, ROLLUP_HOURS_PER_PASS)
-                .await?;
+        pass = stats::rollup::run_pass(client, session_timeout_secs, ROLLUP_HOURS_PER_PASS).await?;
         if pass.busy || !pass.behind || started.elapsed() > ROLLUP_BUDGET {
             break;
         }

@@ -7,9 +7,9 @@ mod common;
 mod dashboard_support;
 
 use chrono::{Duration, Utc};
-use dashboard::stats::chart;
-use dashboard::window::MAX_WINDOW_DAYS;
 use dashboard_support::owner_with_service;
+use stats::chart;
+use stats::window::MAX_WINDOW_DAYS;
 use uuid::Uuid;
 
 /// `(query, words the reason must contain)` of ranges every date-taking route refuses.

@@ -7,9 +7,10 @@ mod common;
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use dashboard::stats::{self, chart, sessions as srows};
-use dashboard::window::{self, Window};
 use deadpool_postgres::Pool;
+use stats::dimensions::{COUNTRY, LOCATION, REFERRER};
+use stats::window::{self, Window};
+use stats::{chart, sessions as srows};
 use uuid::Uuid;
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -152,13 +153,14 @@ async fn scalars_bounce_duration_load_and_strict_bounds() {
     assert_eq!(b.text, "↑ 200%");
     // Tables: countries by session.
     let tb = stats::tables(&**c, fx.svc, &w, None).await.unwrap();
-    let countries: Vec<_> = tb.by_session[0]
+    let countries: Vec<_> = tb
+        .rows(&COUNTRY)
         .iter()
         .map(|r| (r.key.as_str(), r.count))
         .collect();
     assert_eq!(countries, [("", 1), ("DE", 1), ("FR", 1)]);
-    assert_eq!(tb.locations[0].key, "https://example.com/0");
-    assert_eq!(tb.locations[0].count, 3);
+    assert_eq!(tb.rows(&LOCATION)[0].key, "https://example.com/0");
+    assert_eq!(tb.rows(&LOCATION)[0].count, 3);
 }
 
 #[tokio::test]
@@ -184,19 +186,19 @@ async fn referrers_are_hidden_before_the_cut() {
     fx.session("2024-05-01T11:00:00Z", 0, &[(0, NO, "")], "")
         .await;
     let c = fx.pool.get().await.unwrap();
-    let re = dashboard::referrer::compile_lenient("https://spam\\.example");
+    let re = stats::referrer::compile_lenient("https://spam\\.example");
     let tb = stats::tables(&**c, fx.svc, &w, re.as_ref()).await.unwrap();
-    let keys: Vec<_> = tb.referrers.iter().map(|r| r.key.as_str()).collect();
+    let keys: Vec<_> = tb.rows(&REFERRER).iter().map(|r| r.key.as_str()).collect();
     assert_eq!(keys.len(), 2);
     assert!(keys.contains(&"https://news.example/") && keys.contains(&""));
     assert_eq!(tb.entry_count, 303);
     // Anchored at the start: a pattern for the middle hides nothing.
-    let re = dashboard::referrer::compile_lenient("spam");
+    let re = stats::referrer::compile_lenient("spam");
     assert_eq!(
         stats::tables(&**c, fx.svc, &w, re.as_ref())
             .await
             .unwrap()
-            .referrers
+            .rows(&REFERRER)
             .len(),
         300
     );

@@ -6,9 +6,10 @@ mod common;
 mod dashboard_support;
 
 use chrono::{Duration, Utc};
-use dashboard::stats::{self, rollup, sessions as srows, Source};
-use dashboard::window;
 use dashboard_support::owner_with_service;
+use stats::dimensions::{LOCATION, REFERRER};
+use stats::window;
+use stats::{rollup, sessions as srows, Source};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -139,8 +140,8 @@ async fn top_tables_and_the_page_list_fetch_only_their_slice() {
     rollup::rewind(&**c, base).await.unwrap();
     let w = window::from_dates(None, None, chrono_tz::UTC, Utc::now()).unwrap();
     let check = |t: &stats::Tables| {
-        let keys: Vec<&str> = t.locations.iter().map(|r| r.key.as_str()).collect();
-        assert_eq!(t.locations.len(), stats::RESULTS_LIMIT);
+        let keys: Vec<&str> = t.rows(&LOCATION).iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(t.rows(&LOCATION).len(), stats::RESULTS_LIMIT);
         // By count, then key in byte order (the fixture's two pages have one hit each).
         assert_eq!(
             &keys[..6],
@@ -160,14 +161,14 @@ async fn top_tables_and_the_page_list_fetch_only_their_slice() {
 
     let meter = WireMeter::start(&d.cfg);
     let mc = meter.client().await;
-    let hide = dashboard::referrer::compile_lenient("https://spam");
+    let hide = stats::referrer::compile_lenient("https://spam");
     for source in [Source::Raw, Source::Auto] {
         let (t, bytes) = meter
             .measure(stats::tables_with(&mc, svc, &w, hide.as_ref(), source))
             .await;
         let t = t.unwrap();
         check(&t);
-        assert_eq!(t.referrers.len(), 1, "{:?}", t.referrers);
+        assert_eq!(t.rows(&REFERRER).len(), 1, "{:?}", t.rows(&REFERRER));
         assert!(
             bytes < WIRE_BUDGET,
             "{source:?}: {bytes} bytes for the tables"
@@ -190,7 +191,7 @@ async fn top_tables_and_the_page_list_fetch_only_their_slice() {
         .unwrap();
     check(&auto);
     assert_eq!(auto, raw);
-    assert_eq!(auto.referrers.len(), 101);
+    assert_eq!(auto.rows(&REFERRER).len(), 101);
 
     // The page list: a page past the middle, and one past the end still knows the total.
     let (page, bytes) = meter

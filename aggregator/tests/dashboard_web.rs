@@ -331,7 +331,7 @@ async fn hostile_tracked_strings_are_inert() {
     )
     .await
     .unwrap();
-    dashboard::stats::rollup::rewind(&**c, chrono::Utc::now() - chrono::Duration::hours(3))
+    stats::rollup::rewind(&**c, chrono::Utc::now() - chrono::Duration::hours(3))
         .await
         .unwrap();
     for path in [

@@ -14,11 +14,11 @@ use beacon::ua::UaClassifier;
 use beacon::wire::{Beacon, Geo, Tracker, VisitorKey};
 use chrono::{DateTime, Duration, DurationRound, TimeZone, Utc};
 use chrono_tz::Tz;
-use dashboard::stats::{self, chart, rollup, Source};
-use dashboard::window::{self, Window};
 use deadpool_postgres::Pool;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use stats::window::{self, Window};
+use stats::{chart, rollup, Source};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -211,7 +211,7 @@ async fn assert_same(pool: &Pool, svcs: &[Uuid], w: &Window, tz: Tz, what: &str)
             .await
             .unwrap();
         assert_eq!(ta, tr, "{what}: tables");
-        let re = dashboard::referrer::compile_lenient("https://google");
+        let re = stats::referrer::compile_lenient("https://google");
         let ta = stats::tables_with(&**c, *s, w, re.as_ref(), Source::Auto)
             .await
             .unwrap();

@@ -6,10 +6,10 @@ use crate::auth::token;
 use crate::http::{self, Req, Response};
 use crate::services;
 use crate::state::DashboardState;
-use crate::stats::chart::{self, Chart, Granularity};
-use crate::stats::{self, CoreStats, Row};
-use crate::window;
 use serde_json::{json, Value};
+use stats::chart::{self, Chart, Granularity};
+use stats::window;
+use stats::{CoreStats, Row};
 use std::collections::HashMap;
 use uuid::Uuid;
 use warp::http::StatusCode;
@@ -20,9 +20,6 @@ pub const SERVICES_PER_PAGE: i64 = 50;
 
 /// Highest `?page=` accepted (far beyond any real list; keeps the offset arithmetic small).
 const MAX_PAGE: i64 = 1_000_000;
-
-/// The OpenAPI description, served at `/api/v1/openapi.json`.
-pub const OPENAPI: &str = include_str!("../static/openapi.json");
 
 fn error(status: StatusCode, msg: &str) -> Response {
     http::json(status, &json!({ "error": msg }))
@@ -38,7 +35,7 @@ fn rows(rows: &[Row], key: &str) -> Value {
 
 /// The `stats` object of one service and window.
 pub fn stats_json(s: &CoreStats, c: &Chart) -> Value {
-    json!({
+    let mut v = json!({
         "currently_online": s.currently_online,
         "session_count": s.session_count,
         "hit_count": s.hit_count,
@@ -48,14 +45,6 @@ pub fn stats_json(s: &CoreStats, c: &Chart) -> Value {
         "avg_load_time": s.avg_load_time,
         "avg_hits_per_session": s.avg_hits_per_session,
         "online": true,
-        "locations": rows(&s.locations, "location"),
-        "referrers": rows(&s.referrers, "referrer"),
-        "countries": rows(&s.countries, "country"),
-        "networks": rows(&s.networks, "network"),
-        "operating_systems": rows(&s.operating_systems, "os"),
-        "browsers": rows(&s.browsers, "browser"),
-        "device_types": rows(&s.device_types, "device_type"),
-        "devices": rows(&s.devices, "device"),
         "chart_data": {
             "sessions": c.points.iter().map(|p| p.sessions).collect::<Vec<_>>(),
             "hits": c.points.iter().map(|p| p.hits).collect::<Vec<_>>(),
@@ -63,7 +52,11 @@ pub fn stats_json(s: &CoreStats, c: &Chart) -> Value {
         },
         "chart_tooltip_format": match c.granularity { Granularity::Hourly => "MM/dd HH:mm", Granularity::Daily => "MMM d" },
         "chart_granularity": c.granularity,
-    })
+    });
+    for (d, r) in s.dims.iter() {
+        v[d.api_name] = rows(r, d.api_key);
+    }
+    v
 }
 
 /// Handles the API request.
@@ -166,7 +159,7 @@ async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
         .iter()
         .filter_map(|r| {
             let pattern: String = r.get(1);
-            crate::referrer::compile_lenient(&pattern).map(|re| (r.get(0), re))
+            stats::referrer::compile_lenient(&pattern).map(|re| (r.get(0), re))
         })
         .collect();
     let mut out = Vec::new();
@@ -218,10 +211,58 @@ pub fn preflight() -> Response {
 
 /// Serves the OpenAPI description.
 pub fn openapi() -> Response {
-    let mut r = warp::http::Response::new(OPENAPI.into());
+    let mut r = warp::http::Response::new(crate::openapi::OPENAPI.as_str().into());
     r.headers_mut().insert(
         "content-type",
         warp::http::HeaderValue::from_static("application/json"),
     );
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Shynet's API keys: clients read these names.
+    #[test]
+    fn stats_keys_are_unchanged() {
+        let c = Chart {
+            granularity: Granularity::Daily,
+            points: Vec::new(),
+        };
+        let mut s = CoreStats::default();
+        let row = Row {
+            key: "Linux".into(),
+            count: 3,
+        };
+        s.dims.set(&stats::dimensions::OS, vec![row]);
+        let v = stats_json(&s, &c);
+        assert_eq!(v["operating_systems"], json!([{"os": "Linux", "count": 3}]));
+        let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        let mut want = vec![
+            "currently_online",
+            "session_count",
+            "hit_count",
+            "has_hits",
+            "bounce_rate_pct",
+            "avg_session_duration",
+            "avg_load_time",
+            "avg_hits_per_session",
+            "online",
+            "locations",
+            "referrers",
+            "countries",
+            "networks",
+            "operating_systems",
+            "browsers",
+            "device_types",
+            "devices",
+            "chart_data",
+            "chart_tooltip_format",
+            "chart_granularity",
+        ];
+        want.sort_unstable();
+        assert_eq!(keys, want);
+    }
 }

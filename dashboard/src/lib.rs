@@ -1,16 +1,15 @@
-//! The read side of Shynet and its web front: one stats module that the dashboard pages, the
-//! JSON API and `shynet stats` all use (so each metric has exactly one definition), accounts and
-//! permissions, server-rendered pages and SVG charts. The aggregator mounts [`routes`].
+//! Shynet's web front over the `stats` crate (which also serves `shynet stats`, so each metric
+//! has exactly one definition): accounts and permissions, server-rendered pages, SVG charts and
+//! the JSON API. The aggregator mounts [`routes`].
 
 pub mod api;
 pub mod auth;
-pub mod charts;
 pub mod config;
 pub mod format;
 pub mod http;
 pub mod mail;
+pub mod openapi;
 pub mod pages;
-pub mod referrer;
 pub mod render;
 pub mod routes;
 pub mod service_form;
@@ -18,8 +17,7 @@ pub mod services;
 pub mod site;
 pub mod snippet;
 pub mod state;
-pub mod stats;
-pub mod window;
+pub mod svg_chart;
 pub mod worldmap;
 
 pub use config::DashboardArgs;

@@ -189,14 +189,14 @@ impl From<deadpool_postgres::PoolError> for PageError {
     }
 }
 
-impl From<crate::stats::StatsError> for PageError {
-    fn from(e: crate::stats::StatsError) -> Self {
+impl From<stats::StatsError> for PageError {
+    fn from(e: stats::StatsError) -> Self {
         PageError::Unavailable(e.to_string())
     }
 }
 
-impl From<crate::window::WindowError> for PageError {
-    fn from(e: crate::window::WindowError) -> Self {
+impl From<stats::window::WindowError> for PageError {
+    fn from(e: stats::window::WindowError) -> Self {
         PageError::BadRequest(format!("{e}."))
     }
 }

@@ -207,7 +207,7 @@ impl ServiceForm {
                 errors.insert("ignored_ips", e.to_string());
             }
         }
-        if let Err(e) = crate::referrer::compile(&self.hide_referrer_regex) {
+        if let Err(e) = stats::referrer::compile(&self.hide_referrer_regex) {
             errors.insert("hide_referrer_regex", e.to_string());
         }
         if self.script_inject.len() > MAX_SCRIPT_INJECT {

@@ -60,7 +60,7 @@ impl ServiceRow {
 
     /// The compiled hide-referrer regex (validated on save; a bad one hides nothing).
     pub fn hide_regex(&self) -> Option<regex::Regex> {
-        crate::referrer::compile_lenient(&self.hide_referrer_regex)
+        stats::referrer::compile_lenient(&self.hide_referrer_regex)
     }
 }
 

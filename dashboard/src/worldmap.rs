@@ -4,7 +4,7 @@
 
 use crate::format;
 use crate::render::esc;
-use crate::stats::Row;
+use stats::Row;
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::OnceLock;

@@ -4,7 +4,7 @@
 
 use chrono::{TimeZone, Utc};
 use libfuzzer_sys::fuzz_target;
-use shynet_fuzz::window;
+use stats::window;
 
 const ZONES: [chrono_tz::Tz; 4] = [
     chrono_tz::America::New_York,

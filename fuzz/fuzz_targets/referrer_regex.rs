@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shynet_fuzz::referrer;
+use stats::referrer;
 use std::time::{Duration, Instant};
 
 fuzz_target!(|data: &[u8]| {

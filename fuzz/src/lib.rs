@@ -1,13 +1,5 @@
-//! Shared pieces of the fuzz targets. The dashboard's pure parsers are compiled in from their
-//! source files (not copied) so the targets need neither Postgres nor the web stack.
-
-#[path = "../../dashboard/src/window.rs"]
-#[allow(dead_code)]
-pub mod window;
-
-#[path = "../../dashboard/src/referrer.rs"]
-#[allow(dead_code)]
-pub mod referrer;
+//! Shared pieces of the fuzz targets. The dashboard's pure parsers (`stats::window`,
+//! `stats::referrer`) come from the `stats` crate, which needs no web stack.
 
 /// Splits fuzz input into at most `n` parts at `\n` (the seeds use one line per field).
 pub fn fields(data: &[u8], n: usize) -> Vec<&[u8]> {

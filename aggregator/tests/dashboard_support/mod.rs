@@ -205,7 +205,7 @@ impl Dash {
         .await
         .unwrap();
         // Rows written outside the writer: hours the rollup job may have closed are re-read.
-        dashboard::stats::rollup::rewind(&**c, chrono::Utc::now() - chrono::Duration::hours(3))
+        stats::rollup::rewind(&**c, chrono::Utc::now() - chrono::Duration::hours(3))
             .await
             .unwrap();
         (id, sid)

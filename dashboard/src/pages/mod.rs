@@ -12,8 +12,8 @@ use crate::http::{self, Req, Response};
 use crate::routes::{Ctx, PageError, PageResult};
 use crate::services::{self, Access, ServiceRow};
 use crate::state::DashboardState;
-use crate::window::{self, Window};
 use serde_json::{json, Value};
+use stats::window::{self, Window};
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
 use warp::http::StatusCode;
@@ -259,7 +259,7 @@ pub async fn service_for(
 /// The notices a page shows when its window reaches before the data a service still keeps: raw
 /// rows purged by its retention (session lists and details stop there; totals, charts and tables
 /// still come from rollups), and rollups expired by the rollup retention (no figures at all).
-/// `raw_since` is [`crate::stats::raw_available_since`].
+/// `raw_since` is [`stats::raw_available_since`].
 pub fn retention_notices(
     svc: &ServiceRow,
     raw_since: Option<chrono::DateTime<chrono::Utc>>,

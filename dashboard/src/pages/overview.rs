@@ -8,8 +8,8 @@ use crate::http::Req;
 use crate::routes::{Ctx, PageResult};
 use crate::services;
 use crate::state::DashboardState;
-use crate::stats::{self, chart};
 use serde_json::json;
+use stats::chart;
 use uuid::Uuid;
 use warp::http::StatusCode;
 
@@ -53,7 +53,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
                     "owned": s.owned,
                     "online": online.get(&s.id).copied().unwrap_or(0),
                     "figures": figures,
-                    "spark": charts.get(&s.id).map(crate::charts::sparkline).unwrap_or_default(),
+                    "spark": charts.get(&s.id).map(crate::svg_chart::sparkline).unwrap_or_default(),
                 }),
             )
         })

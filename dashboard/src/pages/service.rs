@@ -8,8 +8,9 @@ use crate::http::Req;
 use crate::routes::{Ctx, PageResult};
 use crate::services::Access;
 use crate::state::DashboardState;
-use crate::stats::{self, chart, sessions as srows, Row};
 use serde_json::{json, Value};
+use stats::dimensions::{self, Dimension, Label, Placement, Scope};
+use stats::{chart, sessions as srows, Row, Tables};
 use warp::http::StatusCode;
 
 /// Rows of a table with display strings: label, count, share of `total`, bar width, optional
@@ -28,7 +29,7 @@ pub fn table_rows(
                 "href": (link && (r.key.starts_with("http://") || r.key.starts_with("https://"))).then_some(&r.key),
                 "count": format::int(r.count),
                 "share": format::share(r.count, total),
-                "bar": crate::charts::bar(format::bar(r.count, max)),
+                "bar": crate::svg_chart::bar(format::bar(r.count, max)),
             })
         })
         .collect()
@@ -58,9 +59,6 @@ pub fn session_rows(
 }
 
 fn title_case(s: &str) -> String {
-    if s.is_empty() {
-        return "Unknown".into();
-    }
     let lower = s.to_lowercase();
     let mut c = lower.chars();
     match c.next() {
@@ -69,12 +67,59 @@ fn title_case(s: &str) -> String {
     }
 }
 
-fn or_unknown(s: &str) -> String {
-    if s.is_empty() {
-        "Unknown".into()
-    } else {
-        s.to_owned()
+/// How the page shows a key of `d`.
+pub fn dim_label(d: &Dimension, key: &str) -> String {
+    if key.is_empty() {
+        return d.empty.to_owned();
     }
+    match d.label {
+        Label::Text => key.to_owned(),
+        Label::TitleCase => title_case(key),
+        Label::Country => crate::worldmap::country_name(key),
+    }
+}
+
+/// The table of one dimension; shares are of the total its scope counts.
+fn dim_table(d: &Dimension, t: &Tables, cur: &stats::Scalars) -> Value {
+    let total = match d.scope {
+        Scope::Session => cur.session_count,
+        Scope::Hit => cur.hit_count,
+        Scope::Entry => t.entry_count,
+    };
+    let rows = t.rows(d);
+    json!({
+        "title": d.title, "col": d.heading, "unit": d.unit(),
+        "rows": table_rows(rows, total, &|k: &str| dim_label(d, k), d.links),
+    })
+}
+
+/// The service page's dimension tables in registry order: those above the map, those below
+/// it, and the map's own table. `locations` is the link to the full page list.
+fn dim_tables(
+    t: &Tables,
+    cur: &stats::Scalars,
+    locations: &dyn Fn() -> String,
+) -> (Vec<Value>, Vec<Value>, Value) {
+    let (mut head_tables, mut tables) = (Vec::new(), Vec::new());
+    let mut countries = Value::Null;
+    for d in dimensions::ALL {
+        match d.placement {
+            Placement::Table => {
+                let mut table = dim_table(d, t, cur);
+                // Only pages have a full list of their own.
+                if *d == dimensions::LOCATION && t.rows(d).len() >= stats::RESULTS_LIMIT {
+                    table["more"] = json!(locations());
+                }
+                tables.push(table);
+            }
+            Placement::Map => {
+                countries = dim_table(d, t, cur);
+                head_tables = std::mem::take(&mut tables);
+            }
+            Placement::Hidden => {}
+        }
+    }
+    (head_tables, tables, countries)
 }
 
 /// `GET /dashboard/service/{service}/`.
@@ -140,33 +185,21 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let chart_svg = ch
         .as_ref()
         .map(|c| {
-            crate::charts::main_chart(c, tz, &|d| {
+            crate::svg_chart::main_chart(c, tz, &|d| {
                 format!("/dashboard/service/{}/?startDate={d}&endDate={d}", svc.id)
             })
         })
         .unwrap_or_default();
-    let [countries, networks, oses, browsers, device_types, _devices] = &t.by_session;
-    let sc = cur.session_count;
-    let tables = json!([
-        {"title": "Pages", "col": "Page", "unit": "Hits",
-         "rows": table_rows(&t.locations, cur.hit_count, &|s: &str| if s.is_empty() { "Unknown".into() } else { s.to_owned() }, true),
-         "more": (t.locations.len() >= stats::RESULTS_LIMIT).then(|| with_range(&format!("/dashboard/service/{}/locations/", svc.id), req))},
-        {"title": "Referrers", "col": "Referrer", "unit": "Entries",
-         "rows": table_rows(&t.referrers, t.entry_count, &|s: &str| if s.is_empty() { "Direct".into() } else { s.to_owned() }, true)},
-        {"title": "Networks", "col": "Network", "unit": "Sessions", "rows": table_rows(networks, sc, &or_unknown, false)},
-        {"title": "Operating systems", "col": "OS", "unit": "Sessions", "rows": table_rows(oses, sc, &or_unknown, false)},
-        {"title": "Browsers", "col": "Browser", "unit": "Sessions", "rows": table_rows(browsers, sc, &or_unknown, false)},
-        {"title": "Device types", "col": "Type", "unit": "Sessions", "rows": table_rows(device_types, sc, &title_case, false)},
-    ]);
+    let (head_tables, tables, countries) = dim_tables(&t, &cur, &|| {
+        with_range(&format!("/dashboard/service/{}/locations/", svc.id), req)
+    });
     let mut data = base;
     data["strip"] = strip;
     data["chart"] = json!(chart_svg);
-    data["tables"] = tables;
-    data["countries"] = json!({
-        "title": "Countries", "col": "Country", "unit": "Sessions",
-        "rows": table_rows(countries, sc, &|s: &str| crate::worldmap::country_name(s), false),
-    });
-    data["map"] = json!(crate::worldmap::map(countries));
+    data["head_tables"] = json!(head_tables);
+    data["tables"] = json!(tables);
+    data["countries"] = countries;
+    data["map"] = json!(crate::worldmap::map(t.rows(&dimensions::COUNTRY)));
     data["sessions"] = json!(session_rows(&recent, svc.id, state));
     data["retention_notices"] = json!(super::retention_notices(
         &svc,
@@ -176,4 +209,18 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         now
     ));
     render(state, ctx, req, StatusCode::OK, "service", &svc.name, data).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_follow_the_registry() {
+        assert_eq!(dim_label(&dimensions::DEVICE_TYPE, "MOBILE"), "Mobile");
+        assert_eq!(dim_label(&dimensions::DEVICE_TYPE, ""), "Unknown");
+        assert_eq!(dim_label(&dimensions::REFERRER, ""), "Direct");
+        assert_eq!(dim_label(&dimensions::COUNTRY, "DE"), "Germany");
+        assert_eq!(dim_label(&dimensions::OS, "Linux"), "Linux");
+    }
 }

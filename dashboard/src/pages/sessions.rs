@@ -7,8 +7,8 @@ use crate::http::Req;
 use crate::routes::{Ctx, PageError, PageResult};
 use crate::services::Access;
 use crate::state::DashboardState;
-use crate::stats::sessions as srows;
 use serde_json::json;
+use stats::sessions as srows;
 use uuid::Uuid;
 use warp::http::StatusCode;
 
@@ -36,7 +36,7 @@ pub async fn list(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         now,
     )
     .await?;
-    let raw_since = crate::stats::raw_available_since(&**c, svc.id).await?;
+    let raw_since = stats::raw_available_since(&**c, svc.id).await?;
     drop(c);
     let data = json!({
         "service": {"id": svc.id, "name": svc.name},
@@ -157,7 +157,7 @@ pub async fn locations(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResu
     let w = window_of(state, req)?;
     let page = page_number(req)?;
     let c = state.pool().get().await?;
-    let hits = crate::stats::scalars_many(&**c, &[svc.id], &w)
+    let hits = stats::scalars_many(&**c, &[svc.id], &w)
         .await?
         .remove(&svc.id)
         .unwrap_or_default()

@@ -3,8 +3,8 @@
 //! up to now. Hour buckets are computed from each row's own UTC offset, so the two 01:00 hours of
 //! a DST fall-back stay apart and the skipped hour of a spring-forward simply does not exist.
 
-use super::{Source, StatsError};
 use crate::window::Window;
+use crate::{Source, StatsError};
 use chrono::{DateTime, Duration, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -214,10 +214,10 @@ pub async fn charts_many_with<C: GenericClient>(
             index_by_day.get(&d).copied()
         }
     };
-    for (mut p, ids) in super::plans(client, services, w, source).await? {
+    for (mut p, ids) in crate::scalars::plans(client, services, w, source).await? {
         if let Some((lo, hi)) = p.hours {
             if !hour_aligned(tz, lo, hi) {
-                p = super::plan::raw_only(w);
+                p = crate::plan::raw_only(w);
             }
         }
         if !p.raw.is_empty() {
@@ -354,7 +354,7 @@ mod tests {
         .unwrap();
         let (_, p) = empty_points(&longest, tz, now);
         assert_eq!(p.len() as i64, crate::window::MAX_WINDOW_DAYS);
-        let (_, p) = empty_points(&crate::stats::previous(&longest), tz, now);
+        let (_, p) = empty_points(&crate::previous(&longest), tz, now);
         assert!(p.len() <= MAX_POINTS);
         let huge = Window {
             start: utc("1970-01-01T00:00:00Z"),

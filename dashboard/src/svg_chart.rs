@@ -4,8 +4,8 @@
 
 use crate::format;
 use crate::render::esc;
-use crate::stats::chart::{Chart, Granularity};
 use chrono_tz::Tz;
+use stats::chart::{Chart, Granularity};
 use std::fmt::Write;
 
 const W: f64 = 800.0;
@@ -183,7 +183,7 @@ pub fn bar(width_pct: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::chart::Point;
+    use stats::chart::Point;
 
     #[test]
     fn chart_links_days_and_escapes() {

@@ -1,89 +1,15 @@
-//! Shynet's core stats, as the original defines them: scalar figures and top-N tables for one
-//! service and window. Sessions are windowed by their start, hits by their own time, with strict
-//! bounds. Closed hours are read from rollups and only the edges and the open tail from raw
-//! rows ([`plan`]); [`Source::Raw`] answers from raw rows alone, the reference the rollup path
-//! is tested against. Tables are ranked and cut in SQL ([`top`]): a request receives the rows it
-//! shows, never every distinct key.
+//! The scalar figures (sessions, hits, bounce rate, durations, load time) of many services at
+//! once: exact sums from raw edges and rollup hours added up, so the rollup path and the raw
+//! path agree to the unit.
 
+use crate::plan::{self, ReadPlan, Source};
 use crate::window::Window;
+use crate::{StatsError, RAW_SEGMENTS};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
-
-pub mod chart;
-pub mod plan;
-pub mod rollup;
-pub mod sessions;
-pub mod top;
-
-pub use plan::{Plan, Source};
-
-/// Rows per top-N table (Shynet's `RESULTS_LIMIT`).
-pub const RESULTS_LIMIT: usize = 300;
-
-/// Extra referrer ranks fetched when the owner hides some: hidden referrers are dropped before
-/// the cut, so the table can still show [`RESULTS_LIMIT`] rows when up to this many distinct
-/// hidden referrers outrank them (past that it shows fewer, never wrong ones).
-pub const HIDDEN_REFERRER_HEADROOM: i64 = 2000;
-
-/// One row of a top-N table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Row {
-    /// The dimension value ("" = unknown / direct).
-    pub key: String,
-    /// Sessions or hits.
-    pub count: i64,
-}
-
-/// Everything the stats strip and the tables show.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
-pub struct CoreStats {
-    /// Sessions seen within 2 × heartbeat of now (not windowed).
-    pub currently_online: i64,
-    /// Sessions that started in the window.
-    pub session_count: i64,
-    /// Hits in the window.
-    pub hit_count: i64,
-    /// Whether the service ever received a hit.
-    pub has_hits: bool,
-    /// Percentage of sessions with exactly one hit.
-    pub bounce_rate_pct: Option<f64>,
-    /// Mean session duration in seconds.
-    pub avg_session_duration: Option<f64>,
-    /// Mean page load time in ms.
-    pub avg_load_time: Option<f64>,
-    /// Hits per session.
-    pub avg_hits_per_session: Option<f64>,
-    /// Pages by hits.
-    pub locations: Vec<Row>,
-    /// Entry referrers by sessions (after the owner's hide regex).
-    pub referrers: Vec<Row>,
-    /// Entries (initial hits) in the window, hidden referrers included: the total that
-    /// referrer shares are taken of.
-    pub entry_count: i64,
-    /// Countries by sessions.
-    pub countries: Vec<Row>,
-    /// Networks (AS organisation) by sessions.
-    pub networks: Vec<Row>,
-    /// Operating systems by sessions.
-    pub operating_systems: Vec<Row>,
-    /// Browsers by sessions.
-    pub browsers: Vec<Row>,
-    /// Device types by sessions.
-    pub device_types: Vec<Row>,
-    /// Devices by sessions.
-    pub devices: Vec<Row>,
-}
-
-/// Failure to compute stats.
-#[derive(Debug, thiserror::Error)]
-pub enum StatsError {
-    /// The database failed.
-    #[error("database error: {0}")]
-    Db(#[from] tokio_postgres::Error),
-}
 
 /// The scalar figures of one service and window (the stats strip, the overview cards, the
 /// comparison period).
@@ -148,12 +74,12 @@ impl Sums {
 }
 
 /// The rollup watermark and the services' raw-purge instants, read once per request part.
-async fn plans<C: GenericClient>(
+pub(crate) async fn plans<C: GenericClient>(
     client: &C,
     services: &[Uuid],
     w: &Window,
     source: Source,
-) -> Result<Vec<(Plan, Vec<Uuid>)>, StatsError> {
+) -> Result<Vec<(ReadPlan, Vec<Uuid>)>, StatsError> {
     if source == Source::Raw {
         return Ok(vec![(plan::raw_only(w), services.to_vec())]);
     }
@@ -172,7 +98,7 @@ async fn plans<C: GenericClient>(
         .into_iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    let mut out: Vec<(Plan, Vec<Uuid>)> = Vec::new();
+    let mut out: Vec<(ReadPlan, Vec<Uuid>)> = Vec::new();
     for id in services {
         let p = plan::plan(w, watermark, purged.get(id).copied());
         match out.iter_mut().find(|(q, _)| *q == p) {
@@ -197,9 +123,6 @@ pub async fn raw_available_since<C: GenericClient>(
         .await?
         .and_then(|r| r.get(0)))
 }
-
-const RAW_SEGMENTS: &str =
-    "((start_time > $2 AND start_time < $3) OR (start_time > $4 AND start_time < $5))";
 
 /// The exact sums of several services over one window.
 pub async fn sums_many<C: GenericClient>(
@@ -336,159 +259,4 @@ pub async fn has_hits<C: GenericClient>(client: &C, service: Uuid) -> Result<boo
         )
         .await?
         .get(0))
-}
-
-/// The equal-length period immediately before `w` (Shynet's comparison window).
-pub fn previous(w: &Window) -> Window {
-    Window {
-        start: w.start - (w.end - w.start),
-        end: w.start,
-    }
-}
-
-/// The top-N tables of one service and window.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Tables {
-    /// Pages by hits.
-    pub locations: Vec<Row>,
-    /// Entry referrers by entries, hidden ones removed before the cut.
-    pub referrers: Vec<Row>,
-    /// All entries, hidden referrers included.
-    pub entry_count: i64,
-    /// Countries, networks, operating systems, browsers, device types, devices by sessions.
-    pub by_session: [Vec<Row>; 6],
-}
-
-/// Computes the top-N tables.
-pub async fn tables<C: GenericClient>(
-    client: &C,
-    service: Uuid,
-    window: &Window,
-    hide_referrer: Option<&regex::Regex>,
-) -> Result<Tables, StatsError> {
-    tables_with(client, service, window, hide_referrer, Source::Auto).await
-}
-
-/// [`tables`] from the given source.
-pub async fn tables_with<C: GenericClient>(
-    client: &C,
-    service: Uuid,
-    window: &Window,
-    hide_referrer: Option<&regex::Regex>,
-    source: Source,
-) -> Result<Tables, StatsError> {
-    use rollup::dim;
-    let headroom = if hide_referrer.is_some() {
-        HIDDEN_REFERRER_HEADROOM
-    } else {
-        0
-    };
-    let want = |d: i16| top::Want {
-        dim: d,
-        offset: 0,
-        limit: RESULTS_LIMIT as i64 + if d == dim::REFERRER { headroom } else { 0 },
-    };
-    let wants: Vec<top::Want> = (0..dim::COUNT as i16).map(want).collect();
-    let mut ranked = top::ranked(client, service, window, source, &wants).await?;
-    let mut take = |d: i16| std::mem::take(&mut ranked[d as usize]);
-    let locations = take(dim::LOCATION).rows;
-    let all_referrers = take(dim::REFERRER);
-    let referrers = all_referrers
-        .rows
-        .into_iter()
-        .filter(|r| hide_referrer.is_none_or(|re| r.key.is_empty() || !re.is_match(&r.key)))
-        .take(RESULTS_LIMIT)
-        .collect();
-    let by_session: [Vec<Row>; 6] = [
-        take(dim::COUNTRY).rows,
-        take(dim::NETWORK).rows,
-        take(dim::OS).rows,
-        take(dim::BROWSER).rows,
-        take(dim::DEVICE_TYPE).rows,
-        take(dim::DEVICE).rows,
-    ];
-    Ok(Tables {
-        locations,
-        referrers,
-        entry_count: all_referrers.total,
-        by_session,
-    })
-}
-
-/// Computes the core stats of `service` over `window`. `hide_referrer` hides matching referrers
-/// before the top-N cut; `online_window` is twice the heartbeat interval.
-pub async fn core_stats<C: GenericClient>(
-    client: &C,
-    service: Uuid,
-    window: &Window,
-    hide_referrer: Option<&regex::Regex>,
-    online_window: Duration,
-    now: DateTime<Utc>,
-) -> Result<CoreStats, StatsError> {
-    core_stats_with(
-        client,
-        service,
-        window,
-        hide_referrer,
-        online_window,
-        now,
-        Source::Auto,
-    )
-    .await
-}
-
-/// [`core_stats`] from the given source ("currently online" always comes from raw rows).
-pub async fn core_stats_with<C: GenericClient>(
-    client: &C,
-    service: Uuid,
-    window: &Window,
-    hide_referrer: Option<&regex::Regex>,
-    online_window: Duration,
-    now: DateTime<Utc>,
-    source: Source,
-) -> Result<CoreStats, StatsError> {
-    let sc = scalars_many_with(client, &[service], window, source)
-        .await?
-        .remove(&service)
-        .unwrap_or_default();
-    let online = online_many(client, &[service], online_window, now)
-        .await?
-        .remove(&service)
-        .unwrap_or(0);
-    let has_hits = has_hits(client, service).await?;
-    let t = tables_with(client, service, window, hide_referrer, source).await?;
-    let [countries, networks, operating_systems, browsers, device_types, devices] = t.by_session;
-    Ok(CoreStats {
-        currently_online: online,
-        session_count: sc.session_count,
-        hit_count: sc.hit_count,
-        has_hits,
-        bounce_rate_pct: sc.bounce_rate_pct,
-        avg_session_duration: sc.avg_session_duration,
-        avg_load_time: sc.avg_load_time,
-        avg_hits_per_session: sc.avg_hits_per_session,
-        locations: t.locations,
-        referrers: t.referrers,
-        entry_count: t.entry_count,
-        countries,
-        networks,
-        operating_systems,
-        browsers,
-        device_types,
-        devices,
-    })
-}
-
-impl CoreStats {
-    /// The scalar part, for comparisons.
-    pub fn scalars(&self) -> Scalars {
-        Scalars {
-            session_count: self.session_count,
-            hit_count: self.hit_count,
-            bounce_rate_pct: self.bounce_rate_pct,
-            avg_session_duration: self.avg_session_duration,
-            avg_load_time: self.avg_load_time,
-            avg_hits_per_session: self.avg_hits_per_session,
-        }
-    }
 }

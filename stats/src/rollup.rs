@@ -1,7 +1,7 @@
 //! Hourly rollups: per service and UTC hour, the sums behind every dashboard figure
 //! (`rollup_hours`) and the per-dimension counts behind every table (`rollup_dims_hourly`, summed
-//! per UTC day into `rollup_dims_daily`). They live next to the readers in this module so that one
-//! file defines what a rollup row means.
+//! per UTC day into `rollup_dims_daily`), with the dimensions of [`crate::dimensions`]. They live
+//! in the stats crate beside their readers, so one crate defines what a rollup row means.
 //!
 //! The job keeps a watermark: every hour before it is rolled up. An hour is rolled only once it
 //! ended more than the session timeout (+ [`CLOSE_MARGIN_SECS`]) ago, because sessions are
@@ -10,6 +10,7 @@
 //! the next pass re-rolls exactly those hours. Every pass runs in one transaction holding the
 //! watermark row (`FOR UPDATE SKIP LOCKED`), so with several replicas one rolls and the others skip.
 
+use crate::dimensions::{HIT_DIMS, SESSION_DIMS};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tokio_postgres::{Client, Transaction};
 use uuid::Uuid;
@@ -17,36 +18,6 @@ use uuid::Uuid;
 /// How much later than the writer's dirty-marking horizon the job closes an hour: longer than
 /// any batch transaction, so a change committed after the job's snapshot is always marked dirty.
 pub const CLOSE_MARGIN_SECS: f64 = 300.0;
-
-/// Dimension codes of the `dim` column.
-pub mod dim {
-    /// Pages, by hits.
-    pub const LOCATION: i16 = 0;
-    /// Entry referrers, by initial hits.
-    pub const REFERRER: i16 = 1;
-    /// Countries, by sessions.
-    pub const COUNTRY: i16 = 2;
-    /// Networks (AS organisation), by sessions.
-    pub const NETWORK: i16 = 3;
-    /// Operating systems, by sessions.
-    pub const OS: i16 = 4;
-    /// Browsers, by sessions.
-    pub const BROWSER: i16 = 5;
-    /// Device types, by sessions.
-    pub const DEVICE_TYPE: i16 = 6;
-    /// Devices, by sessions.
-    pub const DEVICE: i16 = 7;
-    /// Number of dimensions.
-    pub const COUNT: usize = 8;
-}
-
-/// The session and hit dimensions as (dim, column) rows of a LATERAL VALUES list; the writer of
-/// rollups and the raw reader share them so both count the same thing.
-pub(crate) const SESSION_DIMS: &str = "(VALUES (2::int2, s.country), (3::int2, s.as_org),
-    (4::int2, s.os), (5::int2, s.browser), (6::int2, s.device_type), (7::int2, s.device))";
-/// Pages for every hit, referrers for initial hits only.
-pub(crate) const HIT_DIMS: &str =
-    "(VALUES (0::int2, h.location), (CASE WHEN h.initial THEN 1::int2 END, h.referrer))";
 
 /// What one pass did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -133,12 +104,14 @@ async fn roll(tx: &Transaction<'_>, target: &Target<'_>) -> Result<(), tokio_pos
     let dims = format!(
         "INSERT INTO rollup_dims_hourly (service_id, hour, dim, key, count)
          SELECT s.service_id, date_trunc('hour', s.start_time, 'UTC'), d.dim, d.key, count(*)
-         {from_s} CROSS JOIN LATERAL {SESSION_DIMS} AS d(dim, key)
+         {from_s} CROSS JOIN LATERAL {session_dims} AS d(dim, key)
          WHERE {cond_s} GROUP BY 1, 2, 3, 4
          UNION ALL
          SELECT h.service_id, date_trunc('hour', h.start_time, 'UTC'), d.dim, d.key, count(*)
-         {from_h} CROSS JOIN LATERAL {HIT_DIMS} AS d(dim, key)
-         WHERE {cond_h} AND d.dim IS NOT NULL GROUP BY 1, 2, 3, 4"
+         {from_h} CROSS JOIN LATERAL {hit_dims} AS d(dim, key)
+         WHERE {cond_h} AND d.dim IS NOT NULL GROUP BY 1, 2, 3, 4",
+        session_dims = *SESSION_DIMS,
+        hit_dims = *HIT_DIMS,
     );
     match target {
         Target::Range(lo, hi) => {

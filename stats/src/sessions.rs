@@ -3,8 +3,9 @@
 //! a page costs one query, not one per session. Every read is a bounded slice: a session that
 //! lasted days with thousands of hits is paged like the session list.
 
-use super::{Row, StatsError};
+use crate::dimensions::LOCATION;
 use crate::window::Window;
+use crate::{Row, StatsError};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::net::IpAddr;
@@ -225,12 +226,12 @@ pub async fn locations_page<C: GenericClient>(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<Row>, i64), StatsError> {
-    let want = super::top::Want {
-        dim: super::rollup::dim::LOCATION,
+    let want = crate::top::Want {
+        dim: LOCATION.code,
         offset,
         limit,
     };
-    let mut ranked = super::top::ranked(client, service, w, super::Source::Auto, &[want]).await?;
-    let pages = std::mem::take(&mut ranked[want.dim as usize]);
+    let mut ranked = crate::top::ranked(client, service, w, crate::Source::Auto, &[want]).await?;
+    let pages = std::mem::take(&mut ranked[LOCATION.index()]);
     Ok((pages.rows, pages.keys))
 }

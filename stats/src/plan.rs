@@ -20,7 +20,7 @@ pub enum Source {
 
 /// The pieces of one window for one service.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Plan {
+pub struct ReadPlan {
     /// Raw segments, strict bounds (lo < t < hi); at most two.
     pub raw: Vec<(DateTime<Utc>, DateTime<Utc>)>,
     /// Rollup hours [lo, hi), if any.
@@ -57,8 +57,8 @@ fn day_start(d: NaiveDate) -> DateTime<Utc> {
 }
 
 /// A raw-only plan.
-pub fn raw_only(w: &Window) -> Plan {
-    Plan {
+pub fn raw_only(w: &Window) -> ReadPlan {
+    ReadPlan {
         raw: vec![(w.start, w.end)],
         hours: None,
         dim_hours: Vec::new(),
@@ -73,7 +73,7 @@ pub fn plan(
     w: &Window,
     watermark: Option<DateTime<Utc>>,
     purged_before: Option<DateTime<Utc>>,
-) -> Plan {
+) -> ReadPlan {
     let Some(wm) = watermark else {
         return raw_only(w);
     };
@@ -93,7 +93,7 @@ pub fn plan(
         approximate = true;
     }
     if h0 >= h1 {
-        return Plan {
+        return ReadPlan {
             approximate: false,
             ..raw_only(w)
         };
@@ -127,7 +127,7 @@ pub fn plan(
     } else {
         (vec![(h0, h1)], None)
     };
-    Plan {
+    ReadPlan {
         raw,
         hours: Some((h0, h1)),
         dim_hours,
@@ -136,7 +136,7 @@ pub fn plan(
     }
 }
 
-impl Plan {
+impl ReadPlan {
     /// The raw segments padded to exactly two (empty ones never match), for fixed-shape SQL.
     pub fn raw_pair(&self) -> [(DateTime<Utc>, DateTime<Utc>); 2] {
         let empty = (DateTime::<Utc>::default(), DateTime::<Utc>::default());

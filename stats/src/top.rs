@@ -4,8 +4,9 @@
 //! the dashboard, not every key. Ties are broken by key in byte order (`COLLATE "C"`, the order
 //! of Rust's `str`), so the rollup path and the raw path rank identically.
 
-use super::{rollup, Row, Source, StatsError, RAW_SEGMENTS};
+use crate::dimensions::{self, HIT_DIMS, SESSION_DIMS};
 use crate::window::Window;
+use crate::{Row, Source, StatsError, RAW_SEGMENTS};
 use chrono::{DateTime, NaiveDate, Utc};
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
@@ -13,7 +14,7 @@ use uuid::Uuid;
 /// The slice of one dimension's ranking to fetch: ranks `offset + 1 ..= offset + limit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Want {
-    /// A [`rollup::dim`] code.
+    /// A [`dimensions::Dimension::code`].
     pub dim: i16,
     /// Rows to skip.
     pub offset: i64,
@@ -70,13 +71,13 @@ SELECT r.dim, r.key, r.n::int8, r.keys, r.total::int8,
 FROM ranked r JOIN want w USING (dim)
 WHERE (r.rn > w.off AND r.rn <= w.off + w.lim) OR r.rn = 1
 ORDER BY r.dim, r.rn"#,
-        hit_dims = rollup::HIT_DIMS,
-        session_dims = rollup::SESSION_DIMS,
+        hit_dims = *HIT_DIMS,
+        session_dims = *SESSION_DIMS,
     )
 }
 
 /// The requested slices of one service's dimension rankings over `window`, indexed by
-/// [`rollup::dim`] code (dimensions not asked for stay empty). Each slice holds at most its
+/// position in [`dimensions::ALL`] (dimensions not asked for stay empty). Each slice holds at most its
 /// `limit` rows, whatever the number of distinct keys.
 pub async fn ranked<C: GenericClient>(
     client: &C,
@@ -85,9 +86,9 @@ pub async fn ranked<C: GenericClient>(
     source: Source,
     wants: &[Want],
 ) -> Result<Vec<Ranked>, StatsError> {
-    let mut out = vec![Ranked::default(); rollup::dim::COUNT];
+    let mut out = vec![Ranked::default(); dimensions::ALL.len()];
     // One service gives one plan.
-    let Some((p, _)) = super::plans(client, &[service], window, source)
+    let Some((p, _)) = crate::scalars::plans(client, &[service], window, source)
         .await?
         .into_iter()
         .next()
@@ -111,7 +112,7 @@ pub async fn ranked<C: GenericClient>(
         )
         .await?;
     for r in rows {
-        let Some(slot) = out.get_mut(r.get::<_, i16>(0) as usize) else {
+        let Some(slot) = dimensions::index_of(r.get(0)).and_then(|i| out.get_mut(i)) else {
             continue;
         };
         slot.keys = r.get(3);

@@ -1,0 +1,70 @@
+//! The OpenAPI description served at `/api/v1/openapi.json`. The hand-written part lives in
+//! `static/openapi.json`; the dimension tables of the `Stats` schema are added from the
+//! registry, so a new dimension shows up in the description the moment it shows up in answers.
+
+use serde_json::{json, Value};
+use stats::dimensions::ALL;
+use std::sync::LazyLock;
+
+/// The hand-written part: everything but the dimension tables.
+const BASE: &str = include_str!("../static/openapi.json");
+
+/// The full description, built once.
+pub static OPENAPI: LazyLock<String> = LazyLock::new(|| {
+    let doc = describe(BASE).unwrap_or_else(|e| panic!("static/openapi.json: {e}"));
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
+});
+
+/// `base` with the dimension tables in `components.schemas.Stats` and the `Row` schema's
+/// description listing their value keys.
+fn describe(base: &str) -> Result<Value, String> {
+    let mut doc: Value = serde_json::from_str(base).map_err(|e| e.to_string())?;
+    let schemas = doc
+        .pointer_mut("/components/schemas")
+        .ok_or("no components.schemas")?;
+    let keys: Vec<&str> = ALL.iter().map(|d| d.api_key).collect();
+    schemas["Row"]["description"] = json!(format!(
+        "One dimension value (keyed by the table's column: {}) and its count.",
+        keys.join(", ")
+    ));
+    let props = schemas
+        .pointer_mut("/Stats/properties")
+        .and_then(Value::as_object_mut)
+        .ok_or("no Stats.properties")?;
+    for d in ALL {
+        if props.contains_key(d.api_name) {
+            return Err(format!(
+                "`{}` is written by hand and by the registry",
+                d.api_name
+            ));
+        }
+        props.insert(
+            d.api_name.to_owned(),
+            json!({
+                "type": "array",
+                "description": format!("{} Rows are keyed `{}`.", d.description, d.api_key),
+                "items": {"$ref": "#/components/schemas/Row"},
+            }),
+        );
+    }
+    Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_dimension_is_described() {
+        let doc: Value = serde_json::from_str(&OPENAPI).unwrap();
+        let props = &doc["components"]["schemas"]["Stats"]["properties"];
+        let row = doc["components"]["schemas"]["Row"]["description"]
+            .as_str()
+            .unwrap();
+        for d in ALL {
+            assert_eq!(props[d.api_name]["type"], "array", "{}", d.name);
+            assert!(row.contains(d.api_key), "{}", d.name);
+        }
+        assert!(doc["paths"]["/api/v1/dashboard/"]["get"].is_object());
+    }
+}
