@@ -123,7 +123,7 @@ pub async fn purge_expired(
         tx.execute(&sql, &[&p.keep.secs(session_timeout_secs)])
             .await?;
     }
-    dashboard::auth::session::prune(&tx).await?;
+    models::prune_expired(&tx).await?;
     crate::edge_api::nonces::purge(&tx).await?;
     tx.commit().await?;
     Ok(true)

@@ -4,11 +4,11 @@
 
 use crate::auth::token;
 use crate::http::{self, Req, Response};
-use crate::services;
 use crate::state::DashboardState;
 use crate::stats::chart::{self, Chart, Granularity};
 use crate::stats::{self, CoreStats, Row};
 use crate::window;
+use models::services;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use uuid::Uuid;
