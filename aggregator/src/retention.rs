@@ -94,7 +94,7 @@ pub async fn run(client: &mut Client) -> Result<Report, tokio_postgres::Error> {
         .query_opt("SELECT watermark FROM rollup_state", &[])
         .await?
         .and_then(|r| r.get(0));
-    let services = models::services::retention_cutoffs(&*client).await?;
+    let services = models::services::retention::cutoffs(&*client).await?;
     // Raw rows: never past the watermark, so every purged hour is in the rollups.
     let mut min_cutoff: Option<DateTime<Utc>> = None;
     let mut every_service_expires = !services.is_empty();
@@ -105,7 +105,7 @@ pub async fn run(client: &mut Client) -> Result<Report, tokio_postgres::Error> {
                 min_cutoff = Some(min_cutoff.map_or(cutoff, |m: DateTime<Utc>| m.min(cutoff)));
                 // Recorded first: readers then round edges to rollup hours instead of trusting
                 // rows that are about to go.
-                models::services::mark_raw_purged(&*client, id, cutoff).await?;
+                models::services::retention::mark_raw_purged(&*client, id, cutoff).await?;
                 report.hits_deleted += purge(client, "hits", id, cutoff).await?;
                 report.sessions_deleted += purge(client, "sessions", id, cutoff).await?;
             }

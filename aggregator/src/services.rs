@@ -5,7 +5,7 @@
 use beacon::ip_filter::IgnoredIps;
 use beacon::origins::AllowedOrigins;
 use deadpool_postgres::Pool;
-use models::services::IngestRow;
+use models::services::ingest::{self, IngestRow};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -160,7 +160,7 @@ impl ServiceCache {
     /// Reloads all services.
     pub async fn refresh(&self) -> anyhow::Result<()> {
         let client = self.pool.get().await?;
-        let rows = models::services::all_for_ingest(&**client).await?;
+        let rows = ingest::all_for_ingest(&**client).await?;
         let known: HashMap<Uuid, Arc<ServiceSettings>> = rows
             .into_iter()
             .map(|r| {
@@ -240,7 +240,7 @@ impl ServiceCache {
     async fn lookup(&self, id: Uuid) -> anyhow::Result<Option<Arc<ServiceSettings>>> {
         let client = self.pool.get().await?;
         self.lookups.fetch_add(1, Ordering::Relaxed);
-        let row = models::services::for_ingest(&**client, id).await?;
+        let row = ingest::for_ingest(&**client, id).await?;
         let mut inner = match self.inner.write() {
             Ok(g) => g,
             Err(p) => p.into_inner(),

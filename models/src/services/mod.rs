@@ -4,10 +4,12 @@
 //! everyone else does not learn the service exists.
 
 use crate::users::User;
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
+
+pub mod ingest;
+pub mod retention;
 
 /// What the caller may do with a service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -473,97 +475,4 @@ pub async fn hide_patterns<C: GenericClient>(
     .iter()
     .map(|r| (r.get(0), r.get(1)))
     .collect())
-}
-
-/// What ingest needs of a service, as stored (the aggregator parses and caches it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IngestRow {
-    /// Id.
-    pub id: Uuid,
-    /// `AC` or `AR`.
-    pub status: String,
-    /// Allowed origins.
-    pub origins: String,
-    /// Honour DNT/GPC.
-    pub respect_dnt: bool,
-    /// Drop robots.
-    pub ignore_robots: bool,
-    /// Store IPs.
-    pub collect_ips: bool,
-    /// Ignored networks.
-    pub ignored_ips: String,
-    /// Extra tracker JavaScript.
-    pub script_inject: String,
-}
-
-const INGEST_SELECT: &str = "SELECT id, status, origins, respect_dnt, ignore_robots, \
-                             collect_ips, ignored_ips, script_inject FROM services";
-
-fn ingest_row(r: &tokio_postgres::Row) -> IngestRow {
-    IngestRow {
-        id: r.get(0),
-        status: r.get(1),
-        origins: r.get(2),
-        respect_dnt: r.get(3),
-        ignore_robots: r.get(4),
-        collect_ips: r.get(5),
-        ignored_ips: r.get(6),
-        script_inject: r.get(7),
-    }
-}
-
-/// Every service's ingest settings.
-pub async fn all_for_ingest<C: GenericClient>(
-    c: &C,
-) -> Result<Vec<IngestRow>, tokio_postgres::Error> {
-    Ok(c.query(INGEST_SELECT, &[])
-        .await?
-        .iter()
-        .map(ingest_row)
-        .collect())
-}
-
-/// One service's ingest settings.
-pub async fn for_ingest<C: GenericClient>(
-    c: &C,
-    id: Uuid,
-) -> Result<Option<IngestRow>, tokio_postgres::Error> {
-    Ok(
-        c.query_opt(&format!("{INGEST_SELECT} WHERE id = $1"), &[&id])
-            .await?
-            .as_ref()
-            .map(ingest_row),
-    )
-}
-
-/// Each service's retention cutoffs as of now (`None` = kept for ever): raw rows, rollups.
-pub async fn retention_cutoffs<C: GenericClient>(
-    c: &C,
-) -> Result<Vec<(Uuid, Option<DateTime<Utc>>, Option<DateTime<Utc>>)>, tokio_postgres::Error> {
-    Ok(c.query(
-        "SELECT id, now() - make_interval(days => raw_retention_days),
-                now() - make_interval(days => rollup_retention_days)
-         FROM services",
-        &[],
-    )
-    .await?
-    .iter()
-    .map(|r| (r.get(0), r.get(1), r.get(2)))
-    .collect())
-}
-
-/// Records that raw rows of a service before `cutoff` are (about to be) gone, so readers round
-/// edges to rollup hours instead of trusting rows that are going. Never moves backwards.
-pub async fn mark_raw_purged<C: GenericClient>(
-    c: &C,
-    id: Uuid,
-    cutoff: DateTime<Utc>,
-) -> Result<(), tokio_postgres::Error> {
-    c.execute(
-        "UPDATE services SET raw_purged_before = $2
-         WHERE id = $1 AND (raw_purged_before IS NULL OR raw_purged_before < $2)",
-        &[&id, &cutoff],
-    )
-    .await?;
-    Ok(())
 }
