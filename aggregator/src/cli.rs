@@ -41,14 +41,7 @@ pub async fn createadmin(pool: &Pool, email: &str) -> anyhow::Result<String> {
     let password = Alphanumeric.sample_string(&mut rand::rng(), PASSWORD_LEN);
     let hash = hash_password(&password)?;
     let client = pool.get().await?;
-    let inserted = client
-        .execute(
-            "INSERT INTO users (email, password_hash, is_admin) VALUES ($1, $2, true)
-             ON CONFLICT DO NOTHING",
-            &[&email, &hash],
-        )
-        .await?;
-    if inserted == 0 {
+    if !models::users::create_admin(&**client, &email, &hash).await? {
         bail!("a user with the email `{email}` already exists");
     }
     Ok(password)
@@ -88,49 +81,31 @@ pub async fn create_service(
         bail!("--link must start with http:// or https://");
     }
     let client = pool.get().await?;
-    let owner_id: i64 = client
-        .query_opt(
-            "SELECT id FROM users WHERE lower(email) = lower($1)",
-            &[&owner.trim()],
-        )
+    let owner_id = models::users::id_by_email(&**client, owner.trim())
         .await?
-        .map(|r| r.get(0))
         .with_context(|| {
             format!("no user with the email `{owner}` (create one with `shynet createadmin`)")
         })?;
     let id = Uuid::new_v4();
-    client
-        .execute(
-            "INSERT INTO services (id, name, owner_id, origins, link) VALUES ($1, $2, $3, $4, $5)",
-            &[&id, &name, &owner_id, &origins, &link],
-        )
-        .await?;
+    models::services::insert_minimal(&**client, id, name, owner_id, &origins, link).await?;
     Ok(CreatedService {
         id,
-        snippet: dashboard::snippet::install_snippet(public_url, id),
+        snippet: beacon::snippet::install_snippet(public_url, id),
     })
 }
 
 /// `shynet service list`: one line per service.
 pub async fn list_services(pool: &Pool) -> anyhow::Result<Vec<String>> {
     let client = pool.get().await?;
-    let rows = client
-        .query(
-            "SELECT s.id, s.name, u.email, s.status, s.origins FROM services s
-             JOIN users u ON u.id = s.owner_id ORDER BY s.name, s.id",
-            &[],
-        )
-        .await?;
-    Ok(rows
+    Ok(models::services::list_all(&**client)
+        .await?
         .into_iter()
-        .map(|r| {
-            let id: Uuid = r.get(0);
-            let name: String = r.get(1);
-            let owner: String = r.get(2);
-            let status: String = r.get(3);
-            let origins: String = r.get(4);
-            let status = if status == "AR" { "archived" } else { "active" };
-            format!("{id}\t{name}\t{owner}\t{status}\torigins={origins}")
+        .map(|s| {
+            let status = if s.archived { "archived" } else { "active" };
+            format!(
+                "{}\t{}\t{}\t{status}\torigins={}",
+                s.id, s.name, s.owner_email, s.origins
+            )
         })
         .collect())
 }
@@ -159,15 +134,9 @@ pub async fn stats(
     let now = chrono::Utc::now();
     let window = stats_window(start, end, tz, now)?;
     let client = pool.get().await?;
-    let row = client
-        .query_opt(
-            "SELECT name, hide_referrer_regex FROM services WHERE id = $1",
-            &[&service],
-        )
+    let (name, hide) = models::services::name_and_hide_pattern(&**client, service)
         .await?
         .with_context(|| format!("no service with id {service}"))?;
-    let name: String = row.get(0);
-    let hide: String = row.get(1);
     let hide = stats::referrer::compile_lenient(&hide);
     let s = stats::core_stats(
         &**client,

@@ -224,10 +224,7 @@ pub async fn run(
     let classifier = UaClassifier::new().context("loading the User-Agent classifier")?;
     let uas: Vec<beacon::ua::UaInfo> = UAS.iter().map(|u| classifier.classify(u.0)).collect();
     let client = pool.get().await?;
-    let exists = client
-        .query_opt("SELECT 1 FROM services WHERE id = $1", &[&service])
-        .await?
-        .is_some();
+    let exists = models::services::exists(&**client, service).await?;
     anyhow::ensure!(
         exists,
         "no service {service}: create it first (`shynet service create`)"

@@ -59,7 +59,7 @@ pub async fn purge_expired(
     }
     crate::writer::live_state::purge(&tx, session_timeout_secs).await?;
     crate::writer::exactly_once::purge(&tx).await?;
-    dashboard::auth::session::prune(&tx).await?;
+    models::prune_expired(&tx).await?;
     crate::edge::nonces::purge(&tx).await?;
     tx.commit().await?;
     Ok(true)

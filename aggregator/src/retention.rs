@@ -94,34 +94,18 @@ pub async fn run(client: &mut Client) -> Result<Report, tokio_postgres::Error> {
         .query_opt("SELECT watermark FROM rollup_state", &[])
         .await?
         .and_then(|r| r.get(0));
-    let services = client
-        .query(
-            "SELECT id, now() - make_interval(days => raw_retention_days),
-                    now() - make_interval(days => rollup_retention_days)
-             FROM services",
-            &[],
-        )
-        .await?;
+    let services = models::services::retention::cutoffs(&*client).await?;
     // Raw rows: never past the watermark, so every purged hour is in the rollups.
     let mut min_cutoff: Option<DateTime<Utc>> = None;
     let mut every_service_expires = !services.is_empty();
-    for r in &services {
-        let id: Uuid = r.get(0);
-        let raw_cutoff: Option<DateTime<Utc>> = r.get(1);
-        let rollup_cutoff: Option<DateTime<Utc>> = r.get(2);
+    for &(id, raw_cutoff, rollup_cutoff) in &services {
         match (raw_cutoff, watermark) {
             (Some(c), Some(w)) => {
                 let cutoff = c.min(w);
                 min_cutoff = Some(min_cutoff.map_or(cutoff, |m: DateTime<Utc>| m.min(cutoff)));
                 // Recorded first: readers then round edges to rollup hours instead of trusting
                 // rows that are about to go.
-                client
-                    .execute(
-                        "UPDATE services SET raw_purged_before = $2
-                         WHERE id = $1 AND (raw_purged_before IS NULL OR raw_purged_before < $2)",
-                        &[&id, &cutoff],
-                    )
-                    .await?;
+                models::services::retention::mark_raw_purged(&*client, id, cutoff).await?;
                 report.hits_deleted += purge(client, "hits", id, cutoff).await?;
                 report.sessions_deleted += purge(client, "sessions", id, cutoff).await?;
             }

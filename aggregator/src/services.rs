@@ -5,6 +5,7 @@
 use beacon::ip_filter::IgnoredIps;
 use beacon::origins::AllowedOrigins;
 use deadpool_postgres::Pool;
+use models::services::ingest::{self, IngestRow};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -55,10 +56,17 @@ pub struct ServiceSettings {
     pub script_inject: String,
 }
 
-type Row = (Uuid, String, String, bool, bool, bool, String, String);
-
-fn from_row(r: Row) -> ServiceSettings {
-    let (id, status, origins, respect_dnt, ignore_robots, collect_ips, ignored, inject) = r;
+fn from_row(r: IngestRow) -> ServiceSettings {
+    let IngestRow {
+        id,
+        status,
+        origins,
+        respect_dnt,
+        ignore_robots,
+        collect_ips,
+        ignored_ips: ignored,
+        script_inject: inject,
+    } = r;
     // Settings are validated when saved; a bad value that slipped in (edited by hand in SQL)
     // falls back to the privacy-safe reading instead of breaking ingest.
     let origins = origins.parse().unwrap_or_else(|e| {
@@ -84,9 +92,6 @@ fn from_row(r: Row) -> ServiceSettings {
         script_inject: inject,
     }
 }
-
-const SELECT: &str = "SELECT id, status, origins, respect_dnt, ignore_robots, collect_ips, \
-                      ignored_ips, script_inject FROM services";
 
 #[derive(Default)]
 struct Inner {
@@ -155,20 +160,11 @@ impl ServiceCache {
     /// Reloads all services.
     pub async fn refresh(&self) -> anyhow::Result<()> {
         let client = self.pool.get().await?;
-        let rows = client.query(SELECT, &[]).await?;
+        let rows = ingest::all_for_ingest(&**client).await?;
         let known: HashMap<Uuid, Arc<ServiceSettings>> = rows
             .into_iter()
             .map(|r| {
-                let s = from_row((
-                    r.get(0),
-                    r.get(1),
-                    r.get(2),
-                    r.get(3),
-                    r.get(4),
-                    r.get(5),
-                    r.get(6),
-                    r.get(7),
-                ));
+                let s = from_row(r);
                 (s.id, Arc::new(s))
             })
             .collect();
@@ -244,25 +240,14 @@ impl ServiceCache {
     async fn lookup(&self, id: Uuid) -> anyhow::Result<Option<Arc<ServiceSettings>>> {
         let client = self.pool.get().await?;
         self.lookups.fetch_add(1, Ordering::Relaxed);
-        let row = client
-            .query_opt(&format!("{SELECT} WHERE id = $1"), &[&id])
-            .await?;
+        let row = ingest::for_ingest(&**client, id).await?;
         let mut inner = match self.inner.write() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
         match row {
             Some(r) => {
-                let s = Arc::new(from_row((
-                    r.get(0),
-                    r.get(1),
-                    r.get(2),
-                    r.get(3),
-                    r.get(4),
-                    r.get(5),
-                    r.get(6),
-                    r.get(7),
-                )));
+                let s = Arc::new(from_row(r));
                 inner.known.insert(id, s.clone());
                 Ok(Some(s))
             }

@@ -6,7 +6,7 @@ mod common;
 mod dashboard_support;
 
 use dashboard::auth::token;
-use dashboard::routes::ROUTES;
+use dashboard::router::ROUTES;
 use dashboard_support::{csrf_in, set_cookie, spawn, Dash, Who, PASSWORD};
 use std::collections::HashMap;
 
@@ -509,7 +509,7 @@ async fn login_throttling_logout_and_deactivation() {
 async fn signup_with_mandatory_verification_and_password_reset() {
     let d = spawn(dashboard::DashboardArgs {
         account_signups_enabled: true,
-        account_email_verification: dashboard::config::EmailVerification::Mandatory,
+        account_email_verification: dashboard::settings::EmailVerification::Mandatory,
         dashboard_url: Some("http://127.0.0.1".into()),
         ..Default::default()
     })

@@ -419,7 +419,7 @@ async fn deleting_a_service_deletes_every_row_keyed_by_it() {
         .into_iter()
         .map(|r| r.get(0))
         .collect();
-    let covered: BTreeSet<String> = dashboard::services::SERVICE_DATA_TABLES
+    let covered: BTreeSet<String> = models::services::SERVICE_DATA_TABLES
         .iter()
         .map(|s| s.to_string())
         .chain(["collaborators".to_string()]) // foreign key ON DELETE CASCADE
@@ -451,7 +451,7 @@ async fn deleting_a_service_deletes_every_row_keyed_by_it() {
     .await
     .unwrap();
     let mut client = t.pool.get().await.unwrap();
-    dashboard::services::delete(&mut client, svc).await.unwrap();
+    models::services::delete(&mut client, svc).await.unwrap();
     for table in &tables {
         let n: i64 = c
             .query_one(

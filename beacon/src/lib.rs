@@ -12,6 +12,7 @@ pub mod payload;
 pub mod responses;
 pub mod route;
 pub mod script;
+pub mod snippet;
 #[cfg(feature = "classify")]
 pub mod ua;
 pub mod visitor;

@@ -4,8 +4,8 @@
 
 use crate::auth::token;
 use crate::http::{self, Req, Response};
-use crate::services;
 use crate::state::DashboardState;
+use models::services;
 use serde_json::{json, Value};
 use stats::chart::{self, Chart, Granularity};
 use stats::window;

@@ -16,23 +16,6 @@ pub const MAX_FORM_BYTES: usize = 64 * 1024;
 pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
                        form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// The TCP peer of a connection, attached to each request by the aggregator's own accept loop
-/// (which replaces `warp::serve` to bound connections and header reading time).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PeerAddr(pub SocketAddr);
-
-/// The remote address of a request: the [`PeerAddr`] extension when the aggregator's server
-/// set it, else what warp knows (`warp::test` requests and `warp::serve`).
-pub fn remote_addr(
-) -> impl warp::Filter<Extract = (Option<SocketAddr>,), Error = std::convert::Infallible> + Clone {
-    use warp::Filter;
-    warp::ext::optional::<PeerAddr>()
-        .and(warp::addr::remote())
-        .map(|peer: Option<PeerAddr>, warp_addr: Option<SocketAddr>| {
-            peer.map(|p| p.0).or(warp_addr)
-        })
-}
-
 /// A request, parsed once before dispatch.
 #[derive(Debug, Clone)]
 pub struct Req {

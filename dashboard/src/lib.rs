@@ -4,22 +4,23 @@
 
 pub mod api;
 pub mod auth;
-pub mod config;
 pub mod format;
 pub mod http;
 pub mod mail;
 pub mod openapi;
+pub mod page_error;
 pub mod pages;
 pub mod render;
-pub mod routes;
+pub mod request_context;
+pub mod router;
 pub mod service_form;
 pub mod services;
+pub mod settings;
 pub mod site;
-pub mod snippet;
 pub mod state;
 pub mod svg_chart;
 pub mod worldmap;
 
-pub use config::DashboardArgs;
-pub use routes::routes;
+pub use router::routes;
+pub use settings::DashboardArgs;
 pub use state::{DashboardSettings, DashboardState};

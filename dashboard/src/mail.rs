@@ -3,7 +3,7 @@
 //! body carries single-use secrets, which must never reach a log. Sending happens in the
 //! background; a failure is logged, never shown as a server error.
 
-use crate::config::DashboardArgs;
+use crate::settings::DashboardArgs;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};

@@ -1,9 +1,10 @@
 //! The create/manage form of a service: reading the submitted fields, validating each with a
 //! message for the field, resolving collaborators by verified email address, and saving.
 
-use crate::services::ServiceRow;
 use beacon::ip_filter::IgnoredIps;
 use beacon::origins::AllowedOrigins;
+use models::services::ServiceRow;
+use models::{collaborators, emails, services};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use tokio_postgres::GenericClient;
@@ -232,14 +233,7 @@ impl ServiceForm {
             .map(str::trim)
             .filter(|e| !e.is_empty())
         {
-            let found: Option<i64> = c
-                .query_opt(
-                    "SELECT user_id FROM user_emails WHERE lower(email) = lower($1) AND verified",
-                    &[&email],
-                )
-                .await?
-                .map(|r| r.get(0));
-            match found {
+            match emails::verified_owner(c, email).await? {
                 None => {
                     errors.insert(
                         "collaborators",
@@ -278,6 +272,23 @@ impl ServiceForm {
 }
 
 impl Valid {
+    fn settings(&self) -> services::Settings<'_> {
+        let f = &self.form;
+        services::Settings {
+            name: &f.name,
+            link: &f.link,
+            origins: &f.origins,
+            respect_dnt: f.respect_dnt,
+            ignore_robots: f.ignore_robots,
+            collect_ips: f.collect_ips,
+            ignored_ips: &f.ignored_ips,
+            hide_referrer_regex: &f.hide_referrer_regex,
+            script_inject: &f.script_inject,
+            raw_retention_days: self.raw_retention_days,
+            rollup_retention_days: self.rollup_retention_days,
+        }
+    }
+
     /// Creates a new service owned by `owner_id`.
     pub async fn create(
         &self,
@@ -286,30 +297,8 @@ impl Valid {
     ) -> Result<Uuid, tokio_postgres::Error> {
         let id = Uuid::new_v4();
         let tx = c.transaction().await?;
-        let f = &self.form;
-        tx.execute(
-            "INSERT INTO services (id, name, owner_id, link, origins, respect_dnt, ignore_robots,
-                 collect_ips, ignored_ips, hide_referrer_regex, script_inject,
-                 raw_retention_days, rollup_retention_days)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            &[
-                &id,
-                &f.name,
-                &owner_id,
-                &f.link,
-                &f.origins,
-                &f.respect_dnt,
-                &f.ignore_robots,
-                &f.collect_ips,
-                &f.ignored_ips,
-                &f.hide_referrer_regex,
-                &f.script_inject,
-                &self.raw_retention_days,
-                &self.rollup_retention_days,
-            ],
-        )
-        .await?;
-        set_collaborators(&tx, id, &self.collaborator_ids).await?;
+        services::insert(&*tx, id, owner_id, &self.settings()).await?;
+        collaborators::replace(&*tx, id, &self.collaborator_ids).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -321,51 +310,10 @@ impl Valid {
         id: Uuid,
     ) -> Result<(), tokio_postgres::Error> {
         let tx = c.transaction().await?;
-        let f = &self.form;
-        tx.execute(
-            "UPDATE services SET name = $2, link = $3, origins = $4, respect_dnt = $5,
-                 ignore_robots = $6, collect_ips = $7, ignored_ips = $8, hide_referrer_regex = $9,
-                 script_inject = $10, raw_retention_days = $11, rollup_retention_days = $12,
-                 updated_at = now()
-             WHERE id = $1",
-            &[
-                &id,
-                &f.name,
-                &f.link,
-                &f.origins,
-                &f.respect_dnt,
-                &f.ignore_robots,
-                &f.collect_ips,
-                &f.ignored_ips,
-                &f.hide_referrer_regex,
-                &f.script_inject,
-                &self.raw_retention_days,
-                &self.rollup_retention_days,
-            ],
-        )
-        .await?;
-        set_collaborators(&tx, id, &self.collaborator_ids).await?;
+        services::update(&*tx, id, &self.settings()).await?;
+        collaborators::replace(&*tx, id, &self.collaborator_ids).await?;
         tx.commit().await
     }
-}
-
-async fn set_collaborators(
-    tx: &tokio_postgres::Transaction<'_>,
-    id: Uuid,
-    users: &[i64],
-) -> Result<(), tokio_postgres::Error> {
-    tx.execute(
-        "DELETE FROM collaborators WHERE service_id = $1 AND NOT (user_id = ANY($2))",
-        &[&id, &users],
-    )
-    .await?;
-    tx.execute(
-        "INSERT INTO collaborators (service_id, user_id) SELECT $1, unnest($2::int8[])
-         ON CONFLICT DO NOTHING",
-        &[&id, &users],
-    )
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]

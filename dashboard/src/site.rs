@@ -2,8 +2,8 @@
 //! the HTTPS decision for cookies and HSTS) and the host names it answers for. Request headers
 //! (`Host`, `X-Forwarded-Proto`) never decide either, because any client can set them.
 
-use crate::config::DashboardArgs;
 use crate::http::{self, Response};
+use crate::settings::DashboardArgs;
 use std::sync::Arc;
 use warp::http::StatusCode;
 use warp::Filter;

@@ -1,9 +1,9 @@
 //! Everything a dashboard request needs, built once at start-up: the pool, the settings, the
 //! compiled templates, the mailer, and the instance name every page shows.
 
-use crate::config::DashboardArgs;
 use crate::mail::Mailer;
 use crate::render::Templates;
+use crate::settings::DashboardArgs;
 use crate::site::{AllowedHosts, SiteError, SiteUrl};
 use chrono::Duration;
 use deadpool_postgres::Pool;
@@ -154,15 +154,9 @@ impl DashboardState {
     }
 
     /// Reloads the instance name from the database.
-    pub async fn load_instance_name(&self) -> Result<(), crate::routes::PageError> {
+    pub async fn load_instance_name(&self) -> Result<(), crate::page_error::PageError> {
         let c = self.pool().get().await?;
-        let v: Option<String> = c
-            .query_opt(
-                "SELECT value FROM instance_settings WHERE key = 'whitelabel'",
-                &[],
-            )
-            .await?
-            .map(|r| r.get(0));
+        let v = models::instance::name(&**c).await?;
         self.set_instance_name(v.as_deref().unwrap_or(""));
         Ok(())
     }

@@ -52,7 +52,7 @@ async fn tracker_records_page_views_heartbeats_and_spa_navigation() {
         .unwrap();
 
     // The tracked site: another origin on loopback.
-    let snippet = dashboard::snippet::install_snippet(&format!("http://{}", app.address()), svc);
+    let snippet = beacon::snippet::install_snippet(&format!("http://{}", app.address()), svc);
     let p1 = page(
         "One",
         &snippet,

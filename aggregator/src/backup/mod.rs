@@ -196,22 +196,8 @@ pub async fn restore(
 /// "N users and M services" when the database holds any, else `None`.
 async fn existing_data(pool: &Pool) -> anyhow::Result<Option<String>> {
     let client = pool.get().await?;
-    let has_schema: bool = client
-        .query_one(
-            "SELECT to_regclass('public.users') IS NOT NULL AND to_regclass('public.services') IS NOT NULL",
-            &[],
-        )
-        .await?
-        .get(0);
-    if !has_schema {
+    let Some((users, services)) = models::instance::population(&**client).await? else {
         return Ok(None);
-    }
-    let row = client
-        .query_one(
-            "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM services)",
-            &[],
-        )
-        .await?;
-    let (users, services): (i64, i64) = (row.get(0), row.get(1));
+    };
     Ok((users + services > 0).then(|| format!("{users} user(s) and {services} service(s)")))
 }

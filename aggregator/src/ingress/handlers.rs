@@ -46,7 +46,7 @@ pub fn ingress_routes(
         .and(warp::path::tail())
         .and(warp::method())
         .and(warp::header::headers_cloned())
-        .and(dashboard::http::remote_addr())
+        .and(webcore::remote_addr())
         .and(warp::body::stream())
         .and(warp::any().map(move || state.clone()))
         .and_then(

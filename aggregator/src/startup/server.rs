@@ -19,7 +19,6 @@
 use super::body_deadline::{self, DEFAULT_BODY_READ_TIMEOUT};
 use super::per_ip::{self, PerIpLimiter, DEFAULT_MAX_CONNECTIONS_PER_IP};
 use beacon::client_ip::ProxyTrust;
-use dashboard::http::PeerAddr;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
@@ -28,6 +27,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_service::Service;
+use webcore::PeerAddr;
 
 /// Bounds on what one client can hold.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Who is asking: passwords (argon2id), random tokens stored only as hashes, server-side web
-//! sessions, CSRF tokens and login throttling.
+//! sessions, CSRF tokens, login throttling and account-mail limits. The rows behind them are
+//! read and written through `models`; what stays here is the policy and the secrets.
 
-pub mod addresses;
 pub mod csrf;
 pub mod mail_quota;
 pub mod one_time;
@@ -9,15 +9,5 @@ pub mod password;
 pub mod session;
 pub mod throttle;
 pub mod token;
-pub mod users;
 
-/// A logged-in, active user.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct User {
-    /// Row id.
-    pub id: i64,
-    /// Login and primary address.
-    pub email: String,
-    /// May manage users, settings and every service.
-    pub is_admin: bool,
-}
+pub use models::users::User;

@@ -3,6 +3,7 @@
 //! lookup checks `is_active`.
 
 use super::{token, User};
+use models::{tokens, users};
 use tokio_postgres::GenericClient;
 
 /// Cookie base name (`__Host-` prefixed over HTTPS, see [`crate::http::cookie_name`]).
@@ -27,22 +28,15 @@ pub async fn create<C: GenericClient>(
     user_id: i64,
 ) -> Result<String, tokio_postgres::Error> {
     let t = token::new_token();
-    c.execute(
-        "INSERT INTO web_sessions (token_hash, user_id, csrf_token, expires_at)
-         VALUES ($1, $2, $3, now() + make_interval(days => $4::int))",
-        &[
-            &token::hash(&t),
-            &user_id,
-            &token::new_token(),
-            &(LIFETIME_DAYS as i32),
-        ],
+    tokens::create_session(
+        c,
+        &token::hash(&t),
+        user_id,
+        &token::new_token(),
+        LIFETIME_DAYS as i32,
     )
     .await?;
-    c.execute(
-        "UPDATE users SET last_login = now() WHERE id = $1",
-        &[&user_id],
-    )
-    .await?;
+    users::touch_last_login(c, user_id).await?;
     Ok(t)
 }
 
@@ -55,21 +49,14 @@ pub async fn load<C: GenericClient>(
         return Ok(None);
     }
     let h = token::hash(cookie_token);
-    let row = c
-        .query_opt(
-            "SELECT u.id, u.email, u.is_admin, s.csrf_token FROM web_sessions s
-             JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = $1 AND s.expires_at > now() AND u.is_active",
-            &[&h],
-        )
-        .await?;
+    let row = tokens::find_session(c, &h).await?;
     Ok(row.map(|r| WebSession {
         token_hash: h,
-        csrf: r.get(3),
+        csrf: r.csrf,
         user: User {
-            id: r.get(0),
-            email: r.get(1),
-            is_admin: r.get(2),
+            id: r.user_id,
+            email: r.email,
+            is_admin: r.is_admin,
         },
     }))
 }
@@ -79,35 +66,5 @@ pub async fn destroy<C: GenericClient>(
     c: &C,
     token_hash: &[u8],
 ) -> Result<(), tokio_postgres::Error> {
-    c.execute(
-        "DELETE FROM web_sessions WHERE token_hash = $1",
-        &[&token_hash],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Ends every session of a user except `keep` (after a password change or reset).
-pub async fn destroy_others<C: GenericClient>(
-    c: &C,
-    user_id: i64,
-    keep: Option<&[u8]>,
-) -> Result<(), tokio_postgres::Error> {
-    c.execute(
-        "DELETE FROM web_sessions WHERE user_id = $1 AND ($2::bytea IS NULL OR token_hash <> $2)",
-        &[&user_id, &keep],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Deletes expired sessions and one-time tokens (called now and then).
-pub async fn prune<C: GenericClient>(c: &C) -> Result<(), tokio_postgres::Error> {
-    c.batch_execute(
-        "DELETE FROM web_sessions WHERE expires_at < now();
-         DELETE FROM one_time_tokens WHERE expires_at < now() - interval '1 day';
-         DELETE FROM login_throttle WHERE last_at < now() - interval '1 day';
-         DELETE FROM account_mail_log WHERE sent_at < now() - interval '1 day';",
-    )
-    .await
+    tokens::delete_session(c, token_hash).await
 }

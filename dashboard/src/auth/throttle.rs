@@ -7,8 +7,10 @@
 //! answers 429 before any password hash is computed. A key's first `free` claims pass at once;
 //! each further one waits `BASE_DELAY_SECS · 2^(n − free)` seconds after the previous claim, capped.
 //! There is no hard lock: the owner of an attacked account waits at most the account cap, and a
-//! password reset clears the account's key. Kept in Postgres so every replica agrees.
+//! password reset clears the account's key. The counters live in `models::login_throttle`, in
+//! Postgres so every replica agrees.
 
+use models::login_throttle::{self, Backoff};
 use std::net::IpAddr;
 use tokio_postgres::GenericClient;
 
@@ -71,48 +73,24 @@ pub fn account_key(email: &str) -> Key {
     }
 }
 
+impl Key {
+    fn backoff(&self) -> Backoff {
+        Backoff {
+            free: self.free,
+            base_secs: BASE_DELAY_SECS,
+            max_secs: self.max_delay,
+            forget_hours: FORGET_AFTER_HOURS,
+        }
+    }
+}
+
 /// Claims one attempt on `key`: `Ok(None)` when allowed (the attempt now counts as a failure
 /// until [`succeeded`] refunds it), `Ok(Some(secs))` when the caller must wait that long.
 pub async fn claim<C: GenericClient>(
     c: &C,
     key: &Key,
 ) -> Result<Option<i64>, tokio_postgres::Error> {
-    // delay(n) = 0 below `free`, else min(base · 2^(n − free), max); `n` is capped before the
-    // power so it cannot overflow.
-    let claimed = c
-        .query_opt(
-            "INSERT INTO login_throttle AS t (key, failures, last_at) VALUES ($1, 1, now())
-             ON CONFLICT (key) DO UPDATE
-               SET failures = CASE WHEN t.last_at < now() - make_interval(hours => $5)
-                                   THEN 1 ELSE t.failures + 1 END,
-                   last_at = now()
-               WHERE t.last_at < now() - make_interval(hours => $5)
-                  OR t.failures < $2
-                  OR t.last_at + make_interval(secs => least(($4::int)::float8,
-                         ($3::int)::float8 * power(2, least(t.failures - $2, 30)))) <= now()
-             RETURNING failures",
-            &[
-                &key.key,
-                &key.free,
-                &BASE_DELAY_SECS,
-                &key.max_delay,
-                &FORGET_AFTER_HOURS,
-            ],
-        )
-        .await?;
-    if claimed.is_some() {
-        return Ok(None);
-    }
-    let wait: f64 = c
-        .query_one(
-            "SELECT GREATEST(1, EXTRACT(EPOCH FROM t.last_at + make_interval(secs => least(($3::int)::float8,
-                        ($2::int)::float8 * power(2, least(t.failures - $4, 30)))) - now()))::float8
-             FROM login_throttle t WHERE key = $1",
-            &[&key.key, &BASE_DELAY_SECS, &key.max_delay, &key.free],
-        )
-        .await?
-        .get(0);
-    Ok(Some(wait.ceil() as i64))
+    login_throttle::claim(c, &key.key, key.backoff()).await
 }
 
 /// After a successful login: the account's record is cleared, the client's claim refunded
@@ -122,30 +100,8 @@ pub async fn succeeded<C: GenericClient>(
     client: &Key,
     account: &Key,
 ) -> Result<(), tokio_postgres::Error> {
-    c.execute("DELETE FROM login_throttle WHERE key = $1", &[&account.key])
-        .await?;
-    c.execute(
-        "UPDATE login_throttle SET failures = GREATEST(failures - 1, 0) WHERE key = $1",
-        &[&client.key],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Clears the account keys of every address of a user (after a password reset or change: the
-/// owner has proven control, so an attacker's back-off on the account must not keep them out).
-pub async fn clear_user<C: GenericClient>(
-    c: &C,
-    user_id: i64,
-) -> Result<(), tokio_postgres::Error> {
-    c.execute(
-        "DELETE FROM login_throttle WHERE key IN (
-             SELECT 'account:' || lower(email) FROM user_emails WHERE user_id = $1
-             UNION SELECT 'account:' || lower(email) FROM users WHERE id = $1)",
-        &[&user_id],
-    )
-    .await?;
-    Ok(())
+    login_throttle::clear(c, &account.key).await?;
+    login_throttle::refund(c, &client.key).await
 }
 
 #[cfg(test)]

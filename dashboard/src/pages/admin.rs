@@ -1,11 +1,12 @@
 //! The admin page: users (deactivate, reactivate, make or revoke admin), the instance name,
 //! and every service on the instance with its owner, both lists a page at a time.
 
-use super::{instance_name, page_number, pager, render};
+use super::layout::{instance_name, page_number, pager, render};
 use crate::http::{self, Req};
-use crate::routes::{Ctx, PageError, PageResult};
-use crate::services;
+use crate::page_error::{PageError, PageResult};
+use crate::request_context::Ctx;
 use crate::state::DashboardState;
+use models::{instance, services, tokens, users};
 use serde_json::json;
 use warp::http::{Method, StatusCode};
 
@@ -29,12 +30,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
                     "The instance name can have 100 characters at most.".into(),
                 ));
             }
-            c.execute(
-                "INSERT INTO instance_settings (key, value) VALUES ('whitelabel', $1)
-                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                &[&name],
-            )
-            .await?;
+            instance::set_name(&**c, &name).await?;
             state.set_instance_name(&name);
             return Ok(http::redirect(
                 StatusCode::SEE_OTHER,
@@ -50,46 +46,37 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
                 "You cannot change your own account here.".into(),
             ));
         }
-        let sql = match req.f("action") {
-            Some("deactivate") => "UPDATE users SET is_active = false WHERE id = $1",
-            Some("activate") => "UPDATE users SET is_active = true WHERE id = $1",
-            Some("make_admin") => "UPDATE users SET is_admin = true WHERE id = $1",
-            Some("revoke_admin") => "UPDATE users SET is_admin = false WHERE id = $1",
+        let found = match req.f("action") {
+            Some("deactivate") => users::set_active(&**c, target, false).await?,
+            Some("activate") => users::set_active(&**c, target, true).await?,
+            Some("make_admin") => users::set_admin(&**c, target, true).await?,
+            Some("revoke_admin") => users::set_admin(&**c, target, false).await?,
             _ => return Err(PageError::BadRequest("Unknown action.".into())),
         };
-        if c.execute(sql, &[&target]).await? == 0 {
+        if !found {
             return Err(PageError::BadRequest("No such user.".into()));
         }
         if req.f("action") == Some("deactivate") {
-            c.execute("DELETE FROM web_sessions WHERE user_id = $1", &[&target])
-                .await?;
+            tokens::delete_sessions_of(&**c, target).await?;
         }
         return Ok(http::redirect(StatusCode::SEE_OTHER, "/admin/?msg=user"));
     }
     let page = page_number(req)?;
     let offset = (page - 1) * ADMIN_ROWS_PER_PAGE;
-    let user_total: i64 = c.query_one("SELECT count(*) FROM users", &[]).await?.get(0);
-    let users: Vec<_> = c
-        .query(
-            "SELECT u.id, u.email, u.is_admin, u.is_active, u.created_at, u.last_login,
-                    (SELECT count(*) FROM services s WHERE s.owner_id = u.id)
-             FROM users u ORDER BY lower(u.email), u.id LIMIT $1 OFFSET $2",
-            &[&ADMIN_ROWS_PER_PAGE, &offset],
-        )
+    let user_total = users::count(&**c).await?;
+    let users: Vec<_> = users::page_all(&**c, offset, ADMIN_ROWS_PER_PAGE)
         .await?
         .into_iter()
-        .map(|r| {
-            let id: i64 = r.get(0);
-            let last: Option<chrono::DateTime<chrono::Utc>> = r.get(5);
+        .map(|u| {
             json!({
-                "id": id,
-                "email": r.get::<_, String>(1),
-                "admin": r.get::<_, bool>(2),
-                "active": r.get::<_, bool>(3),
-                "joined": r.get::<_, chrono::DateTime<chrono::Utc>>(4).with_timezone(&state.tz()).format("%Y-%m-%d").to_string(),
-                "last_login": last.map(|t| t.with_timezone(&state.tz()).format("%Y-%m-%d %H:%M").to_string()),
-                "services": r.get::<_, i64>(6),
-                "me": id == user.id,
+                "id": u.id,
+                "email": u.email,
+                "admin": u.is_admin,
+                "active": u.is_active,
+                "joined": u.created_at.with_timezone(&state.tz()).format("%Y-%m-%d").to_string(),
+                "last_login": u.last_login.map(|t| t.with_timezone(&state.tz()).format("%Y-%m-%d %H:%M").to_string()),
+                "services": u.services,
+                "me": u.id == user.id,
             })
         })
         .collect();

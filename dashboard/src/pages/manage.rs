@@ -1,26 +1,18 @@
 //! Creating, managing (settings, collaborators, install snippet, API help), archiving and
 //! deleting a service.
 
-use super::{can_create, render, service_for};
+use super::layout::{can_create, render, service_for};
+use super::links::ingress_base;
 use crate::http::{self, Req};
-use crate::routes::{Ctx, PageError, PageResult};
+use crate::page_error::{PageError, PageResult};
+use crate::request_context::Ctx;
 use crate::service_form::ServiceForm;
-use crate::services::{self, Access};
 use crate::state::DashboardState;
+use models::collaborators;
+use models::services::{self, Access};
 use serde_json::json;
 use std::collections::BTreeMap;
 use warp::http::{Method, StatusCode};
-
-/// Where browsers reach the ingress, as shown in snippets: the dashboard's host with the
-/// scheme of `SCRIPT_USE_HTTPS`.
-pub fn ingress_base(state: &DashboardState, req: &Req) -> String {
-    let scheme = if state.args().script_use_https {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{}", req.host())
-}
 
 fn form_data(
     state: &DashboardState,
@@ -92,7 +84,7 @@ pub async fn manage(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
         }
     } else {
         let c = state.pool().get().await?;
-        let collabs = services::collaborator_emails(&**c, svc.id).await?;
+        let collabs = collaborators::emails(&**c, svc.id).await?;
         (ServiceForm::from_row(&svc, &collabs), BTreeMap::new())
     };
     let status = if errors.is_empty() {
@@ -106,7 +98,7 @@ pub async fn manage(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
     data["action"] = json!(format!("/dashboard/service/{}/manage/", svc.id));
     data["submit"] = json!("Save");
     data["service"] = json!({"id": svc.id, "name": svc.name, "archived": svc.archived()});
-    data["snippet"] = json!(crate::snippet::install_snippet(&base, svc.id));
+    data["snippet"] = json!(beacon::snippet::install_snippet(&base, svc.id));
     data["api_url"] = json!(format!("{base}/api/v1/dashboard/?uuid={}", svc.id));
     render(
         state,

@@ -2,12 +2,13 @@
 //! figures, the comparison with the previous equal period, "N online" and a sparkline. All
 //! services of a page are computed together with set-based queries.
 
-use super::{page_number, pager, range_picker, render, window_of, with_range};
+use super::layout::{page_number, pager, range_picker, render, window_of, with_range};
 use crate::format::{self, badge, Better};
 use crate::http::Req;
-use crate::routes::{Ctx, PageResult};
-use crate::services;
+use crate::page_error::PageResult;
+use crate::request_context::Ctx;
 use crate::state::DashboardState;
+use models::services;
 use serde_json::json;
 use stats::chart;
 use uuid::Uuid;
@@ -66,7 +67,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         "empty": total == 0,
         "picker": range_picker(state, req, &w),
         "pager": pager(page, total, per_page, &req.raw_query),
-        "can_create": super::can_create(state, ctx),
+        "can_create": super::layout::can_create(state, ctx),
     });
     render(
         state,

@@ -2,61 +2,19 @@
 //! (pages, referrers, countries with a map, networks, systems, browsers, device types) and the
 //! latest sessions — or the install instructions while the service has never had a hit.
 
-use super::{range_picker, render, service_for, window_of, with_range};
+use super::layout::{range_picker, render, service_for, window_of, with_range};
+use super::tables::{session_rows, table_rows};
 use crate::format::{self, badge, Better};
 use crate::http::Req;
-use crate::routes::{Ctx, PageResult};
-use crate::services::Access;
+use crate::page_error::PageResult;
+use crate::request_context::Ctx;
+use crate::services::HideReferrers as _;
 use crate::state::DashboardState;
+use models::services::Access;
 use serde_json::{json, Value};
 use stats::dimensions::{self, Dimension, Label, Placement, Scope};
 use stats::{chart, sessions as srows, Row, Tables};
 use warp::http::StatusCode;
-
-/// Rows of a table with display strings: label, count, share of `total`, bar width, optional
-/// link.
-pub fn table_rows(
-    rows: &[Row],
-    total: i64,
-    label: &dyn Fn(&str) -> String,
-    link: bool,
-) -> Vec<Value> {
-    let max = rows.first().map(|r| r.count).unwrap_or(0);
-    rows.iter()
-        .map(|r| {
-            json!({
-                "label": label(&r.key),
-                "href": (link && (r.key.starts_with("http://") || r.key.starts_with("https://"))).then_some(&r.key),
-                "count": format::int(r.count),
-                "share": format::share(r.count, total),
-                "bar": crate::svg_chart::bar(format::bar(r.count, max)),
-            })
-        })
-        .collect()
-}
-
-/// Session rows for the session tables.
-pub fn session_rows(
-    rows: &[srows::SessionRow],
-    service: uuid::Uuid,
-    state: &DashboardState,
-) -> Vec<Value> {
-    let tz = state.tz();
-    rows.iter()
-        .map(|s| {
-            json!({
-                "href": format!("/dashboard/service/{service}/sessions/{}/", s.id),
-                "start": s.start_time.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
-                "online": s.online,
-                "identifier": s.identifier,
-                "country": crate::worldmap::country_name(&s.country),
-                "network": if s.as_org.is_empty() { "Unknown".to_owned() } else { s.as_org.clone() },
-                "duration": format::duration(Some(s.duration)),
-                "hits": format::int(s.hit_count),
-            })
-        })
-        .collect()
-}
 
 fn title_case(s: &str) -> String {
     let lower = s.to_lowercase();
@@ -144,8 +102,8 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         drop(c);
         let mut data = base;
         data["install"] = json!(true);
-        data["snippet"] = json!(crate::snippet::install_snippet(
-            &super::manage::ingress_base(state, req),
+        data["snippet"] = json!(beacon::snippet::install_snippet(
+            &super::links::ingress_base(state, req),
             svc.id
         ));
         return render(state, ctx, req, StatusCode::OK, "service", &svc.name, data).await;
@@ -201,7 +159,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     data["countries"] = countries;
     data["map"] = json!(crate::worldmap::map(t.rows(&dimensions::COUNTRY)));
     data["sessions"] = json!(session_rows(&recent, svc.id, state));
-    data["retention_notices"] = json!(super::retention_notices(
+    data["retention_notices"] = json!(super::layout::retention_notices(
         &svc,
         raw_since,
         &w,

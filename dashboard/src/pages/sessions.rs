@@ -1,12 +1,13 @@
 //! The session list, one session with its hits, and the full location list of a service.
 
-use super::service::{session_rows, table_rows};
-use super::{page_number, pager, range_picker, render, service_for, window_of, with_range};
+use super::layout::{page_number, pager, range_picker, render, service_for, window_of, with_range};
+use super::tables::{session_rows, table_rows};
 use crate::format;
 use crate::http::Req;
-use crate::routes::{Ctx, PageError, PageResult};
-use crate::services::Access;
+use crate::page_error::{PageError, PageResult};
+use crate::request_context::Ctx;
 use crate::state::DashboardState;
+use models::services::Access;
 use serde_json::json;
 use stats::sessions as srows;
 use uuid::Uuid;
@@ -45,7 +46,7 @@ pub async fn list(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         "sessions": session_rows(&p.rows, svc.id, state),
         "total": format::int(p.total),
         "pager": pager(page, p.total, SESSIONS_PER_PAGE, &req.raw_query),
-        "retention_notices": super::retention_notices(&svc, raw_since, &w, state.tz(), now),
+        "retention_notices": super::layout::retention_notices(&svc, raw_since, &w, state.tz(), now),
     });
     render(
         state,

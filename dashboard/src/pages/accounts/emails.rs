@@ -3,13 +3,15 @@
 //! address ask for the current password: a stolen session alone cannot take over the account's
 //! mail (and with it, password resets).
 
+use super::credentials::{current_password_matches, valid_email, WRONG_CURRENT};
 use super::mailing::{self, Link};
-use super::{current_password_matches, valid_email, WRONG_CURRENT};
-use crate::auth::{addresses, one_time};
+use crate::auth::one_time;
 use crate::http::{self, Req};
-use crate::pages::{message, render};
-use crate::routes::{Ctx, PageError, PageResult};
+use crate::page_error::{PageError, PageResult};
+use crate::pages::layout::{message, render};
+use crate::request_context::Ctx;
 use crate::state::DashboardState;
+use models::emails;
 use serde_json::json;
 use warp::http::{Method, StatusCode};
 
@@ -19,7 +21,7 @@ type Done = Result<&'static str, String>;
 async fn apply(state: &DashboardState, req: &Req, user_id: i64) -> Result<Done, PageError> {
     let mut c = state.pool().get().await?;
     let owned = match req.f("id").and_then(|v| v.parse::<i64>().ok()) {
-        Some(id) => addresses::owned(&**c, user_id, id).await?,
+        Some(id) => emails::owned(&**c, user_id, id).await?,
         None => None,
     };
     let action = req.f("action").unwrap_or("");
@@ -35,7 +37,7 @@ async fn apply(state: &DashboardState, req: &Req, user_id: i64) -> Result<Done, 
             if !valid_email(&email) {
                 return Ok(Err("Enter a valid email address.".to_owned()));
             }
-            match addresses::add(&**c, user_id, &email).await? {
+            match emails::add(&**c, user_id, &email).await? {
                 Some(email_id) => {
                     match mailing::send_link(
                         state,
@@ -57,12 +59,12 @@ async fn apply(state: &DashboardState, req: &Req, user_id: i64) -> Result<Done, 
             }
         }
         "primary" => match owned.ok_or_else(no_such)? {
-            a if a.verified && addresses::login_of_other(&**c, user_id, &a.email).await? => {
+            a if a.verified && emails::login_of_other(&**c, user_id, &a.email).await? => {
                 Err("Another account logs in with this address; ask an admin.".to_owned())
             }
             a if a.verified => {
                 let tx = c.transaction().await?;
-                addresses::make_primary(&*tx, user_id, &a).await?;
+                emails::make_primary(&*tx, user_id, &a).await?;
                 tx.commit().await?;
                 Ok("email")
             }
@@ -90,7 +92,7 @@ async fn apply(state: &DashboardState, req: &Req, user_id: i64) -> Result<Done, 
                 "The primary address cannot be removed; make another one primary first.".to_owned(),
             ),
             a => {
-                addresses::remove(&**c, user_id, a.id).await?;
+                emails::remove(&**c, user_id, a.id).await?;
                 Ok("email")
             }
         },
@@ -113,7 +115,7 @@ pub async fn emails(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
     }
     let rows = {
         let c = state.pool().get().await?;
-        addresses::list(&**c, user.id).await?
+        emails::list(&**c, user.id).await?
     };
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
@@ -143,10 +145,7 @@ pub async fn email_confirm(state: &DashboardState, ctx: &Ctx, req: &Req) -> Page
         let email: Option<String> = {
             let c = state.pool().get().await?;
             match one_time::open(&**c, &t, one_time::Purpose::Verify).await? {
-                Some((_, Some(email_id))) => c
-                    .query_opt("SELECT email FROM user_emails WHERE id = $1", &[&email_id])
-                    .await?
-                    .map(|r| r.get(0)),
+                Some((_, Some(email_id))) => emails::address(&**c, email_id).await?,
                 _ => None,
             }
         };
@@ -171,7 +170,7 @@ pub async fn email_confirm(state: &DashboardState, ctx: &Ctx, req: &Req) -> Page
         let mut c = state.pool().get().await?;
         let tx = c.transaction().await?;
         let verified = match one_time::consume(&*tx, &t, one_time::Purpose::Verify).await? {
-            Some((_, Some(email_id))) => Some(addresses::verify(&*tx, email_id).await?),
+            Some((_, Some(email_id))) => Some(emails::verify(&*tx, email_id).await?),
             _ => None,
         };
         tx.commit().await?;

@@ -1,13 +1,16 @@
 //! `GET|POST /accounts/login/` and `POST /accounts/logout/`.
 
+use super::credentials::{dummy_hash, session_cookie};
 use super::mailing::{self, Link};
-use super::{dummy_hash, safe_next, session_cookie};
-use crate::auth::{password, session, throttle, users};
-use crate::config::EmailVerification;
+use super::next::safe_next;
+use crate::auth::{password, session, throttle};
 use crate::http::{self, Req};
-use crate::pages::{message, render};
-use crate::routes::{Ctx, PageResult};
+use crate::page_error::PageResult;
+use crate::pages::layout::{message, render};
+use crate::request_context::Ctx;
+use crate::settings::EmailVerification;
 use crate::state::DashboardState;
+use models::users;
 use serde_json::json;
 use warp::http::{Method, StatusCode};
 
@@ -31,7 +34,7 @@ async fn attempt(
     req: &Req,
     email: &str,
     pw: String,
-) -> Result<Outcome, crate::routes::PageError> {
+) -> Result<Outcome, crate::page_error::PageError> {
     let ip = beacon::client_ip::client_ip(
         |n| req.header(n),
         &state.settings().ip_headers,

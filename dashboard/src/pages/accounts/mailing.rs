@@ -4,8 +4,8 @@
 
 use crate::auth::{mail_quota, one_time};
 use crate::mail::Mail;
-use crate::pages::instance_name;
-use crate::routes::PageError;
+use crate::page_error::PageError;
+use crate::pages::layout::instance_name;
 use crate::state::DashboardState;
 
 /// What the link does.

@@ -3,11 +3,13 @@
 //! every web session, and clears the account's login back-off.
 
 use super::mailing::{self, Link};
-use crate::auth::{addresses, one_time, password, users};
+use crate::auth::{one_time, password};
 use crate::http::{self, Req};
-use crate::pages::{message, render};
-use crate::routes::{Ctx, PageError, PageResult};
+use crate::page_error::{PageError, PageResult};
+use crate::pages::layout::{message, render};
+use crate::request_context::Ctx;
 use crate::state::DashboardState;
+use models::{emails, users};
 use serde_json::json;
 use warp::http::{Method, StatusCode};
 
@@ -44,7 +46,7 @@ pub async fn password_reset(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
     let email = req.field("email");
     {
         let mut c = state.pool().get().await?;
-        if let Some((user_id, stored)) = addresses::reset_target(&**c, &email).await? {
+        if let Some((user_id, stored)) = emails::reset_target(&**c, &email).await? {
             if one_time::count_open(&**c, user_id, one_time::Purpose::Reset).await?
                 < MAX_OPEN_RESETS
             {

@@ -2,12 +2,14 @@
 //! password, and a new password revokes the old token, open links and other sessions), and
 //! account deletion.
 
-use super::{current_password_matches, session_cookie, WRONG_CURRENT};
-use crate::auth::{password, token, users};
+use super::credentials::{current_password_matches, session_cookie, WRONG_CURRENT};
+use crate::auth::{password, token};
 use crate::http::{self, Req};
-use crate::pages::render;
-use crate::routes::{Ctx, PageError, PageResult};
+use crate::page_error::{PageError, PageResult};
+use crate::pages::layout::render;
+use crate::request_context::Ctx;
 use crate::state::DashboardState;
+use models::{services, users};
 use serde_json::json;
 use uuid::Uuid;
 use warp::http::{Method, StatusCode};
@@ -88,15 +90,7 @@ pub async fn token_refresh(state: &DashboardState, ctx: &Ctx, req: &Req) -> Page
 pub async fn account_delete(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let user = ctx.require_user()?.clone();
     let mut c = state.pool().get().await?;
-    let owned: Vec<(Uuid, String)> = c
-        .query(
-            "SELECT id, name FROM services WHERE owner_id = $1 ORDER BY name",
-            &[&user.id],
-        )
-        .await?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let owned = services::owned_by(&**c, user.id).await?;
     let page = |status, error: Option<&str>| {
         let names: Vec<&str> = owned.iter().map(|(_, n)| n.as_str()).collect();
         let data = json!({"error": error, "owned": names});
@@ -119,19 +113,7 @@ pub async fn account_delete(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
         return page(StatusCode::BAD_REQUEST, Some("The password is wrong.")).await;
     }
     let tx = c.transaction().await?;
-    // Serialises with a concurrent deletion by another admin, so two cannot both leave.
-    tx.execute("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE", &[])
-        .await?;
-    let last_admin: bool = tx
-        .query_one(
-            "SELECT is_admin AND NOT EXISTS (SELECT 1 FROM users o
-                                             WHERE o.is_admin AND o.is_active AND o.id <> $1)
-             FROM users WHERE id = $1",
-            &[&user.id],
-        )
-        .await?
-        .get(0);
-    if last_admin {
+    if users::lock_and_is_last_admin(&*tx, user.id).await? {
         drop(tx);
         drop(c);
         return page(
@@ -141,10 +123,8 @@ pub async fn account_delete(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
         .await;
     }
     let ids: Vec<Uuid> = owned.iter().map(|(id, _)| *id).collect();
-    crate::services::delete_in(&tx, &ids).await?;
-    // Addresses, collaborations, tokens and login sessions go with it by foreign key.
-    tx.execute("DELETE FROM users WHERE id = $1", &[&user.id])
-        .await?;
+    services::delete_in(&tx, &ids).await?;
+    users::delete(&*tx, user.id).await?;
     tx.commit().await?;
     drop(c);
     tracing::info!(

@@ -1,13 +1,15 @@
 //! `GET|POST /accounts/signup/` (when sign-ups are enabled).
 
+use super::credentials::{session_cookie, valid_email};
 use super::mailing::{self, Link};
-use super::{session_cookie, valid_email};
-use crate::auth::{password, session, users};
-use crate::config::EmailVerification;
+use crate::auth::{password, session};
 use crate::http::{self, Req};
-use crate::pages::{message, render};
-use crate::routes::{Ctx, PageError, PageResult};
+use crate::page_error::{PageError, PageResult};
+use crate::pages::layout::{message, render};
+use crate::request_context::Ctx;
+use crate::settings::EmailVerification;
 use crate::state::DashboardState;
+use models::users;
 use serde_json::json;
 use warp::http::{Method, StatusCode};
 

@@ -1,5 +1,6 @@
 //! The install snippet owners paste into their pages: the script, plus the `<noscript>` pixel
-//! for visitors without JavaScript.
+//! for visitors without JavaScript. It lives beside the tracking script because both spell the
+//! ingress paths browsers load.
 
 use uuid::Uuid;
 

@@ -2,10 +2,13 @@
 //! once in [`ROUTES`]; the dispatcher matches against that table, and the permission-matrix test
 //! walks it, so a route cannot be added without being tested.
 
-use crate::auth::{csrf, session, session::WebSession, token, User};
+use crate::api;
+use crate::auth::csrf;
 use crate::http::{self, Req, Response};
+use crate::page_error::{PageError, PageResult};
+use crate::pages::{self, layout};
+use crate::request_context::Ctx;
 use crate::state::DashboardState;
-use crate::{api, pages};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use warp::http::{Method, StatusCode};
@@ -118,92 +121,6 @@ pub fn find(path: &str) -> Option<(&'static RouteDef, HashMap<String, String>)> 
     None
 }
 
-/// Who is asking, and the CSRF secret their forms carry.
-#[derive(Debug, Clone)]
-pub struct Ctx {
-    /// The logged-in session, if any.
-    pub session: Option<WebSession>,
-    /// The token forms must echo.
-    pub csrf: String,
-    /// A new anonymous CSRF cookie to set.
-    new_csrf_cookie: bool,
-    /// Whether cookies get `Secure`.
-    pub secure: bool,
-    /// Path parameters.
-    pub params: HashMap<String, String>,
-    /// The services of the logged-in user for the sidebar, loaded with the session on the same
-    /// connection so rendering a page needs none (empty when logged out).
-    pub sidebar: Vec<crate::services::Listed>,
-}
-
-impl Ctx {
-    /// The user, if logged in.
-    pub fn user(&self) -> Option<&User> {
-        self.session.as_ref().map(|s| &s.user)
-    }
-
-    /// The user, or a redirect to the login page.
-    pub fn require_user(&self) -> Result<&User, PageError> {
-        self.user().ok_or(PageError::Login)
-    }
-
-    /// A path parameter.
-    pub fn param(&self, name: &str) -> &str {
-        self.params.get(name).map(String::as_str).unwrap_or("")
-    }
-}
-
-/// Why a page could not be served; each maps to a clear 4xx/5xx page.
-#[derive(Debug)]
-pub enum PageError {
-    /// 404.
-    NotFound,
-    /// 403 with a reason.
-    Forbidden(String),
-    /// 400 with a reason.
-    BadRequest(String),
-    /// Not logged in: redirect to the login page.
-    Login,
-    /// CSRF token missing or wrong: 403.
-    Csrf,
-    /// 503: the database failed.
-    Unavailable(String),
-    /// 429: no database connection came free in time (the dashboard's pool is busy); answered
-    /// at once instead of queueing, and never taken from what ingestion uses.
-    Busy,
-}
-
-impl From<tokio_postgres::Error> for PageError {
-    fn from(e: tokio_postgres::Error) -> Self {
-        PageError::Unavailable(e.to_string())
-    }
-}
-
-impl From<deadpool_postgres::PoolError> for PageError {
-    fn from(e: deadpool_postgres::PoolError) -> Self {
-        use deadpool_postgres::{PoolError, TimeoutType};
-        match e {
-            PoolError::Timeout(TimeoutType::Wait) => PageError::Busy,
-            e => PageError::Unavailable(e.to_string()),
-        }
-    }
-}
-
-impl From<stats::StatsError> for PageError {
-    fn from(e: stats::StatsError) -> Self {
-        PageError::Unavailable(e.to_string())
-    }
-}
-
-impl From<stats::window::WindowError> for PageError {
-    fn from(e: stats::window::WindowError) -> Self {
-        PageError::BadRequest(format!("{e}."))
-    }
-}
-
-/// The result of a page handler.
-pub type PageResult = Result<Response, PageError>;
-
 /// The filter the aggregator mounts: answers `/`, `/dashboard…`, `/accounts/…`, `/api/…`,
 /// `/static/…` and `/admin…`, and rejects everything else so other routes still match.
 pub fn routes(
@@ -220,7 +137,7 @@ pub fn routes(
         .and(warp::method())
         .and(warp::query::raw().or(warp::any().map(String::new)).unify())
         .and(warp::header::headers_cloned())
-        .and(crate::http::remote_addr())
+        .and(webcore::remote_addr())
         .and(warp::body::stream())
         .and(warp::any().map(move || state.clone()))
         .then(
@@ -286,7 +203,7 @@ pub async fn handle(state: &DashboardState, req: Req) -> Response {
         if !req.path.ends_with('/') && find(&format!("{}/", req.path)).is_some() {
             return http::redirect(StatusCode::MOVED_PERMANENTLY, &format!("{}/", req.path));
         }
-        return pages::error_page(state, None, PageError::NotFound);
+        return layout::error_page(state, None, PageError::NotFound);
     };
     if !def.methods.contains(&req.method.as_str()) {
         let mut r = http::text(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed.");
@@ -297,7 +214,7 @@ pub async fn handle(state: &DashboardState, req: Req) -> Response {
     }
     match def.name {
         "static" => {
-            return pages::static_file(params.get("file").map(String::as_str).unwrap_or(""))
+            return layout::static_file(params.get("file").map(String::as_str).unwrap_or(""))
         }
         "api_dashboard" | "api_openapi" if req.method == Method::OPTIONS => {
             return api::with_cors(api::preflight())
@@ -306,14 +223,14 @@ pub async fn handle(state: &DashboardState, req: Req) -> Response {
         "api_openapi" => return api::with_cors(api::openapi()),
         _ => {}
     }
-    let ctx = match context(state, &req, params).await {
+    let ctx = match Ctx::load(state, &req, params).await {
         Ok(c) => c,
-        Err(e) => return pages::error_page(state, None, e),
+        Err(e) => return layout::error_page(state, None, e),
     };
     if req.method == Method::POST && !csrf::check(&ctx.csrf, req.f(csrf::FIELD)) {
-        return pages::error_page(state, Some(&ctx), PageError::Csrf);
+        return layout::error_page(state, Some(&ctx), PageError::Csrf);
     }
-    let result = pages::dispatch(state, def.name, &ctx, &req).await;
+    let result = dispatch(state, def.name, &ctx, &req).await;
     let mut resp = match result {
         Ok(r) => r,
         Err(PageError::Login) => {
@@ -327,9 +244,9 @@ pub async fn handle(state: &DashboardState, req: Req) -> Response {
                 .finish();
             http::redirect(StatusCode::FOUND, &format!("/accounts/login/?{q}"))
         }
-        Err(e) => pages::error_page(state, Some(&ctx), e),
+        Err(e) => layout::error_page(state, Some(&ctx), e),
     };
-    if ctx.new_csrf_cookie {
+    if ctx.sets_csrf_cookie() {
         http::set_cookie(
             &mut resp,
             &http::cookie(csrf::COOKIE, &ctx.csrf, None, ctx.secure),
@@ -338,38 +255,32 @@ pub async fn handle(state: &DashboardState, req: Req) -> Response {
     resp
 }
 
-async fn context(
-    state: &DashboardState,
-    req: &Req,
-    params: HashMap<String, String>,
-) -> Result<Ctx, PageError> {
-    let secure = state.https();
-    let (sess, sidebar) = match req.cookie(&http::cookie_name(session::COOKIE, secure)) {
-        Some(t) => {
-            let c = state.pool().get().await?;
-            let sess = session::load(&**c, t).await?;
-            let sidebar = match &sess {
-                Some(s) => crate::services::list_for(&**c, s.user.id).await?,
-                None => Vec::new(),
-            };
-            (sess, sidebar)
-        }
-        None => (None, Vec::new()),
-    };
-    let csrf_cookie = req.cookie(&http::cookie_name(csrf::COOKIE, secure));
-    let (csrf, new_csrf_cookie) = match (&sess, csrf_cookie) {
-        (Some(s), _) => (s.csrf.clone(), false),
-        (None, Some(c)) if c.len() == 64 => (c.to_owned(), false),
-        (None, _) => (token::new_token(), true),
-    };
-    Ok(Ctx {
-        session: sess,
-        csrf,
-        new_csrf_cookie,
-        secure,
-        params,
-        sidebar,
-    })
+/// Runs the handler of a named route.
+async fn dispatch(state: &DashboardState, name: &str, ctx: &Ctx, req: &Req) -> PageResult {
+    match name {
+        "root" => Ok(http::redirect(StatusCode::FOUND, "/dashboard/")),
+        "overview" => pages::overview::page(state, ctx, req).await,
+        "service_new" => pages::manage::create(state, ctx, req).await,
+        "service" => pages::service::page(state, ctx, req).await,
+        "service_manage" => pages::manage::manage(state, ctx, req).await,
+        "service_delete" => pages::manage::delete(state, ctx, req).await,
+        "service_archive" => pages::manage::archive(state, ctx, req).await,
+        "sessions" => pages::sessions::list(state, ctx, req).await,
+        "session" => pages::sessions::detail(state, ctx, req).await,
+        "locations" => pages::sessions::locations(state, ctx, req).await,
+        "token_refresh" => pages::accounts::token_refresh(state, ctx, req).await,
+        "login" => pages::accounts::login(state, ctx, req).await,
+        "logout" => pages::accounts::logout(state, ctx, req).await,
+        "signup" => pages::accounts::signup(state, ctx, req).await,
+        "password_change" => pages::accounts::password_change(state, ctx, req).await,
+        "password_reset" => pages::accounts::password_reset(state, ctx, req).await,
+        "password_reset_key" => pages::accounts::password_reset_key(state, ctx, req).await,
+        "emails" => pages::accounts::emails(state, ctx, req).await,
+        "account_delete" => pages::accounts::account_delete(state, ctx, req).await,
+        "email_confirm" => pages::accounts::email_confirm(state, ctx, req).await,
+        "admin" => pages::admin::page(state, ctx, req).await,
+        _ => Err(PageError::NotFound),
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
-//! A user's email addresses. Only a verified address is unique across users: an unverified
-//! claim reserves nothing, and when someone verifies an address, other users' unverified claims
-//! of it are dropped (the proven owner wins over a squatter).
+//! A user's email addresses (`user_emails`). Only a verified address is unique across users: an
+//! unverified claim reserves nothing, and when someone verifies an address, other users'
+//! unverified claims of it are dropped (the proven owner wins over a squatter).
 
 use tokio_postgres::GenericClient;
 
@@ -57,6 +57,32 @@ pub async fn owned<C: GenericClient>(
     .map(row))
 }
 
+/// The text of an address row, whoever owns it (a verification link names its row).
+pub async fn address<C: GenericClient>(
+    c: &C,
+    id: i64,
+) -> Result<Option<String>, tokio_postgres::Error> {
+    Ok(
+        c.query_opt("SELECT email FROM user_emails WHERE id = $1", &[&id])
+            .await?
+            .map(|r| r.get(0)),
+    )
+}
+
+/// The user who verified `email`, if anyone did: only a proven address may name a person (a
+/// collaborator, say), since an unverified claim could be anyone's.
+pub async fn verified_owner<C: GenericClient>(
+    c: &C,
+    email: &str,
+) -> Result<Option<i64>, tokio_postgres::Error> {
+    Ok(c.query_opt(
+        "SELECT user_id FROM user_emails WHERE lower(email) = lower($1) AND verified",
+        &[&email],
+    )
+    .await?
+    .map(|r| r.get(0)))
+}
+
 /// Adds an unverified address; `None` when it is verified by someone, or already the user's.
 pub async fn add<C: GenericClient>(
     c: &C,
@@ -72,6 +98,21 @@ pub async fn add<C: GenericClient>(
     )
     .await?
     .map(|r| r.get(0)))
+}
+
+/// Marks every address of a new user unverified and returns the (only) one's id: the insert
+/// trigger adds the login as verified primary, right for admins created on the command line
+/// but not for a self-claimed address.
+pub async fn unverify_new<C: GenericClient>(
+    c: &C,
+    user_id: i64,
+) -> Result<i64, tokio_postgres::Error> {
+    Ok(c.query_one(
+        "UPDATE user_emails SET verified = false WHERE user_id = $1 RETURNING id",
+        &[&user_id],
+    )
+    .await?
+    .get(0))
 }
 
 /// Whether an address is taken for a new account: verified by someone, or someone's login.

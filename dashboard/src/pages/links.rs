@@ -1,0 +1,15 @@
+//! Addresses the pages show for a service.
+
+use crate::http::Req;
+use crate::state::DashboardState;
+
+/// Where browsers reach the ingress, as shown in snippets: the dashboard's host with the
+/// scheme of `SCRIPT_USE_HTTPS`.
+pub fn ingress_base(state: &DashboardState, req: &Req) -> String {
+    let scheme = if state.args().script_use_https {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{}", req.host())
+}

@@ -1,0 +1,66 @@
+//! The per-service settings ingest needs on every beacon, as stored; the aggregator parses and
+//! caches them so a beacon costs no query.
+
+use tokio_postgres::GenericClient;
+use uuid::Uuid;
+
+/// What ingest needs of a service, as stored (the aggregator parses and caches it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestRow {
+    /// Id.
+    pub id: Uuid,
+    /// `AC` or `AR`.
+    pub status: String,
+    /// Allowed origins.
+    pub origins: String,
+    /// Honour DNT/GPC.
+    pub respect_dnt: bool,
+    /// Drop robots.
+    pub ignore_robots: bool,
+    /// Store IPs.
+    pub collect_ips: bool,
+    /// Ignored networks.
+    pub ignored_ips: String,
+    /// Extra tracker JavaScript.
+    pub script_inject: String,
+}
+
+const INGEST_SELECT: &str = "SELECT id, status, origins, respect_dnt, ignore_robots, \
+                             collect_ips, ignored_ips, script_inject FROM services";
+
+fn ingest_row(r: &tokio_postgres::Row) -> IngestRow {
+    IngestRow {
+        id: r.get(0),
+        status: r.get(1),
+        origins: r.get(2),
+        respect_dnt: r.get(3),
+        ignore_robots: r.get(4),
+        collect_ips: r.get(5),
+        ignored_ips: r.get(6),
+        script_inject: r.get(7),
+    }
+}
+
+/// Every service's ingest settings.
+pub async fn all_for_ingest<C: GenericClient>(
+    c: &C,
+) -> Result<Vec<IngestRow>, tokio_postgres::Error> {
+    Ok(c.query(INGEST_SELECT, &[])
+        .await?
+        .iter()
+        .map(ingest_row)
+        .collect())
+}
+
+/// One service's ingest settings.
+pub async fn for_ingest<C: GenericClient>(
+    c: &C,
+    id: Uuid,
+) -> Result<Option<IngestRow>, tokio_postgres::Error> {
+    Ok(
+        c.query_opt(&format!("{INGEST_SELECT} WHERE id = $1"), &[&id])
+            .await?
+            .as_ref()
+            .map(ingest_row),
+    )
+}
