@@ -13,7 +13,7 @@ use crate::state::DashboardState;
 use models::services::Access;
 use serde_json::{json, Value};
 use stats::dimensions::{self, Dimension, Label, Placement, Scope};
-use stats::{chart, sessions as srows, Row, Tables};
+use stats::{chart, sessions as srows, Tables};
 use warp::http::StatusCode;
 
 fn title_case(s: &str) -> String {

@@ -2,8 +2,8 @@
 
 use crate::format;
 use crate::state::DashboardState;
-use stats::{sessions as srows, Row};
 use serde_json::{json, Value};
+use stats::{sessions as srows, Row};
 
 /// Rows of a table with display strings: label, count, share of `total`, bar width, optional
 /// link.
