@@ -2,8 +2,9 @@
 //! batch, whatever its size. The order matters: sessions are decided before hits (a token is
 //! live only within its session), and ids are taken before any row refers to them.
 
+use super::beacons::{BatchOutcome, Enriched};
 use super::sessionize::{self as decide, TokenHit};
-use super::{live_state, store, BatchOutcome, Enriched};
+use super::{live_state, store};
 use deadpool_postgres::Transaction;
 
 /// Applies `batch` inside `tx`. Beacons must already be filtered (DNT, ignored IPs, robots).

@@ -133,7 +133,7 @@ pub async fn reset_sessions(
 /// hit (`proposed_ids`, one per token), one upsert for the batch.
 pub async fn claim_hits(
     tx: &Transaction<'_>,
-    batch: &[super::Enriched],
+    batch: &[super::beacons::Enriched],
     tokens: &[TokenGroup<'_>],
     session_of: &[Option<SessionRef>],
     proposed_ids: &[i64],

@@ -3,6 +3,7 @@
 //! one failure classification and one sessionizer.
 
 pub mod apply;
+pub mod beacons;
 pub mod exactly_once;
 pub mod failure;
 pub mod live_state;
@@ -12,45 +13,7 @@ pub mod sessionize;
 pub mod sink;
 pub mod store;
 
-use crate::metrics::IngestMetrics;
-use beacon::ua::UaInfo;
-use beacon::wire::Beacon;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
-
+pub use beacons::{BatchOutcome, Enriched};
 pub use failure::{is_transient, Failure};
 pub use queue::{start, IngestQueue, QueueError, WriterConfig, WriterHandle};
 pub use sink::{write, Batch, Written};
-
-/// A beacon ready for the writer: the wire record plus its UA classification.
-#[derive(Debug, Clone)]
-pub struct Enriched {
-    /// The reduced beacon.
-    pub beacon: Beacon,
-    /// Browser, OS and device classification of its User-Agent.
-    pub ua: Arc<UaInfo>,
-}
-
-/// What one batch changed.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct BatchOutcome {
-    /// Beacons applied.
-    pub beacons: u64,
-    /// New hits.
-    pub hits: u64,
-    /// New sessions.
-    pub sessions: u64,
-    /// Heartbeats added to existing hits.
-    pub heartbeats: u64,
-}
-
-impl BatchOutcome {
-    /// Counts what one committed write stored (both entrances report the same way).
-    pub fn record(&self, m: &IngestMetrics) {
-        m.written_beacons.fetch_add(self.beacons, Ordering::Relaxed);
-        m.written_hits.fetch_add(self.hits, Ordering::Relaxed);
-        m.written_sessions
-            .fetch_add(self.sessions, Ordering::Relaxed);
-        m.heartbeats.fetch_add(self.heartbeats, Ordering::Relaxed);
-    }
-}

@@ -3,8 +3,8 @@
 //! retries through Postgres outages (the queue fills and ingress answers 503 instead of losing
 //! anything), and on shutdown drains every queued beacon before the process exits.
 
+use super::beacons::Enriched;
 use super::sink::{self, Batch, Written};
-use super::Enriched;
 use crate::metrics::IngestMetrics;
 use deadpool_postgres::Pool;
 use std::sync::Arc;

@@ -181,7 +181,7 @@ mod tests {
     /// Two versions of one row type, before and after adding a column.
     #[allow(dead_code)]
     mod sample {
-        use super::super::*;
+        use crate::writer::rows::*;
 
         columnar! {
             /// A row with one more column than its sibling below.

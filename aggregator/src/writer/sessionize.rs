@@ -3,7 +3,7 @@
 //! to, and which closed hours a batch touched. The live state these decisions consult comes
 //! from [`super::live_state`]; [`super::apply`] runs the steps in order.
 
-use super::Enriched;
+use super::beacons::Enriched;
 use beacon::wire::VisitorKey;
 use chrono::{DateTime, TimeZone, Utc};
 use std::collections::HashMap;

@@ -2,8 +2,10 @@
 //! when it came from the edge) is written in one transaction, and failures come back in one
 //! classification ([`Failure`]) for the caller to retry, bisect or report.
 
+use super::apply;
+use super::beacons::{BatchOutcome, Enriched};
 use super::exactly_once::{self, Claim, Marks};
-use super::{apply, BatchOutcome, Enriched, Failure};
+use super::failure::Failure;
 use deadpool_postgres::{Pool, Timeouts};
 use std::time::Duration;
 

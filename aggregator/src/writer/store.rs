@@ -2,9 +2,9 @@
 //! rows of [`super::rows`]), heartbeats and session totals added to stored rows, hit ids, and
 //! the hours the rollup job must roll again. One statement per kind per batch.
 
+use super::beacons::Enriched;
 use super::rows::{insert_unnest, HitColumns, HitRow, SessionColumns, SessionRow};
 use super::sessionize::{ts, Beat, NewHit, SessionAcc, SessionRef, SessionSplit};
-use super::Enriched;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
 use std::collections::HashMap;
