@@ -8,7 +8,7 @@
 //! transactions: lock waits between batches that share visitors cost less than lost
 //! parallelism. Statements are prepared once per connection.
 
-use super::POOL_WAIT;
+use super::api::POOL_WAIT;
 use crate::metrics::IngestMetrics;
 use crate::writer::{self, Batch, Failure, Written};
 

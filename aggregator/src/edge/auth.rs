@@ -3,7 +3,9 @@
 //! ([`header`]), then the MAC and the nonce once the body is in ([`authenticate`]).
 //! Refusals carry their reason: none of them tells anything about the secret.
 
-use super::{error, nonces, now_secs, unavailable, EdgeApi};
+use super::api::EdgeApi;
+use super::nonces;
+use super::reply::{error, now_secs, unavailable};
 use crate::metrics::IngestMetrics;
 use beacon::edge_protocol::{SignatureError, SignatureHeader, SignedRequest, SIGNATURE_HEADER};
 use warp::http::{HeaderMap, StatusCode};

@@ -17,8 +17,10 @@
 //! 200 is only sent after commit; Postgres down or the pool exhausted answers 503 so the queue
 //! retries later.
 
+use super::api::EdgeApi;
 use super::apply::{self, Verdict};
-use super::{auth, error, json, unavailable, EdgeApi};
+use super::auth;
+use super::reply::{error, json, unavailable};
 use crate::ingress::handlers::read_limited;
 use crate::metrics::IngestMetrics;
 use crate::services::ServiceStatus;

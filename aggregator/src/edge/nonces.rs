@@ -1,7 +1,7 @@
 //! The signature nonces the edge endpoints have accepted, kept in Postgres for the signature
 //! window so a captured request is refused the second time, by whichever replica receives it.
 
-use super::POOL_WAIT;
+use super::api::POOL_WAIT;
 use beacon::edge_protocol::{MAX_SKEW_SECS, NONCE_BYTES};
 use deadpool_postgres::{Pool, Timeouts};
 

@@ -9,7 +9,9 @@
 //! holds the salt it needs at 00:00. No salt here outlives the rotation rule of
 //! [`crate::salts`].
 
-use super::{auth, error, json, unavailable, EdgeApi};
+use super::api::EdgeApi;
+use super::auth;
+use super::reply::{error, json, unavailable};
 use crate::metrics::IngestMetrics;
 use crate::services::ServiceStatus;
 use beacon::edge_protocol::{EdgeConfig, EdgeService, SignedRequest, WireSalt};
