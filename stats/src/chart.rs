@@ -3,8 +3,9 @@
 //! up to now. Hour buckets are computed from each row's own UTC offset, so the two 01:00 hours of
 //! a DST fall-back stay apart and the skipped hour of a spring-forward simply does not exist.
 
+use crate::figures::StatsError;
+use crate::plan::Source;
 use crate::window::Window;
-use crate::{Source, StatsError};
 use chrono::{DateTime, Duration, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -354,7 +355,7 @@ mod tests {
         .unwrap();
         let (_, p) = empty_points(&longest, tz, now);
         assert_eq!(p.len() as i64, crate::window::MAX_WINDOW_DAYS);
-        let (_, p) = empty_points(&crate::previous(&longest), tz, now);
+        let (_, p) = empty_points(&crate::window::previous(&longest), tz, now);
         assert!(p.len() <= MAX_POINTS);
         let huge = Window {
             start: utc("1970-01-01T00:00:00Z"),

@@ -2,9 +2,9 @@
 //! once: exact sums from raw edges and rollup hours added up, so the rollup path and the raw
 //! path agree to the unit.
 
+use crate::figures::{StatsError, RAW_SEGMENTS};
 use crate::plan::{self, ReadPlan, Source};
 use crate::window::Window;
-use crate::{StatsError, RAW_SEGMENTS};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::collections::HashMap;

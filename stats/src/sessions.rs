@@ -4,8 +4,8 @@
 //! lasted days with thousands of hits is paged like the session list.
 
 use crate::dimensions::LOCATION;
+use crate::figures::{Row, StatsError};
 use crate::window::Window;
-use crate::{Row, StatsError};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::net::IpAddr;
@@ -231,7 +231,8 @@ pub async fn locations_page<C: GenericClient>(
         offset,
         limit,
     };
-    let mut ranked = crate::top::ranked(client, service, w, crate::Source::Auto, &[want]).await?;
+    let mut ranked =
+        crate::top::ranked(client, service, w, crate::plan::Source::Auto, &[want]).await?;
     let pages = std::mem::take(&mut ranked[LOCATION.index()]);
     Ok((pages.rows, pages.keys))
 }

@@ -2,11 +2,11 @@
 //! (scalars, tables, "currently online") that the API and `shynet stats` answer with.
 
 use crate::dimensions::{self, Dimension, Scope};
+use crate::figures::{Row, StatsError, HIDDEN_REFERRER_HEADROOM, RESULTS_LIMIT};
 use crate::plan::Source;
 use crate::scalars::{has_hits, online_many, scalars_many_with, Scalars};
 use crate::top;
 use crate::window::Window;
-use crate::{Row, StatsError, HIDDEN_REFERRER_HEADROOM, RESULTS_LIMIT};
 use chrono::{DateTime, Duration, Utc};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;

@@ -5,8 +5,9 @@
 //! of Rust's `str`), so the rollup path and the raw path rank identically.
 
 use crate::dimensions::{self, HIT_DIMS, SESSION_DIMS};
+use crate::figures::{Row, StatsError, RAW_SEGMENTS};
+use crate::plan::Source;
 use crate::window::Window;
-use crate::{Row, Source, StatsError, RAW_SEGMENTS};
 use chrono::{DateTime, NaiveDate, Utc};
 use tokio_postgres::GenericClient;
 use uuid::Uuid;

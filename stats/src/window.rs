@@ -129,6 +129,14 @@ pub fn from_dates(
     })
 }
 
+/// The equal-length period immediately before `w` (Shynet's comparison window).
+pub fn previous(w: &Window) -> Window {
+    Window {
+        start: w.start - (w.end - w.start),
+        end: w.start,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
