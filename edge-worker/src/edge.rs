@@ -4,10 +4,10 @@
 //! `beacon::route`, the same code the aggregator's direct ingest runs.
 
 use beacon::bots::looks_like_bot;
+use beacon::edge_protocol::{EdgeConfig, EdgeService};
 use beacon::ip_filter::IgnoredIps;
 use beacon::origins::AllowedOrigins;
 use beacon::route::{self, DropReason, Plan, Reply, Route};
-use beacon::edge_protocol::{EdgeConfig, EdgeService};
 use beacon::visitor::visitor_key;
 use beacon::wire::{Beacon, Geo};
 use std::borrow::Cow;

@@ -22,12 +22,12 @@
 
 pub mod edge;
 
-use beacon::route::{error_reply, Reply};
 use beacon::edge_protocol::{
     batch_id, sign, EdgeBatch, EdgeConfig, QueuedBeacon, SignedRequest, BATCH_PATH, CONFIG_PATH,
     MAX_BATCH_BEACONS, MAX_BATCH_BYTES, MAX_FENCES, NONCE_BYTES, NOT_APPLIED_HEADER,
     SIGNATURE_HEADER,
 };
+use beacon::route::{error_reply, Reply};
 use beacon::wire::Geo;
 use edge::{Prepared, RequestFacts};
 use std::cell::RefCell;

@@ -4,7 +4,9 @@
 //! equal batch.
 #![no_main]
 
-use beacon::edge_protocol::{self, EdgeBatch, QueuedBeacon, SignatureError, SignedRequest, NONCE_BYTES};
+use beacon::edge_protocol::{
+    self, EdgeBatch, QueuedBeacon, SignatureError, SignedRequest, NONCE_BYTES,
+};
 use libfuzzer_sys::fuzz_target;
 use sha2::{Digest, Sha256};
 
