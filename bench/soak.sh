@@ -80,7 +80,7 @@ while [ "$(date +%s)" -lt "$t_end" ]; do
     wrk -t1 -c8 -d${INTERVAL}s --latency -s bench/soak/throttled.lua "http://127.0.0.1:$PORT/ingress/$SVC/script.js" > "$DATA/script.out" &
   load+=($!)
   SOAK_TOKEN=$TOKEN SOAK_DELAY_MS=500 \
-    wrk -t1 -c1 -d${INTERVAL}s --latency -s bench/soak/api_read.lua "http://127.0.0.1:$PORT/api/v1/dashboard/" > "$DATA/api.out" &
+    wrk -t1 -c1 -d${INTERVAL}s --timeout 30s --latency -s bench/soak/api_read.lua "http://127.0.0.1:$PORT/api/v1/dashboard/" > "$DATA/api.out" &
   load+=($!)
   SOAK_SEQ=$((n * 10000000)) node bench/soak/edge_feed.mjs "http://127.0.0.1:$PORT" "$SVC" "$SECRET" "$EDGE_RATE" "$INTERVAL" > "$DATA/edge.out" &
   load+=($!)

@@ -89,14 +89,9 @@ async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
         .filter(|t| !t.is_empty() && t.len() <= 200)
         .ok_or_else(forbidden)?;
     let c = state.pool().get().await.map_err(|e| unavailable(&e))?;
-    let user: i64 = c
-        .query_opt(
-            "SELECT id FROM users WHERE api_token_hash = $1 AND is_active",
-            &[&token::hash(t)],
-        )
+    let user: i64 = models::users::id_by_api_token(&**c, &token::hash(t))
         .await
         .map_err(|e| unavailable(&e))?
-        .map(|r| r.get(0))
         .ok_or_else(forbidden)?;
     let only: Option<Uuid> = match req.q("uuid").filter(|u| !u.is_empty()) {
         Some(u) => Some(u.parse().map_err(|_| {
@@ -149,18 +144,11 @@ async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
         .await
         .map_err(|e| unavailable(&e))?;
     // Each service's hide-referrer pattern, compiled once per request.
-    let hide: HashMap<Uuid, regex::Regex> = c
-        .query(
-            "SELECT id, hide_referrer_regex FROM services WHERE id = ANY($1)",
-            &[&ids],
-        )
+    let hide: HashMap<Uuid, regex::Regex> = services::hide_patterns(&**c, &ids)
         .await
         .map_err(|e| unavailable(&e))?
-        .iter()
-        .filter_map(|r| {
-            let pattern: String = r.get(1);
-            stats::referrer::compile_lenient(&pattern).map(|re| (r.get(0), re))
-        })
+        .into_iter()
+        .filter_map(|(id, pattern)| stats::referrer::compile_lenient(&pattern).map(|re| (id, re)))
         .collect();
     let mut out = Vec::new();
     for s in &list {

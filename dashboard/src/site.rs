@@ -2,18 +2,8 @@
 //! the HTTPS decision for cookies and HSTS) and the host names it answers for. Request headers
 //! (`Host`, `X-Forwarded-Proto`) never decide either, because any client can set them.
 
-use crate::http::{self, Response};
 use crate::settings::DashboardArgs;
-use std::sync::Arc;
-use warp::http::StatusCode;
-use warp::Filter;
-
-/// Host names every instance answers for unless `SHYNET_ALLOWED_HOSTS` says otherwise: local
-/// use, tests and probes from the same machine.
-pub const LOCAL_HOSTS: &[&str] = &["localhost", "127.0.0.1", "[::1]"];
-
-/// The one path answered whatever the `Host`: load balancers and orchestrators probe it by IP.
-pub const HOST_EXEMPT_PATH: &str = "/healthz";
+use webcore::hosts::{host_of, AllowedHosts, BadHost};
 
 /// Why the site settings are unusable.
 #[derive(Debug, thiserror::Error)]
@@ -22,8 +12,8 @@ pub enum SiteError {
     #[error("SHYNET_DASHBOARD_URL `{0}` must look like https://stats.example.com")]
     BadUrl(String),
     /// An entry of `SHYNET_ALLOWED_HOSTS` is not a host name.
-    #[error("SHYNET_ALLOWED_HOSTS entry `{0}` is not a host name (no scheme, path or port)")]
-    BadHost(String),
+    #[error(transparent)]
+    BadHost(#[from] BadHost),
 }
 
 /// The configured public base URL.
@@ -69,119 +59,13 @@ impl SiteUrl {
     }
 }
 
-/// The host part of an authority (`name[:port]`, `[v6][:port]`), lower-cased; `None` when it
-/// holds anything but host-name characters.
-pub fn host_of(authority: &str) -> Option<String> {
-    let host = if authority.starts_with('[') {
-        let end = authority.find(']')?;
-        let (h, port) = authority.split_at(end + 1);
-        if !(port.is_empty()
-            || port[1..].bytes().all(|b| b.is_ascii_digit()) && port.starts_with(':'))
-        {
-            return None;
-        }
-        h
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-            Some(_) => return None,
-            None => authority,
-        }
-    };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    let ok = !host.is_empty()
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
-    ok.then_some(host)
-}
-
-/// The `Host` values this server answers for (like Django's `ALLOWED_HOSTS`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AllowedHosts {
-    /// `*` was configured: any host.
-    any: bool,
-    /// Lower-cased host names without port.
-    names: Vec<String>,
-}
-
-impl AllowedHosts {
-    /// `SHYNET_ALLOWED_HOSTS` if set (`*` = any), else [`LOCAL_HOSTS`]; the dashboard URL's host
-    /// is always allowed.
-    pub fn from_args(a: &DashboardArgs, site: Option<&SiteUrl>) -> Result<AllowedHosts, SiteError> {
-        let configured = a
-            .allowed_hosts
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        let mut names: Vec<String> = match configured {
-            Some(list) => list
-                .split(',')
-                .map(str::trim)
-                .filter(|h| !h.is_empty())
-                .map(|h| {
-                    if h == "*" {
-                        return Ok(h.to_owned());
-                    }
-                    match host_of(h) {
-                        Some(n) if !h.contains(':') || h.starts_with('[') => Ok(n),
-                        _ => Err(SiteError::BadHost(h.to_owned())),
-                    }
-                })
-                .collect::<Result<_, _>>()?,
-            None => LOCAL_HOSTS.iter().map(|h| (*h).to_owned()).collect(),
-        };
-        names.extend(site.map(|s| s.host.clone()));
-        let any = names.iter().any(|n| n == "*");
-        names.retain(|n| n != "*");
-        Ok(AllowedHosts { any, names })
-    }
-
-    /// Whether a request's authority (`Host` header or absolute URI) is one of ours.
-    pub fn permits(&self, authority: &str) -> bool {
-        self.any || host_of(authority).is_some_and(|h| self.names.contains(&h))
-    }
-
-    /// The names, for the start-up log.
-    pub fn describe(&self) -> String {
-        if self.any {
-            "*".into()
-        } else {
-            self.names.join(",")
-        }
-    }
-}
-
-/// A filter placed before every other route: answers 400 when the request's authority is not
-/// allowed (except [`HOST_EXEMPT_PATH`]), and otherwise rejects so the real routes run.
-pub fn refuse_unknown_hosts(
-    allowed: AllowedHosts,
-) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
-    let allowed = Arc::new(allowed);
-    warp::path::full()
-        .and(
-            warp::host::optional()
-                .map(|a: Option<warp::host::Authority>| a.map(|a| a.as_str().to_owned()))
-                .or(warp::any().map(|| None))
-                .unify(),
-        )
-        .and_then(move |path: warp::path::FullPath, authority: Option<String>| {
-            let ok = path.as_str() == HOST_EXEMPT_PATH
-                || authority.as_deref().is_some_and(|a| allowed.permits(a));
-            if !ok {
-                tracing::info!(host = ?authority, "request for a host not in SHYNET_ALLOWED_HOSTS refused");
-            }
-            async move {
-                if ok {
-                    Err(warp::reject::not_found())
-                } else {
-                    Ok(http::text(
-                        StatusCode::BAD_REQUEST,
-                        "Unknown host: this server answers only for the host names in SHYNET_ALLOWED_HOSTS.",
-                    ))
-                }
-            }
-        })
+/// The `Host` values this server answers for: `SHYNET_ALLOWED_HOSTS` if set (`*` = any), else
+/// the local names; the dashboard URL's host is always allowed.
+pub fn allowed_hosts(a: &DashboardArgs, site: Option<&SiteUrl>) -> Result<AllowedHosts, SiteError> {
+    Ok(AllowedHosts::parse(
+        a.allowed_hosts.as_deref(),
+        site.map(|s| s.host.as_str()),
+    )?)
 }
 
 #[cfg(test)]
@@ -219,7 +103,7 @@ mod tests {
     #[test]
     fn allowed_hosts_default_to_local_plus_dashboard_host() {
         let site = SiteUrl::from_args(&args(Some("https://stats.example.com"), None)).unwrap();
-        let a = AllowedHosts::from_args(&args(None, None), site.as_ref()).unwrap();
+        let a = allowed_hosts(&args(None, None), site.as_ref()).unwrap();
         for ok in [
             "localhost",
             "127.0.0.1:8080",
@@ -232,11 +116,10 @@ mod tests {
         for no in ["evil.example", "stats.example.com.evil", "", "a b", "[::2]"] {
             assert!(!a.permits(no), "{no}");
         }
-        let only =
-            AllowedHosts::from_args(&args(None, Some("t.example, s.example")), None).unwrap();
+        let only = allowed_hosts(&args(None, Some("t.example, s.example")), None).unwrap();
         assert!(only.permits("t.example:443") && !only.permits("localhost"));
-        let any = AllowedHosts::from_args(&args(None, Some("*")), None).unwrap();
+        let any = allowed_hosts(&args(None, Some("*")), None).unwrap();
         assert!(any.permits("whatever.example"));
-        assert!(AllowedHosts::from_args(&args(None, Some("https://x.example")), None).is_err());
+        assert!(allowed_hosts(&args(None, Some("https://x.example")), None).is_err());
     }
 }

@@ -4,10 +4,11 @@
 use crate::mail::Mailer;
 use crate::render::Templates;
 use crate::settings::DashboardArgs;
-use crate::site::{AllowedHosts, SiteError, SiteUrl};
+use crate::site::{allowed_hosts, SiteError, SiteUrl};
 use chrono::Duration;
 use deadpool_postgres::Pool;
 use std::sync::{Arc, RwLock};
+use webcore::hosts::AllowedHosts;
 
 /// Settings the dashboard shares with the rest of `shynet serve`.
 #[derive(Debug, Clone)]
@@ -69,7 +70,7 @@ impl DashboardState {
         let templates = Templates::new().map_err(StartError::Template)?;
         let mailer = Mailer::from_args(&settings.args).map_err(StartError::Mail)?;
         let site = SiteUrl::from_args(&settings.args)?;
-        let allowed_hosts = AllowedHosts::from_args(&settings.args, site.as_ref())?;
+        let allowed_hosts = allowed_hosts(&settings.args, site.as_ref())?;
         if site.is_none() {
             tracing::warn!(
                 "SHYNET_DASHBOARD_URL is not set: password-reset and verification mail will not be sent"

@@ -1,6 +1,8 @@
 //! HTTP plumbing shared by every route the aggregator serves (ingest, the edge API, the
-//! dashboard), kept apart from any of them so the ingest path depends on nothing the dashboard
-//! owns.
+//! dashboard): the peer address of a request and the allowed-host guard, kept apart from any of
+//! them so the ingest path depends on nothing the dashboard owns.
+
+pub mod hosts;
 
 use std::net::SocketAddr;
 

@@ -78,7 +78,7 @@ impl Application {
                 proxy_trust: settings.ingest.proxy_trust(),
             },
         )?;
-        let host_guard = dashboard::site::refuse_unknown_hosts(dashboard.allowed_hosts().clone());
+        let host_guard = webcore::hosts::refuse_unknown_hosts(dashboard.allowed_hosts().clone());
         if let Err(e) = dashboard.load_instance_name().await {
             tracing::warn!(error = ?e, "instance name not loaded; pages show SHYNET_WHITELABEL until it is");
         }

@@ -247,6 +247,7 @@ pub async fn set_archived<C: GenericClient>(
 /// table of the schema that has a `service_id` column.
 pub const SERVICE_DATA_TABLES: &[&str] = &[
     "hits",
+    "events",
     "sessions",
     "active_hits",
     "active_sessions",
