@@ -234,7 +234,7 @@ mod tests {
             ["Sources", "Mediums", "Campaigns"]
         );
         assert_eq!(tabs[0]["rows"].as_array().unwrap().len(), 1);
-        assert_eq!(tabs[0]["rows"][0]["share"], "25%");
+        assert_eq!(tabs[0]["rows"][0]["share"], "25.0%");
         assert_eq!(head.iter().filter(|c| c["title"] == "Campaigns").count(), 1);
     }
 }
