@@ -158,7 +158,11 @@ impl ServiceForm {
             script_inject: r.f("script_inject").unwrap_or("").to_owned(),
             raw_retention_days: r.field("raw_retention_days"),
             rollup_retention_days: r.field("rollup_retention_days"),
-            tracking_params: r.field("tracking_params"),
+            // A form without the field (an older page, a script) keeps the default list.
+            tracking_params: r.f("tracking_params").map_or_else(
+                || DEFAULT_TRACKING_PARAMS.to_owned(),
+                |v| v.trim().to_owned(),
+            ),
         }
     }
 

@@ -106,7 +106,7 @@ pub async fn find_for_user<C: GenericClient>(
         .await?;
     Ok(r.and_then(|r| {
         let s = row(&r);
-        let collab: bool = r.get(14);
+        let collab: bool = r.get(15);
         let access = if user.is_admin || s.owner_id == user.id {
             Access::Manage
         } else if collab {
