@@ -99,7 +99,7 @@ impl TrackingParams {
     /// Whether `name` (decoded) is a tracking parameter.
     pub fn matches(&self, name: &str) -> bool {
         let lower = name.to_ascii_lowercase();
-        self.exact.iter().any(|e| *e == lower) || self.prefixes.iter().any(|p| lower.starts_with(p))
+        self.exact.contains(&lower) || self.prefixes.iter().any(|p| lower.starts_with(p))
     }
 
     /// `url` without its tracking parameters, or `None` when there are none to remove (the

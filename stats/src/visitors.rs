@@ -11,10 +11,9 @@
 
 use crate::dimensions::VISITORS_DAY_CODE;
 use crate::figures::{StatsError, RAW_SEGMENTS};
-use crate::plan::{self, VisitorPlan};
+use crate::plan::{self, Source, VisitorPlan};
 use crate::scalars::plan_inputs;
 use crate::window::Window;
-use crate::Source;
 use std::collections::HashMap;
 use tokio_postgres::GenericClient;
 use uuid::Uuid;

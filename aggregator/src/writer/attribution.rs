@@ -140,6 +140,17 @@ mod tests {
         assert_eq!(page(&batch, &clean, 2), "https://a.example/q");
     }
 
+    /// Services created by SQL (the CLI, upgrades) get the column's default: the same list.
+    #[test]
+    fn the_migration_default_is_the_code_default() {
+        let sql = include_str!("../../../migrations/V12__campaigns_channels_clean_pages.sql");
+        let default = format!(
+            "DEFAULT '{}'",
+            beacon::tracking_params::DEFAULT_TRACKING_PARAMS
+        );
+        assert!(sql.contains(&default), "{default}");
+    }
+
     #[test]
     fn sessions_are_tagged_from_their_entry() {
         let e = enriched(
