@@ -7,7 +7,7 @@ use rand::Rng;
 
 /// User-Agents with rough shares of real traffic (desktop Chrome leads, then mobile Safari …);
 /// several versions of the big browsers, so the version tables have something to show.
-pub const UAS: &[(&str, u32)] = &[
+pub static UAS: &[(&str, u32)] = &[
     ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36", 22),
     ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/123.0.0.0 Safari/537.36", 8),
     ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.51", 6),
@@ -59,7 +59,7 @@ const fn place(
 }
 
 /// Places with rough shares.
-pub const PLACES: &[Place] = &[
+pub static PLACES: &[Place] = &[
     place(
         "US",
         "California",
@@ -178,7 +178,7 @@ pub const PLACES: &[Place] = &[
 
 /// Entry referrers of untagged visits ("" = direct), across search, social, mail and plain
 /// referrals.
-pub const REFERRERS: &[(&str, u32)] = &[
+pub static REFERRERS: &[(&str, u32)] = &[
     ("", 40),
     ("https://www.google.com/", 28),
     ("https://www.google.de/", 3),
@@ -201,7 +201,7 @@ pub const REFERRERS: &[(&str, u32)] = &[
 pub const CAMPAIGN_PERCENT: u32 = 25;
 
 /// Campaigns: the query an entry URL carries, the referrer it arrives with, and a weight.
-pub const CAMPAIGNS: &[(&str, &str, u32)] = &[
+pub static CAMPAIGNS: &[(&str, &str, u32)] = &[
     (
         "utm_source=newsletter&utm_medium=email&utm_campaign=spring-launch&utm_content=header",
         "",
