@@ -1152,3 +1152,94 @@ async fn deleting_an_account_removes_it_and_everything_it_owns() {
     assert!(r.text().await.unwrap().contains("only admin"));
     assert_eq!(w.d.get(admin, "/admin/").await.status(), 200);
 }
+
+#[tokio::test]
+async fn campaign_channel_page_place_and_version_cards_render() {
+    let w = world().await;
+    let owner = &w.who[OWNER];
+    let (svc, sid) = w.d.service(owner, None, "Cards").await;
+    let c = w.d.pool.get().await.unwrap();
+    c.execute(
+        "UPDATE sessions SET utm_source = 'newsletter', utm_medium = 'email',
+             utm_campaign = 'Spring Sale', channel = 'Email', exit_page = 'https://example.com/about',
+             region = 'Bavaria', city = 'Munich', browser_version = '124.0.1', os_version = '10',
+             visitor = '\\x00112233445566778899aabbccddeeff'
+         WHERE id = $1",
+        &[&sid],
+    )
+    .await
+    .unwrap();
+    // The rows changed outside the writer: make the rollup job read those hours again.
+    stats::rollup::rewind(&**c, chrono::Utc::now() - chrono::Duration::hours(3))
+        .await
+        .unwrap();
+    let body =
+        w.d.get(owner, &format!("/dashboard/service/{svc}/"))
+            .await
+            .text()
+            .await
+            .unwrap();
+    for s in [
+        // The visitors figure, with what a visitor is.
+        ">Visitors",
+        "one browser on one IP address within one UTC day",
+        // Campaigns: one card, a tab per tag.
+        "<h2>Campaigns</h2>",
+        ">Sources</label>",
+        ">Mediums</label>",
+        "<span>newsletter</span>",
+        "<span>email</span>",
+        "<span>Spring Sale</span>",
+        // Channels, entry and exit pages.
+        "<h2>Channels</h2>",
+        "<span>Email</span>",
+        "<h2>Entry pages</h2>",
+        "<h2>Exit pages</h2>",
+        ">https://example.com/about</a>",
+        // Regions open under their country, with their cities; versions under their browser/OS.
+        "title=\"Show Regions\"",
+        "<span>Bavaria</span>",
+        "Munich (1)",
+        "title=\"Show Browser versions\"",
+        "title=\"Show OS versions\"",
+        "<span>124</span>",
+    ] {
+        assert!(body.contains(s), "service page lacks {s}");
+    }
+    assert_eq!(body.matches("<h2>Campaigns</h2>").count(), 1);
+    // Sessions without tags are left out of the campaign tabs.
+    assert!(!body.contains("<span>None</span>"));
+
+    // The tracking parameters are edited and validated on the manage page.
+    let path = format!("/dashboard/service/{svc}/manage/");
+    let page = w.d.get(owner, &path).await.text().await.unwrap();
+    assert!(page.contains("name=\"tracking_params\""));
+    assert!(
+        page.contains("utm_*, fbclid, gclid"),
+        "the default list is shown"
+    );
+    let form = |list: &'static str| {
+        vec![
+            ("name", "Cards"),
+            ("origins", "*"),
+            ("respect_dnt", "yes"),
+            ("tracking_params", list),
+        ]
+    };
+    let r = w.d.post(owner, &path, &form("utm_*, a=b"), true).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("is not a parameter name"));
+    let r =
+        w.d.post(owner, &path, &form(" ref\nutm_* , REF"), true)
+            .await;
+    assert_eq!(r.status(), 303);
+    let saved: String = c
+        .query_one(
+            "SELECT tracking_params FROM services WHERE id = $1",
+            &[&svc],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(saved, "utm_*, ref");
+}

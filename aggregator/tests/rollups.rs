@@ -96,10 +96,18 @@ async fn random_data(
         let start = instant_p(rng, base, span, p_exact);
         let nh: i32 = rng.random_range(1..5);
         let dur = Duration::microseconds(rng.random_range(0..7_200_000_000));
+        // A small pool of visitor keys, so visitors come back within a day and across days.
+        let visitor: Option<Vec<u8>> = rng
+            .random_bool(0.95)
+            .then(|| vec![rng.random_range(0..40u8); 16]);
         c.execute(
             "INSERT INTO sessions (id, service_id, start_time, last_seen, country, as_org, os,
-                                   browser, device_type, device, hit_count, is_bounce)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                                   browser, device_type, device, hit_count, is_bounce,
+                                   region, city, browser_version, os_version, utm_source,
+                                   utm_medium, utm_campaign, utm_term, utm_content, channel,
+                                   exit_page, visitor)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                     $17, $18, $19, $20, $21, $22, $23, $24)",
             &[
                 &id,
                 &svc,
@@ -113,6 +121,21 @@ async fn random_data(
                 &pick(rng, &["", "iPhone", "Pixel 7", "Mac"]),
                 &nh,
                 &(nh == 1),
+                &pick(rng, &["", "Bavaria", "California", "Île-de-France"]),
+                &pick(rng, &["", "Munich", "San Francisco", "Paris"]),
+                &pick(rng, &["", "124.0.0", "123.0", "17.4.1"]),
+                &pick(rng, &["", "10", "17.4.1", "14", "10.15.7"]),
+                &pick(rng, &["", "", "newsletter", "google", "producthunt"]),
+                &pick(rng, &["", "", "email", "cpc"]),
+                &pick(rng, &["", "spring", "Brand Search"]),
+                &pick(rng, &["", "shoes"]),
+                &pick(rng, &["", "hero", "footer"]),
+                &pick(
+                    rng,
+                    &["Direct", "Organic Search", "Email", "Paid Search", ""],
+                ),
+                &pick(rng, &["", "https://a.example/", "https://a.example/x"]),
+                &visitor,
             ],
         )
         .await
@@ -127,10 +150,13 @@ async fn random_data(
             let load: Option<f64> = rng
                 .random_bool(0.7)
                 .then(|| rng.random_range(10.0..3000.0f64));
+            let clean: Option<&str> = rng
+                .random_bool(0.2)
+                .then(|| pick(rng, &["https://a.example/", "https://a.example/x"]));
             c.execute(
                 "INSERT INTO hits (session_id, service_id, initial, start_time, last_seen, tracker,
-                                   location, referrer, load_time)
-                 VALUES ($1, $2, $3, $4, $4, 'JS', $5, $6, $7)",
+                                   location, referrer, load_time, location_clean)
+                 VALUES ($1, $2, $3, $4, $4, 'JS', $5, $6, $7, $8)",
                 &[
                     &id,
                     &svc,
@@ -155,6 +181,7 @@ async fn random_data(
                         ],
                     ),
                     &load,
+                    &clean,
                 ],
             )
             .await
@@ -220,6 +247,13 @@ async fn assert_same(pool: &Pool, svcs: &[Uuid], w: &Window, tz: Tz, what: &str)
             .unwrap();
         assert_eq!(ta, tr, "{what}: tables with hidden referrers");
     }
+    let va = stats::visitors_many(&**c, svcs, w, Source::Auto)
+        .await
+        .unwrap();
+    let vr = stats::visitors_many(&**c, svcs, w, Source::Raw)
+        .await
+        .unwrap();
+    assert_eq!(va, vr, "{what}: visitors");
     let ca = chart::charts_many_with(&**c, svcs, w, tz, now, Source::Auto)
         .await
         .unwrap();
@@ -284,10 +318,32 @@ async fn rollups_answer_exactly_like_raw_rows() {
             .get(0);
         assert!(n > 300, "rollups were written ({n} hours)");
     }
+    {
+        // The new dimensions and the visitors have rollup rows to be compared with.
+        let c = pool.get().await.unwrap();
+        let dims: Vec<i16> = c
+            .query("SELECT DISTINCT dim FROM rollup_dims_daily ORDER BY 1", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let mut want: Vec<i16> = stats::dimensions::ALL.iter().map(|d| d.code).collect();
+        want.push(stats::dimensions::VISITORS_DAY_CODE);
+        want.sort_unstable();
+        assert_eq!(dims, want);
+    }
+    let mut some_visitors = false;
     for i in 0..60 {
         let (w, tz) = random_window(&mut rng, base, span);
         assert_same(&pool, &svcs, &w, tz, &format!("window {i} {w:?} in {tz}")).await;
+        let c = pool.get().await.unwrap();
+        let v = stats::visitors_many(&**c, &svcs, &w, Source::Auto)
+            .await
+            .unwrap();
+        some_visitors |= v.values().any(|n| *n > 0);
     }
+    assert!(some_visitors, "the windows saw visitors");
 
     // Late changes: sessions of closed hours grow longer and lose their bounce, late hits land
     // in old hours, and those hours are listed in rollup_dirty the way the writer lists them
@@ -624,6 +680,26 @@ async fn late_beacon_through_the_writer_marks_its_hour_dirty() {
             got,
             (2, 1, 3),
             "sessions, bounces, hits of the re-rolled hour"
+        );
+        // Visitor 1's session went on to page 2: its exit page moved, and the re-roll of the
+        // session's start hour counts it there.
+        let exits: Vec<(String, i64)> = c
+            .query(
+                "SELECT key, count FROM rollup_dims_hourly
+                 WHERE service_id = $1 AND hour = $2 AND dim = $3 ORDER BY key",
+                &[&svc, &hour, &stats::dimensions::EXIT_PAGE.code],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        assert_eq!(
+            exits,
+            [
+                ("https://a.example/1".to_owned(), 1),
+                ("https://a.example/2".to_owned(), 1)
+            ]
         );
     }
     let tz: Tz = "UTC".parse().unwrap();

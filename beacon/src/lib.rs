@@ -3,6 +3,9 @@
 //! response shapes here means the two entrances cannot drift apart. No I/O lives here.
 
 pub mod bots;
+pub mod campaign;
+#[cfg(feature = "classify")]
+pub mod channels;
 pub mod client_ip;
 pub mod edge_protocol;
 pub mod ip_filter;
@@ -13,7 +16,9 @@ pub mod responses;
 pub mod route;
 pub mod script;
 pub mod snippet;
+pub mod tracking_params;
 #[cfg(feature = "classify")]
 pub mod ua;
+pub mod url_parts;
 pub mod visitor;
 pub mod wire;

@@ -44,6 +44,7 @@ pub fn stats_json(s: &CoreStats, c: &Chart) -> Value {
         "avg_session_duration": s.avg_session_duration,
         "avg_load_time": s.avg_load_time,
         "avg_hits_per_session": s.avg_hits_per_session,
+        "visitor_count": s.visitor_count,
         "online": true,
         "chart_data": {
             "sessions": c.points.iter().map(|p| p.sessions).collect::<Vec<_>>(),
@@ -226,6 +227,18 @@ mod tests {
         s.dims.set(&stats::dimensions::OS, vec![row]);
         let v = stats_json(&s, &c);
         assert_eq!(v["operating_systems"], json!([{"os": "Linux", "count": 3}]));
+        s.dims.set(
+            &stats::dimensions::OS_VERSION,
+            vec![Row {
+                key: "Linux / 6.8".into(),
+                count: 2,
+            }],
+        );
+        let v = stats_json(&s, &c);
+        assert_eq!(
+            v["os_versions"],
+            json!([{"key": "Linux / 6.8", "count": 2}])
+        );
         let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort_unstable();
         let mut want = vec![
@@ -246,6 +259,19 @@ mod tests {
             "browsers",
             "device_types",
             "devices",
+            "visitor_count",
+            "entry_pages",
+            "exit_pages",
+            "channels",
+            "utm_sources",
+            "utm_mediums",
+            "utm_campaigns",
+            "utm_terms",
+            "utm_contents",
+            "regions",
+            "cities",
+            "browser_versions",
+            "os_versions",
             "chart_data",
             "chart_tooltip_format",
             "chart_granularity",

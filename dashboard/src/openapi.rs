@@ -22,7 +22,12 @@ fn describe(base: &str) -> Result<Value, String> {
     let schemas = doc
         .pointer_mut("/components/schemas")
         .ok_or("no components.schemas")?;
-    let keys: Vec<&str> = ALL.iter().map(|d| d.api_key).collect();
+    let mut keys: Vec<&str> = Vec::new();
+    for d in ALL {
+        if !keys.contains(&d.api_key) {
+            keys.push(d.api_key);
+        }
+    }
     schemas["Row"]["description"] = json!(format!(
         "One dimension value (keyed by the table's column: {}) and its count.",
         keys.join(", ")

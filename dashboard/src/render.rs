@@ -58,7 +58,10 @@ const PARTIALS: &[(&str, &str)] = &[
         "session_table",
         include_str!("../templates/partials/session_table.hbs"),
     ),
+    ("rows", include_str!("../templates/partials/rows.hbs")),
     ("table", include_str!("../templates/partials/table.hbs")),
+    ("tabs", include_str!("../templates/partials/tabs.hbs")),
+    ("card", include_str!("../templates/partials/card.hbs")),
     ("pager", include_str!("../templates/partials/pager.hbs")),
     ("snippet", include_str!("../templates/partials/snippet.hbs")),
 ];

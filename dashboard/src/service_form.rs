@@ -3,6 +3,7 @@
 
 use beacon::ip_filter::IgnoredIps;
 use beacon::origins::AllowedOrigins;
+use beacon::tracking_params::{TrackingParams, DEFAULT_TRACKING_PARAMS};
 use models::services::ServiceRow;
 use models::{collaborators, emails, services};
 use serde::Serialize;
@@ -44,6 +45,8 @@ pub struct ServiceForm {
     pub raw_retention_days: String,
     /// Days hourly rollups are kept, as typed ("" = for ever).
     pub rollup_retention_days: String,
+    /// Query parameters removed from page URLs before grouping.
+    pub tracking_params: String,
 }
 
 /// A validated form ready to save.
@@ -109,6 +112,7 @@ impl ServiceForm {
         ServiceForm {
             respect_dnt: true,
             origins: "*".into(),
+            tracking_params: DEFAULT_TRACKING_PARAMS.into(),
             ..Default::default()
         }
     }
@@ -134,6 +138,7 @@ impl ServiceForm {
                 .rollup_retention_days
                 .map(|d| d.to_string())
                 .unwrap_or_default(),
+            tracking_params: s.tracking_params.clone(),
         }
     }
 
@@ -153,6 +158,11 @@ impl ServiceForm {
             script_inject: r.f("script_inject").unwrap_or("").to_owned(),
             raw_retention_days: r.field("raw_retention_days"),
             rollup_retention_days: r.field("rollup_retention_days"),
+            // A form without the field (an older page, a script) keeps the default list.
+            tracking_params: r.f("tracking_params").map_or_else(
+                || DEFAULT_TRACKING_PARAMS.to_owned(),
+                |v| v.trim().to_owned(),
+            ),
         }
     }
 
@@ -210,6 +220,12 @@ impl ServiceForm {
         }
         if let Err(e) = stats::referrer::compile(&self.hide_referrer_regex) {
             errors.insert("hide_referrer_regex", e.to_string());
+        }
+        match self.tracking_params.parse::<TrackingParams>() {
+            Ok(p) => self.tracking_params = p.to_string(),
+            Err(e) => {
+                errors.insert("tracking_params", e.to_string());
+            }
         }
         if self.script_inject.len() > MAX_SCRIPT_INJECT {
             errors.insert(
@@ -286,6 +302,7 @@ impl Valid {
             script_inject: &f.script_inject,
             raw_retention_days: self.raw_retention_days,
             rollup_retention_days: self.rollup_retention_days,
+            tracking_params: &f.tracking_params,
         }
     }
 

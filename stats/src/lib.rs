@@ -15,14 +15,16 @@ mod scalars;
 pub mod sessions;
 mod tables;
 pub mod top;
+pub mod visitors;
 pub mod window;
 
 pub use dimensions::Dimension;
 pub use figures::{Row, StatsError, HIDDEN_REFERRER_HEADROOM, RESULTS_LIMIT};
-pub use plan::{ReadPlan, Source};
+pub use plan::{ReadPlan, Source, VisitorPlan};
 pub use scalars::{
     has_hits, online_many, raw_available_since, scalars_many, scalars_many_with, sums_many,
     Scalars, Sums,
 };
 pub use tables::{core_stats, core_stats_with, tables, tables_with, CoreStats, DimRows, Tables};
+pub use visitors::visitors_many;
 pub use window::previous;

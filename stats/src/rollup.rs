@@ -1,6 +1,7 @@
 //! Hourly rollups: per service and UTC hour, the sums behind every dashboard figure
 //! (`rollup_hours`) and the per-dimension counts behind every table (`rollup_dims_hourly`, summed
-//! per UTC day into `rollup_dims_daily`), with the dimensions of [`crate::dimensions`]. They live
+//! per UTC day into `rollup_dims_daily`), with the dimensions of [`crate::dimensions`]; per
+//! complete UTC day also the distinct visitors ([`crate::visitors`]). They live
 //! in the stats crate beside their readers, so one crate defines what a rollup row means.
 //!
 //! The job keeps a watermark: every hour before it is rolled up. An hour is rolled only once it
@@ -10,7 +11,7 @@
 //! the next pass re-rolls exactly those hours. Every pass runs in one transaction holding the
 //! watermark row (`FOR UPDATE SKIP LOCKED`), so with several replicas one rolls and the others skip.
 
-use crate::dimensions::{HIT_DIMS, SESSION_DIMS};
+use crate::dimensions::{HIT_DIMS, SESSION_DIMS, VISITORS_DAY_CODE};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tokio_postgres::{Client, Transaction};
 use uuid::Uuid;
@@ -137,11 +138,33 @@ async fn roll(tx: &Transaction<'_>, target: &Target<'_>) -> Result<(), tokio_pos
     Ok(())
 }
 
-/// Rebuilds the daily dimension rows of every service for UTC days in [lo, hi) from the hourly ones.
+/// Counts each service's distinct visitors of the complete UTC days in [lo, hi) from raw
+/// sessions (see [`crate::visitors`]): a day's count cannot be added up from its hours.
+const VISITOR_DAYS_RANGE: &str = "
+INSERT INTO rollup_dims_daily (service_id, day, dim, key, count)
+SELECT service_id, (start_time AT TIME ZONE 'UTC')::date, $3, '', count(DISTINCT visitor)
+FROM sessions WHERE start_time >= $1 AND start_time < $2 AND visitor IS NOT NULL
+GROUP BY 1, 2";
+
+/// The same for (service, UTC day) pairs, days before `$3` only.
+const VISITOR_DAYS_PAIRS: &str = "
+INSERT INTO rollup_dims_daily (service_id, day, dim, key, count)
+SELECT p.sid, p.day, $4, '', count(DISTINCT s.visitor)
+FROM unnest($1::uuid[], $2::date[]) AS p(sid, day)
+JOIN sessions s ON s.service_id = p.sid
+ AND s.start_time >= p.day::timestamp AT TIME ZONE 'UTC'
+ AND s.start_time < (p.day + 1)::timestamp AT TIME ZONE 'UTC'
+ AND s.visitor IS NOT NULL
+WHERE p.day < $3
+GROUP BY 1, 2";
+
+/// Rebuilds the daily dimension rows of every service for UTC days in [lo, hi) from the hourly
+/// ones, and the visitor counts of those days that are complete (before `complete`).
 async fn rebuild_days_range(
     tx: &Transaction<'_>,
     lo: NaiveDate,
     hi: NaiveDate,
+    complete: NaiveDate,
 ) -> Result<(), tokio_postgres::Error> {
     tx.execute(
         "DELETE FROM rollup_dims_daily WHERE day >= $1 AND day < $2",
@@ -155,14 +178,24 @@ async fn rebuild_days_range(
         &[&day_start(lo), &day_start(hi)],
     )
     .await?;
+    let visitors_hi = hi.min(complete);
+    if lo < visitors_hi {
+        tx.execute(
+            VISITOR_DAYS_RANGE,
+            &[&day_start(lo), &day_start(visitors_hi), &VISITORS_DAY_CODE],
+        )
+        .await?;
+    }
     Ok(())
 }
 
-/// Rebuilds the daily dimension rows of these (service, UTC day) pairs.
+/// Rebuilds the daily dimension rows of these (service, UTC day) pairs, and the visitor counts
+/// of those days that are complete (before `complete`).
 async fn rebuild_days_pairs(
     tx: &Transaction<'_>,
     services: &[Uuid],
     days: &[NaiveDate],
+    complete: NaiveDate,
 ) -> Result<(), tokio_postgres::Error> {
     let (s, d) = (services.to_vec(), days.to_vec());
     tx.execute(
@@ -182,6 +215,8 @@ async fn rebuild_days_pairs(
         &[&s, &d],
     )
     .await?;
+    tx.execute(VISITOR_DAYS_PAIRS, &[&s, &d, &complete, &VISITORS_DAY_CODE])
+        .await?;
     Ok(())
 }
 
@@ -243,7 +278,7 @@ pub async fn run_pass(
         days.dedup();
         let s: Vec<Uuid> = days.iter().map(|d| d.0).collect();
         let d: Vec<NaiveDate> = days.iter().map(|d| d.1).collect();
-        rebuild_days_pairs(&tx, &s, &d).await?;
+        rebuild_days_pairs(&tx, &s, &d, floor_day(watermark)).await?;
     }
 
     // Advance over closed hours.
@@ -252,7 +287,13 @@ pub async fn run_pass(
     if hi > watermark {
         roll(&tx, &Target::Range(watermark, hi)).await?;
         let last_day = floor_day(hi - Duration::microseconds(1));
-        rebuild_days_range(&tx, floor_day(watermark), last_day + Duration::days(1)).await?;
+        rebuild_days_range(
+            &tx,
+            floor_day(watermark),
+            last_day + Duration::days(1),
+            floor_day(hi),
+        )
+        .await?;
         rolled = (hi - watermark).num_hours();
     }
     let new_watermark = hi.max(watermark);

@@ -73,16 +73,11 @@ impl Sums {
     }
 }
 
-/// The rollup watermark and the services' raw-purge instants, read once per request part.
-pub(crate) async fn plans<C: GenericClient>(
+/// The rollup watermark and the raw-purge instants of those `services` that have one.
+pub(crate) async fn plan_inputs<C: GenericClient>(
     client: &C,
     services: &[Uuid],
-    w: &Window,
-    source: Source,
-) -> Result<Vec<(ReadPlan, Vec<Uuid>)>, StatsError> {
-    if source == Source::Raw {
-        return Ok(vec![(plan::raw_only(w), services.to_vec())]);
-    }
+) -> Result<(Option<DateTime<Utc>>, HashMap<Uuid, DateTime<Utc>>), StatsError> {
     let ids = services.to_vec();
     let watermark: Option<DateTime<Utc>> = client
         .query_opt("SELECT watermark FROM rollup_state", &[])
@@ -98,6 +93,20 @@ pub(crate) async fn plans<C: GenericClient>(
         .into_iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
+    Ok((watermark, purged))
+}
+
+/// The rollup watermark and the services' raw-purge instants, read once per request part.
+pub(crate) async fn plans<C: GenericClient>(
+    client: &C,
+    services: &[Uuid],
+    w: &Window,
+    source: Source,
+) -> Result<Vec<(ReadPlan, Vec<Uuid>)>, StatsError> {
+    if source == Source::Raw {
+        return Ok(vec![(plan::raw_only(w), services.to_vec())]);
+    }
+    let (watermark, purged) = plan_inputs(client, services).await?;
     let mut out: Vec<(ReadPlan, Vec<Uuid>)> = Vec::new();
     for id in services {
         let p = plan::plan(w, watermark, purged.get(id).copied());

@@ -75,6 +75,9 @@ pub struct CoreStats {
     /// Entries (initial hits) in the window, hidden referrers included: the total that
     /// entry shares are taken of.
     pub entry_count: i64,
+    /// Distinct visitors within each UTC day, added up over the window's days
+    /// ([`crate::visitors`]).
+    pub visitor_count: i64,
     /// Every dimension's top rows (hidden referrers removed).
     #[serde(flatten)]
     pub dims: DimRows,
@@ -208,6 +211,10 @@ pub async fn core_stats_with<C: GenericClient>(
         .remove(&service)
         .unwrap_or(0);
     let has_hits = has_hits(client, service).await?;
+    let visitors = crate::visitors::visitors_many(client, &[service], window, source)
+        .await?
+        .remove(&service)
+        .unwrap_or(0);
     let t = tables_with(client, service, window, hide_referrer, source).await?;
     Ok(CoreStats {
         currently_online: online,
@@ -219,6 +226,7 @@ pub async fn core_stats_with<C: GenericClient>(
         avg_load_time: sc.avg_load_time,
         avg_hits_per_session: sc.avg_hits_per_session,
         entry_count: t.entry_count,
+        visitor_count: visitors,
         dims: t.dims,
     })
 }
@@ -250,6 +258,19 @@ mod tests {
             "browsers",
             "device_types",
             "devices",
+            "visitor_count",
+            "entry_pages",
+            "exit_pages",
+            "channels",
+            "utm_sources",
+            "utm_mediums",
+            "utm_campaigns",
+            "utm_terms",
+            "utm_contents",
+            "regions",
+            "cities",
+            "browser_versions",
+            "os_versions",
         ];
         want.sort_unstable();
         assert_eq!(keys, want);
@@ -266,5 +287,22 @@ mod tests {
         assert_eq!(d.get(&dimensions::COUNTRY), [row]);
         assert!(d.get(&dimensions::DEVICE).is_empty());
         assert_eq!(d.iter().count(), dimensions::ALL.len());
+    }
+
+    /// `shynet stats --json` rows are `{"key": …, "count": …}` for every table.
+    #[test]
+    fn cli_rows_have_key_and_count() {
+        let mut s = CoreStats::default();
+        let row = Row {
+            key: "Organic Search".into(),
+            count: 4,
+        };
+        s.dims.set(&dimensions::CHANNEL, vec![row]);
+        let v = serde_json::to_value(&s).unwrap();
+        assert_eq!(
+            v["channels"],
+            serde_json::json!([{"key": "Organic Search", "count": 4}])
+        );
+        assert_eq!(v["visitor_count"], 0);
     }
 }

@@ -4,7 +4,7 @@
 
 use super::beacons::{BatchOutcome, Enriched};
 use super::sessionize::{self as decide, TokenHit};
-use super::{live_state, store};
+use super::{attribution, live_state, store};
 use deadpool_postgres::Transaction;
 
 /// Applies `batch` inside `tx`. Beacons must already be filtered (DNT, ignored IPs, robots).
@@ -47,10 +47,13 @@ pub async fn apply(
     let (sessions, initial) = decide::accumulate_sessions(batch, &session_of, &new_hits);
     let split = decide::split_sessions(&sessions, &session_of);
 
-    store::insert_hits(tx, batch, &new_hits, &session_of, &initial).await?;
+    let params = attribution::tracking_params(tx, batch).await?;
+    let clean = attribution::clean_pages(batch, &new_hits, &params);
+
+    store::insert_hits(tx, batch, &clean, &new_hits, &session_of, &initial).await?;
     store::update_heartbeats(tx, &beats).await?;
-    store::insert_sessions(tx, batch, &split).await?;
-    store::update_sessions(tx, &split).await?;
+    store::insert_sessions(tx, batch, &clean, &split).await?;
+    store::update_sessions(tx, batch, &clean, &split).await?;
     let now_ms = chrono::Utc::now().timestamp_millis();
     let dirty = decide::dirty_hours(batch, &new_hits, &split, timeout_ms, now_ms);
     store::mark_dirty(tx, &dirty, session_timeout_secs).await?;

@@ -3,6 +3,7 @@
 //! one failure classification and one sessionizer.
 
 pub mod apply;
+pub mod attribution;
 pub mod beacons;
 pub mod exactly_once;
 pub mod failure;

@@ -139,6 +139,8 @@ columnar! {
         location: &'a str => TEXT,
         referrer: &'a str => TEXT,
         load_time: Option<f64> => FLOAT8,
+        /// `location` without the service's tracking parameters; `None` when that is `location`.
+        location_clean: Option<&'a str> => TEXT,
     }
 }
 
@@ -170,6 +172,19 @@ columnar! {
         hit_count: i32 => INT4,
         /// Stored rather than derived so that readers need not know the rule.
         is_bounce: bool => BOOL,
+        /// Campaign tags of the entry URL (normalised, bounded: `beacon::campaign`).
+        utm_source: &'a str => TEXT,
+        utm_medium: &'a str => TEXT,
+        utm_campaign: &'a str => TEXT,
+        utm_term: &'a str => TEXT,
+        utm_content: &'a str => TEXT,
+        /// `beacon::channels::Channel` name.
+        channel: &'a str => TEXT,
+        /// Clean URL of the session's latest page view (moved forward as the session goes on).
+        exit_page: &'a str => TEXT,
+        /// The daily-salted visitor hash, for distinct visitors per UTC day. Unrecoverable once
+        /// the day's salt is deleted (at most 48 h later): it links sessions of one day only.
+        visitor: &'a [u8] => BYTEA,
     }
 }
 
@@ -214,6 +229,7 @@ mod tests {
             location: "https://example.com/",
             referrer: "",
             load_time: None,
+            location_clean: None,
         }
     }
 
@@ -228,8 +244,8 @@ mod tests {
         assert_eq!(cols.params().len(), HitRow::COLUMNS.len());
         assert!(cols.column_lens().iter().all(|&n| n == 3));
         assert_eq!(hit(1).values().len(), HitRow::COLUMNS.len());
-        assert_eq!(SessionRow::COLUMNS.len(), 23);
-        assert_eq!(SessionColumns::default().params().len(), 23);
+        assert_eq!(SessionRow::COLUMNS.len(), 31);
+        assert_eq!(SessionColumns::default().params().len(), 31);
     }
 
     #[test]
@@ -237,14 +253,16 @@ mod tests {
         assert_eq!(
             insert_unnest::<HitRow>(),
             "INSERT INTO hits (id, session_id, service_id, initial, start_time, last_seen, \
-             heartbeats, tracker, location, referrer, load_time) SELECT * FROM unnest(\
-             $1::int8[], $2::uuid[], $3::uuid[], $4::bool[], $5::timestamptz[], \
-             $6::timestamptz[], $7::int4[], $8::text[], $9::text[], $10::text[], $11::float8[])"
+             heartbeats, tracker, location, referrer, load_time, location_clean) SELECT * FROM \
+             unnest($1::int8[], $2::uuid[], $3::uuid[], $4::bool[], $5::timestamptz[], \
+             $6::timestamptz[], $7::int4[], $8::text[], $9::text[], $10::text[], $11::float8[], \
+             $12::text[])"
         );
         let sql = insert_unnest::<SessionRow>();
         assert!(sql.contains("(id, service_id, start_time, last_seen, identifier,"));
         assert!(sql.contains("$13::inet[]"));
-        assert!(sql.ends_with("$22::int4[], $23::bool[])"));
+        assert!(sql.contains("$22::int4[], $23::bool[], $24::text[]"));
+        assert!(sql.ends_with("$30::text[], $31::bytea[])"));
         assert_eq!(
             copy_in::<SessionRow>(),
             format!(

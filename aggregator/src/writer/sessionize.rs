@@ -130,7 +130,20 @@ pub struct SessionAcc {
     pub new_hits: i32,
     /// First non-empty identifier.
     pub identifier: String,
+    /// The latest of its new hits, by start then id: the session's exit page so far.
+    pub exit: Option<Exit>,
     saw_initial: bool,
+}
+
+/// The latest new hit of a session in a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Exit {
+    /// Its start (ms).
+    pub at_ms: i64,
+    /// Its id.
+    pub id: i64,
+    /// Index of its first beacon.
+    pub beacon: usize,
 }
 
 /// Sessions split into those to insert and those to update, both in id order (a fixed lock
@@ -357,6 +370,12 @@ pub fn accumulate_sessions(
         });
         let acc = sessions.entry(s.id).or_default();
         acc.new_hits += 1;
+        let exit = Exit {
+            at_ms: batch[h.first].beacon.time_ms,
+            id: h.id,
+            beacon: h.first,
+        };
+        acc.exit = acc.exit.max(Some(exit));
         let initial = s.is_new && !acc.saw_initial;
         if initial {
             acc.saw_initial = true;
@@ -517,6 +536,33 @@ mod tests {
     }
 
     #[test]
+    fn the_latest_new_hit_is_the_exit() {
+        let batch = [
+            beacon(1, 5_000, Some("b")),
+            beacon(1, 0, Some("a")),
+            beacon(1, 9_000, Some("a")),
+            beacon(1, 5_000, None),
+        ];
+        let groups = group_visitors(&batch, TIMEOUT_MS);
+        let proposal = propose_sessions(&batch, &groups);
+        let (session_of, _) = assign_sessions(&batch, &groups, &proposal, &HashMap::new());
+        let tokens = group_tokens(&batch);
+        let hits: Vec<TokenHit> = [10, 11]
+            .map(|id| TokenHit {
+                id,
+                is_new: true,
+                start: ts(0),
+            })
+            .to_vec();
+        let (new_hits, _) = split_hits(&batch, &tokens, &hits, &mut [12].into_iter());
+        let (sessions, _) = accumulate_sessions(&batch, &session_of, &new_hits);
+        let exit = sessions[&proposal.ids[0]].exit.unwrap();
+        // Page "a" started first and beat later; "b" and the pixel hit tie at 5 s, the higher
+        // id wins.
+        assert_eq!((exit.at_ms, exit.id, exit.beacon), (5_000, 12, 3));
+    }
+
+    #[test]
     fn only_hours_behind_the_rollup_horizon_are_dirty() {
         let now_ms = 100 * HOUR_MS;
         let batch = [
@@ -529,6 +575,11 @@ mod tests {
         let (new_hits, _) = split_hits(&batch, &[], &[], &mut [1, 2].into_iter());
         let (sessions, initial) = accumulate_sessions(&batch, &session_of, &new_hits);
         assert_eq!(initial, [true, true]);
+        let exits: Vec<usize> = sessions
+            .values()
+            .filter_map(|a| a.exit.map(|e| e.beacon))
+            .collect();
+        assert_eq!(exits.len(), 2);
         let split = split_sessions(&sessions, &session_of);
         assert_eq!(split.new.len(), 2);
         // A 3 h timeout puts the client-side horizon 2 h back: hour 99 is still open.

@@ -2,6 +2,7 @@
 //! rows of [`super::rows`]), heartbeats and session totals added to stored rows, hit ids, and
 //! the hours the rollup job must roll again. One statement per kind per batch.
 
+use super::attribution::{page, session_tags, SessionTags};
 use super::beacons::Enriched;
 use super::rows::{insert_unnest, HitColumns, HitRow, SessionColumns, SessionRow};
 use super::sessionize::{ts, Beat, NewHit, SessionAcc, SessionRef, SessionSplit};
@@ -24,14 +25,20 @@ UPDATE hits h SET heartbeats = h.heartbeats + u.n, last_seen = GREATEST(h.last_s
 FROM unnest($1::int8[], $2::int4[], $3::timestamptz[], $4::timestamptz[]) AS u(id, n, t, start)
 WHERE h.id = u.id AND h.start_time = u.start";
 
+/// A batch's latest new page view becomes the exit page unless the session was already seen
+/// later (a delayed batch, or another tab still sending heartbeats): `s.last_seen` is the
+/// stored row's value, read after the row lock, so concurrent writers agree.
 const UPDATE_SESSIONS: &str = "
 UPDATE sessions s SET
     last_seen = GREATEST(s.last_seen, u.last_seen),
     hit_count = s.hit_count + u.n,
     is_bounce = (s.hit_count + u.n) = 1,
-    identifier = CASE WHEN s.identifier = '' THEN u.identifier ELSE s.identifier END
-FROM unnest($1::uuid[], $2::timestamptz[], $3::int4[], $4::text[], $5::timestamptz[])
-     AS u(id, last_seen, n, identifier, start)
+    identifier = CASE WHEN s.identifier = '' THEN u.identifier ELSE s.identifier END,
+    exit_page = CASE WHEN u.exit_at IS NOT NULL AND (u.exit_at >= s.last_seen OR s.exit_page = '')
+                     THEN u.exit_page ELSE s.exit_page END
+FROM unnest($1::uuid[], $2::timestamptz[], $3::int4[], $4::text[], $5::timestamptz[],
+            $6::text[], $7::timestamptz[])
+     AS u(id, last_seen, n, identifier, start, exit_page, exit_at)
 WHERE s.id = u.id AND s.start_time = u.start";
 
 const MARK_DIRTY: &str = "
@@ -53,6 +60,7 @@ pub async fn next_hit_ids(
 /// The `hits` row of a new hit.
 fn hit_row<'b>(
     batch: &'b [Enriched],
+    clean: &'b [Option<String>],
     h: &NewHit,
     session: Option<SessionRef>,
     initial: bool,
@@ -70,13 +78,15 @@ fn hit_row<'b>(
         location: &b.location,
         referrer: &b.referrer,
         load_time: b.load_time,
+        location_clean: clean.get(h.first).and_then(Option::as_deref),
     }
 }
 
-/// Inserts the new hits.
+/// Inserts the new hits; `clean` holds their clean URLs by beacon index.
 pub async fn insert_hits(
     tx: &Transaction<'_>,
     batch: &[Enriched],
+    clean: &[Option<String>],
     new_hits: &[NewHit],
     session_of: &[Option<SessionRef>],
     initial: &[bool],
@@ -86,7 +96,7 @@ pub async fn insert_hits(
     }
     let mut cols = HitColumns::with_capacity(new_hits.len());
     for (h, initial) in new_hits.iter().zip(initial) {
-        cols.push(hit_row(batch, h, session_of[h.first], *initial));
+        cols.push(hit_row(batch, clean, h, session_of[h.first], *initial));
     }
     let stmt = tx.prepare_cached(&INSERT_HITS).await?;
     tx.execute(&stmt, &cols.params()).await?;
@@ -110,8 +120,15 @@ pub async fn update_heartbeats(
     Ok(())
 }
 
-/// The `sessions` row of a new session, described by its first beacon.
-fn session_row<'b>(batch: &'b [Enriched], id: Uuid, acc: &'b SessionAcc) -> SessionRow<'b> {
+/// The `sessions` row of a new session, described by its first beacon (`tags` are that
+/// beacon's) and its latest page view so far.
+fn session_row<'b>(
+    batch: &'b [Enriched],
+    clean: &'b [Option<String>],
+    id: Uuid,
+    acc: &'b SessionAcc,
+    tags: &'b SessionTags,
+) -> SessionRow<'b> {
     let first = &batch[acc.first];
     let (b, ua) = (&first.beacon, &first.ua);
     SessionRow {
@@ -139,30 +156,47 @@ fn session_row<'b>(batch: &'b [Enriched], id: Uuid, acc: &'b SessionAcc) -> Sess
         time_zone: &b.geo.time_zone,
         hit_count: acc.new_hits,
         is_bounce: acc.new_hits == 1,
+        utm_source: &tags.campaign.source,
+        utm_medium: &tags.campaign.medium,
+        utm_campaign: &tags.campaign.campaign,
+        utm_term: &tags.campaign.term,
+        utm_content: &tags.campaign.content,
+        channel: tags.channel.as_str(),
+        exit_page: acc.exit.map_or("", |e| page(batch, clean, e.beacon)),
+        visitor: &b.visitor.0,
     }
 }
 
-/// Inserts the sessions this batch started.
+/// Inserts the sessions this batch started, tagged by their first beacon.
 pub async fn insert_sessions(
     tx: &Transaction<'_>,
     batch: &[Enriched],
+    clean: &[Option<String>],
     sessions: &SessionSplit<'_>,
 ) -> Result<(), tokio_postgres::Error> {
     if sessions.new.is_empty() {
         return Ok(());
     }
+    let tags: Vec<SessionTags> = sessions
+        .new
+        .iter()
+        .map(|(_, acc)| session_tags(&batch[acc.first].beacon))
+        .collect();
     let mut cols = SessionColumns::with_capacity(sessions.new.len());
-    for (id, acc) in &sessions.new {
-        cols.push(session_row(batch, *id, acc));
+    for ((id, acc), tags) in sessions.new.iter().zip(&tags) {
+        cols.push(session_row(batch, clean, *id, acc, tags));
     }
     let stmt = tx.prepare_cached(&INSERT_SESSIONS).await?;
     tx.execute(&stmt, &cols.params()).await?;
     Ok(())
 }
 
-/// Adds this batch's hits and time to the stored sessions it continued.
+/// Adds this batch's hits and time to the stored sessions it continued, and moves their exit
+/// page to the batch's latest new page view.
 pub async fn update_sessions(
     tx: &Transaction<'_>,
+    batch: &[Enriched],
+    clean: &[Option<String>],
     sessions: &SessionSplit<'_>,
 ) -> Result<(), tokio_postgres::Error> {
     let old = &sessions.old;
@@ -178,8 +212,18 @@ pub async fn update_sessions(
         .iter()
         .map(|s| refs.get(&s.0).map(|r| r.start).unwrap_or_default())
         .collect();
+    let exit_page: Vec<&str> = old
+        .iter()
+        .map(|s| s.1.exit.map_or("", |e| page(batch, clean, e.beacon)))
+        .collect();
+    let exit_at: Vec<Option<DateTime<Utc>>> =
+        old.iter().map(|s| s.1.exit.map(|e| ts(e.at_ms))).collect();
     let stmt = tx.prepare_cached(UPDATE_SESSIONS).await?;
-    tx.execute(&stmt, &[&id, &last, &n, &ident, &start]).await?;
+    tx.execute(
+        &stmt,
+        &[&id, &last, &n, &ident, &start, &exit_page, &exit_at],
+    )
+    .await?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod dim_cards;
 pub mod layout;
 pub mod links;
 pub mod manage;

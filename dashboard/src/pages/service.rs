@@ -1,9 +1,11 @@
-//! The service page: stats strip with comparison badges, the hits/sessions chart, the tables
-//! (pages, referrers, countries with a map, networks, systems, browsers, device types) and the
+//! The service page: stats strip with comparison badges, the hits/sessions chart, the dimension
+//! cards (pages, entry and exit pages, referrers, channels, campaigns, countries with a map and
+//! their regions, networks, systems, browsers, device types: see [`super::dim_cards`]) and the
 //! latest sessions — or the install instructions while the service has never had a hit.
 
+use super::dim_cards::dim_cards;
 use super::layout::{range_picker, render, service_for, window_of, with_range};
-use super::tables::{session_rows, table_rows};
+use super::tables::session_rows;
 use crate::format::{self, badge, Better};
 use crate::http::Req;
 use crate::page_error::PageResult;
@@ -11,74 +13,10 @@ use crate::request_context::Ctx;
 use crate::services::HideReferrers as _;
 use crate::state::DashboardState;
 use models::services::Access;
-use serde_json::{json, Value};
-use stats::dimensions::{self, Dimension, Label, Placement, Scope};
-use stats::{chart, sessions as srows, Tables};
+use serde_json::json;
+use stats::dimensions;
+use stats::{chart, sessions as srows, visitors, Source};
 use warp::http::StatusCode;
-
-fn title_case(s: &str) -> String {
-    let lower = s.to_lowercase();
-    let mut c = lower.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
-    }
-}
-
-/// How the page shows a key of `d`.
-pub fn dim_label(d: &Dimension, key: &str) -> String {
-    if key.is_empty() {
-        return d.empty.to_owned();
-    }
-    match d.label {
-        Label::Text => key.to_owned(),
-        Label::TitleCase => title_case(key),
-        Label::Country => crate::worldmap::country_name(key),
-    }
-}
-
-/// The table of one dimension; shares are of the total its scope counts.
-fn dim_table(d: &Dimension, t: &Tables, cur: &stats::Scalars) -> Value {
-    let total = match d.scope {
-        Scope::Session => cur.session_count,
-        Scope::Hit => cur.hit_count,
-        Scope::Entry => t.entry_count,
-    };
-    let rows = t.rows(d);
-    json!({
-        "title": d.title, "col": d.heading, "unit": d.unit(),
-        "rows": table_rows(rows, total, &|k: &str| dim_label(d, k), d.links),
-    })
-}
-
-/// The service page's dimension tables in registry order: those above the map, those below
-/// it, and the map's own table. `locations` is the link to the full page list.
-fn dim_tables(
-    t: &Tables,
-    cur: &stats::Scalars,
-    locations: &dyn Fn() -> String,
-) -> (Vec<Value>, Vec<Value>, Value) {
-    let (mut head_tables, mut tables) = (Vec::new(), Vec::new());
-    let mut countries = Value::Null;
-    for d in dimensions::ALL {
-        match d.placement {
-            Placement::Table => {
-                let mut table = dim_table(d, t, cur);
-                // Only pages have a full list of their own.
-                if *d == dimensions::LOCATION && t.rows(d).len() >= stats::RESULTS_LIMIT {
-                    table["more"] = json!(locations());
-                }
-                tables.push(table);
-            }
-            Placement::Map => {
-                countries = dim_table(d, t, cur);
-                head_tables = std::mem::take(&mut tables);
-            }
-            Placement::Hidden => {}
-        }
-    }
-    (head_tables, tables, countries)
-}
 
 /// `GET /dashboard/service/{service}/`.
 pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
@@ -116,6 +54,14 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         .await?
         .remove(&svc.id)
         .unwrap_or_default();
+    let visitors = stats::visitors_many(&**c, &[svc.id], &w, Source::Auto)
+        .await?
+        .remove(&svc.id)
+        .unwrap_or(0);
+    let prev_visitors = stats::visitors_many(&**c, &[svc.id], &stats::previous(&w), Source::Auto)
+        .await?
+        .remove(&svc.id)
+        .unwrap_or(0);
     let t = stats::tables(&**c, svc.id, &w, svc.hide_regex().as_ref()).await?;
     let ch = chart::charts_many(&**c, &[svc.id], &w, state.tz(), now)
         .await?
@@ -126,6 +72,9 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     drop(c);
 
     let strip = json!([
+        {"label": "Visitors", "value": format::int(visitors), "note": visitors::VISITOR_NOTE,
+         "hint": "per UTC day, no cookies",
+         "badge": badge(Some(visitors as f64), Some(prev_visitors as f64), Better::Higher)},
         {"label": "Sessions", "value": format::int(cur.session_count),
          "badge": badge(Some(cur.session_count as f64), Some(prev.session_count as f64), Better::Higher)},
         {"label": "Hits", "value": format::int(cur.hit_count),
@@ -148,7 +97,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
             })
         })
         .unwrap_or_default();
-    let (head_tables, tables, countries) = dim_tables(&t, &cur, &|| {
+    let (head_tables, tables, countries) = dim_cards(&t, &cur, &|| {
         with_range(&format!("/dashboard/service/{}/locations/", svc.id), req)
     });
     let mut data = base;
@@ -167,18 +116,4 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         now
     ));
     render(state, ctx, req, StatusCode::OK, "service", &svc.name, data).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn labels_follow_the_registry() {
-        assert_eq!(dim_label(&dimensions::DEVICE_TYPE, "MOBILE"), "Mobile");
-        assert_eq!(dim_label(&dimensions::DEVICE_TYPE, ""), "Unknown");
-        assert_eq!(dim_label(&dimensions::REFERRER, ""), "Direct");
-        assert_eq!(dim_label(&dimensions::COUNTRY, "DE"), "Germany");
-        assert_eq!(dim_label(&dimensions::OS, "Linux"), "Linux");
-    }
 }

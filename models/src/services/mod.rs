@@ -53,6 +53,8 @@ pub struct ServiceRow {
     pub raw_retention_days: Option<i32>,
     /// Days hourly rollups are kept (`None` = for ever).
     pub rollup_retention_days: Option<i32>,
+    /// Query parameters removed from page URLs before grouping (canonical list).
+    pub tracking_params: String,
 }
 
 impl ServiceRow {
@@ -64,7 +66,7 @@ impl ServiceRow {
 
 const COLS: &str = "s.id, s.name, s.link, s.owner_id, s.status, s.origins, s.respect_dnt, \
                     s.ignore_robots, s.collect_ips, s.ignored_ips, s.hide_referrer_regex, s.script_inject, \
-                    s.raw_retention_days, s.rollup_retention_days";
+                    s.raw_retention_days, s.rollup_retention_days, s.tracking_params";
 
 fn row(r: &tokio_postgres::Row) -> ServiceRow {
     ServiceRow {
@@ -82,6 +84,7 @@ fn row(r: &tokio_postgres::Row) -> ServiceRow {
         script_inject: r.get(11),
         raw_retention_days: r.get(12),
         rollup_retention_days: r.get(13),
+        tracking_params: r.get(14),
     }
 }
 
@@ -103,7 +106,7 @@ pub async fn find_for_user<C: GenericClient>(
         .await?;
     Ok(r.and_then(|r| {
         let s = row(&r);
-        let collab: bool = r.get(14);
+        let collab: bool = r.get(15);
         let access = if user.is_admin || s.owner_id == user.id {
             Access::Manage
         } else if collab {
@@ -311,6 +314,8 @@ pub struct Settings<'a> {
     pub raw_retention_days: Option<i32>,
     /// Days hourly rollups are kept (`None` = for ever).
     pub rollup_retention_days: Option<i32>,
+    /// Query parameters removed from page URLs before grouping (validated by the caller).
+    pub tracking_params: &'a str,
 }
 
 /// Creates service `id` owned by `owner_id`.
@@ -323,8 +328,8 @@ pub async fn insert<C: GenericClient>(
     c.execute(
         "INSERT INTO services (id, name, owner_id, link, origins, respect_dnt, ignore_robots,
              collect_ips, ignored_ips, hide_referrer_regex, script_inject,
-             raw_retention_days, rollup_retention_days)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             raw_retention_days, rollup_retention_days, tracking_params)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         &[
             &id,
             &s.name,
@@ -339,6 +344,7 @@ pub async fn insert<C: GenericClient>(
             &s.script_inject,
             &s.raw_retention_days,
             &s.rollup_retention_days,
+            &s.tracking_params,
         ],
     )
     .await?;
@@ -355,7 +361,7 @@ pub async fn update<C: GenericClient>(
         "UPDATE services SET name = $2, link = $3, origins = $4, respect_dnt = $5,
              ignore_robots = $6, collect_ips = $7, ignored_ips = $8, hide_referrer_regex = $9,
              script_inject = $10, raw_retention_days = $11, rollup_retention_days = $12,
-             updated_at = now()
+             tracking_params = $13, updated_at = now()
          WHERE id = $1",
         &[
             &id,
@@ -370,6 +376,7 @@ pub async fn update<C: GenericClient>(
             &s.script_inject,
             &s.raw_retention_days,
             &s.rollup_retention_days,
+            &s.tracking_params,
         ],
     )
     .await?;

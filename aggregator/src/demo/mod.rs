@@ -1,13 +1,21 @@
 //! `shynet demo`: realistic traffic for one service, written straight into Postgres with binary
 //! COPY of the writer's own row types (no HTTP, no sessionizer), so that dashboards and benchmarks can be tried at 10M hits in
 //! minutes. Sessions of several pages from a diurnal, weekly and slowly growing curve; page dwell
-//! times with the tracker's heartbeats; referrers, countries, networks and User-Agents drawn from
-//! weighted lists (the User-Agents are real strings, classified by the same classifier as
-//! ingestion); load times from a log-normal-ish spread. Then the rollups catch up.
+//! times with the tracker's heartbeats; referrers across every channel, campaigns (utm tags, ad
+//! click ids, `ref=`) on a quarter of the entry URLs, places down to the city, networks and
+//! User-Agents drawn from weighted lists ([`traffic`]; the User-Agents are real strings,
+//! classified by the same classifier as ingestion, and campaigns, channels and clean URLs come
+//! from the writer's own functions); visitors coming back within a day; load times from a
+//! log-normal-ish spread. Then the rollups catch up.
+
+mod traffic;
 
 use crate::writer::rows::{copy_in, copy_types, HitRow, SessionRow};
 use crate::writer::store::NEXT_HIT_IDS;
 use anyhow::Context;
+use beacon::campaign::{self, Campaign};
+use beacon::channels::{self, Channel};
+use beacon::tracking_params::{TrackingParams, DEFAULT_TRACKING_PARAMS};
 use beacon::ua::UaClassifier;
 use beacon::wire::Tracker;
 use chrono::{DateTime, Duration, Utc};
@@ -17,73 +25,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use traffic::{weighted, CAMPAIGNS, CAMPAIGN_PERCENT, DIURNAL, PLACES, REFERRERS, UAS};
 use uuid::Uuid;
-
-/// User-Agents with rough shares of real traffic (desktop Chrome leads, then mobile Safari …).
-const UAS: &[(&str, u32)] = &[
-    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36", 30),
-    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.51", 6),
-    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 Safari/605.1.15", 8),
-    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:125.0) Gecko/20100101 Firefox/125.0", 3),
-    ("Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0", 2),
-    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0", 4),
-    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 Mobile/15E148 Safari/604.1", 20),
-    ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.82 Mobile Safari/537.36", 6),
-    ("Mozilla/5.0 (Linux; Android 13; SM-S911B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.82 Mobile Safari/537.36", 10),
-    ("Mozilla/5.0 (iPad; CPU OS 17_4_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 Mobile/15E148 Safari/604.1", 3),
-    ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", 1),
-];
-
-/// Countries with a network of each and a rough share.
-const PLACES: &[(&str, &str, i32, u32)] = &[
-    ("US", "Comcast Cable Communications", 7922, 30),
-    ("US", "Verizon Business", 701, 8),
-    ("DE", "Deutsche Telekom AG", 3320, 9),
-    ("GB", "British Telecommunications PLC", 2856, 7),
-    ("FR", "Orange", 3215, 6),
-    ("IN", "Reliance Jio Infocomm Limited", 55836, 8),
-    ("BR", "Claro NXT Telecomunicacoes Ltda", 28573, 4),
-    ("CA", "Rogers Communications Canada Inc.", 812, 4),
-    ("JP", "NTT Communications Corporation", 4713, 4),
-    ("NL", "KPN B.V.", 1136, 3),
-    ("AU", "Telstra Limited", 1221, 3),
-    ("ES", "Telefonica de Espana", 3352, 3),
-    ("PL", "Orange Polska Spolka Akcyjna", 5617, 2),
-    ("SE", "Telia Company AB", 3301, 2),
-    ("", "", 0, 2),
-];
-
-/// Entry referrers ("" = direct).
-const REFERRERS: &[(&str, u32)] = &[
-    ("", 40),
-    ("https://www.google.com/", 30),
-    ("https://duckduckgo.com/", 5),
-    ("https://www.bing.com/", 4),
-    ("https://news.ycombinator.com/", 5),
-    ("https://www.reddit.com/", 4),
-    ("https://t.co/", 3),
-    ("https://github.com/", 4),
-    ("https://lobste.rs/", 2),
-    ("android-app://com.slack/", 1),
-];
-
-/// Hour-of-day weights (UTC), a workday curve.
-const DIURNAL: [u32; 24] = [
-    3, 2, 2, 2, 3, 4, 6, 8, 10, 11, 12, 12, 12, 12, 12, 12, 11, 10, 9, 8, 7, 6, 5, 4,
-];
-
-fn weighted<'a, T>(rng: &mut StdRng, items: &'a [T], w: impl Fn(&T) -> u32) -> &'a T {
-    let total: u32 = items.iter().map(&w).sum();
-    let mut x = rng.random_range(0..total.max(1));
-    for it in items {
-        let wi = w(it);
-        if x < wi {
-            return it;
-        }
-        x -= wi;
-    }
-    &items[items.len() - 1]
-}
 
 /// What `demo` wrote.
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
@@ -107,6 +50,10 @@ struct Session {
     ua: usize,
     place: usize,
     hits: i32,
+    campaign: Campaign,
+    channel: Channel,
+    exit: String,
+    visitor: [u8; 16],
 }
 
 struct Hit {
@@ -116,8 +63,25 @@ struct Hit {
     last: DateTime<Utc>,
     heartbeats: i32,
     location: String,
+    location_clean: Option<String>,
     referrer: &'static str,
     load_time: Option<f64>,
+}
+
+/// Where a session comes from: its entry referrer and the campaign query of its entry URL.
+fn arrival(rng: &mut StdRng) -> (&'static str, Option<&'static str>) {
+    if rng.random_range(0..100) < CAMPAIGN_PERCENT {
+        let (query, referrer, _) = weighted(rng, CAMPAIGNS, |c| c.2);
+        (referrer, Some(query))
+    } else {
+        (weighted(rng, REFERRERS, |r| r.1).0, None)
+    }
+}
+
+/// A visitor key: about one session in four is a visitor's second (or later) of the day.
+fn visitor(rng: &mut StdRng, day: i64, sessions_per_day: u64) -> [u8; 16] {
+    let id = rng.random_range(0..(sessions_per_day * 3 / 4).max(1)) as u128;
+    ((day as u128) << 64 | id).to_le_bytes()
 }
 
 fn page(rng: &mut StdRng) -> String {
@@ -141,10 +105,12 @@ fn generate(
     hits: u64,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    params: &TrackingParams,
 ) -> (Vec<Session>, Vec<Hit>) {
     let mut sessions = Vec::new();
     let mut out = Vec::with_capacity(hits as usize + 16);
     let days = ((to - from).num_hours() / 24).max(1);
+    let sessions_per_day = hits / 3 / days as u64;
     while (out.len() as u64) < hits {
         // Day: growth over the period and quieter weekends; hour: the diurnal curve.
         let day = loop {
@@ -178,20 +144,25 @@ fn generate(
             .unwrap_or(0);
         let place = PLACES
             .iter()
-            .position(|p| std::ptr::eq(p, weighted(rng, PLACES, |p| p.3)))
+            .position(|p| std::ptr::eq(p, weighted(rng, PLACES, |p| p.weight)))
             .unwrap_or(0);
-        let referrer = weighted(rng, REFERRERS, |r| r.1).0;
+        let (referrer, query) = arrival(rng);
         let mut t = start;
         for i in 0..pages {
             let dwell_ms = (-(1.0 - rng.random::<f64>()).ln() * 45_000.0) as i64;
             let last = t + Duration::milliseconds(dwell_ms);
+            let location = match query.filter(|_| i == 0) {
+                Some(q) => format!("{}?{q}", page(rng)),
+                None => page(rng),
+            };
             out.push(Hit {
                 session: id,
                 initial: i == 0,
                 start: t,
                 last,
                 heartbeats: (dwell_ms / 5000) as i32,
-                location: page(rng),
+                location_clean: params.clean(&location),
+                location,
                 referrer: if i == 0 { referrer } else { "" },
                 load_time: rng
                     .random_bool(0.9)
@@ -200,6 +171,18 @@ fn generate(
             t = last + Duration::milliseconds(rng.random_range(500..20_000));
         }
         let last = out.last().map(|h| h.last).unwrap_or(start);
+        let entry = &out[out.len() - pages as usize];
+        let campaign = campaign::parse(&entry.location);
+        let channel = channels::classify(&campaign, referrer, &entry.location);
+        let exit = out
+            .last()
+            .map(|h| {
+                h.location_clean
+                    .clone()
+                    .unwrap_or_else(|| h.location.clone())
+            })
+            .unwrap_or_default();
+        let day = (start - from).num_days();
         sessions.push(Session {
             id,
             start,
@@ -207,6 +190,10 @@ fn generate(
             ua,
             place,
             hits: pages,
+            campaign,
+            channel,
+            exit,
+            visitor: visitor(rng, day, sessions_per_day),
         });
     }
     (sessions, out)
@@ -253,10 +240,11 @@ pub async fn run(
     let chunks = hits.div_ceil(CHUNK).max(1);
     let span = (to - from) / chunks as i32;
     let mut pending: Option<tokio::task::JoinHandle<anyhow::Result<()>>> = None;
+    let params: TrackingParams = DEFAULT_TRACKING_PARAMS.parse()?;
     for c in 0..chunks {
         let n = CHUNK.min(hits - c * CHUNK);
         let lo = from + span * c as i32;
-        let (sessions, hit_rows) = generate(&mut rng, n, lo, lo + span);
+        let (sessions, hit_rows) = generate(&mut rng, n, lo, lo + span, &params);
         summary.sessions += sessions.len() as u64;
         summary.hits += hit_rows.len() as u64;
         bounces += sessions.iter().filter(|s| s.hits == 1).count() as u64;
@@ -311,7 +299,7 @@ async fn copy_sessions(
     pin_mut!(w);
     for s in rows {
         let ua = &uas[s.ua];
-        let (country, as_org, asn, _) = PLACES[s.place];
+        let p = &PLACES[s.place];
         let row = SessionRow {
             id: s.id,
             service_id: service,
@@ -326,16 +314,24 @@ async fn copy_sessions(
             device: &ua.device,
             device_type: ua.device_type.as_str(),
             ip: None,
-            asn: (asn != 0).then_some(asn),
-            as_org,
-            country,
-            region: "",
-            city: "",
+            asn: (p.asn != 0).then_some(p.asn),
+            as_org: p.as_org,
+            country: p.country,
+            region: p.region,
+            city: p.city,
             latitude: None,
             longitude: None,
             time_zone: "",
             hit_count: s.hits,
             is_bounce: s.hits == 1,
+            utm_source: &s.campaign.source,
+            utm_medium: &s.campaign.medium,
+            utm_campaign: &s.campaign.campaign,
+            utm_term: &s.campaign.term,
+            utm_content: &s.campaign.content,
+            channel: s.channel.as_str(),
+            exit_page: &s.exit,
+            visitor: &s.visitor,
         };
         w.as_mut().write(&row.values()).await?;
     }
@@ -370,6 +366,7 @@ async fn copy_hits(pool: &Pool, service: Uuid, rows: &[Hit]) -> anyhow::Result<(
             location: &h.location,
             referrer: h.referrer,
             load_time: h.load_time,
+            location_clean: h.location_clean.as_deref(),
         };
         w.as_mut().write(&row.values()).await?;
     }

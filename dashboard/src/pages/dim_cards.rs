@@ -1,0 +1,240 @@
+//! The service page's dimension cards, laid out from the registry's placements: a plain table
+//! per [`Placement::Table`] dimension, the dimensions nested [`Placement::Under`] it as rows that
+//! open under their parent (regions under their country with their top cities, versions under
+//! their browser or OS), one tabbed card per [`Placement::Tab`] title (the campaigns), and the
+//! map card's table of countries.
+
+use super::tables::table_rows;
+use crate::format;
+use serde_json::{json, Value};
+use stats::dimensions::{self, Dimension, Label, Placement, Scope, KEY_SEPARATOR};
+use stats::{Row, Scalars, Tables};
+
+/// Cities listed beside each region.
+const CITIES_PER_REGION: usize = 5;
+
+fn title_case(s: &str) -> String {
+    let lower = s.to_lowercase();
+    let mut c = lower.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// How the page shows a key of `d`.
+pub fn dim_label(d: &Dimension, key: &str) -> String {
+    if key.is_empty() {
+        return d.empty.to_owned();
+    }
+    match d.label {
+        Label::Text => key.to_owned(),
+        Label::TitleCase => title_case(key),
+        Label::Country => crate::worldmap::country_name(key),
+    }
+}
+
+/// The total a dimension's shares are taken of.
+fn total_of(d: &Dimension, t: &Tables, cur: &Scalars) -> i64 {
+    match d.scope {
+        Scope::Session => cur.session_count,
+        Scope::Hit => cur.hit_count,
+        Scope::Entry => t.entry_count,
+    }
+}
+
+/// The rows of `rows` that nest under `parent_key`, with the rest of their key.
+fn nested<'r>(rows: &'r [Row], parent_key: &str) -> Vec<(&'r str, &'r Row)> {
+    let prefix = format!("{parent_key}{KEY_SEPARATOR}");
+    rows.iter()
+        .filter_map(|r| r.key.strip_prefix(&prefix).map(|rest| (rest, r)))
+        .filter(|(rest, _)| !rest.is_empty())
+        .collect()
+}
+
+/// "Munich (12), Nuremberg (5)": the top grandchildren of one child row, in a line.
+fn detail(grandchild: Option<&Dimension>, t: &Tables, key: &str) -> String {
+    let Some(g) = grandchild else {
+        return String::new();
+    };
+    nested(t.rows(g), key)
+        .into_iter()
+        .take(CITIES_PER_REGION)
+        .map(|(rest, r)| format!("{rest} ({})", format::int(r.count)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The rows of `d` with the rows of its first nested dimension under each.
+fn tree_rows(d: &Dimension, t: &Tables, total: i64, skip_empty: bool) -> Vec<Value> {
+    let rows: Vec<Row> = t
+        .rows(d)
+        .iter()
+        .filter(|r| !(skip_empty && r.key.is_empty()))
+        .cloned()
+        .collect();
+    let mut out = table_rows(&rows, total, &|k: &str| dim_label(d, k), d.links);
+    let Some(child) = dimensions::children(d).next() else {
+        return out;
+    };
+    let grandchild = dimensions::children(child).next();
+    for (row, value) in rows.iter().zip(out.iter_mut()) {
+        if row.key.is_empty() {
+            continue;
+        }
+        let kids = nested(t.rows(child), &row.key);
+        if kids.is_empty() {
+            continue;
+        }
+        let kid_rows: Vec<Row> = kids.iter().map(|(_, r)| (*r).clone()).collect();
+        let labels: Vec<&str> = kids.iter().map(|(rest, _)| *rest).collect();
+        let mut rendered = table_rows(&kid_rows, total, &|k: &str| k.to_owned(), false);
+        for ((v, label), r) in rendered.iter_mut().zip(labels).zip(&kid_rows) {
+            v["label"] = json!(label);
+            v["detail"] = json!(detail(grandchild, t, &r.key));
+        }
+        value["children"] = json!(rendered);
+        value["child_title"] = json!(child.title);
+    }
+    out
+}
+
+/// The table card of one dimension.
+pub fn dim_table(d: &Dimension, t: &Tables, cur: &Scalars) -> Value {
+    json!({
+        "title": d.title, "col": d.heading, "unit": d.unit(),
+        "rows": tree_rows(d, t, total_of(d, t, cur), false),
+    })
+}
+
+/// One tabbed card: a tab per dimension placed in it, sessions without a value left out (the
+/// shares stay of all sessions).
+fn tab_card(title: &str, dims: &[&Dimension], t: &Tables, cur: &Scalars) -> Value {
+    let tabs: Vec<Value> = dims
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.name, "title": format!("{}s", d.heading), "col": d.heading,
+                "unit": d.unit(), "rows": tree_rows(d, t, total_of(d, t, cur), true),
+            })
+        })
+        .collect();
+    json!({ "title": title, "id": title.to_lowercase().replace(' ', "-"), "tabs": tabs })
+}
+
+/// The service page's cards in registry order: those above the map, those below it, and the
+/// map's own table. `locations` is the link to the full page list.
+pub fn dim_cards(
+    t: &Tables,
+    cur: &Scalars,
+    locations: &dyn Fn() -> String,
+) -> (Vec<Value>, Vec<Value>, Value) {
+    let (mut head, mut cards) = (Vec::new(), Vec::new());
+    let mut countries = Value::Null;
+    let mut tabs_done: Vec<&str> = Vec::new();
+    for d in dimensions::ALL {
+        match d.placement {
+            Placement::Table => {
+                let mut table = dim_table(d, t, cur);
+                // Only pages have a full list of their own.
+                if *d == dimensions::LOCATION && t.rows(d).len() >= stats::RESULTS_LIMIT {
+                    table["more"] = json!(locations());
+                }
+                cards.push(table);
+            }
+            Placement::Tab(title) if !tabs_done.contains(&title) => {
+                tabs_done.push(title);
+                let dims: Vec<&Dimension> = dimensions::ALL
+                    .iter()
+                    .filter(|x| x.placement == Placement::Tab(title))
+                    .collect();
+                cards.push(tab_card(title, &dims, t, cur));
+            }
+            Placement::Map => {
+                countries = dim_table(d, t, cur);
+                head = std::mem::take(&mut cards);
+            }
+            Placement::Tab(_) | Placement::Under(_) | Placement::Hidden => {}
+        }
+    }
+    (head, cards, countries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(key: &str, count: i64) -> Row {
+        Row {
+            key: key.into(),
+            count,
+        }
+    }
+
+    #[test]
+    fn labels_follow_the_registry() {
+        assert_eq!(dim_label(&dimensions::DEVICE_TYPE, "MOBILE"), "Mobile");
+        assert_eq!(dim_label(&dimensions::DEVICE_TYPE, ""), "Unknown");
+        assert_eq!(dim_label(&dimensions::REFERRER, ""), "Direct");
+        assert_eq!(dim_label(&dimensions::COUNTRY, "DE"), "Germany");
+        assert_eq!(dim_label(&dimensions::OS, "Linux"), "Linux");
+    }
+
+    #[test]
+    fn regions_nest_under_countries_with_their_cities() {
+        let mut t = Tables::default();
+        t.dims
+            .set(&dimensions::COUNTRY, vec![row("DE", 10), row("", 2)]);
+        t.dims.set(
+            &dimensions::REGION,
+            vec![
+                row("DE / Bavaria", 6),
+                row("DE", 3),
+                row("FR / Brittany", 1),
+            ],
+        );
+        t.dims.set(
+            &dimensions::CITY,
+            vec![
+                row("DE / Bavaria / Munich", 4),
+                row("DE / Bavaria / Passau", 2),
+            ],
+        );
+        let cur = Scalars {
+            session_count: 12,
+            ..Scalars::default()
+        };
+        let card = dim_table(&dimensions::COUNTRY, &t, &cur);
+        let de = &card["rows"][0];
+        assert_eq!(de["label"], "Germany");
+        assert_eq!(de["children"].as_array().unwrap().len(), 1);
+        assert_eq!(de["children"][0]["label"], "Bavaria");
+        assert_eq!(de["children"][0]["detail"], "Munich (4), Passau (2)");
+        assert!(card["rows"][1].get("children").is_none());
+    }
+
+    #[test]
+    fn campaigns_are_one_tabbed_card_without_the_untagged() {
+        let mut t = Tables::default();
+        t.dims.set(
+            &dimensions::UTM_SOURCE,
+            vec![row("", 9), row("newsletter", 3)],
+        );
+        let cur = Scalars {
+            session_count: 12,
+            ..Scalars::default()
+        };
+        let (head, _, _) = dim_cards(&t, &cur, &String::new);
+        let card = head.iter().find(|c| c["title"] == "Campaigns").unwrap();
+        let tabs = card["tabs"].as_array().unwrap();
+        assert_eq!(
+            tabs.iter()
+                .map(|x| x["title"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            ["Sources", "Mediums", "Campaigns"]
+        );
+        assert_eq!(tabs[0]["rows"].as_array().unwrap().len(), 1);
+        assert_eq!(tabs[0]["rows"][0]["share"], "25.0%");
+        assert_eq!(head.iter().filter(|c| c["title"] == "Campaigns").count(), 1);
+    }
+}
