@@ -11,6 +11,7 @@
 //! watermark row (`FOR UPDATE SKIP LOCKED`), so with several replicas one rolls and the others skip.
 
 use crate::dimensions::{HIT_DIMS, SESSION_DIMS};
+use crate::rollup_events::{self, Span};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tokio_postgres::{Client, Transaction};
 use uuid::Uuid;
@@ -32,6 +33,8 @@ pub struct Pass {
     pub rerolled: usize,
     /// Whether closed hours remain past the new watermark (call again to catch up).
     pub behind: bool,
+    /// Page goals whose history was extended backwards ([`rollup_events::backfill_goals`]).
+    pub goals_backfilled: usize,
 }
 
 /// Which rows a roll statement covers.
@@ -234,6 +237,7 @@ pub async fn run_pass(
     let dh: Vec<DateTime<Utc>> = dirty.iter().map(|r| r.get(1)).collect();
     if !ds.is_empty() {
         roll(&tx, &Target::Pairs(&ds, &dh)).await?;
+        rollup_events::roll(&tx, &Span::Pairs(&ds, &dh)).await?;
         let mut days: Vec<(Uuid, NaiveDate)> = ds
             .iter()
             .zip(&dh)
@@ -244,6 +248,7 @@ pub async fn run_pass(
         let s: Vec<Uuid> = days.iter().map(|d| d.0).collect();
         let d: Vec<NaiveDate> = days.iter().map(|d| d.1).collect();
         rebuild_days_pairs(&tx, &s, &d).await?;
+        rollup_events::rebuild_days_pairs(&tx, &s, &d).await?;
     }
 
     // Advance over closed hours.
@@ -251,10 +256,14 @@ pub async fn run_pass(
     let mut rolled = 0;
     if hi > watermark {
         roll(&tx, &Target::Range(watermark, hi)).await?;
+        rollup_events::roll(&tx, &Span::Range(watermark, hi)).await?;
         let last_day = floor_day(hi - Duration::microseconds(1));
-        rebuild_days_range(&tx, floor_day(watermark), last_day + Duration::days(1)).await?;
+        let days = (floor_day(watermark), last_day + Duration::days(1));
+        rebuild_days_range(&tx, days.0, days.1).await?;
+        rollup_events::rebuild_days_range(&tx, days.0, days.1).await?;
         rolled = (hi - watermark).num_hours();
     }
+    let goals_backfilled = rollup_events::backfill_goals(&tx).await?;
     let new_watermark = hi.max(watermark);
     tx.execute(
         "UPDATE rollup_state SET watermark = $1, updated_at = now() WHERE id",
@@ -268,6 +277,7 @@ pub async fn run_pass(
         hours_rolled: rolled,
         rerolled: ds.len(),
         behind: new_watermark < close,
+        goals_backfilled,
     })
 }
 
