@@ -59,6 +59,10 @@ const PARTIALS: &[(&str, &str)] = &[
         include_str!("../templates/partials/session_table.hbs"),
     ),
     ("table", include_str!("../templates/partials/table.hbs")),
+    (
+        "event_cards",
+        include_str!("../templates/partials/event_cards.hbs"),
+    ),
     ("pager", include_str!("../templates/partials/pager.hbs")),
     ("snippet", include_str!("../templates/partials/snippet.hbs")),
 ];

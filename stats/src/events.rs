@@ -47,7 +47,7 @@ fn totals_statement() -> String {
     WHERE r.service_id = $1 AND r.prop_key IS NULL AND {DAYS} GROUP BY 1
 )
 SELECT name, sum(n)::int8, sum(s)::int8 FROM src GROUP BY 1
-ORDER BY 2 DESC, 1 COLLATE "C" LIMIT $12"#,
+ORDER BY 2 DESC, name COLLATE "C" LIMIT $12"#,
         seg = segments("e.session_start"),
     )
 }
@@ -67,7 +67,7 @@ fn props_statement() -> String {
     GROUP BY 1, 2
 )
 SELECT k, v, sum(n)::int8 FROM src GROUP BY 1, 2
-ORDER BY 3 DESC, 1 COLLATE "C", 2 COLLATE "C" LIMIT $13"#,
+ORDER BY 3 DESC, k COLLATE "C", v COLLATE "C" LIMIT $13"#,
         seg = segments("e.session_start"),
     )
 }

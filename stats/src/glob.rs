@@ -158,7 +158,11 @@ mod tests {
 
     #[test]
     fn the_root_matches_urls_without_a_path() {
-        for url in ["https://a.example", "https://a.example/", "https://a.example/?q=1"] {
+        for url in [
+            "https://a.example",
+            "https://a.example/",
+            "https://a.example/?q=1",
+        ] {
             assert!(matches("/", url), "{url}");
         }
         assert!(!matches("/", "https://a.example/x"));
@@ -214,10 +218,7 @@ mod tests {
     fn bad_globs_are_refused_with_the_reason() {
         assert_eq!(to_regex(""), Err(GlobError::Empty));
         assert_eq!(to_regex("pricing"), Err(GlobError::NotAPath));
-        assert_eq!(
-            to_regex("https://a.example/x"),
-            Err(GlobError::NotAPath)
-        );
+        assert_eq!(to_regex("https://a.example/x"), Err(GlobError::NotAPath));
         assert_eq!(to_regex("/a b"), Err(GlobError::BadChar(' ')));
         assert_eq!(to_regex("/a?b"), Err(GlobError::BadChar('?')));
         assert_eq!(to_regex("/a#b"), Err(GlobError::BadChar('#')));

@@ -82,16 +82,26 @@ pub enum Target {
     },
 }
 
+/// How a goal's definition reads: "event signup", "event signup with plan=pro", "page /blog/*".
+pub fn describe(event: Option<&str>, prop: Option<(&str, &str)>, page: Option<&str>) -> String {
+    match (event, prop, page) {
+        (Some(e), Some((k, v)), _) => format!("event {e} with {k}={v}"),
+        (Some(e), None, _) => format!("event {e}"),
+        (None, _, Some(p)) => format!("page {p}"),
+        (None, _, None) => String::new(),
+    }
+}
+
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Target::Event { name, prop: None } => write!(f, "event {name}"),
-            Target::Event {
-                name,
-                prop: Some((k, v)),
-            } => write!(f, "event {name} with {k}={v}"),
-            Target::Page { glob, .. } => write!(f, "page {glob}"),
-        }
+        f.write_str(&match self {
+            Target::Event { name, prop } => describe(
+                Some(name),
+                prop.as_ref().map(|(k, v)| (k.as_str(), v.as_str())),
+                None,
+            ),
+            Target::Page { glob, .. } => describe(None, None, Some(glob)),
+        })
     }
 }
 
@@ -144,7 +154,27 @@ fn given(x: Option<&str>) -> Option<&str> {
     x.map(str::trim).filter(|x| !x.is_empty())
 }
 
+/// A goal's parts as they are stored: event name, property `(key, value)`, page `(glob,
+/// regex)`.
+pub type StoredParts<'a> = (
+    Option<&'a str>,
+    Option<(&'a str, &'a str)>,
+    Option<(&'a str, &'a str)>,
+);
+
 impl GoalSpec {
+    /// The parts to store.
+    pub fn parts(&self) -> StoredParts<'_> {
+        match &self.target {
+            Target::Event { name, prop } => (
+                Some(name.as_str()),
+                prop.as_ref().map(|(k, v)| (k.as_str(), v.as_str())),
+                None,
+            ),
+            Target::Page { glob, regex } => (None, None, Some((glob.as_str(), regex.as_str()))),
+        }
+    }
+
     /// A goal from its parts as a form or the command line gives them: empty strings count as
     /// absent, so a form's blank fields need no special casing.
     pub fn new(
@@ -208,10 +238,16 @@ mod tests {
             new(&"n".repeat(65), Some("x"), None, None),
             GoalError::NameTooLong
         );
-        assert_eq!(new("a\u{7}", Some("x"), None, None), GoalError::Control("goal name"));
+        assert_eq!(
+            new("a\u{7}", Some("x"), None, None),
+            GoalError::Control("goal name")
+        );
         assert_eq!(new("g", None, None, None), GoalError::NoTarget);
         assert_eq!(new("g", Some("x"), None, Some("/")), GoalError::BothTargets);
-        assert_eq!(new("g", None, Some("a=b"), Some("/")), GoalError::PropWithoutEvent);
+        assert_eq!(
+            new("g", None, Some("a=b"), Some("/")),
+            GoalError::PropWithoutEvent
+        );
         assert_eq!(new("g", None, Some("a=b"), None), GoalError::NoTarget);
         assert_eq!(new("g", Some("x"), Some("ab"), None), GoalError::PropSyntax);
         assert_eq!(new("g", Some("x"), Some("=b"), None), GoalError::PropSyntax);

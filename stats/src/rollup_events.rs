@@ -58,7 +58,10 @@ fn insert_goals(from: &str, cond: &str) -> String {
 }
 
 /// Rolls up (or re-rolls) the event and goal rows of the hours of `span`.
-pub(crate) async fn roll(tx: &Transaction<'_>, span: &Span<'_>) -> Result<(), tokio_postgres::Error> {
+pub(crate) async fn roll(
+    tx: &Transaction<'_>,
+    span: &Span<'_>,
+) -> Result<(), tokio_postgres::Error> {
     match span {
         Span::Range(lo, hi) => {
             // Per service, so each reads its slice of the (service, session_start) index.
