@@ -446,8 +446,6 @@ mod tests {
         assert!(both.contains("cannot be used with"), "{both}");
         let neither = parse(&add).unwrap_err();
         assert!(neither.contains("required"), "{neither}");
-        let prop_alone = parse(&[&add[..], &["--page", "/x", "--prop", "a=b"]].concat());
-        assert!(prop_alone.is_err(), "{prop_alone:?}");
         assert!(parse(&["remove", "--service", svc]).is_err());
         assert!(parse(&["list", "--service", "not-a-uuid"]).is_err());
     }

@@ -25,7 +25,7 @@ pub enum GoalCommand {
         #[arg(long)]
         event: Option<String>,
         /// Property the event must carry, as KEY=VALUE (only with --event).
-        #[arg(long, value_name = "KEY=VALUE", requires = "event")]
+        #[arg(long, value_name = "KEY=VALUE")]
         prop: Option<String>,
         /// Page path pattern that reaches the goal: `/pricing` (that page), `/blog/*` (one
         /// segment below /blog), `/docs/**` (/docs and everything below). Query strings and
