@@ -1,7 +1,8 @@
 //! Hourly rollups: per service and UTC hour, the sums behind every dashboard figure
 //! (`rollup_hours`) and the per-dimension counts behind every table (`rollup_dims_hourly`, summed
 //! per UTC day into `rollup_dims_daily`), with the dimensions of [`crate::dimensions`]. They live
-//! in the stats crate beside their readers, so one crate defines what a rollup row means.
+//! in the stats crate beside their readers, so one crate defines what a rollup row means. Custom
+//! events and goal conversions are rolled up in the same pass by [`crate::rollup_events`].
 //!
 //! The job keeps a watermark: every hour before it is rolled up. An hour is rolled only once it
 //! ended more than the session timeout (+ [`CLOSE_MARGIN_SECS`]) ago, because sessions are
