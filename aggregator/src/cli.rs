@@ -122,7 +122,8 @@ pub fn stats_window(
     stats::window::from_dates(start, end, tz, now).context("--start/--end")
 }
 
-/// `shynet stats`: the core stats as JSON.
+/// `shynet stats`: the core stats as JSON, with the event names (`events`) and goal conversions
+/// (`goals`) of the window under `stats`.
 pub async fn stats(
     pool: &Pool,
     service: Uuid,
@@ -147,10 +148,14 @@ pub async fn stats(
         now,
     )
     .await?;
+    let e = stats::event_stats(&**client, service, &window).await?;
+    let mut st = serde_json::to_value(s)?;
+    st["events"] = serde_json::to_value(e.events)?;
+    st["goals"] = serde_json::to_value(e.goals)?;
     Ok(serde_json::json!({
         "service": { "id": service, "name": name },
         "window": { "start": window.start, "end": window.end, "time_zone": tz.name() },
-        "stats": s,
+        "stats": st,
     }))
 }
 

@@ -65,6 +65,9 @@ pub enum Command {
     /// Manage tracked services.
     #[command(subcommand)]
     Service(ServiceCommand),
+    /// Manage a service's goals (conversions shown with its stats).
+    #[command(subcommand)]
+    Goal(crate::goals_cli::GoalCommand),
     /// Print the core stats of a service for a date window.
     Stats(StatsArgs),
     /// Generate realistic demo traffic for a service straight into Postgres (binary COPY), then
@@ -422,6 +425,29 @@ mod tests {
             Command::Serve(args) => assert!(!args.skip_migrations, "migrating is the default"),
             other => panic!("parsed as {other:?}"),
         }
+    }
+
+    #[test]
+    fn goal_commands_need_exactly_one_target() {
+        use crate::goals_cli::GoalCommand;
+        let svc = "8a1f0000-0000-4000-8000-000000000001";
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(["shynet", "goal"].iter().chain(args).copied())
+                .map(|c| c.command)
+                .map_err(|e| e.to_string())
+        };
+        let add = ["add", "--service", svc, "--name", "Signup"];
+        let ok = parse(&[&add[..], &["--event", "signup", "--prop", "plan=pro"]].concat());
+        assert!(
+            matches!(ok, Ok(Command::Goal(GoalCommand::Add { ref prop, .. })) if prop.as_deref() == Some("plan=pro")),
+            "{ok:?}"
+        );
+        let both = parse(&[&add[..], &["--event", "e", "--page", "/x"]].concat()).unwrap_err();
+        assert!(both.contains("cannot be used with"), "{both}");
+        let neither = parse(&add).unwrap_err();
+        assert!(neither.contains("required"), "{neither}");
+        assert!(parse(&["remove", "--service", svc]).is_err());
+        assert!(parse(&["list", "--service", "not-a-uuid"]).is_err());
     }
 
     #[test]

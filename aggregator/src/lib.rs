@@ -10,6 +10,7 @@ pub mod demo;
 pub mod edge;
 pub mod embedded_pg;
 pub mod geo;
+pub mod goals_cli;
 pub mod health;
 pub mod ingress;
 pub mod jobs;

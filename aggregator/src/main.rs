@@ -152,6 +152,12 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Goal(g) => {
+            for line in aggregator::goals_cli::run(&db.pool, g).await? {
+                say!("{line}");
+            }
+            Ok(())
+        }
         Command::Stats(a) => {
             let v = cli::stats(
                 &db.pool,

@@ -116,6 +116,10 @@ pub async fn run(client: &mut Client) -> Result<Report, tokio_postgres::Error> {
                 ("rollup_hours", "hour"),
                 ("rollup_dims_hourly", "hour"),
                 ("rollup_dims_daily", "day"),
+                ("rollup_events_hourly", "hour"),
+                ("rollup_events_daily", "day"),
+                ("rollup_goals_hourly", "hour"),
+                ("rollup_goals_daily", "day"),
             ] {
                 let sql = if col == "day" {
                     format!("DELETE FROM {table} WHERE service_id = $1 AND {col} < ($2::timestamptz AT TIME ZONE 'UTC')::date")

@@ -44,6 +44,12 @@ fn matrix() -> Matrix {
         [302, 404, 403, 400, 400],
         vec![("name", "")],
     );
+    add(
+        "service_goals",
+        "POST",
+        [302, 404, 403, 400, 400],
+        vec![("action", "add"), ("name", "")],
+    );
     add("service_delete", "GET", [302, 404, 403, 200, 200], vec![]);
     add("service_delete", "POST", [302, 404, 403, 303, 303], vec![]);
     add(

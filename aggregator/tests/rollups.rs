@@ -1,6 +1,7 @@
 //! Rollups against raw rows: random data, random windows (strict bounds, hour edges, local days
-//! in hour-aligned, DST and half-hour zones), and every figure, table and chart compared between
-//! the rollup path and the raw-only path. Also: late changes re-rolled through the dirty list,
+//! in hour-aligned, DST and half-hour zones), and every figure, table, chart, event table,
+//! property breakdown and goal compared between the rollup path and the raw-only path (goals
+//! defined before and after the data). Also: late changes re-rolled through the dirty list,
 //! a late beacon through the real writer marking its already rolled hour dirty, retention keeping
 //! totals while raw rows go, and partition upkeep.
 
@@ -15,8 +16,11 @@ use beacon::wire::{Beacon, Geo, Tracker, VisitorKey};
 use chrono::{DateTime, Duration, DurationRound, TimeZone, Utc};
 use chrono_tz::Tz;
 use deadpool_postgres::Pool;
+use models::goals::{Inserted, NewGoal};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use serde_json::json;
+use stats::goal_spec::GoalSpec;
 use stats::window::{self, Window};
 use stats::{chart, rollup, Source};
 use std::sync::Arc;
@@ -168,6 +172,8 @@ async fn random_data(
                             "https://a.example/",
                             "https://a.example/x",
                             "https://a.example/y?q=1",
+                            "https://a.example/docs/a",
+                            "https://a.example/docs/b/c?x=1",
                             "",
                         ],
                     ),
@@ -187,7 +193,100 @@ async fn random_data(
             .await
             .unwrap();
         }
+        random_events(&c, rng, svc, id, start, dur).await;
     }
+}
+
+/// Up to three custom events of one session, at random times within it, some with properties.
+async fn random_events(
+    c: &tokio_postgres::Client,
+    rng: &mut StdRng,
+    svc: Uuid,
+    session: Uuid,
+    start: DateTime<Utc>,
+    dur: Duration,
+) {
+    let n = if rng.random_bool(0.5) {
+        rng.random_range(1..4)
+    } else {
+        0
+    };
+    for _ in 0..n {
+        let t =
+            start + Duration::microseconds(rng.random_range(0..=dur.num_microseconds().unwrap()));
+        let props = match rng.random_range(0..4) {
+            0 => json!({}),
+            1 => json!({"plan": pick(rng, &["pro", "free"])}),
+            2 => json!({"plan": pick(rng, &["pro", "free"]), "src": pick(rng, &["a", "b"])}),
+            _ => json!({"src": pick(rng, &["a", "b"])}),
+        };
+        c.execute(
+            "INSERT INTO events (service_id, session_id, session_start, start_time, name, props,
+                                 location)
+             VALUES ($1, $2, $3, $4, $5, $6, 'https://a.example/')",
+            &[
+                &svc,
+                &session,
+                &start,
+                &t,
+                &pick(rng, &["signup", "download", "play"]),
+                &props,
+            ],
+        )
+        .await
+        .unwrap();
+    }
+}
+
+/// Adds a goal through the same validation and model the CLI and the manage page use.
+async fn add_goal(
+    pool: &Pool,
+    svc: Uuid,
+    name: &str,
+    event: Option<&str>,
+    prop: Option<&str>,
+    page: Option<&str>,
+) -> i64 {
+    let spec = GoalSpec::new(name, event, prop, page).unwrap();
+    let (event_name, prop, page) = spec.parts();
+    let goal = NewGoal {
+        name: &spec.name,
+        event_name,
+        prop,
+        page,
+    };
+    let mut c = pool.get().await.unwrap();
+    match models::goals::insert(&mut c, svc, goal, 20).await.unwrap() {
+        Inserted::Id(id) => id,
+        other => panic!("goal {name}: {other:?}"),
+    }
+}
+
+/// Runs rollup passes until no page goal's history is left to fill; returns the passes that
+/// worked on one.
+async fn finish_backfill(pool: &Pool) -> usize {
+    let mut c = pool.get().await.unwrap();
+    for i in 0..200 {
+        let p = rollup::run_pass(&mut c, TIMEOUT, 24 * 3).await.unwrap();
+        if p.goals_backfilled == 0 {
+            let pending: i64 = c
+                .query_one(
+                    "SELECT count(*) FROM goals WHERE rolled_from IS NOT NULL",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(pending, 0);
+            return i;
+        }
+    }
+    panic!("the goal backfill did not finish");
+}
+
+async fn count(pool: &Pool, sql: &str) -> i64 {
+    let c = pool.get().await.unwrap();
+    c.query_one(sql, &[]).await.unwrap().get(0)
 }
 
 async fn catch_up(pool: &Pool) -> rollup::Pass {
@@ -246,6 +345,29 @@ async fn assert_same(pool: &Pool, svcs: &[Uuid], w: &Window, tz: Tz, what: &str)
             .await
             .unwrap();
         assert_eq!(ta, tr, "{what}: tables with hidden referrers");
+        let ea = stats::events::events_with(&**c, *s, w, Source::Auto)
+            .await
+            .unwrap();
+        let er = stats::events::events_with(&**c, *s, w, Source::Raw)
+            .await
+            .unwrap();
+        assert_eq!(ea, er, "{what}: events");
+        for name in ["signup", "download", "play"] {
+            let pa = stats::events::event_props_with(&**c, *s, w, name, Source::Auto)
+                .await
+                .unwrap();
+            let pr = stats::events::event_props_with(&**c, *s, w, name, Source::Raw)
+                .await
+                .unwrap();
+            assert_eq!(pa, pr, "{what}: properties of {name}");
+        }
+        let ga = stats::goals::goals_with(&**c, *s, w, Source::Auto)
+            .await
+            .unwrap();
+        let gr = stats::goals::goals_with(&**c, *s, w, Source::Raw)
+            .await
+            .unwrap();
+        assert_eq!(ga, gr, "{what}: goals");
     }
     let va = stats::visitors_many(&**c, svcs, w, Source::Auto)
         .await
@@ -304,6 +426,13 @@ async fn rollups_answer_exactly_like_raw_rows() {
     // Across both 2024 DST changes of New York (10 March) and Berlin (31 March).
     let base = Utc.with_ymd_and_hms(2024, 3, 8, 0, 0, 0).unwrap();
     let span = 26 * 24;
+    // Goals defined before the data: events with and without a property, a page glob that a
+    // session can match with two different pages.
+    for s in &svcs {
+        add_goal(&pool, *s, "Signed up", Some("signup"), None, None).await;
+        add_goal(&pool, *s, "Pro", Some("signup"), Some("plan=pro"), None).await;
+        add_goal(&pool, *s, "Docs", None, None, Some("/docs/**")).await;
+    }
     for s in &svcs {
         random_data(&pool, &mut rng, *s, base, span, 400, 0.33).await;
     }
@@ -334,6 +463,11 @@ async fn rollups_answer_exactly_like_raw_rows() {
         assert_eq!(dims, want);
     }
     let mut some_visitors = false;
+    assert!(count(&pool, "SELECT count(*) FROM rollup_hours").await > 300);
+    assert!(count(&pool, "SELECT count(*) FROM rollup_events_hourly").await > 300);
+    assert!(count(&pool, "SELECT count(*) FROM rollup_events_daily").await > 20);
+    assert!(count(&pool, "SELECT count(*) FROM rollup_goals_hourly").await > 50);
+    assert!(count(&pool, "SELECT count(*) FROM rollup_goals_daily").await > 20);
     for i in 0..60 {
         let (w, tz) = random_window(&mut rng, base, span);
         assert_same(&pool, &svcs, &w, tz, &format!("window {i} {w:?} in {tz}")).await;
@@ -365,6 +499,24 @@ async fn rollups_answer_exactly_like_raw_rows() {
              INSERT INTO rollup_dirty (service_id, hour)
              SELECT service_id, date_trunc('hour', start_time + interval '10 minutes', 'UTC')
              FROM sessions ORDER BY id DESC LIMIT 40
+             ON CONFLICT DO NOTHING;
+             -- Late events of long-closed sessions, and a late docs page view: their session's
+             -- start hour is dirty (events and goals are counted by it), the view's own hour too.
+             INSERT INTO events (service_id, session_id, session_start, start_time, name, props)
+             SELECT service_id, id, start_time, last_seen + interval '1 day', 'signup',
+                    '{\"plan\": \"pro\"}'
+             FROM sessions ORDER BY start_time LIMIT 30;
+             INSERT INTO hits (session_id, service_id, initial, start_time, last_seen, tracker, location)
+             SELECT id, service_id, false, last_seen + interval '1 day', last_seen + interval '1 day',
+                    'JS', 'https://a.example/docs/late'
+             FROM sessions ORDER BY start_time LIMIT 30;
+             INSERT INTO rollup_dirty (service_id, hour)
+             SELECT service_id, date_trunc('hour', start_time, 'UTC')
+             FROM sessions ORDER BY start_time LIMIT 30
+             ON CONFLICT DO NOTHING;
+             INSERT INTO rollup_dirty (service_id, hour)
+             SELECT service_id, date_trunc('hour', last_seen + interval '1 day', 'UTC')
+             FROM sessions ORDER BY start_time LIMIT 30
              ON CONFLICT DO NOTHING;",
         )
         .await
@@ -384,14 +536,312 @@ async fn rollups_answer_exactly_like_raw_rows() {
         .await;
     }
     // The whole span at once, in every zone.
+    let whole = Window {
+        start: base - Duration::hours(1),
+        end: base + Duration::hours(span + 1),
+    };
     for z in ZONES {
         let tz: Tz = z.parse().unwrap();
-        let w = Window {
-            start: base - Duration::hours(1),
-            end: base + Duration::hours(span + 1),
-        };
-        assert_same(&pool, &svcs, &w, tz, &format!("whole span in {z}")).await;
+        assert_same(&pool, &svcs, &whole, tz, &format!("whole span in {z}")).await;
     }
+
+    // Goals defined after the data: an event goal is answered from the event rollups at once; a
+    // page goal from raw rows until its history is rolled up, then from its own rollups.
+    let late_page = add_goal(&pool, svcs[0], "X page", None, None, Some("/x")).await;
+    add_goal(
+        &pool,
+        svcs[0],
+        "Download from a",
+        Some("download"),
+        Some("src=a"),
+        None,
+    )
+    .await;
+    let tz: Tz = "UTC".parse().unwrap();
+    assert_same(&pool, &svcs, &whole, tz, "goals defined after the data").await;
+    let raw_before =
+        stats::goals::goals_with(&**pool.get().await.unwrap(), svcs[0], &whole, Source::Raw)
+            .await
+            .unwrap();
+    let x = raw_before.iter().find(|g| g.name == "X page").unwrap();
+    assert!(x.conversions > 0, "{raw_before:?}");
+    let passes = finish_backfill(&pool).await;
+    assert!(
+        passes >= 3,
+        "26 days take several weekly chunks ({passes} passes)"
+    );
+    let rows = count(
+        &pool,
+        &format!("SELECT count(*) FROM rollup_goals_hourly WHERE goal_id = {late_page}"),
+    )
+    .await;
+    assert!(
+        rows > 50,
+        "the late goal's history was rolled up ({rows} hours)"
+    );
+    for i in 0..20 {
+        let (w, tz) = random_window(&mut rng, base, span);
+        assert_same(
+            &pool,
+            &svcs,
+            &w,
+            tz,
+            &format!("after the goal backfill, window {i} {w:?} in {tz}"),
+        )
+        .await;
+    }
+    assert_same(&pool, &svcs, &whole, tz, "whole span after the backfill").await;
+    let c = pool.get().await.unwrap();
+    let auto = stats::goals::goals_with(&**c, svcs[0], &whole, Source::Auto)
+        .await
+        .unwrap();
+    assert_eq!(
+        auto, raw_before,
+        "the backfill counts what raw rows counted"
+    );
+}
+
+/// One session with its page views (paths on a.example) and events (name, props).
+async fn session_with(
+    pool: &Pool,
+    svc: Uuid,
+    start: DateTime<Utc>,
+    pages: &[&str],
+    events: &[(&str, serde_json::Value)],
+) -> Uuid {
+    let c = pool.get().await.unwrap();
+    let id = Uuid::new_v4();
+    let n = pages.len() as i32;
+    c.execute(
+        "INSERT INTO sessions (id, service_id, start_time, last_seen, hit_count, is_bounce)
+         VALUES ($1, $2, $3, $3::timestamptz + interval '5 minutes', $4, $5)",
+        &[&id, &svc, &start, &n, &(n == 1)],
+    )
+    .await
+    .unwrap();
+    for (i, page) in pages.iter().enumerate() {
+        let t = start + Duration::minutes(i as i64);
+        c.execute(
+            "INSERT INTO hits (session_id, service_id, initial, start_time, last_seen, tracker,
+                               location)
+             VALUES ($1, $2, $3, $4, $4, 'JS', $5)",
+            &[
+                &id,
+                &svc,
+                &(i == 0),
+                &t,
+                &format!("https://a.example{page}"),
+            ],
+        )
+        .await
+        .unwrap();
+    }
+    for (name, props) in events {
+        c.execute(
+            "INSERT INTO events (service_id, session_id, session_start, start_time, name, props)
+             VALUES ($1, $2, $3, $3::timestamptz + interval '1 minute', $4, $5)",
+            &[&svc, &id, &start, name, props],
+        )
+        .await
+        .unwrap();
+    }
+    id
+}
+
+/// (name, conversions, rate) of every goal, from rollups and from raw rows (which must agree).
+async fn goal_figures(pool: &Pool, svc: Uuid, w: &Window) -> Vec<(String, i64, Option<f64>)> {
+    let c = pool.get().await.unwrap();
+    let auto = stats::goals::goals_with(&**c, svc, w, Source::Auto)
+        .await
+        .unwrap();
+    let raw = stats::goals::goals_with(&**c, svc, w, Source::Raw)
+        .await
+        .unwrap();
+    assert_eq!(auto, raw);
+    auto.into_iter()
+        .map(|g| (g.name, g.conversions, g.conversion_rate_pct))
+        .collect()
+}
+
+#[tokio::test]
+async fn goals_count_each_session_once() {
+    let (pool, _) = common::fresh_db().await;
+    let svc = services(&pool, 1).await[0];
+    let hour = Utc::now().duration_trunc(Duration::hours(1)).unwrap() - Duration::days(2);
+    let at = |m: i64| hour + Duration::minutes(m);
+    let docs = add_goal(&pool, svc, "Docs", None, None, Some("/docs/**")).await;
+    add_goal(&pool, svc, "Pricing", None, None, Some("/pricing")).await;
+    add_goal(&pool, svc, "Blog post", None, None, Some("/blog/*")).await;
+    add_goal(&pool, svc, "Signup", Some("signup"), None, None).await;
+    add_goal(
+        &pool,
+        svc,
+        "Pro signup",
+        Some("signup"),
+        Some("plan=pro"),
+        None,
+    )
+    .await;
+    // A: two docs pages and two pro signups; B: pricing with a trailing slash and a free
+    // signup; C: the home page; D (two hours later): the docs root and a download.
+    let a = session_with(
+        &pool,
+        svc,
+        at(10),
+        &["/docs/a", "/docs/b/c?x=1"],
+        &[
+            ("signup", json!({"plan": "pro"})),
+            ("signup", json!({"plan": "pro", "src": "ad"})),
+        ],
+    )
+    .await;
+    session_with(
+        &pool,
+        svc,
+        at(20),
+        &["/pricing/", "/blog"],
+        &[("signup", json!({"plan": "free"}))],
+    )
+    .await;
+    session_with(&pool, svc, at(30), &["/"], &[]).await;
+    session_with(&pool, svc, at(130), &["/docs"], &[("download", json!({}))]).await;
+    let w = Window {
+        start: hour - Duration::hours(1),
+        end: hour + Duration::hours(5),
+    };
+    let expect = |late: Option<(&str, i64)>| {
+        let mut v = vec![
+            ("Blog post", 0, Some(0.0)),
+            ("Docs", 2, Some(50.0)),
+            ("Pricing", 1, Some(25.0)),
+            ("Pro signup", 1, Some(25.0)),
+            ("Signup", 2, Some(50.0)),
+        ];
+        if let Some((name, n)) = late {
+            v.push((name, n, Some(25.0 * n as f64)));
+            v.sort_by_key(|g| g.0);
+        }
+        v.into_iter()
+            .map(|(n, c, r)| (n.to_owned(), c, r))
+            .collect::<Vec<_>>()
+    };
+    // Raw rows only (nothing rolled up yet), then from rollups.
+    assert_eq!(goal_figures(&pool, svc, &w).await, expect(None));
+    let p = catch_up(&pool).await;
+    assert!(
+        p.watermark.is_some_and(|m| m > hour + Duration::hours(3)),
+        "{p:?}"
+    );
+    let rolled: Vec<(String, i64)> = pool
+        .get()
+        .await
+        .unwrap()
+        .query(
+            "SELECT g.name, r.sessions FROM rollup_goals_hourly r JOIN goals g ON g.id = r.goal_id
+             ORDER BY 1, r.hour",
+            &[],
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(
+        rolled,
+        [
+            ("Docs".to_owned(), 1),
+            ("Docs".to_owned(), 1),
+            ("Pricing".to_owned(), 1)
+        ],
+        "page goals: one row per goal and session-start hour, each session once"
+    );
+    assert_eq!(goal_figures(&pool, svc, &w).await, expect(None));
+    let c = pool.get().await.unwrap();
+    let events = stats::events::events(&**c, svc, &w).await.unwrap();
+    let ev: Vec<(&str, i64, i64)> = events
+        .iter()
+        .map(|e| (e.key.as_str(), e.count, e.sessions))
+        .collect();
+    assert_eq!(ev, [("signup", 3, 2), ("download", 1, 1)]);
+    let props = stats::events::event_props(&**c, svc, &w, "signup")
+        .await
+        .unwrap();
+    let pv: Vec<(&str, &str, i64)> = props
+        .iter()
+        .map(|p| (p.key.as_str(), p.value.as_str(), p.count))
+        .collect();
+    assert_eq!(
+        pv,
+        [("plan", "pro", 2), ("plan", "free", 1), ("src", "ad", 1)]
+    );
+
+    // A goal defined after the data is pending (answered from raw rows), then backfilled.
+    add_goal(&pool, svc, "Any docs", None, None, Some("/docs**")).await;
+    assert_eq!(
+        goal_figures(&pool, svc, &w).await,
+        expect(Some(("Any docs", 2)))
+    );
+    finish_backfill(&pool).await;
+    let late_rows = count(
+        &pool,
+        "SELECT coalesce(sum(sessions), 0)::int8 FROM rollup_goals_hourly r JOIN goals g
+         ON g.id = r.goal_id WHERE g.name = 'Any docs'",
+    )
+    .await;
+    assert_eq!(late_rows, 2);
+    assert_eq!(
+        goal_figures(&pool, svc, &w).await,
+        expect(Some(("Any docs", 2)))
+    );
+
+    // A late event of session A (its hour is rolled up): the writer lists the session's start
+    // hour, the next pass re-rolls it.
+    c.execute(
+        "INSERT INTO events (service_id, session_id, session_start, start_time, name, props)
+         VALUES ($1, $2, $3, now(), 'download', '{}');
+         ",
+        &[&svc, &a, &at(10)],
+    )
+    .await
+    .unwrap();
+    c.execute(
+        "INSERT INTO rollup_dirty (service_id, hour) VALUES ($1, $2)",
+        &[&svc, &hour],
+    )
+    .await
+    .unwrap();
+    assert_eq!(catch_up(&pool).await.rerolled, 1);
+    let events = stats::events::events(&**c, svc, &w).await.unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .find(|e| e.key == "download")
+            .map(|e| (e.count, e.sessions)),
+        Some((2, 2))
+    );
+    assert_eq!(
+        stats::events::events_with(&**c, svc, &w, Source::Raw)
+            .await
+            .unwrap(),
+        events
+    );
+
+    // Deleting a goal deletes its rollups.
+    let docs_rows = format!(
+        "SELECT (SELECT count(*) FROM rollup_goals_hourly WHERE goal_id = {docs})
+              + (SELECT count(*) FROM rollup_goals_daily WHERE goal_id = {docs})"
+    );
+    assert!(count(&pool, &docs_rows).await >= 3);
+    let mut mc = pool.get().await.unwrap();
+    let gone = models::goals::delete(&mut mc, svc, models::goals::Which::Name("Docs"))
+        .await
+        .unwrap();
+    assert_eq!(gone.as_deref(), Some("Docs"));
+    assert_eq!(count(&pool, &docs_rows).await, 0);
+    let again = models::goals::delete(&mut mc, svc, models::goals::Which::Id(docs))
+        .await
+        .unwrap();
+    assert_eq!(again, None);
 }
 
 #[tokio::test]
@@ -406,6 +856,8 @@ async fn retention_keeps_totals_and_drops_raw_rows() {
         .and_hms_opt(0, 0, 0)
         .unwrap()
         .and_utc();
+    add_goal(&pool, svc, "X page", None, None, Some("/x")).await;
+    add_goal(&pool, svc, "Pro", Some("signup"), Some("plan=pro"), None).await;
     // No row exactly on an hour: a purged window edge rounds to its whole hour, which then
     // matches the strict raw bound exactly.
     random_data(&pool, &mut rng, svc, base, 10 * 24, 300, 0.0).await;
@@ -429,7 +881,12 @@ async fn retention_keeps_totals_and_drops_raw_rows() {
     let chart_before = chart::charts_many_with(&**c, &svcs, &w, tz, Utc::now(), Source::Raw)
         .await
         .unwrap();
+    let events_before = stats::event_stats_with(&**c, svc, &w, Source::Raw)
+        .await
+        .unwrap();
     assert!(before.hit_count > 0);
+    assert!(!events_before.events.is_empty());
+    assert!(events_before.goals.iter().all(|g| g.conversions > 0));
 
     // Rollups outliving raw rows need raw retention; a shorter rollup retention is refused.
     assert!(c
@@ -484,6 +941,11 @@ async fn retention_keeps_totals_and_drops_raw_rows() {
         chart_before
     );
     assert!(stats::has_hits(&**c, svc).await.unwrap());
+    // Events and goals too (page goals need the sessions and hits that are gone now).
+    assert_eq!(
+        stats::event_stats(&**c, svc, &w).await.unwrap(),
+        events_before
+    );
     // Session lists are gone with the raw rows.
     let page =
         stats::sessions::sessions_page(&**c, svc, &w, 0, 10, Duration::seconds(10), Utc::now())
@@ -503,6 +965,24 @@ async fn retention_keeps_totals_and_drops_raw_rows() {
     assert!(report.rollup_rows_deleted > 0, "{report:?}");
     let after = stats::scalars_many(&**conn, &svcs, &w).await.unwrap()[&svc];
     assert_eq!(after.hit_count, 0);
+    for table in [
+        "rollup_events_hourly",
+        "rollup_events_daily",
+        "rollup_goals_hourly",
+        "rollup_goals_daily",
+    ] {
+        let n: i64 = conn
+            .query_one(
+                &format!("SELECT count(*) FROM {table} WHERE service_id = $1"),
+                &[&svc],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 0, "{table} obeys the rollup retention");
+    }
+    let goals = stats::goals::goals(&**conn, svc, &w).await.unwrap();
+    assert!(goals.iter().all(|g| g.conversions == 0), "{goals:?}");
 }
 
 #[tokio::test]

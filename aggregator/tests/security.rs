@@ -422,7 +422,8 @@ async fn deleting_a_service_deletes_every_row_keyed_by_it() {
     let covered: BTreeSet<String> = models::services::SERVICE_DATA_TABLES
         .iter()
         .map(|s| s.to_string())
-        .chain(["collaborators".to_string()]) // foreign key ON DELETE CASCADE
+        // Foreign keys ON DELETE CASCADE.
+        .chain(["collaborators".to_string(), "goals".to_string()])
         .collect();
     assert_eq!(
         tables, covered,

@@ -1,5 +1,5 @@
 //! `GET /api/v1/dashboard/`: the figures of every service the token's user owns or collaborates
-//! on, in Shynet's shape (same keys), with durations in seconds. Token auth only (no cookies);
+//! on, in Shynet's shape (same keys) plus custom events and goals, with durations in seconds. Token auth only (no cookies);
 //! tokens of deactivated users are refused; errors are JSON with an `error` text.
 
 use crate::auth::token;
@@ -11,6 +11,7 @@ use stats::chart::{self, Chart, Granularity};
 use stats::window;
 use stats::{CoreStats, Row};
 use std::collections::HashMap;
+use tokio_postgres::GenericClient;
 use uuid::Uuid;
 use warp::http::StatusCode;
 
@@ -20,6 +21,9 @@ pub const SERVICES_PER_PAGE: i64 = 50;
 
 /// Highest `?page=` accepted (far beyond any real list; keeps the offset arithmetic small).
 const MAX_PAGE: i64 = 1_000_000;
+
+/// Longest `?event=` name accepted, in bytes.
+const MAX_EVENT_BYTES: usize = 1000;
 
 fn error(status: StatusCode, msg: &str) -> Response {
     http::json(status, &json!({ "error": msg }))
@@ -58,6 +62,24 @@ pub fn stats_json(s: &CoreStats, c: &Chart) -> Value {
         v[d.api_name] = rows(r, d.api_key);
     }
     v
+}
+
+/// Adds `events` and `goals` to a `stats` object, and `event_properties` when `event` names an
+/// event whose property breakdown was asked for.
+async fn add_event_stats<C: GenericClient>(
+    c: &C,
+    st: &mut Value,
+    service: Uuid,
+    w: &window::Window,
+    event: Option<&str>,
+) -> Result<(), stats::StatsError> {
+    let e = stats::event_stats(c, service, w).await?;
+    st["events"] = json!(e.events);
+    st["goals"] = json!(e.goals);
+    if let Some(name) = event {
+        st["event_properties"] = json!(stats::events::event_props(c, service, w, name).await?);
+    }
+    Ok(())
 }
 
 /// Handles the API request.
@@ -127,6 +149,15 @@ async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
                 )
             })?,
     };
+    let event = match req.q("event").filter(|e| !e.is_empty()) {
+        Some(e) if e.len() > MAX_EVENT_BYTES => {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                &format!("Invalid event: give an event name of at most {MAX_EVENT_BYTES} bytes."),
+            ))
+        }
+        e => e,
+    };
     let prev = stats::previous(&w);
     let (list, total) = services::page_for(
         &**c,
@@ -165,7 +196,14 @@ async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
             points: Vec::new(),
         };
         let mut st = stats_json(&cur, charts.get(&s.id).unwrap_or(&empty()));
-        st["compare"] = stats_json(&old, prev_charts.get(&s.id).unwrap_or(&empty()));
+        add_event_stats(&**c, &mut st, s.id, &w, event)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        let mut before = stats_json(&old, prev_charts.get(&s.id).unwrap_or(&empty()));
+        add_event_stats(&**c, &mut before, s.id, &prev, event)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        st["compare"] = before;
         out.push(json!({"name": s.name, "uuid": s.id, "link": s.link, "stats": st}));
     }
     let pages = ((total + SERVICES_PER_PAGE - 1) / SERVICES_PER_PAGE).max(1);

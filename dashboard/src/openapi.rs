@@ -72,4 +72,32 @@ mod tests {
         }
         assert!(doc["paths"]["/api/v1/dashboard/"]["get"].is_object());
     }
+
+    #[test]
+    fn events_and_goals_are_described() {
+        let doc: Value = serde_json::from_str(&OPENAPI).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        let props = &schemas["Stats"]["properties"];
+        for (key, item) in [
+            ("events", "EventRow"),
+            ("goals", "GoalRow"),
+            ("event_properties", "PropRow"),
+        ] {
+            assert_eq!(
+                props[key]["items"]["$ref"],
+                format!("#/components/schemas/{item}")
+            );
+            assert!(schemas[item]["properties"].is_object(), "{item}");
+        }
+        for k in ["key", "count", "sessions"] {
+            assert!(schemas["EventRow"]["properties"][k].is_object(), "{k}");
+        }
+        for k in ["name", "conversions", "conversion_rate_pct"] {
+            assert!(schemas["GoalRow"]["properties"][k].is_object(), "{k}");
+        }
+        let params = doc["paths"]["/api/v1/dashboard/"]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        assert!(params.iter().any(|p| p["name"] == "event"));
+    }
 }

@@ -62,6 +62,10 @@ const PARTIALS: &[(&str, &str)] = &[
     ("table", include_str!("../templates/partials/table.hbs")),
     ("tabs", include_str!("../templates/partials/tabs.hbs")),
     ("card", include_str!("../templates/partials/card.hbs")),
+    (
+        "event_cards",
+        include_str!("../templates/partials/event_cards.hbs"),
+    ),
     ("pager", include_str!("../templates/partials/pager.hbs")),
     ("snippet", include_str!("../templates/partials/snippet.hbs")),
 ];

@@ -53,6 +53,7 @@ pub const ROUTES: &[RouteDef] = &[
         "/dashboard/service/{service}/manage/",
         BOTH
     ),
+    r!("service_goals", "/dashboard/service/{service}/goals/", POST),
     r!(
         "service_delete",
         "/dashboard/service/{service}/delete/",
@@ -263,6 +264,7 @@ async fn dispatch(state: &DashboardState, name: &str, ctx: &Ctx, req: &Req) -> P
         "service_new" => pages::manage::create(state, ctx, req).await,
         "service" => pages::service::page(state, ctx, req).await,
         "service_manage" => pages::manage::manage(state, ctx, req).await,
+        "service_goals" => pages::manage::goals(state, ctx, req).await,
         "service_delete" => pages::manage::delete(state, ctx, req).await,
         "service_archive" => pages::manage::archive(state, ctx, req).await,
         "sessions" => pages::sessions::list(state, ctx, req).await,

@@ -3,14 +3,22 @@
 //! bounds. Closed hours are read from rollups and only the edges and the open tail from raw
 //! rows ([`plan`]); [`Source::Raw`] answers from raw rows alone, the reference the rollup path
 //! is tested against. Tables are ranked and cut in SQL ([`top`]): a request receives the rows it
-//! shows, never every distinct key.
+//! shows, never every distinct key. Custom events and goal conversions ([`events`], [`goals`])
+//! follow the same rules, windowed by session start.
 
 pub mod chart;
 pub mod dimensions;
+mod event_sql;
+pub mod event_stats;
+pub mod events;
 mod figures;
+pub mod glob;
+pub mod goal_spec;
+pub mod goals;
 pub mod plan;
 pub mod referrer;
 pub mod rollup;
+pub mod rollup_events;
 mod scalars;
 pub mod sessions;
 mod tables;
@@ -19,6 +27,7 @@ pub mod visitors;
 pub mod window;
 
 pub use dimensions::Dimension;
+pub use event_stats::{event_stats, event_stats_with, EventStats};
 pub use figures::{Row, StatsError, HIDDEN_REFERRER_HEADROOM, RESULTS_LIMIT};
 pub use plan::{ReadPlan, Source, VisitorPlan};
 pub use scalars::{

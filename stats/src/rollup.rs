@@ -2,7 +2,8 @@
 //! (`rollup_hours`) and the per-dimension counts behind every table (`rollup_dims_hourly`, summed
 //! per UTC day into `rollup_dims_daily`), with the dimensions of [`crate::dimensions`]; per
 //! complete UTC day also the distinct visitors ([`crate::visitors`]). They live
-//! in the stats crate beside their readers, so one crate defines what a rollup row means.
+//! in the stats crate beside their readers, so one crate defines what a rollup row means. Custom
+//! events and goal conversions are rolled up in the same pass by [`crate::rollup_events`].
 //!
 //! The job keeps a watermark: every hour before it is rolled up. An hour is rolled only once it
 //! ended more than the session timeout (+ [`CLOSE_MARGIN_SECS`]) ago, because sessions are
@@ -12,6 +13,7 @@
 //! watermark row (`FOR UPDATE SKIP LOCKED`), so with several replicas one rolls and the others skip.
 
 use crate::dimensions::{HIT_DIMS, SESSION_DIMS, VISITORS_DAY_CODE};
+use crate::rollup_events::{self, Span};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tokio_postgres::{Client, Transaction};
 use uuid::Uuid;
@@ -33,6 +35,8 @@ pub struct Pass {
     pub rerolled: usize,
     /// Whether closed hours remain past the new watermark (call again to catch up).
     pub behind: bool,
+    /// Page goals whose history was extended backwards ([`rollup_events::backfill_goals`]).
+    pub goals_backfilled: usize,
 }
 
 /// Which rows a roll statement covers.
@@ -269,6 +273,7 @@ pub async fn run_pass(
     let dh: Vec<DateTime<Utc>> = dirty.iter().map(|r| r.get(1)).collect();
     if !ds.is_empty() {
         roll(&tx, &Target::Pairs(&ds, &dh)).await?;
+        rollup_events::roll(&tx, &Span::Pairs(&ds, &dh)).await?;
         let mut days: Vec<(Uuid, NaiveDate)> = ds
             .iter()
             .zip(&dh)
@@ -279,6 +284,7 @@ pub async fn run_pass(
         let s: Vec<Uuid> = days.iter().map(|d| d.0).collect();
         let d: Vec<NaiveDate> = days.iter().map(|d| d.1).collect();
         rebuild_days_pairs(&tx, &s, &d, floor_day(watermark)).await?;
+        rollup_events::rebuild_days_pairs(&tx, &s, &d).await?;
     }
 
     // Advance over closed hours.
@@ -286,16 +292,14 @@ pub async fn run_pass(
     let mut rolled = 0;
     if hi > watermark {
         roll(&tx, &Target::Range(watermark, hi)).await?;
+        rollup_events::roll(&tx, &Span::Range(watermark, hi)).await?;
         let last_day = floor_day(hi - Duration::microseconds(1));
-        rebuild_days_range(
-            &tx,
-            floor_day(watermark),
-            last_day + Duration::days(1),
-            floor_day(hi),
-        )
-        .await?;
+        let days = (floor_day(watermark), last_day + Duration::days(1));
+        rebuild_days_range(&tx, days.0, days.1, floor_day(hi)).await?;
+        rollup_events::rebuild_days_range(&tx, days.0, days.1).await?;
         rolled = (hi - watermark).num_hours();
     }
+    let goals_backfilled = rollup_events::backfill_goals(&tx).await?;
     let new_watermark = hi.max(watermark);
     tx.execute(
         "UPDATE rollup_state SET watermark = $1, updated_at = now() WHERE id",
@@ -309,6 +313,7 @@ pub async fn run_pass(
         hours_rolled: rolled,
         rerolled: ds.len(),
         behind: new_watermark < close,
+        goals_backfilled,
     })
 }
 

@@ -46,6 +46,8 @@ fn flash_text(code: &str) -> Option<&'static str> {
         "signedup" => "Welcome! Your account is ready.",
         "user" => "User updated.",
         "instance" => "Instance name saved.",
+        "goal_added" => "Goal added. Its conversions are counted from the data still kept.",
+        "goal_deleted" => "Goal deleted.",
         _ => return None,
     })
 }

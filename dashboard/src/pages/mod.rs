@@ -5,9 +5,11 @@
 pub mod accounts;
 pub mod admin;
 pub mod dim_cards;
+pub mod event_cards;
 pub mod layout;
 pub mod links;
 pub mod manage;
+pub mod manage_view;
 pub mod overview;
 pub mod service;
 pub mod sessions;

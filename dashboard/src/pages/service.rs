@@ -1,9 +1,11 @@
 //! The service page: stats strip with comparison badges, the hits/sessions chart, the dimension
 //! cards (pages, entry and exit pages, referrers, channels, campaigns, countries with a map and
-//! their regions, networks, systems, browsers, device types: see [`super::dim_cards`]) and the
-//! latest sessions — or the install instructions while the service has never had a hit.
+//! their regions, networks, systems, browsers, device types: see [`super::dim_cards`]), custom
+//! events and goals ([`super::event_cards`]) and the latest sessions — or the install
+//! instructions while the service has never had a hit.
 
 use super::dim_cards::dim_cards;
+use super::event_cards;
 use super::layout::{range_picker, render, service_for, window_of, with_range};
 use super::tables::session_rows;
 use crate::format::{self, badge, Better};
@@ -69,6 +71,9 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let recent =
         srows::recent_sessions(&**c, svc.id, &w, 0, 10, state.online_window(), now).await?;
     let raw_since = stats::raw_available_since(&**c, svc.id).await?;
+    let mut event_cards = event_cards::cards(&**c, req, svc.id, &w, &stats::previous(&w)).await?;
+    event_cards["manage"] = json!(access == Access::Manage);
+    event_cards["service_id"] = json!(svc.id);
     drop(c);
 
     let strip = json!([
@@ -108,6 +113,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     data["countries"] = countries;
     data["map"] = json!(crate::worldmap::map(t.rows(&dimensions::COUNTRY)));
     data["sessions"] = json!(session_rows(&recent, svc.id, state));
+    data["event_cards"] = event_cards;
     data["retention_notices"] = json!(super::layout::retention_notices(
         &svc,
         raw_since,

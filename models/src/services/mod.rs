@@ -258,10 +258,14 @@ pub const SERVICE_DATA_TABLES: &[&str] = &[
     "rollup_dims_hourly",
     "rollup_dims_daily",
     "rollup_dirty",
+    "rollup_events_hourly",
+    "rollup_events_daily",
+    "rollup_goals_hourly",
+    "rollup_goals_daily",
 ];
 
 /// Deletes a service and all its data: raw rows, live sessionizer state and rollups, then the
-/// service itself (collaborators go with it by foreign key).
+/// service itself (collaborators and goals go with it by foreign key).
 pub async fn delete(
     c: &mut tokio_postgres::Client,
     service: Uuid,
