@@ -3,9 +3,11 @@
 //! minutes. Sessions of several pages from a diurnal, weekly and slowly growing curve; page dwell
 //! times with the tracker's heartbeats; referrers, countries, networks and User-Agents drawn from
 //! weighted lists (the User-Agents are real strings, classified by the same classifier as
-//! ingestion); load times from a log-normal-ish spread. Then the rollups catch up.
+//! ingestion); load times from a log-normal-ish spread; custom events on about one page view
+//! in five (signups with a plan, outbound clicks and downloads with their URL, 404s), bound to
+//! their session and page view as the writer binds them. Then the rollups catch up.
 
-use crate::writer::rows::{copy_in, copy_types, HitRow, SessionRow};
+use crate::writer::rows::{copy_in, copy_types, EventRow, HitRow, SessionRow};
 use crate::writer::store::NEXT_HIT_IDS;
 use anyhow::Context;
 use beacon::ua::UaClassifier;
@@ -16,7 +18,9 @@ use futures_util::pin_mut;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use std::collections::BTreeMap;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::Json;
 use uuid::Uuid;
 
 /// User-Agents with rough shares of real traffic (desktop Chrome leads, then mobile Safari …).
@@ -67,6 +71,35 @@ const REFERRERS: &[(&str, u32)] = &[
     ("android-app://com.slack/", 1),
 ];
 
+/// Share of page views that send a custom event.
+const EVENT_RATE: f64 = 0.2;
+
+/// Custom events with rough shares: the automatic ones (outbound links, downloads, 404s) and a
+/// conversion (`Signup`, props `plan`).
+const EVENTS: &[(&str, u32)] = &[
+    ("Outbound Link: Click", 40),
+    ("Signup", 25),
+    ("File Download", 25),
+    ("404", 10),
+];
+
+/// Targets of outbound links.
+const OUTBOUND: &[(&str, u32)] = &[
+    ("https://github.com/example/project", 40),
+    ("https://twitter.com/example", 15),
+    ("https://news.ycombinator.com/item?id=1", 10),
+    ("https://docs.rs/example", 20),
+    ("https://www.youtube.com/watch?v=demo", 15),
+];
+
+/// Downloadable files.
+const DOWNLOADS: &[(&str, u32)] = &[
+    ("https://example.com/files/whitepaper.pdf", 40),
+    ("https://example.com/files/example-1.4.2.zip", 30),
+    ("https://example.com/files/pricing.pdf", 20),
+    ("https://example.com/files/logo-kit.zip", 10),
+];
+
 /// Hour-of-day weights (UTC), a workday curve.
 const DIURNAL: [u32; 24] = [
     3, 2, 2, 2, 3, 4, 6, 8, 10, 11, 12, 12, 12, 12, 12, 12, 11, 10, 9, 8, 7, 6, 5, 4,
@@ -92,6 +125,8 @@ pub struct Summary {
     pub hits: u64,
     /// Sessions written.
     pub sessions: u64,
+    /// Custom events written.
+    pub events: u64,
     /// Share of one-page sessions.
     pub bounce_rate: f64,
     /// Seconds spent writing rows.
@@ -120,6 +155,40 @@ struct Hit {
     load_time: Option<f64>,
 }
 
+/// A custom event of one demo page view.
+struct DemoEvent {
+    /// Index of its page view in the chunk's hits.
+    hit: usize,
+    /// Its session's start.
+    session_start: DateTime<Utc>,
+    time: DateTime<Utc>,
+    name: &'static str,
+    props: BTreeMap<String, String>,
+}
+
+/// The event a page view sends, if any (about [`EVENT_RATE`] of them).
+fn event(rng: &mut StdRng, hit: usize, h: &Hit, session_start: DateTime<Utc>) -> Option<DemoEvent> {
+    if !rng.random_bool(EVENT_RATE) {
+        return None;
+    }
+    let name = weighted(rng, EVENTS, |e| e.1).0;
+    let prop = |k: &str, v: &str| BTreeMap::from([(k.to_owned(), v.to_owned())]);
+    let props = match name {
+        "Signup" => prop("plan", if rng.random_bool(0.8) { "free" } else { "pro" }),
+        "Outbound Link: Click" => prop("url", weighted(rng, OUTBOUND, |u| u.1).0),
+        "File Download" => prop("url", weighted(rng, DOWNLOADS, |u| u.1).0),
+        _ => BTreeMap::new(),
+    };
+    let dwell_ms = (h.last - h.start).num_milliseconds().max(0);
+    Some(DemoEvent {
+        hit,
+        session_start,
+        time: h.start + Duration::milliseconds(rng.random_range(0..=dwell_ms)),
+        name,
+        props,
+    })
+}
+
 fn page(rng: &mut StdRng) -> String {
     // A few hot pages and a long tail of posts (Zipf-like).
     let r: f64 = rng.random();
@@ -135,14 +204,15 @@ fn page(rng: &mut StdRng) -> String {
     }
 }
 
-/// Generates one chunk of about `hits` hits in [from, to).
+/// Generates one chunk of about `hits` hits in [from, to), with their events.
 fn generate(
     rng: &mut StdRng,
     hits: u64,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> (Vec<Session>, Vec<Hit>) {
+) -> (Vec<Session>, Vec<Hit>, Vec<DemoEvent>) {
     let mut sessions = Vec::new();
+    let mut events = Vec::new();
     let mut out = Vec::with_capacity(hits as usize + 16);
     let days = ((to - from).num_hours() / 24).max(1);
     while (out.len() as u64) < hits {
@@ -197,6 +267,8 @@ fn generate(
                     .random_bool(0.9)
                     .then(|| (150.0 + 1200.0 * rng.random::<f64>().powi(3)).round()),
             });
+            let i = out.len() - 1;
+            events.extend(event(rng, i, &out[i], start));
             t = last + Duration::milliseconds(rng.random_range(500..20_000));
         }
         let last = out.last().map(|h| h.last).unwrap_or(start);
@@ -209,7 +281,7 @@ fn generate(
             hits: pages,
         });
     }
-    (sessions, out)
+    (sessions, out, events)
 }
 
 /// Writes `hits` hits over the last `days` days into `service`, then rolls up.
@@ -256,9 +328,10 @@ pub async fn run(
     for c in 0..chunks {
         let n = CHUNK.min(hits - c * CHUNK);
         let lo = from + span * c as i32;
-        let (sessions, hit_rows) = generate(&mut rng, n, lo, lo + span);
+        let (sessions, hit_rows, events) = generate(&mut rng, n, lo, lo + span);
         summary.sessions += sessions.len() as u64;
         summary.hits += hit_rows.len() as u64;
+        summary.events += events.len() as u64;
         bounces += sessions.iter().filter(|s| s.hits == 1).count() as u64;
         // Write this chunk while the next one is generated.
         if let Some(p) = pending.take() {
@@ -273,7 +346,7 @@ pub async fn run(
                 copy_hits(&pool, service, &hit_rows)
             );
             a?;
-            b?;
+            copy_events(&pool, service, &events, &hit_rows, &b?).await?;
             bar.inc(hit_rows.len() as u64);
             Ok(())
         }));
@@ -343,7 +416,8 @@ async fn copy_sessions(
     Ok(())
 }
 
-async fn copy_hits(pool: &Pool, service: Uuid, rows: &[Hit]) -> anyhow::Result<()> {
+/// Writes the hits; returns their ids (in order) for the events that refer to them.
+async fn copy_hits(pool: &Pool, service: Uuid, rows: &[Hit]) -> anyhow::Result<Vec<i64>> {
     let client = pool.get().await?;
     // Ids from the hits' own sequence, as the writer takes them, so demo rows and live rows
     // never collide.
@@ -357,7 +431,7 @@ async fn copy_hits(pool: &Pool, service: Uuid, rows: &[Hit]) -> anyhow::Result<(
     let sink = client.copy_in(&copy_in::<HitRow>()).await?;
     let w = BinaryCopyInWriter::new(sink, &copy_types::<HitRow>());
     pin_mut!(w);
-    for (h, id) in rows.iter().zip(ids) {
+    for (h, &id) in rows.iter().zip(&ids) {
         let row = HitRow {
             id,
             session_id: h.session,
@@ -370,6 +444,36 @@ async fn copy_hits(pool: &Pool, service: Uuid, rows: &[Hit]) -> anyhow::Result<(
             location: &h.location,
             referrer: h.referrer,
             load_time: h.load_time,
+        };
+        w.as_mut().write(&row.values()).await?;
+    }
+    w.finish().await?;
+    Ok(ids)
+}
+
+/// Writes the events, each bound to its page view (`hit_ids` in the order of `hits`).
+async fn copy_events(
+    pool: &Pool,
+    service: Uuid,
+    events: &[DemoEvent],
+    hits: &[Hit],
+    hit_ids: &[i64],
+) -> anyhow::Result<()> {
+    let client = pool.get().await?;
+    let sink = client.copy_in(&copy_in::<EventRow>()).await?;
+    let w = BinaryCopyInWriter::new(sink, &copy_types::<EventRow>());
+    pin_mut!(w);
+    for e in events {
+        let h = &hits[e.hit];
+        let row = EventRow {
+            service_id: service,
+            session_id: h.session,
+            session_start: e.session_start,
+            hit_id: hit_ids.get(e.hit).copied(),
+            start_time: e.time,
+            name: e.name,
+            props: Json(&e.props),
+            location: &h.location,
         };
         w.as_mut().write(&row.values()).await?;
     }

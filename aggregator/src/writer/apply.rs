@@ -4,7 +4,7 @@
 
 use super::beacons::{BatchOutcome, Enriched};
 use super::sessionize::{self as decide, TokenHit};
-use super::{live_state, store};
+use super::{events, live_state, store};
 use deadpool_postgres::Transaction;
 
 /// Applies `batch` inside `tx`. Beacons must already be filtered (DNT, ignored IPs, robots).
@@ -16,6 +16,10 @@ pub async fn apply(
     if batch.is_empty() {
         return Ok(BatchOutcome::default());
     }
+    let received = batch.len() as u64;
+    // Repeated events go before anything else sees them.
+    let kept = events::drop_repeats(tx, batch).await?;
+    let batch = kept.subset.as_deref().unwrap_or(batch);
     let timeout_ms = (session_timeout_secs * 1000.0) as i64;
 
     // Sessions: one per visitor run, continuing the live one where it has not expired.
@@ -51,15 +55,22 @@ pub async fn apply(
     store::update_heartbeats(tx, &beats).await?;
     store::insert_sessions(tx, batch, &split).await?;
     store::update_sessions(tx, &split).await?;
+    // After the hits: an event binds to its page view through `active_hits`, which now holds
+    // this batch's page views too.
+    let (events, truncated) = events::insert(tx, batch, &session_of).await?;
     let now_ms = chrono::Utc::now().timestamp_millis();
     let dirty = decide::dirty_hours(batch, &new_hits, &split, timeout_ms, now_ms);
     store::mark_dirty(tx, &dirty, session_timeout_secs).await?;
 
     Ok(BatchOutcome {
-        beacons: batch.len() as u64,
+        // Repeats count as handled: every beacon received is accounted for.
+        beacons: received,
         hits: new_hits.len() as u64,
         sessions: split.new.len() as u64,
         heartbeats: beats.iter().map(|b| b.n as u64).sum::<u64>()
             + new_hits.iter().map(|h| h.heartbeats as u64).sum::<u64>(),
+        events,
+        event_repeats: kept.repeats as u64,
+        event_props_truncated: truncated,
     })
 }

@@ -248,6 +248,8 @@ pub async fn set_archived<C: GenericClient>(
 pub const SERVICE_DATA_TABLES: &[&str] = &[
     "hits",
     "sessions",
+    "events",
+    "event_tokens",
     "active_hits",
     "active_sessions",
     "rollup_hours",
@@ -256,7 +258,8 @@ pub const SERVICE_DATA_TABLES: &[&str] = &[
     "rollup_dirty",
 ];
 
-/// Deletes a service and all its data: raw rows, live sessionizer state and rollups, then the
+/// Deletes a service and all its data: raw rows (custom events included), live sessionizer
+/// state, event idempotency tokens and rollups, then the
 /// service itself (collaborators go with it by foreign key).
 pub async fn delete(
     c: &mut tokio_postgres::Client,
