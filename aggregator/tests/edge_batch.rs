@@ -70,6 +70,7 @@ fn beacon(service: Uuid, visitor: u8, ua: &str, page: &str) -> Beacon {
             as_org: "KDDI".into(),
             colo: "NRT".into(),
         },
+        event: None,
     }
 }
 

@@ -268,6 +268,7 @@ fn one_beacon(svc: uuid::Uuid) -> Beacon {
         previous_visitor: None,
         ip: None,
         geo: Default::default(),
+        event: None,
     }
 }
 

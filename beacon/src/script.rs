@@ -253,6 +253,7 @@ function page(src, opts = {}) {
   let href = opts.href || "https://site.example/a?x=1";
   const loc = {};
   Object.defineProperty(loc, "href", { get: () => href });
+  Object.defineProperty(loc, "host", { get: () => new URL(href).host });
   const hist = {
     pushState(s, t, url) { href = new URL(url, href).href; },
     replaceState(s, t, url) { if (url !== undefined) href = new URL(url, href).href; },
