@@ -48,13 +48,15 @@ pub async fn apply(
     )
     .await?;
     let (new_hits, beats) = decide::split_hits(batch, &tokens, &token_hits, &mut ids);
-    let (sessions, initial) = decide::accumulate_sessions(batch, &session_of, &new_hits);
+    let (sessions, mut initial) = decide::accumulate_sessions(batch, &session_of, &new_hits);
     let split = decide::split_sessions(&sessions, &session_of);
 
+    // Sessions before hits: a stored session a custom event opened gets its entry page now.
+    store::insert_sessions(tx, batch, &split).await?;
+    let first_hits = store::update_sessions(tx, &split).await?;
+    decide::entry_hits_of(&first_hits, &session_of, &new_hits, &mut initial);
     store::insert_hits(tx, batch, &new_hits, &session_of, &initial).await?;
     store::update_heartbeats(tx, &beats).await?;
-    store::insert_sessions(tx, batch, &split).await?;
-    store::update_sessions(tx, &split).await?;
     // After the hits: an event binds to its page view through `active_hits`, which now holds
     // this batch's page views too.
     let (events, truncated) = events::insert(tx, batch, &session_of).await?;

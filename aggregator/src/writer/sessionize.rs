@@ -372,6 +372,29 @@ pub fn accumulate_sessions(
     (sessions, initial_flags)
 }
 
+/// Flags the first new hit of each session in `first_hits` (stored sessions that had no hit yet:
+/// a custom event opened them) as its session's entry page, as it would have been had it come
+/// first.
+pub fn entry_hits_of(
+    first_hits: &[Uuid],
+    session_of: &[Option<SessionRef>],
+    new_hits: &[NewHit],
+    initial: &mut [bool],
+) {
+    if first_hits.is_empty() {
+        return;
+    }
+    let mut waiting: std::collections::HashSet<Uuid> = first_hits.iter().copied().collect();
+    // `new_hits` is in time order: the first one of such a session is its entry.
+    for (h, flag) in new_hits.iter().zip(initial.iter_mut()) {
+        if let Some(s) = session_of[h.first] {
+            if waiting.remove(&s.id) {
+                *flag = true;
+            }
+        }
+    }
+}
+
 /// Separates the sessions to insert from those to update.
 pub fn split_sessions<'s>(
     sessions: &'s HashMap<Uuid, SessionAcc>,

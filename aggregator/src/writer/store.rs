@@ -24,15 +24,21 @@ UPDATE hits h SET heartbeats = h.heartbeats + u.n, last_seen = GREATEST(h.last_s
 FROM unnest($1::int8[], $2::int4[], $3::timestamptz[], $4::timestamptz[]) AS u(id, n, t, start)
 WHERE h.id = u.id AND h.start_time = u.start";
 
+/// Returns the sessions that had no hit before (opened by a custom event) and get their first
+/// hits now: the first of those is their entry page.
 const UPDATE_SESSIONS: &str = "
-UPDATE sessions s SET
-    last_seen = GREATEST(s.last_seen, u.last_seen),
-    hit_count = s.hit_count + u.n,
-    is_bounce = (s.hit_count + u.n) = 1,
-    identifier = CASE WHEN s.identifier = '' THEN u.identifier ELSE s.identifier END
-FROM unnest($1::uuid[], $2::timestamptz[], $3::int4[], $4::text[], $5::timestamptz[])
-     AS u(id, last_seen, n, identifier, start)
-WHERE s.id = u.id AND s.start_time = u.start";
+WITH up AS (
+    UPDATE sessions s SET
+        last_seen = GREATEST(s.last_seen, u.last_seen),
+        hit_count = s.hit_count + u.n,
+        is_bounce = (s.hit_count + u.n) = 1,
+        identifier = CASE WHEN s.identifier = '' THEN u.identifier ELSE s.identifier END
+    FROM unnest($1::uuid[], $2::timestamptz[], $3::int4[], $4::text[], $5::timestamptz[])
+         AS u(id, last_seen, n, identifier, start)
+    WHERE s.id = u.id AND s.start_time = u.start
+    RETURNING s.id, s.hit_count - u.n AS before, u.n
+)
+SELECT id FROM up WHERE before = 0 AND n > 0";
 
 const MARK_DIRTY: &str = "
 INSERT INTO rollup_dirty (service_id, hour)
@@ -160,14 +166,15 @@ pub async fn insert_sessions(
     Ok(())
 }
 
-/// Adds this batch's hits and time to the stored sessions it continued.
+/// Adds this batch's hits and time to the stored sessions it continued. Returns those that had
+/// no hit before this batch (opened by a custom event) and get hits now.
 pub async fn update_sessions(
     tx: &Transaction<'_>,
     sessions: &SessionSplit<'_>,
-) -> Result<(), tokio_postgres::Error> {
+) -> Result<Vec<Uuid>, tokio_postgres::Error> {
     let old = &sessions.old;
     if old.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let refs: &HashMap<Uuid, SessionRef> = &sessions.refs;
     let id: Vec<Uuid> = old.iter().map(|s| s.0).collect();
@@ -179,8 +186,8 @@ pub async fn update_sessions(
         .map(|s| refs.get(&s.0).map(|r| r.start).unwrap_or_default())
         .collect();
     let stmt = tx.prepare_cached(UPDATE_SESSIONS).await?;
-    tx.execute(&stmt, &[&id, &last, &n, &ident, &start]).await?;
-    Ok(())
+    let rows = tx.query(&stmt, &[&id, &last, &n, &ident, &start]).await?;
+    Ok(rows.into_iter().map(|r| r.get(0)).collect())
 }
 
 /// Marks (service, hour start in ms) pairs for a re-roll.
