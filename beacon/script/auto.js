@@ -50,4 +50,6 @@
     _doc.addEventListener("click", _clicked, !0);
     _doc.addEventListener("auxclick", _clicked, !0);
   }
+  // Which automatic events are on (for a site's own checks, and tests).
+  _shynet.auto = _flags;
 })("__AUTO_FLAGS__", document);

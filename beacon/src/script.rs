@@ -483,6 +483,7 @@ const link = (href) => { const u = new URL(href); return { href, pathname: u.pat
 const last = (q) => q.sent[q.sent.length - 1].body;
 p = page(input.full, { tag: { getAttribute: () => "zip, PDF" } });
 vm.runInContext(input.autoAll, p.ctx);
+assert.strictEqual(p.win.Shynet.auto, 7);
 assert.strictEqual(last(p).name, "404");
 assert.strictEqual(last(p).page, p.sent[0].body.idempotency);
 const before = p.sent.length;
