@@ -103,7 +103,7 @@ pub fn parse_route(tail: &str) -> Result<Route, Refusal> {
     let (svc, ident, file) = match parts.as_slice() {
         [s, f] => (*s, "", *f),
         [s, i, f] if !i.is_empty() => (*s, *i, *f),
-        _ => return Err(Refusal::new(404, "no such ingress route")),
+        _ => return Err(no_such_route()),
     };
     let file = match file {
         "script.js" => File::Script,
@@ -111,7 +111,7 @@ pub fn parse_route(tail: &str) -> Result<Route, Refusal> {
         "event" => File::Event,
         "event.gif" => File::EventGif,
         "auto.js" => File::Auto,
-        _ => return Err(Refusal::new(404, "no such ingress route")),
+        _ => return Err(no_such_route()),
     };
     let ident = percent_encoding::percent_decode_str(ident)
         .decode_utf8()
@@ -143,6 +143,12 @@ pub fn gate(
         OriginCheck::Allowed { allow_origin } => Ok(allow_origin),
         OriginCheck::Denied { reason } => Err(Refusal::new(403, reason)),
     }
+}
+
+/// The refusal for a path that names no ingress file (also what an edge answers for events
+/// while its aggregator does not store them).
+pub fn no_such_route() -> Refusal {
+    Refusal::new(404, "no such ingress route")
 }
 
 /// The refusal for a service id that does not exist.
