@@ -98,9 +98,7 @@ mod tests {
         assert!(!all.contains("__"), "placeholder left in {all}");
         assert!(all.contains("(7,document)"));
         assert!(all.contains(".slice(0,2000)"));
-        assert_ne!(
-            crate::script::etag(&all),
-            crate::script::etag(&render(AutoFeatures::default()))
-        );
+        // One body (so one ETag) per feature set.
+        assert_ne!(all, render(AutoFeatures::default()));
     }
 }
