@@ -1,8 +1,9 @@
-//! Minifies `script/tracker.js` into `$OUT_DIR/tracker.min.js` so the served script stays small
-//! while the committed source stays readable.
+//! Minifies `script/tracker.js` into `$OUT_DIR/tracker.min.js` (and the automatic-event script
+//! `script/auto.js` into `auto.min.js`) so the served scripts stay small while the committed
+//! sources stay readable.
 //!
 //! Two passes: the `minifier` crate drops comments and whitespace, then our own pass renames
-//! the tracker's local identifiers (by convention those starting with `_`, see the header of
+//! the scripts' local identifiers (by convention those starting with `_`, see the header of
 //! tracker.js) to single letters, writes `true`/`false` as `!0`/`!1` and drops semicolons
 //! before `}`. The renaming is safe because the tracker reserves the `_` prefix for its own
 //! names, and a name that would collide with any other identifier in the source is never
@@ -18,13 +19,15 @@ use minifier::js::{clean_tokens, tokenize, Keyword, ReservedChar, Token};
 const RESERVED: &[&str] = &["do", "if", "in", "of", "as"];
 
 fn main() -> Result<(), Box<dyn Error>> {
-    println!("cargo:rerun-if-changed=script/tracker.js");
     println!("cargo:rerun-if-changed=build.rs");
-
-    let source = std::fs::read_to_string("script/tracker.js")?;
-    let minified = minify(&source)?;
-    let out = PathBuf::from(std::env::var("OUT_DIR")?).join("tracker.min.js");
-    std::fs::write(out, minified)?;
+    for name in ["tracker", "auto"] {
+        let path = format!("script/{name}.js");
+        println!("cargo:rerun-if-changed={path}");
+        let source = std::fs::read_to_string(&path)?;
+        let minified = minify(&source)?;
+        let out = PathBuf::from(std::env::var("OUT_DIR")?).join(format!("{name}.min.js"));
+        std::fs::write(out, minified)?;
+    }
     Ok(())
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Tracking-script size: the bytes `shynet serve` (release build, embedded Postgres under /tmp)
 # sends for a fresh service's script.js, raw and with `Accept-Encoding: gzip`, for the normal
-# tracker and for the DNT/GPC variant (a no-op `newPageLoad`). Sizes are what goes over the wire
+# tracker, for the DNT/GPC variant (a no-op `newPageLoad` and `event`) and for the
+# automatic-event script a tag with every data attribute loads (`auto.js`, not part of the
+# tracker's budget: only pages that ask for it load it). Sizes are what goes over the wire
 # (the response body, without headers). Prints a table and appends it to bench/RESULTS.md with
 # the date, the commit and the machine.
 #
@@ -43,6 +45,11 @@ gz=$(size -H 'Accept-Encoding: gzip')
 [ "$(encoding -H 'Accept-Encoding: gzip')" = gzip ] || { echo "script.js was not gzipped" >&2; exit 1; }
 dnt_raw=$(size -H 'DNT: 1')
 dnt_gz=$(size -H 'DNT: 1' -H 'Accept-Encoding: gzip')
+TRACKER_URL=$URL
+URL="http://127.0.0.1:$PORT/ingress/$SVC/auto.js?f=outbound,downloads,404"
+auto_raw=$(size)
+auto_gz=$(size -H 'Accept-Encoding: gzip')
+URL=$TRACKER_URL
 
 COMMIT=$(git rev-parse --short HEAD)
 MACHINE="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m) (shared machine)"
@@ -52,6 +59,7 @@ Release build, a fresh service (no injected script); bytes of the response body 
 | variant | raw bytes | gzip bytes |
 |---|---|---|
 | tracker (script.js) | $raw | $gz |
-| DNT/GPC variant | $dnt_raw | $dnt_gz |"
+| DNT/GPC variant | $dnt_raw | $dnt_gz |
+| auto.js, every automatic event | $auto_raw | $auto_gz |"
 echo "$TABLE"
 printf '\n%s\n' "$TABLE" >> "$ROOT/bench/RESULTS.md"

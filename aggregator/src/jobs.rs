@@ -40,7 +40,8 @@ pub async fn storage_pass(
 }
 
 /// Deletes expired live sessionizer state, batch and message ids, the dashboard's expired web
-/// sessions, one-time tokens and login failures, and expired edge nonces, in one transaction. Returns false when another replica
+/// sessions, one-time tokens and login failures, expired edge nonces and event idempotency
+/// tokens, in one transaction. Returns false when another replica
 /// was purging (this one then leaves it to that one).
 pub async fn purge_expired(
     client: &mut tokio_postgres::Client,
@@ -58,6 +59,7 @@ pub async fn purge_expired(
         return Ok(false);
     }
     crate::writer::live_state::purge(&tx, session_timeout_secs).await?;
+    crate::writer::events::purge_tokens(&tx).await?;
     crate::writer::exactly_once::purge(&tx).await?;
     models::prune_expired(&tx).await?;
     crate::edge::nonces::purge(&tx).await?;

@@ -182,10 +182,11 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             )
             .await?;
             say!(
-                "demo: {} hits, {} sessions ({:.0}% bounces) written in {:.1} s ({:.0} hits/s), rolled up in {:.1} s",
+                "demo: {} hits, {} sessions ({:.0}% bounces), {} events written in {:.1} s ({:.0} hits/s), rolled up in {:.1} s",
                 s.hits,
                 s.sessions,
                 100.0 * s.bounce_rate,
+                s.events,
                 s.write_secs,
                 s.hits as f64 / s.write_secs.max(1e-9),
                 s.rollup_secs

@@ -27,6 +27,12 @@ pub struct IngestMetrics {
     pub written_sessions: AtomicU64,
     /// Heartbeats applied to existing hits.
     pub heartbeats: AtomicU64,
+    /// Custom events stored.
+    pub written_events: AtomicU64,
+    /// Custom events dropped as re-sends (their idempotency token was seen before).
+    pub event_repeats: AtomicU64,
+    /// Props the tracker left out of stored events to stay within the limit (its `truncated`).
+    pub event_props_truncated: AtomicU64,
     /// Failed write attempts (retried).
     pub write_retries: AtomicU64,
     /// Beacons dropped because Postgres rejected them as invalid data.
@@ -47,6 +53,9 @@ pub struct MetricsSnapshot {
     pub written_hits: u64,
     pub written_sessions: u64,
     pub heartbeats: u64,
+    pub written_events: u64,
+    pub event_repeats: u64,
+    pub event_props_truncated: u64,
     pub write_retries: u64,
     pub write_rejected: u64,
 }
@@ -71,6 +80,9 @@ impl IngestMetrics {
             written_hits: g(&self.written_hits),
             written_sessions: g(&self.written_sessions),
             heartbeats: g(&self.heartbeats),
+            written_events: g(&self.written_events),
+            event_repeats: g(&self.event_repeats),
+            event_props_truncated: g(&self.event_props_truncated),
             write_retries: g(&self.write_retries),
             write_rejected: g(&self.write_rejected),
         }

@@ -28,6 +28,8 @@ pub struct Report {
     pub hits_deleted: u64,
     /// Raw sessions deleted.
     pub sessions_deleted: u64,
+    /// Raw custom events deleted.
+    pub events_deleted: u64,
     /// Rollup rows deleted.
     pub rollup_rows_deleted: u64,
 }
@@ -65,7 +67,7 @@ async fn purge(
     service: Uuid,
     cutoff: DateTime<Utc>,
 ) -> Result<u64, tokio_postgres::Error> {
-    // (id, start_time) is the primary key of both partitioned tables.
+    // (id, start_time) is the primary key of every partitioned table.
     let sql = format!(
         "DELETE FROM {table} WHERE (id, start_time) IN (
              SELECT id, start_time FROM {table}
@@ -108,6 +110,8 @@ pub async fn run(client: &mut Client) -> Result<Report, tokio_postgres::Error> {
                 models::services::retention::mark_raw_purged(&*client, id, cutoff).await?;
                 report.hits_deleted += purge(client, "hits", id, cutoff).await?;
                 report.sessions_deleted += purge(client, "sessions", id, cutoff).await?;
+                // Events follow the raw retention like the page views they belong to.
+                report.events_deleted += purge(client, "events", id, cutoff).await?;
             }
             _ => every_service_expires = false,
         }
@@ -138,7 +142,8 @@ pub async fn run(client: &mut Client) -> Result<Report, tokio_postgres::Error> {
     Ok(report)
 }
 
-/// Detaches and drops monthly partitions of hits and sessions that end at or before `cutoff`.
+/// Detaches and drops monthly partitions of hits, sessions and events that end at or before
+/// `cutoff`.
 pub async fn drop_partitions_before(
     client: &mut Client,
     cutoff: DateTime<Utc>,
@@ -155,7 +160,7 @@ pub async fn drop_partitions_before(
         return Ok(0);
     }
     let mut dropped = 0;
-    for table in ["hits", "sessions"] {
+    for table in ["hits", "sessions", "events"] {
         let parts: Vec<String> = tx
             .query(
                 "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid

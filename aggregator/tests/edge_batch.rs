@@ -70,6 +70,7 @@ fn beacon(service: Uuid, visitor: u8, ua: &str, page: &str) -> Beacon {
             as_org: "KDDI".into(),
             colo: "NRT".into(),
         },
+        event: None,
     }
 }
 
@@ -488,6 +489,9 @@ async fn config_is_signed_and_carries_settings_and_salts() {
     let r = get(Some(sign_config(now()))).await.unwrap();
     assert_eq!(r.status(), 200);
     let cfg: EdgeConfig = r.json().await.unwrap();
+    // It tells the edge that custom events may be queued.
+    assert_eq!(cfg.protocol, beacon::edge_protocol::PROTOCOL_VERSION);
+    assert!(cfg.accepts_events());
     let s = cfg.services.iter().find(|s| s.id == svc).unwrap();
     assert!(s.active && s.collect_ips && s.respect_dnt);
     assert_eq!(s.origins, "https://a.example, https://b.example");
@@ -948,4 +952,109 @@ async fn maintenance_forgets_nonces_only_after_their_window() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn events_in_batches_apply_exactly_once_and_bind_to_their_page_view() {
+    let t = spawn_app(opts()).await;
+    let svc = t.service(Svc::default()).await;
+    let view = Beacon {
+        tracker: Tracker::Js,
+        idempotency: Some("pv".into()),
+        ..beacon(svc, 1, CHROME_UA, "https://e.com/pricing")
+    };
+    let ev = |name: &str, token: Option<&str>| Beacon {
+        tracker: Tracker::Js,
+        event: Some(beacon::event::Event {
+            name: name.into(),
+            props: [("plan".to_owned(), "pro".to_owned())].into(),
+            token: token.map(str::to_owned),
+            page: Some("pv".into()),
+            truncated: 2,
+        }),
+        ..beacon(svc, 1, CHROME_UA, "https://e.com/pricing")
+    };
+    let receipt = |r: reqwest::Response| async move {
+        assert_eq!(r.status(), 200);
+        r.json::<BatchReceipt>().await.unwrap()
+    };
+    let first = with_messages(
+        "ev-a",
+        vec![
+            ("m1", view),
+            ("m2", ev("Signup", Some("tok"))),
+            // What the edge never sends: dropped here, the rest applies.
+            ("m3", ev("Bad\u{7}name", None)),
+        ],
+    );
+    let r = receipt(post(&t, first.clone()).await).await;
+    assert!(r.applied);
+    assert_eq!(r.written, 2);
+    let events = |t: &TestApp| {
+        let pool = t.pool.clone();
+        async move {
+            let c = pool.get().await.unwrap();
+            c.query(
+                "SELECT e.name, e.props->>'plan', e.hit_id = h.id, e.session_id = h.session_id
+                 FROM events e LEFT JOIN hits h ON h.service_id = e.service_id
+                 WHERE e.service_id = $1 ORDER BY e.id",
+                &[&svc],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r.get::<_, String>(0),
+                    r.get::<_, Option<String>>(1),
+                    r.get::<_, Option<bool>>(2),
+                    r.get::<_, Option<bool>>(3),
+                )
+            })
+            .collect::<Vec<_>>()
+        }
+    };
+    let bound = (
+        "Signup".to_owned(),
+        Some("pro".to_owned()),
+        Some(true),
+        Some(true),
+    );
+    assert_eq!(events(&t).await, vec![bound.clone()]);
+    assert_eq!(t.hits(svc).await, 1, "an event is no hit");
+    // The same batch again, then the event's message regrouped with a new one: each once.
+    assert!(!receipt(post(&t, first).await).await.applied);
+    let r = receipt(
+        post(
+            &t,
+            with_messages(
+                "ev-b",
+                vec![
+                    ("m2", ev("Signup", Some("tok"))),
+                    ("m4", ev("Upgrade", None)),
+                ],
+            ),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((r.written, r.duplicates), (1, 1));
+    // A client's re-send of the same event (same token) in a new message: stored once.
+    let r = receipt(
+        post(
+            &t,
+            with_messages("ev-c", vec![("m5", ev("Signup", Some("tok")))]),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(r.written, 1);
+    let names: Vec<String> = events(&t).await.into_iter().map(|e| e.0).collect();
+    assert_eq!(names, vec!["Signup", "Upgrade"]);
+    let m = t.app.metrics.snapshot();
+    assert_eq!(
+        (m.written_events, m.event_repeats, m.event_props_truncated),
+        (2, 1, 4)
+    );
+    assert!(m.rejected_bad_input >= 1);
 }

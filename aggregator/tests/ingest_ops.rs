@@ -282,6 +282,7 @@ fn beacon(
             previous_visitor: prev,
             ip: None,
             geo: Default::default(),
+            event: None,
         },
         ua: Arc::new(ua),
     }

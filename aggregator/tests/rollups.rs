@@ -1060,6 +1060,7 @@ fn late_beacon(svc: Uuid, visitor: u8, time_ms: i64, idem: &str, page: &str) -> 
                 country: "DE".into(),
                 ..Geo::default()
             },
+            event: None,
         },
         ua: Arc::new(UaClassifier::new().unwrap().classify(ua)),
     }

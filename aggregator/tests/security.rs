@@ -268,6 +268,7 @@ fn one_beacon(svc: uuid::Uuid) -> Beacon {
         previous_visitor: None,
         ip: None,
         geo: Default::default(),
+        event: None,
     }
 }
 
@@ -439,8 +440,25 @@ async fn deleting_a_service_deletes_every_row_keyed_by_it() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // And a custom event with an idempotency token (events and event_tokens).
+    let r = t
+        .http
+        .post(format!("{}/ingress/{svc}/event", t.base))
+        .header("x-forwarded-for", "198.51.100.4")
+        .body(r#"{"name":"Signup","idempotency":"tok","location":"https://site.example/"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     let mut tries = 0;
-    while t.hits(svc).await == 0 {
+    while t.hits(svc).await == 0
+        || t.count(
+            "SELECT count(*) FROM event_tokens WHERE service_id = $1",
+            svc,
+        )
+        .await
+            == 0
+    {
         tries += 1;
         assert!(tries < 100, "the beacon was written");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;

@@ -1,11 +1,12 @@
 /*
  * Shynet tracker: one page view per page load (and per single-page-app navigation), then a
  * heartbeat every few seconds while the page is visible, all carrying the same random token so
- * the server can tell page views from heartbeats. No cookies, no storage, no fingerprinting.
+ * the server can tell page views from heartbeats. Custom events with Shynet.event(name, props),
+ * bound to the current page view by its token. No cookies, no storage, no fingerprinting.
  *
  * This is the readable source. beacon/build.rs minifies it at build time and
  * beacon/src/script.rs fills in the placeholders per request. The served script has a size
- * budget (600 bytes gzipped), hence the terse style. Rules the build relies on:
+ * budget (see TRACKER_GZIP_BUDGET in script.rs), hence the terse style. Rules the build relies on:
  *   - End every statement with a semicolon: the minifier drops line breaks, so there is no
  *     automatic semicolon insertion. Never write an empty statement (`if (x);`).
  *   - Names starting with "_" are ours and are renamed to one letter at build time. Never give
@@ -13,9 +14,10 @@
  *   - "__RESPECT_DNT__" becomes !0 or !1 and "__HEARTBEAT_MS__" a number, quotes included.
  *   - No regular expression literals, no template strings (keep the tokenizer's job simple).
  */
-(function (_win, _doc, _nav, _loc, _hist, _script, _url, _href, _body) {
+(function (_win, _doc, _nav, _loc, _hist, _script, _url, _href, _body, _token, _api) {
   // (The parameters after _hist are plain local variables; declaring them here saves bytes.
-  // _href is the URL of the current page view, undefined until the first one is sent.)
+  // _href is the URL of the current page view, undefined until the first one is sent; _token
+  // is its token, which events carry so the server can bind them to it.)
 
   // Read now: document.currentScript is only set while this script is being executed.
   _script = _doc.currentScript;
@@ -23,52 +25,76 @@
   // Shynet's API: newPageLoad() after a client-side navigation. It does nothing while no page
   // view was sent (in particular when we do not track) or when the URL, fragment included, is
   // unchanged, so routers that call it after a pushState we already saw do not count twice.
+  // event(name, props) sends a custom event: props are sent as strings, the first 30 only
+  // (the aggregator's limit), with the number left out as `truncated`. It does nothing when we
+  // do not track (_url is then undefined). It is sent whether or not the page is visible, with
+  // sendBeacon, so an event sent on a link click never delays the navigation.
   // Do Not Track / Global Privacy Control are checked here too because the script may come
   // from a cache filled by a visitor who did not send those headers.
-  _win.Shynet = {
+  _api = _win.Shynet = {
     dnt:
       "__RESPECT_DNT__" &&
       (_nav.globalPrivacyControl || _nav.doNotTrack == 1 || _win.doNotTrack == 1),
     newPageLoad: function () {
       _href && _loc.href != _href && _pageView(_href);
+    },
+    event: function (_name, _props, _kept, _key, _n) {
+      _kept = {};
+      _n = 0;
+      for (_key in _props) ++_n > 30 || (_kept[_key] = "" + _props[_key]);
+      // ".../script.js/../event": the browser resolves it to the event route beside the script.
+      _url && _post(_url + "/../event", {
+        name: _name,
+        props: _kept,
+        page: _token,
+        location: _loc.href,
+        truncated: _n > 30 ? _n - 30 : 0
+      });
     }
   };
-  if (_win.Shynet.dnt || !_script) return;
+  if (_api.dnt || !_script) return;
 
   // Post back to where the script came from (aggregator or edge, identifier path included).
   // Cutting at "?" also drops any fragment, and a fragment is never sent anyway.
   _url = _script.src.split("?")[0];
 
-  // Sends the current body, only while the page is visible: a hidden page (background tab,
-  // or a prerendered page, which is hidden until shown) sends its page view at the first
-  // heartbeat tick after it becomes visible, and one never shown is not counted.
-  // sendBeacon with a string body sends text/plain, a CORS-safelisted type: no preflight.
-  // fetch when sendBeacon is missing or refuses (queue full). Errors never reach the page
-  // (String is just a harmless function to swallow the rejection with).
+  // Posts a body as JSON. sendBeacon with a string body sends text/plain, a CORS-safelisted
+  // type: no preflight. fetch when sendBeacon is missing or refuses (queue full). Errors never
+  // reach the page (String is just a harmless function to swallow the rejection with).
+  function _post(_to, _json) {
+    try {
+      _json = JSON.stringify(_json);
+      _nav.sendBeacon && _nav.sendBeacon(_to, _json) ||
+        fetch(_to, { method: "POST", body: _json, keepalive: true }).catch(String);
+    } catch (_e) {}
+  }
+
+  // Sends the current page-view body, only while the page is visible: a hidden page
+  // (background tab, or a prerendered page, which is hidden until shown) sends its page view
+  // at the first heartbeat tick after it becomes visible, and one never shown is not counted.
   function _send() {
-    if (!_doc.hidden)
-      try {
-        _nav.sendBeacon && _nav.sendBeacon(_url, _body) ||
-          fetch(_url, { method: "POST", body: _body, keepalive: true }).catch(String);
-      } catch (_e) {}
+    _doc.hidden || _post(_url, _body);
   }
 
   // Starts a page view: a new token and one beacon now. Heartbeats repeat the latest body, so
   // the first one to arrive is the page view.
   // JSON.stringify leaves loadTime out when it is undefined.
   function _pageView(_referrer, _ms) {
-    _body = JSON.stringify({
+    _body = {
       // 52 random bits: plenty to tell apart the page views of one visitor.
-      idempotency: "" + Math.random(),
+      idempotency: _token = "" + Math.random(),
       referrer: _referrer,
       location: _href = _loc.href,
       loadTime: _ms > 0 ? _ms : void 0
-    });
+    };
     _send();
   }
 
   // First page view once the page has loaded, then a heartbeat every interval.
   // Load time: DOMContentLoaded in ms since navigation start (Navigation Timing 2, else 1).
+  // Then, when the tag has data attributes (data-outbound, data-downloads, data-404), the
+  // automatic-event script for exactly those, as a module beside this script: its code is
+  // never in this one, and pages without the attributes never load it.
   function _start(_t) {
     if (_doc.readyState != "complete") addEventListener("load", _start);
     else {
@@ -79,6 +105,7 @@
       } catch (_e) {}
       _pageView(_doc.referrer, _t);
       setInterval(_send, "__HEARTBEAT_MS__");
+      (_t = Object.keys(_script.dataset) + "") && import(_url + "/../auto.js?f=" + _t).catch(String);
     }
   }
 

@@ -22,6 +22,14 @@
 //! timestamp and body only) is refused as malformed; the worker and the aggregator are released
 //! together, so no transition period is supported.
 //!
+//! Beacon kinds: a beacon with an `event` is a custom event, one without is a page view (the
+//! page-view wire form is the same as before events existed). An aggregator that predates
+//! events would ignore the unknown `event` key and store the event as a page view, so the edge
+//! queues events only when the aggregator's config announces [`EVENTS_PROTOCOL`] or later in
+//! [`EdgeConfig::protocol`] (an older aggregator sends no `protocol`: version 1); otherwise it
+//! answers the event routes 404, as that aggregator would. An older edge sends no events, so a
+//! newer aggregator reads its batches unchanged.
+//!
 //! No I/O, no clock and no randomness here: callers pass the time and the nonce, which keeps
 //! this usable (and testable) on both sides, native and wasm32.
 
@@ -61,6 +69,13 @@ pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// Path of the batch endpoint on the aggregator (signed as is, whatever prefix
 /// `AGGREGATOR_URL` carries).
 pub const BATCH_PATH: &str = "/ingest/v1/batch";
+
+/// This aggregator's batch protocol, announced in [`EdgeConfig::protocol`]: 1 page views only,
+/// 2 beacons may carry an `event` (see the module notes on beacon kinds).
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// The first protocol version whose aggregators store custom events.
+pub const EVENTS_PROTOCOL: u32 = 2;
 
 /// Path of the edge config endpoint on the aggregator (signed as is, like [`BATCH_PATH`]).
 pub const CONFIG_PATH: &str = "/ingest/v1/config";
@@ -434,6 +449,9 @@ impl WireSalt {
 /// Exists as the one definition of that payload for both sides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EdgeConfig {
+    /// The aggregator's [`PROTOCOL_VERSION`]; absent (1) from aggregators that predate it.
+    #[serde(default = "protocol_v1")]
+    pub protocol: u32,
     /// Aggregator time when this was produced (ms since epoch).
     pub generated_ms: i64,
     /// The install's session timeout (ms): decides when yesterday's salt is still needed.
@@ -447,7 +465,16 @@ pub struct EdgeConfig {
     pub salts: Vec<WireSalt>,
 }
 
+fn protocol_v1() -> u32 {
+    1
+}
+
 impl EdgeConfig {
+    /// Whether the aggregator stores custom events (else the edge must not queue them).
+    pub fn accepts_events(&self) -> bool {
+        self.protocol >= EVENTS_PROTOCOL
+    }
+
     /// Salts for a beacon received at `time_ms`: the current day's, falling back to the
     /// previous day's when the edge's copy predates midnight (the aggregator was unreachable),
     /// and the previous day's as `previous` during the first session timeout of a day.
@@ -669,6 +696,21 @@ mod tests {
     }
 
     #[test]
+    fn protocol_versions() {
+        let old = r#"{"generated_ms":1,"session_timeout_ms":1,"heartbeat_ms":1,"services":[],"salts":[]}"#;
+        let cfg: EdgeConfig = serde_json::from_str(old).unwrap();
+        assert_eq!(cfg.protocol, 1);
+        assert!(!cfg.accepts_events());
+        let now = EdgeConfig {
+            protocol: PROTOCOL_VERSION,
+            ..cfg
+        };
+        assert!(now.accepts_events());
+        let back: EdgeConfig = serde_json::from_str(&serde_json::to_string(&now).unwrap()).unwrap();
+        assert_eq!(back.protocol, PROTOCOL_VERSION);
+    }
+
+    #[test]
     fn salts_by_day() {
         let day = 20_000;
         let ms = i64::from(day) * crate::visitor::DAY_MS;
@@ -679,6 +721,7 @@ mod tests {
             })
         };
         let mut cfg = EdgeConfig {
+            protocol: PROTOCOL_VERSION,
             generated_ms: ms,
             session_timeout_ms: 1_800_000,
             heartbeat_ms: 5000,

@@ -2,12 +2,14 @@
 //! aggregator's direct ingest (native). Keeping the wire types, limits, validation, hashing and
 //! response shapes here means the two entrances cannot drift apart. No I/O lives here.
 
+pub mod auto_script;
 pub mod bots;
 pub mod campaign;
 #[cfg(feature = "classify")]
 pub mod channels;
 pub mod client_ip;
 pub mod edge_protocol;
+pub mod event;
 pub mod ip_filter;
 pub mod limits;
 pub mod origins;

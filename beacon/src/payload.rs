@@ -99,7 +99,9 @@ pub fn parse_script_body(body: &[u8]) -> Result<PagePayload, PayloadError> {
     })
 }
 
-fn opt_string(
+/// An optional string field: trimmed, NULs removed, refused over `max` bytes or when not a
+/// string. Shared with [`crate::event`].
+pub(crate) fn opt_string(
     map: &serde_json::Map<String, Value>,
     field: &'static str,
     max: usize,

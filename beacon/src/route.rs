@@ -4,6 +4,8 @@
 //! with its exact status, headers and body. Each entrance only does its own I/O (service
 //! lookup, UA classification, queueing) between these steps, so the two cannot drift apart.
 
+use crate::auto_script::AutoFeatures;
+use crate::event::{self, Event, EventError};
 use crate::ip_filter::IgnoredIps;
 use crate::origins::{AllowedOrigins, OriginCheck};
 use crate::payload::{self, PayloadError};
@@ -20,6 +22,12 @@ pub enum File {
     Script,
     /// `pixel.gif`: the `<noscript>` pixel (GET/HEAD).
     Pixel,
+    /// `event`: a custom event as JSON (POST).
+    Event,
+    /// `event.gif`: a custom event in the query string, answered with the pixel (GET/HEAD).
+    EventGif,
+    /// `auto.js`: the automatic-event script the tracker loads when its tag asks (GET/HEAD).
+    Auto,
 }
 
 impl File {
@@ -27,7 +35,8 @@ impl File {
     pub fn allow(self) -> &'static str {
         match self {
             File::Script => "GET, HEAD, POST, OPTIONS",
-            File::Pixel => "GET, HEAD, OPTIONS",
+            File::Pixel | File::EventGif | File::Auto => "GET, HEAD, OPTIONS",
+            File::Event => "POST, OPTIONS",
         }
     }
 }
@@ -79,6 +88,12 @@ impl From<PayloadError> for Refusal {
     }
 }
 
+impl From<EventError> for Refusal {
+    fn from(e: EventError) -> Refusal {
+        Refusal::new(e.status(), e.to_string())
+    }
+}
+
 /// Parses the path below `/ingress/` (`{service}[/{identifier}]/{file}`): unknown shapes are
 /// 404, a malformed service id or identifier 400.
 ///
@@ -88,12 +103,15 @@ pub fn parse_route(tail: &str) -> Result<Route, Refusal> {
     let (svc, ident, file) = match parts.as_slice() {
         [s, f] => (*s, "", *f),
         [s, i, f] if !i.is_empty() => (*s, *i, *f),
-        _ => return Err(Refusal::new(404, "no such ingress route")),
+        _ => return Err(no_such_route()),
     };
     let file = match file {
         "script.js" => File::Script,
         "pixel.gif" => File::Pixel,
-        _ => return Err(Refusal::new(404, "no such ingress route")),
+        "event" => File::Event,
+        "event.gif" => File::EventGif,
+        "auto.js" => File::Auto,
+        _ => return Err(no_such_route()),
     };
     let ident = percent_encoding::percent_decode_str(ident)
         .decode_utf8()
@@ -127,6 +145,12 @@ pub fn gate(
     }
 }
 
+/// The refusal for a path that names no ingress file (also what an edge answers for events
+/// while its aggregator does not store them).
+pub fn no_such_route() -> Refusal {
+    Refusal::new(404, "no such ingress route")
+}
+
 /// The refusal for a service id that does not exist.
 pub fn unknown_service() -> Refusal {
     Refusal::new(404, "unknown service")
@@ -147,6 +171,8 @@ pub struct PageView {
     pub referrer: String,
     /// Load time in ms (script only).
     pub load_time: Option<f64>,
+    /// A custom event sent from this page instead of a page view (`event`, `event.gif`).
+    pub event: Option<Event>,
 }
 
 /// What a request to a gated service asks for.
@@ -156,6 +182,8 @@ pub enum Plan {
     Preflight,
     /// `GET`/`HEAD` of the script: serve the tracker.
     Script,
+    /// `GET`/`HEAD` of `auto.js`: serve [`crate::auto_script::render`] for these features.
+    Auto(AutoFeatures),
     /// A beacon to record; answer [`accepted_reply`] once it is accepted (or deliberately
     /// dropped).
     Beacon(PageView),
@@ -163,7 +191,8 @@ pub enum Plan {
     Refuse(Refusal),
 }
 
-/// Decides what a request to `file` with `method` asks for, parsing a script beacon's body.
+/// Decides what a request to `file` with `method` asks for, parsing a beacon's body (or, for
+/// `event.gif` and `auto.js`, its `query` string).
 ///
 /// Exists so both entrances share the method table and the body rules (400/413 reasons).
 pub fn plan(
@@ -171,30 +200,42 @@ pub fn plan(
     file: File,
     identifier: String,
     body: &[u8],
+    query: Option<&str>,
     referer: Option<&str>,
 ) -> Plan {
+    let view = |tracker, location: Option<String>, referrer, event| PageView {
+        tracker,
+        identifier: identifier.clone(),
+        idempotency: None,
+        location: location.unwrap_or_else(|| payload::header_url(referer)),
+        referrer,
+        load_time: None,
+        event,
+    };
+    let event_view = |tracker, parsed: Result<event::EventPayload, EventError>| match parsed {
+        Ok(e) => Plan::Beacon(view(tracker, e.location, e.referrer, Some(e.event))),
+        Err(e) => Plan::Refuse(e.into()),
+    };
     match (method, file) {
         ("OPTIONS", _) => Plan::Preflight,
         ("GET" | "HEAD", File::Script) => Plan::Script,
+        ("GET" | "HEAD", File::Auto) => Plan::Auto(AutoFeatures::from_query(query)),
         ("POST", File::Script) => match payload::parse_script_body(body) {
             Ok(p) => Plan::Beacon(PageView {
-                tracker: Tracker::Js,
-                identifier,
                 idempotency: p.idempotency,
-                location: p.location.unwrap_or_else(|| payload::header_url(referer)),
-                referrer: p.referrer,
                 load_time: p.load_time,
+                ..view(Tracker::Js, p.location, p.referrer, None)
             }),
             Err(e) => Plan::Refuse(e.into()),
         },
-        ("GET" | "HEAD", File::Pixel) => Plan::Beacon(PageView {
-            tracker: Tracker::Pixel,
-            identifier,
-            idempotency: None,
-            location: payload::header_url(referer),
-            referrer: String::new(),
-            load_time: None,
-        }),
+        ("GET" | "HEAD", File::Pixel) => {
+            Plan::Beacon(view(Tracker::Pixel, None, String::new(), None))
+        }
+        ("POST", File::Event) => event_view(Tracker::Js, event::parse_event_body(body)),
+        ("GET" | "HEAD", File::EventGif) => event_view(
+            Tracker::Pixel,
+            event::parse_event_query(query.unwrap_or("")),
+        ),
         _ => Plan::Refuse(Refusal {
             status: 405,
             reason: Cow::Borrowed("method not allowed here"),
@@ -373,14 +414,14 @@ mod tests {
     #[test]
     fn methods() {
         assert_eq!(
-            plan("OPTIONS", File::Pixel, "".into(), b"", None),
+            plan("OPTIONS", File::Pixel, "".into(), b"", None, None),
             Plan::Preflight
         );
         assert_eq!(
-            plan("HEAD", File::Script, "".into(), b"", None),
+            plan("HEAD", File::Script, "".into(), b"", None, None),
             Plan::Script
         );
-        let Plan::Refuse(r) = plan("POST", File::Pixel, "".into(), b"", None) else {
+        let Plan::Refuse(r) = plan("POST", File::Pixel, "".into(), b"", None, None) else {
             panic!()
         };
         assert_eq!((r.status, r.allow), (405, Some("GET, HEAD, OPTIONS")));
@@ -393,6 +434,7 @@ mod tests {
             File::Pixel,
             "u".into(),
             b"",
+            None,
             Some(" https://e.com/ "),
         ) else {
             panic!()
@@ -406,15 +448,92 @@ mod tests {
             File::Script,
             "".into(),
             br#"{"idempotency":"i","referrer":"r"}"#,
+            None,
             Some("https://e.com/ref"),
         ) else {
             panic!()
         };
         assert_eq!(p.location, "https://e.com/ref");
-        let Plan::Refuse(r) = plan("POST", File::Script, "".into(), b"nope", None) else {
+        let Plan::Refuse(r) = plan("POST", File::Script, "".into(), b"nope", None, None) else {
             panic!()
         };
         assert_eq!(r.status, 400);
+    }
+
+    #[test]
+    fn event_routes() {
+        for (f, file) in [
+            ("event", File::Event),
+            ("event.gif", File::EventGif),
+            ("auto.js", File::Auto),
+        ] {
+            assert_eq!(parse_route(&format!("{}/u/{f}", id())).unwrap().file, file);
+        }
+        let Plan::Beacon(p) = plan(
+            "POST",
+            File::Event,
+            "u".into(),
+            br#"{"name":"Signup","props":{"plan":"pro"},"page":"pv"}"#,
+            None,
+            Some("https://e.com/pricing"),
+        ) else {
+            panic!()
+        };
+        assert_eq!(p.tracker, Tracker::Js);
+        assert_eq!(p.location, "https://e.com/pricing");
+        assert_eq!(p.idempotency, None, "an event is no page view");
+        let e = p.event.unwrap();
+        assert_eq!((e.name.as_str(), e.page.as_deref()), ("Signup", Some("pv")));
+        let Plan::Beacon(p) = plan(
+            "GET",
+            File::EventGif,
+            "".into(),
+            b"",
+            Some("name=404&location=https%3A%2F%2Fe.com%2Fgone"),
+            None,
+        ) else {
+            panic!()
+        };
+        assert_eq!(p.tracker, Tracker::Pixel);
+        assert_eq!(p.location, "https://e.com/gone");
+        assert_eq!(p.event.unwrap().name, "404");
+        let Plan::Refuse(r) = plan(
+            "POST",
+            File::Event,
+            "".into(),
+            br#"{"name":"a","props":{"n":1}}"#,
+            None,
+            None,
+        ) else {
+            panic!()
+        };
+        assert_eq!(
+            (r.status, r.reason.as_ref()),
+            (400, "props: values must be strings")
+        );
+        let Plan::Refuse(r) = plan("GET", File::Event, "".into(), b"", None, None) else {
+            panic!()
+        };
+        assert_eq!((r.status, r.allow), (405, Some("POST, OPTIONS")));
+        let Plan::Refuse(r) = plan("POST", File::EventGif, "".into(), b"", None, None) else {
+            panic!()
+        };
+        assert_eq!(r.status, 405);
+        assert_eq!(
+            plan(
+                "GET",
+                File::Auto,
+                "".into(),
+                b"",
+                Some("f=outbound,404"),
+                None
+            ),
+            Plan::Auto(AutoFeatures {
+                outbound: true,
+                downloads: false,
+                not_found: true,
+            })
+        );
     }
 
     #[test]

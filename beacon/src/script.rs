@@ -16,8 +16,15 @@ const RESPECT_DNT_PLACEHOLDER: &str = "\"__RESPECT_DNT__\"";
 const HEARTBEAT_PLACEHOLDER: &str = "\"__HEARTBEAT_MS__\"";
 
 /// What a visitor who asked not to be tracked gets: no beacon code at all, but a `Shynet`
-/// object whose `newPageLoad` exists, so a site calling it on navigation does not throw.
-const DNT_STUB: &str = "window.Shynet={dnt:!0,newPageLoad:function(){}};";
+/// object whose `newPageLoad` and `event` exist, so a site calling them does not throw.
+const DNT_STUB: &str = "window.Shynet={dnt:!0,newPageLoad:function(){},event:function(){}};";
+
+/// Most bytes the rendered tracker (no injected code) may take gzipped (level 9, as served).
+/// It was 600 before custom events, with the script at 595; `Shynet.event` (props truncated
+/// to the aggregator's limit and counted, bound to the page view's token) and the loader of
+/// `auto.js` add about 155 bytes that no rewrite of the existing code recovers without dropping
+/// one of its behaviours, so the budget moved to 760 (measured: 750).
+pub const TRACKER_GZIP_BUDGET: usize = 760;
 
 /// Heartbeats more often than this would flood the server for little gain in precision.
 const MIN_HEARTBEAT_MS: u64 = 1000;
@@ -40,7 +47,7 @@ pub struct ScriptParams<'a> {
 
 /// Renders the script body for one request variant. A request that carried DNT/GPC for a
 /// service that respects it gets a stub that sends nothing and defines a no-op
-/// `Shynet.newPageLoad`. Otherwise the tracker, which checks DNT/GPC again in the browser
+/// `Shynet.newPageLoad` and `Shynet.event`. Otherwise the tracker, which checks DNT/GPC again in the browser
 /// when the service respects it (the response may come from a shared cache). `inject` (the
 /// owner's extra JS) is appended after a comment line, but NEVER in the DNT variant (the
 /// original served it there too: a visitor who opted out must not run the owner's code either).
@@ -126,8 +133,8 @@ mod tests {
             body.len()
         );
         assert!(
-            gzipped <= 600,
-            "tracker is {gzipped} bytes gzipped, budget 600"
+            gzipped <= TRACKER_GZIP_BUDGET,
+            "tracker is {gzipped} bytes gzipped, budget {TRACKER_GZIP_BUDGET}"
         );
     }
 
@@ -158,6 +165,7 @@ mod tests {
         assert_eq!(body, DNT_STUB);
         assert!(!body.contains("owner code"));
         assert!(body.contains("newPageLoad:function(){}"));
+        assert!(body.contains("event:function(){}"));
         assert_parses(&body);
     }
 
@@ -211,9 +219,19 @@ mod tests {
         let full = render(&params(true, false, ""));
         let no_respect = render(&params(false, false, ""));
         let stub = render(&params(true, true, INJECT));
-        let input =
-            serde_json::json!({ "full": full, "noRespect": no_respect, "stub": stub }).to_string();
-        let out = node(&["-e", HARNESS], &input);
+        let auto = |q: &str| {
+            crate::auto_script::render(crate::auto_script::AutoFeatures::from_query(Some(q)))
+        };
+        let input = serde_json::json!({
+            "full": full,
+            "noRespect": no_respect,
+            "stub": stub,
+            "autoAll": auto("f=outbound,downloads,404"),
+            "autoOutbound": auto("f=outbound"),
+        })
+        .to_string();
+        // The flag lets the harness see the tracker's dynamic import of auto.js.
+        let out = node(&["--experimental-vm-modules", "-e", HARNESS], &input);
         assert!(
             out.status.success(),
             "fake-browser scenarios failed:\n{}\n{}",
@@ -230,17 +248,21 @@ const input = JSON.parse(require("fs").readFileSync(0, "utf8"));
 
 // One fake page. Returns the sandbox plus handles to drive it.
 function page(src, opts = {}) {
-  const sent = [], fetched = [], listeners = {}, intervals = [], touched = [];
+  const sent = [], fetched = [], listeners = {}, docListeners = {}, intervals = [], touched = [];
+  const imported = [];
   let href = opts.href || "https://site.example/a?x=1";
   const loc = {};
   Object.defineProperty(loc, "href", { get: () => href });
+  Object.defineProperty(loc, "host", { get: () => new URL(href).host });
   const hist = {
     pushState(s, t, url) { href = new URL(url, href).href; },
     replaceState(s, t, url) { if (url !== undefined) href = new URL(url, href).href; },
   };
   const doc = {
     currentScript: opts.noCurrentScript ? null
-      : { src: "https://stats.example/ingress/svc/ident/script.js?v=3#frag" },
+      : { src: "https://stats.example/ingress/svc/ident/script.js?v=3#frag", dataset: opts.dataset || {} },
+    addEventListener(type, fn, capture) { (docListeners[type] = docListeners[type] || []).push({ fn, capture }); },
+    querySelector(sel) { return sel === "script[data-downloads]" ? opts.tag || null : null; },
     readyState: opts.readyState || "complete",
     hidden: !!opts.hidden,
     referrer: "https://search.example/",
@@ -273,10 +295,16 @@ function page(src, opts = {}) {
     get() { touched.push(k); return undefined; } });
   win.window = win;
   const ctx = vm.createContext(win);
-  vm.runInContext(src, ctx);
+  // Dynamic imports (the auto.js loader) are recorded, not loaded.
+  new vm.Script(src, { importModuleDynamically(spec) { imported.push(spec); throw new Error("not here"); } })
+    .runInContext(ctx);
   return {
-    win, doc, hist, sent, fetched, listeners, intervals, touched,
+    win, doc, hist, sent, fetched, listeners, docListeners, intervals, touched, imported, ctx,
     fire(type) { for (const fn of listeners[type] || []) fn({ type }); },
+    click(type, link, button = 0) {
+      const target = { closest: (sel) => (sel === "a[href]" ? link : null) };
+      for (const l of docListeners[type] || []) l.fn({ type, target, button });
+    },
     tick() { for (const i of intervals) i.fn(); },
     go(url) { href = new URL(url, href).href; },
   };
@@ -395,6 +423,95 @@ stub.window = stub;
 vm.runInContext(input.stub, stub);
 assert.strictEqual(stub.Shynet.dnt, true);
 stub.Shynet.newPageLoad();
+stub.Shynet.event("Signup", { plan: "pro" });
+
+// Custom events: posted beside the script, bound to the current page view's token, props as
+// strings; only the first 30 props, with the number left out; sent even while hidden.
+const EVENT_OUT = "https://stats.example/ingress/svc/ident/event";
+p = page(input.full);
+p.win.Shynet.event("Signup", { plan: "pro", seats: 3 });
+assert.strictEqual(p.sent.length, 2);
+let ev = p.sent[1];
+assert.strictEqual(new URL(ev.url).href, EVENT_OUT);
+assert.deepStrictEqual(ev.body, {
+  name: "Signup", props: { plan: "pro", seats: "3" }, page: p.sent[0].body.idempotency,
+  location: "https://site.example/a?x=1", truncated: 0,
+});
+p.hist.pushState(null, "", "/b");
+const many = {};
+for (let i = 0; i < 35; i++) many["k" + i] = i;
+p.doc.hidden = true;
+p.win.Shynet.event("Big", many);
+ev = p.sent[p.sent.length - 1].body;
+assert.strictEqual(ev.name, "Big");
+assert.strictEqual(Object.keys(ev.props).length, 30);
+assert.strictEqual(ev.props.k29, "29");
+assert.strictEqual(ev.props.k30, undefined);
+assert.strictEqual(ev.truncated, 5);
+assert.strictEqual(ev.page, p.sent[2].body.idempotency, "bound to the SPA page view");
+assert.strictEqual(ev.location, "https://site.example/b");
+p.win.Shynet.event("404");
+assert.deepStrictEqual(p.sent[p.sent.length - 1].body.props, {});
+// fetch fallback for events too.
+p = page(input.full, { noBeacon: true });
+p.win.Shynet.event("Signup");
+assert.strictEqual(new URL(p.fetched[1].url).href, EVENT_OUT);
+assert.strictEqual(p.fetched[1].init.keepalive, true);
+// Not tracking: nothing sent.
+for (const o of [{ dnt: true }, { noCurrentScript: true }]) {
+  p = page(input.full, o);
+  p.win.Shynet.event("Signup", { plan: "pro" });
+  assert.strictEqual(p.sent.length + p.fetched.length, 0);
+}
+assert.deepStrictEqual(p.touched, []);
+
+// auto.js is loaded only when the tag has data attributes, for exactly those, after the
+// first page view.
+p = page(input.full);
+assert.deepStrictEqual(p.imported, []);
+p = page(input.full, { readyState: "loading", dataset: { outbound: "", 404: "" } });
+assert.deepStrictEqual(p.imported, []);
+p.doc.readyState = "complete"; p.fire("load");
+assert.strictEqual(p.imported.length, 1);
+assert.strictEqual(new URL(p.imported[0]).href, "https://stats.example/ingress/svc/ident/auto.js?f=404,outbound");
+p = page(input.full, { dnt: true, dataset: { outbound: "" } });
+assert.deepStrictEqual(p.imported, []);
+
+// auto.js: 404 at once; downloads by extension (the tag's list, any case), outbound links to
+// other hosts, middle clicks too; nothing for same-host pages or right clicks.
+const link = (href) => { const u = new URL(href); return { href, pathname: u.pathname, protocol: u.protocol, host: u.host }; };
+const last = (q) => q.sent[q.sent.length - 1].body;
+p = page(input.full, { tag: { getAttribute: () => "zip, PDF" } });
+vm.runInContext(input.autoAll, p.ctx);
+assert.strictEqual(p.win.Shynet.auto, 7);
+assert.strictEqual(last(p).name, "404");
+assert.strictEqual(last(p).page, p.sent[0].body.idempotency);
+const before = p.sent.length;
+p.click("click", link("https://site.example/files/report.PDF"));
+assert.deepStrictEqual([last(p).name, last(p).props], ["File Download", { url: "https://site.example/files/report.PDF" }]);
+p.click("click", link("https://elsewhere.example/x"));
+assert.deepStrictEqual([last(p).name, last(p).props], ["Outbound Link: Click", { url: "https://elsewhere.example/x" }]);
+p.click("auxclick", link("https://elsewhere.example/y"), 1);
+assert.strictEqual(last(p).props.url, "https://elsewhere.example/y");
+p.click("auxclick", link("https://elsewhere.example/z"), 2);
+p.click("click", link("https://site.example/page.html"));
+p.click("click", link("https://site.example/a.exe"));
+p.click("click", link("mailto:someone@example.com"));
+p.click("click", null);
+assert.strictEqual(p.sent.length, before + 3);
+assert.ok(p.docListeners.click.every((l) => l.capture === true));
+// Outbound only: no 404, downloads on the same host are not events.
+p = page(input.full);
+vm.runInContext(input.autoOutbound, p.ctx);
+p.click("click", link("https://site.example/a.pdf"));
+assert.strictEqual(p.sent.length, 1);
+p.click("click", link("https://elsewhere.example/a.pdf"));
+assert.strictEqual(last(p).name, "Outbound Link: Click");
+// Under DNT auto.js does nothing at all.
+p = page(input.full, { dnt: true });
+vm.runInContext(input.autoAll, p.ctx);
+assert.strictEqual(p.docListeners.click, undefined);
+assert.strictEqual(p.sent.length, 0);
 
 process.on("unhandledRejection", (e) => { console.error("unhandled rejection", e); process.exit(1); });
 setTimeout(() => console.log("all fake-browser scenarios passed"), 10);

@@ -103,6 +103,13 @@ pub struct Beacon {
     /// Geography and network.
     #[serde(default)]
     pub geo: Geo,
+    /// Set when the beacon is a custom event rather than a page view (its `location` and
+    /// `referrer` are then the event's page; `idempotency` stays `None`). Absent for page views,
+    /// whose wire form is therefore unchanged: an edge and an aggregator from before events
+    /// still understand each other's page views (see `edge_protocol::PROTOCOL_VERSION` for the
+    /// other direction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<crate::event::Event>,
 }
 
 /// A 16-byte visitor hash, hex on the wire.

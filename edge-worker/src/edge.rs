@@ -62,6 +62,8 @@ pub struct RequestFacts<'a> {
     pub method: &'a str,
     /// The path below `/ingress/`.
     pub tail: &'a str,
+    /// The raw query string, if any (`event.gif`, `auto.js`).
+    pub query: Option<&'a str>,
     /// Request headers by lower-case name (repeated headers joined with ", ", as fetch does).
     pub headers: &'a HashMap<String, String>,
     /// The body (empty for GET/HEAD).
@@ -114,10 +116,22 @@ pub fn handle(req: &RequestFacts, cfg: &Prepared) -> Outcome {
         Ok(a) => a,
         Err(r) => return refuse(r.reply()),
     };
-    let plan = route::plan(req.method, file, identifier, req.body, referer);
+    let plan = route::plan(req.method, file, identifier, req.body, req.query, referer);
     let view = match plan {
         Plan::Preflight => return refuse(route::preflight_reply().with_cors(&allow_origin)),
         Plan::Refuse(r) => return refuse(r.reply().with_cors(&allow_origin)),
+        Plan::Auto(features) => {
+            let body = beacon::auto_script::render(features);
+            let etag = beacon::script::etag(&body);
+            let reply =
+                route::script_reply(Cow::Owned(body.into_bytes()), &etag, h("if-none-match"));
+            return refuse(reply.with_cors(&allow_origin));
+        }
+        // An aggregator that predates events would store them as page views: answer as it
+        // would, and queue nothing (see `beacon::edge_protocol`, beacon kinds).
+        Plan::Beacon(view) if view.event.is_some() && !cfg.config.accepts_events() => {
+            return refuse(route::no_such_route().reply());
+        }
         Plan::Script => {
             let dnt = h("dnt");
             let gpc = h("sec-gpc");
@@ -176,6 +190,7 @@ pub fn handle(req: &RequestFacts, cfg: &Prepared) -> Outcome {
         user_agent,
         // Filled in by the worker shell, which reads `request.cf` only for queued beacons.
         geo: Geo::default(),
+        event: view.event,
     };
     Outcome {
         reply: ok,
@@ -247,6 +262,13 @@ pub fn geo_from_cf(cf: &serde_json::Value) -> Geo {
         as_org: s("asOrganization"),
         colo: s("colo"),
     }
+}
+
+/// The query string of a URL as the runtime serialises it (`?` excluded, fragment cut), if
+/// any.
+pub fn query_of(url: &str) -> Option<&str> {
+    let rest = &url[url.find('?')? + 1..];
+    Some(&rest[..rest.find('#').unwrap_or(rest.len())])
 }
 
 /// The path of a URL as the runtime serialises it (`Request.url`), without parsing it again:

@@ -1,8 +1,8 @@
 //! Shynet's edge collector: a thin Cloudflare Worker shell around [`edge`] (plain Rust) and the
 //! shared `beacon` crate.
 //!
-//! * `fetch`: the `/ingress/…` routes, answered at the edge with the aggregator's exact bytes;
-//!   accepted beacons are reduced (geography from `request.cf`, salted visitor hash, raw IP
+//! * `fetch`: the `/ingress/…` routes (page views, custom events, the scripts), answered at the
+//!   edge with the aggregator's exact bytes; accepted beacons are reduced (geography from `request.cf`, salted visitor hash, raw IP
 //!   dropped unless collected) and sent to the `BEACONS` queue, one message each.
 //! * `queue`: groups a message batch into signed batches (`beacon::edge_protocol`: a MAC over method,
 //!   path, time, a fresh random nonce and the body, so a captured request cannot be replayed
@@ -322,7 +322,12 @@ async fn body_of(req: &web_sys::Request) -> Result<Vec<u8>> {
     Ok(js_sys::Uint8Array::new(&buf).to_vec())
 }
 
-async fn ingress(req: &web_sys::Request, env: &Env, tail: &str) -> Result<web_sys::Response> {
+async fn ingress(
+    req: &web_sys::Request,
+    env: &Env,
+    tail: &str,
+    query: Option<&str>,
+) -> Result<web_sys::Response> {
     let method = req.method();
     let settings = settings(env);
     // Only the headers the flow reads cross the JS boundary.
@@ -369,6 +374,7 @@ async fn ingress(req: &web_sys::Request, env: &Env, tail: &str) -> Result<web_sy
     let facts = RequestFacts {
         method: &method,
         tail,
+        query,
         headers: &headers,
         body: &body,
         ip_headers: &settings.ip_headers,
@@ -396,7 +402,7 @@ async fn ingress(req: &web_sys::Request, env: &Env, tail: &str) -> Result<web_sy
 async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
     let url = req.url();
     match edge::path_of(&url).strip_prefix("/ingress/") {
-        Some(tail) => ingress(&req, &env, tail).await,
+        Some(tail) => ingress(&req, &env, tail, edge::query_of(&url)).await,
         None => to_response(error_reply(404, "not found")),
     }
 }

@@ -25,7 +25,10 @@ fuzz_target!(|data: &[u8]| {
     // the rest: the body.
     let f = shynet_fuzz::fields(data, 3);
     let tail = shynet_fuzz::text(f[0]);
-    let path = tail.split('?').next().unwrap_or("");
+    let (path, query) = match tail.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (tail.as_str(), None),
+    };
     match route::parse_route(path) {
         Ok(r) => {
             assert!(r.identifier.len() <= MAX_IDENTIFIER_BYTES);
@@ -38,6 +41,7 @@ fuzz_target!(|data: &[u8]| {
                     r.file,
                     r.identifier.clone(),
                     body,
+                    query,
                     referer.as_deref(),
                 ) {
                     Plan::Refuse(x) => {
@@ -45,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
                         let _ = x.reply();
                     }
                     Plan::Beacon(pv) => assert!(pv.location.len() <= MAX_URL_BYTES),
-                    Plan::Preflight | Plan::Script => {}
+                    Plan::Preflight | Plan::Script | Plan::Auto(_) => {}
                 }
             }
             let _ = r.file == File::Script;

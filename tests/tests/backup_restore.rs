@@ -93,10 +93,19 @@ fn backup_restore_round_trip_and_clear_errors() {
         .unwrap()
         .trim()
         .to_owned();
-    run_ok(
+    let out = run_ok(
         &a,
         &["demo", "--service", &id, "--hits", "2000", "--days", "10"],
     );
+    // Custom events on about one page view in five.
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    let events: u64 = said
+        .split(" events written")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no event count in {said}"));
+    assert!((250..600).contains(&events), "{said}");
     let today = chrono::Utc::now().date_naive();
     let (start, end) = (
         (today - chrono::Days::new(20)).to_string(),

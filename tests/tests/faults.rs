@@ -294,6 +294,7 @@ fn edge_beacon(svc: Uuid, i: usize) -> Beacon {
         previous_visitor: None,
         ip: None,
         geo: Default::default(),
+        event: None,
     }
 }
 

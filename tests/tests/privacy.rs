@@ -1,7 +1,7 @@
 //! Privacy, proved against the real binary and a real `pg_dump`:
 //!
-//! - with IP collection off, after a realistic ingest run (page views, heartbeats, pixels, IPv4
-//!   and IPv6 visitors) the full dump of the database contains none of the client IPs and none
+//! - with IP collection off, after a realistic ingest run (page views, heartbeats, pixels,
+//!   custom events in both forms, IPv4 and IPv6 visitors) the full dump of the database contains none of the client IPs and none
 //!   of the raw User-Agents that were sent (a service that collects IPs is the positive control:
 //!   its visitor's IP *is* found, so the search works);
 //! - no salt older than 48 h exists;
@@ -101,7 +101,32 @@ async fn no_ip_or_user_agent_in_the_dump_and_old_hashes_cannot_be_recomputed() {
                 200
             );
         }
+        // A custom event from the page, bound to its page view.
+        let r = http
+            .post(format!("{}/ingress/{svc}/event", shynet.base))
+            .header("x-forwarded-for", &ip)
+            .header("user-agent", &ua)
+            .body(
+                serde_json::json!({"name": "Signup", "props": {"plan": "pro"}, "page": format!("v{i}p1"),
+                    "location": format!("https://site.example/v{i}/1"), "idempotency": format!("e{i}")})
+                .to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
         if i.is_multiple_of(4) {
+            let r = http
+                .get(format!(
+                    "{}/ingress/{svc}/event.gif?name=Opened&p.issue={i}",
+                    shynet.base
+                ))
+                .header("x-forwarded-for", &ip)
+                .header("user-agent", &ua)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
             let r = http
                 .get(format!("{}/ingress/{svc}/pixel.gif", shynet.base))
                 .header("x-forwarded-for", &ip)
@@ -147,10 +172,34 @@ async fn no_ip_or_user_agent_in_the_dump_and_old_hashes_cannot_be_recomputed() {
             .await
             .unwrap()
             .get(0);
-        n >= expected && hb >= (VISITORS * 2) as i64
+        let events: i64 = c
+            .query_one("SELECT count(*) FROM events WHERE service_id = $1", &[&svc])
+            .await
+            .unwrap()
+            .get(0);
+        n >= expected && hb >= (VISITORS * 2) as i64 && events >= (VISITORS + VISITORS / 4) as i64
     })
     .await;
     assert!(written, "the run was stored");
+    // Events have no column that could hold an address or a User-Agent.
+    let columns: Vec<(String, String)> = c
+        .query(
+            "SELECT column_name::text, data_type::text FROM information_schema.columns
+             WHERE table_name IN ('events', 'event_tokens')",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert!(!columns.is_empty());
+    for (name, ty) in &columns {
+        assert!(
+            ty != "inet" && ty != "cidr" && !name.contains("ip") && !name.contains("agent"),
+            "events column {name} {ty}"
+        );
+    }
 
     // The dump: the control's IP and UA are there, none of the private service's.
     let text = dump(&pg, "privacy");

@@ -1,5 +1,7 @@
 //! A real headless Chromium loads a local page carrying the install snippet: the page view,
-//! its heartbeats, a `pushState` navigation and a normal navigation all land in Postgres.
+//! its heartbeats, a `pushState` navigation and a normal navigation all land in Postgres; and a
+//! page whose tag asks for outbound-link events sends `Shynet.event` and an outbound click, both
+//! stored bound to its page view.
 
 use aggregator::config::{IngestArgs, TrackingArgs};
 use aggregator::geo::GeoDb;
@@ -188,4 +190,147 @@ async fn tracker_records_page_views_heartbeats_and_spa_navigation() {
     assert_eq!(rows[0].get::<_, String>(7), "HeadlessChrome");
     assert_eq!(rows[0].get::<_, i32>(8), 3);
     assert!(!rows[0].get::<_, bool>(9));
+}
+
+/// The service, the app and the pool a browser test needs.
+async fn app_with_service() -> (Application, deadpool_postgres::Pool, Uuid) {
+    let (pool, _) = aggregator::testkit::fresh_db().await.unwrap();
+    let app = Application::start(
+        ServeSettings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            tracking: TrackingArgs {
+                session_memory_timeout: 1800,
+                script_heartbeat_frequency: 5000,
+            },
+            ingest: IngestArgs::default(),
+            time_zone: chrono_tz::UTC,
+        },
+        pool.clone(),
+        GeoDb::empty(),
+    )
+    .await
+    .unwrap();
+    let c = pool.get().await.unwrap();
+    let uid: i64 = c
+        .query_one(
+            "INSERT INTO users (email, password_hash) VALUES ('e@example.com', 'x') RETURNING id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let svc = Uuid::new_v4();
+    c.execute(
+        "INSERT INTO services (id, name, owner_id) VALUES ($1, 'Events test', $2)",
+        &[&svc, &uid],
+    )
+    .await
+    .unwrap();
+    (app, pool, svc)
+}
+
+/// Serves `pages` (path, HTML) on a new loopback port; returns its base URL.
+async fn site(pages: Vec<(&'static str, String)>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let routes = warp::path::param().and_then(move |name: String| {
+        let page = pages.iter().find(|p| p.0 == name).map(|p| p.1.clone());
+        async move {
+            page.map(warp::reply::html)
+                .ok_or_else(warp::reject::not_found)
+        }
+    });
+    tokio::spawn(warp::serve(routes).incoming(listener).run());
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn custom_and_outbound_events_land_bound_to_the_page_view() {
+    let (app, pool, svc) = app_with_service().await;
+    // Another host to leave to (another port is another host for the tracker).
+    let elsewhere = site(vec![("landing.html", page("Elsewhere", "", "<p>hi</p>"))]).await;
+    let tag = format!(
+        "<script defer data-outbound src=\"http://{}/ingress/{svc}/script.js\"></script>",
+        app.address()
+    );
+    let body = format!("<a id=out href=\"{elsewhere}/landing.html\">elsewhere</a>");
+    let ours = site(vec![("one.html", page("One", &tag, &body))]).await;
+
+    let driver = chromedriver();
+    let b = browser(&driver).await;
+    b.goto(&format!("{ours}/one.html")).await.unwrap();
+    // auto.js loads after the page view and says which automatic events it watches.
+    let auto = eventually(Duration::from_secs(15), || {
+        let b = b.clone();
+        async move {
+            let v = b
+                .execute("return window.Shynet && window.Shynet.auto", vec![])
+                .await
+                .ok()?;
+            v.as_i64().filter(|f| *f == 1)
+        }
+    })
+    .await;
+    assert_eq!(auto, Some(1), "auto.js with outbound links only");
+    b.execute("Shynet.event('Signup', {plan: 'pro'})", vec![])
+        .await
+        .unwrap();
+    b.find(fantoccini::Locator::Id("out"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let two = eventually(Duration::from_secs(15), || {
+        let pool = pool.clone();
+        async move {
+            let c = pool.get().await.ok()?;
+            let n: i64 = c
+                .query_one("SELECT count(*) FROM events WHERE service_id = $1", &[&svc])
+                .await
+                .ok()?
+                .get(0);
+            (n >= 2).then_some(n)
+        }
+    })
+    .await;
+    assert_eq!(two, Some(2), "both events arrived");
+    assert_eq!(
+        b.current_url().await.unwrap().as_str(),
+        format!("{elsewhere}/landing.html"),
+        "the click navigated"
+    );
+    b.close().await.unwrap();
+    app.shutdown().await;
+
+    let c = pool.get().await.unwrap();
+    let rows = c
+        .query(
+            "SELECT e.name, e.props, e.location, e.hit_id = h.id, e.session_id = h.session_id,
+                    e.session_start = s.start_time
+             FROM events e JOIN hits h ON h.service_id = e.service_id
+             JOIN sessions s ON s.id = h.session_id
+             WHERE e.service_id = $1 ORDER BY e.start_time",
+            &[&svc],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2, "one page view, two events");
+    let name = |i: usize| rows[i].get::<_, String>(0);
+    let props = |i: usize| rows[i].get::<_, serde_json::Value>(1);
+    assert_eq!(name(0), "Signup");
+    assert_eq!(props(0), serde_json::json!({"plan": "pro"}));
+    assert_eq!(name(1), "Outbound Link: Click");
+    assert_eq!(
+        props(1),
+        serde_json::json!({"url": format!("{elsewhere}/landing.html")})
+    );
+    for r in &rows {
+        assert_eq!(r.get::<_, String>(2), format!("{ours}/one.html"));
+        assert!(r.get::<_, bool>(3), "bound to the page view");
+        assert!(
+            r.get::<_, bool>(4) && r.get::<_, bool>(5),
+            "and its session"
+        );
+    }
 }

@@ -6,8 +6,10 @@
 //! User-Agents drawn from weighted lists ([`traffic`]; the User-Agents are real strings,
 //! classified by the same classifier as ingestion, and campaigns, channels and clean URLs come
 //! from the writer's own functions); visitors coming back within a day; load times from a
-//! log-normal-ish spread. Then the rollups catch up.
+//! log-normal-ish spread; custom events on about one page view in five ([`events`]). Then the
+//! rollups catch up.
 
+mod events;
 mod traffic;
 
 use crate::writer::rows::{copy_in, copy_types, HitRow, SessionRow};
@@ -35,6 +37,8 @@ pub struct Summary {
     pub hits: u64,
     /// Sessions written.
     pub sessions: u64,
+    /// Custom events written.
+    pub events: u64,
     /// Share of one-page sessions.
     pub bounce_rate: f64,
     /// Seconds spent writing rows.
@@ -99,15 +103,16 @@ fn page(rng: &mut StdRng) -> String {
     }
 }
 
-/// Generates one chunk of about `hits` hits in [from, to).
+/// Generates one chunk of about `hits` hits in [from, to), with their events.
 fn generate(
     rng: &mut StdRng,
     hits: u64,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     params: &TrackingParams,
-) -> (Vec<Session>, Vec<Hit>) {
+) -> (Vec<Session>, Vec<Hit>, Vec<events::DemoEvent>) {
     let mut sessions = Vec::new();
+    let mut demo_events = Vec::new();
     let mut out = Vec::with_capacity(hits as usize + 16);
     let days = ((to - from).num_hours() / 24).max(1);
     let sessions_per_day = hits / 3 / days as u64;
@@ -168,6 +173,8 @@ fn generate(
                     .random_bool(0.9)
                     .then(|| (150.0 + 1200.0 * rng.random::<f64>().powi(3)).round()),
             });
+            let i = out.len() - 1;
+            demo_events.extend(events::event(rng, i, &out[i], start));
             t = last + Duration::milliseconds(rng.random_range(500..20_000));
         }
         let last = out.last().map(|h| h.last).unwrap_or(start);
@@ -196,7 +203,7 @@ fn generate(
             visitor: visitor(rng, day, sessions_per_day),
         });
     }
-    (sessions, out)
+    (sessions, out, demo_events)
 }
 
 /// Writes `hits` hits over the last `days` days into `service`, then rolls up.
@@ -244,9 +251,10 @@ pub async fn run(
     for c in 0..chunks {
         let n = CHUNK.min(hits - c * CHUNK);
         let lo = from + span * c as i32;
-        let (sessions, hit_rows) = generate(&mut rng, n, lo, lo + span, &params);
+        let (sessions, hit_rows, demo_events) = generate(&mut rng, n, lo, lo + span, &params);
         summary.sessions += sessions.len() as u64;
         summary.hits += hit_rows.len() as u64;
+        summary.events += demo_events.len() as u64;
         bounces += sessions.iter().filter(|s| s.hits == 1).count() as u64;
         // Write this chunk while the next one is generated.
         if let Some(p) = pending.take() {
@@ -261,7 +269,7 @@ pub async fn run(
                 copy_hits(&pool, service, &hit_rows)
             );
             a?;
-            b?;
+            events::copy_events(&pool, service, &demo_events, &hit_rows, &b?).await?;
             bar.inc(hit_rows.len() as u64);
             Ok(())
         }));
@@ -339,7 +347,8 @@ async fn copy_sessions(
     Ok(())
 }
 
-async fn copy_hits(pool: &Pool, service: Uuid, rows: &[Hit]) -> anyhow::Result<()> {
+/// Writes the hits; returns their ids (in order) for the events that refer to them.
+async fn copy_hits(pool: &Pool, service: Uuid, rows: &[Hit]) -> anyhow::Result<Vec<i64>> {
     let client = pool.get().await?;
     // Ids from the hits' own sequence, as the writer takes them, so demo rows and live rows
     // never collide.
@@ -353,7 +362,7 @@ async fn copy_hits(pool: &Pool, service: Uuid, rows: &[Hit]) -> anyhow::Result<(
     let sink = client.copy_in(&copy_in::<HitRow>()).await?;
     let w = BinaryCopyInWriter::new(sink, &copy_types::<HitRow>());
     pin_mut!(w);
-    for (h, id) in rows.iter().zip(ids) {
+    for (h, &id) in rows.iter().zip(&ids) {
         let row = HitRow {
             id,
             session_id: h.session,
@@ -371,5 +380,5 @@ async fn copy_hits(pool: &Pool, service: Uuid, rows: &[Hit]) -> anyhow::Result<(
         w.as_mut().write(&row.values()).await?;
     }
     w.finish().await?;
-    Ok(())
+    Ok(ids)
 }

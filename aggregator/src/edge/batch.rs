@@ -281,6 +281,13 @@ async fn prepare(
             b.ip = None;
         }
         reduce(&mut b);
+        if let Some(Err(e)) = b.event.as_ref().map(beacon::event::check) {
+            // The edge validates events with the same rules: this is a bug or a forgery, and
+            // the event must not become a row the direct path would have refused.
+            tracing::warn!(error = %e, "edge batch carried an invalid event; dropped");
+            IngestMetrics::inc(&api.ingest_metrics().rejected_bad_input);
+            continue;
+        }
         if !b.geo.colo.is_empty() {
             *out.colos
                 .entry(std::mem::take(&mut b.geo.colo))
@@ -298,8 +305,11 @@ async fn prepare(
 }
 
 /// Re-applies the wire limits to the free-text fields and strips NULs (Postgres text cannot
-/// hold them).
+/// hold them). An event is never a page view, so it carries no page-view token of its own.
 fn reduce(b: &mut Beacon) {
+    if b.event.is_some() {
+        b.idempotency = None;
+    }
     cut(&mut b.location, MAX_URL_BYTES);
     cut(&mut b.referrer, MAX_URL_BYTES);
     cut(&mut b.identifier, MAX_IDENTIFIER_BYTES);

@@ -120,6 +120,7 @@ pub async fn build(api: &EdgeApi, now_ms: i64) -> anyhow::Result<EdgeConfig> {
         salts.push(WireSalt::from_salt(&tomorrow.current));
     }
     Ok(EdgeConfig {
+        protocol: beacon::edge_protocol::PROTOCOL_VERSION,
         generated_ms: now_ms,
         session_timeout_ms: (api.session_timeout_secs * 1000.0) as i64,
         heartbeat_ms: ingest.heartbeat_ms,

@@ -76,6 +76,8 @@ pub struct RawBeacon {
     pub ip: Option<IpAddr>,
     /// Whether the service stores IPs.
     pub collect_ips: bool,
+    /// The custom event, when the request was one.
+    pub event: Option<beacon::event::Event>,
 }
 
 impl Enricher {
@@ -108,6 +110,7 @@ impl Enricher {
                 previous_visitor,
                 ip: if keep_ip { raw.ip } else { None },
                 geo,
+                event: raw.event,
             },
             ua,
         ))

@@ -1,5 +1,7 @@
 //! The ingress routes: `GET|POST /ingress/{service}[/{identifier}]/script.js`,
-//! `GET|HEAD /ingress/{service}[/{identifier}]/pixel.gif`, and CORS preflights for both.
+//! `GET|HEAD /ingress/{service}[/{identifier}]/pixel.gif`, the custom events
+//! `POST …/event` and `GET|HEAD …/event.gif?name=…`, the automatic-event script
+//! `GET|HEAD …/auto.js?f=…`, and CORS preflights for all.
 //! Every failure is a clear 4xx/503 with a reason; nothing here panics.
 
 use super::enrich::{Enricher, RawBeacon};
@@ -44,6 +46,12 @@ pub fn ingress_routes(
 ) -> impl Filter<Extract = (WarpResponse,), Error = warp::Rejection> + Clone {
     warp::path("ingress")
         .and(warp::path::tail())
+        .and(
+            warp::query::raw()
+                .map(Some)
+                .or(warp::any().map(|| None))
+                .unify(),
+        )
         .and(warp::method())
         .and(warp::header::headers_cloned())
         .and(webcore::remote_addr())
@@ -51,6 +59,7 @@ pub fn ingress_routes(
         .and(warp::any().map(move || state.clone()))
         .and_then(
             |tail: warp::path::Tail,
+             query: Option<String>,
              method: Method,
              headers: HeaderMap,
              remote: Option<SocketAddr>,
@@ -69,9 +78,14 @@ pub fn ingress_routes(
                         return Ok::<_, Infallible>(text(status, &reason));
                     }
                 };
-                Ok::<_, Infallible>(
-                    handle(&state, tail.as_str(), method, &headers, remote, body).await,
-                )
+                let req = Request {
+                    tail: tail.as_str(),
+                    query: query.as_deref(),
+                    method,
+                    headers: &headers,
+                    remote,
+                };
+                Ok::<_, Infallible>(handle(&state, &req, body).await)
             },
         )
 }
@@ -140,14 +154,20 @@ fn h<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-async fn handle(
-    state: &IngestState,
-    tail: &str,
+/// What the routes read of a request besides its body.
+struct Request<'a> {
+    /// The path below `/ingress/`.
+    tail: &'a str,
+    /// The raw query string (`event.gif`, `auto.js`).
+    query: Option<&'a str>,
     method: Method,
-    headers: &HeaderMap,
+    headers: &'a HeaderMap,
+    /// The TCP peer.
     remote: Option<SocketAddr>,
-    body: Bytes,
-) -> WarpResponse {
+}
+
+async fn handle(state: &IngestState, req: &Request<'_>, body: Bytes) -> WarpResponse {
+    let (headers, remote) = (req.headers, req.remote);
     let refuse = |r: Refusal| {
         IngestMetrics::inc(&state.metrics.rejected_bad_input);
         r.reply()
@@ -156,7 +176,7 @@ async fn handle(
         service: service_id,
         identifier,
         file,
-    } = match route::parse_route(tail) {
+    } = match route::parse_route(req.tail) {
         Ok(r) => r,
         Err(r) => return to_warp(refuse(r)),
     };
@@ -185,14 +205,19 @@ async fn handle(
         Err(r) => return to_warp(refuse(r)),
     };
     let reply = match route::plan(
-        method.as_str(),
+        req.method.as_str(),
         file,
         identifier,
         &body,
+        req.query,
         h(headers, "referer"),
     ) {
         Plan::Preflight => route::preflight_reply(),
         Plan::Script => return with_cors(serve_script(state, &settings, headers), &allow_origin),
+        Plan::Auto(features) => {
+            let body = beacon::auto_script::render(features);
+            return with_cors(serve_body(state, body, headers), &allow_origin);
+        }
         Plan::Beacon(view) => {
             let tracker = view.tracker;
             match accept(state, &settings, headers, remote, view).await {
@@ -271,6 +296,7 @@ async fn accept(
         user_agent,
         ip,
         collect_ips: settings.collect_ips,
+        event: a.event,
     };
     let (beacon, ua) = match state.enricher.enrich(raw, ua).await {
         Ok(x) => x,
@@ -325,6 +351,12 @@ fn serve_script(
         dnt_request,
         inject: &settings.script_inject,
     });
+    serve_body(state, body, headers)
+}
+
+/// A rendered script (tracker or `auto.js`), gzipped when the client accepts it, 304 when its
+/// ETag matches.
+fn serve_body(state: &IngestState, body: String, headers: &HeaderMap) -> WarpResponse {
     let v = state.scripts.get(body);
     let gzip = route::accepts_gzip(h(headers, "accept-encoding")) && !v.gzip.is_empty();
     let chosen = if gzip { v.gzip.clone() } else { v.raw.clone() };

@@ -4,7 +4,7 @@
 
 use super::beacons::{BatchOutcome, Enriched};
 use super::sessionize::{self as decide, TokenHit};
-use super::{attribution, live_state, store};
+use super::{attribution, events, live_state, store};
 use deadpool_postgres::Transaction;
 
 /// Applies `batch` inside `tx`. Beacons must already be filtered (DNT, ignored IPs, robots).
@@ -16,6 +16,10 @@ pub async fn apply(
     if batch.is_empty() {
         return Ok(BatchOutcome::default());
     }
+    let received = batch.len() as u64;
+    // Repeated events go before anything else sees them.
+    let kept = events::drop_repeats(tx, batch).await?;
+    let batch = kept.subset.as_deref().unwrap_or(batch);
     let timeout_ms = (session_timeout_secs * 1000.0) as i64;
 
     // Sessions: one per visitor run, continuing the live one where it has not expired.
@@ -44,25 +48,34 @@ pub async fn apply(
     )
     .await?;
     let (new_hits, beats) = decide::split_hits(batch, &tokens, &token_hits, &mut ids);
-    let (sessions, initial) = decide::accumulate_sessions(batch, &session_of, &new_hits);
+    let (sessions, mut initial) = decide::accumulate_sessions(batch, &session_of, &new_hits);
     let split = decide::split_sessions(&sessions, &session_of);
 
     let params = attribution::tracking_params(tx, batch).await?;
     let clean = attribution::clean_pages(batch, &new_hits, &params);
 
+    // Sessions before hits: a stored session a custom event opened gets its entry page now.
+    store::insert_sessions(tx, batch, &clean, &split).await?;
+    let first_hits = store::update_sessions(tx, batch, &clean, &split).await?;
+    decide::entry_hits_of(&first_hits, &session_of, &new_hits, &mut initial);
     store::insert_hits(tx, batch, &clean, &new_hits, &session_of, &initial).await?;
     store::update_heartbeats(tx, &beats).await?;
-    store::insert_sessions(tx, batch, &clean, &split).await?;
-    store::update_sessions(tx, batch, &clean, &split).await?;
+    // After the hits: an event binds to its page view through `active_hits`, which now holds
+    // this batch's page views too.
+    let (events, truncated) = events::insert(tx, batch, &session_of).await?;
     let now_ms = chrono::Utc::now().timestamp_millis();
     let dirty = decide::dirty_hours(batch, &new_hits, &split, timeout_ms, now_ms);
     store::mark_dirty(tx, &dirty, session_timeout_secs).await?;
 
     Ok(BatchOutcome {
-        beacons: batch.len() as u64,
+        // Repeats count as handled: every beacon received is accounted for.
+        beacons: received,
         hits: new_hits.len() as u64,
         sessions: split.new.len() as u64,
         heartbeats: beats.iter().map(|b| b.n as u64).sum::<u64>()
             + new_hits.iter().map(|h| h.heartbeats as u64).sum::<u64>(),
+        events,
+        event_repeats: kept.repeats as u64,
+        event_props_truncated: truncated,
     })
 }

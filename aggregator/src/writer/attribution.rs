@@ -102,6 +102,7 @@ mod tests {
                 previous_visitor: None,
                 ip: None,
                 geo: Default::default(),
+                event: None,
             },
             ua: Arc::new(UaInfo {
                 browser: String::new(),

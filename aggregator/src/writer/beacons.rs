@@ -27,6 +27,12 @@ pub struct BatchOutcome {
     pub sessions: u64,
     /// Heartbeats added to existing hits.
     pub heartbeats: u64,
+    /// Custom events stored.
+    pub events: u64,
+    /// Custom events dropped because their idempotency token was seen before.
+    pub event_repeats: u64,
+    /// Props the senders of the stored events left out to stay within the limit.
+    pub event_props_truncated: u64,
 }
 
 impl BatchOutcome {
@@ -37,5 +43,10 @@ impl BatchOutcome {
         m.written_sessions
             .fetch_add(self.sessions, Ordering::Relaxed);
         m.heartbeats.fetch_add(self.heartbeats, Ordering::Relaxed);
+        m.written_events.fetch_add(self.events, Ordering::Relaxed);
+        m.event_repeats
+            .fetch_add(self.event_repeats, Ordering::Relaxed);
+        m.event_props_truncated
+            .fetch_add(self.event_props_truncated, Ordering::Relaxed);
     }
 }

@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod attribution;
 pub mod beacons;
+pub mod events;
 pub mod exactly_once;
 pub mod failure;
 pub mod live_state;

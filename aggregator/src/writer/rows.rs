@@ -5,8 +5,9 @@
 //! types all come from that line.
 
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
-use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::types::{Json, ToSql, Type};
 use uuid::Uuid;
 
 /// One column of a row type: its name in the table and its Postgres type.
@@ -185,6 +186,23 @@ columnar! {
         /// The daily-salted visitor hash, for distinct visitors per UTC day. Unrecoverable once
         /// the day's salt is deleted (at most 48 h later): it links sessions of one day only.
         visitor: &'a [u8] => BYTEA,
+    }
+}
+
+columnar! {
+    /// A new row of `events`: one custom event (the table's `id` is its own identity).
+    pub struct EventRow<'a> in "events" as EventColumns {
+        service_id: Uuid => UUID,
+        session_id: Uuid => UUID,
+        /// The session's start_time, the hour conversions are counted in.
+        session_start: DateTime<Utc> => TIMESTAMPTZ,
+        /// The page view it was sent from; the writer leaves it `None` and binds it in SQL
+        /// from the page-view token ([`super::events`]).
+        hit_id: Option<i64> => INT8,
+        start_time: DateTime<Utc> => TIMESTAMPTZ,
+        name: &'a str => TEXT,
+        props: Json<&'a BTreeMap<String, String>> => JSONB,
+        location: &'a str => TEXT,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The sessionizer's decisions, without I/O: which beacons belong to one visitor and one
 //! session, which start a page view and which are its heartbeats, what each session adds up
-//! to, and which closed hours a batch touched. The live state these decisions consult comes
+//! to, and which closed hours a batch touched. Custom events (see [`super::events`]) take part
+//! in sessions like any beacon but are never page views: no hit, no heartbeat. The live state these decisions consult comes
 //! from [`super::live_state`]; [`super::apply`] runs the steps in order.
 
 use super::beacons::Enriched;
@@ -158,6 +159,11 @@ pub struct SessionSplit<'s> {
     pub refs: HashMap<Uuid, SessionRef>,
 }
 
+/// Whether a beacon is a page view (or heartbeat) rather than a custom event.
+fn is_page_view(e: &Enriched) -> bool {
+    e.beacon.event.is_none()
+}
+
 /// Groups beacons by visitor, in time order, split into runs.
 pub fn group_visitors(batch: &[Enriched], timeout_ms: i64) -> Vec<Group> {
     let mut order: Vec<usize> = (0..batch.len()).collect();
@@ -260,7 +266,7 @@ pub fn assign_sessions(
 /// Groups the beacons that carry a page-view token by (service, token), in time order.
 pub fn group_tokens(batch: &[Enriched]) -> Vec<TokenGroup<'_>> {
     let mut by_token: Vec<usize> = (0..batch.len())
-        .filter(|&i| batch[i].beacon.idempotency.is_some())
+        .filter(|&i| is_page_view(&batch[i]) && batch[i].beacon.idempotency.is_some())
         .collect();
     by_token.sort_by(|&x, &y| {
         let (a, b) = (&batch[x].beacon, &batch[y].beacon);
@@ -286,11 +292,11 @@ pub fn group_tokens(batch: &[Enriched]) -> Vec<TokenGroup<'_>> {
     groups
 }
 
-/// Hits the batch needs ids for: one per untokened beacon and one per token.
+/// Hits the batch needs ids for: one per untokened page view and one per token.
 pub fn hit_ids_wanted(batch: &[Enriched], tokens: &[TokenGroup<'_>]) -> usize {
     batch
         .iter()
-        .filter(|e| e.beacon.idempotency.is_none())
+        .filter(|e| is_page_view(e) && e.beacon.idempotency.is_none())
         .count()
         + tokens.len()
 }
@@ -307,7 +313,7 @@ pub fn split_hits(
     let mut new_hits: Vec<NewHit> = Vec::new();
     let mut beats: Vec<Beat> = Vec::new();
     for (i, e) in batch.iter().enumerate() {
-        if e.beacon.idempotency.is_none() {
+        if is_page_view(e) && e.beacon.idempotency.is_none() {
             new_hits.push(NewHit {
                 id: ids.next().unwrap_or_default(),
                 first: i,
@@ -385,6 +391,29 @@ pub fn accumulate_sessions(
     (sessions, initial_flags)
 }
 
+/// Flags the first new hit of each session in `first_hits` (stored sessions that had no hit yet:
+/// a custom event opened them) as its session's entry page, as it would have been had it come
+/// first.
+pub fn entry_hits_of(
+    first_hits: &[Uuid],
+    session_of: &[Option<SessionRef>],
+    new_hits: &[NewHit],
+    initial: &mut [bool],
+) {
+    if first_hits.is_empty() {
+        return;
+    }
+    let mut waiting: std::collections::HashSet<Uuid> = first_hits.iter().copied().collect();
+    // `new_hits` is in time order: the first one of such a session is its entry.
+    for (h, flag) in new_hits.iter().zip(initial.iter_mut()) {
+        if let Some(s) = session_of[h.first] {
+            if waiting.remove(&s.id) {
+                *flag = true;
+            }
+        }
+    }
+}
+
 /// Separates the sessions to insert from those to update.
 pub fn split_sessions<'s>(
     sessions: &'s HashMap<Uuid, SessionAcc>,
@@ -405,7 +434,8 @@ pub fn split_sessions<'s>(
     SessionSplit { new, old, refs }
 }
 
-/// Hours (service, hour start in ms) before the rollup horizon whose rows this batch changed:
+/// Hours (service, hour start in ms) before the rollup horizon whose rows this batch changed
+/// (new hits, sessions started or continued, events by their own time):
 /// the rollup job re-rolls them. The horizon (hour end older than the session timeout) is a
 /// little earlier than the job's own (timeout + 5 minutes), so an hour the job may already have
 /// rolled is always marked. Most batches touch only recent hours and mark none.
@@ -426,6 +456,9 @@ pub fn dirty_hours(
     };
     for h in new_hits {
         consider(batch[h.first].beacon.service, batch[h.first].beacon.time_ms);
+    }
+    for e in batch.iter().filter(|e| !is_page_view(e)) {
+        consider(e.beacon.service, e.beacon.time_ms);
     }
     for (id, acc) in sessions.new.iter().chain(&sessions.old) {
         let start = sessions
@@ -465,6 +498,7 @@ mod tests {
                 previous_visitor: None,
                 ip: None,
                 geo: Default::default(),
+                event: None,
             },
             ua: Arc::new(UaInfo {
                 browser: String::new(),

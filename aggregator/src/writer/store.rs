@@ -27,19 +27,25 @@ WHERE h.id = u.id AND h.start_time = u.start";
 
 /// A batch's latest new page view becomes the exit page unless the session was already seen
 /// later (a delayed batch, or another tab still sending heartbeats): `s.last_seen` is the
-/// stored row's value, read after the row lock, so concurrent writers agree.
+/// stored row's value, read after the row lock, so concurrent writers agree. Returns the
+/// sessions that had no hit before (opened by a custom event) and get their first hits now:
+/// the first of those is their entry page.
 const UPDATE_SESSIONS: &str = "
-UPDATE sessions s SET
-    last_seen = GREATEST(s.last_seen, u.last_seen),
-    hit_count = s.hit_count + u.n,
-    is_bounce = (s.hit_count + u.n) = 1,
-    identifier = CASE WHEN s.identifier = '' THEN u.identifier ELSE s.identifier END,
-    exit_page = CASE WHEN u.exit_at IS NOT NULL AND (u.exit_at >= s.last_seen OR s.exit_page = '')
-                     THEN u.exit_page ELSE s.exit_page END
-FROM unnest($1::uuid[], $2::timestamptz[], $3::int4[], $4::text[], $5::timestamptz[],
-            $6::text[], $7::timestamptz[])
-     AS u(id, last_seen, n, identifier, start, exit_page, exit_at)
-WHERE s.id = u.id AND s.start_time = u.start";
+WITH up AS (
+    UPDATE sessions s SET
+        last_seen = GREATEST(s.last_seen, u.last_seen),
+        hit_count = s.hit_count + u.n,
+        is_bounce = (s.hit_count + u.n) = 1,
+        identifier = CASE WHEN s.identifier = '' THEN u.identifier ELSE s.identifier END,
+        exit_page = CASE WHEN u.exit_at IS NOT NULL AND (u.exit_at >= s.last_seen OR s.exit_page = '')
+                         THEN u.exit_page ELSE s.exit_page END
+    FROM unnest($1::uuid[], $2::timestamptz[], $3::int4[], $4::text[], $5::timestamptz[],
+                $6::text[], $7::timestamptz[])
+         AS u(id, last_seen, n, identifier, start, exit_page, exit_at)
+    WHERE s.id = u.id AND s.start_time = u.start
+    RETURNING s.id, s.hit_count - u.n AS before, u.n
+)
+SELECT id FROM up WHERE before = 0 AND n > 0";
 
 const MARK_DIRTY: &str = "
 INSERT INTO rollup_dirty (service_id, hour)
@@ -191,17 +197,18 @@ pub async fn insert_sessions(
     Ok(())
 }
 
-/// Adds this batch's hits and time to the stored sessions it continued, and moves their exit
-/// page to the batch's latest new page view.
+/// Adds this batch's hits and time to the stored sessions it continued and moves their exit
+/// page to the batch's latest new page view. Returns those that had no hit before this batch
+/// (opened by a custom event) and get hits now.
 pub async fn update_sessions(
     tx: &Transaction<'_>,
     batch: &[Enriched],
     clean: &[Option<String>],
     sessions: &SessionSplit<'_>,
-) -> Result<(), tokio_postgres::Error> {
+) -> Result<Vec<Uuid>, tokio_postgres::Error> {
     let old = &sessions.old;
     if old.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let refs: &HashMap<Uuid, SessionRef> = &sessions.refs;
     let id: Vec<Uuid> = old.iter().map(|s| s.0).collect();
@@ -219,12 +226,13 @@ pub async fn update_sessions(
     let exit_at: Vec<Option<DateTime<Utc>>> =
         old.iter().map(|s| s.1.exit.map(|e| ts(e.at_ms))).collect();
     let stmt = tx.prepare_cached(UPDATE_SESSIONS).await?;
-    tx.execute(
-        &stmt,
-        &[&id, &last, &n, &ident, &start, &exit_page, &exit_at],
-    )
-    .await?;
-    Ok(())
+    let rows = tx
+        .query(
+            &stmt,
+            &[&id, &last, &n, &ident, &start, &exit_page, &exit_at],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|r| r.get(0)).collect())
 }
 
 /// Marks (service, hour start in ms) pairs for a re-roll.

@@ -250,8 +250,9 @@ pub async fn set_archived<C: GenericClient>(
 /// table of the schema that has a `service_id` column.
 pub const SERVICE_DATA_TABLES: &[&str] = &[
     "hits",
-    "events",
     "sessions",
+    "events",
+    "event_tokens",
     "active_hits",
     "active_sessions",
     "rollup_hours",
@@ -264,8 +265,9 @@ pub const SERVICE_DATA_TABLES: &[&str] = &[
     "rollup_goals_daily",
 ];
 
-/// Deletes a service and all its data: raw rows, live sessionizer state and rollups, then the
-/// service itself (collaborators and goals go with it by foreign key).
+/// Deletes a service and all its data: raw rows (custom events included), live sessionizer
+/// state, event idempotency tokens and rollups, then the service itself (collaborators and goals
+/// go with it by foreign key).
 pub async fn delete(
     c: &mut tokio_postgres::Client,
     service: Uuid,
