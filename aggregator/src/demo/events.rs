@@ -3,7 +3,6 @@
 //! the writer binds them, so event tables, goals and their benchmarks have realistic rows.
 
 use super::traffic::weighted;
-use super::Hit;
 use crate::writer::rows::{copy_in, copy_types, EventRow};
 use chrono::{DateTime, Duration, Utc};
 use deadpool_postgres::Pool;
@@ -48,6 +47,9 @@ static DOWNLOADS: &[(&str, u32)] = &[
 pub(super) struct DemoEvent {
     /// Index of its page view in the chunk's hits.
     hit: usize,
+    /// Its session and page.
+    session: Uuid,
+    location: String,
     /// Its session's start.
     session_start: DateTime<Utc>,
     time: DateTime<Utc>,
@@ -55,13 +57,18 @@ pub(super) struct DemoEvent {
     props: BTreeMap<String, String>,
 }
 
+/// The page view an event may come from: its index in the chunk, session, page and time span.
+pub(super) struct PageView<'a> {
+    pub index: usize,
+    pub session: Uuid,
+    pub session_start: DateTime<Utc>,
+    pub location: &'a str,
+    pub start: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+}
+
 /// The event a page view sends, if any (about [`EVENT_RATE`] of them).
-pub(super) fn event(
-    rng: &mut StdRng,
-    hit: usize,
-    h: &Hit,
-    session_start: DateTime<Utc>,
-) -> Option<DemoEvent> {
+pub(super) fn event(rng: &mut StdRng, h: &PageView) -> Option<DemoEvent> {
     if !rng.random_bool(EVENT_RATE) {
         return None;
     }
@@ -75,20 +82,21 @@ pub(super) fn event(
     };
     let dwell_ms = (h.last - h.start).num_milliseconds().max(0);
     Some(DemoEvent {
-        hit,
-        session_start,
+        hit: h.index,
+        session: h.session,
+        location: h.location.to_owned(),
+        session_start: h.session_start,
         time: h.start + Duration::milliseconds(rng.random_range(0..=dwell_ms)),
         name,
         props,
     })
 }
 
-/// Writes the events, each bound to its page view (`hit_ids` in the order of `hits`).
+/// Writes the events, each bound to its page view (`hit_ids` in the order of the chunk's hits).
 pub(super) async fn copy_events(
     pool: &Pool,
     service: Uuid,
     events: &[DemoEvent],
-    hits: &[Hit],
     hit_ids: &[i64],
 ) -> anyhow::Result<()> {
     let client = pool.get().await?;
@@ -96,16 +104,15 @@ pub(super) async fn copy_events(
     let w = BinaryCopyInWriter::new(sink, &copy_types::<EventRow>());
     pin_mut!(w);
     for e in events {
-        let h = &hits[e.hit];
         let row = EventRow {
             service_id: service,
-            session_id: h.session,
+            session_id: e.session,
             session_start: e.session_start,
             hit_id: hit_ids.get(e.hit).copied(),
             start_time: e.time,
             name: e.name,
             props: Json(&e.props),
-            location: &h.location,
+            location: &e.location,
         };
         w.as_mut().write(&row.values()).await?;
     }

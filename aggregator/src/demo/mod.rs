@@ -174,7 +174,16 @@ fn generate(
                     .then(|| (150.0 + 1200.0 * rng.random::<f64>().powi(3)).round()),
             });
             let i = out.len() - 1;
-            demo_events.extend(events::event(rng, i, &out[i], start));
+            let h = &out[i];
+            let view = events::PageView {
+                index: i,
+                session: h.session,
+                session_start: start,
+                location: &h.location,
+                start: h.start,
+                last: h.last,
+            };
+            demo_events.extend(events::event(rng, &view));
             t = last + Duration::milliseconds(rng.random_range(500..20_000));
         }
         let last = out.last().map(|h| h.last).unwrap_or(start);
@@ -269,7 +278,7 @@ pub async fn run(
                 copy_hits(&pool, service, &hit_rows)
             );
             a?;
-            events::copy_events(&pool, service, &demo_events, &hit_rows, &b?).await?;
+            events::copy_events(&pool, service, &demo_events, &b?).await?;
             bar.inc(hit_rows.len() as u64);
             Ok(())
         }));
