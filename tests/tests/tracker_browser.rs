@@ -1,7 +1,8 @@
 //! A real headless Chromium loads a local page carrying the install snippet: the page view,
-//! its heartbeats, a `pushState` navigation and a normal navigation all land in Postgres; and a
+//! its heartbeats, a `pushState` navigation and a normal navigation all land in Postgres; a
 //! page whose tag asks for outbound-link events sends `Shynet.event` and an outbound click, both
-//! stored bound to its page view.
+//! stored bound to its page view; and a campaign visit with those events shows on the owner's
+//! dashboard page and in the API: events, a goal conversion, campaign tags and the channel.
 
 use aggregator::config::{IngestArgs, TrackingArgs};
 use aggregator::geo::GeoDb;
@@ -244,21 +245,17 @@ async fn site(pages: Vec<(&'static str, String)>) -> String {
     format!("http://{addr}")
 }
 
-#[tokio::test]
-async fn custom_and_outbound_events_land_bound_to_the_page_view() {
-    let (app, pool, svc) = app_with_service().await;
-    // Another host to leave to (another port is another host for the tracker).
-    let elsewhere = site(vec![("landing.html", page("Elsewhere", "", "<p>hi</p>"))]).await;
-    let tag = format!(
+/// The script tag with outbound-link events switched on.
+fn outbound_tag(app: &Application, svc: Uuid) -> String {
+    format!(
         "<script defer data-outbound src=\"http://{}/ingress/{svc}/script.js\"></script>",
         app.address()
-    );
-    let body = format!("<a id=out href=\"{elsewhere}/landing.html\">elsewhere</a>");
-    let ours = site(vec![("one.html", page("One", &tag, &body))]).await;
+    )
+}
 
-    let driver = chromedriver();
-    let b = browser(&driver).await;
-    b.goto(&format!("{ours}/one.html")).await.unwrap();
+/// On a page carrying [`outbound_tag`] and a link `#out` to another host: waits for auto.js,
+/// sends `Shynet.event("Signup", {plan: "pro"})` and clicks the link.
+async fn signup_and_leave(b: &fantoccini::Client) {
     // auto.js loads after the page view and says which automatic events it watches.
     let auto = eventually(Duration::from_secs(15), || {
         let b = b.clone();
@@ -281,20 +278,50 @@ async fn custom_and_outbound_events_land_bound_to_the_page_view() {
         .click()
         .await
         .unwrap();
-    let two = eventually(Duration::from_secs(15), || {
+}
+
+/// Waits until the service has at least `n` events and a session; returns the event count.
+async fn events_stored(pool: &deadpool_postgres::Pool, svc: Uuid, n: i64) -> Option<i64> {
+    eventually(Duration::from_secs(15), || {
         let pool = pool.clone();
         async move {
             let c = pool.get().await.ok()?;
-            let n: i64 = c
-                .query_one("SELECT count(*) FROM events WHERE service_id = $1", &[&svc])
+            let row = c
+                .query_one(
+                    "SELECT (SELECT count(*) FROM events WHERE service_id = $1),
+                            (SELECT count(*) FROM sessions WHERE service_id = $1)",
+                    &[&svc],
+                )
                 .await
-                .ok()?
-                .get(0);
-            (n >= 2).then_some(n)
+                .ok()?;
+            let (events, sessions): (i64, i64) = (row.get(0), row.get(1));
+            (events >= n && sessions >= 1).then_some(events)
         }
     })
+    .await
+}
+
+#[tokio::test]
+async fn custom_and_outbound_events_land_bound_to_the_page_view() {
+    let (app, pool, svc) = app_with_service().await;
+    // Another host to leave to (another port is another host for the tracker).
+    let elsewhere = site(vec![("landing.html", page("Elsewhere", "", "<p>hi</p>"))]).await;
+    let body = format!("<a id=out href=\"{elsewhere}/landing.html\">elsewhere</a>");
+    let ours = site(vec![(
+        "one.html",
+        page("One", &outbound_tag(&app, svc), &body),
+    )])
     .await;
-    assert_eq!(two, Some(2), "both events arrived");
+
+    let driver = chromedriver();
+    let b = browser(&driver).await;
+    b.goto(&format!("{ours}/one.html")).await.unwrap();
+    signup_and_leave(&b).await;
+    assert_eq!(
+        events_stored(&pool, svc, 2).await,
+        Some(2),
+        "both events arrived"
+    );
     assert_eq!(
         b.current_url().await.unwrap().as_str(),
         format!("{elsewhere}/landing.html"),
@@ -333,4 +360,147 @@ async fn custom_and_outbound_events_land_bound_to_the_page_view() {
             "and its session"
         );
     }
+}
+
+/// The HTML of the service page's card titled `title`, up to the next card.
+fn card<'h>(html: &'h str, title: &str) -> &'h str {
+    let start = html
+        .find(&format!("<h2>{title}</h2>"))
+        .unwrap_or_else(|| panic!("no {title} card"));
+    let rest = &html[start..];
+    let end = rest.find("<div class=\"card").unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// A web session cookie and an API token for the owner of `svc`.
+async fn owner_credentials(pool: &deadpool_postgres::Pool, svc: Uuid) -> (String, String) {
+    use dashboard::auth::{session, token};
+    let c = pool.get().await.unwrap();
+    let owner: i64 = c
+        .query_one("SELECT owner_id FROM services WHERE id = $1", &[&svc])
+        .await
+        .unwrap()
+        .get(0);
+    let api = format!("shy_{}", token::new_token());
+    c.execute(
+        "UPDATE users SET api_token_hash = $2 WHERE id = $1",
+        &[&owner, &token::hash(&api)],
+    )
+    .await
+    .unwrap();
+    let web = session::create(&**c, owner).await.unwrap();
+    (format!("shynet_session={web}"), api)
+}
+
+#[tokio::test]
+async fn a_campaign_visit_with_events_shows_on_the_dashboard_and_in_the_api() {
+    let (app, pool, svc) = app_with_service().await;
+    let base = format!("http://{}", app.address());
+    let goal = aggregator::goals_cli::GoalCommand::Add {
+        service: svc,
+        name: "Pro signup".into(),
+        event: Some("Signup".into()),
+        prop: Some("plan=pro".into()),
+        page: None,
+    };
+    aggregator::goals_cli::run(&pool, &goal).await.unwrap();
+
+    let elsewhere = site(vec![("bye.html", page("Elsewhere", "", "<p>bye</p>"))]).await;
+    let body = format!("<a id=out href=\"{elsewhere}/bye.html\">elsewhere</a>");
+    let ours = site(vec![(
+        "spring.html",
+        page("Spring", &outbound_tag(&app, svc), &body),
+    )])
+    .await;
+    let driver = chromedriver();
+    let b = browser(&driver).await;
+    b.goto(&format!(
+        "{ours}/spring.html?utm_source=newsletter&utm_medium=email&utm_campaign=spring"
+    ))
+    .await
+    .unwrap();
+    signup_and_leave(&b).await;
+    assert_eq!(
+        events_stored(&pool, svc, 2).await,
+        Some(2),
+        "the custom and the outbound event arrived"
+    );
+    b.close().await.unwrap();
+
+    // The owner's service page.
+    let (cookie, api) = owner_credentials(&pool, svc).await;
+    let http = reqwest::Client::new();
+    let r = http
+        .get(format!("{base}/dashboard/service/{svc}/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    let events = card(&html, "Events");
+    for name in ["Signup", "Outbound Link: Click"] {
+        assert!(
+            events.contains(&format!(
+                ">{name}</a></td><td class=\"num\">1</td><td class=\"num\">1</td>"
+            )),
+            "{name} once, in one session: {events}"
+        );
+    }
+    let goals = card(&html, "Goals");
+    assert!(
+        goals.contains("<td>Pro signup</td><td class=\"num\">1</td><td class=\"num\">100%</td>"),
+        "the one session converted: {goals}"
+    );
+    let campaigns = card(&html, "Campaigns");
+    for tag in ["newsletter", "email", "spring"] {
+        assert!(
+            campaigns.contains(&format!("<span>{tag}</span></td><td class=\"num\">1</td>")),
+            "{tag}: {campaigns}"
+        );
+    }
+    let channels = card(&html, "Channels");
+    assert!(
+        channels.contains("<span>Email</span></td><td class=\"num\">1</td>"),
+        "{channels}"
+    );
+
+    // The same figures through the API (`shynet stats --json` has the same `stats` object).
+    let v: serde_json::Value = http
+        .get(format!("{base}/api/v1/dashboard/?uuid={svc}"))
+        .header("authorization", format!("Token {api}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let st = &v["services"][0]["stats"];
+    let mut events = st["events"].as_array().cloned().unwrap_or_default();
+    events.sort_by_key(|e| e["key"].to_string());
+    assert_eq!(
+        events,
+        [
+            serde_json::json!({"key": "Outbound Link: Click", "count": 1, "sessions": 1}),
+            serde_json::json!({"key": "Signup", "count": 1, "sessions": 1}),
+        ],
+        "{st}"
+    );
+    assert_eq!(
+        st["goals"],
+        serde_json::json!([{"name": "Pro signup", "conversions": 1, "conversion_rate_pct": 100.0}])
+    );
+    assert_eq!(
+        st["utm_campaigns"],
+        serde_json::json!([{"key": "spring", "count": 1}])
+    );
+    assert_eq!(
+        st["utm_sources"],
+        serde_json::json!([{"key": "newsletter", "count": 1}])
+    );
+    assert_eq!(
+        st["channels"],
+        serde_json::json!([{"key": "Email", "count": 1}])
+    );
+    app.shutdown().await;
 }
