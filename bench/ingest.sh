@@ -9,7 +9,11 @@
 # Postgres, in one transaction, timed; rows/s of that COPY is the physical limit the writer is
 # compared with ("persisted beacons/s ÷ COPY rows/s"). The copies are deleted afterwards.
 #
-# usage: bench/ingest.sh [pixel|script_post|both] [duration, default 20s]
+# script_events is script_post with 20 % of the requests custom events bound to their page views
+# (bench/workload/script_events.lua, ours): its persisted beacons/s count stored events too, to
+# compare with script_post on the same build.
+#
+# usage: bench/ingest.sh [pixel|script_post|script_events|both|all] [duration, default 20s]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WHICH="${1:-both}"
@@ -37,6 +41,12 @@ start_serve() {
   echo "serve did not start" >&2; cat "$DATA/serve.err" >&2; exit 1
 }
 psql_q() { psql -X -A -t -h "$DATA/run" -U shynet -d shynet -c "$1"; }
+# Stored events (0 on builds from before custom events, which have no such table).
+events_q() {
+  if [ "$(psql_q "SELECT to_regclass('events') IS NOT NULL")" = t ]; then
+    psql_q "SELECT count(*) FROM events"
+  else echo 0; fi
+}
 metric() { curl -s "http://127.0.0.1:$PORT/healthz?format=json" | python3 -c "import sys,json; print(json.load(sys.stdin)['ingest']['$1'])"; }
 
 # Columns of a table in order, comma-separated, for COPY: `id` and `service_id` replaced by the
@@ -80,8 +90,9 @@ SQL
 
 run_one() {
   local name=$1 path=$2
-  local hits0 sess0 beats0 t0 t1 out accepted written hid0 since
+  local hits0 sess0 beats0 ev0 t0 t1 out accepted written hid0 since
   hits0=$(psql_q "SELECT count(*) FROM hits"); sess0=$(psql_q "SELECT count(*) FROM sessions")
+  ev0=$(events_q)
   beats0=$(psql_q "SELECT coalesce(sum(heartbeats), 0) FROM hits")
   hid0=$(psql_q "SELECT coalesce(max(id), 0) FROM hits"); since=$(psql_q "SELECT now()")
   t0=$(date +%s.%N)
@@ -93,8 +104,9 @@ run_one() {
     sleep 0.1
   done
   t1=$(date +%s.%N)
-  local hits sess beats reqs rps p50 p99 secs persisted bad
+  local hits sess beats evs reqs rps p50 p99 secs persisted bad
   hits=$(( $(psql_q "SELECT count(*) FROM hits") - hits0 ))
+  evs=$(( $(events_q) - ev0 ))
   beats=$(( $(psql_q "SELECT coalesce(sum(heartbeats), 0) FROM hits") - beats0 ))
   sess=$(( $(psql_q "SELECT count(*) FROM sessions") - sess0 ))
   reqs=$(echo "$out" | awk '/^requests:/ {print $2}')
@@ -103,10 +115,12 @@ run_one() {
   p99=$(echo "$out" | awk '/^latency p50/ {print $9}')
   bad=$(echo "$out" | awk '/^non-2xx:/ {print $2}')
   secs=$(python3 -c "print(round($t1-$t0,2))")
-  # beacons persisted = new hits + heartbeats applied, counted in Postgres
-  persisted=$(python3 -c "print(round(($hits+$beats)/($t1-$t0)))")
+  # beacons persisted = new hits + heartbeats applied + events, counted in Postgres
+  persisted=$(python3 -c "print(round(($hits+$beats+$evs)/($t1-$t0)))")
   local expected=""
-  if [ "$name" = script_post ]; then
+  if [ "$name" = script_events ]; then
+    expected="$evs events"
+  elif [ "$name" = script_post ]; then
     expected=$(python3 -c "
 n=$reqs; pv=128+(n-128)/6; v=128+(pv-128)/3
 print(f'expected ~{round(pv)} hits / ~{round(v)} sessions')")
@@ -127,7 +141,9 @@ start_serve
 case "$WHICH" in
   pixel) run_one pixel pixel.gif ;;
   script_post) run_one script_post script.js ;;
+  script_events) run_one script_events script.js ;;
   both) run_one pixel pixel.gif; run_one script_post script.js ;;
+  all) run_one pixel pixel.gif; run_one script_post script.js; run_one script_events script.js ;;
 esac
 RSS=$(awk '/VmHWM/ {print $2/1024 " MiB"}' /proc/$SERVE_PID/status)
 kill -TERM $SERVE_PID; wait $SERVE_PID || true

@@ -4,6 +4,7 @@
 
 use beacon::ip_filter::IgnoredIps;
 use beacon::origins::AllowedOrigins;
+use beacon::tracking_params::TrackingParams;
 use deadpool_postgres::Pool;
 use models::services::ingest::{self, IngestRow};
 use std::collections::HashMap;
@@ -54,6 +55,9 @@ pub struct ServiceSettings {
     pub ignored_ips: IgnoredIps,
     /// Owner's extra JavaScript appended to the tracker.
     pub script_inject: String,
+    /// Query parameters removed from stored page URLs, parsed once per reload rather than once
+    /// per batch by the writer.
+    pub tracking_params: TrackingParams,
 }
 
 fn from_row(r: IngestRow) -> ServiceSettings {
@@ -66,6 +70,7 @@ fn from_row(r: IngestRow) -> ServiceSettings {
         collect_ips,
         ignored_ips: ignored,
         script_inject: inject,
+        tracking_params: params,
     } = r;
     // Settings are validated when saved; a bad value that slipped in (edited by hand in SQL)
     // falls back to the privacy-safe reading instead of breaking ingest.
@@ -76,6 +81,11 @@ fn from_row(r: IngestRow) -> ServiceSettings {
     let ignored_ips = ignored.parse().unwrap_or_else(|e| {
         tracing::warn!(service = %id, error = %e, "invalid ignored IPs; ignoring none");
         IgnoredIps::default()
+    });
+    // A list that does not parse (edited by hand in SQL; the form validates it) removes nothing.
+    let tracking_params = params.parse().unwrap_or_else(|e| {
+        tracing::warn!(service = %id, error = %e, "invalid tracking parameters; removing none");
+        TrackingParams::default()
     });
     ServiceSettings {
         id,
@@ -90,6 +100,7 @@ fn from_row(r: IngestRow) -> ServiceSettings {
         collect_ips,
         ignored_ips,
         script_inject: inject,
+        tracking_params,
     }
 }
 

@@ -255,8 +255,8 @@ async fn an_event_resent_with_its_token_is_stored_once() {
 }
 
 fn enriched(svc: Uuid, time_ms: i64, event: Option<Event>) -> Enriched {
-    Enriched {
-        beacon: Beacon {
+    Enriched::new(
+        Beacon {
             service: svc,
             time_ms,
             tracker: Tracker::Js,
@@ -272,8 +272,9 @@ fn enriched(svc: Uuid, time_ms: i64, event: Option<Event>) -> Enriched {
             geo: Default::default(),
             event,
         },
-        ua: Arc::new(beacon::ua::UaClassifier::new().unwrap().classify(CHROME_UA)),
-    }
+        Arc::new(beacon::ua::UaClassifier::new().unwrap().classify(CHROME_UA)),
+        &Default::default(),
+    )
 }
 
 fn signup(token: &str) -> Option<Event> {
@@ -529,8 +530,16 @@ async fn truncated_props_are_counted() {
     let svc = t.service(Svc::default()).await;
     event(&t, svc, IP, json!({"name": "Big", "truncated": 5})).await;
     event(&t, svc, IP, json!({"name": "Big", "truncated": 2})).await;
+    // The tracker's form: props as the page passed them, fitted by the aggregator (30 kept,
+    // a number turned into a string, the 32nd left out and counted).
+    let mut props = serde_json::Map::new();
+    for i in 0..31 {
+        props.insert(format!("k{i:02}"), json!(format!("v{i}")));
+    }
+    props.insert("n".into(), json!(7));
+    event(&t, svc, IP, json!({"n": "Big", "p": props})).await;
     t.settle().await;
-    assert_eq!(t.app.metrics.snapshot().event_props_truncated, 7);
+    assert_eq!(t.app.metrics.snapshot().event_props_truncated, 8);
     let health: serde_json::Value = t
         .http
         .get(t.url("/healthz?format=json"))
@@ -540,8 +549,8 @@ async fn truncated_props_are_counted() {
         .json()
         .await
         .unwrap();
-    assert_eq!(health["ingest"]["event_props_truncated"], 7, "{health}");
-    assert_eq!(health["ingest"]["written_events"], 2, "{health}");
+    assert_eq!(health["ingest"]["event_props_truncated"], 8, "{health}");
+    assert_eq!(health["ingest"]["written_events"], 3, "{health}");
 }
 
 #[tokio::test]

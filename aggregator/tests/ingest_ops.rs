@@ -267,8 +267,8 @@ fn beacon(
     tok: &str,
 ) -> Enriched {
     let ua = beacon::ua::UaClassifier::new().unwrap().classify(CHROME_UA);
-    Enriched {
-        beacon: Beacon {
+    Enriched::new(
+        Beacon {
             service: svc,
             time_ms,
             tracker: Tracker::Js,
@@ -284,8 +284,9 @@ fn beacon(
             geo: Default::default(),
             event: None,
         },
-        ua: Arc::new(ua),
-    }
+        Arc::new(ua),
+        &Default::default(),
+    )
 }
 
 #[tokio::test]

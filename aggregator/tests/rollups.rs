@@ -1042,8 +1042,8 @@ async fn partitions_are_monthly_and_strays_move_out_of_the_default() {
 /// A signed-batch-shaped beacon at `time_ms` (edge beacons carry their own time).
 fn late_beacon(svc: Uuid, visitor: u8, time_ms: i64, idem: &str, page: &str) -> Enriched {
     let ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
-    Enriched {
-        beacon: Beacon {
+    Enriched::new(
+        Beacon {
             service: svc,
             time_ms,
             tracker: Tracker::Js,
@@ -1062,8 +1062,9 @@ fn late_beacon(svc: Uuid, visitor: u8, time_ms: i64, idem: &str, page: &str) -> 
             },
             event: None,
         },
-        ua: Arc::new(UaClassifier::new().unwrap().classify(ua)),
-    }
+        Arc::new(UaClassifier::new().unwrap().classify(ua)),
+        &Default::default(),
+    )
 }
 
 /// Applies `beacons` as one edge batch through the edge write path (batch id, then the writer).

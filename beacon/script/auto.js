@@ -6,7 +6,7 @@
  *   data-downloads="pdf,…" "File Download" with prop `url`, for clicks on links whose file
  *                          extension is listed (an empty value means the list below);
  *   data-404               "404" once, on a page that says it is a not-found page.
- * Every event goes through Shynet.event, which uses sendBeacon (or a keepalive fetch): a click
+ * Every event goes through Shynet.event, which uses sendBeacon: a click
  * is never held up or cancelled, so navigation is not delayed.
  *
  * Same build rules as tracker.js (beacon/build.rs minifies both): semicolons everywhere, "_"

@@ -14,10 +14,13 @@
  *   - "__RESPECT_DNT__" becomes !0 or !1 and "__HEARTBEAT_MS__" a number, quotes included.
  *   - No regular expression literals, no template strings (keep the tokenizer's job simple).
  */
-(function (_win, _doc, _nav, _loc, _hist, _script, _url, _href, _body, _token, _api) {
+((_win, _doc, _nav, _loc, _hist, _script, _url, _href, _body, _token, _api, _post, _send, _pageView, _start, _navigated, _push) => {
   // (The parameters after _hist are plain local variables; declaring them here saves bytes.
   // _href is the URL of the current page view, undefined until the first one is sent; _token
   // is its token, which events carry so the server can bind them to it.)
+  // Wire keys are one letter (the aggregator also accepts the long names): a page view is
+  // {i: token, r: referrer, l: location, t: load time}, an event {n: name, p: props,
+  // k: page-view token, l: location}.
 
   // Read now: document.currentScript is only set while this script is being executed.
   _script = _doc.currentScript;
@@ -25,31 +28,19 @@
   // Shynet's API: newPageLoad() after a client-side navigation. It does nothing while no page
   // view was sent (in particular when we do not track) or when the URL, fragment included, is
   // unchanged, so routers that call it after a pushState we already saw do not count twice.
-  // event(name, props) sends a custom event: props are sent as strings, the first 30 only
-  // (the aggregator's limit), with the number left out as `truncated`. It does nothing when we
+  // event(name, props) sends a custom event. Props go as they are: the aggregator keeps the
+  // first 30 (its limit), turns numbers and booleans into strings and counts what it left
+  // out, because the page-view token marks the call as the script's. It does nothing when we
   // do not track (_url is then undefined). It is sent whether or not the page is visible, with
   // sendBeacon, so an event sent on a link click never delays the navigation.
   // Do Not Track / Global Privacy Control are checked here too because the script may come
   // from a cache filled by a visitor who did not send those headers.
   _api = _win.Shynet = {
-    dnt:
-      "__RESPECT_DNT__" &&
-      (_nav.globalPrivacyControl || _nav.doNotTrack == 1 || _win.doNotTrack == 1),
-    newPageLoad: function () {
-      _href && _loc.href != _href && _pageView(_href);
-    },
-    event: function (_name, _props, _kept, _key, _n) {
-      _kept = {};
-      _n = 0;
-      for (_key in _props) ++_n > 30 || (_kept[_key] = "" + _props[_key]);
+    dnt: "__RESPECT_DNT__" && (_nav.globalPrivacyControl || _nav.doNotTrack == 1),
+    newPageLoad: () => _href && _loc.href != _href && _pageView(_href),
+    event: (_name, _props) => {
       // ".../script.js/../event": the browser resolves it to the event route beside the script.
-      _url && _post(_url + "/../event", {
-        name: _name,
-        props: _kept,
-        page: _token,
-        location: _loc.href,
-        truncated: _n > 30 ? _n - 30 : 0
-      });
+      _url && _post(_url + "/../event", { n: _name, p: _props, k: _token, l: _loc.href });
     }
   };
   if (_api.dnt || !_script) return;
@@ -58,71 +49,64 @@
   // Cutting at "?" also drops any fragment, and a fragment is never sent anyway.
   _url = _script.src.split("?")[0];
 
-  // Posts a body as JSON. sendBeacon with a string body sends text/plain, a CORS-safelisted
-  // type: no preflight. fetch when sendBeacon is missing or refuses (queue full). Errors never
-  // reach the page (String is just a harmless function to swallow the rejection with).
-  function _post(_to, _json) {
+  // Posts a body as JSON with sendBeacon: a string body goes as text/plain, a CORS-safelisted
+  // type, so there is no preflight, and the browser sends it even while the page unloads.
+  // (Every browser in use has sendBeacon; its 64 KiB in-flight quota is far above what a page
+  // view and its heartbeats take.) Errors never reach the page.
+  _post = (_to, _json) => {
     try {
-      _json = JSON.stringify(_json);
-      _nav.sendBeacon && _nav.sendBeacon(_to, _json) ||
-        fetch(_to, { method: "POST", body: _json, keepalive: true }).catch(String);
-    } catch (_e) {}
-  }
+      _nav.sendBeacon(_to, JSON.stringify(_json));
+    } catch {}
+  };
 
   // Sends the current page-view body, only while the page is visible: a hidden page
   // (background tab, or a prerendered page, which is hidden until shown) sends its page view
   // at the first heartbeat tick after it becomes visible, and one never shown is not counted.
-  function _send() {
-    _doc.hidden || _post(_url, _body);
-  }
+  _send = () => _doc.hidden || _post(_url, _body);
 
   // Starts a page view: a new token and one beacon now. Heartbeats repeat the latest body, so
   // the first one to arrive is the page view.
-  // JSON.stringify leaves loadTime out when it is undefined.
-  function _pageView(_referrer, _ms) {
+  // JSON.stringify leaves the load time out when it is undefined.
+  _pageView = (_referrer, _ms) => {
     _body = {
       // 52 random bits: plenty to tell apart the page views of one visitor.
-      idempotency: _token = "" + Math.random(),
-      referrer: _referrer,
-      location: _href = _loc.href,
-      loadTime: _ms > 0 ? _ms : void 0
+      i: _token = "" + Math.random(),
+      r: _referrer,
+      l: _href = _loc.href,
+      t: _ms > 0 ? _ms : void 0
     };
     _send();
-  }
+  };
 
   // First page view once the page has loaded, then a heartbeat every interval.
-  // Load time: DOMContentLoaded in ms since navigation start (Navigation Timing 2, else 1).
+  // Load time: DOMContentLoaded in ms since navigation start (Navigation Timing 2).
   // Then, when the tag has data attributes (data-outbound, data-downloads, data-404), the
   // automatic-event script for exactly those, as a module beside this script: its code is
   // never in this one, and pages without the attributes never load it.
-  function _start(_t) {
-    if (_doc.readyState != "complete") addEventListener("load", _start);
+  // (readyState is "loading", "interactive" or "complete": only the last sorts before "d".)
+  _start = _t => {
+    if (_doc.readyState > "d") addEventListener("load", _start);
     else {
       try {
-        _t = performance;
-        _t = _t.getEntriesByType("navigation")[0] || _t.timing;
-        _t = _t.domContentLoadedEventEnd - (_t.navigationStart || 0);
-      } catch (_e) {}
+        _t = performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd;
+      } catch {}
       _pageView(_doc.referrer, _t);
       setInterval(_send, "__HEARTBEAT_MS__");
       (_t = Object.keys(_script.dataset) + "") && import(_url + "/../auto.js?f=" + _t).catch(String);
     }
-  }
+  };
 
-  // Single-page apps: a new page view when the URL changes other than in its fragment.
-  // Fragment-only changes (in-page anchors, which also fire popstate) are not page views;
-  // hash-routed apps call Shynet.newPageLoad() themselves.
-  function _navigated() {
-    _href && _loc.href.split("#")[0] != _href.split("#")[0] && _pageView(_href);
-  }
-  ["pushState", "replaceState"].forEach(function (_name, _original) {
-    _original = _hist[_name];
-    // (Both return undefined, so there is no result to pass on.)
-    _hist[_name] = function () {
-      _original.apply(this, arguments);
-      _navigated();
-    };
-  });
+  // Single-page apps: a new page view when pushState or the back button moves to another URL
+  // other than in its fragment. Fragment-only changes (in-page anchors, which also fire
+  // popstate) are not page views; hash-routed apps call Shynet.newPageLoad() themselves.
+  // replaceState is left alone: routers use it to rewrite the current entry (scroll state,
+  // normalised URLs), which is not a visit to another page.
+  _navigated = () => _href && _loc.href.split("#")[0] != _href.split("#")[0] && _pageView(_href);
+  _push = _hist.pushState;
+  _hist.pushState = function () {
+    _push.apply(this, arguments);
+    _navigated();
+  };
   addEventListener("popstate", _navigated);
 
   _start();

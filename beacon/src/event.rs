@@ -12,11 +12,14 @@
 //!
 //! `idempotency` makes a re-send of the same event count once; `page` is the page-view token of
 //! the page that sent it (the `idempotency` of its page-view beacons), so the writer can bind
-//! the event to that hit; `truncated` is how many props the tracker left out to stay within
-//! [`MAX_EVENT_PROPS`] (counted in the aggregator's metrics, never refused).
+//! the event to that hit; `truncated` is how many props the sender left out to stay within
+//! [`MAX_EVENT_PROPS`] (counted in the aggregator's metrics, never refused). The tracker sends
+//! one-letter keys (`n`, `p`, `k`, `l`, see [`crate::payload`]) and its props as the page
+//! passed them: props under `p` are fitted (see [`script_props`]) where a direct client's under
+//! `props` would be refused.
 
 use crate::limits::{MAX_BODY_BYTES, MAX_IDEMPOTENCY_BYTES, MAX_URL_BYTES};
-use crate::payload::{opt_string, PayloadError};
+use crate::payload::{field, opt_string, PayloadError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -141,28 +144,19 @@ pub fn parse_event_body(body: &[u8]) -> Result<EventPayload, EventError> {
 
 /// The event of a parsed body or query.
 fn from_map(map: &serde_json::Map<String, Value>) -> Result<EventPayload, EventError> {
-    let name = match map.get("name") {
+    let name = match field(map, "name") {
         None | Some(Value::Null) => return Err(EventError::NameMissing),
         Some(Value::String(s)) => check_name(s)?,
         Some(_) => return Err(EventError::NameNotString),
     };
-    let props = match map.get("props") {
-        None | Some(Value::Null) => BTreeMap::new(),
-        Some(Value::Object(o)) => {
-            if o.len() > MAX_EVENT_PROPS {
-                return Err(EventError::TooManyProps);
-            }
-            let mut props = BTreeMap::new();
-            for (k, v) in o {
-                let Value::String(v) = v else {
-                    return Err(EventError::ValueNotString);
-                };
-                check_prop(k, v)?;
-                props.insert(k.clone(), v.clone());
-            }
-            props
-        }
-        Some(_) => return Err(EventError::PropsNotObject),
+    let page = token(opt_string(map, "page", MAX_IDEMPOTENCY_BYTES)?);
+    // Props under the short key come from the tracker's `Shynet.event`, as the page's code
+    // passed them: they are fitted here rather than refused.
+    let (props, left_out) = match (map.get("props"), map.get("p")) {
+        (None | Some(Value::Null), None | Some(Value::Null)) => (BTreeMap::new(), 0),
+        (Some(Value::Object(o)), _) => (strict_props(o)?, 0),
+        (None | Some(Value::Null), Some(Value::Object(o))) => script_props(o)?,
+        _ => return Err(EventError::PropsNotObject),
     };
     let truncated = match map.get("truncated") {
         None | Some(Value::Null) => 0,
@@ -177,12 +171,60 @@ fn from_map(map: &serde_json::Map<String, Value>) -> Result<EventPayload, EventE
             name,
             props,
             token: token(opt_string(map, "idempotency", MAX_IDEMPOTENCY_BYTES)?),
-            page: token(opt_string(map, "page", MAX_IDEMPOTENCY_BYTES)?),
-            truncated,
+            page,
+            truncated: truncated.saturating_add(left_out),
         },
         location: opt_string(map, "location", MAX_URL_BYTES)?,
         referrer: opt_string(map, "referrer", MAX_URL_BYTES)?.unwrap_or_default(),
     })
+}
+
+/// A direct client's props: strings only, at most [`MAX_EVENT_PROPS`]; anything else is refused
+/// with the rule it broke, so the integration's author sees the mistake.
+fn strict_props(
+    o: &serde_json::Map<String, Value>,
+) -> Result<BTreeMap<String, String>, EventError> {
+    if o.len() > MAX_EVENT_PROPS {
+        return Err(EventError::TooManyProps);
+    }
+    let mut props = BTreeMap::new();
+    for (k, v) in o {
+        let Value::String(v) = v else {
+            return Err(EventError::ValueNotString);
+        };
+        check_prop(k, v)?;
+        props.insert(k.clone(), v.clone());
+    }
+    Ok(props)
+}
+
+/// The tracker's props: numbers and booleans become strings, the first [`MAX_EVENT_PROPS`]
+/// usable ones (in key order) are kept, and the rest, with nulls, objects and arrays, are
+/// counted as left out. Keys and values over their length limits are still refused: a page
+/// that sends them has a bug worth a 400 in its console.
+fn script_props(
+    o: &serde_json::Map<String, Value>,
+) -> Result<(BTreeMap<String, String>, u32), EventError> {
+    let mut props = BTreeMap::new();
+    let mut left_out = 0u32;
+    for (k, v) in o {
+        let v = match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => {
+                left_out = left_out.saturating_add(1);
+                continue;
+            }
+        };
+        if props.len() == MAX_EVENT_PROPS {
+            left_out = left_out.saturating_add(1);
+            continue;
+        }
+        check_prop(k, &v)?;
+        props.insert(k.clone(), v);
+    }
+    Ok((props, left_out))
 }
 
 /// Parses the query string of `GET …/event.gif`: `name`, props as `p.<key>=<value>`, and
@@ -314,6 +356,48 @@ mod tests {
         let p = parse_event_body(br#"{"name":"404"}"#).unwrap();
         assert_eq!((p.event.props.len(), p.location), (0, None));
         assert!(check(&p.event).is_ok());
+    }
+
+    /// The tracker's body: one-letter keys, props as the page passed them.
+    #[test]
+    fn script_events_are_fitted_not_refused() {
+        let mut props: Vec<String> = (0..31).map(|i| format!(r#""k{i:02}":"v""#)).collect();
+        props.push(r#""n1":7"#.into());
+        props.push(r#""n2":true"#.into());
+        props.push(r#""x":null"#.into());
+        props.push(r#""y":{"a":1}"#.into());
+        let body = format!(
+            r#"{{"n":"Signup","p":{{{}}},"k":"pv-1","l":"https://e.com/p"}}"#,
+            props.join(",")
+        );
+        let p = parse_event_body(body.as_bytes()).unwrap();
+        assert_eq!(p.event.name, "Signup");
+        assert_eq!(p.event.page.as_deref(), Some("pv-1"));
+        assert_eq!(p.location.as_deref(), Some("https://e.com/p"));
+        assert_eq!(p.event.props.len(), MAX_EVENT_PROPS);
+        // Key order: k00..k29 kept; k30, n1, n2 over the limit; null and object unusable.
+        assert!(p.event.props.contains_key("k29"));
+        assert_eq!(p.event.truncated, 5);
+        assert!(check(&p.event).is_ok());
+        // Numbers and booleans become strings when there is room.
+        let p = parse_event_body(br#"{"n":"a","p":{"n":7,"b":false,"f":1.5},"k":"pv"}"#).unwrap();
+        let got: Vec<(&str, &str)> = p
+            .event
+            .props
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(got, [("b", "false"), ("f", "1.5"), ("n", "7")]);
+        // Also before the first page view (no token yet).
+        let p = parse_event_body(br#"{"n":"a","p":{"n":7}}"#).unwrap();
+        assert_eq!(p.event.props.get("n").map(String::as_str), Some("7"));
+        // Under the long key the same props are a direct client's mistake.
+        let direct = format!(r#"{{"name":"Signup","props":{{{}}}}}"#, props.join(","));
+        assert!(parse_event_body(direct.as_bytes()).is_err());
+        assert_eq!(
+            err(r#"{"name":"a","props":{"n":7}}"#),
+            EventError::ValueNotString.to_string()
+        );
     }
 
     #[test]

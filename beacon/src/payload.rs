@@ -79,7 +79,7 @@ pub fn parse_script_body(body: &[u8]) -> Result<PagePayload, PayloadError> {
     let idempotency = opt_string(&map, "idempotency", MAX_IDEMPOTENCY_BYTES)?;
     let referrer = opt_string(&map, "referrer", MAX_URL_BYTES)?.unwrap_or_default();
     let location = opt_string(&map, "location", MAX_URL_BYTES)?;
-    let load_time = match map.get("loadTime") {
+    let load_time = match field(&map, "loadTime") {
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) => n
             .as_f64()
@@ -99,6 +99,27 @@ pub fn parse_script_body(body: &[u8]) -> Result<PagePayload, PayloadError> {
     })
 }
 
+/// The one-letter key the tracker sends for each long field name (the script's size budget
+/// pays for every byte it sends as source). Direct clients may use either; the long name wins
+/// when a body has both.
+const SHORT_KEYS: &[(&str, &str)] = &[
+    ("idempotency", "i"),
+    ("referrer", "r"),
+    ("location", "l"),
+    ("loadTime", "t"),
+    ("name", "n"),
+    ("props", "p"),
+    ("page", "k"),
+];
+
+/// A field by its long name or its short key. Shared with [`crate::event`].
+pub(crate) fn field<'m>(map: &'m serde_json::Map<String, Value>, name: &str) -> Option<&'m Value> {
+    map.get(name).or_else(|| {
+        let (_, short) = SHORT_KEYS.iter().find(|(long, _)| *long == name)?;
+        map.get(*short)
+    })
+}
+
 /// An optional string field: trimmed, NULs removed, refused over `max` bytes or when not a
 /// string. Shared with [`crate::event`].
 pub(crate) fn opt_string(
@@ -106,7 +127,7 @@ pub(crate) fn opt_string(
     field: &'static str,
     max: usize,
 ) -> Result<Option<String>, PayloadError> {
-    match map.get(field) {
+    match self::field(map, field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.len() > max => Err(PayloadError::TooLong { field, max }),
         Some(Value::String(s)) => {
@@ -160,6 +181,22 @@ mod tests {
         assert_eq!(p.referrer, "https://g.co/");
         assert_eq!(p.location.as_deref(), Some("https://e.com/x"));
         assert_eq!(p.load_time, Some(123.5));
+    }
+
+    /// The tracker's one-letter keys read the same as the long names, which win when both come.
+    #[test]
+    fn short_keys_are_the_long_names() {
+        let p =
+            parse_script_body(br#"{"i":"abc","r":"https://g.co/","l":"https://e.com/x","t":9}"#)
+                .unwrap();
+        assert_eq!(p.idempotency.as_deref(), Some("abc"));
+        assert_eq!(p.referrer, "https://g.co/");
+        assert_eq!(p.location.as_deref(), Some("https://e.com/x"));
+        assert_eq!(p.load_time, Some(9.0));
+        let p = parse_script_body(br#"{"i":"short","idempotency":"long"}"#).unwrap();
+        assert_eq!(p.idempotency.as_deref(), Some("long"));
+        let e = parse_script_body(br#"{"t":"fast"}"#).unwrap_err();
+        assert_eq!(e.to_string(), "field `loadTime` must be a number or null");
     }
 
     #[test]

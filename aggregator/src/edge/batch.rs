@@ -293,7 +293,8 @@ async fn prepare(
                 .entry(std::mem::take(&mut b.geo.colo))
                 .or_default() += 1;
         }
-        out.beacons.push(Enriched { beacon: b, ua });
+        out.beacons
+            .push(Enriched::new(b, ua, &settings.tracking_params));
         if let Some(id) = message {
             out.messages.push(message_key(&id));
         }

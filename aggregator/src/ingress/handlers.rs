@@ -312,7 +312,8 @@ async fn accept(
             ));
         }
     };
-    enqueue(state, Enriched { beacon, ua }).map_or(Ok(()), Err)
+    let enriched = Enriched::new(beacon, ua, &settings.tracking_params);
+    enqueue(state, enriched).map_or(Ok(()), Err)
 }
 
 /// Hands a beacon to the writer's queue and returns the refusal, if any: a full or closing

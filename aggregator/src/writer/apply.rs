@@ -4,7 +4,7 @@
 
 use super::beacons::{BatchOutcome, Enriched};
 use super::sessionize::{self as decide, TokenHit};
-use super::{attribution, events, live_state, store};
+use super::{events, live_state, store};
 use deadpool_postgres::Transaction;
 
 /// Applies `batch` inside `tx`. Beacons must already be filtered (DNT, ignored IPs, robots).
@@ -51,14 +51,11 @@ pub async fn apply(
     let (sessions, mut initial) = decide::accumulate_sessions(batch, &session_of, &new_hits);
     let split = decide::split_sessions(&sessions, &session_of);
 
-    let params = attribution::tracking_params(tx, batch).await?;
-    let clean = attribution::clean_pages(batch, &new_hits, &params);
-
     // Sessions before hits: a stored session a custom event opened gets its entry page now.
-    store::insert_sessions(tx, batch, &clean, &split).await?;
-    let first_hits = store::update_sessions(tx, batch, &clean, &split).await?;
+    store::insert_sessions(tx, batch, &split).await?;
+    let first_hits = store::update_sessions(tx, batch, &split).await?;
     decide::entry_hits_of(&first_hits, &session_of, &new_hits, &mut initial);
-    store::insert_hits(tx, batch, &clean, &new_hits, &session_of, &initial).await?;
+    store::insert_hits(tx, batch, &new_hits, &session_of, &initial).await?;
     store::update_heartbeats(tx, &beats).await?;
     // After the hits: an event binds to its page view through `active_hits`, which now holds
     // this batch's page views too.

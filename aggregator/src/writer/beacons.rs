@@ -1,19 +1,44 @@
 //! What the write path carries and reports: beacons ready for the writer and what one batch
 //! changed. Shared by the sink, the sessionizer, the stores and both entrances.
 
+use super::attribution::{self, Derived};
 use crate::metrics::IngestMetrics;
+use beacon::tracking_params::TrackingParams;
 use beacon::ua::UaInfo;
 use beacon::wire::Beacon;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-/// A beacon ready for the writer: the wire record plus its UA classification.
+/// A beacon ready for the writer: the wire record plus what is derived from it.
 #[derive(Debug, Clone)]
 pub struct Enriched {
     /// The reduced beacon.
     pub beacon: Beacon,
     /// Browser, OS and device classification of its User-Agent.
     pub ua: Arc<UaInfo>,
+    /// Clean page URL and campaign tags.
+    pub derived: Derived,
+}
+
+impl Enriched {
+    /// Derives the URL-based fields on the caller's thread: request handlers run on every core,
+    /// while the writer is one task whose CPU time is spent between the batch's round-trips.
+    pub fn new(beacon: Beacon, ua: Arc<UaInfo>, params: &TrackingParams) -> Enriched {
+        let derived = attribution::derive(&beacon, params);
+        Enriched {
+            beacon,
+            ua,
+            derived,
+        }
+    }
+
+    /// The page this beacon counts under: its clean URL, else its location.
+    pub fn page(&self) -> &str {
+        self.derived
+            .clean_location
+            .as_deref()
+            .unwrap_or(&self.beacon.location)
+    }
 }
 
 /// What one batch changed.

@@ -483,8 +483,8 @@ mod tests {
     const TIMEOUT_MS: i64 = 1_800_000;
 
     fn beacon(visitor: u8, time_ms: i64, token: Option<&str>) -> Enriched {
-        Enriched {
-            beacon: Beacon {
+        Enriched::new(
+            Beacon {
                 service: Uuid::nil(),
                 time_ms,
                 tracker: Tracker::Js,
@@ -500,7 +500,7 @@ mod tests {
                 geo: Default::default(),
                 event: None,
             },
-            ua: Arc::new(UaInfo {
+            Arc::new(UaInfo {
                 browser: String::new(),
                 browser_version: String::new(),
                 os: String::new(),
@@ -509,7 +509,8 @@ mod tests {
                 device_type: DeviceType::Other,
                 is_robot: false,
             }),
-        }
+            &Default::default(),
+        )
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! rows of [`super::rows`]), heartbeats and session totals added to stored rows, hit ids, and
 //! the hours the rollup job must roll again. One statement per kind per batch.
 
-use super::attribution::{page, session_tags, SessionTags};
 use super::beacons::Enriched;
 use super::rows::{insert_unnest, HitColumns, HitRow, SessionColumns, SessionRow};
 use super::sessionize::{ts, Beat, NewHit, SessionAcc, SessionRef, SessionSplit};
@@ -66,7 +65,6 @@ pub async fn next_hit_ids(
 /// The `hits` row of a new hit.
 fn hit_row<'b>(
     batch: &'b [Enriched],
-    clean: &'b [Option<String>],
     h: &NewHit,
     session: Option<SessionRef>,
     initial: bool,
@@ -84,15 +82,14 @@ fn hit_row<'b>(
         location: &b.location,
         referrer: &b.referrer,
         load_time: b.load_time,
-        location_clean: clean.get(h.first).and_then(Option::as_deref),
+        location_clean: batch[h.first].derived.clean_location.as_deref(),
     }
 }
 
-/// Inserts the new hits; `clean` holds their clean URLs by beacon index.
+/// Inserts the new hits.
 pub async fn insert_hits(
     tx: &Transaction<'_>,
     batch: &[Enriched],
-    clean: &[Option<String>],
     new_hits: &[NewHit],
     session_of: &[Option<SessionRef>],
     initial: &[bool],
@@ -102,7 +99,7 @@ pub async fn insert_hits(
     }
     let mut cols = HitColumns::with_capacity(new_hits.len());
     for (h, initial) in new_hits.iter().zip(initial) {
-        cols.push(hit_row(batch, clean, h, session_of[h.first], *initial));
+        cols.push(hit_row(batch, h, session_of[h.first], *initial));
     }
     let stmt = tx.prepare_cached(&INSERT_HITS).await?;
     tx.execute(&stmt, &cols.params()).await?;
@@ -126,17 +123,11 @@ pub async fn update_heartbeats(
     Ok(())
 }
 
-/// The `sessions` row of a new session, described by its first beacon (`tags` are that
-/// beacon's) and its latest page view so far.
-fn session_row<'b>(
-    batch: &'b [Enriched],
-    clean: &'b [Option<String>],
-    id: Uuid,
-    acc: &'b SessionAcc,
-    tags: &'b SessionTags,
-) -> SessionRow<'b> {
+/// The `sessions` row of a new session, described by its first beacon (its campaign tags
+/// too) and its latest page view so far.
+fn session_row<'b>(batch: &'b [Enriched], id: Uuid, acc: &'b SessionAcc) -> SessionRow<'b> {
     let first = &batch[acc.first];
-    let (b, ua) = (&first.beacon, &first.ua);
+    let (b, ua, tags) = (&first.beacon, &first.ua, &first.derived.tags);
     SessionRow {
         id,
         service_id: b.service,
@@ -168,7 +159,7 @@ fn session_row<'b>(
         utm_term: &tags.campaign.term,
         utm_content: &tags.campaign.content,
         channel: tags.channel.as_str(),
-        exit_page: acc.exit.map_or("", |e| page(batch, clean, e.beacon)),
+        exit_page: acc.exit.map_or("", |e| batch[e.beacon].page()),
         visitor: &b.visitor.0,
     }
 }
@@ -177,20 +168,14 @@ fn session_row<'b>(
 pub async fn insert_sessions(
     tx: &Transaction<'_>,
     batch: &[Enriched],
-    clean: &[Option<String>],
     sessions: &SessionSplit<'_>,
 ) -> Result<(), tokio_postgres::Error> {
     if sessions.new.is_empty() {
         return Ok(());
     }
-    let tags: Vec<SessionTags> = sessions
-        .new
-        .iter()
-        .map(|(_, acc)| session_tags(&batch[acc.first].beacon))
-        .collect();
     let mut cols = SessionColumns::with_capacity(sessions.new.len());
-    for ((id, acc), tags) in sessions.new.iter().zip(&tags) {
-        cols.push(session_row(batch, clean, *id, acc, tags));
+    for (id, acc) in &sessions.new {
+        cols.push(session_row(batch, *id, acc));
     }
     let stmt = tx.prepare_cached(&INSERT_SESSIONS).await?;
     tx.execute(&stmt, &cols.params()).await?;
@@ -203,7 +188,6 @@ pub async fn insert_sessions(
 pub async fn update_sessions(
     tx: &Transaction<'_>,
     batch: &[Enriched],
-    clean: &[Option<String>],
     sessions: &SessionSplit<'_>,
 ) -> Result<Vec<Uuid>, tokio_postgres::Error> {
     let old = &sessions.old;
@@ -221,7 +205,7 @@ pub async fn update_sessions(
         .collect();
     let exit_page: Vec<&str> = old
         .iter()
-        .map(|s| s.1.exit.map_or("", |e| page(batch, clean, e.beacon)))
+        .map(|s| s.1.exit.map_or("", |e| batch[e.beacon].page()))
         .collect();
     let exit_at: Vec<Option<DateTime<Utc>>> =
         old.iter().map(|s| s.1.exit.map(|e| ts(e.at_ms))).collect();

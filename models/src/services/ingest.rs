@@ -23,10 +23,12 @@ pub struct IngestRow {
     pub ignored_ips: String,
     /// Extra tracker JavaScript.
     pub script_inject: String,
+    /// Query parameters removed from stored page URLs.
+    pub tracking_params: String,
 }
 
 const INGEST_SELECT: &str = "SELECT id, status, origins, respect_dnt, ignore_robots, \
-                             collect_ips, ignored_ips, script_inject FROM services";
+                             collect_ips, ignored_ips, script_inject, tracking_params FROM services";
 
 fn ingest_row(r: &tokio_postgres::Row) -> IngestRow {
     IngestRow {
@@ -38,6 +40,7 @@ fn ingest_row(r: &tokio_postgres::Row) -> IngestRow {
         collect_ips: r.get(5),
         ignored_ips: r.get(6),
         script_inject: r.get(7),
+        tracking_params: r.get(8),
     }
 }
 
