@@ -224,7 +224,8 @@ async fn campaigns_channels_pages_places_versions_and_visitors() {
     assert_eq!(count(&s, "os_versions", "Windows / 10"), 3);
     drop(c);
 
-    // A per-service list change applies from then on: `ref` goes from new page views only.
+    // A per-service list change applies from the next settings reload on: `ref` goes from new
+    // page views only.
     {
         let c = t.pool.get().await.unwrap();
         c.execute(
@@ -234,6 +235,7 @@ async fn campaigns_channels_pages_places_versions_and_visitors() {
         .await
         .unwrap();
     }
+    t.app.services.refresh().await.unwrap();
     t.js(
         svc,
         "81.2.69.163",

@@ -530,16 +530,27 @@ async fn truncated_props_are_counted() {
     let svc = t.service(Svc::default()).await;
     event(&t, svc, IP, json!({"name": "Big", "truncated": 5})).await;
     event(&t, svc, IP, json!({"name": "Big", "truncated": 2})).await;
-    // The tracker's form: props as the page passed them, fitted by the aggregator (30 kept,
-    // a number turned into a string, the 32nd left out and counted).
+    // The tracker's form: props as the page passed them, fitted by the aggregator: a number
+    // becomes a string, 30 are kept (by key order: a0, k00..k28) and the other 2 counted.
     let mut props = serde_json::Map::new();
     for i in 0..31 {
         props.insert(format!("k{i:02}"), json!(format!("v{i}")));
     }
-    props.insert("n".into(), json!(7));
+    props.insert("a0".into(), json!(7));
     event(&t, svc, IP, json!({"n": "Big", "p": props})).await;
     t.settle().await;
-    assert_eq!(t.app.metrics.snapshot().event_props_truncated, 8);
+    assert_eq!(t.app.metrics.snapshot().event_props_truncated, 9);
+    let c = t.pool.get().await.unwrap();
+    let kept: serde_json::Value = c
+        .query_one(
+            "SELECT props FROM events WHERE service_id = $1 AND props ? 'a0'",
+            &[&svc],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(kept.as_object().map(|o| o.len()), Some(30));
+    assert_eq!(kept["a0"], "7");
     let health: serde_json::Value = t
         .http
         .get(t.url("/healthz?format=json"))
@@ -549,7 +560,7 @@ async fn truncated_props_are_counted() {
         .json()
         .await
         .unwrap();
-    assert_eq!(health["ingest"]["event_props_truncated"], 8, "{health}");
+    assert_eq!(health["ingest"]["event_props_truncated"], 9, "{health}");
     assert_eq!(health["ingest"]["written_events"], 3, "{health}");
 }
 

@@ -43,6 +43,8 @@ pub struct Application {
     pub queue: IngestQueue,
     /// Ingest counters.
     pub metrics: Arc<IngestMetrics>,
+    /// The per-service settings cache (tests reload it instead of waiting for the refresher).
+    pub services: ServiceCache,
 }
 
 impl Application {
@@ -159,6 +161,7 @@ impl Application {
             background,
             queue,
             metrics,
+            services,
         })
     }
 
