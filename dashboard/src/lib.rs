@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod erasure;
 pub mod format;
 pub mod http;
 pub mod mail;
