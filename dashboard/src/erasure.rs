@@ -32,6 +32,9 @@ pub enum ErasureError {
     /// No such service.
     #[error("no service with id {0}")]
     UnknownService(Uuid),
+    /// No database connection came free.
+    #[error("no database connection is free: {0}")]
+    Pool(String),
     /// Hashing the selector for the audit row failed.
     #[error("hashing the selector failed: {0}")]
     Hash(String),

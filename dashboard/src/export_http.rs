@@ -1,0 +1,163 @@
+//! Exports over HTTP (the service page's download and the API): a zip of one CSV per table, or
+//! NDJSON, streamed from `COPY … TO STDOUT` (`stats::export`) through a small bounded channel,
+//! so a download holds a few chunks in memory whatever its size.
+//!
+//! An export must not take what ingestion or other readers need: it runs on the dashboard's
+//! pool (never the writer's), at most [`MAX_CONCURRENT_EXPORTS`] at a time per process (others
+//! get 429), over at most [`MAX_EXPORT_DAYS`] days, and it stops as soon as the client goes away
+//! (the channel's receiver is dropped, the next send fails, the connection returns to the pool).
+
+use crate::http::Response;
+use crate::zip_stream::ZipStream;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use futures_util::{pin_mut, TryStreamExt};
+use stats::export::{self, Format};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::sync::{mpsc, Semaphore, SemaphorePermit};
+use uuid::Uuid;
+use warp::http::HeaderValue;
+use warp::Reply;
+
+/// Longest window an HTTP export covers, in days (`shynet export` has no cap).
+pub const MAX_EXPORT_DAYS: i64 = 366;
+/// Exports running at once per process; more are answered 429.
+pub const MAX_CONCURRENT_EXPORTS: usize = 1;
+/// Chunks buffered between Postgres and the client.
+const CHANNEL_CHUNKS: usize = 16;
+
+static SLOTS: Semaphore = Semaphore::const_new(MAX_CONCURRENT_EXPORTS);
+
+/// What is downloaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Download {
+    /// `application/zip`, one CSV per table.
+    CsvZip,
+    /// `application/x-ndjson`.
+    Ndjson,
+}
+
+impl Download {
+    /// From `?format=` (`csv` or `ndjson`).
+    pub fn parse(s: Option<&str>) -> Result<Download, String> {
+        match s.map(str::trim) {
+            Some("csv") => Ok(Download::CsvZip),
+            Some("ndjson") | Some("json") => Ok(Download::Ndjson),
+            _ => Err("Say format=csv (a zip of CSV files) or format=ndjson.".into()),
+        }
+    }
+}
+
+/// Why an export did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Another export runs.
+    #[error("another export is running: try again when it is done")]
+    Busy,
+    /// The pool had no connection.
+    #[error("no database connection is free")]
+    Pool(#[from] deadpool_postgres::PoolError),
+}
+
+/// One export's parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct Job {
+    /// The service.
+    pub service: Uuid,
+    /// Rows whose time is in [start, end).
+    pub window: (DateTime<Utc>, DateTime<Utc>),
+    /// Whether IP and User-Agent columns are included.
+    pub collect_ips: bool,
+    /// The format.
+    pub download: Download,
+}
+
+struct Chunks(mpsc::Receiver<Result<Bytes, std::io::Error>>);
+
+impl futures_util::Stream for Chunks {
+    type Item = Result<Bytes, std::io::Error>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+type Tx = mpsc::Sender<Result<Bytes, std::io::Error>>;
+
+/// Sends `b`; false when the client has gone.
+async fn send(tx: &Tx, b: Vec<u8>) -> bool {
+    b.is_empty() || tx.send(Ok(Bytes::from(b))).await.is_ok()
+}
+
+async fn produce(
+    client: deadpool_postgres::Object,
+    job: Job,
+    tx: Tx,
+    _slot: SemaphorePermit<'static>,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let format = match job.download {
+        Download::CsvZip => Format::Csv,
+        Download::Ndjson => Format::Ndjson,
+    };
+    let mut zip = (job.download == Download::CsvZip).then(ZipStream::new);
+    for t in export::TABLES {
+        if let Some(z) = zip.as_mut() {
+            if !send(&tx, z.start(&format!("{t}.csv"))?).await {
+                return Ok(());
+            }
+        }
+        let sql = export::copy_statement(t, job.service, Some(job.window), job.collect_ips, format);
+        let stream = client.copy_out(&sql).await?;
+        pin_mut!(stream);
+        while let Some(chunk) = stream.try_next().await? {
+            if let Some(z) = zip.as_mut() {
+                z.data(&chunk)?;
+            }
+            if tx.send(Ok(chunk)).await.is_err() {
+                return Ok(());
+            }
+        }
+        if let Some(z) = zip.as_mut() {
+            if !send(&tx, z.finish_entry()?).await {
+                return Ok(());
+            }
+        }
+    }
+    if let Some(z) = zip {
+        send(&tx, z.finish()?).await;
+    }
+    Ok(())
+}
+
+/// Starts an export and answers with its streamed body. A failure after the headers went out
+/// ends the body early, so the client sees an incomplete download, never a silently short one.
+pub async fn start(pool: &deadpool_postgres::Pool, job: Job) -> Result<Response, ExportError> {
+    let slot = SLOTS.try_acquire().map_err(|_| ExportError::Busy)?;
+    let client = pool.get().await?;
+    let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
+    tokio::spawn(async move {
+        let err_tx = tx.clone();
+        if let Err(e) = produce(client, job, tx, slot).await {
+            tracing::warn!(error = %e, "export stopped");
+            let _ = err_tx.send(Err(std::io::Error::other(e.to_string()))).await;
+        }
+    });
+    let (ctype, ext) = match job.download {
+        Download::CsvZip => ("application/zip", "zip"),
+        Download::Ndjson => ("application/x-ndjson", "ndjson"),
+    };
+    let mut r = warp::reply::stream(Chunks(rx)).into_response();
+    let name = format!(
+        "attachment; filename=\"shynet-{}-{}-{}.{ext}\"",
+        job.service,
+        job.window.0.format("%Y%m%d"),
+        job.window.1.format("%Y%m%d")
+    );
+    let h = r.headers_mut();
+    h.insert("content-type", HeaderValue::from_static(ctype));
+    h.insert("cache-control", HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&name) {
+        h.insert("content-disposition", v);
+    }
+    Ok(r)
+}
