@@ -26,6 +26,9 @@ pub const MAX_EXPORT_DAYS: i64 = 366;
 pub const MAX_CONCURRENT_EXPORTS: usize = 1;
 /// Chunks buffered between Postgres and the client.
 const CHANNEL_CHUNKS: usize = 16;
+/// Longest a client may stall reading before its export is abandoned (its connection and its
+/// export slot go back): a client that stops reading cannot hold them for ever.
+const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 static SLOTS: Semaphore = Semaphore::const_new(MAX_CONCURRENT_EXPORTS);
 
@@ -84,9 +87,13 @@ impl futures_util::Stream for Chunks {
 
 type Tx = mpsc::Sender<Result<Bytes, std::io::Error>>;
 
-/// Sends `b`; false when the client has gone.
-async fn send(tx: &Tx, b: Vec<u8>) -> bool {
-    b.is_empty() || tx.send(Ok(Bytes::from(b))).await.is_ok()
+/// Sends `b`; false when the client has gone or stalled for [`SEND_TIMEOUT`].
+async fn send(tx: &Tx, b: Bytes) -> bool {
+    b.is_empty()
+        || matches!(
+            tokio::time::timeout(SEND_TIMEOUT, tx.send(Ok(b))).await,
+            Ok(Ok(()))
+        )
 }
 
 async fn produce(
@@ -102,7 +109,7 @@ async fn produce(
     let mut zip = (job.download == Download::CsvZip).then(ZipStream::new);
     for t in export::TABLES {
         if let Some(z) = zip.as_mut() {
-            if !send(&tx, z.start(&format!("{t}.csv"))?).await {
+            if !send(&tx, z.start(&format!("{t}.csv"))?.into()).await {
                 return Ok(());
             }
         }
@@ -113,18 +120,18 @@ async fn produce(
             if let Some(z) = zip.as_mut() {
                 z.data(&chunk)?;
             }
-            if tx.send(Ok(chunk)).await.is_err() {
+            if !send(&tx, chunk).await {
                 return Ok(());
             }
         }
         if let Some(z) = zip.as_mut() {
-            if !send(&tx, z.finish_entry()?).await {
+            if !send(&tx, z.finish_entry()?.into()).await {
                 return Ok(());
             }
         }
     }
     if let Some(z) = zip {
-        send(&tx, z.finish()?).await;
+        send(&tx, z.finish()?.into()).await;
     }
     Ok(())
 }
@@ -139,7 +146,8 @@ pub async fn start(pool: &deadpool_postgres::Pool, job: Job) -> Result<Response,
         let err_tx = tx.clone();
         if let Err(e) = produce(client, job, tx, slot).await {
             tracing::warn!(error = %e, "export stopped");
-            let _ = err_tx.send(Err(std::io::Error::other(e.to_string()))).await;
+            let err = Err(std::io::Error::other(e.to_string()));
+            let _ = tokio::time::timeout(SEND_TIMEOUT, err_tx.send(err)).await;
         }
     });
     let (ctype, ext) = match job.download {
