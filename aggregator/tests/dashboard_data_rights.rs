@@ -118,6 +118,14 @@ async fn erasure_from_the_manage_page_and_the_api() {
     let before = rows(d, svc).await;
     assert_eq!(before, (2, 4, 1, 0));
     let by_ident = [("identifier", IDENT)];
+    let manage = d
+        .get(&w.owner, &format!("/dashboard/service/{svc}/manage/"))
+        .await;
+    let html = manage.text().await.unwrap();
+    assert!(
+        html.contains("Delete a visitor") && html.contains(&path),
+        "{html}"
+    );
 
     // Who may not: nothing changes.
     let r = d.post(&w.collab, &path, &by_ident, true).await;

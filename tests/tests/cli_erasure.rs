@@ -212,6 +212,22 @@ async fn assert_rollups_equal_raw(
         .await
         .unwrap();
     assert_eq!(ea, er, "events");
+    let ga = stats::goals::goals_with(c, svc, &w, Source::Auto)
+        .await
+        .unwrap();
+    let gr = stats::goals::goals_with(c, svc, &w, Source::Raw)
+        .await
+        .unwrap();
+    assert_eq!(ga, gr, "goals");
+    assert_eq!(ga.len(), 2, "both goals are answered");
+    let now = Utc::now();
+    let ca = stats::chart::charts_many_with(c, &[svc], &w, chrono_tz::UTC, now, Source::Auto)
+        .await
+        .unwrap();
+    let cr = stats::chart::charts_many_with(c, &[svc], &w, chrono_tz::UTC, now, Source::Raw)
+        .await
+        .unwrap();
+    assert_eq!(ca, cr, "charts");
     let va = stats::visitors_many(c, &[svc], &w, Source::Auto)
         .await
         .unwrap();
@@ -304,6 +320,33 @@ async fn delete_erases_every_trace_and_keeps_totals_exact() {
         false,
     )
     .await;
+    // Goals of both families: an event goal (event rollups) and a page goal (its own rollups).
+    ok(
+        &url,
+        &[
+            "goal",
+            "add",
+            "--service",
+            &s,
+            "--name",
+            "Signup",
+            "--event",
+            "signup",
+        ],
+    );
+    ok(
+        &url,
+        &[
+            "goal",
+            "add",
+            "--service",
+            &s,
+            "--name",
+            "P1",
+            "--page",
+            "/p1",
+        ],
+    );
     {
         let mut rc = db(&url).await;
         let p = stats::rollup::catch_up(&mut rc, 1800.0, 24 * 7, |_| {})
