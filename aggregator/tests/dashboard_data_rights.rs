@@ -364,3 +364,54 @@ async fn export_downloads_without_ips_unless_collected() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn one_export_at_a_time_and_a_dropped_download_frees_its_slot() {
+    let w = world().await;
+    let d = &w.d;
+    let (svc, sid) = d.service(&w.owner, None, "Big").await;
+    // Far more than the export's buffers and the sockets' hold (~60 MB of CSV), so an unread
+    // download stays in progress.
+    let c = d.pool.get().await.unwrap();
+    c.execute(
+        "INSERT INTO hits (session_id, service_id, initial, start_time, last_seen, tracker, location)
+         SELECT $1, $2, false, now() - interval '1 hour', now() - interval '1 hour', 'JS',
+                'https://a.example/' || repeat('x', 200) || g
+         FROM generate_series(1, 300000) g",
+        &[&sid, &svc],
+    )
+    .await
+    .unwrap();
+    let csv = format!("/dashboard/service/{svc}/export/?format=csv");
+    let first = d.get(&w.owner, &csv).await;
+    assert_eq!(first.status(), 200);
+    let second = d.get(&w.owner, &csv).await;
+    assert_eq!(second.status(), 429, "a second export waits for the first");
+    let r = api_get(
+        d,
+        Some(&w.owner.api),
+        &format!("/api/v1/service/{svc}/export/?format=ndjson"),
+    )
+    .await;
+    assert_eq!(r.status(), 429);
+    // The dashboard still answers meanwhile (the export holds one connection of its pool).
+    assert_eq!(
+        d.get(&w.owner, &format!("/dashboard/service/{svc}/"))
+            .await
+            .status(),
+        200
+    );
+    // The client goes away: the export stops and its slot comes free.
+    drop(first);
+    let mut freed = false;
+    for _ in 0..200 {
+        let r = d.get(&w.owner, &csv).await;
+        if r.status() == 200 {
+            freed = true;
+            break;
+        }
+        assert_eq!(r.status(), 429);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(freed, "the slot of a dropped download was not freed");
+}

@@ -114,7 +114,7 @@ pub async fn export(state: &DashboardState, req: &Req, service: &str) -> Respons
         Ok(j) => j,
         Err(why) => return error(StatusCode::BAD_REQUEST, &why),
     };
-    match export_http::start(state.pool(), job).await {
+    match export_http::start(state.pool(), state.export_slots(), job).await {
         Ok(r) => r,
         Err(ExportError::Busy) => error(
             StatusCode::TOO_MANY_REQUESTS,

@@ -3,19 +3,20 @@
 //! so a download holds a few chunks in memory whatever its size.
 //!
 //! An export must not take what ingestion or other readers need: it runs on the dashboard's
-//! pool (never the writer's), at most [`MAX_CONCURRENT_EXPORTS`] at a time per process (others
+//! pool (never the writer's), at most [`MAX_CONCURRENT_EXPORTS`] at a time per server (others
 //! get 429), over at most [`MAX_EXPORT_DAYS`] days, and it stops as soon as the client goes away
 //! (the channel's receiver is dropped, the next send fails, the connection returns to the pool).
 
 use crate::http::Response;
 use crate::zip_stream::ZipStream;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
 use futures_util::{pin_mut, TryStreamExt};
 use stats::export::{self, Format};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
-use tokio::sync::{mpsc, Semaphore, SemaphorePermit};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 use warp::http::HeaderValue;
 use warp::Reply;
@@ -24,13 +25,14 @@ use warp::Reply;
 pub const MAX_EXPORT_DAYS: i64 = 366;
 /// Exports running at once per process; more are answered 429.
 pub const MAX_CONCURRENT_EXPORTS: usize = 1;
-/// Chunks buffered between Postgres and the client.
+/// Frames buffered between Postgres and the client: at most this × [`FRAME_BYTES`] (plus one
+/// row) of an export is in memory at once.
 const CHANNEL_CHUNKS: usize = 16;
+/// Size of one frame of the download.
+const FRAME_BYTES: usize = 64 * 1024;
 /// Longest a client may stall reading before its export is abandoned (its connection and its
 /// export slot go back): a client that stops reading cannot hold them for ever.
 const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
-
-static SLOTS: Semaphore = Semaphore::const_new(MAX_CONCURRENT_EXPORTS);
 
 /// What is downloaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +102,7 @@ async fn produce(
     client: deadpool_postgres::Object,
     job: Job,
     tx: Tx,
-    _slot: SemaphorePermit<'static>,
+    _slot: OwnedSemaphorePermit,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let format = match job.download {
         Download::CsvZip => Format::Csv,
@@ -116,13 +118,19 @@ async fn produce(
         let sql = export::copy_statement(t, job.service, Some(job.window), job.collect_ips, format);
         let stream = client.copy_out(&sql).await?;
         pin_mut!(stream);
+        // Postgres sends a message per row: gather them into larger frames.
+        let mut buf = BytesMut::with_capacity(FRAME_BYTES);
         while let Some(chunk) = stream.try_next().await? {
             if let Some(z) = zip.as_mut() {
                 z.data(&chunk)?;
             }
-            if !send(&tx, chunk).await {
+            buf.extend_from_slice(&chunk);
+            if buf.len() >= FRAME_BYTES && !send(&tx, buf.split().freeze()).await {
                 return Ok(());
             }
+        }
+        if !send(&tx, buf.split().freeze()).await {
+            return Ok(());
         }
         if let Some(z) = zip.as_mut() {
             if !send(&tx, z.finish_entry()?.into()).await {
@@ -138,8 +146,15 @@ async fn produce(
 
 /// Starts an export and answers with its streamed body. A failure after the headers went out
 /// ends the body early, so the client sees an incomplete download, never a silently short one.
-pub async fn start(pool: &deadpool_postgres::Pool, job: Job) -> Result<Response, ExportError> {
-    let slot = SLOTS.try_acquire().map_err(|_| ExportError::Busy)?;
+pub async fn start(
+    pool: &deadpool_postgres::Pool,
+    slots: &Arc<Semaphore>,
+    job: Job,
+) -> Result<Response, ExportError> {
+    let slot = slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ExportError::Busy)?;
     let client = pool.get().await?;
     let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
     tokio::spawn(async move {

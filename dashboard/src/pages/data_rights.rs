@@ -111,7 +111,7 @@ pub async fn export(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
         req.q(k).map(str::to_owned)
     })
     .map_err(PageError::BadRequest)?;
-    match export_http::start(state.pool(), job).await {
+    match export_http::start(state.pool(), state.export_slots(), job).await {
         Ok(r) => Ok(r),
         Err(ExportError::Busy) => Err(PageError::Busy),
         Err(ExportError::Pool(e)) => Err(e.into()),
