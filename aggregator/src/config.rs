@@ -70,6 +70,11 @@ pub enum Command {
     Goal(crate::goals_cli::GoalCommand),
     /// Print the core stats of a service for a date window.
     Stats(StatsArgs),
+    /// Delete one visitor's data (identifier, IP or session) or a date range of a service's
+    /// sessions, with their page views, events and live state; totals are recomputed.
+    Delete(crate::erasure_cli::DeleteArgs),
+    /// Export a service's raw sessions, page views and events as CSV files or NDJSON.
+    Export(crate::export_cli::ExportArgs),
     /// Generate realistic demo traffic for a service straight into Postgres (binary COPY), then
     /// roll it up: for trying the dashboard and for the benchmarks.
     Demo(DemoArgs),

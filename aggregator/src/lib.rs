@@ -9,6 +9,8 @@ pub mod db;
 pub mod demo;
 pub mod edge;
 pub mod embedded_pg;
+pub mod erasure_cli;
+pub mod export_cli;
 pub mod geo;
 pub mod goals_cli;
 pub mod health;

@@ -68,6 +68,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 chrono::Utc::now(),
             )?;
         }
+        // Bad selectors and export arguments are refused before a database is started.
+        Command::Delete(a) => aggregator::erasure_cli::check(a, cli.time_zone)?,
+        Command::Export(a) => aggregator::export_cli::check(a, cli.time_zone)?,
         // A missing or foreign archive is refused before a database is started for it.
         Command::Restore(a) => aggregator::backup::check_archive(&a.from)?,
         _ => {}
@@ -208,6 +211,17 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             let conn = aggregator::backup::connection(cli.db.database_url.as_deref(), db)?;
             let tables = aggregator::backup::restore(&db.pool, &conn, &a.from, a.force).await?;
             say!("restored {} ({tables} tables)", a.from.display());
+            Ok(())
+        }
+        Command::Delete(a) => {
+            for line in aggregator::erasure_cli::run(&db.pool, a, cli.time_zone).await? {
+                say!("{line}");
+            }
+            Ok(())
+        }
+        Command::Export(a) => {
+            let line = aggregator::export_cli::run(&db.pool, a, cli.time_zone).await?;
+            say!("{line}");
             Ok(())
         }
         Command::Ua | Command::Geoip { .. } => Ok(()),

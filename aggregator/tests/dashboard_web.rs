@@ -133,6 +133,12 @@ fn matrix() -> Matrix {
     );
     add("api_openapi", "GET", [200, 200, 200, 200, 200], vec![]);
     add("api_openapi", "OPTIONS", [204, 204, 204, 204, 204], vec![]);
+    // An erasure without a selector is refused (400) only once access is granted; an export
+    // without a format likewise. The API routes take tokens, not cookies (their own test).
+    add("service_erase", "POST", [302, 404, 403, 400, 400], vec![]);
+    add("service_export", "GET", [302, 404, 400, 400, 400], vec![]);
+    add("api_erase", "POST", [403, 403, 403, 403, 403], vec![]);
+    add("api_export", "GET", [403, 403, 403, 403, 403], vec![]);
     add("static", "GET", [200, 200, 200, 200, 200], vec![]);
     m
 }

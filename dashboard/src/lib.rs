@@ -3,7 +3,10 @@
 //! the JSON API. The aggregator mounts [`routes`].
 
 pub mod api;
+pub mod api_data;
 pub mod auth;
+pub mod erasure;
+pub mod export_http;
 pub mod format;
 pub mod http;
 pub mod mail;
@@ -20,6 +23,7 @@ pub mod site;
 pub mod state;
 pub mod svg_chart;
 pub mod worldmap;
+pub mod zip_stream;
 
 pub use router::routes;
 pub use settings::DashboardArgs;

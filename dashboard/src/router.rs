@@ -2,13 +2,13 @@
 //! once in [`ROUTES`]; the dispatcher matches against that table, and the permission-matrix test
 //! walks it, so a route cannot be added without being tested.
 
-use crate::api;
 use crate::auth::csrf;
 use crate::http::{self, Req, Response};
 use crate::page_error::{PageError, PageResult};
 use crate::pages::{self, layout};
 use crate::request_context::Ctx;
 use crate::state::DashboardState;
+use crate::{api, api_data};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use warp::http::{Method, StatusCode};
@@ -64,6 +64,12 @@ pub const ROUTES: &[RouteDef] = &[
         "/dashboard/service/{service}/archive/",
         POST
     ),
+    r!("service_erase", "/dashboard/service/{service}/erase/", POST),
+    r!(
+        "service_export",
+        "/dashboard/service/{service}/export/",
+        GET
+    ),
     r!("sessions", "/dashboard/service/{service}/sessions/", GET),
     r!(
         "session",
@@ -88,6 +94,8 @@ pub const ROUTES: &[RouteDef] = &[
     r!("admin", "/admin/", BOTH),
     r!("api_dashboard", "/api/v1/dashboard/", GET_CORS),
     r!("api_openapi", "/api/v1/openapi.json", GET_CORS),
+    r!("api_erase", "/api/v1/service/{service}/erase/", POST),
+    r!("api_export", "/api/v1/service/{service}/export/", GET),
     r!("static", "/static/{file}", GET),
 ];
 
@@ -197,6 +205,10 @@ where
     Ok(out.freeze())
 }
 
+fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> &'a str {
+    params.get(name).map(String::as_str).unwrap_or("")
+}
+
 /// Handles one request (also used directly by tests).
 pub async fn handle(state: &DashboardState, req: Req) -> Response {
     let Some((def, params)) = find(&req.path) else {
@@ -222,6 +234,9 @@ pub async fn handle(state: &DashboardState, req: Req) -> Response {
         }
         "api_dashboard" => return api::with_cors(api::dashboard(state, &req).await),
         "api_openapi" => return api::with_cors(api::openapi()),
+        // Token auth only, never cookies: no CSRF check applies.
+        "api_erase" => return api_data::erase(state, &req, param(&params, "service")).await,
+        "api_export" => return api_data::export(state, &req, param(&params, "service")).await,
         _ => {}
     }
     let ctx = match Ctx::load(state, &req, params).await {
@@ -267,6 +282,8 @@ async fn dispatch(state: &DashboardState, name: &str, ctx: &Ctx, req: &Req) -> P
         "service_goals" => pages::manage::goals(state, ctx, req).await,
         "service_delete" => pages::manage::delete(state, ctx, req).await,
         "service_archive" => pages::manage::archive(state, ctx, req).await,
+        "service_erase" => pages::data_rights::erase(state, ctx, req).await,
+        "service_export" => pages::data_rights::export(state, ctx, req).await,
         "sessions" => pages::sessions::list(state, ctx, req).await,
         "session" => pages::sessions::detail(state, ctx, req).await,
         "locations" => pages::sessions::locations(state, ctx, req).await,

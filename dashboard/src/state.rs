@@ -44,6 +44,8 @@ struct Inner {
     /// database connection of its own: a handler that still holds one while rendering cannot
     /// then wait on a second, which under load exhausted the pool for every request.
     instance: RwLock<String>,
+    /// Slots for HTTP exports running at once (`export_http`).
+    export_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// How often the instance name is reloaded, so a change made through another process shows
@@ -86,6 +88,9 @@ impl DashboardState {
                 site,
                 allowed_hosts,
                 instance: RwLock::default(),
+                export_slots: Arc::new(tokio::sync::Semaphore::new(
+                    crate::export_http::MAX_CONCURRENT_EXPORTS,
+                )),
             }),
         })
     }
@@ -108,6 +113,11 @@ impl DashboardState {
     /// The connection pool.
     pub fn pool(&self) -> &Pool {
         &self.inner.pool
+    }
+
+    /// The slots of HTTP exports (one permit per running export).
+    pub fn export_slots(&self) -> &Arc<tokio::sync::Semaphore> {
+        &self.inner.export_slots
     }
 
     /// The settings.

@@ -9,6 +9,7 @@
 
 pub mod collaborators;
 pub mod emails;
+pub mod erasures;
 pub mod goals;
 pub mod instance;
 pub mod login_throttle;

@@ -197,6 +197,24 @@ pub async fn id_by_api_token<C: GenericClient>(
     .map(|r| r.get(0)))
 }
 
+/// The active user holding an API token, with the admin flag (routes that check access per
+/// service need it).
+pub async fn by_api_token<C: GenericClient>(
+    c: &C,
+    token_hash: &[u8],
+) -> Result<Option<User>, tokio_postgres::Error> {
+    Ok(c.query_opt(
+        "SELECT id, email, is_admin FROM users WHERE api_token_hash = $1 AND is_active",
+        &[&token_hash],
+    )
+    .await?
+    .map(|r| User {
+        id: r.get(0),
+        email: r.get(1),
+        is_admin: r.get(2),
+    }))
+}
+
 /// A user as the admin list shows it.
 #[derive(Debug, Clone)]
 pub struct Listed {

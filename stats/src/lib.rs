@@ -8,9 +8,11 @@
 
 pub mod chart;
 pub mod dimensions;
+pub mod erasure;
 mod event_sql;
 pub mod event_stats;
 pub mod events;
+pub mod export;
 mod figures;
 pub mod glob;
 pub mod goal_spec;

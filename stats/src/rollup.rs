@@ -224,6 +224,49 @@ async fn rebuild_days_pairs(
     Ok(())
 }
 
+/// Re-rolls these (service, UTC hour) pairs, all before `watermark`, from the raw rows: the
+/// hourly rollups of every family (scalars, dimensions, events, goals) and the daily rows of
+/// their days. The caller holds the watermark row ([`lock_watermark`] or a pass), so no pass
+/// rolls the same hours from an older snapshot at the same time.
+pub async fn reroll_pairs(
+    tx: &Transaction<'_>,
+    services: &[Uuid],
+    hours: &[DateTime<Utc>],
+    watermark: DateTime<Utc>,
+) -> Result<(), tokio_postgres::Error> {
+    if services.is_empty() {
+        return Ok(());
+    }
+    roll(tx, &Target::Pairs(services, hours)).await?;
+    rollup_events::roll(tx, &Span::Pairs(services, hours)).await?;
+    let mut days: Vec<(Uuid, NaiveDate)> = services
+        .iter()
+        .zip(hours)
+        .map(|(s, h)| (*s, floor_day(*h)))
+        .collect();
+    days.sort_unstable();
+    days.dedup();
+    let s: Vec<Uuid> = days.iter().map(|d| d.0).collect();
+    let d: Vec<NaiveDate> = days.iter().map(|d| d.1).collect();
+    rebuild_days_pairs(tx, &s, &d, floor_day(watermark)).await?;
+    rollup_events::rebuild_days_pairs(tx, &s, &d).await
+}
+
+/// Takes the watermark row for the rest of the transaction, waiting for a running pass to end
+/// (a writer of raw rows outside the ingest path, such as an erasure, re-rolls hours under it);
+/// returns the watermark (None: nothing is rolled up yet).
+pub async fn lock_watermark(
+    tx: &Transaction<'_>,
+) -> Result<Option<DateTime<Utc>>, tokio_postgres::Error> {
+    Ok(tx
+        .query_one(
+            "SELECT watermark FROM rollup_state WHERE id FOR UPDATE",
+            &[],
+        )
+        .await?
+        .get(0))
+}
+
 /// One rollup pass: re-rolls dirty hours before the watermark, then advances the watermark over
 /// at most `max_hours` closed hours. `session_timeout_secs` is the sessionizer's timeout.
 pub async fn run_pass(
@@ -271,21 +314,7 @@ pub async fn run_pass(
         .await?;
     let ds: Vec<Uuid> = dirty.iter().map(|r| r.get(0)).collect();
     let dh: Vec<DateTime<Utc>> = dirty.iter().map(|r| r.get(1)).collect();
-    if !ds.is_empty() {
-        roll(&tx, &Target::Pairs(&ds, &dh)).await?;
-        rollup_events::roll(&tx, &Span::Pairs(&ds, &dh)).await?;
-        let mut days: Vec<(Uuid, NaiveDate)> = ds
-            .iter()
-            .zip(&dh)
-            .map(|(s, h)| (*s, floor_day(*h)))
-            .collect();
-        days.sort_unstable();
-        days.dedup();
-        let s: Vec<Uuid> = days.iter().map(|d| d.0).collect();
-        let d: Vec<NaiveDate> = days.iter().map(|d| d.1).collect();
-        rebuild_days_pairs(&tx, &s, &d, floor_day(watermark)).await?;
-        rollup_events::rebuild_days_pairs(&tx, &s, &d).await?;
-    }
+    reroll_pairs(&tx, &ds, &dh, watermark).await?;
 
     // Advance over closed hours.
     let hi = close.min(watermark + Duration::hours(max_hours.max(1)));

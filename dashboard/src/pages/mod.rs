@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod data_rights;
 pub mod dim_cards;
 pub mod event_cards;
 pub mod layout;

@@ -114,6 +114,10 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     data["map"] = json!(crate::worldmap::map(t.rows(&dimensions::COUNTRY)));
     data["sessions"] = json!(session_rows(&recent, svc.id, state));
     data["event_cards"] = event_cards;
+    let export = with_range(&format!("/dashboard/service/{}/export/", svc.id), req);
+    let sep = if export.contains('?') { '&' } else { '?' };
+    data["export_csv"] = json!(format!("{export}{sep}format=csv"));
+    data["export_ndjson"] = json!(format!("{export}{sep}format=ndjson"));
     data["retention_notices"] = json!(super::layout::retention_notices(
         &svc,
         raw_since,

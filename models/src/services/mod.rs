@@ -263,6 +263,7 @@ pub const SERVICE_DATA_TABLES: &[&str] = &[
     "rollup_events_daily",
     "rollup_goals_hourly",
     "rollup_goals_daily",
+    "erasures",
 ];
 
 /// Deletes a service and all its data: raw rows (custom events included), live sessionizer
@@ -446,6 +447,19 @@ pub async fn exists<C: GenericClient>(c: &C, id: Uuid) -> Result<bool, tokio_pos
     Ok(c.query_opt("SELECT 1 FROM services WHERE id = $1", &[&id])
         .await?
         .is_some())
+}
+
+/// Whether a service collects IPs (None: no such service); exports include the IP and
+/// User-Agent columns only then.
+pub async fn collects_ips<C: GenericClient>(
+    c: &C,
+    id: Uuid,
+) -> Result<Option<bool>, tokio_postgres::Error> {
+    Ok(
+        c.query_opt("SELECT collect_ips FROM services WHERE id = $1", &[&id])
+            .await?
+            .map(|r| r.get(0)),
+    )
 }
 
 /// Services a user owns, by name (what deleting the account would delete).
