@@ -44,7 +44,13 @@ struct Inner {
     /// database connection of its own: a handler that still holds one while rendering cannot
     /// then wait on a second, which under load exhausted the pool for every request.
     instance: RwLock<String>,
+    /// Permits for computing share answers ([`MAX_CONCURRENT_SHARES`]).
+    share_gate: Arc<tokio::sync::Semaphore>,
 }
+
+/// Share answers computed at once; beyond this, 429 with `Retry-After` at once (half the
+/// default dashboard pool, so owners keep connections however many anonymous viewers arrive).
+pub const MAX_CONCURRENT_SHARES: usize = 2;
 
 /// How often the instance name is reloaded, so a change made through another process shows
 /// everywhere (a change made here shows at once).
@@ -86,8 +92,15 @@ impl DashboardState {
                 site,
                 allowed_hosts,
                 instance: RwLock::default(),
+                share_gate: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_SHARES)),
             }),
         })
+    }
+
+    /// The permits public share answers take before touching the database: anonymous requests
+    /// for shares can hold at most [`MAX_CONCURRENT_SHARES`] of the dashboard's connections.
+    pub fn share_gate(&self) -> &Arc<tokio::sync::Semaphore> {
+        &self.inner.share_gate
     }
 
     /// The configured public base URL, if any (links in mail come only from here).
