@@ -80,6 +80,7 @@ fn body(id: &str, beacons: Vec<Beacon>) -> Vec<u8> {
         beacons,
         fences: vec![],
         message_ids: vec![],
+        drops: vec![],
     })
     .unwrap()
 }
@@ -94,6 +95,7 @@ fn fenced(id: &str, beacons: Vec<(&[&str], Beacon)>) -> Vec<u8> {
         beacons,
         fences,
         message_ids: vec![],
+        drops: vec![],
     })
     .unwrap()
 }
@@ -848,6 +850,7 @@ fn with_messages(id: &str, beacons: Vec<(&str, Beacon)>) -> Vec<u8> {
         beacons,
         fences: vec![],
         message_ids,
+        drops: vec![],
     })
     .unwrap()
 }

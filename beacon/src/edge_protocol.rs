@@ -71,11 +71,38 @@ pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 pub const BATCH_PATH: &str = "/ingest/v1/batch";
 
 /// This aggregator's batch protocol, announced in [`EdgeConfig::protocol`]: 1 page views only,
-/// 2 beacons may carry an `event` (see the module notes on beacon kinds).
-pub const PROTOCOL_VERSION: u32 = 2;
+/// 2 beacons may carry an `event` (see the module notes on beacon kinds), 3 batches may carry
+/// the edge's dropped-traffic counts ([`EdgeBatch::drops`]).
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The first protocol version whose aggregators store custom events.
 pub const EVENTS_PROTOCOL: u32 = 2;
+
+/// The first protocol version whose aggregators read [`EdgeBatch::drops`]. Older aggregators
+/// ignore the unknown key, so sending it is harmless; an edge still sends it only from this
+/// version on, to keep batches to what the receiver reads.
+pub const DROPS_PROTOCOL: u32 = 3;
+
+/// Most drop counters one batch may carry (one per service, UTC day and reason the edge saw
+/// since its last batch); the aggregator refuses (400) more.
+pub const MAX_BATCH_DROPS: usize = 1000;
+
+/// Largest count one drop counter may carry (a counter past it is split by the edge or capped).
+pub const MAX_DROP_COUNT: u32 = 10_000_000;
+
+/// Beacons the edge did not queue, counted per service, UTC day and reason, and sent with the
+/// next batch so the aggregator's dropped-traffic report includes the edge's drops.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EdgeDrop {
+    /// The service the beacon was for (a known one: unknown ids are not counted).
+    pub service: Uuid,
+    /// UTC day number (days since 1970-01-01), as salts count days.
+    pub day: i32,
+    /// Why it was not queued.
+    pub reason: crate::dropped::DropKind,
+    /// How many.
+    pub count: u32,
+}
 
 /// Path of the edge config endpoint on the aggregator (signed as is, like [`BATCH_PATH`]).
 pub const CONFIG_PATH: &str = "/ingest/v1/config";
@@ -326,6 +353,11 @@ pub struct EdgeBatch {
     /// ids, no fences), each is still applied once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub message_ids: Vec<String>,
+    /// The edge's dropped-traffic counts since its previous batch (protocol
+    /// [`DROPS_PROTOCOL`]; absent from older edges). Counted once, when the batch is first
+    /// applied, so a redelivered batch does not count them again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drops: Vec<EdgeDrop>,
 }
 
 /// Most fences one beacon may carry: after this many deliveries with unknown outcome the

@@ -64,7 +64,11 @@ pub const ROUTES: &[RouteDef] = &[
         "/dashboard/service/{service}/archive/",
         POST
     ),
-    r!("service_shares", "/dashboard/service/{service}/shares/", POST),
+    r!(
+        "service_shares",
+        "/dashboard/service/{service}/shares/",
+        POST
+    ),
     r!("sessions", "/dashboard/service/{service}/sessions/", GET),
     r!(
         "session",

@@ -133,7 +133,10 @@ mod tests {
         let now = "2026-03-10T12:00:00Z".parse().unwrap();
         assert!(parse_expiry("", now).unwrap().is_none());
         assert_eq!(
-            parse_expiry("2026-03-10", now).unwrap().unwrap().to_rfc3339(),
+            parse_expiry("2026-03-10", now)
+                .unwrap()
+                .unwrap()
+                .to_rfc3339(),
             "2026-03-11T00:00:00+00:00"
         );
         assert!(matches!(

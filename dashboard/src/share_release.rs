@@ -201,6 +201,13 @@ mod tests {
         // A rare page is withheld unless its noise lifts it over the threshold.
         let rare_noise = m.noise(&window_label(&w), "dim:locations:https://a.example/rare");
         let rows = v["locations"].as_array().unwrap();
-        assert_eq!(rows.len(), if 1 + rare_noise >= SUPPRESS_BELOW { 2 } else { 1 });
+        assert_eq!(
+            rows.len(),
+            if 1 + rare_noise >= SUPPRESS_BELOW {
+                2
+            } else {
+                1
+            }
+        );
     }
 }

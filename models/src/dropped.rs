@@ -50,19 +50,18 @@ pub async fn for_service<C: GenericClient>(
     to: NaiveDate,
 ) -> Result<Vec<Dropped>, tokio_postgres::Error> {
     let from = from.max(to - chrono::Duration::days(MAX_REPORT_DAYS - 1));
-    Ok(c
-        .query(
-            "SELECT day, reason, count FROM dropped_beacons
+    Ok(c.query(
+        "SELECT day, reason, count FROM dropped_beacons
              WHERE service_id = $1 AND day BETWEEN $2 AND $3
              ORDER BY day DESC, reason LIMIT $4",
-            &[&service, &from, &to, &(MAX_REPORT_DAYS * 8)],
-        )
-        .await?
-        .iter()
-        .map(|r| Dropped {
-            day: r.get(0),
-            reason: r.get(1),
-            count: r.get(2),
-        })
-        .collect())
+        &[&service, &from, &to, &(MAX_REPORT_DAYS * 8)],
+    )
+    .await?
+    .iter()
+    .map(|r| Dropped {
+        day: r.get(0),
+        reason: r.get(1),
+        count: r.get(2),
+    })
+    .collect())
 }

@@ -159,18 +159,17 @@ pub async fn list<C: GenericClient>(
     c: &C,
     service: Uuid,
 ) -> Result<Vec<ShareLink>, tokio_postgres::Error> {
-    Ok(c
-        .query(
-            &format!(
-                "SELECT {COLS} FROM share_links WHERE service_id = $1
+    Ok(c.query(
+        &format!(
+            "SELECT {COLS} FROM share_links WHERE service_id = $1
                  ORDER BY id DESC LIMIT $2"
-            ),
-            &[&service, &MAX_LINKS_PER_SERVICE],
-        )
-        .await?
-        .iter()
-        .map(link)
-        .collect())
+        ),
+        &[&service, &MAX_LINKS_PER_SERVICE],
+    )
+    .await?
+    .iter()
+    .map(link)
+    .collect())
 }
 
 /// Which link to revoke.

@@ -122,7 +122,9 @@ mod tests {
     use super::*;
 
     fn draws(m: &Mechanism, n: usize) -> Vec<i64> {
-        (0..n).map(|i| m.noise("2026-01-01..2026-01-31", &format!("cell{i}"))).collect()
+        (0..n)
+            .map(|i| m.noise("2026-01-01..2026-01-31", &format!("cell{i}")))
+            .collect()
     }
 
     fn mean_var(xs: &[i64]) -> (f64, f64) {
@@ -152,7 +154,10 @@ mod tests {
             // Symmetric: P(Z = 0) = (1 − p)/(1 + p).
             let p = (-eps).exp();
             let zero = xs.iter().filter(|&&x| x == 0).count() as f64 / n as f64;
-            assert!((zero - (1.0 - p) / (1.0 + p)).abs() < 0.015, "ε={eps}: P(0) {zero}");
+            assert!(
+                (zero - (1.0 - p) / (1.0 + p)).abs() < 0.015,
+                "ε={eps}: P(0) {zero}"
+            );
         }
     }
 
@@ -166,7 +171,9 @@ mod tests {
         assert_ne!(a, draws(&other, 200), "another link draws other noise");
         assert_ne!(m.noise("w1", "hits"), m.noise("w1", "sessions") + 1_000_000);
         // Another window is another release.
-        let w2: Vec<i64> = (0..200).map(|i| m.noise("w2", &format!("cell{i}"))).collect();
+        let w2: Vec<i64> = (0..200)
+            .map(|i| m.noise("w2", &format!("cell{i}")))
+            .collect();
         assert_ne!(a, w2);
     }
 
@@ -182,7 +189,9 @@ mod tests {
         let p = (-1.0f64).exp();
         assert!((zeros - p.powi(5) / (1.0 + p)).abs() < 0.004, "{zeros}");
         // Large counts pass, noised, never below the threshold.
-        let big: Vec<Option<i64>> = (0..1000).map(|i| m.count("w", &format!("b{i}"), 1000)).collect();
+        let big: Vec<Option<i64>> = (0..1000)
+            .map(|i| m.count("w", &format!("b{i}"), 1000))
+            .collect();
         assert!(big.iter().all(|v| v.is_some_and(|v| v >= SUPPRESS_BELOW)));
         assert!(big.iter().any(|v| *v != Some(1000)), "counts are noised");
         assert!((0..1000).all(|i| m.count("w", &format!("s{i}"), 2).is_none_or(|v| v >= 5)));
@@ -196,7 +205,9 @@ mod tests {
         assert_eq!(parse_epsilon("NaN"), Err(EpsilonError::OutOfRange));
         assert_eq!(parse_epsilon("inf"), Err(EpsilonError::OutOfRange));
         assert_eq!(parse_epsilon("11"), Err(EpsilonError::OutOfRange));
-        assert!(format!("{:?}", Mechanism::new(b"secret", 1.0)).find("secret").is_none());
+        assert!(format!("{:?}", Mechanism::new(b"secret", 1.0))
+            .find("secret")
+            .is_none());
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod per_ip;
 pub mod server;
 
 use crate::config::{IngestArgs, TrackingArgs};
+use crate::dropped::DropCounts;
 use crate::geo::GeoDb;
 use crate::ingress::{ingress_routes, Enricher, IngestState, UaCache};
 use crate::metrics::IngestMetrics;
@@ -43,6 +44,9 @@ pub struct Application {
     pub queue: IngestQueue,
     /// Ingest counters.
     pub metrics: Arc<IngestMetrics>,
+    /// Dropped-traffic counters (flushed by the maintenance pass and at shutdown).
+    pub drops: Arc<DropCounts>,
+    ingest_pool: deadpool_postgres::Pool,
 }
 
 impl Application {
@@ -84,6 +88,7 @@ impl Application {
         }
         let session_timeout_secs = settings.tracking.session_memory_timeout as f64;
         let metrics = Arc::new(IngestMetrics::default());
+        let drops = Arc::new(DropCounts::default());
         let services = ServiceCache::load(pool.clone()).await?;
         let salts = SaltStore::new(pool.clone(), (session_timeout_secs * 1000.0) as i64);
         salts.rotate(chrono::Utc::now().timestamp_millis()).await?;
@@ -107,6 +112,7 @@ impl Application {
             },
             queue: queue.clone(),
             metrics: metrics.clone(),
+            drops: drops.clone(),
             ip_headers: settings.ingest.ip_header_list(),
             proxy_trust: settings.ingest.proxy_trust(),
             heartbeat_ms: settings.tracking.script_heartbeat_frequency,
@@ -147,7 +153,7 @@ impl Application {
         let background = vec![
             services.spawn_refresher(),
             crate::shed_log::spawn(metrics.clone()),
-            crate::jobs::spawn(pool.clone(), salts, session_timeout_secs),
+            crate::jobs::spawn(pool.clone(), salts, session_timeout_secs, drops.clone()),
             dashboard.spawn_instance_name_refresher(),
         ];
         tracing::info!(%addr, "shynet listening");
@@ -159,7 +165,15 @@ impl Application {
             background,
             queue,
             metrics,
+            drops,
+            ingest_pool: pool,
         })
+    }
+
+    /// Writes the dropped-traffic counters now (the maintenance pass does it every
+    /// [`crate::jobs::INTERVAL`]; tests and shutdown do not wait for it).
+    pub async fn flush_drops(&self) -> anyhow::Result<usize> {
+        crate::jobs::flush_drops(&self.ingest_pool, &self.drops).await
     }
 
     /// The bound address.
@@ -174,6 +188,9 @@ impl Application {
             tracing::error!(error = %e, "server task failed");
         }
         self.writer.drain_and_stop().await;
+        if let Err(e) = crate::jobs::flush_drops(&self.ingest_pool, &self.drops).await {
+            tracing::warn!(error = %e, "dropped-traffic counters not written at shutdown");
+        }
         for t in self.background {
             t.abort();
         }

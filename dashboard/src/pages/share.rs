@@ -93,10 +93,7 @@ async fn check_password(
         req.remote.map(|r| r.ip()),
         &state.settings().proxy_trust,
     );
-    let (client, target) = (
-        throttle::client_key(ip),
-        throttle::share_key(link.link.id),
-    );
+    let (client, target) = (throttle::client_key(ip), throttle::share_key(link.link.id));
     let c = state.pool().get().await?;
     for key in [&client, &target] {
         if let Some(wait) = throttle::claim(&**c, key).await? {
@@ -133,7 +130,10 @@ async fn figures(
             points: Vec::new(),
         });
     drop(c);
-    let dp = link.link.epsilon.map(|e| Mechanism::new(&link.noise_key, e));
+    let dp = link
+        .link
+        .epsilon
+        .map(|e| Mechanism::new(&link.noise_key, e));
     let v = release(&s, &ch, w, dp.as_ref());
     let shown = released_chart(&ch, &v);
     Ok((v, shown))
@@ -239,7 +239,16 @@ async fn password_form(
     error: Option<String>,
 ) -> PageResult {
     let data = json!({"error": error});
-    let mut resp = render(state, ctx, req, status, "share_password", "Shared page", data).await?;
+    let mut resp = render(
+        state,
+        ctx,
+        req,
+        status,
+        "share_password",
+        "Shared page",
+        data,
+    )
+    .await?;
     share_headers(&mut resp);
     Ok(resp)
 }

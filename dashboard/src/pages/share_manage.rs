@@ -46,8 +46,16 @@ pub async fn shares(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
                 share_links::path(&created.token)
             );
             let data = json!({"url": url, "service_id": svc.id, "service_name": svc.name});
-            render(state, ctx, req, StatusCode::OK, "share_created", "Share link created", data)
-                .await
+            render(
+                state,
+                ctx,
+                req,
+                StatusCode::OK,
+                "share_created",
+                "Share link created",
+                data,
+            )
+            .await
         }
         Some("revoke") => {
             let id: i64 = req
