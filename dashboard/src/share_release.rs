@@ -14,9 +14,34 @@ use stats::noise::{Mechanism, SUPPRESS_BELOW};
 use stats::window::Window;
 use stats::CoreStats;
 
-/// The cell names noise is keyed on, per window: one per figure, chart point and table row.
-fn window_label(w: &Window) -> String {
-    format!("{}/{}", w.start.to_rfc3339(), w.end.to_rfc3339())
+/// The name of a window that noise is keyed on (with each cell's name: one per figure, chart
+/// point and table row): its first and last day in the display zone, so every reload of the
+/// same dates draws the same noise, and two windows with different data never share a name.
+pub fn window_label(w: &Window, tz: chrono_tz::Tz) -> String {
+    let last = w.end - chrono::Duration::microseconds(1);
+    format!(
+        "{}..{}",
+        w.start.with_timezone(&tz).date_naive(),
+        last.with_timezone(&tz).date_naive()
+    )
+}
+
+/// A differentially private share releases complete days only: the window is cut at the start
+/// of today (in the display zone). Otherwise a count of today, noised once, would rise by
+/// exactly one when one visitor arrives, and reloading would reveal each arrival.
+pub fn complete_days(w: &Window, tz: chrono_tz::Tz, now: chrono::DateTime<chrono::Utc>) -> Window {
+    let today = now
+        .with_timezone(&tz)
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(tz).earliest())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or(now);
+    let end = w.end.min(today);
+    Window {
+        start: w.start.min(end),
+        end,
+    }
 }
 
 /// Releases counts through the mechanism, or exactly.
@@ -43,10 +68,11 @@ fn ratio(num: Option<i64>, den: Option<i64>) -> Option<f64> {
 
 /// The released figures of one service and window. `dp` is the link's mechanism (`None` =
 /// exact figures).
-pub fn release(s: &CoreStats, chart: &Chart, w: &Window, dp: Option<&Mechanism>) -> Value {
+/// `window` is [`window_label`] of the window the figures are of.
+pub fn release(s: &CoreStats, chart: &Chart, window: &str, dp: Option<&Mechanism>) -> Value {
     let r = Releaser {
         dp,
-        window: window_label(w),
+        window: window.to_owned(),
     };
     let bounces = s
         .bounce_rate_pct
@@ -128,7 +154,7 @@ mod tests {
     use stats::chart::Granularity;
     use stats::Row;
 
-    fn sample() -> (CoreStats, Chart, Window) {
+    fn sample() -> (CoreStats, Chart, String) {
         let mut s = CoreStats {
             session_count: 1000,
             hit_count: 3000,
@@ -161,7 +187,30 @@ mod tests {
             start: "2026-01-01T00:00:00Z".parse().unwrap(),
             end: "2026-01-31T00:00:00Z".parse().unwrap(),
         };
-        (s, c, w)
+        (s, c, window_label(&w, chrono_tz::UTC))
+    }
+
+    #[test]
+    fn private_windows_end_before_today_and_are_named_by_their_days() {
+        let now = "2026-03-10T15:00:00Z".parse().unwrap();
+        let w = Window {
+            start: "2026-03-01T00:00:00Z".parse().unwrap(),
+            end: now,
+        };
+        let c = complete_days(&w, chrono_tz::UTC, now);
+        assert_eq!(c.end.to_rfc3339(), "2026-03-10T00:00:00+00:00");
+        assert_eq!(window_label(&c, chrono_tz::UTC), "2026-03-01..2026-03-09");
+        let today = Window {
+            start: "2026-03-10T00:00:00Z".parse().unwrap(),
+            end: now,
+        };
+        let t = complete_days(&today, chrono_tz::UTC, now);
+        assert_eq!(t.start, t.end, "today alone releases nothing");
+        // A window ending yesterday and one ending now differ in name.
+        assert_ne!(
+            window_label(&w, chrono_tz::UTC),
+            window_label(&c, chrono_tz::UTC)
+        );
     }
 
     #[test]
@@ -184,12 +233,12 @@ mod tests {
         assert_eq!(v["epsilon"], 0.5);
         let sessions = v["session_count"].as_i64().unwrap();
         let hits = v["hit_count"].as_i64().unwrap();
-        assert_eq!(sessions, 1000 + m.noise(&window_label(&w), "sessions"));
+        assert_eq!(sessions, 1000 + m.noise(&w, "sessions"));
         assert_eq!(
             v["avg_hits_per_session"].as_f64().unwrap(),
             hits as f64 / sessions as f64
         );
-        let bounces = 400 + m.noise(&window_label(&w), "bounces");
+        let bounces = 400 + m.noise(&w, "bounces");
         assert_eq!(
             v["bounce_rate_pct"].as_f64().unwrap(),
             bounces as f64 * 100.0 / sessions as f64
@@ -199,7 +248,7 @@ mod tests {
         // Reloading gives the same answer.
         assert_eq!(v, release(&s, &c, &w, Some(&m)));
         // A rare page is withheld unless its noise lifts it over the threshold.
-        let rare_noise = m.noise(&window_label(&w), "dim:locations:https://a.example/rare");
+        let rare_noise = m.noise(&w, "dim:locations:https://a.example/rare");
         let rows = v["locations"].as_array().unwrap();
         assert_eq!(
             rows.len(),

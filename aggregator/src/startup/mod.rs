@@ -46,6 +46,8 @@ pub struct Application {
     pub metrics: Arc<IngestMetrics>,
     /// Dropped-traffic counters (flushed by the maintenance pass and at shutdown).
     pub drops: Arc<DropCounts>,
+    /// The dashboard's shared state (tests reach its share gate through it).
+    pub dashboard: dashboard::DashboardState,
     ingest_pool: deadpool_postgres::Pool,
 }
 
@@ -166,6 +168,7 @@ impl Application {
             queue,
             metrics,
             drops,
+            dashboard,
             ingest_pool: pool,
         })
     }

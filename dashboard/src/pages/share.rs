@@ -13,7 +13,7 @@ use crate::http::{self, Req, Response};
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::share_links::unlock_value;
-use crate::share_release::{release, released_chart};
+use crate::share_release::{complete_days, release, released_chart, window_label};
 use crate::state::DashboardState;
 use models::shares::{self, Opened};
 use serde_json::{json, Value};
@@ -26,13 +26,12 @@ const UNLOCK_MAX_AGE_SECS: i64 = 12 * 3600;
 /// The header an API client sends a link's password in.
 pub const PASSWORD_HEADER: &str = "x-share-password";
 
-/// Headers every share answer carries: not indexed, not cached, and no `Referer` carrying the
-/// token to other sites.
+/// Headers every share answer carries: not indexed, not cached. (No `Referer` carries the
+/// token to other sites: every dashboard answer sets `Referrer-Policy: same-origin`.)
 pub fn share_headers(resp: &mut Response) {
     for (k, v) in [
         ("x-robots-tag", "noindex, nofollow"),
         ("cache-control", "no-store"),
-        ("referrer-policy", "no-referrer"),
     ] {
         resp.headers_mut().insert(k, HeaderValue::from_static(v));
     }
@@ -117,6 +116,17 @@ async fn figures(
 ) -> Result<(Value, Chart), PageError> {
     let svc = link.link.service_id;
     let now = chrono::Utc::now();
+    let dp = link
+        .link
+        .epsilon
+        .map(|e| Mechanism::new(&link.noise_key, e));
+    let cut;
+    let w = if dp.is_some() {
+        cut = complete_days(w, state.tz(), now);
+        &cut
+    } else {
+        w
+    };
     let c = state.pool().get().await?;
     let hide = models::services::name_and_hide_pattern(&**c, svc)
         .await?
@@ -130,11 +140,7 @@ async fn figures(
             points: Vec::new(),
         });
     drop(c);
-    let dp = link
-        .link
-        .epsilon
-        .map(|e| Mechanism::new(&link.noise_key, e));
-    let v = release(&s, &ch, w, dp.as_ref());
+    let v = release(&s, &ch, &window_label(w, state.tz()), dp.as_ref());
     let shown = released_chart(&ch, &v);
     Ok((v, shown))
 }
