@@ -12,8 +12,7 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
-const GOOGLEBOT: &str =
-    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
 
 async fn beacon(d: &Dash, svc: Uuid, headers: &[(&str, &str)], body: &str) -> u16 {
     let mut r = d
@@ -69,9 +68,15 @@ async fn drops_are_counted_per_reason_and_shown_to_the_owner() {
     let ok_origin = ("origin", "https://site.example");
     let ua = ("user-agent", BROWSER);
     for _ in 0..3 {
-        assert_eq!(beacon(&d, svc, &[ok_origin, ua, ("dnt", "1")], &page()).await, 200);
+        assert_eq!(
+            beacon(&d, svc, &[ok_origin, ua, ("dnt", "1")], &page()).await,
+            200
+        );
     }
-    assert_eq!(beacon(&d, svc, &[ok_origin, ua, ("sec-gpc", "1")], &page()).await, 200);
+    assert_eq!(
+        beacon(&d, svc, &[ok_origin, ua, ("sec-gpc", "1")], &page()).await,
+        200
+    );
     for _ in 0..2 {
         let bot = ("user-agent", GOOGLEBOT);
         assert_eq!(beacon(&d, svc, &[ok_origin, bot], &page()).await, 200);
@@ -87,7 +92,10 @@ async fn drops_are_counted_per_reason_and_shown_to_the_owner() {
     assert_eq!(beacon(&d, svc, &[ok_origin, ua], &page()).await, 200);
     assert_eq!(beacon(&d, Uuid::new_v4(), &[ua], &page()).await, 404);
 
-    assert!(stored(&d, svc).await.is_empty(), "nothing is written per beacon");
+    assert!(
+        stored(&d, svc).await.is_empty(),
+        "nothing is written per beacon"
+    );
     let cells = d.app.flush_drops().await.unwrap();
     assert_eq!(cells, 6, "one upsert row per (service, day, reason)");
     let want: BTreeMap<String, i64> = [
@@ -106,7 +114,10 @@ async fn drops_are_counted_per_reason_and_shown_to_the_owner() {
         [("archived".to_owned(), 1)].into_iter().collect()
     );
     // A second flush adds to the same rows.
-    assert_eq!(beacon(&d, svc, &[ok_origin, ua, ("dnt", "1")], &page()).await, 200);
+    assert_eq!(
+        beacon(&d, svc, &[ok_origin, ua, ("dnt", "1")], &page()).await,
+        200
+    );
     d.app.flush_drops().await.unwrap();
     assert_eq!(stored(&d, svc).await["dnt"], 4);
 
@@ -144,9 +155,8 @@ async fn drops_are_counted_per_reason_and_shown_to_the_owner() {
         ("invalid", "Invalid beacons", "50"),
         ("origin", "Origin not allowed", "1"),
     ] {
-        let row = format!(
-            "<tr data-reason=\"{reason}\"><td>{label}</td><td class=\"num\">{n}</td></tr>"
-        );
+        let row =
+            format!("<tr data-reason=\"{reason}\"><td>{label}</td><td class=\"num\">{n}</td></tr>");
         assert!(html.contains(&row), "{row}");
     }
     // Deleting the service deletes its counters.

@@ -42,7 +42,7 @@ pub async fn shares(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
             drop(c);
             let url = format!(
                 "{}{}",
-                super::links::ingress_base(state, req),
+                super::links::dashboard_base(state, req),
                 share_links::path(&created.token)
             );
             let data = json!({"url": url, "service_id": svc.id, "service_name": svc.name});
