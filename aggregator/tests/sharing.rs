@@ -10,7 +10,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 /// Adds `n` sessions of two hits each (one page) yesterday at noon (UTC, the display zone),
-/// and re-reads those hours.
+/// marks that hour for re-rolling, and waits until yesterday's figures include them (the
+/// maintenance pass may be running meanwhile).
 async fn traffic(d: &Dash, svc: Uuid, n: i64) {
     let c = d.pool.get().await.unwrap();
     c.execute(
@@ -30,9 +31,33 @@ async fn traffic(d: &Dash, svc: Uuid, n: i64) {
     )
     .await
     .unwrap();
+    c.execute(
+        "INSERT INTO rollup_dirty (service_id, hour)
+         VALUES ($1, date_trunc('day', now()) - interval '12 hours') ON CONFLICT DO NOTHING",
+        &[&svc],
+    )
+    .await
+    .unwrap();
     stats::rollup::rewind(&**c, chrono::Utc::now() - chrono::Duration::hours(48))
         .await
         .unwrap();
+    let today = chrono::Utc::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    let yesterday = stats::window::Window {
+        start: today - chrono::Duration::days(1),
+        end: today,
+    };
+    for _ in 0..300 {
+        let s = stats::scalars_many(&**c, &[svc], &yesterday).await.unwrap();
+        if s.get(&svc).is_some_and(|s| s.session_count == n) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("yesterday's traffic never showed in the figures");
 }
 
 async fn share_count(d: &Dash, svc: Uuid) -> i64 {
