@@ -198,7 +198,7 @@ async fn private_share_noises_counts_the_same_way_on_every_reload() {
     assert_eq!(a, b, "reloading gives the same noise");
     assert_eq!(a["noised"], true);
     assert_eq!(a["epsilon"], 0.5);
-    let sessions = a["session_count"].as_i64().expect(&a.to_string());
+    let sessions = a["session_count"].as_i64().unwrap_or_else(|| panic!("{a}"));
     // 400 true sessions yesterday (today's one is not released); the noise's standard
     // deviation at ε = 0.5 is about 2.8.
     assert!((sessions - 400).abs() < 60, "{sessions}");
