@@ -57,6 +57,15 @@ pub const MAX_SKEW_SECS: i64 = 300;
 /// Longest accepted signature header (bytes): a valid one is about 120.
 pub const MAX_SIGNATURE_HEADER_BYTES: usize = 256;
 
+/// A queue message that carries an isolate's drop counters instead of a beacon (at most
+/// [`MAX_BATCH_DROPS`]). A beacon message never parses as one (it has no `drops`), nor this as
+/// a beacon (it has no `service`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedDrops {
+    /// The counters.
+    pub drops: Vec<EdgeDrop>,
+}
+
 /// Most beacons in one signed batch. The queue consumer splits larger message batches; the
 /// aggregator refuses (413) anything over it, so one request's transaction stays bounded.
 pub const MAX_BATCH_BEACONS: usize = 500;
@@ -79,8 +88,8 @@ pub const PROTOCOL_VERSION: u32 = 3;
 pub const EVENTS_PROTOCOL: u32 = 2;
 
 /// The first protocol version whose aggregators read [`EdgeBatch::drops`]. Older aggregators
-/// ignore the unknown key, so sending it is harmless; an edge still sends it only from this
-/// version on, to keep batches to what the receiver reads.
+/// ignore the unknown key (the counts are then lost, nothing else changes), and an edge that
+/// predates it sends none, which newer aggregators read as no drops.
 pub const DROPS_PROTOCOL: u32 = 3;
 
 /// Most drop counters one batch may carry (one per service, UTC day and reason the edge saw
@@ -90,8 +99,10 @@ pub const MAX_BATCH_DROPS: usize = 1000;
 /// Largest count one drop counter may carry (a counter past it is split by the edge or capped).
 pub const MAX_DROP_COUNT: u32 = 10_000_000;
 
-/// Beacons the edge did not queue, counted per service, UTC day and reason, and sent with the
-/// next batch so the aggregator's dropped-traffic report includes the edge's drops.
+/// Beacons the edge did not queue, counted per service, UTC day and reason. An isolate adds
+/// them up and queues them as one [`QueuedDrops`] message at most every few seconds (never a
+/// message per dropped beacon); the consumer delivers that message as a batch of its own
+/// (no beacons, batch id from the message id), so a redelivered message counts once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EdgeDrop {
     /// The service the beacon was for (a known one: unknown ids are not counted).
