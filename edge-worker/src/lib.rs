@@ -17,7 +17,7 @@
 //!
 //! Bindings (see `wrangler.toml` at the repository root): vars `AGGREGATOR_URL` (https, see
 //! [`edge::checked_aggregator_url`]), `ALLOW_INSECURE_AGGREGATOR`, `CONFIG_TTL_SECS`,
-//! `IP_HEADERS`, `RETRY_BASE_SECS`, `RETRY_MAX_SECS`; secret `SHYNET_EDGE_SECRET`; queue
+//! `IP_HEADERS`, `RETRY_BASE_SECS`, `RETRY_MAX_SECS`, `DROPS_FLUSH_SECS`; secret `SHYNET_EDGE_SECRET`; queue
 //! producer `BEACONS`.
 
 pub mod drops;
