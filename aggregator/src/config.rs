@@ -68,6 +68,9 @@ pub enum Command {
     /// Manage a service's goals (conversions shown with its stats).
     #[command(subcommand)]
     Goal(crate::goals_cli::GoalCommand),
+    /// Create, list and revoke public share links of a service (read-only, optionally noised).
+    #[command(subcommand)]
+    Share(crate::share_cli::ShareCommand),
     /// Print the core stats of a service for a date window.
     Stats(StatsArgs),
     /// Delete one visitor's data (identifier, IP or session) or a date range of a service's

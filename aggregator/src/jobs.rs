@@ -4,8 +4,10 @@
 //! statement is idempotent, and the purge, rollup and partition steps take locks (advisory /
 //! SKIP LOCKED) so replicas take turns instead of conflicting.
 
+use crate::dropped::DropCounts;
 use crate::salts::SaltStore;
 use deadpool_postgres::Pool;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often maintenance runs.
@@ -80,16 +82,26 @@ pub async fn run_once(
     Ok(())
 }
 
-/// Runs maintenance forever.
+/// Writes the dropped-traffic counters gathered since the last pass (one statement).
+pub async fn flush_drops(pool: &Pool, drops: &DropCounts) -> anyhow::Result<usize> {
+    let conn = pool.get().await?;
+    Ok(drops.flush(&**conn).await?)
+}
+
+/// Runs maintenance forever, flushing the dropped-traffic counters first in each pass.
 pub fn spawn(
     pool: Pool,
     salts: SaltStore,
     session_timeout_secs: f64,
+    drops: Arc<DropCounts>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(INTERVAL);
         loop {
             tick.tick().await;
+            if let Err(e) = flush_drops(&pool, &drops).await {
+                tracing::warn!(error = %e, "dropped-traffic counters not written; will retry");
+            }
             if let Err(e) = run_once(&pool, &salts, session_timeout_secs).await {
                 tracing::warn!(error = %e, "maintenance pass failed; will retry");
             }

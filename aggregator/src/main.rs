@@ -161,6 +161,12 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Share(c) => {
+            for line in aggregator::share_cli::run(&db.pool, c).await? {
+                say!("{line}");
+            }
+            Ok(())
+        }
         Command::Stats(a) => {
             let v = cli::stats(
                 &db.pool,

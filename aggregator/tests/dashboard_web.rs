@@ -58,6 +58,16 @@ fn matrix() -> Matrix {
         [302, 404, 403, 303, 303],
         vec![("archived", "yes")],
     );
+    add(
+        "service_shares",
+        "POST",
+        [302, 404, 403, 400, 400],
+        vec![("action", "create"), ("epsilon", "abc")],
+    );
+    // Share links are anonymous by design: an unknown token is 404 for everyone.
+    add("share", "GET", [404, 404, 404, 404, 404], vec![]);
+    add("share", "POST", [404, 404, 404, 404, 404], vec![]);
+    add("share_api", "GET", [404, 404, 404, 404, 404], vec![]);
     add("sessions", "GET", [302, 404, 200, 200, 200], vec![]);
     add("session", "GET", [302, 404, 200, 200, 200], vec![]);
     add("locations", "GET", [302, 404, 200, 200, 200], vec![]);

@@ -80,6 +80,7 @@ fn body(id: &str, beacons: Vec<Beacon>) -> Vec<u8> {
         beacons,
         fences: vec![],
         message_ids: vec![],
+        drops: vec![],
     })
     .unwrap()
 }
@@ -94,6 +95,7 @@ fn fenced(id: &str, beacons: Vec<(&[&str], Beacon)>) -> Vec<u8> {
         beacons,
         fences,
         message_ids: vec![],
+        drops: vec![],
     })
     .unwrap()
 }
@@ -848,6 +850,7 @@ fn with_messages(id: &str, beacons: Vec<(&str, Beacon)>) -> Vec<u8> {
         beacons,
         fences: vec![],
         message_ids,
+        drops: vec![],
     })
     .unwrap()
 }
@@ -1057,4 +1060,69 @@ async fn events_in_batches_apply_exactly_once_and_bind_to_their_page_view() {
         (2, 1, 4)
     );
     assert!(m.rejected_bad_input >= 1);
+}
+
+/// The edge's dropped-traffic counts travel with a batch: counted once when it first applies
+/// (not again on redelivery), only for known services and recent days; too many counters or
+/// too large a count refuse the whole batch before anything applies.
+#[tokio::test]
+async fn batch_drops_are_counted_once_for_known_services() {
+    use beacon::dropped::DropKind;
+    use beacon::edge_protocol::{EdgeDrop, MAX_BATCH_DROPS, MAX_DROP_COUNT};
+    let t = spawn_app(opts()).await;
+    let svc = t.service(Svc::default()).await;
+    let today = (chrono::Utc::now().timestamp() / 86_400) as i32;
+    let drop = |service, day, reason, count| EdgeDrop {
+        service,
+        day,
+        reason,
+        count,
+    };
+    let with_drops = |id: &str, drops: Vec<EdgeDrop>| {
+        serde_json::to_vec(&EdgeBatch {
+            batch_id: id.into(),
+            beacons: vec![beacon(svc, 1, CHROME_UA, "https://e.com/a")],
+            fences: vec![],
+            message_ids: vec![],
+            drops,
+        })
+        .unwrap()
+    };
+    let b = with_drops(
+        "drops-1",
+        vec![
+            drop(svc, today, DropKind::Dnt, 7),
+            drop(svc, today, DropKind::Bot, 2),
+            drop(Uuid::new_v4(), today, DropKind::Dnt, 3),
+            drop(svc, today - 30, DropKind::Gpc, 5),
+        ],
+    );
+    assert_eq!(post(&t, b.clone()).await.status(), 200);
+    let again: BatchReceipt = post(&t, b).await.json().await.unwrap();
+    assert!(!again.applied);
+    // Refused shapes apply nothing.
+    let many = with_drops(
+        "drops-2",
+        vec![drop(svc, today, DropKind::Dnt, 1); MAX_BATCH_DROPS + 1],
+    );
+    assert_eq!(post(&t, many).await.status(), 400);
+    let big = with_drops(
+        "drops-3",
+        vec![drop(svc, today, DropKind::Dnt, MAX_DROP_COUNT + 1)],
+    );
+    assert_eq!(post(&t, big).await.status(), 400);
+    t.app.flush_drops().await.unwrap();
+    let c = t.pool.get().await.unwrap();
+    let rows: Vec<(String, i64)> = c
+        .query(
+            "SELECT reason, count FROM dropped_beacons ORDER BY reason",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(rows, vec![("bot".into(), 2), ("dnt".into(), 7)]);
+    assert_eq!(t.hits(svc).await, 1);
 }

@@ -291,6 +291,7 @@ async fn edge_batch_replays_inside_or_outside_the_window_are_refused() {
         beacons: vec![one_beacon(svc)],
         fences: vec![],
         message_ids: vec![],
+        drops: vec![],
     };
     let body = serde_json::to_vec(&batch).unwrap();
     let send = |sig: String, body: Vec<u8>| {
@@ -372,6 +373,7 @@ async fn a_config_signature_opens_one_config_request_and_nothing_else() {
         beacons: vec![one_beacon(svc)],
         fences: vec![],
         message_ids: vec![],
+        drops: vec![],
     })
     .unwrap();
     assert_eq!(post(&unused, batch.clone()).await.unwrap().status(), 401);
@@ -424,7 +426,7 @@ async fn deleting_a_service_deletes_every_row_keyed_by_it() {
         .iter()
         .map(|s| s.to_string())
         // Foreign keys ON DELETE CASCADE.
-        .chain(["collaborators".to_string(), "goals".to_string()])
+        .chain(["collaborators", "goals", "share_links"].map(String::from))
         .collect();
     assert_eq!(
         tables, covered,

@@ -57,6 +57,15 @@ pub const MAX_SKEW_SECS: i64 = 300;
 /// Longest accepted signature header (bytes): a valid one is about 120.
 pub const MAX_SIGNATURE_HEADER_BYTES: usize = 256;
 
+/// A queue message that carries an isolate's drop counters instead of a beacon (at most
+/// [`MAX_BATCH_DROPS`]). A beacon message never parses as one (it has no `drops`), nor this as
+/// a beacon (it has no `service`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedDrops {
+    /// The counters.
+    pub drops: Vec<EdgeDrop>,
+}
+
 /// Most beacons in one signed batch. The queue consumer splits larger message batches; the
 /// aggregator refuses (413) anything over it, so one request's transaction stays bounded.
 pub const MAX_BATCH_BEACONS: usize = 500;
@@ -71,11 +80,40 @@ pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 pub const BATCH_PATH: &str = "/ingest/v1/batch";
 
 /// This aggregator's batch protocol, announced in [`EdgeConfig::protocol`]: 1 page views only,
-/// 2 beacons may carry an `event` (see the module notes on beacon kinds).
-pub const PROTOCOL_VERSION: u32 = 2;
+/// 2 beacons may carry an `event` (see the module notes on beacon kinds), 3 batches may carry
+/// the edge's dropped-traffic counts ([`EdgeBatch::drops`]).
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The first protocol version whose aggregators store custom events.
 pub const EVENTS_PROTOCOL: u32 = 2;
+
+/// The first protocol version whose aggregators read [`EdgeBatch::drops`]. Older aggregators
+/// ignore the unknown key (the counts are then lost, nothing else changes), and an edge that
+/// predates it sends none, which newer aggregators read as no drops.
+pub const DROPS_PROTOCOL: u32 = 3;
+
+/// Most drop counters one batch may carry (one per service, UTC day and reason the edge saw
+/// since its last batch); the aggregator refuses (400) more.
+pub const MAX_BATCH_DROPS: usize = 1000;
+
+/// Largest count one drop counter may carry (a counter past it is split by the edge or capped).
+pub const MAX_DROP_COUNT: u32 = 10_000_000;
+
+/// Beacons the edge did not queue, counted per service, UTC day and reason. An isolate adds
+/// them up and queues them as one [`QueuedDrops`] message at most every few seconds (never a
+/// message per dropped beacon); the consumer delivers that message as a batch of its own
+/// (no beacons, batch id from the message id), so a redelivered message counts once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EdgeDrop {
+    /// The service the beacon was for (a known one: unknown ids are not counted).
+    pub service: Uuid,
+    /// UTC day number (days since 1970-01-01), as salts count days.
+    pub day: i32,
+    /// Why it was not queued.
+    pub reason: crate::dropped::DropKind,
+    /// How many.
+    pub count: u32,
+}
 
 /// Path of the edge config endpoint on the aggregator (signed as is, like [`BATCH_PATH`]).
 pub const CONFIG_PATH: &str = "/ingest/v1/config";
@@ -326,6 +364,11 @@ pub struct EdgeBatch {
     /// ids, no fences), each is still applied once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub message_ids: Vec<String>,
+    /// The edge's dropped-traffic counts since its previous batch (protocol
+    /// [`DROPS_PROTOCOL`]; absent from older edges). Counted once, when the batch is first
+    /// applied, so a redelivered batch does not count them again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drops: Vec<EdgeDrop>,
 }
 
 /// Most fences one beacon may carry: after this many deliveries with unknown outcome the

@@ -8,6 +8,7 @@ pub mod campaign;
 #[cfg(feature = "classify")]
 pub mod channels;
 pub mod client_ip;
+pub mod dropped;
 pub mod edge_protocol;
 pub mod event;
 pub mod ip_filter;

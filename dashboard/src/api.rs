@@ -204,7 +204,13 @@ async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
             .await
             .map_err(|e| unavailable(&e))?;
         st["compare"] = before;
-        out.push(json!({"name": s.name, "uuid": s.id, "link": s.link, "stats": st}));
+        let dropped =
+            models::dropped::for_service(&**c, s.id, w.start.date_naive(), w.end.date_naive())
+                .await
+                .map_err(|e| unavailable(&e))?;
+        out.push(
+            json!({"name": s.name, "uuid": s.id, "link": s.link, "stats": st, "dropped": dropped}),
+        );
     }
     let pages = ((total + SERVICES_PER_PAGE - 1) / SERVICES_PER_PAGE).max(1);
     Ok(json!({ "services": out, "page": page, "pages": pages }))

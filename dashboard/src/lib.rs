@@ -19,6 +19,8 @@ pub mod router;
 pub mod service_form;
 pub mod services;
 pub mod settings;
+pub mod share_links;
+pub mod share_release;
 pub mod site;
 pub mod state;
 pub mod svg_chart;

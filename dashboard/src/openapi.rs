@@ -9,6 +9,9 @@ use std::sync::LazyLock;
 /// The hand-written part: everything but the dimension tables.
 const BASE: &str = include_str!("../static/openapi.json");
 
+/// Share links and the dropped-traffic report, merged in by [`add_share`].
+const SHARE: &str = include_str!("../static/openapi_share.json");
+
 /// The full description, built once.
 pub static OPENAPI: LazyLock<String> = LazyLock::new(|| {
     let doc = describe(BASE).unwrap_or_else(|e| panic!("static/openapi.json: {e}"));
@@ -52,7 +55,29 @@ fn describe(base: &str) -> Result<Value, String> {
             }),
         );
     }
+    add_share(&mut doc)?;
     Ok(doc)
+}
+
+/// Adds the share API's path and schemas and the services' `dropped` report.
+fn add_share(doc: &mut Value) -> Result<(), String> {
+    let extra: Value = serde_json::from_str(SHARE).map_err(|e| format!("share part: {e}"))?;
+    let merge = |into: Option<&mut Value>, from: &Value| -> Result<(), String> {
+        let (Some(into), Some(from)) = (into.and_then(Value::as_object_mut), from.as_object())
+        else {
+            return Err("share part: missing object".into());
+        };
+        for (k, v) in from {
+            into.insert(k.clone(), v.clone());
+        }
+        Ok(())
+    };
+    merge(doc.get_mut("paths"), &extra["paths"])?;
+    merge(doc.pointer_mut("/components/schemas"), &extra["schemas"])?;
+    merge(
+        doc.pointer_mut("/components/schemas/Service/properties"),
+        &extra["service_properties"],
+    )
 }
 
 #[cfg(test)]
@@ -71,6 +96,24 @@ mod tests {
             assert!(row.contains(d.api_key), "{}", d.name);
         }
         assert!(doc["paths"]["/api/v1/dashboard/"]["get"].is_object());
+    }
+
+    #[test]
+    fn shares_and_dropped_traffic_are_described() {
+        let doc: Value = serde_json::from_str(&OPENAPI).unwrap();
+        assert!(doc["paths"]["/share/{token}/api/"]["get"].is_object());
+        let schemas = &doc["components"]["schemas"];
+        for k in ["noised", "epsilon", "session_count", "chart_data"] {
+            assert!(schemas["SharedStats"]["properties"][k].is_object(), "{k}");
+        }
+        assert_eq!(
+            schemas["Service"]["properties"]["dropped"]["items"]["$ref"],
+            "#/components/schemas/DroppedRow"
+        );
+        let reasons = &schemas["DroppedRow"]["properties"]["reason"]["enum"];
+        for k in beacon::dropped::DropKind::ALL {
+            assert!(reasons.as_array().unwrap().contains(&json!(k.as_str())));
+        }
     }
 
     #[test]

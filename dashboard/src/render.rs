@@ -50,6 +50,15 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/service_delete.hbs"),
     ),
     ("admin", include_str!("../templates/admin.hbs")),
+    ("share", include_str!("../templates/share.hbs")),
+    (
+        "share_password",
+        include_str!("../templates/share_password.hbs"),
+    ),
+    (
+        "share_created",
+        include_str!("../templates/share_created.hbs"),
+    ),
 ];
 
 const PARTIALS: &[(&str, &str)] = &[
@@ -68,6 +77,10 @@ const PARTIALS: &[(&str, &str)] = &[
     ),
     ("pager", include_str!("../templates/partials/pager.hbs")),
     ("snippet", include_str!("../templates/partials/snippet.hbs")),
+    (
+        "share_cards",
+        include_str!("../templates/partials/share_cards.hbs"),
+    ),
 ];
 
 impl Templates {

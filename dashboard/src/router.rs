@@ -70,6 +70,11 @@ pub const ROUTES: &[RouteDef] = &[
         "/dashboard/service/{service}/export/",
         GET
     ),
+    r!(
+        "service_shares",
+        "/dashboard/service/{service}/shares/",
+        POST
+    ),
     r!("sessions", "/dashboard/service/{service}/sessions/", GET),
     r!(
         "session",
@@ -96,11 +101,20 @@ pub const ROUTES: &[RouteDef] = &[
     r!("api_openapi", "/api/v1/openapi.json", GET_CORS),
     r!("api_erase", "/api/v1/service/{service}/erase/", POST),
     r!("api_export", "/api/v1/service/{service}/export/", GET),
+    r!("share", "/share/{token}/", BOTH),
+    r!("share_api", "/share/{token}/api/", GET),
     r!("static", "/static/{file}", GET),
 ];
 
 /// Path prefixes the dashboard answers (anything else is left to other filters).
-const PREFIXES: &[&str] = &["/dashboard", "/accounts/", "/api/", "/static/", "/admin"];
+const PREFIXES: &[&str] = &[
+    "/dashboard",
+    "/accounts/",
+    "/api/",
+    "/static/",
+    "/admin",
+    "/share/",
+];
 
 fn owns(path: &str) -> bool {
     path == "/" || PREFIXES.iter().any(|p| path.starts_with(p))
@@ -239,6 +253,24 @@ pub async fn handle(state: &DashboardState, req: Req) -> Response {
         "api_export" => return api_data::export(state, &req, param(&params, "service")).await,
         _ => {}
     }
+    // Anonymous share answers take a permit first, so a flood of them cannot hold more than a
+    // few of the dashboard's connections (the rest are answered 429 at once).
+    let _share_permit = if def.name.starts_with("share") && def.name != "service_shares" {
+        match state.share_gate().clone().try_acquire_owned() {
+            Ok(p) => Some(p),
+            Err(_) => {
+                let mut r = pages::share::busy();
+                pages::share::share_headers(&mut r);
+                return r;
+            }
+        }
+    } else {
+        None
+    };
+    if def.name == "share_api" {
+        let tok = params.get("token").map(String::as_str).unwrap_or("");
+        return pages::share::api(state, &req, tok).await;
+    }
     let ctx = match Ctx::load(state, &req, params).await {
         Ok(c) => c,
         Err(e) => return layout::error_page(state, None, e),
@@ -262,6 +294,9 @@ pub async fn handle(state: &DashboardState, req: Req) -> Response {
         }
         Err(e) => layout::error_page(state, Some(&ctx), e),
     };
+    if def.name == "share" {
+        pages::share::share_headers(&mut resp);
+    }
     if ctx.sets_csrf_cookie() {
         http::set_cookie(
             &mut resp,
@@ -284,6 +319,8 @@ async fn dispatch(state: &DashboardState, name: &str, ctx: &Ctx, req: &Req) -> P
         "service_archive" => pages::manage::archive(state, ctx, req).await,
         "service_erase" => pages::data_rights::erase(state, ctx, req).await,
         "service_export" => pages::data_rights::export(state, ctx, req).await,
+        "service_shares" => pages::share_manage::shares(state, ctx, req).await,
+        "share" => pages::share::page(state, ctx, req).await,
         "sessions" => pages::sessions::list(state, ctx, req).await,
         "session" => pages::sessions::detail(state, ctx, req).await,
         "locations" => pages::sessions::locations(state, ctx, req).await,

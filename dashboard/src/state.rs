@@ -46,7 +46,13 @@ struct Inner {
     instance: RwLock<String>,
     /// Slots for HTTP exports running at once (`export_http`).
     export_slots: Arc<tokio::sync::Semaphore>,
+    /// Permits for computing share answers ([`MAX_CONCURRENT_SHARES`]).
+    share_gate: Arc<tokio::sync::Semaphore>,
 }
+
+/// Share answers computed at once; beyond this, 429 with `Retry-After` at once (half the
+/// default dashboard pool, so owners keep connections however many anonymous viewers arrive).
+pub const MAX_CONCURRENT_SHARES: usize = 2;
 
 /// How often the instance name is reloaded, so a change made through another process shows
 /// everywhere (a change made here shows at once).
@@ -91,8 +97,15 @@ impl DashboardState {
                 export_slots: Arc::new(tokio::sync::Semaphore::new(
                     crate::export_http::MAX_CONCURRENT_EXPORTS,
                 )),
+                share_gate: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_SHARES)),
             }),
         })
+    }
+
+    /// The permits public share answers take before touching the database: anonymous requests
+    /// for shares can hold at most [`MAX_CONCURRENT_SHARES`] of the dashboard's connections.
+    pub fn share_gate(&self) -> &Arc<tokio::sync::Semaphore> {
+        &self.inner.share_gate
     }
 
     /// The configured public base URL, if any (links in mail come only from here).

@@ -4,6 +4,7 @@
 //! `beacon::route`, the same code the aggregator's direct ingest runs.
 
 use beacon::bots::looks_like_bot;
+use beacon::dropped::DropKind;
 use beacon::edge_protocol::{EdgeConfig, EdgeService};
 use beacon::ip_filter::IgnoredIps;
 use beacon::origins::AllowedOrigins;
@@ -83,6 +84,8 @@ pub struct Outcome {
     pub beacon: Option<Beacon>,
     /// Why a beacon was dropped, for logs.
     pub dropped: Option<DropReason>,
+    /// A beacon of a known service not queued, and why: for the dropped-traffic report.
+    pub report: Option<(uuid::Uuid, DropKind)>,
     /// The CORS origin granted, for answers built after `handle` (queue failures).
     pub allow_origin: Option<String>,
 }
@@ -92,7 +95,16 @@ fn refuse(reply: Reply) -> Outcome {
         reply,
         beacon: None,
         dropped: None,
+        report: None,
         allow_origin: None,
+    }
+}
+
+/// A refusal counted in the dropped-traffic report.
+fn refuse_counted(reply: Reply, service: uuid::Uuid, kind: DropKind) -> Outcome {
+    Outcome {
+        report: Some((service, kind)),
+        ..refuse(reply)
     }
 }
 
@@ -112,14 +124,33 @@ pub fn handle(req: &RequestFacts, cfg: &Prepared) -> Outcome {
     };
     let origin = h("origin");
     let referer = h("referer");
+    let is_beacon = matches!(
+        (req.method, file),
+        ("POST", route::File::Script | route::File::Event)
+            | ("GET" | "HEAD", route::File::Pixel | route::File::EventGif)
+    );
     let allow_origin = match route::gate(svc.raw.active, &svc.origins, origin, referer) {
         Ok(a) => a,
+        Err(r) if is_beacon => {
+            let kind = if r.status == 404 {
+                DropKind::Archived
+            } else {
+                DropKind::Origin
+            };
+            return refuse_counted(r.reply(), service, kind);
+        }
         Err(r) => return refuse(r.reply()),
     };
     let plan = route::plan(req.method, file, identifier, req.body, req.query, referer);
     let view = match plan {
         Plan::Preflight => return refuse(route::preflight_reply().with_cors(&allow_origin)),
-        Plan::Refuse(r) => return refuse(r.reply().with_cors(&allow_origin)),
+        Plan::Refuse(r) => {
+            return refuse_counted(
+                r.reply().with_cors(&allow_origin),
+                service,
+                DropKind::Invalid,
+            )
+        }
         Plan::Auto(features) => {
             let body = beacon::auto_script::render(features);
             let etag = beacon::script::etag(&body);
@@ -161,19 +192,26 @@ pub fn handle(req: &RequestFacts, cfg: &Prepared) -> Outcome {
     if dropped.is_none() && svc.raw.ignore_robots && looks_like_bot(&user_agent) {
         dropped = Some(DropReason::Robot);
     }
-    if dropped.is_some() {
+    if let Some(why) = dropped {
+        let kind = match why {
+            DropReason::DoNotTrack => DropKind::of_privacy_signal(dnt),
+            DropReason::IgnoredIp => DropKind::IgnoredIp,
+            DropReason::Robot => DropKind::Bot,
+        };
         return Outcome {
             reply: ok,
             beacon: None,
             dropped,
+            report: Some((service, kind)),
             allow_origin: Some(allow_origin),
         };
     }
     let Some((current, previous)) = cfg.config.salts_for(req.now_ms) else {
-        return refuse(route::error_reply(
-            503,
-            "temporarily unavailable; retry shortly",
-        ));
+        return refuse_counted(
+            route::error_reply(503, "temporarily unavailable; retry shortly"),
+            service,
+            DropKind::Overload,
+        );
     };
     let beacon = Beacon {
         service,
@@ -196,6 +234,7 @@ pub fn handle(req: &RequestFacts, cfg: &Prepared) -> Outcome {
         reply: ok,
         beacon: Some(beacon),
         dropped: None,
+        report: None,
         allow_origin: Some(allow_origin),
     }
 }

@@ -17,15 +17,16 @@
 //!
 //! Bindings (see `wrangler.toml` at the repository root): vars `AGGREGATOR_URL` (https, see
 //! [`edge::checked_aggregator_url`]), `ALLOW_INSECURE_AGGREGATOR`, `CONFIG_TTL_SECS`,
-//! `IP_HEADERS`, `RETRY_BASE_SECS`, `RETRY_MAX_SECS`; secret `SHYNET_EDGE_SECRET`; queue
+//! `IP_HEADERS`, `RETRY_BASE_SECS`, `RETRY_MAX_SECS`, `DROPS_FLUSH_SECS`; secret `SHYNET_EDGE_SECRET`; queue
 //! producer `BEACONS`.
 
+pub mod drops;
 pub mod edge;
 
 use beacon::edge_protocol::{
-    batch_id, sign, EdgeBatch, EdgeConfig, QueuedBeacon, SignedRequest, BATCH_PATH, CONFIG_PATH,
-    MAX_BATCH_BEACONS, MAX_BATCH_BYTES, MAX_FENCES, NONCE_BYTES, NOT_APPLIED_HEADER,
-    SIGNATURE_HEADER,
+    batch_id, sign, EdgeBatch, EdgeConfig, EdgeDrop, QueuedBeacon, QueuedDrops, SignedRequest,
+    BATCH_PATH, CONFIG_PATH, MAX_BATCH_BEACONS, MAX_BATCH_BYTES, MAX_FENCES, NONCE_BYTES,
+    NOT_APPLIED_HEADER, SIGNATURE_HEADER,
 };
 use beacon::route::{error_reply, Reply};
 use beacon::wire::Geo;
@@ -85,6 +86,8 @@ struct Settings {
     retry_base_secs: u64,
     /// `RETRY_MAX_SECS`.
     retry_max_secs: u64,
+    /// `DROPS_FLUSH_SECS` in ms: how often an isolate queues its drop counters.
+    drops_flush_ms: u64,
 }
 
 impl Settings {
@@ -118,6 +121,7 @@ impl Settings {
                 .collect(),
             retry_base_secs: var_u64("RETRY_BASE_SECS", 5),
             retry_max_secs: var_u64("RETRY_MAX_SECS", 300),
+            drops_flush_ms: var_u64("DROPS_FLUSH_SECS", drops::DEFAULT_FLUSH_SECS) * 1000,
         }
     }
 
@@ -381,10 +385,15 @@ async fn ingress(
         now_ms: now_ms as i64,
     };
     let mut out = edge::handle(&facts, &cfg);
+    if let Some((svc, kind)) = out.report {
+        drops::count(svc, kind, now_ms);
+    }
+    send_drops(env, settings.drops_flush_ms, now_ms).await;
     if let Some(b) = &mut out.beacon {
         b.geo = geo_of(req);
         if let Err(e) = enqueue(env, b, None).await {
             console_error!("queue send failed: {e}");
+            drops::count(b.service, beacon::dropped::DropKind::Overload, now_ms);
             let mut r = error_reply(503, "ingest queue unavailable; retry shortly");
             r.headers.push(("retry-after", "1".into()));
             if let Some(origin) = &out.allow_origin {
@@ -394,6 +403,50 @@ async fn ingress(
         }
     }
     to_response(out.reply)
+}
+
+/// Queues the isolate's drop counters when they are due (see [`drops`]); put back on failure.
+async fn send_drops(env: &Env, flush_ms: u64, now_ms: u64) {
+    if let Some(d) = drops::take_due(now_ms, flush_ms) {
+        let msg = QueuedDrops { drops: d };
+        if let Err(e) = enqueue(env, &msg, None).await {
+            console_warn!("drop counters not queued ({e}); kept for the next try");
+            drops::put_back(msg.drops);
+        }
+    }
+}
+
+/// Delivers each drop-counter message as a batch of its own (no beacons; its batch id from the
+/// message id, so a redelivery counts nothing twice); acks it when applied, retries it
+/// otherwise. Returns whether all were applied.
+async fn deliver_drops(
+    env: &Env,
+    messages: Vec<(RawMessage, String, Vec<EdgeDrop>)>,
+    now_ms: u64,
+) -> bool {
+    let mut all = true;
+    for (message, id, drops) in messages {
+        let signed = EdgeBatch {
+            batch_id: batch_id(&[id.as_str()]),
+            beacons: Vec::new(),
+            fences: Vec::new(),
+            message_ids: Vec::new(),
+            drops,
+        };
+        match deliver(env, &signed).await {
+            Delivery::Applied => message.ack(),
+            Delivery::NotApplied(why) | Delivery::Unknown(why) => {
+                console_warn!("drop counters {id} not delivered ({why}); retrying");
+                message.retry_with_options(
+                    &QueueRetryOptionsBuilder::new()
+                        .with_delay_seconds(retry_delay(env, &message, now_ms))
+                        .build(),
+                );
+                all = false;
+            }
+        }
+    }
+    all
 }
 
 /// Takes the runtime's request as is: converting it to a `worker::Request` would read every
@@ -529,6 +582,7 @@ async fn refence(env: &Env, chunk: &[Item], batch_id: &str, now_ms: u64) {
 async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
     let now_ms = Date::now().as_millis();
     let mut items = Vec::new();
+    let mut drop_messages = Vec::new();
     let mut all_parsed = true;
     for message in batch.raw_iter() {
         let id = message.id();
@@ -537,6 +591,9 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
                 .ok()
                 .map(|q| (q, s.len()))
         });
+        let counters = || {
+            message_text(&message.body()).and_then(|s| serde_json::from_str::<QueuedDrops>(&s).ok())
+        };
         match parsed {
             Some((queued, bytes)) => items.push(Item {
                 message,
@@ -544,14 +601,17 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
                 queued,
                 bytes,
             }),
-            None => {
-                // Never silently dropped: retried until it lands in the dead-letter queue.
-                console_error!(
-                    "queue message {id} is not a beacon; left for the dead-letter queue"
-                );
-                all_parsed = false;
-                message.retry();
-            }
+            None => match counters() {
+                Some(q) => drop_messages.push((message, id, q.drops)),
+                None => {
+                    // Never silently dropped: retried until it lands in the dead-letter queue.
+                    console_error!(
+                        "queue message {id} is not a beacon; left for the dead-letter queue"
+                    );
+                    all_parsed = false;
+                    message.retry();
+                }
+            },
         }
     }
     // Same messages → same chunks → same batch ids, whatever the delivery order.
@@ -560,6 +620,9 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
     // (the common case), instead of one call per message.
     let mut applied = Vec::new();
     let mut all_applied = all_parsed;
+    if !drop_messages.is_empty() && !deliver_drops(&env, drop_messages, now_ms).await {
+        all_applied = false;
+    }
     let mut start = 0;
     while start < items.len() {
         let mut end = start;
@@ -589,6 +652,7 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
                 .iter()
                 .map(|i| i.queued.origin.clone().unwrap_or_else(|| i.id.clone()))
                 .collect(),
+            drops: Vec::new(),
         };
         match deliver(&env, &signed).await {
             Delivery::Applied => {

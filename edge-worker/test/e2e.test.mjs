@@ -172,6 +172,30 @@ test("DNT, ignored IPs and robots are dropped at the edge; settings changes arri
   assert.equal(count(`SELECT count(*) FROM hits WHERE service_id='${svc}' AND location='https://example.com/now-ignored'`), 0);
 });
 
+test("beacons dropped at the edge reach the dropped-traffic report, counted once", async () => {
+  // Its script is refused without an allowed origin, so wait for the edge to know it with a
+  // tracked page view (one hit) instead of the script.
+  const svc = createService(agg, { ignore_robots: true, ignored_ips: "192.0.2.0/24", origins: "https://example.com" });
+  await eventually(async () => (await pixel(svc, { page: "https://example.com/known" })).r.status === 200,
+    { interval: 250, what: "the edge to know the new service" });
+  assert.equal((await pixel(svc, { headers: { dnt: "1" } })).r.status, 200);
+  assert.equal((await pixel(svc, { headers: { dnt: "1" } })).r.status, 200);
+  assert.equal((await pixel(svc, { headers: { "sec-gpc": "1" } })).r.status, 200);
+  assert.equal((await pixel(svc, { ip: "192.0.2.9" })).r.status, 200);
+  assert.equal((await pixel(svc, { ua: GOOGLEBOT_UA })).r.status, 200);
+  assert.equal((await script(svc, {}, { headers: { origin: "https://evil.example" } })).r.status, 403);
+  // The counters travel as their own queue messages in batches without beacons; the
+  // aggregator writes them with its maintenance pass (every 10 s).
+  const report = () => Object.fromEntries(agg.sql(
+    `SELECT reason, count FROM dropped_beacons WHERE service_id = '${svc}' ORDER BY reason`,
+  ).split("\n").filter(Boolean).map((l) => l.split("|")).map(([k, v]) => [k, Number(v)]));
+  await eventually(() => report().origin === 1 && report().dnt === 2, { timeout: 30_000, interval: 500, what: "the edge's drops in the report" });
+  assert.deepEqual(report(), { bot: 1, dnt: 2, gpc: 1, ignored_ip: 1, origin: 1 });
+  const dropBatches = proxy.state.exchanges.filter((e) => e.body && e.body.drops && e.body.drops.some((d) => d.service === svc));
+  assert.ok(dropBatches.length >= 1 && dropBatches.every((e) => e.body.beacons.length === 0), "drops travel in batches of their own");
+  await eventually(() => hits(svc) === 1, { what: "the one tracked page view" });
+});
+
 test("a tampered or stale batch is rejected and the same batch twice is stored once", async () => {
   const svc = await newService();
   const beacon = (n) => ({
@@ -236,7 +260,8 @@ test("aggregator answering 503, then losing acks, then down: retries deliver eve
   assert.ok(proxy.state.fencedPosts >= 1, "beacons of the lost batches were re-sent with fences");
   // Every batch names each beacon's queue message, and a re-sent copy keeps its first message
   // id (so a redelivery in any grouping is recognised per beacon, even without the fence).
-  const bodies = proxy.state.batchBodies;
+  // (Batches of drop counters carry no beacons and no message ids.)
+  const bodies = proxy.state.batchBodies.filter((b) => b.beacons.length > 0);
   for (const b of bodies) assert.equal(b.message_ids?.length, b.beacons.length, "message ids per beacon");
   const fenced = bodies.filter((b) => b.fences?.some((f) => f.length > 0));
   assert.ok(fenced.length >= 1);

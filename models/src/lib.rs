@@ -8,6 +8,7 @@
 //! `emails`, `tokens` and `login_throttle`; nothing calls `users`).
 
 pub mod collaborators;
+pub mod dropped;
 pub mod emails;
 pub mod erasures;
 pub mod goals;
@@ -15,6 +16,7 @@ pub mod instance;
 pub mod login_throttle;
 pub mod mail_log;
 pub mod services;
+pub mod shares;
 pub mod tokens;
 pub mod users;
 

@@ -17,6 +17,7 @@ mod figures;
 pub mod glob;
 pub mod goal_spec;
 pub mod goals;
+pub mod noise;
 pub mod plan;
 pub mod referrer;
 pub mod rollup;

@@ -327,6 +327,7 @@ async fn deliver(
             .iter()
             .map(|m| m.body.origin.clone().unwrap_or_else(|| m.id.clone()))
             .collect(),
+        drops: vec![],
     };
     let body = serde_json::to_vec(&batch).unwrap();
     let now = chrono_now_ms() / 1000;

@@ -26,6 +26,7 @@ use crate::metrics::IngestMetrics;
 use crate::services::ServiceStatus;
 use crate::writer::exactly_once::{message_key, Marks};
 use crate::writer::{Batch, Enriched};
+use beacon::dropped::DropKind;
 use beacon::edge_protocol::{
     BatchReceipt, EdgeBatch, SignatureHeader, SignedRequest, MAX_BATCH_BEACONS, MAX_BATCH_BYTES,
     MAX_BATCH_ID_BYTES, MAX_FENCES, NOT_APPLIED_HEADER,
@@ -109,6 +110,9 @@ async fn handle(api: &EdgeApi, secret: &[u8], sig: &SignatureHeader, body: Bytes
     if let Some(refused) = shape_refusal(&batch) {
         return refused;
     }
+    if let Some(why) = super::drops::refusal(&batch.drops) {
+        return error(StatusCode::BAD_REQUEST, &why);
+    }
     let prepared = match prepare(api, batch.beacons, batch.fences, batch.message_ids).await {
         Ok(p) => p,
         Err(resp) => return resp,
@@ -155,6 +159,9 @@ async fn handle(api: &EdgeApi, secret: &[u8], sig: &SignatureHeader, body: Bytes
         duplicates,
     };
     count(api, &receipt, &prepared, kept);
+    if receipt.applied {
+        super::drops::record(api, &batch.drops, &prepared.drops).await;
+    }
     json(&receipt)
 }
 
@@ -232,6 +239,8 @@ struct Prepared {
     messages: Vec<Uuid>,
     dropped_unknown_service: usize,
     dropped_robot: usize,
+    /// Beacons of known services dropped here, for the dropped-traffic report.
+    drops: Vec<(Uuid, DropKind)>,
     /// Beacons per receiving edge location (logged, never stored).
     colos: BTreeMap<String, usize>,
 }
@@ -254,6 +263,7 @@ async fn prepare(
         messages: Vec::new(),
         dropped_unknown_service: 0,
         dropped_robot: 0,
+        drops: Vec::new(),
         colos: BTreeMap::new(),
     };
     for mut b in beacons {
@@ -261,7 +271,10 @@ async fn prepare(
         let message = message_ids.next();
         let settings = match api.ingest.services.get(b.service).await {
             Ok(Some(s)) if s.status == ServiceStatus::Active => s,
-            Ok(_) => {
+            Ok(found) => {
+                if found.is_some() {
+                    out.drops.push((b.service, DropKind::Archived));
+                }
                 out.dropped_unknown_service += 1;
                 continue;
             }
@@ -275,6 +288,7 @@ async fn prepare(
         let ua = api.ingest.enricher.ua.classify(&b.user_agent);
         if settings.ignore_robots && ua.is_robot {
             out.dropped_robot += 1;
+            out.drops.push((b.service, DropKind::Bot));
             continue;
         }
         if !settings.collect_ips || block_all_ips {
@@ -286,6 +300,7 @@ async fn prepare(
             // the event must not become a row the direct path would have refused.
             tracing::warn!(error = %e, "edge batch carried an invalid event; dropped");
             IngestMetrics::inc(&api.ingest_metrics().rejected_bad_input);
+            out.drops.push((b.service, DropKind::Invalid));
             continue;
         }
         if !b.geo.colo.is_empty() {

@@ -8,6 +8,7 @@ pub mod api;
 pub mod apply;
 mod auth;
 pub mod batch;
+mod drops;
 pub mod nonces;
 pub mod remote_config;
 mod reply;

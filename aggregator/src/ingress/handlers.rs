@@ -6,10 +6,12 @@
 
 use super::enrich::{Enricher, RawBeacon};
 use super::script_cache::ScriptCache;
+use crate::dropped::DropCounts;
 use crate::metrics::IngestMetrics;
 use crate::services::{ServiceCache, ServiceSettings, ServiceStatus};
 use crate::shed_log::LogGate;
 use crate::writer::{Enriched, IngestQueue, QueueError};
+use beacon::dropped::DropKind;
 use beacon::payload::PayloadError;
 use beacon::route::{self, DropReason, PageView, Plan, Refusal, Reply, Route};
 use bytes::Bytes;
@@ -30,6 +32,8 @@ pub struct IngestState {
     pub queue: IngestQueue,
     /// Counters.
     pub metrics: Arc<IngestMetrics>,
+    /// The dropped-traffic report's counters (per service, day and reason).
+    pub drops: Arc<DropCounts>,
     /// Proxy headers that carry the client IP, lower-case, in precedence order.
     pub ip_headers: Vec<String>,
     /// Which socket peers may set those headers.
@@ -195,6 +199,11 @@ async fn handle(state: &IngestState, req: &Request<'_>, body: Bytes) -> WarpResp
             );
         }
     };
+    let is_beacon = matches!(
+        (req.method.as_str(), file),
+        ("POST", route::File::Script | route::File::Event)
+            | ("GET" | "HEAD", route::File::Pixel | route::File::EventGif)
+    );
     let allow_origin = match route::gate(
         settings.status == ServiceStatus::Active,
         &settings.origins,
@@ -202,7 +211,17 @@ async fn handle(state: &IngestState, req: &Request<'_>, body: Bytes) -> WarpResp
         h(headers, "referer"),
     ) {
         Ok(a) => a,
-        Err(r) => return to_warp(refuse(r)),
+        Err(r) => {
+            if is_beacon {
+                let kind = if r.status == 404 {
+                    DropKind::Archived
+                } else {
+                    DropKind::Origin
+                };
+                state.drops.record(service_id, kind);
+            }
+            return to_warp(refuse(r));
+        }
     };
     let reply = match route::plan(
         req.method.as_str(),
@@ -225,7 +244,10 @@ async fn handle(state: &IngestState, req: &Request<'_>, body: Bytes) -> WarpResp
                 Err(r) => return with_cors(r, &allow_origin),
             }
         }
-        Plan::Refuse(r) => refuse(r),
+        Plan::Refuse(r) => {
+            state.drops.record(service_id, DropKind::Invalid);
+            refuse(r)
+        }
     };
     to_warp(reply.with_cors(&allow_origin))
 }
@@ -266,10 +288,13 @@ async fn accept(
     ) {
         Some(DropReason::DoNotTrack) => {
             IngestMetrics::inc(&m.dropped_dnt);
+            let kind = DropKind::of_privacy_signal(h(headers, "dnt"));
+            state.drops.record(settings.id, kind);
             return Ok(());
         }
         Some(DropReason::IgnoredIp) => {
             IngestMetrics::inc(&m.dropped_ignored_ip);
+            state.drops.record(settings.id, DropKind::IgnoredIp);
             return Ok(());
         }
         Some(DropReason::Robot) | None => {}
@@ -282,6 +307,7 @@ async fn accept(
     let ua = state.enricher.ua.classify(&user_agent);
     if settings.ignore_robots && ua.is_robot {
         IngestMetrics::inc(&m.dropped_robot);
+        state.drops.record(settings.id, DropKind::Bot);
         return Ok(());
     }
     let raw = RawBeacon {
@@ -306,6 +332,7 @@ async fn accept(
                 tracing::warn!(error = %e, "enrichment failed (salt unavailable; repeats within 10 s are counted in rejected_overload, not logged)");
             }
             IngestMetrics::inc(&m.rejected_overload);
+            state.drops.record(settings.id, DropKind::Overload);
             return Err(text(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "temporarily unavailable; retry shortly",
@@ -320,6 +347,7 @@ async fn accept(
 /// queue answers 503 at once rather than holding the browser's request.
 fn enqueue(state: &IngestState, e: Enriched) -> Option<WarpResponse> {
     let m = &state.metrics;
+    let service = e.beacon.service;
     match state.queue.push(e) {
         Ok(()) => {
             IngestMetrics::inc(&m.accepted);
@@ -327,6 +355,7 @@ fn enqueue(state: &IngestState, e: Enriched) -> Option<WarpResponse> {
         }
         Err(err) => {
             IngestMetrics::inc(&m.rejected_overload);
+            state.drops.record(service, DropKind::Overload);
             let mut r = text(StatusCode::SERVICE_UNAVAILABLE, &err.to_string());
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

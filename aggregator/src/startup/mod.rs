@@ -6,6 +6,7 @@ pub mod per_ip;
 pub mod server;
 
 use crate::config::{IngestArgs, TrackingArgs};
+use crate::dropped::DropCounts;
 use crate::geo::GeoDb;
 use crate::ingress::{ingress_routes, Enricher, IngestState, UaCache};
 use crate::metrics::IngestMetrics;
@@ -45,6 +46,11 @@ pub struct Application {
     pub metrics: Arc<IngestMetrics>,
     /// The per-service settings cache (tests reload it instead of waiting for the refresher).
     pub services: ServiceCache,
+    /// Dropped-traffic counters (flushed by the maintenance pass and at shutdown).
+    pub drops: Arc<DropCounts>,
+    /// The dashboard's shared state (tests reach its share gate through it).
+    pub dashboard: dashboard::DashboardState,
+    ingest_pool: deadpool_postgres::Pool,
 }
 
 impl Application {
@@ -86,6 +92,7 @@ impl Application {
         }
         let session_timeout_secs = settings.tracking.session_memory_timeout as f64;
         let metrics = Arc::new(IngestMetrics::default());
+        let drops = Arc::new(DropCounts::default());
         let services = ServiceCache::load(pool.clone()).await?;
         let salts = SaltStore::new(pool.clone(), (session_timeout_secs * 1000.0) as i64);
         salts.rotate(chrono::Utc::now().timestamp_millis()).await?;
@@ -109,6 +116,7 @@ impl Application {
             },
             queue: queue.clone(),
             metrics: metrics.clone(),
+            drops: drops.clone(),
             ip_headers: settings.ingest.ip_header_list(),
             proxy_trust: settings.ingest.proxy_trust(),
             heartbeat_ms: settings.tracking.script_heartbeat_frequency,
@@ -149,7 +157,7 @@ impl Application {
         let background = vec![
             services.spawn_refresher(),
             crate::shed_log::spawn(metrics.clone()),
-            crate::jobs::spawn(pool.clone(), salts, session_timeout_secs),
+            crate::jobs::spawn(pool.clone(), salts, session_timeout_secs, drops.clone()),
             dashboard.spawn_instance_name_refresher(),
         ];
         tracing::info!(%addr, "shynet listening");
@@ -162,7 +170,16 @@ impl Application {
             queue,
             metrics,
             services,
+            drops,
+            dashboard,
+            ingest_pool: pool,
         })
+    }
+
+    /// Writes the dropped-traffic counters now (the maintenance pass does it every
+    /// [`crate::jobs::INTERVAL`]; tests and shutdown do not wait for it).
+    pub async fn flush_drops(&self) -> anyhow::Result<usize> {
+        crate::jobs::flush_drops(&self.ingest_pool, &self.drops).await
     }
 
     /// The bound address.
@@ -177,6 +194,9 @@ impl Application {
             tracing::error!(error = %e, "server task failed");
         }
         self.writer.drain_and_stop().await;
+        if let Err(e) = crate::jobs::flush_drops(&self.ingest_pool, &self.drops).await {
+            tracing::warn!(error = %e, "dropped-traffic counters not written at shutdown");
+        }
         for t in self.background {
             t.abort();
         }

@@ -73,6 +73,16 @@ pub fn account_key(email: &str) -> Key {
     }
 }
 
+/// The key of a share link's password: guesses at one link from anywhere back off like guesses
+/// at one account.
+pub fn share_key(link: i64) -> Key {
+    Key {
+        key: format!("share:{link}"),
+        free: ACCOUNT_FREE_ATTEMPTS,
+        max_delay: ACCOUNT_MAX_DELAY_SECS,
+    }
+}
+
 impl Key {
     fn backoff(&self) -> Backoff {
         Backoff {

@@ -48,6 +48,7 @@ fn flash_text(code: &str) -> Option<&'static str> {
         "instance" => "Instance name saved.",
         "goal_added" => "Goal added. Its conversions are counted from the data still kept.",
         "goal_deleted" => "Goal deleted.",
+        "share_revoked" => "Share link revoked.",
         _ => return None,
     })
 }

@@ -13,3 +13,13 @@ pub fn ingress_base(state: &DashboardState, req: &Req) -> String {
     };
     format!("{scheme}://{}", req.host())
 }
+
+/// Where people reach the dashboard, for links handed out (share links): the configured
+/// dashboard URL, or else this request's host over plain HTTP (an install without
+/// `SHYNET_DASHBOARD_URL` is reached as the browser reached it).
+pub fn dashboard_base(state: &DashboardState, req: &Req) -> String {
+    match state.site() {
+        Some(s) => s.base.clone(),
+        None => format!("http://{}", req.host()),
+    }
+}

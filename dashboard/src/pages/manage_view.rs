@@ -76,6 +76,7 @@ pub async fn manage_page(
     };
     let c = state.pool().get().await?;
     let goals = models::goals::list(&**c, svc.id, MAX_GOALS_PER_SERVICE).await?;
+    let share_data = super::share_manage::manage_data(&**c, svc.id).await?;
     drop(c);
     let base = ingress_base(state, req);
     let mut data = form_data(state, &form, &errors);
@@ -100,6 +101,9 @@ pub async fn manage_page(
     data["goals_full"] = json!(goals.len() as i64 >= MAX_GOALS_PER_SERVICE);
     data["goal_limit"] = json!(MAX_GOALS_PER_SERVICE);
     data["goal_form"] = json!(goal_form);
+    for (k, v) in share_data {
+        data[k] = v;
+    }
     render(
         state,
         ctx,

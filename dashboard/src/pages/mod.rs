@@ -14,4 +14,6 @@ pub mod manage_view;
 pub mod overview;
 pub mod service;
 pub mod sessions;
+pub mod share;
+pub mod share_manage;
 pub mod tables;

@@ -264,6 +264,7 @@ pub const SERVICE_DATA_TABLES: &[&str] = &[
     "rollup_goals_hourly",
     "rollup_goals_daily",
     "erasures",
+    "dropped_beacons",
 ];
 
 /// Deletes a service and all its data: raw rows (custom events included), live sessionizer

@@ -24,11 +24,12 @@ locals {
 
   # wrangler.toml [vars].
   plain_vars = {
-    AGGREGATOR_URL  = module.naming.aggregator_url
-    CONFIG_TTL_SECS = tostring(var.config_ttl_secs)
-    IP_HEADERS      = var.ip_headers
-    RETRY_BASE_SECS = tostring(var.retry_base_secs)
-    RETRY_MAX_SECS  = tostring(var.retry_max_secs)
+    AGGREGATOR_URL   = module.naming.aggregator_url
+    CONFIG_TTL_SECS  = tostring(var.config_ttl_secs)
+    IP_HEADERS       = var.ip_headers
+    RETRY_BASE_SECS  = tostring(var.retry_base_secs)
+    RETRY_MAX_SECS   = tostring(var.retry_max_secs)
+    DROPS_FLUSH_SECS = tostring(var.drops_flush_secs)
   }
 
   main_module = "index.js"

@@ -107,6 +107,17 @@ variable "retry_max_secs" {
   }
 }
 
+variable "drops_flush_secs" {
+  type        = number
+  description = "DROPS_FLUSH_SECS: seconds between an isolate's dropped-traffic counter messages."
+  default     = 30
+
+  validation {
+    condition     = var.drops_flush_secs >= 1
+    error_message = "drops_flush_secs must be at least 1."
+  }
+}
+
 variable "max_batch_size" {
   type        = number
   description = "Most messages per queue delivery (one signed batch, one transaction at the aggregator)."
