@@ -68,6 +68,9 @@ pub enum Command {
     /// Manage a service's goals (conversions shown with its stats).
     #[command(subcommand)]
     Goal(crate::goals_cli::GoalCommand),
+    /// Reports by mail: send one now to check the mail setup.
+    #[command(subcommand)]
+    Report(crate::report_cli::ReportCommand),
     /// Print the core stats of a service for a date window.
     Stats(StatsArgs),
     /// Generate realistic demo traffic for a service straight into Postgres (binary COPY), then

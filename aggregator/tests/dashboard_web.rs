@@ -134,6 +134,9 @@ fn matrix() -> Matrix {
     add("api_openapi", "GET", [200, 200, 200, 200, 200], vec![]);
     add("api_openapi", "OPTIONS", [204, 204, 204, 204, 204], vec![]);
     add("static", "GET", [200, 200, 200, 200, 200], vec![]);
+    // Without a signed link nobody is unsubscribed, logged in or not.
+    add("unsubscribe", "GET", [400, 400, 400, 400, 400], vec![]);
+    add("unsubscribe", "POST", [400, 400, 400, 400, 400], vec![]);
     m
 }
 

@@ -19,6 +19,7 @@ pub mod settings;
 pub mod site;
 pub mod state;
 pub mod svg_chart;
+pub mod unsubscribe;
 pub mod worldmap;
 
 pub use router::routes;

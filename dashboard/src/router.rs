@@ -45,6 +45,7 @@ macro_rules! r {
 /// Every dashboard route.
 pub const ROUTES: &[RouteDef] = &[
     r!("root", "/", GET),
+    r!("unsubscribe", "/notifications/unsubscribe/", BOTH),
     r!("overview", "/dashboard/", GET),
     r!("service_new", "/dashboard/service/new/", BOTH),
     r!("service", "/dashboard/service/{service}/", GET),
@@ -222,6 +223,8 @@ pub async fn handle(state: &DashboardState, req: Req) -> Response {
         }
         "api_dashboard" => return api::with_cors(api::dashboard(state, &req).await),
         "api_openapi" => return api::with_cors(api::openapi()),
+        // Authorised by the link's signature, not a session: no CSRF token (RFC 8058).
+        "unsubscribe" => return pages::unsubscribe::handle(state, &req).await,
         _ => {}
     }
     let ctx = match Ctx::load(state, &req, params).await {

@@ -45,6 +45,18 @@ pub async fn hits_in_hours<C: GenericClient>(
         .collect())
 }
 
+/// The newest hour the rollup job has closed (the hour before its watermark), if any: the
+/// newest hour whose count is final.
+pub async fn last_closed_hour<C: GenericClient>(
+    c: &C,
+) -> Result<Option<DateTime<Utc>>, StatsError> {
+    let w: Option<DateTime<Utc>> = c
+        .query_opt("SELECT watermark FROM rollup_state WHERE id", &[])
+        .await?
+        .and_then(|r| r.get(0));
+    Ok(w.map(|w| w - Duration::hours(1)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -83,6 +83,7 @@ impl Application {
             tracing::warn!(error = ?e, "instance name not loaded; pages show SHYNET_WHITELABEL until it is");
         }
         let session_timeout_secs = settings.tracking.session_memory_timeout as f64;
+        let notifier = crate::notify::context::Notifier::new(dashboard.clone());
         let metrics = Arc::new(IngestMetrics::default());
         let services = ServiceCache::load(pool.clone()).await?;
         let salts = SaltStore::new(pool.clone(), (session_timeout_secs * 1000.0) as i64);
@@ -127,6 +128,7 @@ impl Application {
                 pools.health.clone(),
                 queue.clone(),
                 metrics.clone(),
+                notifier.metrics.clone(),
             ))
             .unify()
             .or(dashboard::routes(dashboard.clone()))
@@ -147,7 +149,7 @@ impl Application {
         let background = vec![
             services.spawn_refresher(),
             crate::shed_log::spawn(metrics.clone()),
-            crate::jobs::spawn(pool.clone(), salts, session_timeout_secs),
+            crate::jobs::spawn(pool.clone(), salts, session_timeout_secs, Some(notifier)),
             dashboard.spawn_instance_name_refresher(),
         ];
         tracing::info!(%addr, "shynet listening");

@@ -14,3 +14,4 @@ pub mod overview;
 pub mod service;
 pub mod sessions;
 pub mod tables;
+pub mod unsubscribe;
