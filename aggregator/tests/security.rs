@@ -39,6 +39,10 @@ const NON_DASHBOARD_ROUTES: &[(&str, &str)] = &[
         "HMAC over method, path, time and nonce; ±5 min; nonce once; 404 without a secret",
     ),
     ("healthz", "public: status and queue depth, no secrets"),
+    (
+        "metrics",
+        "public: the same counters as /healthz?format=json, no secrets (tests/notify.rs)",
+    ),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

@@ -93,7 +93,14 @@ pub const ROUTES: &[RouteDef] = &[
 ];
 
 /// Path prefixes the dashboard answers (anything else is left to other filters).
-const PREFIXES: &[&str] = &["/dashboard", "/accounts/", "/api/", "/static/", "/admin"];
+const PREFIXES: &[&str] = &[
+    "/dashboard",
+    "/accounts/",
+    "/api/",
+    "/static/",
+    "/admin",
+    "/notifications/",
+];
 
 fn owns(path: &str) -> bool {
     path == "/" || PREFIXES.iter().any(|p| path.starts_with(p))
