@@ -50,6 +50,19 @@ fn matrix() -> Matrix {
         [302, 404, 403, 400, 400],
         vec![("action", "add"), ("name", "")],
     );
+    add(
+        "service_notifications",
+        "GET",
+        [302, 404, 200, 200, 200],
+        vec![],
+    );
+    // Collaborators set their own opt-ins but not the alerts; a bad threshold is refused.
+    add(
+        "service_notifications",
+        "POST",
+        [302, 404, 403, 400, 400],
+        vec![("action", "alerts"), ("threshold", "-1")],
+    );
     add("service_delete", "GET", [302, 404, 403, 200, 200], vec![]);
     add("service_delete", "POST", [302, 404, 403, 303, 303], vec![]);
     add(

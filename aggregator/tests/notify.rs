@@ -610,3 +610,108 @@ async fn smtp_outage_is_retried_with_back_off_and_counted() {
     outbox_drained(&d).await;
     assert_eq!(smtp.count(), 1);
 }
+
+#[tokio::test]
+async fn settings_forms_refuse_bad_input_and_change_nothing() {
+    let d = spawn(dashboard::DashboardArgs {
+        dashboard_url: Some(SITE.into()),
+        ..Default::default()
+    })
+    .await;
+    let owner = d.user("owner@example.com", false).await;
+    let collab = d.user("collab@example.com", false).await;
+    let stranger = d.user("stranger@example.com", false).await;
+    let (svc, _) = d.service(&owner, Some(&collab), "Settings").await;
+    let path = format!("/dashboard/service/{svc}/notifications/");
+    let good = [
+        ("action", "alerts"),
+        ("enabled", "on"),
+        ("threshold", "6"),
+        ("min_volume", "30"),
+        ("weeks", "5"),
+        ("webhook_url", ""),
+    ];
+    let with = |k: &'static str, v: &'static str| {
+        good.iter()
+            .map(|(a, b)| if *a == k { (*a, v) } else { (*a, *b) })
+            .collect::<Vec<_>>()
+    };
+    let settings = || async {
+        let c = d.pool.get().await.unwrap();
+        models::notify::settings(&**c, svc).await.unwrap()
+    };
+    for (form, reason) in [
+        (with("threshold", "-1"), "threshold"),
+        (with("threshold", "abc"), "threshold"),
+        (with("min_volume", "0"), "minimum volume"),
+        (with("weeks", "1"), "weeks"),
+        (
+            with("webhook_url", "http://hooks.example.com/x"),
+            "https://",
+        ),
+        (
+            with("webhook_url", "https://127.0.0.1/x"),
+            "private or local",
+        ),
+        (
+            with("webhook_url", "https://169.254.169.254/latest"),
+            "private or local",
+        ),
+    ] {
+        let r = d.post(&owner, &path, &form, true).await;
+        assert_eq!(r.status(), 400, "{form:?}");
+        let page = r.text().await.unwrap();
+        assert!(page.contains(reason), "{reason}: {page}");
+        assert_eq!(settings().await, None, "{form:?}");
+    }
+    // Without the CSRF token, as a collaborator, for an unknown service: nothing either.
+    assert_eq!(d.post(&owner, &path, &good, false).await.status(), 403);
+    assert_eq!(d.post(&collab, &path, &good, true).await.status(), 403);
+    let unknown = format!("/dashboard/service/{}/notifications/", Uuid::new_v4());
+    assert_eq!(d.post(&owner, &unknown, &good, true).await.status(), 404);
+    assert_eq!(d.post(&stranger, &path, &good, true).await.status(), 404);
+    assert_eq!(settings().await, None);
+
+    let r = d.post(&owner, &path, &good, true).await;
+    assert_eq!(r.status(), 303);
+    let s = settings().await.expect("saved");
+    assert!(s.enabled && s.threshold == 6.0 && s.min_volume == 30.0 && s.weeks == 5);
+    assert_eq!(s.secret.len(), 64);
+    // The secret is shown to the owner only, and stays the same across saves.
+    assert!(d
+        .get(&owner, &path)
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains(&s.secret));
+    assert!(!d
+        .get(&collab, &path)
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains(&s.secret));
+    d.post(&owner, &path, &with("threshold", "7"), true).await;
+    assert_eq!(settings().await.unwrap().secret, s.secret);
+
+    // A collaborator chooses their own mail.
+    let r = d
+        .post(
+            &collab,
+            &path,
+            &[("action", "optins"), ("weekly", "on")],
+            true,
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let c = d.pool.get().await.unwrap();
+    assert_eq!(
+        models::notify::optins(&**c, svc, collab.id).await.unwrap(),
+        (false, true, false)
+    );
+    assert_eq!(
+        models::notify::optins(&**c, svc, owner.id).await.unwrap(),
+        (false, false, false)
+    );
+}

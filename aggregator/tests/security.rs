@@ -428,7 +428,17 @@ async fn deleting_a_service_deletes_every_row_keyed_by_it() {
         .iter()
         .map(|s| s.to_string())
         // Foreign keys ON DELETE CASCADE.
-        .chain(["collaborators".to_string(), "goals".to_string()])
+        .chain(
+            [
+                "collaborators",
+                "goals",
+                "service_alerts",
+                "notify_optins",
+                "notify_sent",
+                "notify_outbox",
+            ]
+            .map(String::from),
+        )
         .collect();
     assert_eq!(
         tables, covered,

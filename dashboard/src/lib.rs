@@ -20,6 +20,7 @@ pub mod site;
 pub mod state;
 pub mod svg_chart;
 pub mod unsubscribe;
+pub mod webhook_url;
 pub mod worldmap;
 
 pub use router::routes;

@@ -50,6 +50,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/service_delete.hbs"),
     ),
     ("admin", include_str!("../templates/admin.hbs")),
+    (
+        "notifications",
+        include_str!("../templates/notifications.hbs"),
+    ),
 ];
 
 const PARTIALS: &[(&str, &str)] = &[

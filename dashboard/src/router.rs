@@ -56,6 +56,11 @@ pub const ROUTES: &[RouteDef] = &[
     ),
     r!("service_goals", "/dashboard/service/{service}/goals/", POST),
     r!(
+        "service_notifications",
+        "/dashboard/service/{service}/notifications/",
+        BOTH
+    ),
+    r!(
         "service_delete",
         "/dashboard/service/{service}/delete/",
         BOTH
@@ -275,6 +280,7 @@ async fn dispatch(state: &DashboardState, name: &str, ctx: &Ctx, req: &Req) -> P
         "service" => pages::service::page(state, ctx, req).await,
         "service_manage" => pages::manage::manage(state, ctx, req).await,
         "service_goals" => pages::manage::goals(state, ctx, req).await,
+        "service_notifications" => pages::notifications::page(state, ctx, req).await,
         "service_delete" => pages::manage::delete(state, ctx, req).await,
         "service_archive" => pages::manage::archive(state, ctx, req).await,
         "sessions" => pages::sessions::list(state, ctx, req).await,

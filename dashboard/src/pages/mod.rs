@@ -10,6 +10,7 @@ pub mod layout;
 pub mod links;
 pub mod manage;
 pub mod manage_view;
+pub mod notifications;
 pub mod overview;
 pub mod service;
 pub mod sessions;
