@@ -7,7 +7,7 @@ CREATE TABLE service_alerts (
     service_id      UUID PRIMARY KEY REFERENCES services (id) ON DELETE CASCADE,
     enabled         BOOLEAN NOT NULL DEFAULT false,
     weeks           SMALLINT NOT NULL DEFAULT 4 CHECK (weeks BETWEEN 2 AND 12),
-    threshold       DOUBLE PRECISION NOT NULL DEFAULT 5 CHECK (threshold > 0 AND threshold <= 100),
+    threshold       DOUBLE PRECISION NOT NULL DEFAULT 6 CHECK (threshold > 0 AND threshold <= 100),
     min_volume      DOUBLE PRECISION NOT NULL DEFAULT 20 CHECK (min_volume >= 1 AND min_volume <= 1000000),
     webhook_url     TEXT NOT NULL DEFAULT '' CHECK (length(webhook_url) <= 2000),
     webhook_slack   BOOLEAN NOT NULL DEFAULT false,
