@@ -715,3 +715,34 @@ async fn settings_forms_refuse_bad_input_and_change_nothing() {
         (false, false, false)
     );
 }
+
+#[tokio::test]
+async fn a_deleted_account_leaves_no_queued_mail() {
+    // Nothing listens on this port: the mail stays queued.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let d = spawn(args(port)).await;
+    let owner = d.user("owner@example.com", false).await;
+    let collab = d.user("Collab@Example.com", false).await;
+    let hour = closed_hour(&d).await;
+    let svc = seasonal_service(&d, &owner, &collab, "Gone", hour, 200, None).await;
+    enable(&d, svc, "", false).await;
+    opt_in(&d, svc, &owner, (true, false, false)).await;
+    opt_in(&d, svc, &collab, (true, false, false)).await;
+    let (pool, n) = replica(&d, args(port));
+    aggregator::jobs::notify_once(&pool, &n).await.unwrap();
+    let queued = "SELECT count(*) FROM notify_outbox WHERE lower(target) = 'collab@example.com'";
+    assert_eq!(sql_count(&d, queued).await, 1);
+    let c = d.pool.get().await.unwrap();
+    models::users::delete(&**c, collab.id).await.unwrap();
+    assert_eq!(sql_count(&d, queued).await, 0);
+    assert_eq!(
+        sql_count(&d, "SELECT count(*) FROM notify_outbox").await,
+        1,
+        "the owner's mail stays queued"
+    );
+    assert_eq!(sql_count(&d, "SELECT count(*) FROM notify_optins").await, 1);
+}
