@@ -77,3 +77,51 @@ pub async fn run(pool: &Pool, cmd: &ReportCommand, tz: chrono_tz::Tz) -> anyhow:
         span.1
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Cli, Command};
+    use clap::Parser;
+
+    fn parse(args: &[&str]) -> Result<Command, String> {
+        Cli::try_parse_from(["shynet", "report"].iter().chain(args).copied())
+            .map(|c| c.command)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn send_needs_a_service_id_an_address_and_a_known_period() {
+        let svc = "8a1f0000-0000-4000-8000-000000000001";
+        let ok = parse(&["send", "--service", svc, "--to", "a@example.com"]);
+        assert!(
+            matches!(&ok, Ok(Command::Report(super::ReportCommand::Send { period, .. }))
+                if *period == super::Period::Week),
+            "{ok:?}"
+        );
+        let month = parse(&[
+            "send",
+            "--service",
+            svc,
+            "--to",
+            "a@b.c",
+            "--period",
+            "month",
+        ]);
+        assert!(
+            matches!(&month, Ok(Command::Report(super::ReportCommand::Send { period, .. }))
+                if *period == super::Period::Month)
+        );
+        let bad = parse(&[
+            "send",
+            "--service",
+            svc,
+            "--to",
+            "a@b.c",
+            "--period",
+            "year",
+        ]);
+        assert!(bad.unwrap_err().contains("year"));
+        assert!(parse(&["send", "--service", "nope", "--to", "a@b.c"]).is_err());
+        assert!(parse(&["send", "--service", svc]).is_err());
+    }
+}

@@ -106,8 +106,12 @@ async fn queue(
 ) -> anyhow::Result<()> {
     let instance = n.instance();
     let service = d.settings.service_id;
-    for (_, to) in notify::recipients(tx, service, Optin::Alerts).await? {
-        let mail = compose::alert_mail(e, &instance, &to);
+    let key = dashboard::unsubscribe::key(tx).await?;
+    for (user, to) in notify::recipients(tx, service, Optin::Alerts).await? {
+        let unsub = n
+            .base()
+            .map(|b| dashboard::unsubscribe::link(&b, &key, user, service, Optin::Alerts.as_str()));
+        let mail = compose::alert_mail(e, &instance, &to, unsub);
         notify::enqueue(tx, service, "mail", &to, &serde_json::to_string(&mail)?).await?;
     }
     if !d.settings.webhook_url.is_empty() {

@@ -68,8 +68,13 @@ fn detail(e: &AlertEvent) -> String {
     )
 }
 
-/// The alert mail to one recipient.
-pub fn alert_mail(e: &AlertEvent, instance: &str, to: &str) -> RichMail {
+/// The alert mail to one recipient, with their unsubscribe link when the dashboard URL is known.
+pub fn alert_mail(
+    e: &AlertEvent,
+    instance: &str,
+    to: &str,
+    unsubscribe: Option<String>,
+) -> RichMail {
     let head = headline(e);
     let det = detail(e);
     let link = e.link.as_deref().unwrap_or("");
@@ -89,6 +94,29 @@ pub fn alert_mail(e: &AlertEvent, instance: &str, to: &str) -> RichMail {
             esc(instance)
         ),
         unsubscribe: None,
+    }
+    .with_unsubscribe(unsubscribe)
+}
+
+/// Adds the unsubscribe link to both bodies and the headers.
+trait WithUnsubscribe {
+    fn with_unsubscribe(self, link: Option<String>) -> RichMail;
+}
+
+impl WithUnsubscribe for RichMail {
+    fn with_unsubscribe(mut self, link: Option<String>) -> RichMail {
+        if let Some(u) = &link {
+            self.text.push_str(&format!("Unsubscribe: {u}\n"));
+            self.html = self.html.replace(
+                "</body></html>",
+                &format!(
+                    "<p><small><a href=\"{0}\">Unsubscribe</a></small></p></body></html>",
+                    esc(u)
+                ),
+            );
+        }
+        self.unsubscribe = link;
+        self
     }
 }
 
@@ -243,7 +271,14 @@ mod tests {
             expected: 120.0,
             link: None,
         };
-        let m = alert_mail(&e, "Acme Stats", "a@example.com");
+        let m = alert_mail(
+            &e,
+            "Acme Stats",
+            "a@example.com",
+            Some("https://s.example/u?x".into()),
+        );
+        assert!(m.text.contains("Unsubscribe: https://s.example/u?x"));
+        assert_eq!(m.unsubscribe.as_deref(), Some("https://s.example/u?x"));
         assert!(m.html.contains("&lt;b&gt;Shop"), "{}", m.html);
         assert!(m.subject.starts_with("[Acme Stats]"));
         let v: serde_json::Value = serde_json::from_str(&alert_webhook(&e, "Acme", true)).unwrap();
