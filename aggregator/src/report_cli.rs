@@ -80,11 +80,18 @@ pub async fn run(pool: &Pool, cmd: &ReportCommand, tz: chrono_tz::Tz) -> anyhow:
 
 #[cfg(test)]
 mod tests {
-    use crate::config::{Cli, Command};
+    use super::{Period, ReportCommand};
     use clap::Parser;
 
-    fn parse(args: &[&str]) -> Result<Command, String> {
-        Cli::try_parse_from(["shynet", "report"].iter().chain(args).copied())
+    /// The subcommand on its own, as `shynet report` parses it.
+    #[derive(Debug, Parser)]
+    struct Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    }
+
+    fn parse(args: &[&str]) -> Result<ReportCommand, String> {
+        Report::try_parse_from(["report"].iter().chain(args).copied())
             .map(|c| c.command)
             .map_err(|e| e.to_string())
     }
@@ -94,8 +101,7 @@ mod tests {
         let svc = "8a1f0000-0000-4000-8000-000000000001";
         let ok = parse(&["send", "--service", svc, "--to", "a@example.com"]);
         assert!(
-            matches!(&ok, Ok(Command::Report(super::ReportCommand::Send { period, .. }))
-                if *period == super::Period::Week),
+            matches!(&ok, Ok(ReportCommand::Send { period, .. }) if *period == Period::Week),
             "{ok:?}"
         );
         let month = parse(&[
@@ -108,8 +114,7 @@ mod tests {
             "month",
         ]);
         assert!(
-            matches!(&month, Ok(Command::Report(super::ReportCommand::Send { period, .. }))
-                if *period == super::Period::Month)
+            matches!(&month, Ok(ReportCommand::Send { period, .. }) if *period == Period::Month)
         );
         let bad = parse(&[
             "send",
