@@ -87,6 +87,7 @@ pub struct AlertEdit<'a> {
 }
 
 /// Saves the settings; `new_secret` becomes the signing key when the service has none yet.
+/// Turning alerts off forgets an open episode (no recovery notice for it when they come back).
 pub async fn save_settings<C: GenericClient>(
     c: &C,
     service: Uuid,
@@ -98,7 +99,9 @@ pub async fn save_settings<C: GenericClient>(
              webhook_url, webhook_slack, secret)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (service_id) DO UPDATE SET enabled = $2, weeks = $3, threshold = $4,
-             min_volume = $5, webhook_url = $6, webhook_slack = $7",
+             min_volume = $5, webhook_url = $6, webhook_slack = $7,
+             open_kind = CASE WHEN $2 THEN service_alerts.open_kind END,
+             open_since = CASE WHEN $2 THEN service_alerts.open_since END",
         &[
             &service,
             &e.enabled,
