@@ -71,6 +71,9 @@ pub enum Command {
     /// Create, list and revoke public share links of a service (read-only, optionally noised).
     #[command(subcommand)]
     Share(crate::share_cli::ShareCommand),
+    /// Reports by mail: send one now to check the mail setup.
+    #[command(subcommand)]
+    Report(crate::report_cli::ReportCommand),
     /// Print the core stats of a service for a date window.
     Stats(StatsArgs),
     /// Delete one visitor's data (identifier, IP or session) or a date range of a service's

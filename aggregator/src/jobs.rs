@@ -88,12 +88,32 @@ pub async fn flush_drops(pool: &Pool, drops: &DropCounts) -> anyhow::Result<usiz
     Ok(drops.flush(&**conn).await?)
 }
 
-/// Runs maintenance forever, flushing the dropped-traffic counters first in each pass.
+/// Time budget for sending queued notifications within one maintenance run.
+const NOTIFY_BUDGET: Duration = Duration::from_secs(5);
+
+/// The notification part of a maintenance run: judge the newest closed hour for alerts, queue
+/// due reports, then send queued messages (for at most [`NOTIFY_BUDGET`] when the queue is
+/// long). Runs after [`run_once`], whose rollup pass closes the hours alerts read.
+pub async fn notify_once(pool: &Pool, n: &crate::notify::context::Notifier) -> anyhow::Result<()> {
+    use crate::notify::{alerts, deliver, reports};
+    let mut conn = pool.get().await?;
+    alerts::pass(&mut conn, n).await?;
+    reports::pass(&mut conn, n).await?;
+    let started = std::time::Instant::now();
+    while deliver::pass(&mut conn, n).await? as i64 == deliver::BATCH
+        && started.elapsed() < NOTIFY_BUDGET
+    {}
+    Ok(())
+}
+
+/// Runs maintenance forever: the dropped-traffic counters first in each pass, then the
+/// maintenance itself, then notifications when a notifier is given.
 pub fn spawn(
     pool: Pool,
     salts: SaltStore,
     session_timeout_secs: f64,
     drops: Arc<DropCounts>,
+    notifier: Option<crate::notify::context::Notifier>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(INTERVAL);
@@ -104,6 +124,11 @@ pub fn spawn(
             }
             if let Err(e) = run_once(&pool, &salts, session_timeout_secs).await {
                 tracing::warn!(error = %e, "maintenance pass failed; will retry");
+            }
+            if let Some(n) = &notifier {
+                if let Err(e) = notify_once(&pool, n).await {
+                    tracing::warn!(error = %e, "notification pass failed; will retry");
+                }
             }
         }
     })

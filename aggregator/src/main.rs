@@ -167,6 +167,13 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Report(r) => {
+            say!(
+                "{}",
+                aggregator::report_cli::run(&db.pool, r, cli.time_zone).await?
+            );
+            Ok(())
+        }
         Command::Stats(a) => {
             let v = cli::stats(
                 &db.pool,

@@ -50,6 +50,19 @@ fn matrix() -> Matrix {
         [302, 404, 403, 400, 400],
         vec![("action", "add"), ("name", "")],
     );
+    add(
+        "service_notifications",
+        "GET",
+        [302, 404, 200, 200, 200],
+        vec![],
+    );
+    // Collaborators set their own opt-ins but not the alerts; a bad threshold is refused.
+    add(
+        "service_notifications",
+        "POST",
+        [302, 404, 403, 400, 400],
+        vec![("action", "alerts"), ("threshold", "-1")],
+    );
     add("service_delete", "GET", [302, 404, 403, 200, 200], vec![]);
     add("service_delete", "POST", [302, 404, 403, 303, 303], vec![]);
     add(
@@ -150,6 +163,9 @@ fn matrix() -> Matrix {
     add("api_erase", "POST", [403, 403, 403, 403, 403], vec![]);
     add("api_export", "GET", [403, 403, 403, 403, 403], vec![]);
     add("static", "GET", [200, 200, 200, 200, 200], vec![]);
+    // Without a signed link nobody is unsubscribed, logged in or not.
+    add("unsubscribe", "GET", [400, 400, 400, 400, 400], vec![]);
+    add("unsubscribe", "POST", [400, 400, 400, 400, 400], vec![]);
     m
 }
 

@@ -39,6 +39,10 @@ const NON_DASHBOARD_ROUTES: &[(&str, &str)] = &[
         "HMAC over method, path, time and nonce; ±5 min; nonce once; 404 without a secret",
     ),
     ("healthz", "public: status and queue depth, no secrets"),
+    (
+        "metrics",
+        "public: the same counters as /healthz?format=json, no secrets (tests/notify.rs)",
+    ),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -426,7 +430,18 @@ async fn deleting_a_service_deletes_every_row_keyed_by_it() {
         .iter()
         .map(|s| s.to_string())
         // Foreign keys ON DELETE CASCADE.
-        .chain(["collaborators", "goals", "share_links"].map(String::from))
+        .chain(
+            [
+                "collaborators",
+                "goals",
+                "share_links",
+                "service_alerts",
+                "notify_optins",
+                "notify_sent",
+                "notify_outbox",
+            ]
+            .map(String::from),
+        )
         .collect();
     assert_eq!(
         tables, covered,

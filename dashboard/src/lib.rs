@@ -24,6 +24,8 @@ pub mod share_release;
 pub mod site;
 pub mod state;
 pub mod svg_chart;
+pub mod unsubscribe;
+pub mod webhook_url;
 pub mod worldmap;
 pub mod zip_stream;
 

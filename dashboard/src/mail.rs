@@ -120,6 +120,81 @@ impl Mailer {
     }
 }
 
+/// A mail with a text and an HTML part, sent by the maintenance job (alerts, reports), which
+/// waits for the outcome to retry failures. Stored in the delivery queue as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RichMail {
+    /// Recipient address.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// HTML body.
+    pub html: String,
+    /// One-click unsubscribe URL: sent as `List-Unsubscribe` with `List-Unsubscribe-Post`
+    /// (RFC 8058), so mail clients can offer the button.
+    pub unsubscribe: Option<String>,
+}
+
+/// Why a mail was not sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliverError {
+    /// Not a mail that can be built (bad address): retrying will not help.
+    #[error("unusable mail: {0}")]
+    Permanent(String),
+    /// The SMTP server failed or could not be reached: worth retrying.
+    #[error("SMTP: {0}")]
+    Transient(String),
+}
+
+impl Mailer {
+    /// Sends now and waits for the server's answer. `Ok(false)`: no SMTP server is configured,
+    /// so the mail was dropped (only that fact and the recipient's domain are logged).
+    pub async fn deliver(&self, mail: &RichMail) -> Result<bool, DeliverError> {
+        use lettre::message::header::{HeaderName, HeaderValue};
+        use lettre::message::MultiPart;
+        let (transport, from) = match self {
+            Mailer::Log => {
+                let domain = mail.to.rsplit_once('@').map_or("", |(_, d)| d);
+                tracing::warn!(to_domain = %domain, "notification mail not sent: no EMAIL_HOST set");
+                return Ok(false);
+            }
+            Mailer::Smtp { transport, from } => (transport, from),
+        };
+        let to: Mailbox = mail
+            .to
+            .parse()
+            .map_err(|e| DeliverError::Permanent(format!("recipient: {e}")))?;
+        let mut b = Message::builder()
+            .from(from.clone())
+            .to(to)
+            .subject(mail.subject.clone());
+        if let Some(u) = &mail.unsubscribe {
+            b = b
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{u}>"),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".into(),
+                ));
+        }
+        let msg = b
+            .multipart(MultiPart::alternative_plain_html(
+                mail.text.clone(),
+                mail.html.clone(),
+            ))
+            .map_err(|e| DeliverError::Permanent(e.to_string()))?;
+        transport
+            .send(msg)
+            .await
+            .map(|_| true)
+            .map_err(|e| DeliverError::Transient(e.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

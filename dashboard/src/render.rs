@@ -59,6 +59,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "share_created",
         include_str!("../templates/share_created.hbs"),
     ),
+    (
+        "notifications",
+        include_str!("../templates/notifications.hbs"),
+    ),
 ];
 
 const PARTIALS: &[(&str, &str)] = &[

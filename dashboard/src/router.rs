@@ -45,6 +45,7 @@ macro_rules! r {
 /// Every dashboard route.
 pub const ROUTES: &[RouteDef] = &[
     r!("root", "/", GET),
+    r!("unsubscribe", "/notifications/unsubscribe/", BOTH),
     r!("overview", "/dashboard/", GET),
     r!("service_new", "/dashboard/service/new/", BOTH),
     r!("service", "/dashboard/service/{service}/", GET),
@@ -54,6 +55,11 @@ pub const ROUTES: &[RouteDef] = &[
         BOTH
     ),
     r!("service_goals", "/dashboard/service/{service}/goals/", POST),
+    r!(
+        "service_notifications",
+        "/dashboard/service/{service}/notifications/",
+        BOTH
+    ),
     r!(
         "service_delete",
         "/dashboard/service/{service}/delete/",
@@ -114,6 +120,7 @@ const PREFIXES: &[&str] = &[
     "/static/",
     "/admin",
     "/share/",
+    "/notifications/",
 ];
 
 fn owns(path: &str) -> bool {
@@ -251,6 +258,8 @@ pub async fn handle(state: &DashboardState, req: Req) -> Response {
         // Token auth only, never cookies: no CSRF check applies.
         "api_erase" => return api_data::erase(state, &req, param(&params, "service")).await,
         "api_export" => return api_data::export(state, &req, param(&params, "service")).await,
+        // Authorised by the link's signature, not a session: no CSRF token (RFC 8058).
+        "unsubscribe" => return pages::unsubscribe::handle(state, &req).await,
         _ => {}
     }
     // Anonymous share answers take a permit first, so a flood of them cannot hold more than a
@@ -315,6 +324,7 @@ async fn dispatch(state: &DashboardState, name: &str, ctx: &Ctx, req: &Req) -> P
         "service" => pages::service::page(state, ctx, req).await,
         "service_manage" => pages::manage::manage(state, ctx, req).await,
         "service_goals" => pages::manage::goals(state, ctx, req).await,
+        "service_notifications" => pages::notifications::page(state, ctx, req).await,
         "service_delete" => pages::manage::delete(state, ctx, req).await,
         "service_archive" => pages::manage::archive(state, ctx, req).await,
         "service_erase" => pages::data_rights::erase(state, ctx, req).await,

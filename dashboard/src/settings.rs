@@ -87,6 +87,10 @@ pub struct DashboardArgs {
         default_value = "Shynet <noreply@shynet.example.com>"
     )]
     pub server_email: String,
+    /// Let alert webhooks reach loopback, private and link-local addresses and plain http
+    /// (an intranet receiver, tests). Off: only https to public addresses.
+    #[arg(long, env = "SHYNET_WEBHOOK_ALLOW_PRIVATE", default_value = "false", value_parser = BoolishValueParser::new())]
+    pub webhook_allow_private: bool,
 }
 
 impl Default for DashboardArgs {
@@ -108,6 +112,7 @@ impl Default for DashboardArgs {
             email_use_tls: false,
             email_use_ssl: true,
             server_email: "Shynet <noreply@shynet.example.com>".into(),
+            webhook_allow_private: false,
         }
     }
 }

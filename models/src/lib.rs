@@ -15,6 +15,7 @@ pub mod goals;
 pub mod instance;
 pub mod login_throttle;
 pub mod mail_log;
+pub mod notify;
 pub mod services;
 pub mod shares;
 pub mod tokens;
@@ -27,5 +28,6 @@ pub use tokio_postgres::Error;
 pub async fn prune_expired<C: tokio_postgres::GenericClient>(c: &C) -> Result<(), Error> {
     tokens::prune(c).await?;
     login_throttle::prune(c).await?;
-    mail_log::prune(c).await
+    mail_log::prune(c).await?;
+    notify::prune(c).await
 }

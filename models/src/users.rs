@@ -313,9 +313,17 @@ pub async fn lock_and_is_last_admin<C: GenericClient>(
     .get(0))
 }
 
-/// Deletes a user; addresses, collaborations, tokens and login sessions go with it by foreign
-/// key. Owned services must be deleted first.
+/// Deletes a user; addresses, collaborations, tokens, login sessions and notification opt-ins go
+/// with it by foreign key, and mail still queued for any of the user's addresses is dropped.
+/// Owned services must be deleted first.
 pub async fn delete<C: GenericClient>(c: &C, user_id: i64) -> Result<(), tokio_postgres::Error> {
+    c.execute(
+        "DELETE FROM notify_outbox WHERE channel = 'mail' AND lower(target) IN (
+             SELECT lower(email) FROM users WHERE id = $1
+             UNION SELECT lower(email) FROM user_emails WHERE user_id = $1)",
+        &[&user_id],
+    )
+    .await?;
     c.execute("DELETE FROM users WHERE id = $1", &[&user_id])
         .await?;
     Ok(())

@@ -6,6 +6,8 @@
 //! shows, never every distinct key. Custom events and goal conversions ([`events`], [`goals`])
 //! follow the same rules, windowed by session start.
 
+pub mod anomaly;
+pub mod anomaly_data;
 pub mod chart;
 pub mod dimensions;
 pub mod erasure;

@@ -91,6 +91,7 @@ impl Application {
             tracing::warn!(error = ?e, "instance name not loaded; pages show SHYNET_WHITELABEL until it is");
         }
         let session_timeout_secs = settings.tracking.session_memory_timeout as f64;
+        let notifier = crate::notify::context::Notifier::new(dashboard.clone());
         let metrics = Arc::new(IngestMetrics::default());
         let drops = Arc::new(DropCounts::default());
         let services = ServiceCache::load(pool.clone()).await?;
@@ -137,6 +138,7 @@ impl Application {
                 pools.health.clone(),
                 queue.clone(),
                 metrics.clone(),
+                notifier.metrics.clone(),
             ))
             .unify()
             .or(dashboard::routes(dashboard.clone()))
@@ -157,7 +159,13 @@ impl Application {
         let background = vec![
             services.spawn_refresher(),
             crate::shed_log::spawn(metrics.clone()),
-            crate::jobs::spawn(pool.clone(), salts, session_timeout_secs, drops.clone()),
+            crate::jobs::spawn(
+                pool.clone(),
+                salts,
+                session_timeout_secs,
+                drops.clone(),
+                Some(notifier),
+            ),
             dashboard.spawn_instance_name_refresher(),
         ];
         tracing::info!(%addr, "shynet listening");
