@@ -70,6 +70,9 @@ pub enum Command {
     Goal(crate::goals_cli::GoalCommand),
     /// Print the core stats of a service for a date window.
     Stats(StatsArgs),
+    /// Import accounts, services and their data from another analytics instance.
+    #[command(subcommand)]
+    Import(crate::import::ImportCommand),
     /// Generate realistic demo traffic for a service straight into Postgres (binary COPY), then
     /// roll it up: for trying the dashboard and for the benchmarks.
     Demo(DemoArgs),

@@ -12,6 +12,7 @@ pub mod embedded_pg;
 pub mod geo;
 pub mod goals_cli;
 pub mod health;
+pub mod import;
 pub mod ingress;
 pub mod jobs;
 pub mod logging;

@@ -171,6 +171,12 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             say!("{}", serde_json::to_string_pretty(&v)?);
             Ok(())
         }
+        Command::Import(aggregator::import::ImportCommand::Shynet(a)) => {
+            for line in aggregator::import::run(&db.pool, a).await?.lines() {
+                say!("{line}");
+            }
+            Ok(())
+        }
         Command::Demo(a) => {
             let s = aggregator::demo::run(
                 &db.pool,

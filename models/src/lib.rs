@@ -10,6 +10,7 @@
 pub mod collaborators;
 pub mod emails;
 pub mod goals;
+pub mod imports;
 pub mod instance;
 pub mod login_throttle;
 pub mod mail_log;

@@ -35,6 +35,23 @@ pub struct LoginRow {
     pub email: String,
 }
 
+/// Replaces a password hash by a new hash of the same password (an imported Django hash by our
+/// argon2id), only if it is still `old`: a password changed meanwhile wins. Unlike
+/// [`set_password`] it keeps the API token, since the password did not change.
+pub async fn replace_password_hash<C: GenericClient>(
+    c: &C,
+    id: i64,
+    old: &str,
+    new: &str,
+) -> Result<bool, tokio_postgres::Error> {
+    Ok(c.execute(
+        "UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2",
+        &[&id, &old, &new],
+    )
+    .await?
+        > 0)
+}
+
 /// The account whose login is `email` (case-insensitive).
 pub async fn for_login<C: GenericClient>(
     c: &C,

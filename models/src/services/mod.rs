@@ -263,6 +263,7 @@ pub const SERVICE_DATA_TABLES: &[&str] = &[
     "rollup_events_daily",
     "rollup_goals_hourly",
     "rollup_goals_daily",
+    "import_cursors",
 ];
 
 /// Deletes a service and all its data: raw rows (custom events included), live sessionizer
