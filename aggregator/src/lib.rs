@@ -25,4 +25,5 @@ pub mod services;
 pub mod shed_log;
 pub mod startup;
 pub mod testkit;
+pub mod token_cli;
 pub mod writer;

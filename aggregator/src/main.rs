@@ -177,6 +177,10 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Token(t) => {
+            say!("{}", aggregator::token_cli::run(&db.pool, t).await?);
+            Ok(())
+        }
         Command::Demo(a) => {
             let s = aggregator::demo::run(
                 &db.pool,
