@@ -88,6 +88,14 @@ pub const ROUTES: &[RouteDef] = &[
     r!("admin", "/admin/", BOTH),
     r!("api_dashboard", "/api/v1/dashboard/", GET_CORS),
     r!("api_openapi", "/api/v1/openapi.json", GET_CORS),
+    r!(
+        "plausible_realtime",
+        "/api/v1/stats/realtime/visitors",
+        GET_CORS
+    ),
+    r!("plausible_aggregate", "/api/v1/stats/aggregate", GET_CORS),
+    r!("plausible_timeseries", "/api/v1/stats/timeseries", GET_CORS),
+    r!("plausible_breakdown", "/api/v1/stats/breakdown", GET_CORS),
     r!("static", "/static/{file}", GET),
 ];
 
@@ -221,6 +229,19 @@ pub async fn handle(state: &DashboardState, req: Req) -> Response {
             return api::with_cors(api::preflight())
         }
         "api_dashboard" => return api::with_cors(api::dashboard(state, &req).await),
+        name if name.starts_with("plausible_") => {
+            use crate::plausible_api::{handle, Endpoint};
+            if req.method == Method::OPTIONS {
+                return api::with_cors(api::preflight());
+            }
+            let which = match name {
+                "plausible_realtime" => Endpoint::Realtime,
+                "plausible_aggregate" => Endpoint::Aggregate,
+                "plausible_timeseries" => Endpoint::Timeseries,
+                _ => Endpoint::Breakdown,
+            };
+            return api::with_cors(handle(state, &req, which).await);
+        }
         "api_openapi" => return api::with_cors(api::openapi()),
         _ => {}
     }

@@ -201,6 +201,23 @@ pub async fn set_api_token<C: GenericClient>(
     Ok(())
 }
 
+/// The active user holding an API token, with their admin flag (for per-service access).
+pub async fn by_api_token<C: GenericClient>(
+    c: &C,
+    token_hash: &[u8],
+) -> Result<Option<User>, tokio_postgres::Error> {
+    Ok(c.query_opt(
+        "SELECT id, email, is_admin FROM users WHERE api_token_hash = $1 AND is_active",
+        &[&token_hash],
+    )
+    .await?
+    .map(|r| User {
+        id: r.get(0),
+        email: r.get(1),
+        is_admin: r.get(2),
+    }))
+}
+
 /// The active user holding an API token.
 pub async fn id_by_api_token<C: GenericClient>(
     c: &C,
