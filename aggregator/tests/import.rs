@@ -712,3 +712,78 @@ async fn bad_sources_are_refused_with_a_reason_and_change_nothing() {
     let e = import::run(&pool, &args(&other)).await.unwrap_err();
     assert!(format!("{e:#}").contains("core_user"), "{e:#}");
 }
+
+#[tokio::test]
+async fn an_interrupted_import_resumes_without_doubling_anything() {
+    let now = Utc::now();
+    let (src, url) = source_db().await;
+    fill_source(&src, 20, 11, now - Duration::hours(30), 86_400).await;
+    // One page view in the middle of the source that the target will refuse, as a crash would.
+    let c = src.get().await.unwrap();
+    let boom = Uuid::from_u128(0xb00b);
+    let t = now - Duration::hours(20);
+    c.execute(
+        "INSERT INTO analytics_session VALUES ($1, '', $2, $2, 'UA', 'Chrome', 'Other', 'DESKTOP',
+                                               'Windows', NULL, '', 'DE', NULL, NULL, '', $3, true)",
+        &[&boom, &t, &SERVICE_A],
+    )
+    .await
+    .unwrap();
+    c.execute(
+        "INSERT INTO analytics_hit (initial, start_time, last_seen, heartbeats, tracker, location,
+                                    referrer, load_time, session_id, service_id)
+         VALUES (true, $1, $1, 0, 'JS', 'https://a.example/boom', '', 300, $2, $3)",
+        &[&t, &boom, &SERVICE_A],
+    )
+    .await
+    .unwrap();
+    fill_source(&src, 20, 12, now - Duration::hours(4), 3600).await;
+    let (pool, _) = common::fresh_db().await;
+    pool.get()
+        .await
+        .unwrap()
+        .batch_execute(
+            "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN IF NEW.location LIKE '%/boom' THEN RAISE EXCEPTION 'simulated crash'; END IF;
+             RETURN NEW; END $$;
+             CREATE TRIGGER boom BEFORE INSERT ON hits FOR EACH ROW EXECUTE FUNCTION boom();",
+        )
+        .await
+        .unwrap();
+    let e = import::run(&pool, &args(&url)).await.unwrap_err();
+    assert!(format!("{e:#}").contains("simulated crash"), "{e:#}");
+    let partial = count(&pool, "SELECT count(*) FROM hits").await;
+    let source_hits = count(&src, "SELECT count(*) FROM analytics_hit").await;
+    assert!(
+        partial > 0 && partial < source_hits,
+        "{partial} of {source_hits}"
+    );
+    // The committed chunks and the cursor agree.
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT coalesce(sum(hits), 0)::int8 FROM import_cursors"
+        )
+        .await,
+        partial
+    );
+
+    pool.get()
+        .await
+        .unwrap()
+        .batch_execute("DROP TRIGGER boom ON hits")
+        .await
+        .unwrap();
+    let resumed = import::run(&pool, &args(&url)).await.unwrap();
+    assert_eq!(resumed.accounts.users_created, 0);
+    assert_eq!(resumed.traffic.hits_new as i64, source_hits - partial);
+    assert_eq!(count(&pool, "SELECT count(*) FROM hits").await, source_hits);
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM sessions").await,
+        count(&src, "SELECT count(*) FROM analytics_session").await
+    );
+    for (svc, hide) in [(SERVICE_A, None), (SERVICE_B, Some(HIDE_B))] {
+        let want = shynet_figures(&src, svc, hide).await;
+        assert_same(&our_figures(&pool, svc, now).await, &want, "after resuming");
+    }
+}
