@@ -81,6 +81,12 @@ pub enum Command {
     Delete(crate::erasure_cli::DeleteArgs),
     /// Export a service's raw sessions, page views and events as CSV files or NDJSON.
     Export(crate::export_cli::ExportArgs),
+    /// Import accounts, services and their data from another analytics instance.
+    #[command(subcommand)]
+    Import(crate::import::ImportCommand),
+    /// API tokens for scripts (the JSON API and the Plausible-compatible stats API).
+    #[command(subcommand)]
+    Token(crate::token_cli::TokenCommand),
     /// Generate realistic demo traffic for a service straight into Postgres (binary COPY), then
     /// roll it up: for trying the dashboard and for the benchmarks.
     Demo(DemoArgs),

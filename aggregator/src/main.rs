@@ -187,6 +187,16 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             say!("{}", serde_json::to_string_pretty(&v)?);
             Ok(())
         }
+        Command::Import(aggregator::import::ImportCommand::Shynet(a)) => {
+            for line in aggregator::import::run(&db.pool, a).await?.lines() {
+                say!("{line}");
+            }
+            Ok(())
+        }
+        Command::Token(t) => {
+            say!("{}", aggregator::token_cli::run(&db.pool, t).await?);
+            Ok(())
+        }
         Command::Demo(a) => {
             let s = aggregator::demo::run(
                 &db.pool,

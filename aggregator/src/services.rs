@@ -247,6 +247,22 @@ impl ServiceCache {
         self.lookup(id).await
     }
 
+    /// The service a Plausible-style `domain` names: a service id, or the host of exactly one
+    /// service's link. `Ok(None)` when none (or several) match. Not cached: it is one bounded
+    /// query, taken under the same concurrency cap as other lookups.
+    pub async fn id_for_domain(&self, domain: &str) -> anyhow::Result<Option<Uuid>> {
+        if let Ok(id) = domain.parse::<Uuid>() {
+            return Ok(Some(id));
+        }
+        let _slot = self.slots.acquire().await?;
+        let client = self.pool.get().await?;
+        let ids = ingest::ids_by_link_domain(&**client, domain).await?;
+        Ok(match ids.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        })
+    }
+
     /// Queries one service and remembers the answer, found or not.
     async fn lookup(&self, id: Uuid) -> anyhow::Result<Option<Arc<ServiceSettings>>> {
         let client = self.pool.get().await?;

@@ -162,6 +162,16 @@ fn matrix() -> Matrix {
     add("service_export", "GET", [302, 404, 400, 400, 400], vec![]);
     add("api_erase", "POST", [403, 403, 403, 403, 403], vec![]);
     add("api_export", "GET", [403, 403, 403, 403, 403], vec![]);
+    // Plausible's Stats API: Bearer tokens only; a site the user may not view is not found.
+    for name in [
+        "plausible_realtime",
+        "plausible_aggregate",
+        "plausible_timeseries",
+        "plausible_breakdown",
+    ] {
+        add(name, "GET", [401, 404, 200, 200, 200], vec![]);
+        add(name, "OPTIONS", [204, 204, 204, 204, 204], vec![]);
+    }
     add("static", "GET", [200, 200, 200, 200, 200], vec![]);
     // Without a signed link nobody is unsubscribed, logged in or not.
     add("unsubscribe", "GET", [400, 400, 400, 400, 400], vec![]);
@@ -253,6 +263,15 @@ async fn permission_matrix() {
                     let api = w.d.new_api_token(&who).await;
                     let t = format!("Token {api}");
                     w.d.api((role != ANON).then_some(t.as_str()), "").await
+                } else if r.name.starts_with("plausible_") {
+                    let mut req = w.d.http.get(w.d.url(&format!(
+                        "{path}?site_id={svc}&period=7d&property=event:page"
+                    )));
+                    if role != ANON {
+                        let api = w.d.new_api_token(&who).await;
+                        req = req.header("authorization", format!("Bearer {api}"));
+                    }
+                    req.send().await.unwrap()
                 } else if *method == "GET" {
                     w.d.get(&who, &path).await
                 } else {

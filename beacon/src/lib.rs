@@ -15,6 +15,7 @@ pub mod ip_filter;
 pub mod limits;
 pub mod origins;
 pub mod payload;
+pub mod plausible;
 pub mod responses;
 pub mod route;
 pub mod script;

@@ -13,6 +13,8 @@ pub mod mail;
 pub mod openapi;
 pub mod page_error;
 pub mod pages;
+pub mod plausible_api;
+pub mod plausible_query;
 pub mod render;
 pub mod request_context;
 pub mod router;

@@ -109,6 +109,14 @@ pub const ROUTES: &[RouteDef] = &[
     r!("api_export", "/api/v1/service/{service}/export/", GET),
     r!("share", "/share/{token}/", BOTH),
     r!("share_api", "/share/{token}/api/", GET),
+    r!(
+        "plausible_realtime",
+        "/api/v1/stats/realtime/visitors",
+        GET_CORS
+    ),
+    r!("plausible_aggregate", "/api/v1/stats/aggregate", GET_CORS),
+    r!("plausible_timeseries", "/api/v1/stats/timeseries", GET_CORS),
+    r!("plausible_breakdown", "/api/v1/stats/breakdown", GET_CORS),
     r!("static", "/static/{file}", GET),
 ];
 
@@ -254,6 +262,19 @@ pub async fn handle(state: &DashboardState, req: Req) -> Response {
             return api::with_cors(api::preflight())
         }
         "api_dashboard" => return api::with_cors(api::dashboard(state, &req).await),
+        name if name.starts_with("plausible_") => {
+            use crate::plausible_api::{handle, Endpoint};
+            if req.method == Method::OPTIONS {
+                return api::with_cors(api::preflight());
+            }
+            let which = match name {
+                "plausible_realtime" => Endpoint::Realtime,
+                "plausible_aggregate" => Endpoint::Aggregate,
+                "plausible_timeseries" => Endpoint::Timeseries,
+                _ => Endpoint::Breakdown,
+            };
+            return api::with_cors(handle(state, &req, which).await);
+        }
         "api_openapi" => return api::with_cors(api::openapi()),
         // Token auth only, never cookies: no CSRF check applies.
         "api_erase" => return api_data::erase(state, &req, param(&params, "service")).await,

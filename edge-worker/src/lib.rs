@@ -1,7 +1,8 @@
 //! Shynet's edge collector: a thin Cloudflare Worker shell around [`edge`] (plain Rust) and the
 //! shared `beacon` crate.
 //!
-//! * `fetch`: the `/ingress/…` routes (page views, custom events, the scripts), answered at the
+//! * `fetch`: the `/ingress/…` routes (page views, custom events, the scripts) and Plausible's
+//!   `POST /api/event` ([`plausible`], translated into those routes), answered at the
 //!   edge with the aggregator's exact bytes; accepted beacons are reduced (geography from `request.cf`, salted visitor hash, raw IP
 //!   dropped unless collected) and sent to the `BEACONS` queue, one message each.
 //! * `queue`: groups a message batch into signed batches (`beacon::edge_protocol`: a MAC over method,
@@ -22,6 +23,7 @@
 
 pub mod drops;
 pub mod edge;
+pub mod plausible;
 
 use beacon::edge_protocol::{
     batch_id, sign, EdgeBatch, EdgeConfig, EdgeDrop, QueuedBeacon, QueuedDrops, SignedRequest,
@@ -326,13 +328,74 @@ async fn body_of(req: &web_sys::Request) -> Result<Vec<u8>> {
     Ok(js_sys::Uint8Array::new(&buf).to_vec())
 }
 
+/// Reads the body of a POST (413 when its declared length is over the limit, 400 when it
+/// cannot be read); an empty body for other methods.
+async fn limited_body(req: &web_sys::Request) -> std::result::Result<Vec<u8>, Reply> {
+    let too_large = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .is_some_and(|n| n > beacon::limits::MAX_BODY_BYTES);
+    if too_large {
+        return Err(error_reply(
+            413,
+            &beacon::payload::PayloadError::TooLarge.to_string(),
+        ));
+    }
+    if req.method() != "POST" {
+        return Ok(Vec::new());
+    }
+    body_of(req)
+        .await
+        .map_err(|_| error_reply(400, "could not read the request body"))
+}
+
 async fn ingress(
     req: &web_sys::Request,
     env: &Env,
     tail: &str,
     query: Option<&str>,
 ) -> Result<web_sys::Response> {
+    let body = match limited_body(req).await {
+        Ok(b) => b,
+        Err(r) => return to_response(r),
+    };
+    to_response(ingress_reply(req, env, &req.method(), tail, query, &body).await?)
+}
+
+/// `POST /api/event`: Plausible's body, recorded through [`ingress_reply`].
+async fn plausible_event(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response> {
     let method = req.method();
+    if method == "OPTIONS" {
+        return to_response(beacon::route::preflight_reply().with_cors("*"));
+    }
+    if method != "POST" {
+        return to_response(plausible::error(405, "use POST"));
+    }
+    let body = match limited_body(req).await {
+        Ok(b) => b,
+        Err(r) => return to_response(plausible::answer(r)),
+    };
+    let (tail, ours) = match plausible::to_ingress(&body) {
+        Ok(x) => x,
+        Err(r) => return to_response(r),
+    };
+    let reply = ingress_reply(req, env, "POST", &tail, None, &ours).await?;
+    to_response(plausible::answer(reply))
+}
+
+/// The ingress flow for a request whose method, path tail and body are given (so
+/// `/api/event` can hand in the request it was translated into).
+async fn ingress_reply(
+    req: &web_sys::Request,
+    env: &Env,
+    method: &str,
+    tail: &str,
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<Reply> {
     let settings = settings(env);
     // Only the headers the flow reads cross the JS boundary.
     let mut headers = HashMap::new();
@@ -346,41 +409,23 @@ async fn ingress(
             headers.insert(name.to_owned(), v);
         }
     }
-    let too_large = headers
-        .get("content-length")
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .is_some_and(|n| n > beacon::limits::MAX_BODY_BYTES);
-    if too_large {
-        return to_response(error_reply(
-            413,
-            &beacon::payload::PayloadError::TooLarge.to_string(),
-        ));
-    }
-    let body = if method == "POST" {
-        match body_of(req).await {
-            Ok(b) => b,
-            Err(_) => return to_response(error_reply(400, "could not read the request body")),
-        }
-    } else {
-        Vec::new()
-    };
     let now_ms = Date::now().as_millis();
     let service = tail
         .split('/')
         .next()
         .and_then(|s| uuid::Uuid::parse_str(s).ok());
     let Some(cfg) = config(env, now_ms, service).await else {
-        return to_response(error_reply(
+        return Ok(error_reply(
             503,
             "edge configuration unavailable; retry shortly",
         ));
     };
     let facts = RequestFacts {
-        method: &method,
+        method,
         tail,
         query,
         headers: &headers,
-        body: &body,
+        body,
         ip_headers: &settings.ip_headers,
         now_ms: now_ms as i64,
     };
@@ -399,10 +444,10 @@ async fn ingress(
             if let Some(origin) = &out.allow_origin {
                 r = r.with_cors(origin);
             }
-            return to_response(r);
+            return Ok(r);
         }
     }
-    to_response(out.reply)
+    Ok(out.reply)
 }
 
 /// Queues the isolate's drop counters when they are due (see [`drops`]); put back on failure.
@@ -454,7 +499,11 @@ async fn deliver_drops(
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
     let url = req.url();
-    match edge::path_of(&url).strip_prefix("/ingress/") {
+    let path = edge::path_of(&url);
+    if path == "/api/event" {
+        return plausible_event(&req, &env).await;
+    }
+    match path.strip_prefix("/ingress/") {
         Some(tail) => ingress(&req, &env, tail, edge::query_of(&url)).await,
         None => to_response(error_reply(404, "not found")),
     }

@@ -12,6 +12,7 @@ pub mod dropped;
 pub mod emails;
 pub mod erasures;
 pub mod goals;
+pub mod imports;
 pub mod instance;
 pub mod login_throttle;
 pub mod mail_log;

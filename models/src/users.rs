@@ -35,6 +35,23 @@ pub struct LoginRow {
     pub email: String,
 }
 
+/// Replaces a password hash by a new hash of the same password (an imported Django hash by our
+/// argon2id), only if it is still `old`: a password changed meanwhile wins. Unlike
+/// [`set_password`] it keeps the API token, since the password did not change.
+pub async fn replace_password_hash<C: GenericClient>(
+    c: &C,
+    id: i64,
+    old: &str,
+    new: &str,
+) -> Result<bool, tokio_postgres::Error> {
+    Ok(c.execute(
+        "UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2",
+        &[&id, &old, &new],
+    )
+    .await?
+        > 0)
+}
+
 /// The account whose login is `email` (case-insensitive).
 pub async fn for_login<C: GenericClient>(
     c: &C,
@@ -184,21 +201,7 @@ pub async fn set_api_token<C: GenericClient>(
     Ok(())
 }
 
-/// The active user holding an API token.
-pub async fn id_by_api_token<C: GenericClient>(
-    c: &C,
-    token_hash: &[u8],
-) -> Result<Option<i64>, tokio_postgres::Error> {
-    Ok(c.query_opt(
-        "SELECT id FROM users WHERE api_token_hash = $1 AND is_active",
-        &[&token_hash],
-    )
-    .await?
-    .map(|r| r.get(0)))
-}
-
-/// The active user holding an API token, with the admin flag (routes that check access per
-/// service need it).
+/// The active user holding an API token, with their admin flag (for per-service access).
 pub async fn by_api_token<C: GenericClient>(
     c: &C,
     token_hash: &[u8],
@@ -213,6 +216,19 @@ pub async fn by_api_token<C: GenericClient>(
         email: r.get(1),
         is_admin: r.get(2),
     }))
+}
+
+/// The active user holding an API token.
+pub async fn id_by_api_token<C: GenericClient>(
+    c: &C,
+    token_hash: &[u8],
+) -> Result<Option<i64>, tokio_postgres::Error> {
+    Ok(c.query_opt(
+        "SELECT id FROM users WHERE api_token_hash = $1 AND is_active",
+        &[&token_hash],
+    )
+    .await?
+    .map(|r| r.get(0)))
 }
 
 /// A user as the admin list shows it.

@@ -133,7 +133,7 @@ where
 
 /// Converts a shared [`Reply`] (built by `beacon::route`, as the edge worker does) to warp's
 /// type, appending headers in order.
-fn to_warp(reply: Reply) -> WarpResponse {
+pub(crate) fn to_warp(reply: Reply) -> WarpResponse {
     let body = match reply.body {
         std::borrow::Cow::Borrowed(b) => Bytes::from_static(b),
         std::borrow::Cow::Owned(v) => Bytes::from(v),
@@ -150,11 +150,11 @@ fn to_warp(reply: Reply) -> WarpResponse {
     r
 }
 
-fn text(status: StatusCode, reason: &str) -> WarpResponse {
+pub(crate) fn text(status: StatusCode, reason: &str) -> WarpResponse {
     to_warp(route::error_reply(status.as_u16(), reason))
 }
 
-fn h<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn h<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -265,7 +265,7 @@ fn with_cors(mut r: WarpResponse, allow_origin: &str) -> WarpResponse {
 
 /// Applies the per-service rules, enriches and queues. `Ok` also covers deliberate drops (DNT,
 /// ignored IPs, robots): the visitor gets the usual answer and nothing is stored.
-async fn accept(
+pub(crate) async fn accept(
     state: &IngestState,
     settings: &ServiceSettings,
     headers: &HeaderMap,

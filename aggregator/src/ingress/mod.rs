@@ -2,7 +2,9 @@
 
 pub mod enrich;
 pub mod handlers;
+pub mod plausible;
 pub mod script_cache;
 
 pub use enrich::{Enricher, UaCache};
 pub use handlers::{ingress_routes, IngestState};
+pub use plausible::plausible_event_route;

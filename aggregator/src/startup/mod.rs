@@ -8,7 +8,7 @@ pub mod server;
 use crate::config::{IngestArgs, TrackingArgs};
 use crate::dropped::DropCounts;
 use crate::geo::GeoDb;
-use crate::ingress::{ingress_routes, Enricher, IngestState, UaCache};
+use crate::ingress::{ingress_routes, plausible_event_route, Enricher, IngestState, UaCache};
 use crate::metrics::IngestMetrics;
 use crate::pools::Pools;
 use crate::salts::SaltStore;
@@ -130,6 +130,8 @@ impl Application {
             session_timeout_secs,
         );
         let routes = host_guard
+            .or(plausible_event_route(state.clone()))
+            .unify()
             .or(ingress_routes(state))
             .unify()
             .or(crate::edge::routes(edge))

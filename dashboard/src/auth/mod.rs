@@ -3,6 +3,7 @@
 //! read and written through `models`; what stays here is the policy and the secrets.
 
 pub mod csrf;
+pub mod django;
 pub mod mail_quota;
 pub mod one_time;
 pub mod password;

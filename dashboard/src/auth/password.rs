@@ -36,14 +36,20 @@ pub async fn hash(pw: String) -> Result<String, String> {
     .map_err(|e| format!("hashing task failed: {e}"))?
 }
 
-/// Checks a password against a stored PHC string; unparseable hashes never match.
+/// Checks a password against a stored PHC string, or a Django hash of an imported account
+/// ([`super::django`]); unparseable hashes never match.
 pub async fn verify(pw: String, phc: String) -> bool {
     if pw.len() > MAX_LEN {
         return false;
     }
-    tokio::task::spawn_blocking(move || match PasswordHash::new(&phc) {
-        Ok(h) => Argon2::default().verify_password(pw.as_bytes(), &h).is_ok(),
-        Err(_) => false,
+    tokio::task::spawn_blocking(move || {
+        if super::django::is_django(&phc) {
+            return super::django::verify(&pw, &phc);
+        }
+        match PasswordHash::new(&phc) {
+            Ok(h) => Argon2::default().verify_password(pw.as_bytes(), &h).is_ok(),
+            Err(_) => false,
+        }
     })
     .await
     .unwrap_or(false)

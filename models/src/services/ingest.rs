@@ -67,3 +67,24 @@ pub async fn for_ingest<C: GenericClient>(
             .map(ingest_row),
     )
 }
+
+/// The services whose link's host is `domain` (a leading `www.` ignored on both sides), at most
+/// two: the Plausible-compatible routes address a site by its domain, and two answers mean the
+/// domain is ambiguous.
+pub async fn ids_by_link_domain<C: GenericClient>(
+    c: &C,
+    domain: &str,
+) -> Result<Vec<Uuid>, tokio_postgres::Error> {
+    Ok(c
+        .query(
+            "SELECT id FROM services
+             WHERE regexp_replace(lower(substring(link from '^[A-Za-z][A-Za-z0-9+.-]*://([^/:?#@]+)')),
+                                  '^www[.]', '') = regexp_replace(lower($1), '^www[.]', '')
+             ORDER BY created_at, id LIMIT 2",
+            &[&domain],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
+}

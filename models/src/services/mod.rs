@@ -265,6 +265,7 @@ pub const SERVICE_DATA_TABLES: &[&str] = &[
     "rollup_goals_daily",
     "erasures",
     "dropped_beacons",
+    "import_cursors",
 ];
 
 /// Deletes a service and all its data: raw rows (custom events included), live sessionizer

@@ -49,6 +49,11 @@ async fn attempt(
         }
     }
     let row = users::for_login(&**c, email).await?;
+    // Kept only while an imported Django hash may need replacing.
+    let pw_copy = match &row {
+        Some(r) if crate::auth::django::is_django(&r.password_hash) => Some(pw.clone()),
+        _ => None,
+    };
     let ok = match &row {
         Some(r) => password::verify(pw, r.password_hash.clone()).await,
         None => {
@@ -61,6 +66,9 @@ async fn attempt(
     };
     // The password was right: whatever follows, this was no guess.
     throttle::succeeded(&**c, &client, &account).await?;
+    if crate::auth::django::is_django(&r.password_hash) {
+        upgrade_hash(&c, r.id, &r.password_hash, pw_copy).await?;
+    }
     if !r.is_active {
         return Ok(Outcome::Inactive);
     }
@@ -74,6 +82,24 @@ async fn attempt(
         return Ok(Outcome::Unverified(sent));
     }
     Ok(Outcome::Session(session::create(&**c, r.id).await?))
+}
+
+/// Replaces an imported Django hash by our argon2id after the password matched it. A failure to
+/// hash is logged and the old hash kept: it still verifies, so the login need not fail.
+async fn upgrade_hash(
+    c: &tokio_postgres::Client,
+    user: i64,
+    old: &str,
+    pw: Option<String>,
+) -> Result<(), crate::page_error::PageError> {
+    let Some(pw) = pw else { return Ok(()) };
+    match password::hash(pw).await {
+        Ok(new) => {
+            users::replace_password_hash(c, user, old, &new).await?;
+        }
+        Err(e) => tracing::warn!(user, error = %e, "could not re-hash an imported password"),
+    }
+    Ok(())
 }
 
 /// `GET|POST /accounts/login/`.

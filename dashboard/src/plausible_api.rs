@@ -1,0 +1,298 @@
+//! Plausible's Stats API v1 (`/api/v1/stats/realtime/visitors`, `aggregate`, `timeseries`,
+//! `breakdown`), so scripts and dashboards written for Plausible read this instance. Every
+//! figure comes from the stats crate, exactly as `shynet stats` and the dashboard compute it;
+//! [`crate::plausible_query`] maps the parameters. Auth: `Authorization: Bearer <API token>`
+//! (our tokens; `Token <…>` works too); a site is addressed by its service id or its link's
+//! domain and must be one the token's user may view. Errors are `{"error": "…"}`.
+
+use crate::auth::token;
+use crate::http::{self, Req, Response};
+use crate::plausible_query::{self as q, Metric};
+use crate::state::DashboardState;
+use models::services;
+use serde_json::{json, Map, Value};
+use stats::window::{self, Window};
+use stats::Source;
+use std::collections::HashMap;
+use tokio_postgres::GenericClient;
+use uuid::Uuid;
+use warp::http::StatusCode;
+
+/// Which endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Realtime,
+    Aggregate,
+    Timeseries,
+    Breakdown,
+}
+
+fn error(status: StatusCode, msg: &str) -> Response {
+    http::json(status, &json!({ "error": msg }))
+}
+
+/// Handles one request.
+pub async fn handle(state: &DashboardState, req: &Req, which: Endpoint) -> Response {
+    match run(state, req, which).await {
+        Ok(v) => http::json(StatusCode::OK, &v),
+        Err(r) => r,
+    }
+}
+
+async fn run(state: &DashboardState, req: &Req, which: Endpoint) -> Result<Value, Response> {
+    let unavailable = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "stats API request failed");
+        error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The database did not answer. Try again in a moment.",
+        )
+    };
+    let bad = |m: String| error(StatusCode::BAD_REQUEST, &m);
+    let t = req
+        .header("authorization")
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer") || *scheme == "Token")
+        .map(|(_, t)| t.trim())
+        .filter(|t| !t.is_empty() && t.len() <= 200)
+        .ok_or_else(|| {
+            error(
+                StatusCode::UNAUTHORIZED,
+                "Missing or invalid API key: send `Authorization: Bearer <your API token>`.",
+            )
+        })?;
+    let c = state.pool().get().await.map_err(|e| unavailable(&e))?;
+    let user = models::users::by_api_token(&**c, &token::hash(t))
+        .await
+        .map_err(|e| unavailable(&e))?
+        .ok_or_else(|| error(StatusCode::UNAUTHORIZED, "Invalid API key."))?;
+    let site = req
+        .q("site_id")
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && s.len() <= 253)
+        .ok_or_else(|| bad("The `site_id` parameter is required.".into()))?;
+    let not_found = || {
+        error(
+            StatusCode::NOT_FOUND,
+            "Site could not be found, or this API key cannot see it.",
+        )
+    };
+    let id = match site.parse::<Uuid>() {
+        Ok(id) => id,
+        Err(_) => match services::ingest::ids_by_link_domain(&**c, site)
+            .await
+            .map_err(|e| unavailable(&e))?
+            .as_slice()
+        {
+            [one] => *one,
+            [] => return Err(not_found()),
+            _ => {
+                return Err(bad(
+                    "Several sites use this domain: use the service id as `site_id`.".into(),
+                ))
+            }
+        },
+    };
+    let (svc, _) = services::find_for_user(&**c, id, &user)
+        .await
+        .map_err(|e| unavailable(&e))?
+        .ok_or_else(not_found)?;
+    let now = chrono::Utc::now();
+    if which == Endpoint::Realtime {
+        let n = stats::online_many(&**c, &[svc.id], state.online_window(), now)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        return Ok(json!(n.get(&svc.id).copied().unwrap_or(0)));
+    }
+    q::no_filters(req.q("filters")).map_err(bad)?;
+    let today = now.with_timezone(&state.tz()).date_naive();
+    let (first, last) = q::days(req.q("period"), req.q("date"), today).map_err(bad)?;
+    let win = |a: chrono::NaiveDate, b: chrono::NaiveDate| {
+        window::from_dates(Some(&a.to_string()), Some(&b.to_string()), state.tz(), now)
+            .map_err(|e| format!("{e}."))
+    };
+    match which {
+        Endpoint::Aggregate => {
+            let metrics = q::metrics(req.q("metrics")).map_err(bad)?;
+            let f = figures(&**c, svc.id, &win(first, last).map_err(bad)?, &metrics)
+                .await
+                .map_err(|e| unavailable(&e))?;
+            let results: Map<String, Value> = f
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), json!({ "value": v })))
+                .collect();
+            Ok(json!({ "results": results }))
+        }
+        Endpoint::Timeseries => {
+            let metrics = q::metrics(req.q("metrics")).map_err(bad)?;
+            let interval = q::interval(req.q("interval"), req.q("period")).map_err(bad)?;
+            let mut out = Vec::new();
+            for (label, a, b) in q::buckets(first, last, interval).map_err(bad)? {
+                let f = figures(&**c, svc.id, &win(a, b).map_err(bad)?, &metrics)
+                    .await
+                    .map_err(|e| unavailable(&e))?;
+                let mut row = Map::new();
+                row.insert("date".into(), json!(label.to_string()));
+                row.extend(f.into_iter().map(|(k, v)| (k.to_owned(), v)));
+                out.push(Value::Object(row));
+            }
+            Ok(json!({ "results": out }))
+        }
+        Endpoint::Breakdown | Endpoint::Realtime => {
+            let w = win(first, last).map_err(bad)?;
+            breakdown(&**c, &svc, &w, req).await
+        }
+    }
+}
+
+/// The requested metrics of one window, in request order.
+async fn figures<C: GenericClient>(
+    c: &C,
+    svc: Uuid,
+    w: &Window,
+    metrics: &[Metric],
+) -> Result<Vec<(&'static str, Value)>, stats::StatsError> {
+    let s = stats::scalars_many(c, &[svc], w).await?;
+    let s = s.get(&svc).cloned().unwrap_or_default();
+    let visitors = if metrics.contains(&Metric::Visitors) {
+        stats::visitors_many(c, &[svc], w, Source::Auto)
+            .await?
+            .get(&svc)
+            .copied()
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let events = if metrics.contains(&Metric::Events) {
+        let e = stats::event_stats(c, svc, w).await?;
+        s.hit_count + e.events.iter().map(|r| r.count).sum::<i64>()
+    } else {
+        0
+    };
+    Ok(metrics
+        .iter()
+        .map(|m| {
+            let v = match m {
+                Metric::Visitors => json!(visitors),
+                Metric::Visits => json!(s.session_count),
+                Metric::Pageviews => json!(s.hit_count),
+                Metric::BounceRate => json!(s.bounce_rate_pct.unwrap_or(0.0)),
+                Metric::VisitDuration => json!(s.avg_session_duration.unwrap_or(0.0)),
+                Metric::ViewsPerVisit => json!(s.avg_hits_per_session.unwrap_or(0.0)),
+                Metric::Events => json!(events),
+            };
+            (m.name(), v)
+        })
+        .collect())
+}
+
+/// `breakdown`: one of our top tables (at most [`stats::RESULTS_LIMIT`] keys) in Plausible's
+/// shape, keyed as Plausible keys it and paged with `limit` and `page`.
+async fn breakdown<C: GenericClient>(
+    c: &C,
+    svc: &services::ServiceRow,
+    w: &Window,
+    req: &Req,
+) -> Result<Value, Response> {
+    let unavailable = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "stats API request failed");
+        error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The database did not answer. Try again in a moment.",
+        )
+    };
+    let bad = |m: String| error(StatusCode::BAD_REQUEST, &m);
+    let prop = q::property(req.q("property")).map_err(bad)?;
+    let (limit, page) = q::paging(req.q("limit"), req.q("page")).map_err(bad)?;
+    // (key, [(metric, count)]) per row, from the one table the property names.
+    let mut rows: Vec<(String, Vec<(&'static str, i64)>)> = Vec::new();
+    let natural: &[&str] = match prop.dim {
+        "event_name" | "goal" => {
+            let e = stats::event_stats(c, svc.id, w)
+                .await
+                .map_err(|e| unavailable(&e))?;
+            if prop.dim == "event_name" {
+                rows.extend(
+                    e.events
+                        .into_iter()
+                        .map(|r| (r.key, vec![("events", r.count), ("visits", r.sessions)])),
+                );
+                &["events", "visits"]
+            } else {
+                rows.extend(
+                    e.goals
+                        .into_iter()
+                        .map(|g| (g.name, vec![("visits", g.conversions)])),
+                );
+                &["visits"]
+            }
+        }
+        name => {
+            let d = stats::dimensions::ALL
+                .iter()
+                .find(|d| d.name == name)
+                .ok_or_else(|| bad("This property is not available.".into()))?;
+            let hide = stats::referrer::compile_lenient(&svc.hide_referrer_regex);
+            let t = stats::tables(c, svc.id, w, hide.as_ref())
+                .await
+                .map_err(|e| unavailable(&e))?;
+            let metric = if d.scope == stats::dimensions::Scope::Hit {
+                "pageviews"
+            } else {
+                "visits"
+            };
+            rows.extend(
+                t.dims
+                    .get(d)
+                    .iter()
+                    .map(|r| (r.key.clone(), vec![(metric, r.count)])),
+            );
+            if metric == "pageviews" {
+                &["pageviews"]
+            } else {
+                &["visits"]
+            }
+        }
+    };
+    let wanted: Vec<&str> = match req.q("metrics").map(str::trim).filter(|s| !s.is_empty()) {
+        None => vec![natural[0]],
+        Some(m) => m.split(',').map(str::trim).collect(),
+    };
+    if let Some(m) = wanted.iter().find(|m| !natural.contains(m)) {
+        return Err(bad(format!(
+            "The metric `{m}` is not available in a breakdown by `{}` on this server: use {}.",
+            req.q("property").unwrap_or(""),
+            natural.join(" or ")
+        )));
+    }
+    // Plausible's keys (paths, source hosts) can merge several of ours: add them up.
+    let mut merged: HashMap<String, HashMap<&'static str, i64>> = HashMap::new();
+    for (key, counts) in rows {
+        let Some(k) = q::shape_key(prop.shape, &key) else {
+            continue;
+        };
+        let slot = merged.entry(k).or_default();
+        for (m, n) in counts {
+            *slot.entry(m).or_default() += n;
+        }
+    }
+    let sort_by = wanted[0];
+    let mut list: Vec<(String, HashMap<&'static str, i64>)> = merged.into_iter().collect();
+    list.sort_by(|a, b| {
+        let n = |x: &HashMap<&str, i64>| x.get(sort_by).copied().unwrap_or(0);
+        n(&b.1).cmp(&n(&a.1)).then_with(|| a.0.cmp(&b.0))
+    });
+    let results: Vec<Value> = list
+        .into_iter()
+        .skip((page - 1).saturating_mul(limit))
+        .take(limit)
+        .map(|(k, counts)| {
+            let mut row = Map::new();
+            row.insert(prop.key.into(), json!(k));
+            for m in &wanted {
+                row.insert((*m).to_owned(), json!(counts.get(m).copied().unwrap_or(0)));
+            }
+            Value::Object(row)
+        })
+        .collect();
+    Ok(json!({ "results": results }))
+}
