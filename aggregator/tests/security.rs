@@ -38,6 +38,10 @@ const NON_DASHBOARD_ROUTES: &[(&str, &str)] = &[
         "ingest/v1/config",
         "HMAC over method, path, time and nonce; ±5 min; nonce once; 404 without a secret",
     ),
+    (
+        "api/event",
+        "public by design: Plausible-compatible events through the ingress rules (tests/plausible_events.rs)",
+    ),
     ("healthz", "public: status and queue depth, no secrets"),
     (
         "metrics",
