@@ -1,4 +1,5 @@
-//! The admin page: users (deactivate, reactivate, make or revoke admin), the instance name,
+//! The admin page: users (deactivate, reactivate, make or revoke admin; who has two-factor
+//! login on), the instance name, whether every user must use two-factor login,
 //! and every service on the instance with its owner, both lists a page at a time.
 
 use super::layout::{instance_name, page_number, pager, render};
@@ -6,7 +7,7 @@ use crate::http::{self, Req};
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::state::DashboardState;
-use models::{instance, services, tokens, users};
+use models::{instance, services, tokens, two_factor, users};
 use serde_json::json;
 use warp::http::{Method, StatusCode};
 
@@ -37,6 +38,19 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
                 "/admin/?msg=instance",
             ));
         }
+        if req.f("action") == Some("require_2fa") {
+            let on = match req.f("require") {
+                Some("on") => true,
+                Some("off") => false,
+                _ => return Err(PageError::BadRequest("Say on or off.".into())),
+            };
+            two_factor::set_required(&**c, on).await?;
+            tracing::info!(admin = user.id, on, "two-factor requirement changed");
+            return Ok(http::redirect(
+                StatusCode::SEE_OTHER,
+                "/admin/?msg=2fa_policy",
+            ));
+        }
         let target: i64 = req
             .f("user")
             .and_then(|v| v.parse().ok())
@@ -64,8 +78,11 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let page = page_number(req)?;
     let offset = (page - 1) * ADMIN_ROWS_PER_PAGE;
     let user_total = users::count(&**c).await?;
-    let users: Vec<_> = users::page_all(&**c, offset, ADMIN_ROWS_PER_PAGE)
-        .await?
+    let listed = users::page_all(&**c, offset, ADMIN_ROWS_PER_PAGE).await?;
+    let ids: Vec<i64> = listed.iter().map(|u| u.id).collect();
+    let with_2fa = two_factor::enabled_among(&**c, &ids).await?;
+    let require_2fa = two_factor::required(&**c).await?;
+    let users: Vec<_> = listed
         .into_iter()
         .map(|u| {
             json!({
@@ -77,6 +94,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
                 "last_login": u.last_login.map(|t| t.with_timezone(&state.tz()).format("%Y-%m-%d %H:%M").to_string()),
                 "services": u.services,
                 "me": u.id == user.id,
+                "two_factor": with_2fa.contains(&u.id),
             })
         })
         .collect();
@@ -98,6 +116,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
             "users": users,
             "services": svcs,
             "instance": instance,
+            "require_2fa": require_2fa,
             "no_site_url": state.site().is_none(),
             "pager": pager(page, user_total.max(service_total), ADMIN_ROWS_PER_PAGE, &req.raw_query),
         }),
