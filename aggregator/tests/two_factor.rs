@@ -429,3 +429,25 @@ async fn csrf_of(d: &Dash, s: &Who) -> String {
         .unwrap();
     csrf_in(&page).unwrap()
 }
+
+#[tokio::test]
+async fn a_new_password_ends_pending_logins() {
+    let d = spawn(Default::default()).await;
+    let u = d.user("owner@example.com", false).await;
+    let (secret, _, step) = enrol(&d, &u).await;
+    let p = password_step(&d, "owner@example.com").await;
+    let new = "a brand new passphrase";
+    let r = d
+        .post(
+            &u,
+            "/accounts/password/change/",
+            &[("current", PASSWORD), ("password", new), ("password2", new)],
+            true,
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        code_step(&d, &p, &code(&secret, step + 1)).await,
+        (400, None)
+    );
+}

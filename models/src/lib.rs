@@ -5,7 +5,7 @@
 //!
 //! Functions take any [`tokio_postgres::GenericClient`] so callers choose the transaction;
 //! those that must run inside one say so. Modules call only "down" this list (`users` uses
-//! `emails`, `tokens` and `login_throttle`; nothing calls `users`).
+//! `emails`, `tokens`, `two_factor` and `login_throttle`; nothing calls `users`).
 
 pub mod collaborators;
 pub mod dropped;

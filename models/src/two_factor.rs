@@ -244,6 +244,16 @@ pub async fn delete_pending<C: GenericClient>(
     Ok(())
 }
 
+/// Ends every pending login of a user (their password changed).
+pub async fn delete_pending_of<C: GenericClient>(
+    c: &C,
+    user: i64,
+) -> Result<(), tokio_postgres::Error> {
+    c.execute("DELETE FROM pending_logins WHERE user_id = $1", &[&user])
+        .await?;
+    Ok(())
+}
+
 /// Deletes expired pending logins.
 pub async fn prune<C: GenericClient>(c: &C) -> Result<(), tokio_postgres::Error> {
     c.batch_execute("DELETE FROM pending_logins WHERE expires_at < now();")
