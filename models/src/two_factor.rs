@@ -119,16 +119,20 @@ pub async fn recovery_codes_left<C: GenericClient>(
     .get(0))
 }
 
-/// Switches 2FA off: the secret, the recovery codes and pending logins go.
-pub async fn disable<C: GenericClient>(c: &C, user: i64) -> Result<(), tokio_postgres::Error> {
+/// Switches 2FA off: the secret, the recovery codes and pending logins go. `false` when the
+/// user had no TOTP row (nothing to switch off).
+pub async fn disable<C: GenericClient>(c: &C, user: i64) -> Result<bool, tokio_postgres::Error> {
+    let had = c
+        .execute("DELETE FROM user_totp WHERE user_id = $1", &[&user])
+        .await?
+        > 0;
     for sql in [
-        "DELETE FROM user_totp WHERE user_id = $1",
         "DELETE FROM user_recovery_codes WHERE user_id = $1",
         "DELETE FROM pending_logins WHERE user_id = $1",
     ] {
         c.execute(sql, &[&user]).await?;
     }
-    Ok(())
+    Ok(had)
 }
 
 /// Which of these users have 2FA on (the admin page asks for one page of users at a time).

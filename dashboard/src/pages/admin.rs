@@ -65,6 +65,16 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
             Some("activate") => users::set_active(&**c, target, true).await?,
             Some("make_admin") => users::set_admin(&**c, target, true).await?,
             Some("revoke_admin") => users::set_admin(&**c, target, false).await?,
+            // For a user who lost both the app and the recovery codes.
+            Some("reset_2fa") => {
+                if !two_factor::disable(&**c, target).await? {
+                    return Err(PageError::BadRequest(
+                        "That user has no two-factor login.".into(),
+                    ));
+                }
+                tracing::info!(admin = user.id, user = target, "two-factor login reset");
+                true
+            }
             _ => return Err(PageError::BadRequest("Unknown action.".into())),
         };
         if !found {
