@@ -14,6 +14,76 @@ use warp::http::{Method, StatusCode};
 /// Users and services per page of the admin lists (`?page=` pages both).
 pub const ADMIN_ROWS_PER_PAGE: i64 = 100;
 
+/// A POST of the admin page: the instance name, the two-factor requirement, or an action on
+/// one user (never oneself).
+async fn act(
+    state: &DashboardState,
+    user: &models::users::User,
+    c: &tokio_postgres::Client,
+    req: &Req,
+) -> PageResult {
+    if req.f("action") == Some("instance") {
+        let name = req.field("instance");
+        if name.chars().count() > 100 {
+            return Err(PageError::BadRequest(
+                "The instance name can have 100 characters at most.".into(),
+            ));
+        }
+        instance::set_name(c, &name).await?;
+        state.set_instance_name(&name);
+        return Ok(http::redirect(
+            StatusCode::SEE_OTHER,
+            "/admin/?msg=instance",
+        ));
+    }
+    if req.f("action") == Some("require_2fa") {
+        let on = match req.f("require") {
+            Some("on") => true,
+            Some("off") => false,
+            _ => return Err(PageError::BadRequest("Say on or off.".into())),
+        };
+        two_factor::set_required(c, on).await?;
+        tracing::info!(admin = user.id, on, "two-factor requirement changed");
+        return Ok(http::redirect(
+            StatusCode::SEE_OTHER,
+            "/admin/?msg=2fa_policy",
+        ));
+    }
+    let target: i64 = req
+        .f("user")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| PageError::BadRequest("Which user?".into()))?;
+    if target == user.id {
+        return Err(PageError::BadRequest(
+            "You cannot change your own account here.".into(),
+        ));
+    }
+    let found = match req.f("action") {
+        Some("deactivate") => users::set_active(c, target, false).await?,
+        Some("activate") => users::set_active(c, target, true).await?,
+        Some("make_admin") => users::set_admin(c, target, true).await?,
+        Some("revoke_admin") => users::set_admin(c, target, false).await?,
+        // For a user who lost both the app and the recovery codes.
+        Some("reset_2fa") => {
+            if !two_factor::disable(c, target).await? {
+                return Err(PageError::BadRequest(
+                    "That user has no two-factor login.".into(),
+                ));
+            }
+            tracing::info!(admin = user.id, user = target, "two-factor login reset");
+            true
+        }
+        _ => return Err(PageError::BadRequest("Unknown action.".into())),
+    };
+    if !found {
+        return Err(PageError::BadRequest("No such user.".into()));
+    }
+    if req.f("action") == Some("deactivate") {
+        tokens::delete_sessions_of(c, target).await?;
+    }
+    Ok(http::redirect(StatusCode::SEE_OTHER, "/admin/?msg=user"))
+}
+
 /// `GET|POST /admin/`.
 pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let user = ctx.require_user()?.clone();
@@ -24,66 +94,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     }
     let c = state.pool().get().await?;
     if req.method == Method::POST {
-        if req.f("action") == Some("instance") {
-            let name = req.field("instance");
-            if name.chars().count() > 100 {
-                return Err(PageError::BadRequest(
-                    "The instance name can have 100 characters at most.".into(),
-                ));
-            }
-            instance::set_name(&**c, &name).await?;
-            state.set_instance_name(&name);
-            return Ok(http::redirect(
-                StatusCode::SEE_OTHER,
-                "/admin/?msg=instance",
-            ));
-        }
-        if req.f("action") == Some("require_2fa") {
-            let on = match req.f("require") {
-                Some("on") => true,
-                Some("off") => false,
-                _ => return Err(PageError::BadRequest("Say on or off.".into())),
-            };
-            two_factor::set_required(&**c, on).await?;
-            tracing::info!(admin = user.id, on, "two-factor requirement changed");
-            return Ok(http::redirect(
-                StatusCode::SEE_OTHER,
-                "/admin/?msg=2fa_policy",
-            ));
-        }
-        let target: i64 = req
-            .f("user")
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| PageError::BadRequest("Which user?".into()))?;
-        if target == user.id {
-            return Err(PageError::BadRequest(
-                "You cannot change your own account here.".into(),
-            ));
-        }
-        let found = match req.f("action") {
-            Some("deactivate") => users::set_active(&**c, target, false).await?,
-            Some("activate") => users::set_active(&**c, target, true).await?,
-            Some("make_admin") => users::set_admin(&**c, target, true).await?,
-            Some("revoke_admin") => users::set_admin(&**c, target, false).await?,
-            // For a user who lost both the app and the recovery codes.
-            Some("reset_2fa") => {
-                if !two_factor::disable(&**c, target).await? {
-                    return Err(PageError::BadRequest(
-                        "That user has no two-factor login.".into(),
-                    ));
-                }
-                tracing::info!(admin = user.id, user = target, "two-factor login reset");
-                true
-            }
-            _ => return Err(PageError::BadRequest("Unknown action.".into())),
-        };
-        if !found {
-            return Err(PageError::BadRequest("No such user.".into()));
-        }
-        if req.f("action") == Some("deactivate") {
-            tokens::delete_sessions_of(&**c, target).await?;
-        }
-        return Ok(http::redirect(StatusCode::SEE_OTHER, "/admin/?msg=user"));
+        return act(state, &user, &c, req).await;
     }
     let page = page_number(req)?;
     let offset = (page - 1) * ADMIN_ROWS_PER_PAGE;
