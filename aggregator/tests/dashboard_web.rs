@@ -100,6 +100,21 @@ fn matrix() -> Matrix {
             ("password", "wrong password"),
         ],
     );
+    // An unknown pending login is refused for everyone (it is the only credential there).
+    add(
+        "login_code",
+        "POST",
+        [400, 400, 400, 400, 400],
+        vec![("pending", "bogus"), ("code", "123456")],
+    );
+    add("two_factor", "GET", [302, 200, 200, 200, 200], vec![]);
+    // Confirming before starting the setup is refused; each user only reaches their own row.
+    add(
+        "two_factor",
+        "POST",
+        [302, 400, 400, 400, 400],
+        vec![("action", "confirm"), ("code", "123456")],
+    );
     add("logout", "POST", [303, 303, 303, 303, 303], vec![]);
     add("signup", "GET", [403, 403, 403, 403, 403], vec![]);
     add("signup", "POST", [403, 403, 403, 403, 403], vec![]);

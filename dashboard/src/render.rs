@@ -14,6 +14,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("layout", include_str!("../templates/layout.hbs")),
     ("message", include_str!("../templates/message.hbs")),
     ("login", include_str!("../templates/login.hbs")),
+    ("login_code", include_str!("../templates/login_code.hbs")),
+    ("two_factor", include_str!("../templates/two_factor.hbs")),
     ("signup", include_str!("../templates/signup.hbs")),
     (
         "password_change",

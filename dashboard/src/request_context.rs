@@ -24,6 +24,9 @@ pub struct Ctx {
     /// The services of the logged-in user for the sidebar, loaded with the session on the same
     /// connection so rendering a page needs none (empty when logged out).
     pub sidebar: Vec<models::services::Listed>,
+    /// The instance requires two-factor login and this user has not set it up: every page but
+    /// the enrolment page is closed to them.
+    pub must_enrol: bool,
 }
 
 impl Ctx {
@@ -35,18 +38,22 @@ impl Ctx {
         params: HashMap<String, String>,
     ) -> Result<Ctx, PageError> {
         let secure = state.https();
-        let (sess, sidebar) = match req.cookie(&http::cookie_name(session::COOKIE, secure)) {
-            Some(t) => {
-                let c = state.pool().get().await?;
-                let sess = session::load(&**c, t).await?;
-                let sidebar = match &sess {
-                    Some(s) => models::services::list_for_user(&**c, s.user.id).await?,
-                    None => Vec::new(),
-                };
-                (sess, sidebar)
-            }
-            None => (None, Vec::new()),
-        };
+        let (sess, sidebar, must_enrol) =
+            match req.cookie(&http::cookie_name(session::COOKIE, secure)) {
+                Some(t) => {
+                    let c = state.pool().get().await?;
+                    let sess = session::load(&**c, t).await?;
+                    let (sidebar, must_enrol) = match &sess {
+                        Some(s) => (
+                            models::services::list_for_user(&**c, s.user.id).await?,
+                            models::two_factor::must_enrol(&**c, s.user.id).await?,
+                        ),
+                        None => (Vec::new(), false),
+                    };
+                    (sess, sidebar, must_enrol)
+                }
+                None => (None, Vec::new(), false),
+            };
         let csrf_cookie = req.cookie(&http::cookie_name(csrf::COOKIE, secure));
         let (csrf, new_csrf_cookie) = match (&sess, csrf_cookie) {
             (Some(s), _) => (s.csrf.clone(), false),
@@ -60,6 +67,7 @@ impl Ctx {
             secure,
             params,
             sidebar,
+            must_enrol,
         })
     }
 

@@ -90,6 +90,8 @@ pub const ROUTES: &[RouteDef] = &[
     r!("locations", "/dashboard/service/{service}/locations/", GET),
     r!("token_refresh", "/dashboard/api-token-refresh/", POST),
     r!("login", "/accounts/login/", BOTH),
+    r!("login_code", "/accounts/login/code/", POST),
+    r!("two_factor", "/accounts/two-factor/", BOTH),
     r!("logout", "/accounts/logout/", POST),
     r!("signup", "/accounts/signup/", BOTH),
     r!("password_change", "/accounts/password/change/", BOTH),
@@ -119,6 +121,9 @@ pub const ROUTES: &[RouteDef] = &[
     r!("plausible_breakdown", "/api/v1/stats/breakdown", GET_CORS),
     r!("static", "/static/{file}", GET),
 ];
+
+/// What a signed-in user who must still enrol a second factor may open.
+const ENROLMENT_ROUTES: &[&str] = &["two_factor", "logout"];
 
 /// Path prefixes the dashboard answers (anything else is left to other filters).
 const PREFIXES: &[&str] = &[
@@ -308,6 +313,14 @@ pub async fn handle(state: &DashboardState, req: Req) -> Response {
     if req.method == Method::POST && !csrf::check(&ctx.csrf, req.f(csrf::FIELD)) {
         return layout::error_page(state, Some(&ctx), PageError::Csrf);
     }
+    // An instance that requires two-factor login lets a user without it do nothing but enrol
+    // (or log out) until they have.
+    if ctx.must_enrol && !ENROLMENT_ROUTES.contains(&def.name) {
+        return http::redirect(
+            StatusCode::SEE_OTHER,
+            "/accounts/two-factor/?msg=2fa_required",
+        );
+    }
     let result = dispatch(state, def.name, &ctx, &req).await;
     let mut resp = match result {
         Ok(r) => r,
@@ -357,6 +370,8 @@ async fn dispatch(state: &DashboardState, name: &str, ctx: &Ctx, req: &Req) -> P
         "locations" => pages::sessions::locations(state, ctx, req).await,
         "token_refresh" => pages::accounts::token_refresh(state, ctx, req).await,
         "login" => pages::accounts::login(state, ctx, req).await,
+        "login_code" => pages::accounts::login_code(state, ctx, req).await,
+        "two_factor" => pages::accounts::two_factor_page(state, ctx, req).await,
         "logout" => pages::accounts::logout(state, ctx, req).await,
         "signup" => pages::accounts::signup(state, ctx, req).await,
         "password_change" => pages::accounts::password_change(state, ctx, req).await,

@@ -5,7 +5,7 @@
 //!
 //! Functions take any [`tokio_postgres::GenericClient`] so callers choose the transaction;
 //! those that must run inside one say so. Modules call only "down" this list (`users` uses
-//! `emails`, `tokens` and `login_throttle`; nothing calls `users`).
+//! `emails`, `tokens`, `two_factor` and `login_throttle`; nothing calls `users`).
 
 pub mod collaborators;
 pub mod dropped;
@@ -20,6 +20,7 @@ pub mod notify;
 pub mod services;
 pub mod shares;
 pub mod tokens;
+pub mod two_factor;
 pub mod users;
 
 pub use tokio_postgres::Error;
@@ -30,5 +31,6 @@ pub async fn prune_expired<C: tokio_postgres::GenericClient>(c: &C) -> Result<()
     tokens::prune(c).await?;
     login_throttle::prune(c).await?;
     mail_log::prune(c).await?;
+    two_factor::prune(c).await?;
     notify::prune(c).await
 }

@@ -3,7 +3,7 @@
 //! everything the old one could have granted, so [`set_password`] reaches into the token and
 //! throttle families in one place.
 
-use crate::{emails, login_throttle, tokens};
+use crate::{emails, login_throttle, tokens, two_factor};
 use chrono::{DateTime, Utc};
 use tokio_postgres::GenericClient;
 
@@ -171,6 +171,8 @@ pub async fn set_password<C: GenericClient>(
     .await?;
     tokens::delete_open_links(c, user_id).await?;
     tokens::delete_other_sessions(c, user_id, keep).await?;
+    // Logins that proved the old password and wait for their code end too.
+    two_factor::delete_pending_of(c, user_id).await?;
     login_throttle::clear_user(c, user_id).await
 }
 

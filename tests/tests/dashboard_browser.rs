@@ -1,7 +1,7 @@
 //! The dashboard in a real headless Chromium: an admin logs in, creates a service, copies its
 //! install snippet onto a local test page, opens that page, and then sees the hit on the service
-//! page and the session in the session list. Screenshots of the overview, service and session
-//! pages are saved under `artifacts/screenshots/` for CI.
+//! page and the session in the session list, and starts the two-factor setup. Screenshots of the
+//! overview, service, session and two-factor setup pages are saved under `artifacts/screenshots/` for CI.
 
 use aggregator::geo::GeoDb;
 use aggregator::startup::{Application, ServeSettings};
@@ -239,6 +239,22 @@ async fn log_in_create_a_service_and_see_its_first_visit() {
         .unwrap();
     let got = got.as_str().unwrap_or_default().to_owned();
     assert!(got.contains("Browser site"), "cross-origin API read: {got}");
+
+    // Two-factor setup: the QR code is inline SVG drawn under the strict CSP, no script.
+    b.goto(&format!("{base}/accounts/two-factor/"))
+        .await
+        .unwrap();
+    b.find(Locator::Css("button[value='start']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let qr = b.wait().for_element(Locator::Css(".qr svg")).await.unwrap();
+    let (_, _, w, h) = qr.rectangle().await.unwrap();
+    assert!(w >= 100.0 && h >= 100.0, "QR code drawn at {w}x{h}");
+    assert_eq!(text_of(&b, "#totp-secret").await.trim().len(), 32);
+    shot(&b, "two-factor-setup.png").await;
 
     b.close().await.unwrap();
     app.shutdown().await;

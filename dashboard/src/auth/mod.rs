@@ -10,5 +10,6 @@ pub mod password;
 pub mod session;
 pub mod throttle;
 pub mod token;
+pub mod totp;
 
 pub use models::users::User;

@@ -24,6 +24,8 @@ enum Outcome {
     Inactive,
     /// Right password, but verification is mandatory: a new link was mailed (or refused).
     Unverified(Result<(), mailing::Refused>),
+    /// Right password, two-factor on: the pending login's token (no session yet).
+    SecondFactor(String),
     /// Logged in: the new session's cookie token.
     Session(String),
 }
@@ -34,6 +36,7 @@ async fn attempt(
     req: &Req,
     email: &str,
     pw: String,
+    next: &str,
 ) -> Result<Outcome, crate::page_error::PageError> {
     let ip = beacon::client_ip::client_ip(
         |n| req.header(n),
@@ -81,6 +84,14 @@ async fn attempt(
         };
         return Ok(Outcome::Unverified(sent));
     }
+    if models::two_factor::totp(&**c, r.id)
+        .await?
+        .is_some_and(|t| t.enabled)
+    {
+        return Ok(Outcome::SecondFactor(
+            super::login_code::begin(&**c, r.id, next).await?,
+        ));
+    }
     Ok(Outcome::Session(session::create(&**c, r.id).await?))
 }
 
@@ -120,7 +131,7 @@ pub async fn login(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         data["error"] = json!(error);
         render(state, ctx, req, status, "login", "Log in", data)
     };
-    match attempt(state, req, &email, pw).await? {
+    match attempt(state, req, &email, pw, &next).await? {
         Outcome::Throttled(wait) => {
             let msg = format!("Too many login attempts. Try again in {wait} seconds.");
             let mut resp = page(StatusCode::TOO_MANY_REQUESTS, msg, data).await?;
@@ -151,6 +162,9 @@ pub async fn login(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
                 text,
             )
             .await
+        }
+        Outcome::SecondFactor(pending) => {
+            super::login_code::code_page(state, ctx, req, StatusCode::OK, &pending, None).await
         }
         Outcome::Session(t) => {
             let mut resp = http::redirect(StatusCode::SEE_OTHER, &next);
