@@ -123,6 +123,9 @@ pub enum ServiceCommand {
         /// The site's primary URL.
         #[arg(long, default_value = "")]
         link: String,
+        /// IANA time zone of its days and charts (e.g. Europe/Berlin); default: TIME_ZONE.
+        #[arg(long)]
+        time_zone: Option<String>,
         /// Base URL at which browsers reach this server's ingress, used in the snippet.
         #[arg(
             long,
@@ -141,11 +144,11 @@ pub struct StatsArgs {
     /// Service id.
     #[arg(long)]
     pub service: uuid::Uuid,
-    /// First day (YYYY-MM-DD, in TIME_ZONE, year 1970 to 9999); default 30 days ago. A range
+    /// First day (YYYY-MM-DD, in the service's time zone, year 1970 to 9999); default 30 days ago. A range
     /// spans at most 1100 days (stats::window::MAX_WINDOW_DAYS).
     #[arg(long)]
     pub start: Option<String>,
-    /// Last day (YYYY-MM-DD, in TIME_ZONE); default today.
+    /// Last day (YYYY-MM-DD, in the service's time zone); default today.
     #[arg(long)]
     pub end: Option<String>,
     /// Print JSON (the only format for now; kept for scripts that pass it).

@@ -139,9 +139,19 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             owner,
             origins,
             link,
+            time_zone,
             public_url,
         }) => {
-            let s = cli::create_service(&db.pool, name, owner, origins, link, public_url).await?;
+            let s = cli::create_service(
+                &db.pool,
+                name,
+                owner,
+                origins,
+                link,
+                time_zone.as_deref(),
+                public_url,
+            )
+            .await?;
             say!(
                 "{}\n\nInstall snippet (paste before </body>):\n{}",
                 s.id,
