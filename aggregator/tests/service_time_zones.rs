@@ -1,7 +1,8 @@
 //! Per-service time zones: the manage page sets and validates a service's zone, and a service in
 //! Asia/Kolkata (UTC+5:30, so its day starts half-way through a UTC hour) gets the same totals
 //! from the service page, the JSON API and `shynet stats` as raw SQL over its local day, with the
-//! rollups answering the whole hours and raw rows the half hours.
+//! rollups answering the whole hours and raw rows the half hours. Also: a comparison with a
+//! previous period that had nothing reads "new".
 
 mod common;
 mod dashboard_support;
@@ -98,14 +99,40 @@ async fn raw_day(pool: &Pool, svc: Uuid, d: NaiveDate, zone: &str) -> (i64, i64)
     (out[0], out[1])
 }
 
-/// The figure under `label` in the service page's stats strip.
-fn strip_value(html: &str, label: &str) -> String {
+/// The text of the first `<div class="{class}">` after `label` in the service page's strip.
+fn strip_part(html: &str, label: &str, class: &str) -> String {
     let at = html
         .find(&format!("<div class=\"label\">{label}"))
         .unwrap_or_else(|| panic!("no `{label}` in the strip"));
     let v = &html[at..];
-    let i = v.find("<div class=\"value\">").unwrap() + "<div class=\"value\">".len();
+    let open = format!("<div class=\"{class}");
+    let i = v.find(&open).unwrap();
+    let i = i + v[i..].find('>').unwrap() + 1;
     v[i..].split('<').next().unwrap().to_owned()
+}
+
+/// The figure under `label` in the service page's stats strip.
+fn strip_value(html: &str, label: &str) -> String {
+    strip_part(html, label, "value")
+}
+
+#[tokio::test]
+async fn comparison_with_an_empty_previous_period_reads_new() {
+    // One session an hour ago, nothing in the 30 days before the default window.
+    let (d, owner, svc, _) = owner_with_service("Fresh").await;
+    let html = d
+        .get(&owner, &format!("/dashboard/service/{svc}/"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    for label in ["Sessions", "Hits", "Load time", "Duration"] {
+        assert_eq!(strip_part(&html, label, "badge"), "new", "{label}");
+    }
+    assert!(
+        !html.contains("100%") && !html.contains("999"),
+        "no made-up change"
+    );
 }
 
 #[tokio::test]
