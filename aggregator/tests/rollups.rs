@@ -39,7 +39,7 @@ const ZONES: [&str; 7] = [
     "Australia/Lord_Howe",
 ];
 
-/// Every local day of `first..=last` in every zone, and two-day windows across each, checked
+/// Every local day of `first..=last` in every zone, and two- and three-day windows from each, checked
 /// rollups ≡ raw; returns how many days were not 24 hours long (DST days).
 async fn assert_every_local_day(
     pool: &Pool,
@@ -61,6 +61,10 @@ async fn assert_every_local_day(
             assert_same(pool, svcs, &day, tz, &format!("{what}: day {d} in {z}")).await;
             let two = window::from_dates(Some(&a), Some(&b), tz, Utc::now()).unwrap();
             assert_same(pool, svcs, &two, tz, &format!("{what}: {d}+1 in {z}")).await;
+            // Three days: a daily chart, whose buckets split mid-hour in some zones.
+            let c = (d + Duration::days(2)).to_string();
+            let three = window::from_dates(Some(&a), Some(&c), tz, Utc::now()).unwrap();
+            assert_same(pool, svcs, &three, tz, &format!("{what}: {d}+2 in {z}")).await;
             d += Duration::days(1);
         }
     }
@@ -542,11 +546,18 @@ async fn rollups_answer_exactly_like_raw_rows() {
     // Every local day around the spring DST changes (New York 10 March, Berlin and St. John's
     // 31 March / 10 March), whole-hour and mid-hour zones alike.
     let day = |m, d| chrono::NaiveDate::from_ymd_opt(2024, m, d).unwrap();
+    let mut odd = Vec::new();
     for (first, last) in [(day(3, 9), day(3, 11)), (day(3, 30), day(4, 1))] {
-        let odd = assert_every_local_day(&pool, &svcs, (first, last), "spring").await;
+        odd.extend(assert_every_local_day(&pool, &svcs, (first, last), "spring").await);
+    }
+    for (z, d) in [
+        ("Europe/Berlin", day(3, 31)),
+        ("America/New_York", day(3, 10)),
+        ("America/St_Johns", day(3, 10)),
+    ] {
         assert!(
-            odd.contains(&("Europe/Berlin".to_owned(), day(3, 31), 23 * 60)),
-            "Berlin's 23-hour day was checked: {odd:?}"
+            odd.contains(&(z.to_owned(), d, 23 * 60)),
+            "{z}'s 23-hour day {d} was checked: {odd:?}"
         );
     }
 
