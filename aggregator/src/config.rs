@@ -24,6 +24,10 @@ pub struct Cli {
         global = true
     )]
     pub time_zone: chrono_tz::Tz,
+    /// Whether `--time-zone` was given on the command line (not from TIME_ZONE or the default):
+    /// `service create --time-zone Z` then gives the new service its own zone Z.
+    #[arg(skip)]
+    pub time_zone_given: bool,
     /// Log line format on stderr (filter with SHYNET_LOG, e.g. `warn`).
     #[arg(long, env = "SHYNET_LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: crate::logging::LogFormat,
@@ -123,9 +127,6 @@ pub enum ServiceCommand {
         /// The site's primary URL.
         #[arg(long, default_value = "")]
         link: String,
-        /// IANA time zone of its days and charts (e.g. Europe/Berlin); default: TIME_ZONE.
-        #[arg(long)]
-        time_zone: Option<String>,
         /// Base URL at which browsers reach this server's ingress, used in the snippet.
         #[arg(
             long,
