@@ -24,13 +24,20 @@ async fn text_of(b: &Client, css: &str) -> String {
         .expect("element text")
 }
 
+/// Whether the element is rendered, as the browser itself says (`checkVisibility`: no
+/// `display: none`, no closed `<details>` or `content-visibility: hidden` around it). WebDriver's
+/// own check treats every child of a closed `<details>` as hidden, whatever the stylesheet says.
 async fn displayed(b: &Client, css: &str) -> bool {
-    b.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .is_displayed()
-        .await
-        .expect("is displayed")
+    b.execute(
+        "const e = document.querySelector(arguments[0]);
+         if (!e) throw new Error('no element ' + arguments[0]);
+         return e.checkVisibility({visibilityProperty: true});",
+        vec![serde_json::json!(css)],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{css}: {e}"))
+    .as_bool()
+    .expect("a boolean")
 }
 
 /// Width of the phone the layout is checked on (CSS pixels).
@@ -47,14 +54,20 @@ async fn phone_shows_the_figures_first(b: &Client, service_page: &str) {
     let got = b
         .execute(
             "const r = document.querySelector('.strip').getBoundingClientRect();
-             return [r.top, window.innerHeight, window.innerWidth];",
+             const w = document.documentElement.clientWidth;
+             const wide = [...document.querySelectorAll('main *')]
+               .filter((e) => e.getBoundingClientRect().right > w + 1)
+               .slice(0, 5)
+               .map((e) => e.tagName + '.' + e.className + ' ' + e.getBoundingClientRect().right);
+             return [r.top, window.innerHeight, w, document.documentElement.scrollWidth, wide];",
             vec![],
         )
         .await
         .unwrap();
-    let n = |i: usize| got[i].as_f64().unwrap();
+    let n = |i: usize| got[i].as_f64().unwrap_or(f64::NAN);
     let (top, height, width) = (n(0), n(1), n(2));
     assert!(width <= f64::from(PHONE_WIDTH), "phone width: {got}");
+    assert!(n(3) <= width, "nothing wider than the screen: {got}");
     assert!(
         top + 40.0 < height,
         "the stats strip starts within the first screen: top {top} of {height}"
