@@ -144,7 +144,7 @@ pub async fn stats(
     // Refuse bad dates before touching the database.
     stats_window(start, end, tz, now)?;
     let client = pool.get().await?;
-    let (name, hide, zone) = models::services::name_pattern_zone(&**client, service)
+    let (name, hide, zone) = models::services::zones::name_pattern_zone(&**client, service)
         .await?
         .with_context(|| format!("no service with id {service}"))?;
     let tz = stats::window::service_zone(zone.as_deref(), tz);

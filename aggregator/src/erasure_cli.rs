@@ -60,7 +60,7 @@ pub async fn run(pool: &Pool, a: &DeleteArgs, tz: chrono_tz::Tz) -> anyhow::Resu
     selector(a, tz)?;
     let mut client = pool.get().await.context("connecting to the database")?;
     // Days are the service's own zone's when it has one (an unknown service fails below).
-    let own = models::services::time_zone(&**client, a.service)
+    let own = models::services::zones::time_zone(&**client, a.service)
         .await?
         .flatten();
     let selector = selector(a, stats::window::service_zone(own.as_deref(), tz))?;

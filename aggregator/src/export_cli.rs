@@ -125,7 +125,7 @@ pub async fn run(pool: &Pool, a: &ExportArgs, tz: chrono_tz::Tz) -> anyhow::Resu
         bail!("no service with id {}", a.service);
     };
     // Days are the service's own zone's when it has one.
-    let own = models::services::time_zone(&*tx, a.service)
+    let own = models::services::zones::time_zone(&*tx, a.service)
         .await?
         .flatten();
     let win = window(a, stats::window::service_zone(own.as_deref(), tz))?;

@@ -56,7 +56,7 @@ pub async fn run(pool: &Pool, cmd: &ReportCommand, tz: chrono_tz::Tz) -> anyhow:
         bail!("no SMTP server configured (set EMAIL_HOST): nothing sent");
     }
     let c = pool.get().await?;
-    let Some(own) = models::services::time_zone(&**c, *service).await? else {
+    let Some(own) = models::services::zones::time_zone(&**c, *service).await? else {
         bail!("no service with id {service}");
     };
     // "Last complete period" as the service's own zone sees today.

@@ -68,7 +68,7 @@ pub async fn digest<C: tokio_postgres::GenericClient>(
     (first, last): (NaiveDate, NaiveDate),
 ) -> anyhow::Result<(String, Digest)> {
     let now = Utc::now();
-    let (name, hide, zone) = models::services::name_pattern_zone(c, service)
+    let (name, hide, zone) = models::services::zones::name_pattern_zone(c, service)
         .await?
         .with_context(|| format!("no service with id {service}"))?;
     // The period's days in the service's own zone.

@@ -111,7 +111,7 @@ async fn check_password(
 /// The zone of the shared service's days: its own, else the instance's.
 async fn zone_of(state: &DashboardState, link: &Opened) -> Result<chrono_tz::Tz, PageError> {
     let c = state.pool().get().await?;
-    let own = models::services::time_zone(&**c, link.link.service_id)
+    let own = models::services::zones::time_zone(&**c, link.link.service_id)
         .await?
         .flatten();
     Ok(stats::window::service_zone(own.as_deref(), state.tz()))

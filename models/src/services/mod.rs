@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 pub mod ingest;
 pub mod retention;
+pub mod zones;
 
 /// What the caller may do with a service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -490,31 +491,6 @@ pub async fn owned_by<C: GenericClient>(
     .iter()
     .map(|r| (r.get(0), r.get(1)))
     .collect())
-}
-
-/// A service's name, hide-referrer pattern and time zone (`None` inside: the instance's).
-pub async fn name_pattern_zone<C: GenericClient>(
-    c: &C,
-    id: Uuid,
-) -> Result<Option<(String, String, Option<String>)>, tokio_postgres::Error> {
-    Ok(c.query_opt(
-        "SELECT name, hide_referrer_regex, time_zone FROM services WHERE id = $1",
-        &[&id],
-    )
-    .await?
-    .map(|r| (r.get(0), r.get(1), r.get(2))))
-}
-
-/// A service's time zone: `None` for no such service, `Some(None)` for the instance's.
-pub async fn time_zone<C: GenericClient>(
-    c: &C,
-    id: Uuid,
-) -> Result<Option<Option<String>>, tokio_postgres::Error> {
-    Ok(
-        c.query_opt("SELECT time_zone FROM services WHERE id = $1", &[&id])
-            .await?
-            .map(|r| r.get(0)),
-    )
 }
 
 /// A service's name and hide-referrer pattern.
