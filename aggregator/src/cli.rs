@@ -63,6 +63,7 @@ pub async fn create_service(
     owner: &str,
     origins: &str,
     link: &str,
+    time_zone: Option<&str>,
     public_url: &str,
 ) -> anyhow::Result<CreatedService> {
     let name = name.trim();
@@ -80,6 +81,11 @@ pub async fn create_service(
     if !(link.is_empty() || link.starts_with("http://") || link.starts_with("https://")) {
         bail!("--link must start with http:// or https://");
     }
+    let time_zone = time_zone
+        .map(stats::window::parse_zone)
+        .transpose()
+        .context("--time-zone")?
+        .map(|z| z.name());
     let client = pool.get().await?;
     let owner_id = models::users::id_by_email(&**client, owner.trim())
         .await?
@@ -87,7 +93,8 @@ pub async fn create_service(
             format!("no user with the email `{owner}` (create one with `shynet createadmin`)")
         })?;
     let id = Uuid::new_v4();
-    models::services::insert_minimal(&**client, id, name, owner_id, &origins, link).await?;
+    models::services::insert_minimal(&**client, id, name, owner_id, &origins, link, time_zone)
+        .await?;
     Ok(CreatedService {
         id,
         snippet: beacon::snippet::install_snippet(public_url, id),
@@ -123,7 +130,8 @@ pub fn stats_window(
 }
 
 /// `shynet stats`: the core stats as JSON, with the event names (`events`) and goal conversions
-/// (`goals`) of the window under `stats`.
+/// (`goals`) of the window under `stats`. Days are the service's own time zone's, else `tz` (the
+/// instance's); `window.time_zone` names the one used.
 pub async fn stats(
     pool: &Pool,
     service: Uuid,
@@ -133,11 +141,14 @@ pub async fn stats(
     heartbeat_ms: u64,
 ) -> anyhow::Result<serde_json::Value> {
     let now = chrono::Utc::now();
-    let window = stats_window(start, end, tz, now)?;
+    // Refuse bad dates before touching the database.
+    stats_window(start, end, tz, now)?;
     let client = pool.get().await?;
-    let (name, hide) = models::services::name_and_hide_pattern(&**client, service)
+    let (name, hide, zone) = models::services::zones::name_pattern_zone(&**client, service)
         .await?
         .with_context(|| format!("no service with id {service}"))?;
+    let tz = stats::window::service_zone(zone.as_deref(), tz);
+    let window = stats_window(start, end, tz, now)?;
     let hide = stats::referrer::compile_lenient(&hide);
     let s = stats::core_stats(
         &**client,

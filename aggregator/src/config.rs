@@ -24,6 +24,10 @@ pub struct Cli {
         global = true
     )]
     pub time_zone: chrono_tz::Tz,
+    /// Whether `--time-zone` was given on the command line (not from TIME_ZONE or the default):
+    /// `service create --time-zone Z` then gives the new service its own zone Z.
+    #[arg(skip)]
+    pub time_zone_given: bool,
     /// Log line format on stderr (filter with SHYNET_LOG, e.g. `warn`).
     #[arg(long, env = "SHYNET_LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: crate::logging::LogFormat,
@@ -141,11 +145,11 @@ pub struct StatsArgs {
     /// Service id.
     #[arg(long)]
     pub service: uuid::Uuid,
-    /// First day (YYYY-MM-DD, in TIME_ZONE, year 1970 to 9999); default 30 days ago. A range
+    /// First day (YYYY-MM-DD, in the service's time zone, year 1970 to 9999); default 30 days ago. A range
     /// spans at most 1100 days (stats::window::MAX_WINDOW_DAYS).
     #[arg(long)]
     pub start: Option<String>,
-    /// Last day (YYYY-MM-DD, in TIME_ZONE); default today.
+    /// Last day (YYYY-MM-DD, in the service's time zone); default today.
     #[arg(long)]
     pub end: Option<String>,
     /// Print JSON (the only format for now; kept for scripts that pass it).

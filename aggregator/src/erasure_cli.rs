@@ -25,7 +25,7 @@ pub struct DeleteArgs {
     /// Delete one session (its id, as the dashboard's session page shows it).
     #[arg(long, value_name = "UUID")]
     pub session: Option<String>,
-    /// Delete the sessions that started from this day (YYYY-MM-DD in TIME_ZONE) on; needs --to.
+    /// Delete the sessions that started from this day (YYYY-MM-DD in the service's time zone) on; needs --to.
     #[arg(long, value_name = "D", requires = "to")]
     pub from: Option<String>,
     /// Last day of the range (included); needs --from.
@@ -57,8 +57,13 @@ pub fn check(a: &DeleteArgs, tz: chrono_tz::Tz) -> anyhow::Result<()> {
 
 /// Runs `shynet delete`; returns the lines to print.
 pub async fn run(pool: &Pool, a: &DeleteArgs, tz: chrono_tz::Tz) -> anyhow::Result<Vec<String>> {
-    let selector = selector(a, tz)?;
+    selector(a, tz)?;
     let mut client = pool.get().await.context("connecting to the database")?;
+    // Days are the service's own zone's when it has one (an unknown service fails below).
+    let own = models::services::zones::time_zone(&**client, a.service)
+        .await?
+        .flatten();
+    let selector = selector(a, stats::window::service_zone(own.as_deref(), tz))?;
     let actor = Actor {
         user_id: None,
         via: "cli",

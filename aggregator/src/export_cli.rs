@@ -30,10 +30,10 @@ pub struct ExportArgs {
     /// Service id.
     #[arg(long)]
     pub service: Uuid,
-    /// First day (YYYY-MM-DD in TIME_ZONE); default: the oldest row.
+    /// First day (YYYY-MM-DD in the service's time zone); default: the oldest row.
     #[arg(long, value_name = "D")]
     pub from: Option<String>,
-    /// Last day, included (YYYY-MM-DD in TIME_ZONE); default: the newest row.
+    /// Last day, included (YYYY-MM-DD in the service's time zone); default: the newest row.
     #[arg(long, value_name = "D")]
     pub to: Option<String>,
     /// csv or ndjson.
@@ -114,7 +114,6 @@ fn partial(p: &Path) -> PathBuf {
 /// Runs `shynet export`; returns the summary line.
 pub async fn run(pool: &Pool, a: &ExportArgs, tz: chrono_tz::Tz) -> anyhow::Result<String> {
     check(a, tz)?;
-    let win = window(a, tz)?;
     let mut client = pool.get().await.context("connecting to the database")?;
     let tx = client
         .build_transaction()
@@ -125,6 +124,11 @@ pub async fn run(pool: &Pool, a: &ExportArgs, tz: chrono_tz::Tz) -> anyhow::Resu
     let Some(collect_ips) = models::services::collects_ips(&*tx, a.service).await? else {
         bail!("no service with id {}", a.service);
     };
+    // Days are the service's own zone's when it has one.
+    let own = models::services::zones::time_zone(&*tx, a.service)
+        .await?
+        .flatten();
+    let win = window(a, stats::window::service_zone(own.as_deref(), tz))?;
     let mut total = 0u64;
     for t in export::TABLES {
         let (sql, params) = export::count_statement(t, a.service, win);

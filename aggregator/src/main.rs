@@ -8,7 +8,7 @@ use aggregator::geo::GeoDb;
 use aggregator::pools::Pools;
 use aggregator::startup::{Application, ServeSettings};
 use anyhow::Context;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use std::process::ExitCode;
 
 /// Prints a line to stdout. A closed pipe (`shynet service list | head -1`) is not an error
@@ -22,7 +22,10 @@ macro_rules! say {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    cli.time_zone_given =
+        matches.value_source("time_zone") == Some(clap::parser::ValueSource::CommandLine);
     aggregator::logging::init(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -141,7 +144,11 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             link,
             public_url,
         }) => {
-            let s = cli::create_service(&db.pool, name, owner, origins, link, public_url).await?;
+            // `--time-zone` on this command is the new service's own zone.
+            let time_zone = cli.time_zone_given.then(|| cli.time_zone.name());
+            let s =
+                cli::create_service(&db.pool, name, owner, origins, link, time_zone, public_url)
+                    .await?;
             say!(
                 "{}\n\nInstall snippet (paste before </body>):\n{}",
                 s.id,

@@ -56,9 +56,11 @@ pub async fn run(pool: &Pool, cmd: &ReportCommand, tz: chrono_tz::Tz) -> anyhow:
         bail!("no SMTP server configured (set EMAIL_HOST): nothing sent");
     }
     let c = pool.get().await?;
-    if !models::services::exists(&**c, *service).await? {
+    let Some(own) = models::services::zones::time_zone(&**c, *service).await? else {
         bail!("no service with id {service}");
-    }
+    };
+    // "Last complete period" as the service's own zone sees today.
+    let tz = stats::window::service_zone(own.as_deref(), tz);
     state.load_instance_name().await.ok();
     let n = Notifier::new(state);
     let today = chrono::Utc::now().with_timezone(&tz).date_naive();

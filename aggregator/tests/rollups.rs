@@ -27,13 +27,49 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 const TIMEOUT: f64 = 1800.0;
-const ZONES: [&str; 5] = [
+/// Whole-hour zones with and without DST, and zones whose days start mid-hour: +5:30, +5:45,
+/// -3:30 with DST, and Lord Howe's half-hour DST shift.
+const ZONES: [&str; 7] = [
     "UTC",
     "America/New_York",
     "Europe/Berlin",
     "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "America/St_Johns",
     "Australia/Lord_Howe",
 ];
+
+/// Every local day of `first..=last` in every zone, and two- and three-day windows from each, checked
+/// rollups ≡ raw; returns how many days were not 24 hours long (DST days).
+async fn assert_every_local_day(
+    pool: &Pool,
+    svcs: &[Uuid],
+    (first, last): (chrono::NaiveDate, chrono::NaiveDate),
+    what: &str,
+) -> Vec<(String, chrono::NaiveDate, i64)> {
+    let mut odd = Vec::new();
+    for z in ZONES {
+        let tz: Tz = z.parse().unwrap();
+        let mut d = first;
+        while d <= last {
+            let (a, b) = (d.to_string(), (d + Duration::days(1)).to_string());
+            let day = window::from_dates(Some(&a), Some(&a), tz, Utc::now()).unwrap();
+            let hours = (day.end - day.start + Duration::microseconds(1)).num_minutes();
+            if hours != 24 * 60 {
+                odd.push((z.to_owned(), d, hours));
+            }
+            assert_same(pool, svcs, &day, tz, &format!("{what}: day {d} in {z}")).await;
+            let two = window::from_dates(Some(&a), Some(&b), tz, Utc::now()).unwrap();
+            assert_same(pool, svcs, &two, tz, &format!("{what}: {d}+1 in {z}")).await;
+            // Three days: a daily chart, whose buckets split mid-hour in some zones.
+            let c = (d + Duration::days(2)).to_string();
+            let three = window::from_dates(Some(&a), Some(&c), tz, Utc::now()).unwrap();
+            assert_same(pool, svcs, &three, tz, &format!("{what}: {d}+2 in {z}")).await;
+            d += Duration::days(1);
+        }
+    }
+    odd
+}
 
 async fn services(pool: &Pool, n: usize) -> Vec<Uuid> {
     let c = pool.get().await.unwrap();
@@ -418,6 +454,35 @@ fn random_window(rng: &mut StdRng, base: DateTime<Utc>, span: i64) -> (Window, T
     (w, tz)
 }
 
+/// Autumn: the 25-hour days of Berlin (27 October 2024) and New York and St. John's
+/// (3 November 2024), every local day in every zone, rollups ≡ raw.
+#[tokio::test]
+async fn dst_days_of_25_hours_answer_exactly_like_raw_rows() {
+    let (pool, _) = common::fresh_db().await;
+    let svcs = services(&pool, 2).await;
+    let mut rng = StdRng::seed_from_u64(0xa07);
+    let base = Utc.with_ymd_and_hms(2024, 10, 25, 0, 0, 0).unwrap();
+    let span = 11 * 24;
+    for s in &svcs {
+        add_goal(&pool, *s, "Signed up", Some("signup"), None, None).await;
+        random_data(&pool, &mut rng, *s, base, span, 250, 0.4).await;
+    }
+    let p = catch_up(&pool).await;
+    assert!(!p.busy && !p.behind, "{p:?}");
+    let day = |m, d| chrono::NaiveDate::from_ymd_opt(2024, m, d).unwrap();
+    let odd = assert_every_local_day(&pool, &svcs, (day(10, 26), day(11, 4)), "autumn").await;
+    for (z, d) in [
+        ("Europe/Berlin", day(10, 27)),
+        ("America/New_York", day(11, 3)),
+        ("America/St_Johns", day(11, 3)),
+    ] {
+        assert!(
+            odd.contains(&(z.to_owned(), d, 25 * 60)),
+            "{z}'s 25-hour day {d} was checked: {odd:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn rollups_answer_exactly_like_raw_rows() {
     let (pool, _) = common::fresh_db().await;
@@ -478,6 +543,23 @@ async fn rollups_answer_exactly_like_raw_rows() {
         some_visitors |= v.values().any(|n| *n > 0);
     }
     assert!(some_visitors, "the windows saw visitors");
+    // Every local day around the spring DST changes (New York 10 March, Berlin and St. John's
+    // 31 March / 10 March), whole-hour and mid-hour zones alike.
+    let day = |m, d| chrono::NaiveDate::from_ymd_opt(2024, m, d).unwrap();
+    let mut odd = Vec::new();
+    for (first, last) in [(day(3, 9), day(3, 11)), (day(3, 30), day(4, 1))] {
+        odd.extend(assert_every_local_day(&pool, &svcs, (first, last), "spring").await);
+    }
+    for (z, d) in [
+        ("Europe/Berlin", day(3, 31)),
+        ("America/New_York", day(3, 10)),
+        ("America/St_Johns", day(3, 10)),
+    ] {
+        assert!(
+            odd.contains(&(z.to_owned(), d, 23 * 60)),
+            "{z}'s 23-hour day {d} was checked: {odd:?}"
+        );
+    }
 
     // Late changes: sessions of closed hours grow longer and lose their bounce, late hits land
     // in old hours, and those hours are listed in rollup_dirty the way the writer lists them

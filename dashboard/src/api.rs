@@ -82,6 +82,43 @@ async fn add_event_stats<C: GenericClient>(
     Ok(())
 }
 
+/// One service's entry: its figures for `w` in its zone `tz`, the period before for comparison.
+async fn service_json<C: GenericClient>(
+    state: &DashboardState,
+    c: &C,
+    s: &services::Listed,
+    re: Option<&regex::Regex>,
+    (w, tz): (&window::Window, chrono_tz::Tz),
+    event: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+    let prev = stats::previous(w);
+    let cur_chart = chart::charts_many(c, &[s.id], w, tz, now)
+        .await?
+        .remove(&s.id);
+    let prev_chart = chart::charts_many(c, &[s.id], &prev, tz, now)
+        .await?
+        .remove(&s.id);
+    let cur = stats::core_stats(c, s.id, w, re, state.online_window(), now).await?;
+    let old = stats::core_stats(c, s.id, &prev, re, state.online_window(), now).await?;
+    let empty = |win: &window::Window| Chart {
+        granularity: Granularity::for_window(win),
+        points: Vec::new(),
+    };
+    let mut st = stats_json(&cur, cur_chart.as_ref().unwrap_or(&empty(w)));
+    add_event_stats(c, &mut st, s.id, w, event).await?;
+    let mut before = stats_json(&old, prev_chart.as_ref().unwrap_or(&empty(&prev)));
+    add_event_stats(c, &mut before, s.id, &prev, event).await?;
+    st["compare"] = before;
+    let dropped =
+        models::dropped::for_service(c, s.id, w.start.date_naive(), w.end.date_naive()).await?;
+    Ok(json!({
+        "name": s.name, "uuid": s.id, "link": s.link, "time_zone": tz.name(),
+        "window": {"start": w.start, "end": w.end},
+        "stats": st, "dropped": dropped,
+    }))
+}
+
 /// Handles the API request.
 pub async fn dashboard(state: &DashboardState, req: &Req) -> Response {
     match run(state, req).await {
@@ -158,7 +195,6 @@ async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
         }
         e => e,
     };
-    let prev = stats::previous(&w);
     let (list, total) = services::page_for(
         &**c,
         user,
@@ -169,12 +205,6 @@ async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
     .await
     .map_err(|e| unavailable(&e))?;
     let ids: Vec<Uuid> = list.iter().map(|s| s.id).collect();
-    let charts = chart::charts_many(&**c, &ids, &w, state.tz(), now)
-        .await
-        .map_err(|e| unavailable(&e))?;
-    let prev_charts = chart::charts_many(&**c, &ids, &prev, state.tz(), now)
-        .await
-        .map_err(|e| unavailable(&e))?;
     // Each service's hide-referrer pattern, compiled once per request.
     let hide: HashMap<Uuid, regex::Regex> = services::hide_patterns(&**c, &ids)
         .await
@@ -184,33 +214,14 @@ async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
         .collect();
     let mut out = Vec::new();
     for s in &list {
-        let re = hide.get(&s.id);
-        let cur = stats::core_stats(&**c, s.id, &w, re, state.online_window(), now)
+        let tz = window::service_zone(s.time_zone.as_deref(), state.tz());
+        // The dates were checked above in the instance's zone; the same dates in another zone
+        // are as valid (same calendar days), but keep the instance's window if they were not.
+        let sw = window::from_dates(req.q("startDate"), req.q("endDate"), tz, now).unwrap_or(w);
+        let v = service_json(state, &**c, s, hide.get(&s.id), (&sw, tz), event, now)
             .await
             .map_err(|e| unavailable(&e))?;
-        let old = stats::core_stats(&**c, s.id, &prev, re, state.online_window(), now)
-            .await
-            .map_err(|e| unavailable(&e))?;
-        let empty = || Chart {
-            granularity: Granularity::for_window(&w),
-            points: Vec::new(),
-        };
-        let mut st = stats_json(&cur, charts.get(&s.id).unwrap_or(&empty()));
-        add_event_stats(&**c, &mut st, s.id, &w, event)
-            .await
-            .map_err(|e| unavailable(&e))?;
-        let mut before = stats_json(&old, prev_charts.get(&s.id).unwrap_or(&empty()));
-        add_event_stats(&**c, &mut before, s.id, &prev, event)
-            .await
-            .map_err(|e| unavailable(&e))?;
-        st["compare"] = before;
-        let dropped =
-            models::dropped::for_service(&**c, s.id, w.start.date_naive(), w.end.date_naive())
-                .await
-                .map_err(|e| unavailable(&e))?;
-        out.push(
-            json!({"name": s.name, "uuid": s.id, "link": s.link, "stats": st, "dropped": dropped}),
-        );
+        out.push(v);
     }
     let pages = ((total + SERVICES_PER_PAGE - 1) / SERVICES_PER_PAGE).max(1);
     Ok(json!({ "services": out, "page": page, "pages": pages }))

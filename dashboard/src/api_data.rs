@@ -84,7 +84,7 @@ pub async fn erase(state: &DashboardState, req: &Req, service: &str) -> Response
         user_id: Some(user.id),
         via: "api",
     };
-    match run_erasure(state, svc.id, &fields, actor, dry_run).await {
+    match run_erasure(state, &svc, &fields, actor, dry_run).await {
         Ok(c) => http::json(StatusCode::OK, &json!({"dry_run": dry_run, "deleted": c})),
         Err(ErasureError::BadInput(why)) => error(StatusCode::BAD_REQUEST, &why),
         Err(ErasureError::UnknownService(_)) => error(StatusCode::NOT_FOUND, "No such service."),
@@ -108,9 +108,7 @@ pub async fn export(state: &DashboardState, req: &Req, service: &str) -> Respons
         Ok(x) => x,
         Err(r) => return r,
     };
-    let job = match export_job(state, svc.id, svc.collect_ips, |k| {
-        req.q(k).map(str::to_owned)
-    }) {
+    let job = match export_job(state, &svc, |k| req.q(k).map(str::to_owned)) {
         Ok(j) => j,
         Err(why) => return error(StatusCode::BAD_REQUEST, &why),
     };

@@ -114,19 +114,32 @@ pub enum Better {
 /// A comparison badge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Badge {
-    /// e.g. "↑ 12%", "↓ > 999%", "Δ 0%", "Δ n/a".
+    /// e.g. "↑ 12%", "↓ > 999%", "Δ 0%", "new", "Δ n/a".
     pub text: String,
     /// CSS class: `good`, `bad` or `neutral`.
     pub class: &'static str,
 }
 
+/// What a figure shows when the previous period had nothing to compare with: a percentage
+/// change from zero (or from no value at all) means nothing, so it is not made up.
+pub const NEW_BADGE: &str = "new";
+
 /// Compares the current value `c` with the previous period's `p`.
 pub fn badge(c: Option<f64>, p: Option<f64>, better: Better) -> Badge {
-    let (Some(c), Some(p)) = (c, p) else {
-        return Badge {
-            text: "Δ n/a".into(),
-            class: "neutral",
-        };
+    let new = || Badge {
+        text: NEW_BADGE.into(),
+        class: "neutral",
+    };
+    let (c, p) = match (c, p) {
+        (Some(c), Some(p)) if p == 0.0 && c != 0.0 => return new(),
+        (Some(_), None) => return new(),
+        (Some(c), Some(p)) => (c, p),
+        (None, _) => {
+            return Badge {
+                text: "Δ n/a".into(),
+                class: "neutral",
+            }
+        }
     };
     let arrow = if c > p {
         "↑"
@@ -135,10 +148,8 @@ pub fn badge(c: Option<f64>, p: Option<f64>, better: Better) -> Badge {
     } else {
         "Δ"
     };
-    let pct = if p == 0.0 && c == 0.0 {
+    let pct = if p == 0.0 {
         0.0
-    } else if p == 0.0 {
-        100.0
     } else {
         (100.0 * (c - p).abs() / p.abs()).round()
     };
@@ -210,10 +221,15 @@ mod tests {
         assert_eq!(b(Some(5.0), Some(5.0), Better::Higher).text, "Δ 0%");
         assert_eq!(b(Some(5.0), Some(5.0), Better::Higher).class, "neutral");
         assert_eq!(b(Some(0.0), Some(0.0), Better::Higher).text, "Δ 0%");
-        assert_eq!(b(Some(3.0), Some(0.0), Better::Higher).text, "↑ 100%");
+        // Nothing before: "new", never "↑ 100%" or "> 999%".
+        assert_eq!(b(Some(3.0), Some(0.0), Better::Higher).text, "new");
+        assert_eq!(b(Some(3.0), Some(0.0), Better::Higher).class, "neutral");
+        assert_eq!(b(Some(5000.0), Some(0.0), Better::Lower).text, "new");
+        assert_eq!(b(Some(120.0), None, Better::Lower).text, "new");
         assert_eq!(b(Some(1000.0), Some(1.0), Better::Higher).text, "↑ > 999%");
         assert_eq!(b(Some(0.0), Some(1000.0), Better::Higher).text, "↓ 100%");
         assert_eq!(b(None, Some(1.0), Better::Higher).text, "Δ n/a");
+        assert_eq!(b(None, None, Better::Higher).text, "Δ n/a");
         // Durations compare whole seconds, days included (2 days vs 1 day is +100%).
         assert_eq!(
             b(Some(172_800.0), Some(86_400.0), Better::Higher).text,

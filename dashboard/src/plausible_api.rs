@@ -104,10 +104,11 @@ async fn run(state: &DashboardState, req: &Req, which: Endpoint) -> Result<Value
         return Ok(json!(n.get(&svc.id).copied().unwrap_or(0)));
     }
     q::no_filters(req.q("filters")).map_err(bad)?;
-    let today = now.with_timezone(&state.tz()).date_naive();
+    let tz = state.tz_of(&svc);
+    let today = now.with_timezone(&tz).date_naive();
     let (first, last) = q::days(req.q("period"), req.q("date"), today).map_err(bad)?;
     let win = |a: chrono::NaiveDate, b: chrono::NaiveDate| {
-        window::from_dates(Some(&a.to_string()), Some(&b.to_string()), state.tz(), now)
+        window::from_dates(Some(&a.to_string()), Some(&b.to_string()), tz, now)
             .map_err(|e| format!("{e}."))
     };
     match which {

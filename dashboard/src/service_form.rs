@@ -47,6 +47,8 @@ pub struct ServiceForm {
     pub rollup_retention_days: String,
     /// Query parameters removed from page URLs before grouping.
     pub tracking_params: String,
+    /// IANA time zone as typed ("" = the instance's `TIME_ZONE`).
+    pub time_zone: String,
 }
 
 /// A validated form ready to save.
@@ -106,6 +108,14 @@ pub fn check_retention(raw: &str, rollup: &str) -> Result<(Option<i32>, Option<i
     Err(errors)
 }
 
+/// `s` with its first letter in upper case (library messages start in lower case).
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 impl ServiceForm {
     /// Defaults of a new service (privacy first).
     pub fn new_service() -> ServiceForm {
@@ -139,6 +149,7 @@ impl ServiceForm {
                 .map(|d| d.to_string())
                 .unwrap_or_default(),
             tracking_params: s.tracking_params.clone(),
+            time_zone: s.time_zone.clone().unwrap_or_default(),
         }
     }
 
@@ -163,6 +174,7 @@ impl ServiceForm {
                 || DEFAULT_TRACKING_PARAMS.to_owned(),
                 |v| v.trim().to_owned(),
             ),
+            time_zone: r.field("time_zone"),
         }
     }
 
@@ -225,6 +237,14 @@ impl ServiceForm {
             Ok(p) => self.tracking_params = p.to_string(),
             Err(e) => {
                 errors.insert("tracking_params", e.to_string());
+            }
+        }
+        if !self.time_zone.is_empty() {
+            match stats::window::parse_zone(&self.time_zone) {
+                Ok(z) => self.time_zone = z.name().to_owned(),
+                Err(e) => {
+                    errors.insert("time_zone", format!("{}.", capitalise(&e.to_string())));
+                }
             }
         }
         if self.script_inject.len() > MAX_SCRIPT_INJECT {
@@ -303,6 +323,7 @@ impl Valid {
             raw_retention_days: self.raw_retention_days,
             rollup_retention_days: self.rollup_retention_days,
             tracking_params: &f.tracking_params,
+            time_zone: Some(f.time_zone.as_str()).filter(|z| !z.is_empty()),
         }
     }
 

@@ -206,8 +206,13 @@ impl DashboardState {
         Duration::milliseconds(2 * self.inner.settings.heartbeat_ms as i64)
     }
 
-    /// The display zone.
+    /// The instance's zone (`TIME_ZONE`): pages across services and services without their own.
     pub fn tz(&self) -> chrono_tz::Tz {
         self.inner.settings.time_zone
+    }
+
+    /// The zone of one service's windows: its own, else the instance's.
+    pub fn tz_of(&self, svc: &models::services::ServiceRow) -> chrono_tz::Tz {
+        stats::window::service_zone(svc.time_zone.as_deref(), self.tz())
     }
 }

@@ -138,14 +138,46 @@ const ROLLUP_HOURLY: &str = "
 SELECT service_id, extract(epoch FROM hour)::float8, sessions, hits
 FROM rollup_hours WHERE service_id = ANY($1) AND hour >= $2 AND hour < $3";
 
-/// Rollup hours summed per local day.
+/// Rollup hours summed per local day, except the hours a local midnight falls inside ($5, see
+/// [`day_straddles`]), which [`DAILY_IN_HOURS`] reads from raw rows.
 const ROLLUP_DAILY: &str = "
 SELECT service_id, (hour AT TIME ZONE $4)::date, sum(sessions)::int8, sum(hits)::int8
 FROM rollup_hours WHERE service_id = ANY($1) AND hour >= $2 AND hour < $3
+ AND NOT (hour = ANY($5::timestamptz[]))
 GROUP BY 1, 2";
 
+/// Raw rows of the given UTC hours per local day (each row in its own day).
+const DAILY_IN_HOURS: &str = "
+SELECT t.service_id, (t.start_time AT TIME ZONE $3)::date AS d, count(*)
+FROM unnest($2::timestamptz[]) AS u(h)
+JOIN {table} t ON t.service_id = ANY($1) AND t.start_time >= u.h
+                AND t.start_time < u.h + interval '1 hour'
+GROUP BY 1, 2";
+
+/// The UTC hours in [lo, hi) that a local midnight of `tz` falls strictly inside (one per day
+/// in zones such as Asia/Kolkata, none in whole-hour zones): a daily chart cannot give such an
+/// hour's rollup to one day, so it reads its raw rows and the other hours from rollups.
+pub fn day_straddles(tz: Tz, lo: DateTime<Utc>, hi: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    let mut out = Vec::new();
+    let mut d = lo.with_timezone(&tz).date_naive();
+    let last = hi.with_timezone(&tz).date_naive();
+    while d <= last {
+        let m = crate::window::local_midnight(tz, d);
+        let h = crate::plan::floor_hour(m);
+        if lo <= h && h < hi && h != m {
+            out.push(h);
+        }
+        match d.succ_opt() {
+            Some(n) => d = n,
+            None => break,
+        }
+    }
+    out
+}
+
 /// Whether every UTC hour in [lo, hi) is also a whole local hour of `tz` (true for zones whose
-/// offsets are whole hours; false for e.g. Asia/Kolkata, whose charts then read raw rows). The
+/// offsets are whole hours; false for e.g. Asia/Kolkata, whose hourly charts then read raw rows
+/// and daily charts the raw rows of the hours around each local midnight). The
 /// offset is sampled every six hours, far more often than any zone changes it.
 pub fn hour_aligned(tz: Tz, lo: DateTime<Utc>, hi: DateTime<Utc>) -> bool {
     let mut t = lo;
@@ -216,9 +248,33 @@ pub async fn charts_many_with<C: GenericClient>(
         }
     };
     for (mut p, ids) in crate::scalars::plans(client, services, w, source).await? {
+        let mut straddles = Vec::new();
         if let Some((lo, hi)) = p.hours {
             if !hour_aligned(tz, lo, hi) {
-                p = crate::plan::raw_only(w);
+                match g {
+                    // Every UTC hour is split between two local hours: read raw rows (hourly
+                    // charts cover less than three days).
+                    Granularity::Hourly => p = crate::plan::raw_only(w),
+                    Granularity::Daily => straddles = day_straddles(tz, lo, hi),
+                }
+            }
+        }
+        if !straddles.is_empty() {
+            for (table, is_hits) in [("sessions", false), ("hits", true)] {
+                let sql = DAILY_IN_HOURS.replace("{table}", table);
+                for r in client.query(&sql, &[&ids, &straddles, &tz_name]).await? {
+                    let id: Uuid = r.get(0);
+                    let n: i64 = r.get(2);
+                    if let (Some(i), Some(c)) = (bucket(&r), out.get_mut(&id)) {
+                        if let Some(p) = c.points.get_mut(i) {
+                            if is_hits {
+                                p.hits += n;
+                            } else {
+                                p.sessions += n;
+                            }
+                        }
+                    }
+                }
             }
         }
         if !p.raw.is_empty() {
@@ -252,7 +308,7 @@ pub async fn charts_many_with<C: GenericClient>(
                 Granularity::Hourly => client.query(ROLLUP_HOURLY, &[&ids, &lo, &hi]).await?,
                 Granularity::Daily => {
                     client
-                        .query(ROLLUP_DAILY, &[&ids, &lo, &hi, &tz_name])
+                        .query(ROLLUP_DAILY, &[&ids, &lo, &hi, &tz_name, &straddles])
                         .await?
                 }
             };
@@ -277,6 +333,27 @@ mod tests {
 
     fn utc(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn straddling_hours_are_those_a_local_midnight_splits() {
+        let k: Tz = "Asia/Kolkata".parse().unwrap();
+        let h = day_straddles(k, utc("2024-01-01T00:00:00Z"), utc("2024-01-04T00:00:00Z"));
+        assert_eq!(
+            h,
+            vec![
+                utc("2024-01-01T18:00:00Z"),
+                utc("2024-01-02T18:00:00Z"),
+                utc("2024-01-03T18:00:00Z")
+            ]
+        );
+        let n: Tz = "Asia/Kathmandu".parse().unwrap();
+        let h = day_straddles(n, utc("2024-01-01T00:00:00Z"), utc("2024-01-02T00:00:00Z"));
+        assert_eq!(h, vec![utc("2024-01-01T18:00:00Z")]);
+        let b: Tz = "Europe/Berlin".parse().unwrap();
+        assert!(
+            day_straddles(b, utc("2024-03-29T00:00:00Z"), utc("2024-04-02T00:00:00Z")).is_empty()
+        );
     }
 
     #[test]

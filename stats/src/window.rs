@@ -129,6 +129,30 @@ pub fn from_dates(
     })
 }
 
+/// Longest time zone name accepted (the longest IANA name is 32 bytes).
+pub const MAX_ZONE_NAME: usize = 64;
+
+/// A time zone name that is not an IANA zone.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown time zone `{0}`: use an IANA name such as Europe/Berlin or Asia/Kolkata")]
+pub struct ZoneError(pub String);
+
+/// Parses an IANA time zone name (`Europe/Berlin`); an owner's typo is refused, never guessed.
+pub fn parse_zone(name: &str) -> Result<Tz, ZoneError> {
+    let t = name.trim();
+    if t.is_empty() || t.len() > MAX_ZONE_NAME {
+        return Err(ZoneError(t.chars().take(MAX_ZONE_NAME).collect()));
+    }
+    t.parse::<Tz>().map_err(|_| ZoneError(t.to_owned()))
+}
+
+/// The zone a service's windows use: its own (a stored, validated name) or else the instance's.
+/// A stored name this build no longer knows falls back to the instance's zone rather than failing
+/// every page of the service.
+pub fn service_zone(own: Option<&str>, instance: Tz) -> Tz {
+    own.and_then(|z| z.parse::<Tz>().ok()).unwrap_or(instance)
+}
+
 /// The equal-length period immediately before `w` (Shynet's comparison window).
 pub fn previous(w: &Window) -> Window {
     Window {
@@ -140,6 +164,21 @@ pub fn previous(w: &Window) -> Window {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zones_are_iana_names_and_unknown_ones_are_refused() {
+        assert_eq!(parse_zone(" Asia/Kolkata ").unwrap().name(), "Asia/Kolkata");
+        assert!(parse_zone("Mars/Olympus").is_err());
+        assert!(parse_zone("").is_err());
+        assert!(parse_zone(&"x".repeat(500)).is_err());
+        let ny: Tz = "America/New_York".parse().unwrap();
+        assert_eq!(
+            service_zone(Some("Asia/Kathmandu"), ny).name(),
+            "Asia/Kathmandu"
+        );
+        assert_eq!(service_zone(None, ny), ny);
+        assert_eq!(service_zone(Some("gone"), ny), ny);
+    }
 
     #[test]
     fn parses_loose_dates() {

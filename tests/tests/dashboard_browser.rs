@@ -1,7 +1,9 @@
 //! The dashboard in a real headless Chromium: an admin logs in, creates a service, copies its
 //! install snippet onto a local test page, opens that page, and then sees the hit on the service
 //! page and the session in the session list, and starts the two-factor setup. Screenshots of the
-//! overview, service, session and two-factor setup pages are saved under `artifacts/screenshots/` for CI.
+//! overview, service, session and two-factor setup pages are saved under `artifacts/screenshots/`
+//! for CI, and the service page on a 390 px phone, where the navigation folds into a menu so the
+//! figures come first.
 
 use aggregator::geo::GeoDb;
 use aggregator::startup::{Application, ServeSettings};
@@ -21,6 +23,67 @@ async fn text_of(b: &Client, css: &str) -> String {
         .text()
         .await
         .expect("element text")
+}
+
+/// Whether the element is rendered, as the browser itself says (`checkVisibility`: no
+/// `display: none`, no closed `<details>` or `content-visibility: hidden` around it). WebDriver's
+/// own check treats every child of a closed `<details>` as hidden, whatever the stylesheet says.
+async fn displayed(b: &Client, css: &str) -> bool {
+    b.execute(
+        "const e = document.querySelector(arguments[0]);
+         if (!e) throw new Error('no element ' + arguments[0]);
+         return e.checkVisibility({visibilityProperty: true});",
+        vec![serde_json::json!(css)],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{css}: {e}"))
+    .as_bool()
+    .expect("a boolean")
+}
+
+/// Width of the phone the layout is checked on (CSS pixels).
+const PHONE_WIDTH: u32 = 390;
+/// Its window height.
+const PHONE_HEIGHT: u32 = 844;
+
+/// At phone width the navigation folds into a "Menu" toggle and the stats strip starts within
+/// the first screen; opening the menu shows the links.
+async fn phone_shows_the_figures_first(b: &Client, service_page: &str) {
+    b.set_window_size(PHONE_WIDTH, PHONE_HEIGHT).await.unwrap();
+    b.goto(service_page).await.unwrap();
+    b.wait().for_element(Locator::Css(".strip")).await.unwrap();
+    let got = b
+        .execute(
+            "const r = document.querySelector('.strip').getBoundingClientRect();
+             const w = document.documentElement.clientWidth;
+             const wide = [...document.querySelectorAll('main *')]
+               .filter((e) => e.getBoundingClientRect().right > w + 1)
+               .slice(0, 5)
+               .map((e) => e.tagName + '.' + e.className + ' ' + e.getBoundingClientRect().right);
+             return [r.top, window.innerHeight, w, document.documentElement.scrollWidth, wide];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let n = |i: usize| got[i].as_f64().unwrap_or(f64::NAN);
+    let (top, height, width) = (n(0), n(1), n(2));
+    assert!(width <= f64::from(PHONE_WIDTH), "phone width: {got}");
+    assert!(n(3) <= width, "nothing wider than the screen: {got}");
+    assert!(
+        top + 40.0 < height,
+        "the stats strip starts within the first screen: top {top} of {height}"
+    );
+    assert!(displayed(b, ".menu > summary").await);
+    assert!(!displayed(b, ".side a[href='/accounts/email/']").await);
+    shot(b, "dashboard-service-phone.png").await;
+    b.find(Locator::Css(".menu > summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(displayed(b, ".side a[href='/accounts/email/']").await);
+    shot(b, "dashboard-service-phone-menu.png").await;
 }
 
 #[tokio::test]
@@ -173,6 +236,9 @@ async fn log_in_create_a_service_and_see_its_first_visit() {
     assert!(b.find(Locator::Css("svg.chart")).await.is_ok());
     assert!(b.find(Locator::Css("svg.worldmap")).await.is_ok());
     shot(&b, "dashboard-service.png").await;
+    // On a wide screen the navigation is an open sidebar, no "Menu" toggle in the way.
+    assert!(displayed(&b, ".side a[href='/accounts/email/']").await);
+    assert!(!displayed(&b, ".menu > summary").await);
 
     // The session list has the session; its detail lists the hit.
     b.goto(&format!("{base}/dashboard/service/{svc}/sessions/"))
@@ -255,6 +321,7 @@ async fn log_in_create_a_service_and_see_its_first_visit() {
     assert!(w >= 100.0 && h >= 100.0, "QR code drawn at {w}x{h}");
     assert_eq!(text_of(&b, "#totp-secret").await.trim().len(), 32);
     shot(&b, "two-factor-setup.png").await;
+    phone_shows_the_figures_first(&b, &format!("{base}/dashboard/service/{svc}/")).await;
 
     b.close().await.unwrap();
     app.shutdown().await;

@@ -67,11 +67,12 @@ pub async fn digest<C: tokio_postgres::GenericClient>(
     period: Period,
     (first, last): (NaiveDate, NaiveDate),
 ) -> anyhow::Result<(String, Digest)> {
-    let tz = n.dashboard.settings().time_zone;
     let now = Utc::now();
-    let (name, hide) = models::services::name_and_hide_pattern(c, service)
+    let (name, hide, zone) = models::services::zones::name_pattern_zone(c, service)
         .await?
         .with_context(|| format!("no service with id {service}"))?;
+    // The period's days in the service's own zone.
+    let tz = stats::window::service_zone(zone.as_deref(), n.dashboard.settings().time_zone);
     let hide = stats::referrer::compile_lenient(&hide);
     let window =
         stats::window::from_dates(Some(&first.to_string()), Some(&last.to_string()), tz, now)?;

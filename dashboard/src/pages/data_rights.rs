@@ -9,7 +9,7 @@ use crate::http::Req;
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::state::DashboardState;
-use models::services::Access;
+use models::services::{Access, ServiceRow};
 use warp::http::StatusCode;
 
 /// The selector fields of a form or query.
@@ -17,10 +17,11 @@ pub fn selector_input(get: impl Fn(&str) -> Option<String>) -> [Option<String>; 
     ["identifier", "ip", "session", "from", "to"].map(get)
 }
 
-/// Runs an erasure for the dashboard or the API; maps refusals to their reason.
+/// Runs an erasure for the dashboard or the API; maps refusals to their reason. Dates are days in
+/// the service's zone.
 pub async fn run_erasure(
     state: &DashboardState,
-    service: uuid::Uuid,
+    svc: &ServiceRow,
     fields: &[Option<String>; 5],
     actor: Actor,
     dry_run: bool,
@@ -32,13 +33,13 @@ pub async fn run_erasure(
         from: fields[3].as_deref(),
         to: fields[4].as_deref(),
     };
-    let selector = erasure::parse_selector(&input, state.tz(), Some(MAX_WEB_RANGE_DAYS))?;
+    let selector = erasure::parse_selector(&input, state.tz_of(svc), Some(MAX_WEB_RANGE_DAYS))?;
     let mut c = state
         .pool()
         .get()
         .await
         .map_err(|e| ErasureError::Pool(e.to_string()))?;
-    erasure::run(&mut c, service, &selector, actor, dry_run).await
+    erasure::run(&mut c, svc.id, &selector, actor, dry_run).await
 }
 
 /// `POST /dashboard/service/{service}/erase/`: `identifier`, `ip`, `session` or `from`+`to`,
@@ -52,7 +53,7 @@ pub async fn erase(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         user_id: Some(user.id),
         via: "web",
     };
-    let c = match run_erasure(state, svc.id, &fields, actor, dry_run).await {
+    let c = match run_erasure(state, &svc, &fields, actor, dry_run).await {
         Ok(c) => c,
         Err(ErasureError::BadInput(why)) => return Err(PageError::BadRequest(why)),
         Err(ErasureError::UnknownService(_)) => return Err(PageError::NotFound),
@@ -74,18 +75,18 @@ pub async fn erase(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     message(state, ctx, req, StatusCode::OK, heading, &text).await
 }
 
-/// The window and format of an export request (`format`, `startDate`, `endDate`).
+/// The window and format of an export request (`format`, `startDate`, `endDate`: days in the
+/// service's zone).
 pub fn export_job(
     state: &DashboardState,
-    service: uuid::Uuid,
-    collect_ips: bool,
+    svc: &ServiceRow,
     q: impl Fn(&str) -> Option<String>,
 ) -> Result<Job, String> {
     let download = Download::parse(q("format").as_deref())?;
     let w = stats::window::from_dates(
         q("startDate").as_deref(),
         q("endDate").as_deref(),
-        state.tz(),
+        state.tz_of(svc),
         chrono::Utc::now(),
     )
     .map_err(|e| format!("{e}."))?;
@@ -97,9 +98,9 @@ pub fn export_job(
         ));
     }
     Ok(Job {
-        service,
+        service: svc.id,
         window: (w.start, w.end),
-        collect_ips,
+        collect_ips: svc.collect_ips,
         download,
     })
 }
@@ -107,10 +108,8 @@ pub fn export_job(
 /// `GET /dashboard/service/{service}/export/?format=csv|ndjson[&startDate&endDate]`.
 pub async fn export(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let (svc, _) = service_for(state, ctx, Access::View).await?;
-    let job = export_job(state, svc.id, svc.collect_ips, |k| {
-        req.q(k).map(str::to_owned)
-    })
-    .map_err(PageError::BadRequest)?;
+    let job =
+        export_job(state, &svc, |k| req.q(k).map(str::to_owned)).map_err(PageError::BadRequest)?;
     match export_http::start(state.pool(), state.export_slots(), job).await {
         Ok(r) => Ok(r),
         Err(ExportError::Busy) => Err(PageError::Busy),

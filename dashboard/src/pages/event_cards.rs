@@ -119,6 +119,7 @@ mod tests {
         let rows = goal_rows(&[g("A", 6), g("B", 1)], &[g("A", 3)]);
         assert_eq!(rows[0]["badge"]["text"], "↑ 100%");
         assert_eq!(rows[0]["rate"], format::percent(Some(6.0)));
-        assert_eq!(rows[1]["badge"]["text"], "Δ n/a");
+        // Not in the previous period at all: nothing to compare with.
+        assert_eq!(rows[1]["badge"]["text"], "new");
     }
 }

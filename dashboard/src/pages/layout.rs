@@ -194,12 +194,18 @@ pub fn static_file(name: &str) -> Response {
     r
 }
 
-/// The date window of a request (`startDate`/`endDate`, default last 30 days).
+/// The date window of a request (`startDate`/`endDate`, default last 30 days) in the instance's
+/// zone (pages across services).
 pub fn window_of(state: &DashboardState, req: &Req) -> Result<Window, PageError> {
+    window_in(state.tz(), req)
+}
+
+/// The date window of a request in `tz` (one service's pages use [`DashboardState::tz_of`]).
+pub fn window_in(tz: chrono_tz::Tz, req: &Req) -> Result<Window, PageError> {
     Ok(window::from_dates(
         req.q("startDate"),
         req.q("endDate"),
-        state.tz(),
+        tz,
         chrono::Utc::now(),
     )?)
 }
@@ -314,10 +320,15 @@ pub fn pager(current: i64, total_items: i64, per_page: i64, base_query: &str) ->
     })
 }
 
-/// Date-range presets (Shynet's) as links, plus the current range for the form.
+/// Date-range presets (Shynet's) as links, plus the current range for the form, in the
+/// instance's zone.
 pub fn range_picker(state: &DashboardState, req: &Req, w: &Window) -> Value {
+    range_picker_in(state.tz(), req, w)
+}
+
+/// [`range_picker`] in `tz` (one service's zone).
+pub fn range_picker_in(tz: chrono_tz::Tz, req: &Req, w: &Window) -> Value {
     use chrono::{Datelike, Duration};
-    let tz = state.tz();
     let today = chrono::Utc::now().with_timezone(&tz).date_naive();
     let first_of_month = today.with_day(1).unwrap_or(today);
     let last_month_end = first_of_month.pred_opt().unwrap_or(today);

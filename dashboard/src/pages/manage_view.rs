@@ -29,6 +29,7 @@ pub fn form_data(
             "name" | "link" | "collaborators" | "raw_retention_days" | "rollup_retention_days"
         )),
         "block_all_ips": state.settings().block_all_ips,
+        "instance_tz": state.tz().name(),
     })
 }
 

@@ -6,7 +6,7 @@
 
 use super::dim_cards::dim_cards;
 use super::event_cards;
-use super::layout::{range_picker, render, service_for, window_of, with_range};
+use super::layout::{range_picker_in, render, service_for, window_in, with_range};
 use super::tables::session_rows;
 use crate::format::{self, badge, Better};
 use crate::http::Req;
@@ -23,7 +23,8 @@ use warp::http::StatusCode;
 /// `GET /dashboard/service/{service}/`.
 pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let (svc, access) = service_for(state, ctx, Access::View).await?;
-    let w = window_of(state, req)?;
+    let tz = state.tz_of(&svc);
+    let w = window_in(tz, req)?;
     let now = chrono::Utc::now();
     let c = state.pool().get().await?;
     let online = stats::online_many(&**c, &[svc.id], state.online_window(), now)
@@ -34,7 +35,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         "service": {"id": svc.id, "name": svc.name, "link": svc.link, "archived": svc.archived()},
         "manage": access == Access::Manage,
         "online": online,
-        "picker": range_picker(state, req, &w),
+        "picker": range_picker_in(tz, req, &w),
         "range_sessions": with_range(&format!("/dashboard/service/{}/sessions/", svc.id), req),
         "range_locations": with_range(&format!("/dashboard/service/{}/locations/", svc.id), req),
     });
@@ -65,7 +66,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         .remove(&svc.id)
         .unwrap_or(0);
     let t = stats::tables(&**c, svc.id, &w, svc.hide_regex().as_ref()).await?;
-    let ch = chart::charts_many(&**c, &[svc.id], &w, state.tz(), now)
+    let ch = chart::charts_many(&**c, &[svc.id], &w, tz, now)
         .await?
         .remove(&svc.id);
     let recent =
@@ -93,7 +94,6 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         {"label": "Hits / session", "value": format::one_decimal(cur.avg_hits_per_session),
          "badge": badge(cur.avg_hits_per_session, prev.avg_hits_per_session, Better::Higher)},
     ]);
-    let tz = state.tz();
     let chart_svg = ch
         .as_ref()
         .map(|c| {
@@ -112,18 +112,14 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     data["tables"] = json!(tables);
     data["countries"] = countries;
     data["map"] = json!(crate::worldmap::map(t.rows(&dimensions::COUNTRY)));
-    data["sessions"] = json!(session_rows(&recent, svc.id, state));
+    data["sessions"] = json!(session_rows(&recent, svc.id, tz));
     data["event_cards"] = event_cards;
     let export = with_range(&format!("/dashboard/service/{}/export/", svc.id), req);
     let sep = if export.contains('?') { '&' } else { '?' };
     data["export_csv"] = json!(format!("{export}{sep}format=csv"));
     data["export_ndjson"] = json!(format!("{export}{sep}format=ndjson"));
     data["retention_notices"] = json!(super::layout::retention_notices(
-        &svc,
-        raw_since,
-        &w,
-        state.tz(),
-        now
+        &svc, raw_since, &w, tz, now
     ));
     render(state, ctx, req, StatusCode::OK, "service", &svc.name, data).await
 }

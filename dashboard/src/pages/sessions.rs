@@ -1,6 +1,8 @@
 //! The session list, one session with its hits, and the full location list of a service.
 
-use super::layout::{page_number, pager, range_picker, render, service_for, window_of, with_range};
+use super::layout::{
+    page_number, pager, range_picker_in, render, service_for, window_in, with_range,
+};
 use super::tables::{session_rows, table_rows};
 use crate::format;
 use crate::http::Req;
@@ -23,7 +25,8 @@ pub const HITS_PER_PAGE: i64 = 100;
 /// `GET /dashboard/service/{service}/sessions/`.
 pub async fn list(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let (svc, _) = service_for(state, ctx, Access::View).await?;
-    let w = window_of(state, req)?;
+    let tz = state.tz_of(&svc);
+    let w = window_in(tz, req)?;
     let page = page_number(req)?;
     let now = chrono::Utc::now();
     let c = state.pool().get().await?;
@@ -42,11 +45,11 @@ pub async fn list(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let data = json!({
         "service": {"id": svc.id, "name": svc.name},
         "back": with_range(&format!("/dashboard/service/{}/", svc.id), req),
-        "picker": range_picker(state, req, &w),
-        "sessions": session_rows(&p.rows, svc.id, state),
+        "picker": range_picker_in(tz, req, &w),
+        "sessions": session_rows(&p.rows, svc.id, tz),
         "total": format::int(p.total),
         "pager": pager(page, p.total, SESSIONS_PER_PAGE, &req.raw_query),
-        "retention_notices": super::layout::retention_notices(&svc, raw_since, &w, state.tz(), now),
+        "retention_notices": super::layout::retention_notices(&svc, raw_since, &w, tz, now),
     });
     render(
         state,
@@ -80,7 +83,7 @@ pub async fn detail(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
     .await?
     .ok_or(PageError::NotFound)?;
     drop(c);
-    let tz = state.tz();
+    let tz = state.tz_of(&svc);
     let map_link = match (d.latitude, d.longitude) {
         (Some(lat), Some(lon)) if lat != 0.0 || lon != 0.0 => Some(
             state
@@ -155,7 +158,8 @@ pub async fn detail(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
 /// `GET /dashboard/service/{service}/locations/`.
 pub async fn locations(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let (svc, _) = service_for(state, ctx, Access::View).await?;
-    let w = window_of(state, req)?;
+    let tz = state.tz_of(&svc);
+    let w = window_in(tz, req)?;
     let page = page_number(req)?;
     let c = state.pool().get().await?;
     let hits = stats::scalars_many(&**c, &[svc.id], &w)
@@ -175,7 +179,7 @@ pub async fn locations(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResu
     let data = json!({
         "service": {"id": svc.id, "name": svc.name},
         "back": with_range(&format!("/dashboard/service/{}/", svc.id), req),
-        "picker": range_picker(state, req, &w),
+        "picker": range_picker_in(tz, req, &w),
         "table": {"title": "Pages", "col": "Page", "unit": "Hits",
                   "rows": table_rows(&rows, hits, &|s: &str| if s.is_empty() { "Unknown".into() } else { s.to_owned() }, true)},
         "pager": pager(page, total, LOCATIONS_PER_PAGE, &req.raw_query),

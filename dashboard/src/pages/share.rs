@@ -7,7 +7,7 @@
 //! see [`crate::state::DashboardState::share_gate`]), all on the dashboard's own pool (never the
 //! pool ingestion writes with); password guesses are throttled like logins.
 
-use super::layout::{range_picker, render, window_of};
+use super::layout::{range_picker_in, render, window_in};
 use crate::auth::{throttle, token};
 use crate::http::{self, Req, Response};
 use crate::page_error::{PageError, PageResult};
@@ -108,11 +108,20 @@ async fn check_password(
     Ok(Check::Right)
 }
 
+/// The zone of the shared service's days: its own, else the instance's.
+async fn zone_of(state: &DashboardState, link: &Opened) -> Result<chrono_tz::Tz, PageError> {
+    let c = state.pool().get().await?;
+    let own = models::services::zones::time_zone(&**c, link.link.service_id)
+        .await?
+        .flatten();
+    Ok(stats::window::service_zone(own.as_deref(), state.tz()))
+}
+
 /// The released figures of a link for a window.
 async fn figures(
     state: &DashboardState,
     link: &Opened,
-    w: &stats::window::Window,
+    (w, tz): (&stats::window::Window, chrono_tz::Tz),
 ) -> Result<(Value, Chart), PageError> {
     let svc = link.link.service_id;
     let now = chrono::Utc::now();
@@ -122,7 +131,7 @@ async fn figures(
         .map(|e| Mechanism::new(&link.noise_key, e));
     let cut;
     let w = if dp.is_some() {
-        cut = complete_days(w, state.tz(), now);
+        cut = complete_days(w, tz, now);
         &cut
     } else {
         w
@@ -132,7 +141,7 @@ async fn figures(
         .await?
         .and_then(|(_, p)| stats::referrer::compile_lenient(&p));
     let s = stats::core_stats(&**c, svc, w, hide.as_ref(), state.online_window(), now).await?;
-    let ch = chart::charts_many(&**c, &[svc], w, state.tz(), now)
+    let ch = chart::charts_many(&**c, &[svc], w, tz, now)
         .await?
         .remove(&svc)
         .unwrap_or(Chart {
@@ -140,7 +149,7 @@ async fn figures(
             points: Vec::new(),
         });
     drop(c);
-    let v = release(&s, &ch, &window_label(w, state.tz()), dp.as_ref());
+    let v = release(&s, &ch, &window_label(w, tz), dp.as_ref());
     let shown = released_chart(&ch, &v);
     Ok((v, shown))
 }
@@ -161,8 +170,9 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
             "This shared page has no password to submit.".into(),
         ));
     }
-    let w = window_of(state, req)?;
-    let (v, shown) = figures(state, &link, &w).await?;
+    let tz = zone_of(state, &link).await?;
+    let w = window_in(tz, req)?;
+    let (v, shown) = figures(state, &link, (&w, tz)).await?;
     let c = state.pool().get().await?;
     let name = models::services::name_and_hide_pattern(&**c, link.link.service_id)
         .await?
@@ -170,9 +180,8 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         .unwrap_or_default();
     drop(c);
     let base = crate::share_links::path(&tok);
-    let chart_svg = crate::svg_chart::main_chart(&shown, state.tz(), &|d| {
-        format!("{base}?startDate={d}&endDate={d}")
-    });
+    let chart_svg =
+        crate::svg_chart::main_chart(&shown, tz, &|d| format!("{base}?startDate={d}&endDate={d}"));
     let data = json!({
         "name": name,
         "figures": page_figures(&v),
@@ -181,7 +190,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         "suppressed_below": v["suppressed_below"],
         "chart": chart_svg,
         "tables": page_tables(&v),
-        "picker": range_picker(state, req, &w),
+        "picker": range_picker_in(tz, req, &w),
         "api": format!("{base}api/{}", query_of(req)),
     });
     let mut resp = render(state, ctx, req, StatusCode::OK, "share", &name, data).await?;
@@ -335,11 +344,15 @@ pub async fn api(state: &DashboardState, req: &Req, tok: &str) -> Response {
             Err(e) => return api_failure(e),
         }
     }
-    let w = match window_of(state, req) {
+    let tz = match zone_of(state, &link).await {
+        Ok(tz) => tz,
+        Err(e) => return api_failure(e),
+    };
+    let w = match window_in(tz, req) {
         Ok(w) => w,
         Err(e) => return api_failure(e),
     };
-    match figures(state, &link, &w).await {
+    match figures(state, &link, (&w, tz)).await {
         Ok((v, _)) => {
             let mut r = http::json(StatusCode::OK, &v);
             share_headers(&mut r);

@@ -1,7 +1,6 @@
 //! Table rows as the service and session pages display them.
 
 use crate::format;
-use crate::state::DashboardState;
 use serde_json::{json, Value};
 use stats::{sessions as srows, Row};
 
@@ -31,9 +30,8 @@ pub fn table_rows(
 pub fn session_rows(
     rows: &[srows::SessionRow],
     service: uuid::Uuid,
-    state: &DashboardState,
+    tz: chrono_tz::Tz,
 ) -> Vec<Value> {
-    let tz = state.tz();
     rows.iter()
         .map(|s| {
             json!({

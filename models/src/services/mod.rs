@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 pub mod ingest;
 pub mod retention;
+pub mod zones;
 
 /// What the caller may do with a service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -55,6 +56,8 @@ pub struct ServiceRow {
     pub rollup_retention_days: Option<i32>,
     /// Query parameters removed from page URLs before grouping (canonical list).
     pub tracking_params: String,
+    /// The service's IANA time zone (`None` = the instance's `TIME_ZONE`).
+    pub time_zone: Option<String>,
 }
 
 impl ServiceRow {
@@ -66,7 +69,7 @@ impl ServiceRow {
 
 const COLS: &str = "s.id, s.name, s.link, s.owner_id, s.status, s.origins, s.respect_dnt, \
                     s.ignore_robots, s.collect_ips, s.ignored_ips, s.hide_referrer_regex, s.script_inject, \
-                    s.raw_retention_days, s.rollup_retention_days, s.tracking_params";
+                    s.raw_retention_days, s.rollup_retention_days, s.tracking_params, s.time_zone";
 
 fn row(r: &tokio_postgres::Row) -> ServiceRow {
     ServiceRow {
@@ -85,6 +88,7 @@ fn row(r: &tokio_postgres::Row) -> ServiceRow {
         raw_retention_days: r.get(12),
         rollup_retention_days: r.get(13),
         tracking_params: r.get(14),
+        time_zone: r.get(15),
     }
 }
 
@@ -106,7 +110,7 @@ pub async fn find_for_user<C: GenericClient>(
         .await?;
     Ok(r.and_then(|r| {
         let s = row(&r);
-        let collab: bool = r.get(15);
+        let collab: bool = r.get(16);
         let access = if user.is_admin || s.owner_id == user.id {
             Access::Manage
         } else if collab {
@@ -131,6 +135,8 @@ pub struct Listed {
     pub owned: bool,
     /// Archived.
     pub archived: bool,
+    /// Its own time zone (`None` = the instance's).
+    pub time_zone: Option<String>,
 }
 
 /// Services user `$1` owns or collaborates on.
@@ -145,6 +151,7 @@ fn listed(r: tokio_postgres::Row) -> Listed {
         link: r.get(2),
         owned: r.get(3),
         archived: r.get(4),
+        time_zone: r.get(5),
     }
 }
 
@@ -155,7 +162,7 @@ pub async fn list_for_user<C: GenericClient>(
 ) -> Result<Vec<Listed>, tokio_postgres::Error> {
     Ok(c.query(
         &format!(
-            "SELECT s.id, s.name, s.link, s.owner_id = $1, s.status = 'AR' {VISIBLE_TO}
+            "SELECT s.id, s.name, s.link, s.owner_id = $1, s.status = 'AR', s.time_zone {VISIBLE_TO}
                  ORDER BY s.name, s.id"
         ),
         &[&user_id],
@@ -178,7 +185,7 @@ pub async fn page_for<C: GenericClient>(
     let rows = c
         .query(
             &format!(
-                "SELECT s.id, s.name, s.link, s.owner_id = $1, s.status = 'AR' {VISIBLE_TO}
+                "SELECT s.id, s.name, s.link, s.owner_id = $1, s.status = 'AR', s.time_zone {VISIBLE_TO}
                    AND ($4::uuid IS NULL OR s.id = $4)
                  ORDER BY s.name, s.id LIMIT $2 OFFSET $3"
             ),
@@ -208,7 +215,7 @@ pub async fn page_all<C: GenericClient>(
         .get(0);
     let rows = c
         .query(
-            "SELECT s.id, s.name, s.link, s.status = 'AR', u.email FROM services s
+            "SELECT s.id, s.name, s.link, s.status = 'AR', u.email, s.time_zone FROM services s
              JOIN users u ON u.id = s.owner_id ORDER BY s.name, s.id LIMIT $1 OFFSET $2",
             &[&limit.max(0), &offset.max(0)],
         )
@@ -223,6 +230,7 @@ pub async fn page_all<C: GenericClient>(
                     link: r.get(2),
                     owned: false,
                     archived: r.get(3),
+                    time_zone: r.get(5),
                 },
                 r.get(4),
             )
@@ -325,6 +333,8 @@ pub struct Settings<'a> {
     pub rollup_retention_days: Option<i32>,
     /// Query parameters removed from page URLs before grouping (validated by the caller).
     pub tracking_params: &'a str,
+    /// IANA time zone, validated by the caller (`None` = the instance's `TIME_ZONE`).
+    pub time_zone: Option<&'a str>,
 }
 
 /// Creates service `id` owned by `owner_id`.
@@ -337,8 +347,8 @@ pub async fn insert<C: GenericClient>(
     c.execute(
         "INSERT INTO services (id, name, owner_id, link, origins, respect_dnt, ignore_robots,
              collect_ips, ignored_ips, hide_referrer_regex, script_inject,
-             raw_retention_days, rollup_retention_days, tracking_params)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             raw_retention_days, rollup_retention_days, tracking_params, time_zone)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         &[
             &id,
             &s.name,
@@ -354,6 +364,7 @@ pub async fn insert<C: GenericClient>(
             &s.raw_retention_days,
             &s.rollup_retention_days,
             &s.tracking_params,
+            &s.time_zone,
         ],
     )
     .await?;
@@ -370,7 +381,7 @@ pub async fn update<C: GenericClient>(
         "UPDATE services SET name = $2, link = $3, origins = $4, respect_dnt = $5,
              ignore_robots = $6, collect_ips = $7, ignored_ips = $8, hide_referrer_regex = $9,
              script_inject = $10, raw_retention_days = $11, rollup_retention_days = $12,
-             tracking_params = $13, updated_at = now()
+             tracking_params = $13, time_zone = $14, updated_at = now()
          WHERE id = $1",
         &[
             &id,
@@ -386,14 +397,15 @@ pub async fn update<C: GenericClient>(
             &s.raw_retention_days,
             &s.rollup_retention_days,
             &s.tracking_params,
+            &s.time_zone,
         ],
     )
     .await?;
     Ok(())
 }
 
-/// Creates a service with the defaults for everything but its name, origins and link (the
-/// command line's `service create`).
+/// Creates a service with the defaults for everything but its name, origins, link and time zone
+/// (the command line's `service create`).
 pub async fn insert_minimal<C: GenericClient>(
     c: &C,
     id: Uuid,
@@ -401,10 +413,12 @@ pub async fn insert_minimal<C: GenericClient>(
     owner_id: i64,
     origins: &str,
     link: &str,
+    time_zone: Option<&str>,
 ) -> Result<(), tokio_postgres::Error> {
     c.execute(
-        "INSERT INTO services (id, name, owner_id, origins, link) VALUES ($1, $2, $3, $4, $5)",
-        &[&id, &name, &owner_id, &origins, &link],
+        "INSERT INTO services (id, name, owner_id, origins, link, time_zone)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[&id, &name, &owner_id, &origins, &link, &time_zone],
     )
     .await?;
     Ok(())
