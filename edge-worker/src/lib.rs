@@ -21,236 +21,24 @@
 //! `IP_HEADERS`, `RETRY_BASE_SECS`, `RETRY_MAX_SECS`, `DROPS_FLUSH_SECS`; secret `SHYNET_EDGE_SECRET`; queue
 //! producer `BEACONS`.
 
+mod cached_config;
+mod delivery;
 pub mod drops;
 pub mod edge;
 pub mod plausible;
 
 use beacon::edge_protocol::{
-    batch_id, sign, EdgeBatch, EdgeConfig, EdgeDrop, QueuedBeacon, QueuedDrops, SignedRequest,
-    BATCH_PATH, CONFIG_PATH, MAX_BATCH_BEACONS, MAX_BATCH_BYTES, MAX_FENCES, NONCE_BYTES,
-    NOT_APPLIED_HEADER, SIGNATURE_HEADER,
+    batch_id, EdgeBatch, EdgeDrop, QueuedBeacon, QueuedDrops, MAX_BATCH_BEACONS, MAX_BATCH_BYTES,
 };
 use beacon::route::{error_reply, Reply};
 use beacon::wire::Geo;
-use edge::{Prepared, RequestFacts};
-use std::cell::RefCell;
+use cached_config::{config, settings};
+use delivery::{deliver, refence, retry_delay, Delivery, Item};
+use edge::RequestFacts;
 use std::collections::HashMap;
-use std::rc::Rc;
-use std::time::Duration;
 use worker::*;
 
-/// Longest the config may be cached (seconds): the promise that a settings change reaches
-/// every edge within a minute.
-pub const MAX_CONFIG_TTL_SECS: u64 = 60;
-/// After a failed refresh, the last good config is used this long before trying again, so an
-/// aggregator outage does not add a slow fetch to every request.
-const REFRESH_BACKOFF_MS: u64 = 5_000;
-/// A request for a service the cached config does not know refreshes it when the copy is
-/// older than this, so a service created a moment ago works at once while junk ids cause at
-/// most one refresh per second per isolate.
-const UNKNOWN_SERVICE_REFRESH_MS: u64 = 1_000;
-/// A cold isolate (no config yet) tries again at most this often while the aggregator is
-/// unreachable.
-const COLD_BACKOFF_MS: u64 = 1_000;
-/// How long a request waits for a config refresh before falling back to the last good copy.
-const CONFIG_FETCH_TIMEOUT: Duration = Duration::from_millis(2_500);
-
-struct Cached {
-    prepared: Rc<Prepared>,
-    fetched_ms: u64,
-    retry_after_ms: u64,
-}
-
-thread_local! {
-    /// The isolate's config cache (a Worker isolate runs one thread).
-    static CONFIG: RefCell<Option<Cached>> = const { RefCell::new(None) };
-    /// Before any config was loaded: no fetch before this time (ms) after a failure, so a
-    /// cold isolate during an outage answers 503 at once instead of waiting on every request.
-    static COLD_RETRY_AFTER_MS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-    /// The vars and secret, once read.
-    static SETTINGS: std::cell::OnceCell<Rc<Settings>> = const { std::cell::OnceCell::new() };
-}
-
-/// The worker's vars and secret, read once per isolate: they cannot change while an isolate
-/// lives (a new deployment or secret starts new isolates), and each read crosses the JS
-/// boundary several times.
-struct Settings {
-    /// `AGGREGATOR_URL` without a trailing `/`, or why it cannot be used (unset, or plain
-    /// http to a non-local host without `ALLOW_INSECURE_AGGREGATOR=1`).
-    aggregator_url: std::result::Result<String, &'static str>,
-    /// `SHYNET_EDGE_SECRET`, if set and not empty.
-    secret: Option<String>,
-    /// `CONFIG_TTL_SECS` in ms, at most [`MAX_CONFIG_TTL_SECS`].
-    config_ttl_ms: u64,
-    /// `IP_HEADERS`, lower-case, in order.
-    ip_headers: Vec<String>,
-    /// `RETRY_BASE_SECS`.
-    retry_base_secs: u64,
-    /// `RETRY_MAX_SECS`.
-    retry_max_secs: u64,
-    /// `DROPS_FLUSH_SECS` in ms: how often an isolate queues its drop counters.
-    drops_flush_ms: u64,
-}
-
-impl Settings {
-    fn read(env: &Env) -> Settings {
-        let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
-        let var_u64 = |name: &str, default: u64| {
-            var(name)
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(default)
-        };
-        Settings {
-            aggregator_url: var("AGGREGATOR_URL")
-                .ok_or("AGGREGATOR_URL is not set")
-                .and_then(|u| {
-                    let insecure_ok =
-                        var("ALLOW_INSECURE_AGGREGATOR").is_some_and(|v| v.trim() == "1");
-                    edge::checked_aggregator_url(&u, insecure_ok)
-                }),
-            secret: env
-                .secret("SHYNET_EDGE_SECRET")
-                .ok()
-                .map(|s| s.to_string())
-                .filter(|s| !s.is_empty()),
-            config_ttl_ms: var_u64("CONFIG_TTL_SECS", MAX_CONFIG_TTL_SECS).min(MAX_CONFIG_TTL_SECS)
-                * 1000,
-            ip_headers: var("IP_HEADERS")
-                .unwrap_or_else(|| "cf-connecting-ip".into())
-                .split(',')
-                .map(|h| h.trim().to_ascii_lowercase())
-                .filter(|h| !h.is_empty())
-                .collect(),
-            retry_base_secs: var_u64("RETRY_BASE_SECS", 5),
-            retry_max_secs: var_u64("RETRY_MAX_SECS", 300),
-            drops_flush_ms: var_u64("DROPS_FLUSH_SECS", drops::DEFAULT_FLUSH_SECS) * 1000,
-        }
-    }
-
-    fn aggregator_url(&self, path: &str) -> std::result::Result<String, &'static str> {
-        self.aggregator_url
-            .as_ref()
-            .map(|u| format!("{u}{path}"))
-            .map_err(|e| *e)
-    }
-}
-
-/// This isolate's [`Settings`].
-fn settings(env: &Env) -> Rc<Settings> {
-    SETTINGS.with(|s| s.get_or_init(|| Rc::new(Settings::read(env))).clone())
-}
-
-async fn with_timeout<F: std::future::Future>(f: F, d: Duration) -> Option<F::Output> {
-    let f = std::pin::pin!(f);
-    let delay = std::pin::pin!(Delay::from(d));
-    match futures_util::future::select(f, delay).await {
-        futures_util::future::Either::Left((out, _)) => Some(out),
-        futures_util::future::Either::Right(_) => None,
-    }
-}
-
-/// A fresh 128-bit nonce from the runtime's CSPRNG (`crypto.getRandomValues`), one per signed
-/// request: the aggregator refuses a nonce it has seen.
-fn nonce() -> std::result::Result<[u8; NONCE_BYTES], String> {
-    use wasm_bindgen::JsCast;
-    let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())
-        .map_err(|_| "no crypto in this runtime")?;
-    let get = js_sys::Reflect::get(&crypto, &"getRandomValues".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-        .ok_or("no crypto.getRandomValues in this runtime")?;
-    let buf = js_sys::Uint8Array::new_with_length(NONCE_BYTES as u32);
-    get.call1(&crypto, &buf)
-        .map_err(|_| "crypto.getRandomValues failed")?;
-    let mut out = [0u8; NONCE_BYTES];
-    buf.copy_to(&mut out);
-    Ok(out)
-}
-
-/// The signature header value for `req`, now, with a fresh nonce.
-fn signature(secret: &str, req: &SignedRequest<'_>) -> std::result::Result<String, String> {
-    let now = (Date::now().as_millis() / 1000) as i64;
-    Ok(sign(secret.as_bytes(), req, now, &nonce()?))
-}
-
-async fn fetch_config(env: &Env) -> std::result::Result<EdgeConfig, String> {
-    let settings = settings(env);
-    let url = settings.aggregator_url(CONFIG_PATH)?;
-    let secret = settings
-        .secret
-        .as_deref()
-        .ok_or("SHYNET_EDGE_SECRET is not set")?;
-    let headers = Headers::new();
-    headers
-        .set(
-            SIGNATURE_HEADER,
-            &signature(secret, &SignedRequest::config())?,
-        )
-        .map_err(|e| e.to_string())?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get).with_headers(headers);
-    let req = Request::new_with_init(&url, &init).map_err(|e| e.to_string())?;
-    let mut resp = with_timeout(Fetch::Request(req).send(), CONFIG_FETCH_TIMEOUT)
-        .await
-        .ok_or("timed out")?
-        .map_err(|e| e.to_string())?;
-    if resp.status_code() != 200 {
-        return Err(format!("aggregator answered {}", resp.status_code()));
-    }
-    resp.json::<EdgeConfig>().await.map_err(|e| e.to_string())
-}
-
-/// The config to serve this request with: cached while fresh, refreshed when older than the
-/// TTL, the last good copy when the refresh fails. `None` only before any config was loaded.
-async fn config(env: &Env, now_ms: u64, service: Option<uuid::Uuid>) -> Option<Rc<Prepared>> {
-    let mut ttl_ms = settings(env).config_ttl_ms;
-    let unknown = CONFIG.with(|c| {
-        c.borrow()
-            .as_ref()
-            .is_some_and(|c| service.is_some_and(|id| !c.prepared.services.contains_key(&id)))
-    });
-    if unknown {
-        ttl_ms = ttl_ms.min(UNKNOWN_SERVICE_REFRESH_MS);
-    }
-    let cached = CONFIG.with(|c| {
-        c.borrow().as_ref().map(|c| {
-            let fresh = now_ms.saturating_sub(c.fetched_ms) < ttl_ms;
-            let backing_off = now_ms < c.retry_after_ms;
-            (c.prepared.clone(), fresh || backing_off)
-        })
-    });
-    if let Some((p, true)) = &cached {
-        return Some(p.clone());
-    }
-    if cached.is_none() && now_ms < COLD_RETRY_AFTER_MS.with(|c| c.get()) {
-        return None;
-    }
-    match fetch_config(env).await {
-        Ok(cfg) => {
-            let prepared = Rc::new(Prepared::new(cfg));
-            CONFIG.with(|c| {
-                *c.borrow_mut() = Some(Cached {
-                    prepared: prepared.clone(),
-                    fetched_ms: now_ms,
-                    retry_after_ms: 0,
-                })
-            });
-            Some(prepared)
-        }
-        Err(e) => {
-            console_warn!("edge config refresh failed ({e}); using the last good copy if any");
-            CONFIG.with(|c| {
-                if let Some(c) = c.borrow_mut().as_mut() {
-                    c.retry_after_ms = now_ms + REFRESH_BACKOFF_MS;
-                }
-            });
-            if cached.is_none() {
-                COLD_RETRY_AFTER_MS.with(|c| c.set(now_ms + COLD_BACKOFF_MS));
-            }
-            cached.map(|(p, _)| p)
-        }
-    }
-}
+pub use cached_config::MAX_CONFIG_TTL_SECS;
 
 /// Converts a shared [`Reply`] into the runtime's response, built directly: `worker::Response`
 /// would make a second `Headers` object and copy the body once more on the way out.
@@ -300,7 +88,11 @@ fn geo_of(req: &web_sys::Request) -> Geo {
 /// message crosses into the runtime as one string; a JSON-typed one would be parsed into a JS
 /// object here and serialised again by the runtime, and the consumer would undo both. (And
 /// `Queue::send(&T)` would turn maps into JS `Map`s that reach the consumer empty.)
-async fn enqueue<T: serde::Serialize>(env: &Env, message: &T, delay: Option<u32>) -> Result<()> {
+pub(crate) async fn enqueue<T: serde::Serialize>(
+    env: &Env,
+    message: &T,
+    delay: Option<u32>,
+) -> Result<()> {
     let json = serde_json::to_string(message)?;
     let mut builder = RawMessageBuilder::new(json.into());
     if let Some(d) = delay {
@@ -506,124 +298,6 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys
     match path.strip_prefix("/ingress/") {
         Some(tail) => ingress(&req, &env, tail, edge::query_of(&url)).await,
         None => to_response(error_reply(404, "not found")),
-    }
-}
-
-/// One queued beacon as the consumer sees it.
-struct Item {
-    message: RawMessage,
-    id: String,
-    queued: QueuedBeacon,
-    bytes: usize,
-}
-
-/// How a delivery ended.
-enum Delivery {
-    /// 2xx: committed (or recognised as a redelivery).
-    Applied,
-    /// Refused before anything could be committed: retry in any grouping.
-    NotApplied(String),
-    /// No answer, or one that does not say: the aggregator may have committed.
-    Unknown(String),
-}
-
-/// Delay before a refused message is offered again: its age, bounded by the vars, so the gaps
-/// grow roughly geometrically while the aggregator stays unavailable.
-fn retry_delay(env: &Env, message: &RawMessage, now_ms: u64) -> u32 {
-    let settings = settings(env);
-    let base = settings.retry_base_secs;
-    let max = settings.retry_max_secs.max(base);
-    let age = now_ms.saturating_sub(message.timestamp().as_millis()) / 1000;
-    age.clamp(base, max).min(u64::from(u32::MAX)) as u32
-}
-
-/// Delay before a re-enqueued beacon is delivered again: doubling with each fence.
-fn fence_delay(env: &Env, fences: usize) -> u32 {
-    let settings = settings(env);
-    let base = settings.retry_base_secs.max(1);
-    let max = settings.retry_max_secs.max(base);
-    base.saturating_mul(1 << fences.min(16))
-        .min(max)
-        .min(u64::from(u32::MAX)) as u32
-}
-
-async fn deliver(env: &Env, batch: &EdgeBatch) -> Delivery {
-    let settings = settings(env);
-    let url = match settings.aggregator_url(BATCH_PATH) {
-        Ok(u) => u,
-        Err(why) => return Delivery::NotApplied(why.into()),
-    };
-    let Some(secret) = &settings.secret else {
-        return Delivery::NotApplied("SHYNET_EDGE_SECRET is not set".into());
-    };
-    // Signed afresh on every delivery: a retried batch is a new request (new time and nonce);
-    // the batch id, not the signature, makes it idempotent.
-    let request = || -> Result<Request> {
-        let body = serde_json::to_string(batch)?;
-        let headers = Headers::new();
-        headers.set(
-            SIGNATURE_HEADER,
-            &signature(secret, &SignedRequest::batch(body.as_bytes())).map_err(Error::RustError)?,
-        )?;
-        headers.set("content-type", "application/json")?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(Some(body.into()));
-        Request::new_with_init(&url, &init)
-    };
-    let req = match request() {
-        Ok(r) => r,
-        Err(e) => return Delivery::NotApplied(e.to_string()),
-    };
-    match Fetch::Request(req).send().await {
-        Err(e) => Delivery::Unknown(e.to_string()),
-        Ok(resp) => {
-            let status = resp.status_code();
-            let not_applied = resp
-                .headers()
-                .get(NOT_APPLIED_HEADER)
-                .ok()
-                .flatten()
-                .is_some();
-            match status {
-                200..=299 => Delivery::Applied,
-                _ if not_applied => Delivery::NotApplied(format!("aggregator answered {status}")),
-                _ => Delivery::Unknown(format!("answer {status} without a verdict")),
-            }
-        }
-    }
-}
-
-/// After a delivery with unknown outcome: acknowledge each message and enqueue its beacon
-/// again with this batch fenced (see `beacon::edge_protocol::QueuedBeacon`), so however the queue
-/// groups it next time, the aggregator applies it at most once. Beacons already carrying
-/// [`MAX_FENCES`] fences, or whose re-enqueue fails, fall back to the queue's own retry (and
-/// its dead-letter queue).
-async fn refence(env: &Env, chunk: &[Item], batch_id: &str, now_ms: u64) {
-    for item in chunk {
-        let mut queued = item.queued.clone();
-        if queued.fences.len() >= MAX_FENCES {
-            item.message.retry_with_options(
-                &QueueRetryOptionsBuilder::new()
-                    .with_delay_seconds(retry_delay(env, &item.message, now_ms))
-                    .build(),
-            );
-            continue;
-        }
-        queued.fences.push(batch_id.to_owned());
-        queued.origin.get_or_insert_with(|| item.id.clone());
-        match enqueue(env, &queued, Some(fence_delay(env, queued.fences.len()))).await {
-            Ok(()) => item.message.ack(),
-            Err(e) => {
-                console_error!("re-enqueue failed ({e}); leaving the message to the queue");
-                item.message.retry_with_options(
-                    &QueueRetryOptionsBuilder::new()
-                        .with_delay_seconds(retry_delay(env, &item.message, now_ms))
-                        .build(),
-                );
-            }
-        }
     }
 }
 
