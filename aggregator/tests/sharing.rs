@@ -18,13 +18,13 @@ async fn traffic(d: &Dash, svc: Uuid, n: i64) {
         "WITH s AS (
             INSERT INTO sessions (id, service_id, start_time, last_seen, browser, os, device_type,
                                   country, hit_count, is_bounce)
-            SELECT gen_random_uuid(), $1, date_trunc('day', now()) - interval '12 hours',
-                   date_trunc('day', now()) - interval '11 hours',
+            SELECT gen_random_uuid(), $1, now() - interval '36 hours',
+                   now() - interval '35 hours',
                    'Firefox', 'Linux', 'DESKTOP', 'FR', 2, false
             FROM generate_series(1, $2::bigint) RETURNING id)
          INSERT INTO hits (session_id, service_id, initial, start_time, last_seen, tracker, location)
-         SELECT id, $1, g = 1, date_trunc('day', now()) - interval '12 hours',
-                date_trunc('day', now()) - interval '11 hours', 'JS',
+         SELECT id, $1, g = 1, now() - interval '36 hours',
+                now() - interval '35 hours', 'JS',
                 'https://example.com/popular'
          FROM s, generate_series(1, 2) g",
         &[&svc, &n],
@@ -33,7 +33,7 @@ async fn traffic(d: &Dash, svc: Uuid, n: i64) {
     .unwrap();
     c.execute(
         "INSERT INTO rollup_dirty (service_id, hour)
-         VALUES ($1, date_trunc('day', now()) - interval '12 hours') ON CONFLICT DO NOTHING",
+         VALUES ($1, now() - interval '36 hours') ON CONFLICT DO NOTHING",
         &[&svc],
     )
     .await
@@ -41,7 +41,9 @@ async fn traffic(d: &Dash, svc: Uuid, n: i64) {
     stats::rollup::rewind(&**c, chrono::Utc::now() - chrono::Duration::hours(48))
         .await
         .unwrap();
-    let today = chrono::Utc::now()
+    // The UTC day 36 hours ago: complete, and ended at least 12 hours ago, whatever the time of
+    // day the test runs at (shares release complete days only).
+    let today = (chrono::Utc::now() - chrono::Duration::hours(36) + chrono::Duration::days(1))
         .date_naive()
         .and_hms_opt(0, 0, 0)
         .unwrap()
