@@ -191,13 +191,17 @@ async fn owner_shares_a_private_link_a_visitor_sees_noised_figures_then_it_is_re
         .await
         .unwrap();
     click(&owner, "#share-list button[value=revoke]").await;
-    owner
-        .wait()
-        .for_element(Locator::Css(".flash, .notice, #shares"))
-        .await
-        .unwrap();
-    let list = text_of(&owner, "#share-list").await;
-    assert!(list.contains("revoked"), "{list}");
+    // The click starts a navigation: the old list can be read (or go stale) until the new page
+    // arrives, so this waits for the list that says "revoked".
+    let revoked = e2e_tests::eventually(std::time::Duration::from_secs(15), || async {
+        let list = owner.find(Locator::Css("#share-list")).await.ok()?;
+        list.text().await.ok().filter(|t| t.contains("revoked"))
+    })
+    .await;
+    assert!(
+        revoked.is_some(),
+        "the share list never showed the link as revoked"
+    );
     viewer.refresh().await.unwrap();
     let gone = text_of(&viewer, "main").await;
     assert!(gone.contains("Not found"), "{gone}");
