@@ -44,10 +44,11 @@ pub struct SessionPage {
     pub total: i64,
 }
 
-const ROW: &str = "id, start_time, last_seen, identifier, country, as_org, hit_count::int8,
+pub(crate) const ROW: &str =
+    "id, start_time, last_seen, identifier, country, as_org, hit_count::int8,
                    extract(epoch FROM last_seen - start_time)::float8";
 
-fn session_row(r: &tokio_postgres::Row, online_since: DateTime<Utc>) -> SessionRow {
+pub(crate) fn session_row(r: &tokio_postgres::Row, online_since: DateTime<Utc>) -> SessionRow {
     let last_seen: DateTime<Utc> = r.get(2);
     SessionRow {
         id: r.get(0),

@@ -136,8 +136,15 @@ pub async fn tables_with<C: GenericClient>(
     hide_referrer: Option<&regex::Regex>,
     source: Source,
 ) -> Result<Tables, StatsError> {
+    let ranked = top::ranked(client, service, window, source, &wants(hide_referrer)).await?;
+    Ok(assemble(ranked, hide_referrer))
+}
+
+/// The slices every table asks for: [`RESULTS_LIMIT`] rows, and headroom where the owner hides
+/// referrers (they are dropped after ranking).
+pub(crate) fn wants(hide_referrer: Option<&regex::Regex>) -> Vec<top::Want> {
     let hides = |d: &Dimension| d.owner_hides && hide_referrer.is_some();
-    let wants: Vec<top::Want> = dimensions::ALL
+    dimensions::ALL
         .iter()
         .map(|d| top::Want {
             dim: d.code,
@@ -149,8 +156,11 @@ pub async fn tables_with<C: GenericClient>(
                     0
                 },
         })
-        .collect();
-    let ranked = top::ranked(client, service, window, source, &wants).await?;
+        .collect()
+}
+
+/// The tables from the rankings of [`wants`]: hidden referrers removed, then cut.
+pub(crate) fn assemble(ranked: Vec<top::Ranked>, hide_referrer: Option<&regex::Regex>) -> Tables {
     let mut out = Tables::default();
     for (d, r) in dimensions::ALL.iter().zip(ranked) {
         if d.scope == Scope::Entry {
@@ -167,7 +177,7 @@ pub async fn tables_with<C: GenericClient>(
         };
         out.dims.set(d, rows);
     }
-    Ok(out)
+    out
 }
 
 /// Computes the core stats of `service` over `window`. `hide_referrer` hides matching referrers

@@ -59,7 +59,16 @@ src(dim, key, n) AS (
     WHERE service_id = $1 AND dim = ANY($6) AND day >= $13 AND day < $14
     GROUP BY 1, 2
 ),
-totals AS (SELECT dim, key, sum(n) AS n FROM src GROUP BY 1, 2 HAVING sum(n) <> 0),
+{RANK_TAIL}"#,
+        hit_dims = *HIT_DIMS,
+        session_dims = *SESSION_DIMS,
+    )
+}
+
+/// The end of every ranking statement: sums `src(dim, key, n)` per key, ranks, and cuts each
+/// dimension to the slice `want(dim, off, lim)` asks for (with rank 1 for the totals). The
+/// filtered reader ([`crate::filtered`]) ranks its raw counts with the same text.
+pub(crate) const RANK_TAIL: &str = r#"totals AS (SELECT dim, key, sum(n) AS n FROM src GROUP BY 1, 2 HAVING sum(n) <> 0),
 ranked AS (
     SELECT dim, key, n,
            row_number() OVER (PARTITION BY dim ORDER BY n DESC, key COLLATE "C") AS rn,
@@ -71,11 +80,7 @@ SELECT r.dim, r.key, r.n::int8, r.keys, r.total::int8,
        r.rn > w.off AND r.rn <= w.off + w.lim
 FROM ranked r JOIN want w USING (dim)
 WHERE (r.rn > w.off AND r.rn <= w.off + w.lim) OR r.rn = 1
-ORDER BY r.dim, r.rn"#,
-        hit_dims = *HIT_DIMS,
-        session_dims = *SESSION_DIMS,
-    )
-}
+ORDER BY r.dim, r.rn"#;
 
 /// The requested slices of one service's dimension rankings over `window`, indexed by
 /// position in [`dimensions::ALL`] (dimensions not asked for stay empty). Each slice holds at most its
@@ -112,6 +117,12 @@ pub async fn ranked<C: GenericClient>(
             ],
         )
         .await?;
+    collect(&mut out, rows);
+    Ok(out)
+}
+
+/// Fills `out` (indexed like [`dimensions::ALL`]) from the rows of a [`RANK_TAIL`] statement.
+pub(crate) fn collect(out: &mut [Ranked], rows: Vec<tokio_postgres::Row>) {
     for r in rows {
         let Some(slot) = dimensions::index_of(r.get(0)).and_then(|i| out.get_mut(i)) else {
             continue;
@@ -125,5 +136,4 @@ pub async fn ranked<C: GenericClient>(
             });
         }
     }
-    Ok(out)
 }

@@ -1,0 +1,197 @@
+//! The SQL of [`Filters`]: two predicates, one over a `sessions` row and one over a `hits` row,
+//! that every filtered read adds to its raw statement. Values are never written into the SQL:
+//! filter `i` is bound as parameter `$base + i + 1`, so one statement can use both predicates
+//! with the same parameters.
+//!
+//! What a filter means, for every figure alike:
+//! - a session filter (country, browser, channel, exit page, …) keeps the sessions whose column
+//!   matches, and the hits of those sessions;
+//! - an entry filter (entry page, referrer) keeps the sessions whose initial hit matches;
+//! - an event filter keeps the sessions that sent an event of that name;
+//! - page filters keep the hits whose page matches (all page filters on the same hit), and the
+//!   sessions with at least one such hit.
+//!
+//! A negated filter is the complement of its positive form at the level where it applies.
+
+use crate::dimensions::{Dimension, Scope};
+use crate::filters::{Field, Filter, Filters, Op};
+
+/// The key expression of `d` over the table alias `alias`.
+fn expr(d: &Dimension, alias: &str) -> String {
+    if d.column.contains("{t}") {
+        d.column.replace("{t}", alias)
+    } else {
+        format!("{alias}.{}", d.column)
+    }
+}
+
+/// `expr` compared with parameter `p` (positive form of `op` when `positive`).
+fn compare(expr: &str, op: Op, p: &str, positive: bool) -> String {
+    let op = if positive {
+        match op {
+            Op::IsNot => Op::Is,
+            Op::NotContains => Op::Contains,
+            o => o,
+        }
+    } else {
+        op
+    };
+    match op {
+        Op::Is => format!("{expr} = {p}"),
+        Op::IsNot => format!("{expr} <> {p}"),
+        Op::Contains => format!("strpos({expr}, {p}) > 0"),
+        Op::NotContains => format!("strpos({expr}, {p}) = 0"),
+    }
+}
+
+fn param(base: usize, i: usize) -> String {
+    format!("${}", base + i + 1)
+}
+
+/// `cond` or, for a negated filter, `NOT cond`.
+fn signed(f: &Filter, cond: String) -> String {
+    if f.op.negated() {
+        format!("NOT {cond}")
+    } else {
+        cond
+    }
+}
+
+/// The conjunction of `parts`, `TRUE` for none.
+fn all(parts: Vec<String>) -> String {
+    if parts.is_empty() {
+        "TRUE".to_owned()
+    } else {
+        format!("({})", parts.join(" AND "))
+    }
+}
+
+/// The filter values in parameter order.
+pub fn values(filters: &Filters) -> Vec<String> {
+    filters.iter().map(|f| f.value.clone()).collect()
+}
+
+/// The page predicates over the `hits` alias `h` (TRUE when no page filter).
+fn page_preds(filters: &Filters, h: &str, base: usize) -> String {
+    all(filters
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.field.per_hit())
+        .map(|(i, f)| match f.field {
+            Field::Dim(d) => compare(&expr(d, h), f.op, &param(base, i), false),
+            Field::Event => unreachable_event(),
+        })
+        .collect())
+}
+
+/// Events are never per hit; kept total so a wrong call cannot panic.
+fn unreachable_event() -> String {
+    "FALSE".to_owned()
+}
+
+/// The predicates that decide a session by its own row, its entry and its events, over the
+/// `sessions` alias `s` (page filters not included).
+fn session_own(filters: &Filters, s: &str, base: usize) -> Vec<String> {
+    filters
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !f.field.per_hit())
+        .map(|(i, f)| {
+            let p = param(base, i);
+            match f.field {
+                Field::Dim(d) if d.scope == Scope::Entry => signed(
+                    f,
+                    format!(
+                        "EXISTS (SELECT 1 FROM hits fe WHERE fe.session_id = {s}.id \
+                         AND fe.service_id = {s}.service_id AND fe.initial AND {})",
+                        compare(&expr(d, "fe"), f.op, &p, true)
+                    ),
+                ),
+                Field::Dim(d) => compare(&expr(d, s), f.op, &p, false),
+                Field::Event => signed(
+                    f,
+                    format!(
+                        "EXISTS (SELECT 1 FROM events fv WHERE fv.session_id = {s}.id \
+                         AND fv.service_id = {s}.service_id AND fv.name = {p})"
+                    ),
+                ),
+            }
+        })
+        .collect()
+}
+
+/// Whether a session row under alias `s` belongs to the segment (`TRUE` when unfiltered).
+pub fn session_clause(filters: &Filters, s: &str, base: usize) -> String {
+    let mut parts = session_own(filters, s, base);
+    if filters.iter().any(|f| f.field.per_hit()) {
+        parts.push(format!(
+            "EXISTS (SELECT 1 FROM hits fh WHERE fh.session_id = {s}.id \
+             AND fh.service_id = {s}.service_id AND {})",
+            page_preds(filters, "fh", base)
+        ));
+    }
+    all(parts)
+}
+
+/// Whether a hit row under alias `h` belongs to the segment: its page matches the page filters
+/// and its session the others (`TRUE` when unfiltered).
+pub fn hit_clause(filters: &Filters, h: &str, base: usize) -> String {
+    let mut parts = Vec::new();
+    if filters.iter().any(|f| f.field.per_hit()) {
+        parts.push(page_preds(filters, h, base));
+    }
+    let own = session_own(filters, "fs", base);
+    if !own.is_empty() {
+        parts.push(format!(
+            "EXISTS (SELECT 1 FROM sessions fs WHERE fs.id = {h}.session_id \
+             AND fs.service_id = {h}.service_id AND {})",
+            all(own)
+        ));
+    }
+    all(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filters::Syntax;
+
+    fn f(items: &[&str]) -> Filters {
+        Filters::parse(items.iter().copied(), Syntax::Url).unwrap()
+    }
+
+    #[test]
+    fn unfiltered_is_true() {
+        assert_eq!(session_clause(&Filters::none(), "s", 3), "TRUE");
+        assert_eq!(hit_clause(&Filters::none(), "h", 3), "TRUE");
+    }
+
+    #[test]
+    fn values_are_parameters_never_text() {
+        let x = f(&[
+            "country:DE'--",
+            "page~:/blog/",
+            "referrer!:x",
+            "event:signup",
+        ]);
+        let s = session_clause(&x, "s", 5);
+        let h = hit_clause(&x, "h", 5);
+        for sql in [&s, &h] {
+            assert!(!sql.contains("DE'--") && !sql.contains("/blog/") && !sql.contains("signup"));
+        }
+        assert!(s.contains("s.country = $6"), "{s}");
+        assert!(s.contains("strpos(coalesce(fh.location_clean, fh.location), $7) > 0"));
+        assert!(s.contains("NOT EXISTS (SELECT 1 FROM hits fe"), "{s}");
+        assert!(s.contains("fe.referrer = $8"), "{s}");
+        assert!(s.contains("fv.name = $9"));
+        assert!(h.contains("(strpos(coalesce(h.location_clean, h.location), $7) > 0) AND EXISTS (SELECT 1 FROM sessions fs"), "{h}");
+        assert!(h.contains("fs.country = $6"));
+        assert_eq!(values(&x), ["DE'--", "/blog/", "x", "signup"]);
+    }
+
+    #[test]
+    fn composite_keys_compare_their_expression() {
+        let s = session_clause(&f(&["browser_version!:Chrome / 124"]), "s", 0);
+        assert!(s.contains("concat_ws(' / ', nullif(s.browser, ''), nullif(split_part(s.browser_version, '.', 1), '')) <> $1"), "{s}");
+    }
+}
