@@ -155,6 +155,11 @@ pub struct StatsArgs {
     /// Print JSON (the only format for now; kept for scripts that pass it).
     #[arg(long)]
     pub json: bool,
+    /// Narrow every figure to a segment; repeat to combine (AND). FIELD=VALUE (is), FIELD!=VALUE
+    /// (is not), FIELD~=VALUE (contains) or FIELD!~=VALUE (does not contain; pages and referrers);
+    /// fields are the table names (country, browser, page, referrer, utm_source, event, …).
+    #[arg(long = "filter", value_name = "FIELD=VALUE")]
+    pub filter: Vec<String>,
     /// Tracker settings that affect stats (heartbeat frequency for "online").
     #[command(flatten)]
     pub tracking: TrackingArgs,

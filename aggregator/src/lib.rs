@@ -30,6 +30,7 @@ pub mod services;
 pub mod share_cli;
 pub mod shed_log;
 pub mod startup;
+pub mod stats_cli;
 pub mod testkit;
 pub mod token_cli;
 pub mod writer;

@@ -70,6 +70,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 cli.time_zone,
                 chrono::Utc::now(),
             )?;
+            aggregator::stats_cli::filters(a)?;
         }
         // Bad selectors and export arguments are refused before a database is started.
         Command::Delete(a) => aggregator::erasure_cli::check(a, cli.time_zone)?,
@@ -182,15 +183,7 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Stats(a) => {
-            let v = cli::stats(
-                &db.pool,
-                a.service,
-                a.start.as_deref(),
-                a.end.as_deref(),
-                cli.time_zone,
-                a.tracking.script_heartbeat_frequency,
-            )
-            .await?;
+            let v = aggregator::stats_cli::run(&db.pool, &a, cli.time_zone).await?;
             say!("{}", serde_json::to_string_pretty(&v)?);
             Ok(())
         }

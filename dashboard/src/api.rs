@@ -8,8 +8,9 @@ use crate::state::DashboardState;
 use models::services;
 use serde_json::{json, Value};
 use stats::chart::{self, Chart, Granularity};
+use stats::filters::{Filters, Syntax};
 use stats::window;
-use stats::{CoreStats, Row};
+use stats::{filtered, CoreStats, Row};
 use std::collections::HashMap;
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
@@ -21,6 +22,9 @@ pub const SERVICES_PER_PAGE: i64 = 50;
 
 /// Highest `?page=` accepted (far beyond any real list; keeps the offset arithmetic small).
 const MAX_PAGE: i64 = 1_000_000;
+
+/// The query parameter of one filter (repeat it to combine filters).
+pub const FILTERS_PARAM: &str = "filters";
 
 /// Longest `?event=` name accepted, in bytes.
 const MAX_EVENT_BYTES: usize = 1000;
@@ -91,16 +95,29 @@ async fn service_json<C: GenericClient>(
     (w, tz): (&window::Window, chrono_tz::Tz),
     event: Option<&str>,
     now: chrono::DateTime<chrono::Utc>,
+    filters: &Filters,
 ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
     let prev = stats::previous(w);
-    let cur_chart = chart::charts_many(c, &[s.id], w, tz, now)
-        .await?
-        .remove(&s.id);
-    let prev_chart = chart::charts_many(c, &[s.id], &prev, tz, now)
-        .await?
-        .remove(&s.id);
-    let cur = stats::core_stats(c, s.id, w, re, state.online_window(), now).await?;
-    let old = stats::core_stats(c, s.id, &prev, re, state.online_window(), now).await?;
+    let (cur_chart, prev_chart, cur, old) = if filters.is_empty() {
+        (
+            chart::charts_many(c, &[s.id], w, tz, now)
+                .await?
+                .remove(&s.id),
+            chart::charts_many(c, &[s.id], &prev, tz, now)
+                .await?
+                .remove(&s.id),
+            stats::core_stats(c, s.id, w, re, state.online_window(), now).await?,
+            stats::core_stats(c, s.id, &prev, re, state.online_window(), now).await?,
+        )
+    } else {
+        let online = state.online_window();
+        (
+            Some(filtered::chart(c, s.id, w, tz, now, filters).await?),
+            Some(filtered::chart(c, s.id, &prev, tz, now, filters).await?),
+            filtered::core_stats(c, s.id, w, re, online, now, filters).await?,
+            filtered::core_stats(c, s.id, &prev, re, online, now, filters).await?,
+        )
+    };
     let empty = |win: &window::Window| Chart {
         granularity: Granularity::for_window(win),
         points: Vec::new(),
@@ -195,6 +212,15 @@ async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
         }
         e => e,
     };
+    // `filters=country:DE&filters=page~:/blog/`: the syntax of the dashboard's `f=`.
+    let filters = Filters::parse(
+        req.query
+            .iter()
+            .filter(|(k, _)| k == FILTERS_PARAM)
+            .map(|(_, v)| v.as_str()),
+        Syntax::Url,
+    )
+    .map_err(|e| error(StatusCode::BAD_REQUEST, &format!("Invalid filters: {e}.")))?;
     let (list, total) = services::page_for(
         &**c,
         user,
@@ -218,13 +244,25 @@ async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
         // The dates were checked above in the instance's zone; the same dates in another zone
         // are as valid (same calendar days), but keep the instance's window if they were not.
         let sw = window::from_dates(req.q("startDate"), req.q("endDate"), tz, now).unwrap_or(w);
-        let v = service_json(state, &**c, s, hide.get(&s.id), (&sw, tz), event, now)
-            .await
-            .map_err(|e| unavailable(&e))?;
+        let v = service_json(
+            state,
+            &**c,
+            s,
+            hide.get(&s.id),
+            (&sw, tz),
+            event,
+            now,
+            &filters,
+        )
+        .await
+        .map_err(|e| unavailable(&e))?;
         out.push(v);
     }
     let pages = ((total + SERVICES_PER_PAGE - 1) / SERVICES_PER_PAGE).max(1);
-    Ok(json!({ "services": out, "page": page, "pages": pages }))
+    Ok(json!({
+        "services": out, "page": page, "pages": pages,
+        "filters": filters.written(Syntax::Url),
+    }))
 }
 
 /// Lets pages on any origin read the API (a status page, a browser-side report): it

@@ -56,7 +56,39 @@ fn describe(base: &str) -> Result<Value, String> {
         );
     }
     add_share(&mut doc)?;
+    add_filters(&mut doc)?;
     Ok(doc)
+}
+
+/// Adds the `filters` parameter of the dashboard API, its fields listed from the registry.
+fn add_filters(doc: &mut Value) -> Result<(), String> {
+    use stats::filters::{field_names, MAX_FILTERS, MAX_VALUE_CHARS};
+    let params = doc
+        .pointer_mut("/paths/~1api~1v1~1dashboard~1/get/parameters")
+        .and_then(Value::as_array_mut)
+        .ok_or("no parameters of /api/v1/dashboard/")?;
+    params.push(json!({
+        "name": "filters",
+        "in": "query",
+        "required": false,
+        "style": "form",
+        "explode": true,
+        "schema": {"type": "array", "maxItems": MAX_FILTERS,
+                   "items": {"type": "string", "maxLength": MAX_VALUE_CHARS + 40}},
+        "example": ["country:DE", "browser:Firefox", "page~:/blog/"],
+        "description": format!(
+            "Narrows every figure, table and chart (and `compare`) to a segment; repeat the \
+             parameter to combine filters (AND), at most {MAX_FILTERS}. Each is FIELD:VALUE \
+             (is), FIELD!:VALUE (is not), FIELD~:VALUE (contains) or FIELD!~:VALUE (does not \
+             contain; the last two for page, entry_page, exit_page and referrer only). VALUE is \
+             a key as the tables give it (\"DE\", \"Chrome / 124\", a full page URL; empty = \
+             unknown). Fields: {}. Filtered figures are counted from raw rows. `events` and \
+             `goals` are not filtered. A malformed filter, an unknown field or too many filters \
+             answer 400 with the reason in `error`.",
+            field_names().join(", ")
+        ),
+    }));
+    Ok(())
 }
 
 /// Adds the share API's path and schemas and the services' `dropped` report.
@@ -142,5 +174,11 @@ mod tests {
             .as_array()
             .unwrap();
         assert!(params.iter().any(|p| p["name"] == "event"));
+        let f = params.iter().find(|p| p["name"] == "filters").unwrap();
+        assert!(f["description"]
+            .as_str()
+            .unwrap()
+            .contains("browser_version"));
+        assert_eq!(f["schema"]["maxItems"], stats::filters::MAX_FILTERS);
     }
 }

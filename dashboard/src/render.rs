@@ -74,6 +74,10 @@ const PARTIALS: &[(&str, &str)] = &[
         include_str!("../templates/partials/session_table.hbs"),
     ),
     ("rows", include_str!("../templates/partials/rows.hbs")),
+    (
+        "filter_chips",
+        include_str!("../templates/partials/filter_chips.hbs"),
+    ),
     ("table", include_str!("../templates/partials/table.hbs")),
     ("tabs", include_str!("../templates/partials/tabs.hbs")),
     ("card", include_str!("../templates/partials/card.hbs")),

@@ -56,6 +56,11 @@ pub const ROUTES: &[RouteDef] = &[
     ),
     r!("service_goals", "/dashboard/service/{service}/goals/", POST),
     r!(
+        "service_segments",
+        "/dashboard/service/{service}/segments/",
+        POST
+    ),
+    r!(
         "service_notifications",
         "/dashboard/service/{service}/notifications/",
         BOTH
@@ -358,6 +363,7 @@ async fn dispatch(state: &DashboardState, name: &str, ctx: &Ctx, req: &Req) -> P
         "service" => pages::service::page(state, ctx, req).await,
         "service_manage" => pages::manage::manage(state, ctx, req).await,
         "service_goals" => pages::manage::goals(state, ctx, req).await,
+        "service_segments" => pages::segments::post(state, ctx, req).await,
         "service_notifications" => pages::notifications::page(state, ctx, req).await,
         "service_delete" => pages::manage::delete(state, ctx, req).await,
         "service_archive" => pages::manage::archive(state, ctx, req).await,

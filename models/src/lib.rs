@@ -17,6 +17,7 @@ pub mod instance;
 pub mod login_throttle;
 pub mod mail_log;
 pub mod notify;
+pub mod segments;
 pub mod services;
 pub mod shares;
 pub mod tokens;

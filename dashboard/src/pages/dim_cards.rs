@@ -65,8 +65,18 @@ fn detail(grandchild: Option<&Dimension>, t: &Tables, key: &str) -> String {
         .join(", ")
 }
 
-/// The rows of `d` with the rows of its first nested dimension under each.
-fn tree_rows(d: &Dimension, t: &Tables, total: i64, skip_empty: bool) -> Vec<Value> {
+/// The link a table row of a dimension gets: this view with a filter on its key added.
+pub type AddFilter<'a> = &'a dyn Fn(&'static Dimension, &str) -> String;
+
+/// The rows of `d` with the rows of its first nested dimension under each; each row links to
+/// `add` of its own key.
+fn tree_rows(
+    d: &'static Dimension,
+    t: &Tables,
+    total: i64,
+    skip_empty: bool,
+    add: AddFilter<'_>,
+) -> Vec<Value> {
     let rows: Vec<Row> = t
         .rows(d)
         .iter()
@@ -74,6 +84,9 @@ fn tree_rows(d: &Dimension, t: &Tables, total: i64, skip_empty: bool) -> Vec<Val
         .cloned()
         .collect();
     let mut out = table_rows(&rows, total, &|k: &str| dim_label(d, k), d.links);
+    for (row, value) in rows.iter().zip(out.iter_mut()) {
+        value["filter"] = json!(add(d, &row.key));
+    }
     let Some(child) = dimensions::children(d).next() else {
         return out;
     };
@@ -92,6 +105,7 @@ fn tree_rows(d: &Dimension, t: &Tables, total: i64, skip_empty: bool) -> Vec<Val
         for ((v, label), r) in rendered.iter_mut().zip(labels).zip(&kid_rows) {
             v["label"] = json!(label);
             v["detail"] = json!(detail(grandchild, t, &r.key));
+            v["filter"] = json!(add(child, &r.key));
         }
         value["children"] = json!(rendered);
         value["child_title"] = json!(child.title);
@@ -100,22 +114,28 @@ fn tree_rows(d: &Dimension, t: &Tables, total: i64, skip_empty: bool) -> Vec<Val
 }
 
 /// The table card of one dimension.
-pub fn dim_table(d: &Dimension, t: &Tables, cur: &Scalars) -> Value {
+pub fn dim_table(d: &'static Dimension, t: &Tables, cur: &Scalars, add: AddFilter<'_>) -> Value {
     json!({
         "title": d.title, "col": d.heading, "unit": d.unit(),
-        "rows": tree_rows(d, t, total_of(d, t, cur), false),
+        "rows": tree_rows(d, t, total_of(d, t, cur), false, add),
     })
 }
 
 /// One tabbed card: a tab per dimension placed in it, sessions without a value left out (the
 /// shares stay of all sessions).
-fn tab_card(title: &str, dims: &[&Dimension], t: &Tables, cur: &Scalars) -> Value {
+fn tab_card(
+    title: &str,
+    dims: &[&'static Dimension],
+    t: &Tables,
+    cur: &Scalars,
+    add: AddFilter<'_>,
+) -> Value {
     let tabs: Vec<Value> = dims
         .iter()
         .map(|d| {
             json!({
                 "id": d.name, "title": format!("{}s", d.heading), "col": d.heading,
-                "unit": d.unit(), "rows": tree_rows(d, t, total_of(d, t, cur), true),
+                "unit": d.unit(), "rows": tree_rows(d, t, total_of(d, t, cur), true, add),
             })
         })
         .collect();
@@ -128,6 +148,7 @@ pub fn dim_cards(
     t: &Tables,
     cur: &Scalars,
     locations: &dyn Fn() -> String,
+    add: AddFilter<'_>,
 ) -> (Vec<Value>, Vec<Value>, Value) {
     let (mut head, mut cards) = (Vec::new(), Vec::new());
     let mut countries = Value::Null;
@@ -135,7 +156,7 @@ pub fn dim_cards(
     for d in dimensions::ALL {
         match d.placement {
             Placement::Table => {
-                let mut table = dim_table(d, t, cur);
+                let mut table = dim_table(d, t, cur, add);
                 // Only pages have a full list of their own.
                 if *d == dimensions::LOCATION && t.rows(d).len() >= stats::RESULTS_LIMIT {
                     table["more"] = json!(locations());
@@ -144,14 +165,14 @@ pub fn dim_cards(
             }
             Placement::Tab(title) if !tabs_done.contains(&title) => {
                 tabs_done.push(title);
-                let dims: Vec<&Dimension> = dimensions::ALL
+                let dims: Vec<&'static Dimension> = dimensions::ALL
                     .iter()
                     .filter(|x| x.placement == Placement::Tab(title))
                     .collect();
-                cards.push(tab_card(title, &dims, t, cur));
+                cards.push(tab_card(title, &dims, t, cur, add));
             }
             Placement::Map => {
-                countries = dim_table(d, t, cur);
+                countries = dim_table(d, t, cur, add);
                 head = std::mem::take(&mut cards);
             }
             Placement::Tab(_) | Placement::Under(_) | Placement::Hidden => {}
@@ -204,12 +225,17 @@ mod tests {
             session_count: 12,
             ..Scalars::default()
         };
-        let card = dim_table(&dimensions::COUNTRY, &t, &cur);
+        let card = dim_table(&dimensions::COUNTRY, &t, &cur, &|d, k| {
+            format!("{}={k}", d.name)
+        });
         let de = &card["rows"][0];
         assert_eq!(de["label"], "Germany");
         assert_eq!(de["children"].as_array().unwrap().len(), 1);
         assert_eq!(de["children"][0]["label"], "Bavaria");
         assert_eq!(de["children"][0]["detail"], "Munich (4), Passau (2)");
+        // Every row adds a filter on its own key, nested rows on theirs.
+        assert_eq!(de["filter"], "country=DE");
+        assert_eq!(de["children"][0]["filter"], "region=DE / Bavaria");
         assert!(card["rows"][1].get("children").is_none());
     }
 
@@ -224,7 +250,7 @@ mod tests {
             session_count: 12,
             ..Scalars::default()
         };
-        let (head, _, _) = dim_cards(&t, &cur, &String::new);
+        let (head, _, _) = dim_cards(&t, &cur, &String::new, &|_, _| String::new());
         let card = head.iter().find(|c| c["title"] == "Campaigns").unwrap();
         let tabs = card["tabs"].as_array().unwrap();
         assert_eq!(

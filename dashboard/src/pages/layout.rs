@@ -344,12 +344,30 @@ pub fn range_picker_in(tz: chrono_tz::Tz, req: &Req, w: &Window) -> Value {
     ];
     let start_d = w.start.with_timezone(&tz).date_naive();
     let end_d = w.end.with_timezone(&tz).date_naive();
+    // Filters (`f`) stay when the dates change: the presets carry them, the form as hidden fields.
+    let filters: Vec<&str> = req
+        .query
+        .iter()
+        .filter(|(k, _)| k == super::filter_links::PARAM)
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let keep: String = filters
+        .iter()
+        .map(|f| {
+            format!(
+                "&{}",
+                form_urlencoded::Serializer::new(String::new())
+                    .append_pair("f", f)
+                    .finish()
+            )
+        })
+        .collect();
     let presets: Vec<Value> = presets
         .iter()
         .map(|(label, s, e)| {
             json!({
                 "label": label,
-                "href": format!("?startDate={s}&endDate={e}"),
+                "href": format!("?startDate={s}&endDate={e}{keep}"),
                 "active": req.q("startDate").is_some() && *s == start_d && *e == end_d,
             })
         })
@@ -360,6 +378,7 @@ pub fn range_picker_in(tz: chrono_tz::Tz, req: &Req, w: &Window) -> Value {
         "end": end_d.to_string(),
         "max": today.to_string(),
         "tz": tz.name(),
+        "filters": filters,
     })
 }
 

@@ -6,7 +6,9 @@
 
 use super::dim_cards::dim_cards;
 use super::event_cards;
+use super::filter_links;
 use super::layout::{range_picker_in, render, service_for, window_in, with_range};
+use super::service_figures::{self, Figures, View};
 use super::tables::session_rows;
 use crate::format::{self, badge, Better};
 use crate::http::Req;
@@ -17,27 +19,29 @@ use crate::state::DashboardState;
 use models::services::Access;
 use serde_json::json;
 use stats::dimensions;
-use stats::{chart, sessions as srows, visitors, Source};
+use stats::visitors;
 use warp::http::StatusCode;
 
-/// `GET /dashboard/service/{service}/`.
+/// `GET /dashboard/service/{service}/`. With `?f=` filters every figure, the comparison, the
+/// chart, the tables and the recent sessions describe the filtered segment
+/// ([`super::service_figures`]).
 pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let (svc, access) = service_for(state, ctx, Access::View).await?;
+    let filters = filter_links::filters_of(req)?;
     let tz = state.tz_of(&svc);
     let w = window_in(tz, req)?;
     let now = chrono::Utc::now();
+    let path = format!("/dashboard/service/{}/", svc.id);
     let c = state.pool().get().await?;
-    let online = stats::online_many(&**c, &[svc.id], state.online_window(), now)
-        .await?
-        .remove(&svc.id)
-        .unwrap_or(0);
     let base = json!({
         "service": {"id": svc.id, "name": svc.name, "link": svc.link, "archived": svc.archived()},
         "manage": access == Access::Manage,
-        "online": online,
         "picker": range_picker_in(tz, req, &w),
-        "range_sessions": with_range(&format!("/dashboard/service/{}/sessions/", svc.id), req),
-        "range_locations": with_range(&format!("/dashboard/service/{}/locations/", svc.id), req),
+        "range_sessions": filter_links::link(&format!("/dashboard/service/{}/sessions/", svc.id), req, &filters),
+        "segment_action": with_range(&format!("/dashboard/service/{}/segments/", svc.id), req),
+        "range_locations": filter_links::link(&format!("/dashboard/service/{}/locations/", svc.id), req, &filters),
+        "chips": filter_links::chips(&path, req, &filters),
+        "segments": super::segments::quick_links(&**c, svc.id, &path, req, &filters).await?,
     });
     if !stats::has_hits(&**c, svc.id).await? {
         drop(c);
@@ -49,32 +53,31 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         ));
         return render(state, ctx, req, StatusCode::OK, "service", &svc.name, data).await;
     }
-    let cur = stats::scalars_many(&**c, &[svc.id], &w)
-        .await?
-        .remove(&svc.id)
-        .unwrap_or_default();
-    let prev = stats::scalars_many(&**c, &[svc.id], &stats::previous(&w))
-        .await?
-        .remove(&svc.id)
-        .unwrap_or_default();
-    let visitors = stats::visitors_many(&**c, &[svc.id], &w, Source::Auto)
-        .await?
-        .remove(&svc.id)
-        .unwrap_or(0);
-    let prev_visitors = stats::visitors_many(&**c, &[svc.id], &stats::previous(&w), Source::Auto)
-        .await?
-        .remove(&svc.id)
-        .unwrap_or(0);
-    let t = stats::tables(&**c, svc.id, &w, svc.hide_regex().as_ref()).await?;
-    let ch = chart::charts_many(&**c, &[svc.id], &w, tz, now)
-        .await?
-        .remove(&svc.id);
-    let recent =
-        srows::recent_sessions(&**c, svc.id, &w, 0, 10, state.online_window(), now).await?;
+    let hide = svc.hide_regex();
+    let view = View {
+        service: svc.id,
+        window: &w,
+        tz,
+        now,
+        online_window: state.online_window(),
+        hide: hide.as_ref(),
+        filters: &filters,
+    };
+    let Figures {
+        online,
+        cur,
+        prev,
+        visitors,
+        prev_visitors,
+        tables: t,
+        chart: ch,
+        recent,
+    } = service_figures::load(&**c, &view).await?;
     let raw_since = stats::raw_available_since(&**c, svc.id).await?;
     let mut event_cards = event_cards::cards(&**c, req, svc.id, &w, &stats::previous(&w)).await?;
     event_cards["manage"] = json!(access == Access::Manage);
     event_cards["service_id"] = json!(svc.id);
+    event_cards["unfiltered"] = json!(!filters.is_empty());
     drop(c);
 
     let strip = json!([
@@ -94,18 +97,32 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         {"label": "Hits / session", "value": format::one_decimal(cur.avg_hits_per_session),
          "badge": badge(cur.avg_hits_per_session, prev.avg_hits_per_session, Better::Higher)},
     ]);
+    let keep = filter_links::suffix(&filters);
     let chart_svg = ch
         .as_ref()
         .map(|c| {
             crate::svg_chart::main_chart(c, tz, &|d| {
-                format!("/dashboard/service/{}/?startDate={d}&endDate={d}", svc.id)
+                format!("{path}?startDate={d}&endDate={d}{keep}")
             })
         })
         .unwrap_or_default();
-    let (head_tables, tables, countries) = dim_cards(&t, &cur, &|| {
-        with_range(&format!("/dashboard/service/{}/locations/", svc.id), req)
-    });
+    let add = |d: &'static stats::Dimension, key: &str| {
+        filter_links::add_link(&path, req, &filters, d, key)
+    };
+    let (head_tables, tables, countries) = dim_cards(
+        &t,
+        &cur,
+        &|| {
+            filter_links::link(
+                &format!("/dashboard/service/{}/locations/", svc.id),
+                req,
+                &filters,
+            )
+        },
+        &add,
+    );
     let mut data = base;
+    data["online"] = json!(online);
     data["strip"] = strip;
     data["chart"] = json!(chart_svg);
     data["head_tables"] = json!(head_tables);

@@ -1,5 +1,6 @@
 //! The session list, one session with its hits, and the full location list of a service.
 
+use super::filter_links;
 use super::layout::{
     page_number, pager, range_picker_in, render, service_for, window_in, with_range,
 };
@@ -25,26 +26,34 @@ pub const HITS_PER_PAGE: i64 = 100;
 /// `GET /dashboard/service/{service}/sessions/`.
 pub async fn list(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let (svc, _) = service_for(state, ctx, Access::View).await?;
+    let filters = filter_links::filters_of(req)?;
     let tz = state.tz_of(&svc);
     let w = window_in(tz, req)?;
     let page = page_number(req)?;
     let now = chrono::Utc::now();
     let c = state.pool().get().await?;
-    let p = srows::sessions_page(
-        &**c,
-        svc.id,
-        &w,
-        (page - 1) * SESSIONS_PER_PAGE,
-        SESSIONS_PER_PAGE,
-        state.online_window(),
-        now,
-    )
-    .await?;
+    let (offset, online) = ((page - 1) * SESSIONS_PER_PAGE, state.online_window());
+    let p = if filters.is_empty() {
+        srows::sessions_page(&**c, svc.id, &w, offset, SESSIONS_PER_PAGE, online, now).await?
+    } else {
+        stats::filtered::sessions_page(
+            &**c,
+            svc.id,
+            &w,
+            offset,
+            SESSIONS_PER_PAGE,
+            online,
+            now,
+            &filters,
+        )
+        .await?
+    };
     let raw_since = stats::raw_available_since(&**c, svc.id).await?;
     drop(c);
     let data = json!({
         "service": {"id": svc.id, "name": svc.name},
-        "back": with_range(&format!("/dashboard/service/{}/", svc.id), req),
+        "back": filter_links::link(&format!("/dashboard/service/{}/", svc.id), req, &filters),
+        "chips": filter_links::chips(&format!("/dashboard/service/{}/sessions/", svc.id), req, &filters),
         "picker": range_picker_in(tz, req, &w),
         "sessions": session_rows(&p.rows, svc.id, tz),
         "total": format::int(p.total),
@@ -158,27 +167,38 @@ pub async fn detail(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
 /// `GET /dashboard/service/{service}/locations/`.
 pub async fn locations(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let (svc, _) = service_for(state, ctx, Access::View).await?;
+    let filters = filter_links::filters_of(req)?;
     let tz = state.tz_of(&svc);
     let w = window_in(tz, req)?;
     let page = page_number(req)?;
     let c = state.pool().get().await?;
-    let hits = stats::scalars_many(&**c, &[svc.id], &w)
-        .await?
-        .remove(&svc.id)
-        .unwrap_or_default()
-        .hit_count;
-    let (rows, total) = srows::locations_page(
-        &**c,
-        svc.id,
-        &w,
-        (page - 1) * LOCATIONS_PER_PAGE,
-        LOCATIONS_PER_PAGE,
-    )
-    .await?;
+    let offset = (page - 1) * LOCATIONS_PER_PAGE;
+    let (hits, (rows, total)) = if filters.is_empty() {
+        let hits = stats::scalars_many(&**c, &[svc.id], &w)
+            .await?
+            .remove(&svc.id)
+            .unwrap_or_default()
+            .hit_count;
+        let pages = srows::locations_page(&**c, svc.id, &w, offset, LOCATIONS_PER_PAGE).await?;
+        (hits, pages)
+    } else {
+        let hits = stats::filtered::sums(&**c, svc.id, &w, &filters)
+            .await?
+            .hits;
+        let want = stats::top::Want {
+            dim: stats::dimensions::LOCATION.code,
+            offset,
+            limit: LOCATIONS_PER_PAGE,
+        };
+        let mut r = stats::filtered::ranked(&**c, svc.id, &w, &filters, &[want]).await?;
+        let pages = std::mem::take(&mut r[stats::dimensions::LOCATION.index()]);
+        (hits, (pages.rows, pages.keys))
+    };
     drop(c);
     let data = json!({
         "service": {"id": svc.id, "name": svc.name},
-        "back": with_range(&format!("/dashboard/service/{}/", svc.id), req),
+        "back": filter_links::link(&format!("/dashboard/service/{}/", svc.id), req, &filters),
+        "chips": filter_links::chips(&format!("/dashboard/service/{}/locations/", svc.id), req, &filters),
         "picker": range_picker_in(tz, req, &w),
         "table": {"title": "Pages", "col": "Page", "unit": "Hits",
                   "rows": table_rows(&rows, hits, &|s: &str| if s.is_empty() { "Unknown".into() } else { s.to_owned() }, true)},

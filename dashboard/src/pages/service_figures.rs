@@ -1,0 +1,93 @@
+//! The figures of the service page for one window and its previous period: from the rollup
+//! readers when no filter is active (unchanged, the fast path), from the filtered raw readers
+//! ([`stats::filtered`]) otherwise. One place decides, so the strip, its comparison, the
+//! tables, the chart, the recent sessions and "online" always describe the same segment.
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use stats::chart::Chart;
+use stats::filters::Filters;
+use stats::sessions::SessionRow;
+use stats::window::Window;
+use stats::{chart, filtered, sessions as srows, Scalars, Source, Tables};
+use tokio_postgres::GenericClient;
+use uuid::Uuid;
+
+/// Recent sessions shown on the page.
+const RECENT: i64 = 10;
+
+/// Everything the page shows besides events.
+pub struct Figures {
+    /// Sessions seen within the online window.
+    pub online: i64,
+    /// This window.
+    pub cur: Scalars,
+    /// The previous period of the same length.
+    pub prev: Scalars,
+    /// Visitors of this window.
+    pub visitors: i64,
+    /// Visitors of the previous period.
+    pub prev_visitors: i64,
+    /// The dimension tables.
+    pub tables: Tables,
+    /// The time series.
+    pub chart: Option<Chart>,
+    /// The newest sessions.
+    pub recent: Vec<SessionRow>,
+}
+
+/// What the figures are read for.
+pub struct View<'a> {
+    /// The service.
+    pub service: Uuid,
+    /// The window.
+    pub window: &'a Window,
+    /// Its zone.
+    pub tz: Tz,
+    /// Now.
+    pub now: DateTime<Utc>,
+    /// Twice the heartbeat.
+    pub online_window: Duration,
+    /// The owner's hide-referrer pattern.
+    pub hide: Option<&'a regex::Regex>,
+    /// The active filters.
+    pub filters: &'a Filters,
+}
+
+/// Reads the figures of `v`.
+pub async fn load<C: GenericClient>(c: &C, v: &View<'_>) -> Result<Figures, stats::StatsError> {
+    let (id, w, prev_w) = (v.service, v.window, stats::previous(v.window));
+    if !v.filters.is_empty() {
+        let f = v.filters;
+        return Ok(Figures {
+            online: filtered::online(c, id, v.online_window, v.now, f).await?,
+            cur: filtered::scalars(c, id, w, f).await?,
+            prev: filtered::scalars(c, id, &prev_w, f).await?,
+            visitors: filtered::visitors(c, id, w, f).await?,
+            prev_visitors: filtered::visitors(c, id, &prev_w, f).await?,
+            tables: filtered::tables(c, id, w, v.hide, f).await?,
+            chart: Some(filtered::chart(c, id, w, v.tz, v.now, f).await?),
+            recent: filtered::recent_sessions(c, id, w, 0, RECENT, v.online_window, v.now, f)
+                .await?,
+        });
+    }
+    let one = |m: std::collections::HashMap<Uuid, i64>| m.get(&id).copied().unwrap_or(0);
+    Ok(Figures {
+        online: one(stats::online_many(c, &[id], v.online_window, v.now).await?),
+        cur: stats::scalars_many(c, &[id], w)
+            .await?
+            .remove(&id)
+            .unwrap_or_default(),
+        prev: stats::scalars_many(c, &[id], &prev_w)
+            .await?
+            .remove(&id)
+            .unwrap_or_default(),
+        visitors: one(stats::visitors_many(c, &[id], w, Source::Auto).await?),
+        prev_visitors: one(stats::visitors_many(c, &[id], &prev_w, Source::Auto).await?),
+        tables: stats::tables(c, id, w, v.hide).await?,
+        chart: chart::charts_many(c, &[id], w, v.tz, v.now)
+            .await?
+            .remove(&id),
+        recent: srows::recent_sessions(c, id, w, 0, RECENT, v.online_window, v.now).await?,
+    })
+}
