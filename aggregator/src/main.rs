@@ -183,7 +183,7 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Stats(a) => {
-            let v = aggregator::stats_cli::run(&db.pool, &a, cli.time_zone).await?;
+            let v = aggregator::stats_cli::run(&db.pool, a, cli.time_zone).await?;
             say!("{}", serde_json::to_string_pretty(&v)?);
             Ok(())
         }

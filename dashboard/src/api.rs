@@ -93,9 +93,8 @@ async fn service_json<C: GenericClient>(
     s: &services::Listed,
     re: Option<&regex::Regex>,
     (w, tz): (&window::Window, chrono_tz::Tz),
-    event: Option<&str>,
+    (event, filters): (Option<&str>, &Filters),
     now: chrono::DateTime<chrono::Utc>,
-    filters: &Filters,
 ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
     let prev = stats::previous(w);
     let (cur_chart, prev_chart, cur, old) = if filters.is_empty() {
@@ -250,9 +249,8 @@ async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
             s,
             hide.get(&s.id),
             (&sw, tz),
-            event,
+            (event, &filters),
             now,
-            &filters,
         )
         .await
         .map_err(|e| unavailable(&e))?;
