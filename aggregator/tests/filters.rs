@@ -147,7 +147,13 @@ fn random_filter(rng: &mut StdRng) -> (String, String, bool) {
         "(CASE WHEN s.browser = '' AND {major} = '' THEN '' WHEN {major} = '' THEN s.browser \
          WHEN s.browser = '' THEN {major} ELSE s.browser || ' / ' || {major} END)"
     );
-    match rng.random_range(0..10) {
+    let path = |e: &str| {
+        format!(
+            "coalesce(nullif(regexp_replace(regexp_replace(coalesce({e}_clean, {e}), \
+             '^[a-z]+://[^/?#]*', ''), '[?#].*$', ''), ''), '/')"
+        )
+    };
+    match rng.random_range(0..12) {
         0 => {
             let v = pick(rng, &["", "DE", "US", "FR"]);
             (
@@ -224,6 +230,27 @@ fn random_filter(rng: &mut StdRng) -> (String, String, bool) {
                 format!("page{bang}:{v}"),
                 format!("{not}(coalesce(h.location_clean, h.location) = {})", lit(v)),
                 true,
+            )
+        }
+        10 => {
+            let v = pick(rng, &["/blog", "/", "/docs/a"]);
+            (
+                format!("page_path{bang}^:{v}"),
+                format!(
+                    "{not}(left({}, {}) = {})",
+                    path("h.location"),
+                    v.len(),
+                    lit(v)
+                ),
+                true,
+            )
+        }
+        11 => {
+            let v = pick(rng, &["/blog/two", "/", "/docs/a"]);
+            (
+                format!("entry_path{bang}:{v}"),
+                format!("{not}coalesce({} = {}, false)", path("e.location"), lit(v)),
+                false,
             )
         }
         _ => {

@@ -280,8 +280,8 @@ async fn tokens_see_only_their_sites_and_unsupported_queries_get_plausibles_erro
     for (endpoint, query, needle) in [
         (
             "aggregate",
-            format!("{agg}&filters=event:page%3D%3D/"),
-            "Filters",
+            format!("{agg}&filters=visit:source%3D%3DGoogle"),
+            "visit:source",
         ),
         (
             "aggregate",

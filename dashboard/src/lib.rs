@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod page_error;
 pub mod pages;
 pub mod plausible_api;
+pub mod plausible_filters;
 pub mod plausible_query;
 pub mod render;
 pub mod request_context;

@@ -11,6 +11,7 @@ use crate::plausible_query::{self as q, Metric};
 use crate::state::DashboardState;
 use models::services;
 use serde_json::{json, Map, Value};
+use stats::filters::Filters;
 use stats::window::{self, Window};
 use stats::Source;
 use std::collections::HashMap;
@@ -103,7 +104,7 @@ async fn run(state: &DashboardState, req: &Req, which: Endpoint) -> Result<Value
             .map_err(|e| unavailable(&e))?;
         return Ok(json!(n.get(&svc.id).copied().unwrap_or(0)));
     }
-    q::no_filters(req.q("filters")).map_err(bad)?;
+    let filters = crate::plausible_filters::filters(req.q("filters")).map_err(bad)?;
     let tz = state.tz_of(&svc);
     let today = now.with_timezone(&tz).date_naive();
     let (first, last) = q::days(req.q("period"), req.q("date"), today).map_err(bad)?;
@@ -114,9 +115,16 @@ async fn run(state: &DashboardState, req: &Req, which: Endpoint) -> Result<Value
     match which {
         Endpoint::Aggregate => {
             let metrics = q::metrics(req.q("metrics")).map_err(bad)?;
-            let f = figures(&**c, svc.id, &win(first, last).map_err(bad)?, &metrics)
-                .await
-                .map_err(|e| unavailable(&e))?;
+            events_unfiltered(&metrics, &filters).map_err(bad)?;
+            let f = figures(
+                &**c,
+                svc.id,
+                &win(first, last).map_err(bad)?,
+                &metrics,
+                &filters,
+            )
+            .await
+            .map_err(|e| unavailable(&e))?;
             let results: Map<String, Value> = f
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), json!({ "value": v })))
@@ -126,9 +134,10 @@ async fn run(state: &DashboardState, req: &Req, which: Endpoint) -> Result<Value
         Endpoint::Timeseries => {
             let metrics = q::metrics(req.q("metrics")).map_err(bad)?;
             let interval = q::interval(req.q("interval"), req.q("period")).map_err(bad)?;
+            events_unfiltered(&metrics, &filters).map_err(bad)?;
             let mut out = Vec::new();
             for (label, a, b) in q::buckets(first, last, interval).map_err(bad)? {
-                let f = figures(&**c, svc.id, &win(a, b).map_err(bad)?, &metrics)
+                let f = figures(&**c, svc.id, &win(a, b).map_err(bad)?, &metrics, &filters)
                     .await
                     .map_err(|e| unavailable(&e))?;
                 let mut row = Map::new();
@@ -140,18 +149,36 @@ async fn run(state: &DashboardState, req: &Req, which: Endpoint) -> Result<Value
         }
         Endpoint::Breakdown | Endpoint::Realtime => {
             let w = win(first, last).map_err(bad)?;
-            breakdown(&**c, &svc, &w, req).await
+            breakdown(&**c, &svc, &w, req, &filters).await
         }
     }
 }
 
-/// The requested metrics of one window, in request order.
+/// The `events` metric counts custom events, which filters do not narrow: refused with filters.
+fn events_unfiltered(metrics: &[Metric], filters: &Filters) -> Result<(), String> {
+    if !filters.is_empty() && metrics.contains(&Metric::Events) {
+        return Err("The metric `events` cannot be combined with `filters` on this server.".into());
+    }
+    Ok(())
+}
+
+/// The requested metrics of one window, in request order (from raw rows when filtered).
 async fn figures<C: GenericClient>(
     c: &C,
     svc: Uuid,
     w: &Window,
     metrics: &[Metric],
+    filters: &Filters,
 ) -> Result<Vec<(&'static str, Value)>, stats::StatsError> {
+    if !filters.is_empty() {
+        let s = stats::filtered::scalars(c, svc, w, filters).await?;
+        let visitors = if metrics.contains(&Metric::Visitors) {
+            stats::filtered::visitors(c, svc, w, filters).await?
+        } else {
+            0
+        };
+        return Ok(values(metrics, &s, visitors, 0));
+    }
     let s = stats::scalars_many(c, &[svc], w).await?;
     let s = s.get(&svc).cloned().unwrap_or_default();
     let visitors = if metrics.contains(&Metric::Visitors) {
@@ -169,7 +196,17 @@ async fn figures<C: GenericClient>(
     } else {
         0
     };
-    Ok(metrics
+    Ok(values(metrics, &s, visitors, events))
+}
+
+/// The metrics from the figures.
+fn values(
+    metrics: &[Metric],
+    s: &stats::Scalars,
+    visitors: i64,
+    events: i64,
+) -> Vec<(&'static str, Value)> {
+    metrics
         .iter()
         .map(|m| {
             let v = match m {
@@ -183,7 +220,7 @@ async fn figures<C: GenericClient>(
             };
             (m.name(), v)
         })
-        .collect())
+        .collect()
 }
 
 /// `breakdown`: one of our top tables (at most [`stats::RESULTS_LIMIT`] keys) in Plausible's
@@ -193,6 +230,7 @@ async fn breakdown<C: GenericClient>(
     svc: &services::ServiceRow,
     w: &Window,
     req: &Req,
+    filters: &Filters,
 ) -> Result<Value, Response> {
     let unavailable = |e: &dyn std::fmt::Display| {
         tracing::error!(error = %e, "stats API request failed");
@@ -206,54 +244,63 @@ async fn breakdown<C: GenericClient>(
     let (limit, page) = q::paging(req.q("limit"), req.q("page")).map_err(bad)?;
     // (key, [(metric, count)]) per row, from the one table the property names.
     let mut rows: Vec<(String, Vec<(&'static str, i64)>)> = Vec::new();
-    let natural: &[&str] = match prop.dim {
-        "event_name" | "goal" => {
-            let e = stats::event_stats(c, svc.id, w)
-                .await
-                .map_err(|e| unavailable(&e))?;
-            if prop.dim == "event_name" {
-                rows.extend(
-                    e.events
-                        .into_iter()
-                        .map(|r| (r.key, vec![("events", r.count), ("visits", r.sessions)])),
-                );
-                &["events", "visits"]
-            } else {
-                rows.extend(
-                    e.goals
-                        .into_iter()
-                        .map(|g| (g.name, vec![("visits", g.conversions)])),
-                );
-                &["visits"]
+    let natural: &[&str] =
+        match prop.dim {
+            "event_name" | "goal" if !filters.is_empty() => return Err(bad(
+                "Breakdowns by `event:name` or `event:goal` cannot be combined with `filters` on \
+                 this server."
+                    .into(),
+            )),
+            "event_name" | "goal" => {
+                let e = stats::event_stats(c, svc.id, w)
+                    .await
+                    .map_err(|e| unavailable(&e))?;
+                if prop.dim == "event_name" {
+                    rows.extend(
+                        e.events
+                            .into_iter()
+                            .map(|r| (r.key, vec![("events", r.count), ("visits", r.sessions)])),
+                    );
+                    &["events", "visits"]
+                } else {
+                    rows.extend(
+                        e.goals
+                            .into_iter()
+                            .map(|g| (g.name, vec![("visits", g.conversions)])),
+                    );
+                    &["visits"]
+                }
             }
-        }
-        name => {
-            let d = stats::dimensions::ALL
-                .iter()
-                .find(|d| d.name == name)
-                .ok_or_else(|| bad("This property is not available.".into()))?;
-            let hide = stats::referrer::compile_lenient(&svc.hide_referrer_regex);
-            let t = stats::tables(c, svc.id, w, hide.as_ref())
-                .await
-                .map_err(|e| unavailable(&e))?;
-            let metric = if d.scope == stats::dimensions::Scope::Hit {
-                "pageviews"
-            } else {
-                "visits"
-            };
-            rows.extend(
-                t.dims
-                    .get(d)
+            name => {
+                let d = stats::dimensions::ALL
                     .iter()
-                    .map(|r| (r.key.clone(), vec![(metric, r.count)])),
-            );
-            if metric == "pageviews" {
-                &["pageviews"]
-            } else {
-                &["visits"]
+                    .find(|d| d.name == name)
+                    .ok_or_else(|| bad("This property is not available.".into()))?;
+                let hide = stats::referrer::compile_lenient(&svc.hide_referrer_regex);
+                let t = if filters.is_empty() {
+                    stats::tables(c, svc.id, w, hide.as_ref()).await
+                } else {
+                    stats::filtered::tables(c, svc.id, w, hide.as_ref(), filters).await
+                }
+                .map_err(|e| unavailable(&e))?;
+                let metric = if d.scope == stats::dimensions::Scope::Hit {
+                    "pageviews"
+                } else {
+                    "visits"
+                };
+                rows.extend(
+                    t.dims
+                        .get(d)
+                        .iter()
+                        .map(|r| (r.key.clone(), vec![(metric, r.count)])),
+                );
+                if metric == "pageviews" {
+                    &["pageviews"]
+                } else {
+                    &["visits"]
+                }
             }
-        }
-    };
+        };
     let wanted: Vec<&str> = match req.q("metrics").map(str::trim).filter(|s| !s.is_empty()) {
         None => vec![natural[0]],
         Some(m) => m.split(',').map(str::trim).collect(),

@@ -25,12 +25,28 @@ fn expr(d: &Dimension, alias: &str) -> String {
     }
 }
 
+/// The path of a URL expression as Plausible reports pages: without scheme, host, query and
+/// fragment, "/" when empty (the dashboard's Plausible API shapes its keys the same way).
+fn path_of(url: &str) -> String {
+    format!("coalesce(nullif(substring({url} FROM '^(?:[^/?#]*://)?[^/?#]*([^?#]*)'), ''), '/')")
+}
+
+/// The expression a field compares over `alias` (events have none: they test a subquery).
+fn field_expr(field: Field, alias: &str) -> String {
+    match field {
+        Field::Dim(d) => expr(d, alias),
+        Field::Path(d) => path_of(&expr(d, alias)),
+        Field::Event => "FALSE".to_owned(),
+    }
+}
+
 /// `expr` compared with parameter `p` (positive form of `op` when `positive`).
 fn compare(expr: &str, op: Op, p: &str, positive: bool) -> String {
     let op = if positive {
         match op {
             Op::IsNot => Op::Is,
             Op::NotContains => Op::Contains,
+            Op::NotStartsWith => Op::StartsWith,
             o => o,
         }
     } else {
@@ -41,6 +57,8 @@ fn compare(expr: &str, op: Op, p: &str, positive: bool) -> String {
         Op::IsNot => format!("{expr} <> {p}"),
         Op::Contains => format!("strpos({expr}, {p}) > 0"),
         Op::NotContains => format!("strpos({expr}, {p}) = 0"),
+        Op::StartsWith => format!("left({expr}, char_length({p})) = {p}"),
+        Op::NotStartsWith => format!("left({expr}, char_length({p})) <> {p}"),
     }
 }
 
@@ -77,16 +95,8 @@ fn page_preds(filters: &Filters, h: &str, base: usize) -> String {
         .iter()
         .enumerate()
         .filter(|(_, f)| f.field.per_hit())
-        .map(|(i, f)| match f.field {
-            Field::Dim(d) => compare(&expr(d, h), f.op, &param(base, i), false),
-            Field::Event => unreachable_event(),
-        })
+        .map(|(i, f)| compare(&field_expr(f.field, h), f.op, &param(base, i), false))
         .collect())
-}
-
-/// Events are never per hit; kept total so a wrong call cannot panic.
-fn unreachable_event() -> String {
-    "FALSE".to_owned()
 }
 
 /// The predicates that decide a session by its own row, its entry and its events, over the
@@ -99,15 +109,15 @@ fn session_own(filters: &Filters, s: &str, base: usize) -> Vec<String> {
         .map(|(i, f)| {
             let p = param(base, i);
             match f.field {
-                Field::Dim(d) if d.scope == Scope::Entry => signed(
+                Field::Dim(d) | Field::Path(d) if d.scope == Scope::Entry => signed(
                     f,
                     format!(
                         "EXISTS (SELECT 1 FROM hits fe WHERE fe.session_id = {s}.id \
                          AND fe.service_id = {s}.service_id AND fe.initial AND {})",
-                        compare(&expr(d, "fe"), f.op, &p, true)
+                        compare(&field_expr(f.field, "fe"), f.op, &p, true)
                     ),
                 ),
-                Field::Dim(d) => compare(&expr(d, s), f.op, &p, false),
+                Field::Dim(_) | Field::Path(_) => compare(&field_expr(f.field, s), f.op, &p, false),
                 Field::Event => signed(
                     f,
                     format!(

@@ -11,8 +11,12 @@
 //! | is not | `country!:DE` | `country!=DE` |
 //! | contains | `page~:/blog/` | `page~=/blog/` |
 //! | does not contain | `page!~:/blog/` | `page!~=/blog/` |
+//! | starts with | `page_path^:/blog/` | `page_path^=/blog/` |
+//! | does not start with | `page_path!^:/blog/` | `page_path!^=/blog/` |
 //!
-//! "Contains" is a plain substring match (no wildcards), offered for pages and referrers only.
+//! "Contains" and "starts with" are plain text matches (no wildcards), offered for pages, their
+//! paths (`page_path`, `entry_path`, `exit_path`: the URL's path as Plausible reports pages) and
+//! referrers.
 
 use crate::dimensions::{self, Dimension, Scope};
 use std::fmt;
@@ -33,9 +37,19 @@ pub const EVENT_FIELD: &str = "event";
 pub enum Field {
     /// A dimension of the registry, compared on the key its table shows.
     Dim(&'static Dimension),
+    /// The path of a page dimension's URL (no scheme, host, query or fragment; "/" when empty):
+    /// pages as Plausible reports them (`page_path`, `entry_path`, `exit_path`).
+    Path(&'static Dimension),
     /// The name of a custom event the session sent.
     Event,
 }
+
+/// The page dimensions that have a path field, and its name.
+const PATHS: [(&Dimension, &str); 3] = [
+    (&dimensions::LOCATION, "page_path"),
+    (&dimensions::ENTRY_PAGE, "entry_path"),
+    (&dimensions::EXIT_PAGE, "exit_path"),
+];
 
 impl Field {
     /// The name filters use for it (the registry name; `page` for pages).
@@ -43,19 +57,32 @@ impl Field {
         match self {
             Field::Dim(d) if **d == dimensions::LOCATION => "page",
             Field::Dim(d) => d.name,
+            Field::Path(d) => PATHS
+                .iter()
+                .find(|(p, _)| *p == *d)
+                .map_or("page_path", |(_, n)| n),
             Field::Event => EVENT_FIELD,
+        }
+    }
+
+    /// The dimension it reads, if any.
+    pub fn dimension(&self) -> Option<&'static Dimension> {
+        match self {
+            Field::Dim(d) | Field::Path(d) => Some(d),
+            Field::Event => None,
         }
     }
 
     /// Whether a substring match is offered (pages and referrers).
     pub fn allows_contains(&self) -> bool {
-        matches!(self, Field::Dim(d) if d.links)
+        matches!(self, Field::Dim(d) if d.links) || matches!(self, Field::Path(_))
     }
 
     /// How the pages title it.
     pub fn title(&self) -> &'static str {
         match self {
             Field::Dim(d) => d.heading,
+            Field::Path(_) => "Path",
             Field::Event => "Event",
         }
     }
@@ -64,6 +91,9 @@ impl Field {
     pub fn by_name(name: &str) -> Option<Field> {
         if name == EVENT_FIELD {
             return Some(Field::Event);
+        }
+        if let Some((d, _)) = PATHS.iter().find(|(_, n)| *n == name) {
+            return Some(Field::Path(d));
         }
         let name = if name == "page" { "location" } else { name };
         dimensions::ALL
@@ -74,7 +104,7 @@ impl Field {
 
     /// Whether it is decided per hit (pages) rather than per session.
     pub fn per_hit(&self) -> bool {
-        matches!(self, Field::Dim(d) if d.scope == Scope::Hit)
+        self.dimension().is_some_and(|d| d.scope == Scope::Hit)
     }
 }
 
@@ -89,6 +119,10 @@ pub enum Op {
     Contains,
     /// Does not contain the value.
     NotContains,
+    /// Starts with the value.
+    StartsWith,
+    /// Does not start with the value.
+    NotStartsWith,
 }
 
 impl Op {
@@ -99,12 +133,19 @@ impl Op {
             Op::IsNot => "!",
             Op::Contains => "~",
             Op::NotContains => "!~",
+            Op::StartsWith => "^",
+            Op::NotStartsWith => "!^",
         }
     }
 
     /// Whether the operator negates.
     pub fn negated(self) -> bool {
-        matches!(self, Op::IsNot | Op::NotContains)
+        matches!(self, Op::IsNot | Op::NotContains | Op::NotStartsWith)
+    }
+
+    /// Whether it matches part of a value (contains, starts with).
+    pub fn partial(self) -> bool {
+        !matches!(self, Op::Is | Op::IsNot)
     }
 
     /// How the pages word it.
@@ -114,6 +155,8 @@ impl Op {
             Op::IsNot => "is not",
             Op::Contains => "contains",
             Op::NotContains => "does not contain",
+            Op::StartsWith => "starts with",
+            Op::NotStartsWith => "does not start with",
         }
     }
 }
@@ -157,7 +200,7 @@ pub enum FilterError {
     #[error("unknown filter field {0:?}; known fields: {1}")]
     UnknownField(String, String),
     /// Contains on a field without it.
-    #[error("\"contains\" filters work on pages and referrers only, not on {0:?}")]
+    #[error("\"contains\" and \"starts with\" filters work on pages, paths and referrers only, not on {0:?}")]
     NoContains(String),
     /// Too long a value.
     #[error("filter value of {0:?} is longer than {MAX_VALUE_CHARS} characters")]
@@ -176,6 +219,7 @@ pub fn field_names() -> Vec<&'static str> {
         .iter()
         .map(|d| Field::Dim(d).name())
         .collect();
+    out.extend(PATHS.iter().map(|(_, n)| *n));
     out.push(EVENT_FIELD);
     out
 }
@@ -188,6 +232,10 @@ impl Filter {
         let (head, value) = s.split_once(sep).ok_or_else(malformed)?;
         let (name, op) = if let Some(n) = head.strip_suffix("!~") {
             (n, Op::NotContains)
+        } else if let Some(n) = head.strip_suffix("!^") {
+            (n, Op::NotStartsWith)
+        } else if let Some(n) = head.strip_suffix('^') {
+            (n, Op::StartsWith)
         } else if let Some(n) = head.strip_suffix('~') {
             (n, Op::Contains)
         } else if let Some(n) = head.strip_suffix('!') {
@@ -200,7 +248,7 @@ impl Filter {
         }
         let field = Field::by_name(name)
             .ok_or_else(|| FilterError::UnknownField(name.to_owned(), field_names().join(", ")))?;
-        if matches!(op, Op::Contains | Op::NotContains) && !field.allows_contains() {
+        if op.partial() && !field.allows_contains() {
             return Err(FilterError::NoContains(name.to_owned()));
         }
         if value.chars().count() > MAX_VALUE_CHARS {
@@ -209,7 +257,7 @@ impl Filter {
         if value.chars().any(char::is_control) {
             return Err(FilterError::Control(name.to_owned()));
         }
-        if matches!(op, Op::Contains | Op::NotContains) && value.is_empty() {
+        if op.partial() && value.is_empty() {
             return Err(malformed());
         }
         Ok(Filter {
@@ -346,6 +394,13 @@ mod tests {
         assert_eq!(url("region:DE / Bavaria").unwrap().value, "DE / Bavaria");
         assert_eq!(url("event:signup").unwrap().field, Field::Event);
         assert_eq!(url("location:x").unwrap().field.name(), "page");
+        let p = url("page_path!^:/blog").unwrap();
+        assert_eq!(
+            (p.field, p.op),
+            (Field::Path(&dimensions::LOCATION), Op::NotStartsWith)
+        );
+        assert_eq!(p.write(Syntax::Url), "page_path!^:/blog");
+        assert_eq!(url("exit_path^:/a").unwrap().field.name(), "exit_path");
     }
 
     #[test]
