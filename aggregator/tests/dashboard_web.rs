@@ -50,6 +50,13 @@ fn matrix() -> Matrix {
         [302, 404, 403, 400, 400],
         vec![("action", "add"), ("name", "")],
     );
+    // Saving a segment with no filters is refused; collaborators may not save or delete.
+    add(
+        "service_segments",
+        "POST",
+        [302, 404, 403, 400, 400],
+        vec![("action", "save"), ("name", "Empty")],
+    );
     add(
         "service_notifications",
         "GET",
@@ -1259,22 +1266,24 @@ async fn campaign_channel_page_place_and_version_cards_render() {
         "<h2>Campaigns</h2>",
         ">Sources</label>",
         ">Mediums</label>",
-        "<span>newsletter</span>",
-        "<span>email</span>",
-        "<span>Spring Sale</span>",
+        ">newsletter</a>",
+        ">email</a>",
+        ">Spring Sale</a>",
         // Channels, entry and exit pages.
         "<h2>Channels</h2>",
-        "<span>Email</span>",
+        ">Email</a>",
         "<h2>Entry pages</h2>",
         "<h2>Exit pages</h2>",
         ">https://example.com/about</a>",
+        // Every row adds its filter.
+        "title=\"Filter by newsletter\"",
         // Regions open under their country, with their cities; versions under their browser/OS.
         "title=\"Show Regions\"",
-        "<span>Bavaria</span>",
+        ">Bavaria</a>",
         "Munich (1)",
         "title=\"Show Browser versions\"",
         "title=\"Show OS versions\"",
-        "<span>124</span>",
+        ">124</a>",
     ] {
         assert!(body.contains(s), "service page lacks {s}");
     }
