@@ -443,6 +443,7 @@ async fn deleting_a_service_deletes_every_row_keyed_by_it() {
                 "notify_optins",
                 "notify_sent",
                 "notify_outbox",
+                "segments",
             ]
             .map(String::from),
         )
@@ -486,6 +487,12 @@ async fn deleting_a_service_deletes_every_row_keyed_by_it() {
     }
     c.execute(
         "INSERT INTO rollup_dirty (service_id, hour) VALUES ($1, date_trunc('hour', now()))",
+        &[&svc],
+    )
+    .await
+    .unwrap();
+    c.execute(
+        "INSERT INTO segments (service_id, name, filters) VALUES ($1, 'Germans', '{country:DE}')",
         &[&svc],
     )
     .await
