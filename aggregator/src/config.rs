@@ -155,9 +155,11 @@ pub struct StatsArgs {
     /// Print JSON (the only format for now; kept for scripts that pass it).
     #[arg(long)]
     pub json: bool,
-    /// Narrow every figure to a segment; repeat to combine (AND). FIELD=VALUE (is), FIELD!=VALUE
-    /// (is not), FIELD~=VALUE (contains) or FIELD!~=VALUE (does not contain; pages and referrers);
-    /// fields are the table names (country, browser, page, referrer, utm_source, event, …).
+    /// Narrow every figure to a segment; repeat to combine (AND, at most 8). FIELD=VALUE (is),
+    /// FIELD!=VALUE (is not), FIELD~=VALUE / FIELD!~=VALUE (contains / does not; pages, paths and
+    /// referrers), FIELD^=VALUE / FIELD!^=VALUE (starts with / does not; the same fields); fields
+    /// are the table names (country, region, browser, page, page_path, referrer, utm_source, …)
+    /// and `event` (sessions that sent that custom event).
     #[arg(long = "filter", value_name = "FIELD=VALUE")]
     pub filter: Vec<String>,
     /// Tracker settings that affect stats (heartbeat frequency for "online").

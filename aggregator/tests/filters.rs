@@ -417,6 +417,30 @@ async fn assert_filtered(
         let got = ranked_map(&c, svc, w, &f, d).await;
         assert_eq!(got, want, "{what}: table {}", d.name);
     }
+    // Events of the segment's sessions (their session_start is the session's start here).
+    let want = rows_map(
+        &c,
+        &format!(
+            "SELECT name, count(*) FROM events x
+             WHERE x.session_id IN (SELECT id FROM ({}) y) GROUP BY 1",
+            r.sessions
+        ),
+        svc,
+        w,
+    )
+    .await;
+    let got: BTreeMap<String, i64> = stats::filtered_events::events(&**c, svc, w, &f)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.key, e.count))
+        .collect();
+    assert_eq!(got, want, "{what}: events");
+    // These events carry no properties: the breakdown runs and finds none.
+    let props = stats::filtered_events::event_props(&**c, svc, w, "signup", &f)
+        .await
+        .unwrap();
+    assert!(props.is_empty(), "{what}: properties");
     // Chart: every bucket of a daily chart, the totals of an hourly one.
     let ch = filtered::chart(&**c, svc, w, tz, Utc::now(), &f)
         .await

@@ -18,6 +18,7 @@ pub mod export;
 mod figures;
 pub mod filter_sql;
 pub mod filtered;
+pub mod filtered_events;
 pub mod filters;
 pub mod glob;
 pub mod goal_spec;

@@ -7,6 +7,7 @@ use crate::http::Req;
 use crate::page_error::PageError;
 use serde_json::{json, Value};
 use stats::events::{EventRow, PropRow};
+use stats::filters::Filters;
 use stats::goals::GoalRow;
 use stats::window::Window;
 use tokio_postgres::GenericClient;
@@ -15,12 +16,17 @@ use uuid::Uuid;
 /// Longest `?event=` name looked up (longer names cannot have been stored).
 const MAX_EVENT_QUERY_BYTES: usize = 1000;
 
-/// The service page link showing `name`'s properties, keeping the date range.
+/// The service page link showing `name`'s properties, keeping the date range and the filters.
 fn props_link(req: &Req, name: &str) -> String {
     let mut q = form_urlencoded::Serializer::new(String::new());
     for key in ["startDate", "endDate"] {
         if let Some(v) = req.q(key).filter(|v| !v.is_empty()) {
             q.append_pair(key, v);
+        }
+    }
+    for (k, v) in &req.query {
+        if k == super::filter_links::PARAM {
+            q.append_pair(k, v);
         }
     }
     q.append_pair("event", name);
@@ -77,18 +83,26 @@ pub async fn cards<C: GenericClient>(
     c: &C,
     req: &Req,
     service: Uuid,
-    w: &Window,
-    prev: &Window,
+    (w, prev): (&Window, &Window),
+    filters: &Filters,
 ) -> Result<Value, PageError> {
-    let events = stats::events::events(c, service, w).await?;
+    let events = if filters.is_empty() {
+        stats::events::events(c, service, w).await?
+    } else {
+        stats::filtered_events::events(c, service, w, filters).await?
+    };
     let open = req
         .q("event")
         .filter(|e| !e.is_empty() && e.len() <= MAX_EVENT_QUERY_BYTES);
     let props = match open {
         Some(name) => Some(json!({
             "name": name,
-            "rows": prop_rows(&stats::events::event_props(c, service, w, name).await?),
-            "close": super::layout::with_range(&req.path, req) + "#events",
+            "rows": prop_rows(&if filters.is_empty() {
+                stats::events::event_props(c, service, w, name).await?
+            } else {
+                stats::filtered_events::event_props(c, service, w, name, filters).await?
+            }),
+            "close": super::filter_links::link(&req.path, req, filters) + "#events",
         })),
         None => None,
     };

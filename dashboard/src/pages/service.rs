@@ -74,7 +74,8 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         recent,
     } = service_figures::load(&**c, &view).await?;
     let raw_since = stats::raw_available_since(&**c, svc.id).await?;
-    let mut event_cards = event_cards::cards(&**c, req, svc.id, &w, &stats::previous(&w)).await?;
+    let prev_w = stats::previous(&w);
+    let mut event_cards = event_cards::cards(&**c, req, svc.id, (&w, &prev_w), &filters).await?;
     event_cards["manage"] = json!(access == Access::Manage);
     event_cards["service_id"] = json!(svc.id);
     event_cards["unfiltered"] = json!(!filters.is_empty());
