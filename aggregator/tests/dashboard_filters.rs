@@ -158,6 +158,19 @@ async fn api_and_cli_give_the_same_filtered_figures() {
     let owner = d.user("owner@example.com", false).await;
     let (svc, _) = d.service(&owner, None, "Site").await;
     us_firefox(&d, svc).await;
+    // The American session sent a custom event.
+    d.pool
+        .get()
+        .await
+        .unwrap()
+        .execute(
+            "INSERT INTO events (service_id, session_id, session_start, start_time, name)
+             SELECT service_id, id, start_time, start_time, 'signup' FROM sessions
+             WHERE service_id = $1 AND country = 'US'",
+            &[&svc],
+        )
+        .await
+        .unwrap();
     let (s, all) = api(&d, &owner, &format!("?uuid={svc}")).await;
     assert_eq!(s, 200);
     assert_eq!(all["services"][0]["stats"]["session_count"], 2);
@@ -173,6 +186,13 @@ async fn api_and_cli_give_the_same_filtered_figures() {
         st["countries"],
         serde_json::json!([{"country": "US", "count": 1}])
     );
+    // Events are those of the segment's sessions.
+    assert_eq!(
+        st["events"],
+        serde_json::json!([{"key": "signup", "count": 1, "sessions": 1}])
+    );
+    let (_, de) = api(&d, &owner, &format!("?uuid={svc}&filters=country:DE")).await;
+    assert_eq!(de["services"][0]["stats"]["events"], serde_json::json!([]));
     let (_, v2) = api(
         &d,
         &owner,
@@ -204,6 +224,7 @@ async fn api_and_cli_give_the_same_filtered_figures() {
         "hit_count",
         "visitor_count",
         "bounce_rate_pct",
+        "events",
     ] {
         assert_eq!(cli["stats"][k], st[k], "{k}");
     }

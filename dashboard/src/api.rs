@@ -69,19 +69,28 @@ pub fn stats_json(s: &CoreStats, c: &Chart) -> Value {
 }
 
 /// Adds `events` and `goals` to a `stats` object, and `event_properties` when `event` names an
-/// event whose property breakdown was asked for.
+/// event whose property breakdown was asked for. With filters, events and properties are those
+/// of the segment's sessions; goals are not filtered.
 async fn add_event_stats<C: GenericClient>(
     c: &C,
     st: &mut Value,
     service: Uuid,
     w: &window::Window,
-    event: Option<&str>,
+    (event, filters): (Option<&str>, &Filters),
 ) -> Result<(), stats::StatsError> {
     let e = stats::event_stats(c, service, w).await?;
-    st["events"] = json!(e.events);
+    st["events"] = if filters.is_empty() {
+        json!(e.events)
+    } else {
+        json!(stats::filtered_events::events(c, service, w, filters).await?)
+    };
     st["goals"] = json!(e.goals);
     if let Some(name) = event {
-        st["event_properties"] = json!(stats::events::event_props(c, service, w, name).await?);
+        st["event_properties"] = if filters.is_empty() {
+            json!(stats::events::event_props(c, service, w, name).await?)
+        } else {
+            json!(stats::filtered_events::event_props(c, service, w, name, filters).await?)
+        };
     }
     Ok(())
 }
@@ -122,9 +131,9 @@ async fn service_json<C: GenericClient>(
         points: Vec::new(),
     };
     let mut st = stats_json(&cur, cur_chart.as_ref().unwrap_or(&empty(w)));
-    add_event_stats(c, &mut st, s.id, w, event).await?;
+    add_event_stats(c, &mut st, s.id, w, (event, filters)).await?;
     let mut before = stats_json(&old, prev_chart.as_ref().unwrap_or(&empty(&prev)));
-    add_event_stats(c, &mut before, s.id, &prev, event).await?;
+    add_event_stats(c, &mut before, s.id, &prev, (event, filters)).await?;
     st["compare"] = before;
     let dropped =
         models::dropped::for_service(c, s.id, w.start.date_naive(), w.end.date_naive()).await?;
