@@ -29,8 +29,8 @@ pub async fn run(
     filtered(pool, a.service, (start, end), tz, heartbeat, &f).await
 }
 
-/// The filtered figures of `service`, shaped like [`crate::cli::stats`]'s answer (events are
-/// those of the segment's sessions; goals are not filtered: they count every session).
+/// The filtered figures of `service`, shaped like [`crate::cli::stats`]'s answer (events and
+/// goals are those of the segment's sessions).
 pub async fn filtered(
     pool: &Pool,
     service: uuid::Uuid,
@@ -51,11 +51,11 @@ pub async fn filtered(
     let online = chrono::Duration::milliseconds(2 * heartbeat_ms as i64);
     let s = stats::filtered::core_stats(&**client, service, &window, hide.as_ref(), online, now, f)
         .await?;
-    let e = stats::event_stats(&**client, service, &window).await?;
     let events = stats::filtered_events::events(&**client, service, &window, f).await?;
     let mut st = serde_json::to_value(s)?;
     st["events"] = serde_json::to_value(events)?;
-    st["goals"] = serde_json::to_value(e.goals)?;
+    st["goals"] =
+        serde_json::to_value(stats::filtered_events::goals(&**client, service, &window, f).await?)?;
     Ok(serde_json::json!({
         "service": { "id": service, "name": name },
         "window": { "start": window.start, "end": window.end, "time_zone": tz.name() },

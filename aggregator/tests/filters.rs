@@ -436,6 +436,37 @@ async fn assert_filtered(
         .map(|e| (e.key, e.count))
         .collect();
     assert_eq!(got, want, "{what}: events");
+    // Goals: the segment's sessions that sent the event or viewed a matching page.
+    let goals = stats::filtered_events::goals(&**c, svc, w, &f)
+        .await
+        .unwrap();
+    if !goals.is_empty() {
+        let n = |sql: String| {
+            let c = &c;
+            async move { c.query_one(&sql, &p).await.unwrap().get::<_, i64>(0) }
+        };
+        let signed = n(format!(
+            "SELECT count(*) FROM ({}) y WHERE y.id IN (SELECT session_id FROM events
+             WHERE name = 'signup')",
+            r.sessions
+        ))
+        .await;
+        let read = n(format!(
+            "SELECT count(*) FROM ({}) y WHERE y.id IN (SELECT session_id FROM hits
+             WHERE location <> '' AND location ~ '/blog/')",
+            r.sessions
+        ))
+        .await;
+        let got: BTreeMap<String, i64> = goals
+            .iter()
+            .map(|g| (g.name.clone(), g.conversions))
+            .collect();
+        let want = BTreeMap::from([
+            ("Read the blog".to_owned(), read),
+            ("Signed up".to_owned(), signed),
+        ]);
+        assert_eq!(got, want, "{what}: goals");
+    }
     // These events carry no properties: the breakdown runs and finds none.
     let props = stats::filtered_events::event_props(&**c, svc, w, "signup", &f)
         .await
@@ -514,6 +545,17 @@ async fn filtered_figures_equal_plain_sql_over_raw_rows() {
     let mut rng = StdRng::seed_from_u64(0x5e6_f11e);
     let base = Utc.with_ymd_and_hms(2024, 3, 25, 0, 0, 0).unwrap();
     random_data(&pool, &mut rng, svc, base, 400).await;
+    // An event goal and a page goal.
+    pool.get()
+        .await
+        .unwrap()
+        .batch_execute(&format!(
+            "INSERT INTO goals (service_id, name, event_name) VALUES ('{svc}', 'Signed up', 'signup');
+             INSERT INTO goals (service_id, name, page_glob, page_regex)
+             VALUES ('{svc}', 'Read the blog', '/blog/*', '/blog/')"
+        ))
+        .await
+        .unwrap();
     // Rollups exist, so a filtered read that used them by mistake would differ from raw rows.
     {
         let mut c = pool.get().await.unwrap();

@@ -69,8 +69,8 @@ pub fn stats_json(s: &CoreStats, c: &Chart) -> Value {
 }
 
 /// Adds `events` and `goals` to a `stats` object, and `event_properties` when `event` names an
-/// event whose property breakdown was asked for. With filters, events and properties are those
-/// of the segment's sessions; goals are not filtered.
+/// event whose property breakdown was asked for. With filters, all three are those of the
+/// segment's sessions.
 async fn add_event_stats<C: GenericClient>(
     c: &C,
     st: &mut Value,
@@ -84,7 +84,11 @@ async fn add_event_stats<C: GenericClient>(
     } else {
         json!(stats::filtered_events::events(c, service, w, filters).await?)
     };
-    st["goals"] = json!(e.goals);
+    st["goals"] = if filters.is_empty() {
+        json!(e.goals)
+    } else {
+        json!(stats::filtered_events::goals(c, service, w, filters).await?)
+    };
     if let Some(name) = event {
         st["event_properties"] = if filters.is_empty() {
             json!(stats::events::event_props(c, service, w, name).await?)

@@ -82,8 +82,8 @@ fn add_filters(doc: &mut Value) -> Result<(), String> {
              (is), FIELD!:VALUE (is not), FIELD~:VALUE (contains) or FIELD!~:VALUE (does not \
              contain; the last two for page, entry_page, exit_page and referrer only). VALUE is \
              a key as the tables give it (\"DE\", \"Chrome / 124\", a full page URL; empty = \
-             unknown). Fields: {}. Filtered figures are counted from raw rows; `events` and \
-             `event_properties` are those of the segment's sessions; `goals` are not filtered. A malformed filter, an unknown field or too many filters \
+             unknown). Fields: {}. Filtered figures are counted from raw rows; `events`, \
+             `event_properties` and `goals` are those of the segment's sessions. A malformed filter, an unknown field or too many filters \
              answer 400 with the reason in `error`.",
             field_names().join(", ")
         ),

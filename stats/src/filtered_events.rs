@@ -1,13 +1,14 @@
 //! The custom event table and property breakdown of a filtered view: the events of the
 //! segment's sessions (windowed by session start, like the unfiltered readers), from raw
-//! `events` rows with the session predicate of [`crate::filter_sql`]. Goal conversions are not
-//! filtered (a goal's page or event definition would need its own predicate per goal).
+//! `events` rows with the session predicate of [`crate::filter_sql`]; and goal conversions: the
+//! segment's sessions that reached each goal, as a share of the segment's sessions.
 
-use crate::event_sql::PROPS;
+use crate::event_sql::{PAGE_MATCH, PROPS};
 use crate::events::{EventRow, PropRow};
 use crate::figures::{StatsError, RESULTS_LIMIT};
 use crate::filter_sql::{session_clause, values};
 use crate::filters::Filters;
+use crate::goals::{stored, GoalRow};
 use crate::window::Window;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::GenericClient;
@@ -78,6 +79,81 @@ pub async fn event_props<C: GenericClient>(
             key: r.get(0),
             value: r.get(1),
             count: r.get(2),
+        })
+        .collect())
+}
+
+/// The goals of `service` over `w` among the segment's sessions, by name (raw rows only).
+pub async fn goals<C: GenericClient>(
+    client: &C,
+    service: Uuid,
+    w: &Window,
+    filters: &Filters,
+) -> Result<Vec<GoalRow>, StatsError> {
+    let goals = stored(client, service).await?;
+    if goals.is_empty() {
+        return Ok(Vec::new());
+    }
+    let vals = values(filters);
+    let mut conv = vec![0i64; goals.len()];
+    let (mut ev, mut names, mut keys, mut vs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut pg, mut res) = (Vec::new(), Vec::new());
+    for (i, g) in goals.iter().enumerate() {
+        let i = i as i32;
+        if let Some(name) = &g.event {
+            ev.push(i);
+            names.push(name.clone());
+            keys.push(g.prop_key.clone());
+            vs.push(g.prop_value.clone());
+        } else if let Some(re) = &g.regex {
+            pg.push(i);
+            res.push(re.clone());
+        }
+    }
+    let mut rows = Vec::new();
+    if !ev.is_empty() {
+        let sql = format!(
+            "WITH g(idx, name, k, v) AS (
+                 SELECT * FROM unnest($4::int4[], $5::text[], $6::text[], $7::text[]))
+             SELECT g.idx, count(DISTINCT e.session_id)::int8 FROM g JOIN events e
+               ON e.service_id = $1 AND e.name = g.name
+              AND (g.k IS NULL OR (jsonb_typeof(e.props) = 'object' AND e.props ->> g.k = g.v))
+             WHERE {} GROUP BY 1",
+            of_segment(filters, 7)
+        );
+        let mut p: Vec<&(dyn ToSql + Sync)> =
+            vec![&service, &w.start, &w.end, &ev, &names, &keys, &vs];
+        p.extend(vals.iter().map(|v| v as &(dyn ToSql + Sync)));
+        rows.extend(client.query(&sql, &p).await?);
+    }
+    if !pg.is_empty() {
+        let sql = format!(
+            "WITH g(idx, page_regex) AS (SELECT * FROM unnest($4::int4[], $5::text[]))
+             SELECT g.idx, count(*)::int8 FROM g JOIN sessions s
+               ON s.service_id = $1 AND s.start_time > $2 AND s.start_time < $3
+             WHERE {PAGE_MATCH} AND {} GROUP BY 1",
+            session_clause(filters, "s", 5)
+        );
+        let mut p: Vec<&(dyn ToSql + Sync)> = vec![&service, &w.start, &w.end, &pg, &res];
+        p.extend(vals.iter().map(|v| v as &(dyn ToSql + Sync)));
+        rows.extend(client.query(&sql, &p).await?);
+    }
+    for r in rows {
+        let (i, n): (i32, i64) = (r.get(0), r.get(1));
+        if let Some(slot) = usize::try_from(i).ok().and_then(|i| conv.get_mut(i)) {
+            *slot += n;
+        }
+    }
+    let sessions = crate::filtered::sums(client, service, w, filters)
+        .await?
+        .sessions;
+    Ok(goals
+        .into_iter()
+        .zip(conv)
+        .map(|(g, n)| GoalRow {
+            name: g.name,
+            conversions: n,
+            conversion_rate_pct: (sessions > 0).then(|| 100.0 * n as f64 / sessions as f64),
         })
         .collect())
 }

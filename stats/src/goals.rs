@@ -28,15 +28,15 @@ pub struct GoalRow {
     pub conversion_rate_pct: Option<f64>,
 }
 
-/// A stored goal as the readers need it.
-struct Stored {
-    id: i64,
-    name: String,
-    event: Option<String>,
-    prop_key: Option<String>,
-    prop_value: Option<String>,
-    regex: Option<String>,
-    pending: bool,
+/// A stored goal as the readers need it (the filtered reader too).
+pub(crate) struct Stored {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) event: Option<String>,
+    pub(crate) prop_key: Option<String>,
+    pub(crate) prop_value: Option<String>,
+    pub(crate) regex: Option<String>,
+    pub(crate) pending: bool,
 }
 
 fn event_statement() -> String {
@@ -83,7 +83,10 @@ SELECT idx, sum(n)::int8 FROM src GROUP BY 1",
     )
 }
 
-async fn stored<C: GenericClient>(client: &C, service: Uuid) -> Result<Vec<Stored>, StatsError> {
+pub(crate) async fn stored<C: GenericClient>(
+    client: &C,
+    service: Uuid,
+) -> Result<Vec<Stored>, StatsError> {
     Ok(client
         .query(
             r#"SELECT id, name, event_name, prop_key, prop_value, page_regex,

@@ -106,11 +106,21 @@ pub async fn cards<C: GenericClient>(
         })),
         None => None,
     };
-    let goals = stats::goals::goals(c, service, w).await?;
+    let goals_of = |win: &Window| {
+        let win = *win;
+        async move {
+            if filters.is_empty() {
+                stats::goals::goals(c, service, &win).await
+            } else {
+                stats::filtered_events::goals(c, service, &win, filters).await
+            }
+        }
+    };
+    let goals = goals_of(w).await?;
     let before = if goals.is_empty() {
         Vec::new()
     } else {
-        stats::goals::goals(c, service, prev).await?
+        goals_of(prev).await?
     };
     Ok(json!({
         "events": event_rows(req, &events, open),
