@@ -128,6 +128,17 @@ impl DashboardState {
         &self.inner.pool
     }
 
+    /// A second connection, only if one is free right now, for work that can run beside the
+    /// request's first connection (the previous period's figures): Postgres then uses a second
+    /// core. A request never waits for it while holding its first one, so a busy dashboard
+    /// degrades to one connection per request (the same queries, one after the other) instead of
+    /// requests queueing behind each other's second connections.
+    pub async fn spare_connection(&self) -> Option<deadpool_postgres::Object> {
+        let mut now_or_never = self.inner.pool.timeouts();
+        now_or_never.wait = Some(std::time::Duration::ZERO);
+        self.inner.pool.timeout_get(&now_or_never).await.ok()
+    }
+
     /// The slots of HTTP exports (one permit per running export).
     pub fn export_slots(&self) -> &Arc<tokio::sync::Semaphore> {
         &self.inner.export_slots
