@@ -212,6 +212,10 @@ async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
         .into_iter()
         .filter_map(|(id, pattern)| stats::referrer::compile_lenient(&pattern).map(|re| (id, re)))
         .collect();
+    // Token, services and settings came from the primary; the figures from a read replica
+    // when one is in use.
+    drop(c);
+    let c = state.read_client().await.map_err(|e| unavailable(&e))?;
     let mut out = Vec::new();
     for s in &list {
         let tz = window::service_zone(s.time_zone.as_deref(), state.tz());

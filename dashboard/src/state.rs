@@ -48,6 +48,8 @@ struct Inner {
     export_slots: Arc<tokio::sync::Semaphore>,
     /// Permits for computing share answers ([`MAX_CONCURRENT_SHARES`]).
     share_gate: Arc<tokio::sync::Semaphore>,
+    /// Hot standbys for statistics reads (none unless set at start-up).
+    reads: std::sync::OnceLock<crate::read_pool::ReadReplicas>,
 }
 
 /// Share answers computed at once; beyond this, 429 with `Retry-After` at once (half the
@@ -98,6 +100,7 @@ impl DashboardState {
                     crate::export_http::MAX_CONCURRENT_EXPORTS,
                 )),
                 share_gate: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_SHARES)),
+                reads: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -126,6 +129,23 @@ impl DashboardState {
     /// The connection pool.
     pub fn pool(&self) -> &Pool {
         &self.inner.pool
+    }
+
+    /// Sends statistics reads to these replicas (set once, at start-up; later calls are ignored).
+    pub fn use_read_replicas(&self, reads: crate::read_pool::ReadReplicas) {
+        let _ = self.inner.reads.set(reads);
+    }
+
+    /// A connection for statistics reads: a read replica in use, else the primary's pool.
+    /// Accounts, permissions and service settings are read with [`DashboardState::pool`], so
+    /// what a request just wrote is always seen (see [`crate::read_pool`]).
+    pub async fn read_client(
+        &self,
+    ) -> Result<deadpool_postgres::Object, deadpool_postgres::PoolError> {
+        match self.inner.reads.get() {
+            Some(r) => r.client(&self.inner.pool).await,
+            None => self.inner.pool.get().await,
+        }
     }
 
     /// The slots of HTTP exports (one permit per running export).

@@ -26,7 +26,9 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let tz = state.tz_of(&svc);
     let w = window_in(tz, req)?;
     let now = chrono::Utc::now();
-    let c = state.pool().get().await?;
+    // Figures come from a read replica when one is in use; the service row above came from the
+    // primary, so a service created a moment ago has its page at once.
+    let c = state.read_client().await?;
     let online = stats::online_many(&**c, &[svc.id], state.online_window(), now)
         .await?
         .remove(&svc.id)
