@@ -123,11 +123,14 @@ impl ReadReplicas {
     }
 
     /// A connection for statistics reads: from a replica in use, else from `primary`. A
-    /// replica that cannot give one is marked unreachable and the primary answers instead.
+    /// replica that cannot connect is marked unreachable and the primary answers instead; a
+    /// replica whose pool stays busy answers like a busy dashboard pool (429), rather than
+    /// moving its whole load onto the primary.
     pub async fn client(&self, primary: &Pool) -> Result<Object, PoolError> {
         if let Some(r) = self.pick() {
             match r.pool.get().await {
                 Ok(c) => return Ok(c),
+                Err(e @ PoolError::Timeout(deadpool_postgres::TimeoutType::Wait)) => return Err(e),
                 Err(e) => {
                     tracing::warn!(replica = %r.label, error = %e, "read replica unavailable; reading from the primary");
                     r.set_status(ReplicaStatus {
@@ -145,5 +148,41 @@ impl ReadReplicas {
         for r in self.replicas.iter() {
             r.pool.close();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool() -> Pool {
+        let mgr =
+            deadpool_postgres::Manager::new(tokio_postgres::Config::new(), tokio_postgres::NoTls);
+        Pool::builder(mgr).max_size(1).build().unwrap()
+    }
+
+    fn set(r: &Replica, skipped: Option<SkipReason>) {
+        r.set_status(ReplicaStatus {
+            lag_seconds: Some(0.0),
+            skipped,
+        });
+    }
+
+    #[test]
+    fn picks_only_replicas_in_use_in_turn() {
+        let reads = ReadReplicas::new(vec![("a:5432".into(), pool()), ("b:5432".into(), pool())]);
+        assert!(reads.pick().is_none(), "unchecked replicas are not used");
+        set(&reads.all()[0], None);
+        set(&reads.all()[1], None);
+        let picked: Vec<&str> = (0..4)
+            .map(|_| reads.pick().unwrap().label.as_str())
+            .collect();
+        assert_ne!(picked[0], picked[1], "{picked:?}");
+        assert_eq!((picked[0], picked[1]), (picked[2], picked[3]), "{picked:?}");
+        set(&reads.all()[0], Some(SkipReason::Lagging));
+        assert!((0..4).all(|_| reads.pick().unwrap().label == "b:5432"));
+        set(&reads.all()[1], Some(SkipReason::Unreachable));
+        assert!(reads.pick().is_none());
+        assert!(ReadReplicas::default().pick().is_none());
     }
 }
