@@ -4,8 +4,11 @@
 //! Which reads go to a replica is decided by the dashboard ([`dashboard::read_pool`]): only the
 //! figures of the `stats` crate. This module measures each replica's lag every
 //! [`REPLICA_CHECK_INTERVAL`]: the primary's flushed WAL position is read first; a replica that
-//! has replayed up to it is 0 s behind, else its lag is the age of the last transaction it
-//! replayed (`pg_last_xact_replay_timestamp()`). A replica more than the bound behind, not in
+//! has replayed up to it is 0 s behind. Otherwise its lag is the age of the last transaction it
+//! replayed (`pg_last_xact_replay_timestamp()`), or, when smaller, the time since the previous
+//! check if the replica has replayed the position the primary had then: a quiet primary's
+//! background WAL (a checkpoint after minutes without a commit) then does not make an up-to-date
+//! replica look minutes behind. A replica more than the bound behind, not in
 //! recovery, or not answering is skipped, and its reads go to the primary, until a later check
 //! finds it fit again. Requests never wait on a check.
 
@@ -15,7 +18,8 @@ use dashboard::read_pool::{ReadReplicas, ReplicaStatus, SkipReason};
 use deadpool_postgres::Pool;
 use std::fmt::Write as _;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Default bound of a replica's replay lag (`--replica-max-lag`), in seconds.
 pub const DEFAULT_REPLICA_MAX_LAG_SECS: u64 = 10;
@@ -36,6 +40,8 @@ pub struct ReplicaSet {
     pub reads: ReadReplicas,
     /// Replay lag past which a replica is skipped.
     pub max_lag: Duration,
+    /// The primary's position at the previous check, and when it was read.
+    previous: Arc<Mutex<Option<(Instant, String)>>>,
 }
 
 impl Default for ReplicaSet {
@@ -43,6 +49,7 @@ impl Default for ReplicaSet {
         ReplicaSet {
             reads: ReadReplicas::default(),
             max_lag: Duration::from_secs(DEFAULT_REPLICA_MAX_LAG_SECS),
+            previous: Arc::default(),
         }
     }
 }
@@ -117,6 +124,7 @@ impl ReplicaSet {
         Ok(ReplicaSet {
             reads: ReadReplicas::new(replicas),
             max_lag,
+            previous: Arc::default(),
         })
     }
 
@@ -129,6 +137,12 @@ impl ReplicaSet {
             .await
             .ok()
             .and_then(Result::ok);
+        let previous = {
+            let mut p = self.previous.lock().unwrap_or_else(|e| e.into_inner());
+            let before = p.take();
+            *p = primary_lsn.clone().map(|l| (Instant::now(), l));
+            before
+        };
         for r in self.reads.all() {
             let before = r.status();
             let after = match &primary_lsn {
@@ -137,8 +151,17 @@ impl ReplicaSet {
                     skipped: Some(SkipReason::PrimaryUnavailable),
                 },
                 Some(lsn) => {
-                    match tokio::time::timeout(REPLICA_CHECK_TIMEOUT, measure(&r.pool, lsn)).await {
-                        Ok(Ok(m)) => self.verdict(m),
+                    let prev = previous.as_ref().map(|(_, l)| l.as_str());
+                    match tokio::time::timeout(REPLICA_CHECK_TIMEOUT, measure(&r.pool, lsn, prev))
+                        .await
+                    {
+                        Ok(Ok(m)) => {
+                            let since_previous = previous
+                                .as_ref()
+                                .filter(|_| m.replayed_previous)
+                                .map(|(at, _)| at.elapsed().as_secs_f64());
+                            self.verdict(m, since_previous)
+                        }
                         _ => ReplicaStatus {
                             lag_seconds: None,
                             skipped: Some(SkipReason::Unreachable),
@@ -160,7 +183,9 @@ impl ReplicaSet {
         }
     }
 
-    fn verdict(&self, m: Measured) -> ReplicaStatus {
+    /// The state a measurement gives; `since_previous` is the time since the previous check
+    /// when the replica has replayed the primary's position of then (an upper bound of its lag).
+    fn verdict(&self, m: Measured, since_previous: Option<f64>) -> ReplicaStatus {
         if !m.in_recovery {
             return ReplicaStatus {
                 lag_seconds: None,
@@ -170,7 +195,10 @@ impl ReplicaSet {
         let lag = if m.caught_up {
             Some(0.0)
         } else {
-            m.replay_age.map(|a| a.max(0.0))
+            match (m.replay_age.map(|a| a.max(0.0)), since_previous) {
+                (Some(a), Some(p)) => Some(a.min(p)),
+                (a, p) => a.or(p),
+            }
         };
         let skipped = match lag {
             None => Some(SkipReason::LagUnknown),
@@ -261,6 +289,7 @@ fn escape_label(v: &str) -> String {
 struct Measured {
     in_recovery: bool,
     caught_up: bool,
+    replayed_previous: bool,
     replay_age: Option<f64>,
 }
 
@@ -272,20 +301,26 @@ async fn primary_flush_lsn(primary: &Pool) -> anyhow::Result<String> {
     Ok(row.get(0))
 }
 
-async fn measure(replica: &Pool, primary_lsn: &str) -> anyhow::Result<Measured> {
+async fn measure(
+    replica: &Pool,
+    primary_lsn: &str,
+    previous_lsn: Option<&str>,
+) -> anyhow::Result<Measured> {
     let c = replica.get().await?;
     let row = c
         .query_one(
             "SELECT pg_is_in_recovery(), \
                     COALESCE(pg_last_wal_replay_lsn() >= $1::text::pg_lsn, false), \
+                    COALESCE(pg_last_wal_replay_lsn() >= $2::text::pg_lsn, false), \
                     EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8",
-            &[&primary_lsn],
+            &[&primary_lsn, &previous_lsn],
         )
         .await?;
     Ok(Measured {
         in_recovery: row.get(0),
         caught_up: row.get(1),
-        replay_age: row.get(2),
+        replayed_previous: row.get(2),
+        replay_age: row.get(3),
     })
 }
 
@@ -340,6 +375,31 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("at most"));
+    }
+
+    #[test]
+    fn lag_is_zero_when_caught_up_and_bounded_by_the_previous_check() {
+        let set = ReplicaSet::default();
+        let m = |in_recovery, caught_up, replay_age| Measured {
+            in_recovery,
+            caught_up,
+            replayed_previous: false,
+            replay_age,
+        };
+        let v = set.verdict(m(true, true, Some(600.0)), None);
+        assert_eq!((v.lag_seconds, v.skipped), (Some(0.0), None));
+        // Old last transaction, but the position of a second ago is replayed: 1 s behind at most.
+        let v = set.verdict(m(true, false, Some(600.0)), Some(1.0));
+        assert_eq!((v.lag_seconds, v.skipped), (Some(1.0), None));
+        let v = set.verdict(m(true, false, Some(600.0)), None);
+        assert_eq!(v.skipped, Some(SkipReason::Lagging));
+        let v = set.verdict(m(true, false, None), None);
+        assert_eq!(
+            (v.lag_seconds, v.skipped),
+            (None, Some(SkipReason::LagUnknown))
+        );
+        let v = set.verdict(m(false, false, None), None);
+        assert_eq!(v.skipped, Some(SkipReason::NotStandby));
     }
 
     #[test]

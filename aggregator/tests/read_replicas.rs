@@ -141,6 +141,12 @@ async fn beacon(d: &Dash, svc: Uuid, token: &str) {
     .await;
 }
 
+async fn metrics_text(d: &Dash) -> String {
+    let r = d.http.get(d.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap()
+}
+
 async fn standby_sql(standby: &Pool, sql: &str) {
     standby
         .get()
@@ -189,23 +195,17 @@ async fn figures_come_from_a_fit_standby_and_from_the_primary_when_it_lags() {
     .await;
     assert_eq!(api_hits(&strict, &owner, svc).await, 3);
     assert_eq!(cli_hits(&pool, &url, 3600, svc).await, 3);
-    let metrics = strict
-        .http
-        .get(strict.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // In use, as the metrics say too (waited for: a check may land between two states).
+    let in_use = format!("shynet_replica_in_use{{replica=\"{label}\"}} 1");
+    let metrics = wait_for("the in-use series", || async {
+        let m = metrics_text(&strict).await;
+        m.contains(&in_use).then_some(m)
+    })
+    .await;
     assert!(
         metrics.contains(&format!(
             "shynet_replica_lag_seconds{{replica=\"{label}\"}}"
         )),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains(&format!("shynet_replica_in_use{{replica=\"{label}\"}} 1")),
         "{metrics}"
     );
     assert!(!metrics.contains(SECRET));
@@ -243,15 +243,7 @@ async fn figures_come_from_a_fit_standby_and_from_the_primary_when_it_lags() {
         .await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("Just made"));
-    let metrics = strict
-        .http
-        .get(strict.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(&strict).await;
     assert!(
         metrics.contains(&format!("shynet_replica_in_use{{replica=\"{label}\"}} 0")),
         "{metrics}"
