@@ -509,14 +509,19 @@ pub mod throwaway {
             let run_as = RunAs::detect()?;
             let dirs = ClusterDirs::new(dir)?;
             init_cluster(&bins, &run_as, &dirs)?;
-            // Tests favour speed over durability.
+            // Tests favour speed over durability. Streaming replication stays possible (Postgres's
+            // defaults, spelled out): `testkit::start_standby` makes hot standbys of this cluster,
+            // and initdb's `pg_hba.conf` (trust) admits replication through the socket.
             let mut extra = OpenOptions::new()
                 .append(true)
                 .open(dirs.pgdata.join("postgresql.conf"))
                 .map_err(io_err("open postgresql.conf"))?;
             use std::io::Write;
             extra
-                .write_all(b"fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
+                .write_all(
+                    b"fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n\
+                      wal_level = replica\nmax_wal_senders = 10\n",
+                )
                 .map_err(io_err("write postgresql.conf"))?;
             spawn_server(&bins, run_as, &dirs, dir)?;
             Ok(ThrowawayCluster { dirs })
