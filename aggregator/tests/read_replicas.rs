@@ -121,6 +121,37 @@ async fn cli_hits(primary: &Pool, url: &str, max_lag: u64, svc: Uuid) -> i64 {
     v["stats"]["hit_count"].as_i64().unwrap()
 }
 
+/// `shynet stats` (the binary) with `--read-database-url`: its hit count; its log never shows
+/// the replica's password.
+async fn binary_hits(primary: &str, replica: &str, max_lag: u64, svc: Uuid) -> i64 {
+    let args: Vec<String> = vec![
+        "stats".into(),
+        "--service".into(),
+        svc.to_string(),
+        "--database-url".into(),
+        primary.into(),
+        "--read-database-url".into(),
+        replica.into(),
+        "--replica-max-lag".into(),
+        max_lag.to_string(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_shynet"))
+            .args(&args)
+            .env("SHYNET_LOG", "info")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains(SECRET), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["stats"]["hit_count"].as_i64().unwrap()
+}
+
 /// A page view through the real ingest route; waits until the writer committed it.
 async fn beacon(d: &Dash, svc: Uuid, token: &str) {
     let r = d
@@ -223,6 +254,16 @@ async fn figures_come_from_a_fit_standby_and_from_the_primary_when_it_lags() {
         "read from the primary"
     );
     assert_eq!(cli_hits(&pool, &url, 1, svc).await, 4);
+    let primary_url = format!(
+        "host={} port=5432 user=shynet dbname={dbname}",
+        aggregator::testkit::cluster()
+            .unwrap()
+            .dirs
+            .socket_dir
+            .display()
+    );
+    assert_eq!(binary_hits(&primary_url, &url, 1, svc).await, 4);
+    assert_eq!(binary_hits(&primary_url, &url, 3600, svc).await, 3);
     let page = strict
         .get(&owner, &format!("/dashboard/service/{svc}/"))
         .await;
