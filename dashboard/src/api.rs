@@ -224,7 +224,11 @@ async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
         .into_iter()
         .filter_map(|(id, pattern)| stats::referrer::compile_lenient(&pattern).map(|re| (id, re)))
         .collect();
-    let spare = state.spare_connection().await;
+    // Token, services and settings came from the primary; the figures from a read replica
+    // when one is in use.
+    drop(c);
+    let c = state.read_client().await.map_err(|e| unavailable(&e))?;
+    let spare = state.spare_read_client().await;
     let pc: &tokio_postgres::Client = spare.as_ref().map_or(&**c, |o| &***o);
     let mut out = Vec::new();
     for s in &list {

@@ -26,7 +26,9 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let tz = state.tz_of(&svc);
     let w = window_in(tz, req)?;
     let now = chrono::Utc::now();
-    let c = state.pool().get().await?;
+    // Figures come from a read replica when one is in use; the service row above came from the
+    // primary, so a service created a moment ago has its page at once.
+    let c = state.read_client().await?;
     let online = stats::online_many(&**c, &[svc.id], state.online_window(), now)
         .await?
         .remove(&svc.id)
@@ -50,7 +52,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         return render(state, ctx, req, StatusCode::OK, "service", &svc.name, data).await;
     }
     let prev_w = stats::previous(&w);
-    let spare = state.spare_connection().await;
+    let spare = state.spare_read_client().await;
     let pc: &tokio_postgres::Client = spare.as_ref().map_or(&**c, |o| &***o);
     let current = async {
         let cur = stats::scalars_many(&**c, &[svc.id], &w)
