@@ -19,6 +19,7 @@ mod figures;
 pub mod glob;
 pub mod goal_spec;
 pub mod goals;
+pub mod live;
 pub mod noise;
 pub mod plan;
 pub mod referrer;
