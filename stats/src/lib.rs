@@ -25,6 +25,7 @@ pub mod plan;
 pub mod referrer;
 pub mod rollup;
 pub mod rollup_events;
+pub mod rollup_lag;
 mod scalars;
 pub mod sessions;
 mod tables;
