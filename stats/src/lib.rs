@@ -9,6 +9,7 @@
 pub mod anomaly;
 pub mod anomaly_data;
 pub mod chart;
+pub mod dim_visitors;
 pub mod dimensions;
 pub mod erasure;
 mod event_sql;
