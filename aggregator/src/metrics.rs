@@ -1,5 +1,6 @@
 //! Counters of what ingest did with every beacon, so that nothing is dropped or refused without
-//! a trace. Exposed on `/healthz?format=json` and logged by the writer.
+//! a trace. Exposed on `/healthz?format=json` and the admin listener's `/metrics`
+//! (`metrics_export.rs`), and logged by the writer.
 
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,7 +1,9 @@
 //! What `/metrics` on the admin listener reports: every `shynet_*` series, written in one place
 //! ([`Exporter::render`]). A new series is one line there (`e.gauge(…)` or `e.counter(…)` with
-//! its name, help and labels), in the group it belongs to; the test of the listener parses the
-//! whole scrape, so a malformed line fails it.
+//! its name, help and labels), in the group it belongs to; a series that reads state the
+//! exporter does not hold yet also adds that state as a field of [`Exporter`] (filled where
+//! `startup/mod.rs` builds it). The test of the listener parses the whole scrape, so a malformed
+//! line fails it.
 
 use crate::exposition::Exposition;
 pub use crate::exposition::CONTENT_TYPE as CONTENT_TYPE_HEADER;

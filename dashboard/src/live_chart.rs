@@ -21,14 +21,12 @@ pub fn minute_label(m: &Minute, tz: Tz) -> String {
     m.start.with_timezone(&tz).format("%H:%M").to_string()
 }
 
-/// The chart: one bar per minute, oldest on the left, y axis from 0 to the busiest minute.
+/// The chart: one bar per minute, oldest on the left, y axis from 0 to the busiest minute
+/// (rounded up to an even number).
 pub fn minutes_chart(minutes: &[Minute], tz: Tz) -> String {
-    let max = minutes
-        .iter()
-        .map(|m| m.pageviews)
-        .max()
-        .unwrap_or(0)
-        .max(1);
+    // Page views are whole numbers: an even top keeps the middle grid line's label whole too.
+    let busiest = minutes.iter().map(|m| m.pageviews).max().unwrap_or(0);
+    let max = ((busiest + 1) / 2 * 2).max(2);
     let (x0, w, y0, h) = (
         PAD_LEFT,
         W - PAD_LEFT - 8.0,
@@ -101,5 +99,11 @@ mod tests {
         assert_eq!(svg.matches("<rect class=\"live-bar\"").count(), 3);
         assert!(svg.contains("<title>13:02: 4 page views</title>"), "{svg}");
         assert!(svg.contains(">13:00</text>"));
+        // The busiest minute has 4: the axis reads 4, 2 and 0, never a fraction.
+        assert!(
+            svg.contains(">4</text>") && svg.contains(">2</text>"),
+            "{svg}"
+        );
+        assert!(!svg.contains(".5</text>"));
     }
 }

@@ -101,8 +101,8 @@ async fn per_minute<C: GenericClient>(
         .query(
             "SELECT date_trunc('minute', start_time AT TIME ZONE 'UTC') AS m, count(*)
              FROM hits WHERE service_id = $1 AND start_time >= $2 AND start_time <= $3
-             GROUP BY 1",
-            &[&service, &from, &now],
+             GROUP BY 1 LIMIT $4",
+            &[&service, &from, &now, &(LIVE_MINUTES + 1)],
         )
         .await?;
     let counts: HashMap<NaiveDateTime, i64> = rows
