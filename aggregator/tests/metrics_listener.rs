@@ -222,3 +222,87 @@ async fn rollup_lag_reads_the_watermark() {
     .unwrap();
     assert_eq!(lag(&**c).await.behind_seconds, Some(0.0));
 }
+
+/// Waits (polling, bounded) until some session waits for a lock on `table`.
+async fn wait_for_lock_waiter(pool: &deadpool_postgres::Pool, table: &str) {
+    let c = pool.get().await.unwrap();
+    for _ in 0..1000 {
+        let waiting: i64 = c
+            .query_one(
+                "SELECT count(*) FROM pg_locks WHERE relation = $1::text::regclass AND NOT granted",
+                &[&table],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if waiting > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("nothing waited for a lock on {table}");
+}
+
+#[tokio::test]
+async fn a_stalled_writer_shows_as_a_full_queue_and_shed_pixels() {
+    let mut o = Opts::default();
+    o.ingest.queue_capacity = 2;
+    o.ingest.batch_size = 1;
+    let mut app = spawn_app(o).await;
+    let addr = app
+        .app
+        .serve_metrics("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let svc = app.service(Svc::default()).await;
+    // Stall the writer: hold an exclusive lock on hits.
+    let mut locker = app.pool.get().await.unwrap();
+    let tx = locker.transaction().await.unwrap();
+    tx.batch_execute("LOCK TABLE hits IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let pixel = |i: usize| {
+        let app = &app;
+        async move {
+            app.pixel(
+                svc,
+                &format!("81.2.69.{}", i + 1),
+                CHROME_UA,
+                "https://e.com/",
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    };
+    assert_eq!(pixel(0).await, 200);
+    // The writer took the first beacon and waits on the lock: the queue only fills now.
+    wait_for_lock_waiter(&app.pool, "hits").await;
+    let statuses = [
+        pixel(1).await,
+        pixel(2).await,
+        pixel(3).await,
+        pixel(4).await,
+    ];
+    assert_eq!(statuses, [200, 200, 503, 503]);
+    let m = scrape(&app.http, addr).await;
+    assert_eq!(get(&m, "shynet_queue_depth"), 2.0);
+    assert_eq!(get(&m, "shynet_queue_capacity"), 2.0);
+    let pixels = |outcome: &str| {
+        get(
+            &m,
+            &format!("shynet_ingest_requests_total{{route=\"pixel\",outcome=\"{outcome}\"}}"),
+        )
+    };
+    assert_eq!((pixels("accepted"), pixels("shed")), (3.0, 2.0));
+    assert_eq!(get(&m, "shynet_ingest_rejected_overload_total"), 2.0);
+    // The writer is waiting on a connection it holds: the ingest pool shows it in use.
+    assert!(get(&m, "shynet_pool_size{pool=\"ingest\"}") >= 1.0);
+
+    tx.rollback().await.unwrap();
+    drop(locker);
+    app.settle().await;
+    let m = scrape(&app.http, addr).await;
+    assert_eq!(get(&m, "shynet_queue_depth"), 0.0);
+    assert_eq!(get(&m, "shynet_writer_rows_total{table=\"hits\"}"), 3.0);
+}
