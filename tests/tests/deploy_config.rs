@@ -487,6 +487,8 @@ async fn kubernetes_probes_and_release_job_work_against_the_real_binary() {
         .args(&args)
         .env("DATABASE_URL", &db)
         .env("SHYNET_LISTEN", format!("127.0.0.1:{port}"))
+        // Other test runs may hold the default metrics port; this test is about the probes.
+        .env("SHYNET_METRICS_LISTEN", "")
         .env("SHYNET_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
