@@ -6,6 +6,7 @@
 
 use crate::metrics::IngestMetrics;
 use crate::notify::counters::NotifyMetrics;
+use crate::replicas::ReplicaSet;
 use crate::writer::IngestQueue;
 use deadpool_postgres::Pool;
 use std::sync::Arc;
@@ -28,6 +29,7 @@ pub fn route(
     queue: IngestQueue,
     metrics: Arc<IngestMetrics>,
     notify: Arc<NotifyMetrics>,
+    replicas: ReplicaSet,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
     warp::path("healthz")
         .and(warp::path::end())
@@ -45,6 +47,7 @@ pub fn route(
             let queue = queue.clone();
             let metrics = metrics.clone();
             let notify = notify.clone();
+            let replicas = replicas.clone();
             async move {
                 use warp::Reply;
                 if q.probe.as_deref() == Some("liveness") {
@@ -72,6 +75,9 @@ pub fn route(
                         "ingest": metrics.snapshot(),
                         "notify": notify.snapshot(),
                     });
+                    if let Some(r) = replicas.health_json() {
+                        body["read_replicas"] = r;
+                    }
                     if let Some(m) = crate::memory::current() {
                         body["memory"] = serde_json::json!(m);
                     }
@@ -113,7 +119,7 @@ mod tests {
             },
             metrics.clone(),
         );
-        let filter = route(pool, queue, metrics, Arc::default());
+        let filter = route(pool, queue, metrics, Arc::default(), Default::default());
         let ready = warp::test::request().path("/healthz").reply(&filter).await;
         assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
         let live = warp::test::request()
@@ -139,7 +145,7 @@ mod tests {
             },
             metrics.clone(),
         );
-        let filter = route(pool, queue, metrics, Arc::default());
+        let filter = route(pool, queue, metrics, Arc::default(), Default::default());
         let r = warp::test::request()
             .path("/healthz?format=json")
             .reply(&filter)

@@ -26,6 +26,7 @@ pub mod metrics_export;
 pub mod metrics_listen;
 pub mod notify;
 pub mod pools;
+pub mod replicas;
 pub mod report_cli;
 pub mod retention;
 pub mod route_counters;

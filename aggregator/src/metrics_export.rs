@@ -64,7 +64,11 @@ impl Exporter {
                 e.gauge("shynet_memory_bytes", help, &[("kind", kind)], v as f64);
             }
         }
-        e.finish()
+        let mut out = e.finish();
+        // Read replicas write their own families (`shynet_replica_lag_seconds`,
+        // `shynet_replica_in_use`), nothing when none is configured.
+        self.pools.replicas.append_prometheus(&mut out);
+        out
     }
 
     fn ingest_series(&self, e: &mut Exposition) {

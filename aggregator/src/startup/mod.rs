@@ -54,6 +54,7 @@ pub struct Application {
     /// What the admin listener's `/metrics` reports ([`Application::serve_metrics`]).
     exporter: Arc<crate::metrics_export::Exporter>,
     limits: server::ServerLimits,
+    metrics_addr: Option<SocketAddr>,
 }
 
 impl Application {
@@ -89,6 +90,9 @@ impl Application {
                 proxy_trust: settings.ingest.proxy_trust(),
             },
         )?;
+        dashboard.use_read_replicas(pools.replicas.reads.clone());
+        // Measured once before serving, so replicas fit for use take reads from the start.
+        pools.replicas.check_once(&pools.health).await;
         let host_guard = webcore::hosts::refuse_unknown_hosts(dashboard.allowed_hosts().clone());
         if let Err(e) = dashboard.load_instance_name().await {
             tracing::warn!(error = ?e, "instance name not loaded; pages show SHYNET_WHITELABEL until it is");
@@ -154,6 +158,7 @@ impl Application {
                 queue.clone(),
                 metrics.clone(),
                 notifier.metrics.clone(),
+                pools.replicas.clone(),
             ))
             .unify()
             .or(dashboard::routes(dashboard.clone()))
@@ -172,7 +177,7 @@ impl Application {
                 let _ = stopped.await;
             },
         ));
-        let background = vec![
+        let mut background = vec![
             services.spawn_refresher(),
             crate::shed_log::spawn(metrics.clone()),
             crate::jobs::spawn(
@@ -184,6 +189,9 @@ impl Application {
             ),
             dashboard.spawn_instance_name_refresher(),
         ];
+        if !pools.replicas.reads.is_empty() {
+            background.push(pools.replicas.spawn_checker(pools.health.clone()));
+        }
         tracing::info!(%addr, "shynet listening");
         Ok(Application {
             addr,
@@ -199,6 +207,7 @@ impl Application {
             ingest_pool: pool,
             exporter,
             limits: settings.ingest.server_limits(),
+            metrics_addr: None,
         })
     }
 
@@ -208,7 +217,13 @@ impl Application {
         let (bound, task) =
             crate::metrics_listen::start(addr, self.exporter.clone(), self.limits.clone()).await?;
         self.background.push(task);
+        self.metrics_addr = Some(bound);
         Ok(bound)
+    }
+
+    /// The admin listener's address, once [`Application::serve_metrics`] started it.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// Writes the dropped-traffic counters now (the maintenance pass does it every
