@@ -6,6 +6,7 @@
 
 use crate::metrics::IngestMetrics;
 use crate::notify::counters::NotifyMetrics;
+use crate::replicas::ReplicaSet;
 use crate::writer::IngestQueue;
 use deadpool_postgres::Pool;
 use std::sync::Arc;
@@ -22,39 +23,14 @@ struct Q {
     probe: Option<String>,
 }
 
-/// `/metrics`: the ingest and notification counters in Prometheus' text format (the same
-/// numbers as `/healthz?format=json`, which is as public).
-pub fn metrics_route(
-    metrics: Arc<IngestMetrics>,
-    notify: Arc<NotifyMetrics>,
-) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    warp::path("metrics")
-        .and(warp::path::end())
-        .and(warp::get())
-        .map(move || {
-            use warp::Reply;
-            let mut out = String::new();
-            if let Ok(serde_json::Value::Object(m)) = serde_json::to_value(metrics.snapshot()) {
-                for (k, v) in m {
-                    out.push_str(&format!(
-                        "# TYPE shynet_ingest_{k}_total counter\nshynet_ingest_{k}_total {v}\n"
-                    ));
-                }
-            }
-            out.push_str(&notify.prometheus());
-            warp::reply::with_header(out, "content-type", "text/plain; version=0.0.4")
-                .into_response()
-        })
-}
-
 /// The `/healthz` filter.
 pub fn route(
     pool: Pool,
     queue: IngestQueue,
     metrics: Arc<IngestMetrics>,
     notify: Arc<NotifyMetrics>,
+    replicas: ReplicaSet,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    let prometheus = metrics_route(metrics.clone(), notify.clone());
     warp::path("healthz")
         .and(warp::path::end())
         .and(warp::get().or(warp::head()).unify())
@@ -71,6 +47,7 @@ pub fn route(
             let queue = queue.clone();
             let metrics = metrics.clone();
             let notify = notify.clone();
+            let replicas = replicas.clone();
             async move {
                 use warp::Reply;
                 if q.probe.as_deref() == Some("liveness") {
@@ -98,6 +75,9 @@ pub fn route(
                         "ingest": metrics.snapshot(),
                         "notify": notify.snapshot(),
                     });
+                    if let Some(r) = replicas.health_json() {
+                        body["read_replicas"] = r;
+                    }
                     if let Some(m) = crate::memory::current() {
                         body["memory"] = serde_json::json!(m);
                     }
@@ -112,8 +92,6 @@ pub fn route(
                 Ok::<_, std::convert::Infallible>(resp)
             }
         })
-        .or(prometheus)
-        .unify()
 }
 
 #[cfg(test)]
@@ -141,7 +119,7 @@ mod tests {
             },
             metrics.clone(),
         );
-        let filter = route(pool, queue, metrics, Arc::default());
+        let filter = route(pool, queue, metrics, Arc::default(), Default::default());
         let ready = warp::test::request().path("/healthz").reply(&filter).await;
         assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
         let live = warp::test::request()
@@ -167,7 +145,7 @@ mod tests {
             },
             metrics.clone(),
         );
-        let filter = route(pool, queue, metrics, Arc::default());
+        let filter = route(pool, queue, metrics, Arc::default(), Default::default());
         let r = warp::test::request()
             .path("/healthz?format=json")
             .reply(&filter)

@@ -47,6 +47,8 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Malformed replica URLs are refused before a database is started (without echoing them).
+    aggregator::replicas::parse_urls(&cli.db.read_database_url)?;
     // Commands that need no database.
     match &cli.command {
         Command::Ua => {
@@ -112,8 +114,14 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             for w in warnings {
                 tracing::warn!("{w} (geography and network fields stay empty)");
             }
-            let pools = Pools::open(db.pool.clone(), &db.pg_config, args.ingest.pool_sizes())?;
-            let app = Application::start_with_dashboard(
+            let replicas = aggregator::replicas::ReplicaSet::open(
+                &cli.db.read_database_url,
+                args.ingest.dashboard_pool_size,
+                std::time::Duration::from_secs(cli.db.replica_max_lag),
+            )?;
+            let pools = Pools::open(db.pool.clone(), &db.pg_config, args.ingest.pool_sizes())?
+                .with_replicas(replicas);
+            let mut app = Application::start_with_dashboard(
                 ServeSettings {
                     listen: args.listen,
                     tracking: args.tracking.clone(),
@@ -126,7 +134,15 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             )
             .await
             .context("starting the server")?;
+            // Bound before the first line, so whoever waits for it finds both listeners up.
+            let metrics = match args.metrics_listen.0 {
+                Some(addr) => Some(app.serve_metrics(addr).await?),
+                None => None,
+            };
             say!("shynet listening on http://{}", app.address());
+            if let Some(bound) = metrics {
+                say!("metrics on http://{bound}/metrics");
+            }
             wait_for_signal().await;
             tracing::info!("shutting down: finishing requests and writing queued beacons");
             app.shutdown().await;
@@ -183,7 +199,13 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Stats(a) => {
-            let v = aggregator::stats_cli::run(&db.pool, a, cli.time_zone).await?;
+            let reads = aggregator::replicas::pool_for_cli(
+                &cli.db.read_database_url,
+                std::time::Duration::from_secs(cli.db.replica_max_lag),
+                &db.pool,
+            )
+            .await?;
+            let v = aggregator::stats_cli::run((&db.pool, &reads), a, cli.time_zone).await?;
             say!("{}", serde_json::to_string_pretty(&v)?);
             Ok(())
         }

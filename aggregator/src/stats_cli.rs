@@ -15,8 +15,9 @@ pub fn filters(a: &StatsArgs) -> anyhow::Result<Filters> {
 }
 
 /// Runs `shynet stats` with its arguments.
+/// `pool` is the primary, `reads` where figures are read (a read replica in use, or the primary).
 pub async fn run(
-    pool: &Pool,
+    (pool, reads): (&Pool, &Pool),
     a: &StatsArgs,
     tz: chrono_tz::Tz,
 ) -> anyhow::Result<serde_json::Value> {
@@ -24,15 +25,15 @@ pub async fn run(
     let heartbeat = a.tracking.script_heartbeat_frequency;
     let (start, end) = (a.start.as_deref(), a.end.as_deref());
     if f.is_empty() {
-        return crate::cli::stats(pool, a.service, start, end, tz, heartbeat).await;
+        return crate::cli::stats_from(pool, reads, a.service, start, end, tz, heartbeat).await;
     }
-    filtered(pool, a.service, (start, end), tz, heartbeat, &f).await
+    filtered((pool, reads), a.service, (start, end), tz, heartbeat, &f).await
 }
 
 /// The filtered figures of `service`, shaped like [`crate::cli::stats`]'s answer (events and
 /// goals are those of the segment's sessions).
 pub async fn filtered(
-    pool: &Pool,
+    (pool, reads): (&Pool, &Pool),
     service: uuid::Uuid,
     (start, end): (Option<&str>, Option<&str>),
     tz: chrono_tz::Tz,
@@ -48,6 +49,9 @@ pub async fn filtered(
     let tz = stats::window::service_zone(zone.as_deref(), tz);
     let window = crate::cli::stats_window(start, end, tz, now)?;
     let hide = stats::referrer::compile_lenient(&hide);
+    // The service came from the primary; its figures from `reads`.
+    drop(client);
+    let client = reads.get().await?;
     let online = chrono::Duration::milliseconds(2 * heartbeat_ms as i64);
     let s = stats::filtered::core_stats(&**client, service, &window, hide.as_ref(), online, now, f)
         .await?;

@@ -10,6 +10,7 @@ pub mod event_cards;
 pub mod filter_links;
 pub mod layout;
 pub mod links;
+pub mod live;
 pub mod manage;
 pub mod manage_view;
 pub mod notifications;

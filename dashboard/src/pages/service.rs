@@ -12,7 +12,7 @@ use super::service_figures::{self, Figures, View};
 use super::tables::session_rows;
 use crate::format::{self, badge, Better};
 use crate::http::Req;
-use crate::page_error::PageResult;
+use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::services::HideReferrers as _;
 use crate::state::DashboardState;
@@ -32,7 +32,9 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let w = window_in(tz, req)?;
     let now = chrono::Utc::now();
     let path = format!("/dashboard/service/{}/", svc.id);
-    let c = state.pool().get().await?;
+    // Figures come from a read replica when one is in use; the service row above came from the
+    // primary, so a service created a moment ago has its page at once.
+    let c = state.read_client().await?;
     let base = json!({
         "service": {"id": svc.id, "name": svc.name, "link": svc.link, "archived": svc.archived()},
         "manage": access == Access::Manage,
@@ -63,22 +65,37 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         hide: hide.as_ref(),
         filters: &filters,
     };
-    let Figures {
-        online,
-        cur,
-        prev,
-        visitors,
-        prev_visitors,
-        tables: t,
-        chart: ch,
-        recent,
-    } = service_figures::load(&**c, &view).await?;
-    let raw_since = stats::raw_available_since(&**c, svc.id).await?;
     let prev_w = stats::previous(&w);
-    let mut event_cards = event_cards::cards(&**c, req, svc.id, (&w, &prev_w), &filters).await?;
+    // The previous period on a second connection when one is free right now.
+    let spare = state.spare_read_client().await;
+    let pc: &tokio_postgres::Client = spare.as_ref().map_or(&**c, |o| &***o);
+    let current = async {
+        let figures = service_figures::load(&**c, &view).await?;
+        let raw_since = stats::raw_available_since(&**c, svc.id).await?;
+        let cards = event_cards::cards(&**c, req, svc.id, (&w, &prev_w), &filters).await?;
+        Ok::<_, PageError>((figures, raw_since, cards))
+    };
+    let (
+        (
+            Figures {
+                online,
+                cur,
+                visitors,
+                tables: t,
+                chart: ch,
+                recent,
+            },
+            raw_since,
+            mut event_cards,
+        ),
+        (prev, prev_visitors),
+    ) = tokio::try_join!(current, async {
+        Ok::<_, PageError>(service_figures::previous(pc, &view, &prev_w).await?)
+    })?;
     event_cards["manage"] = json!(access == Access::Manage);
     event_cards["service_id"] = json!(svc.id);
     event_cards["unfiltered"] = json!(!filters.is_empty());
+    drop(spare);
     drop(c);
 
     let strip = json!([

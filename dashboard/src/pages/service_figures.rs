@@ -1,4 +1,4 @@
-//! The figures of the service page for one window and its previous period: from the rollup
+//! The figures of the service page for one window and (read beside them) its previous period: from the rollup
 //! readers when no filter is active (unchanged, the fast path), from the filtered raw readers
 //! ([`stats::filtered`]) otherwise. One place decides, so the strip, its comparison, the
 //! tables, the chart, the recent sessions and "online" always describe the same segment.
@@ -22,12 +22,8 @@ pub struct Figures {
     pub online: i64,
     /// This window.
     pub cur: Scalars,
-    /// The previous period of the same length.
-    pub prev: Scalars,
     /// Visitors of this window.
     pub visitors: i64,
-    /// Visitors of the previous period.
-    pub prev_visitors: i64,
     /// The dimension tables.
     pub tables: Tables,
     /// The time series.
@@ -54,17 +50,40 @@ pub struct View<'a> {
     pub filters: &'a Filters,
 }
 
-/// Reads the figures of `v`.
+/// The scalars and visitors of `prev` (the previous period of `v`), for the comparison badges;
+/// run beside [`load`], on another connection when one is free.
+pub async fn previous<C: GenericClient>(
+    c: &C,
+    v: &View<'_>,
+    prev: &Window,
+) -> Result<(Scalars, i64), stats::StatsError> {
+    let id = v.service;
+    if !v.filters.is_empty() {
+        return Ok((
+            filtered::scalars(c, id, prev, v.filters).await?,
+            filtered::visitors(c, id, prev, v.filters).await?,
+        ));
+    }
+    let scalars = stats::scalars_many(c, &[id], prev)
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    let visitors = stats::visitors_many(c, &[id], prev, Source::Auto)
+        .await?
+        .remove(&id)
+        .unwrap_or(0);
+    Ok((scalars, visitors))
+}
+
+/// Reads the figures of `v`'s window.
 pub async fn load<C: GenericClient>(c: &C, v: &View<'_>) -> Result<Figures, stats::StatsError> {
-    let (id, w, prev_w) = (v.service, v.window, stats::previous(v.window));
+    let (id, w) = (v.service, v.window);
     if !v.filters.is_empty() {
         let f = v.filters;
         return Ok(Figures {
             online: filtered::online(c, id, v.online_window, v.now, f).await?,
             cur: filtered::scalars(c, id, w, f).await?,
-            prev: filtered::scalars(c, id, &prev_w, f).await?,
             visitors: filtered::visitors(c, id, w, f).await?,
-            prev_visitors: filtered::visitors(c, id, &prev_w, f).await?,
             tables: filtered::tables(c, id, w, v.hide, f).await?,
             chart: Some(filtered::chart(c, id, w, v.tz, v.now, f).await?),
             recent: filtered::recent_sessions(c, id, w, 0, RECENT, v.online_window, v.now, f)
@@ -78,12 +97,7 @@ pub async fn load<C: GenericClient>(c: &C, v: &View<'_>) -> Result<Figures, stat
             .await?
             .remove(&id)
             .unwrap_or_default(),
-        prev: stats::scalars_many(c, &[id], &prev_w)
-            .await?
-            .remove(&id)
-            .unwrap_or_default(),
         visitors: one(stats::visitors_many(c, &[id], w, Source::Auto).await?),
-        prev_visitors: one(stats::visitors_many(c, &[id], &prev_w, Source::Auto).await?),
         tables: stats::tables(c, id, w, v.hide).await?,
         chart: chart::charts_many(c, &[id], w, v.tz, v.now)
             .await?

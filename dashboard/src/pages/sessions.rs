@@ -31,7 +31,7 @@ pub async fn list(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let w = window_in(tz, req)?;
     let page = page_number(req)?;
     let now = chrono::Utc::now();
-    let c = state.pool().get().await?;
+    let c = state.read_client().await?;
     let (offset, online) = ((page - 1) * SESSIONS_PER_PAGE, state.online_window());
     let p = if filters.is_empty() {
         srows::sessions_page(&**c, svc.id, &w, offset, SESSIONS_PER_PAGE, online, now).await?
@@ -80,7 +80,7 @@ pub async fn detail(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
         .parse()
         .map_err(|_| PageError::NotFound)?;
     let page = page_number(req)?;
-    let c = state.pool().get().await?;
+    let c = state.read_client().await?;
     let d = srows::session_detail(
         &**c,
         svc.id,
@@ -171,7 +171,7 @@ pub async fn locations(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResu
     let tz = state.tz_of(&svc);
     let w = window_in(tz, req)?;
     let page = page_number(req)?;
-    let c = state.pool().get().await?;
+    let c = state.read_client().await?;
     let offset = (page - 1) * LOCATIONS_PER_PAGE;
     let (hits, (rows, total)) = if filters.is_empty() {
         let hits = stats::scalars_many(&**c, &[svc.id], &w)
