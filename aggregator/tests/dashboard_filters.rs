@@ -216,9 +216,13 @@ async fn api_and_cli_give_the_same_filtered_figures() {
         filter: f.iter().map(|s| s.to_string()).collect(),
         tracking: Default::default(),
     };
-    let cli = aggregator::stats_cli::run((&d.pool, &d.pool), &args(&["browser=Firefox"]), chrono_tz::UTC)
-        .await
-        .unwrap();
+    let cli = aggregator::stats_cli::run(
+        (&d.pool, &d.pool),
+        &args(&["browser=Firefox"]),
+        chrono_tz::UTC,
+    )
+    .await
+    .unwrap();
     for k in [
         "session_count",
         "hit_count",
@@ -238,13 +242,15 @@ async fn api_and_cli_give_the_same_filtered_figures() {
         st["countries"][0]["count"]
     );
     assert_eq!(cli["filters"], serde_json::json!(["browser=Firefox"]));
-    let cli3 = aggregator::stats_cli::run((&d.pool, &d.pool), &args(&["page~=/about"]), chrono_tz::UTC)
-        .await
-        .unwrap();
+    let cli3 =
+        aggregator::stats_cli::run((&d.pool, &d.pool), &args(&["page~=/about"]), chrono_tz::UTC)
+            .await
+            .unwrap();
     assert_eq!(cli3["stats"]["hit_count"], st3["hit_count"]);
-    let err = aggregator::stats_cli::run((&d.pool, &d.pool), &args(&["colour=red"]), chrono_tz::UTC)
-        .await
-        .unwrap_err();
+    let err =
+        aggregator::stats_cli::run((&d.pool, &d.pool), &args(&["colour=red"]), chrono_tz::UTC)
+            .await
+            .unwrap_err();
     assert!(
         format!("{err:#}").contains("unknown filter field"),
         "{err:#}"
