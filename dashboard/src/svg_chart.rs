@@ -77,7 +77,7 @@ pub fn main_chart(c: &Chart, tz: Tz, day_link: &dyn Fn(chrono::NaiveDate) -> Str
     let hp = points(&hits, max, x0, w, y0, h);
     let sp = points(&sessions, max, x0, w, y0, h);
     let mut s = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"Hits and sessions over time\">"
+        "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"group\" aria-label=\"Hits and sessions over time\">"
     );
     // Grid and y labels.
     for i in 0..=2 {
@@ -138,18 +138,66 @@ pub fn main_chart(c: &Chart, tz: Tz, day_link: &dyn Fn(chrono::NaiveDate) -> Str
             format::int(p.sessions)
         );
         let rect = format!(
-            "<rect class=\"target\" x=\"{:.1}\" y=\"{y0}\" width=\"{step:.1}\" height=\"{h}\"><title>{}</title></rect>",
+            "<rect class=\"target\" x=\"{:.1}\" y=\"{y0}\" width=\"{step:.1}\" height=\"{h}\"/>",
             x.max(0.0),
-            esc(&title)
         );
+        // The `<title>` is each point's text alternative and, on a link, its accessible name.
         match p.day {
             Some(d) if c.granularity == Granularity::Daily => {
-                let _ = write!(s, "<a href=\"{}\">{rect}</a>", esc(&day_link(d)));
+                let _ = write!(
+                    s,
+                    "<a href=\"{}\" aria-label=\"{}\"><title>{}</title>{rect}</a>",
+                    esc(&day_link(d)),
+                    esc(&title),
+                    esc(&title)
+                );
             }
-            _ => s.push_str(&rect),
+            _ => {
+                let _ = write!(
+                    s,
+                    "<g role=\"img\" aria-label=\"{0}\"><title>{0}</title>{rect}</g>",
+                    esc(&title)
+                );
+            }
         }
     }
     s.push_str("</svg>");
+    s
+}
+
+/// Most rows the chart's data table lists: hourly charts of long windows are thinned to this.
+const MAX_TABLE_ROWS: usize = 400;
+
+/// The main chart's figures as a table, folded under a `<details>`: the text alternative for
+/// screen readers and for anyone who wants the exact numbers.
+pub fn data_table(c: &Chart, tz: Tz) -> String {
+    if c.points.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "<details class=\"chart-table\"><summary>The chart as a table</summary>\
+         <div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"The chart as a table\">\
+         <table class=\"chart-data\"><caption class=\"visually-hidden\">Hits and sessions over time</caption>\
+         <thead><tr><th scope=\"col\">Period</th><th scope=\"col\" class=\"num\">Hits</th><th scope=\"col\" class=\"num\">Sessions</th></tr></thead><tbody>",
+    );
+    for p in c.points.iter().take(MAX_TABLE_ROWS) {
+        let label = match (c.granularity, p.day) {
+            (Granularity::Daily, Some(d)) => d.format("%Y-%m-%d").to_string(),
+            _ => p
+                .start
+                .with_timezone(&tz)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+        };
+        let _ = write!(
+            s,
+            "<tr><th scope=\"row\">{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            esc(&label),
+            format::int(p.hits),
+            format::int(p.sessions)
+        );
+    }
+    s.push_str("</tbody></table></div></details>");
     s
 }
 

@@ -51,7 +51,7 @@ pub fn map(countries: &[Row]) -> String {
     let mut codes: Vec<_> = table().iter().filter(|(_, c)| !c.path.is_empty()).collect();
     codes.sort_by_key(|(k, _)| **k);
     let mut s = String::from(
-        "<svg class=\"worldmap\" viewBox=\"0 0 1000 487\" role=\"img\" aria-label=\"Sessions by country\">",
+        "<svg class=\"worldmap\" viewBox=\"0 0 1000 487\" role=\"img\" aria-label=\"Map of sessions by country (the table below lists them)\">",
     );
     for (code, c) in codes {
         let n = counts.get(*code).copied().unwrap_or(0);

@@ -108,6 +108,10 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let mut data = base;
     data["strip"] = strip;
     data["chart"] = json!(chart_svg);
+    data["chart_table"] = json!(ch
+        .as_ref()
+        .map(|c| crate::svg_chart::data_table(c, tz))
+        .unwrap_or_default());
     data["head_tables"] = json!(head_tables);
     data["tables"] = json!(tables);
     data["countries"] = countries;

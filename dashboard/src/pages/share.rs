@@ -189,6 +189,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         "epsilon": v["epsilon"],
         "suppressed_below": v["suppressed_below"],
         "chart": chart_svg,
+        "chart_table": crate::svg_chart::data_table(&shown, tz),
         "tables": page_tables(&v),
         "picker": range_picker_in(tz, req, &w),
         "api": format!("{base}api/{}", query_of(req)),
