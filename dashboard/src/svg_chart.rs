@@ -2,6 +2,7 @@
 //! whose daily buckets link to that day, and the overview sparklines. Every text in the SVG is
 //! escaped.
 
+use crate::date_style::DateStyle;
 use crate::format;
 use crate::render::esc;
 use chrono_tz::Tz;
@@ -58,7 +59,12 @@ fn area(pts: &[(f64, f64)], base: f64) -> String {
 }
 
 /// The main chart. `day_link(date)` gives the URL that opens a single day.
-pub fn main_chart(c: &Chart, tz: Tz, day_link: &dyn Fn(chrono::NaiveDate) -> String) -> String {
+pub fn main_chart(
+    c: &Chart,
+    tz: Tz,
+    style: DateStyle,
+    day_link: &dyn Fn(chrono::NaiveDate) -> String,
+) -> String {
     let hits: Vec<i64> = c.points.iter().map(|p| p.hits).collect();
     let sessions: Vec<i64> = c.points.iter().map(|p| p.sessions).collect();
     let max = hits
@@ -100,11 +106,8 @@ pub fn main_chart(c: &Chart, tz: Tz, day_link: &dyn Fn(chrono::NaiveDate) -> Str
     let fmt_label = |i: usize| -> String {
         let p = &c.points[i];
         match c.granularity {
-            Granularity::Daily => p
-                .day
-                .map(|d| d.format("%b %-d").to_string())
-                .unwrap_or_default(),
-            Granularity::Hourly => p.start.with_timezone(&tz).format("%m/%d %H:%M").to_string(),
+            Granularity::Daily => p.day.map(|d| style.short_date(d)).unwrap_or_default(),
+            Granularity::Hourly => style.short_date_time(&p.start.with_timezone(&tz)),
         }
     };
     if n > 0 {
@@ -170,7 +173,7 @@ const MAX_TABLE_ROWS: usize = 400;
 
 /// The main chart's figures as a table, folded under a `<details>`: the text alternative for
 /// screen readers and for anyone who wants the exact numbers.
-pub fn data_table(c: &Chart, tz: Tz) -> String {
+pub fn data_table(c: &Chart, tz: Tz, style: DateStyle) -> String {
     if c.points.is_empty() {
         return String::new();
     }
@@ -182,12 +185,8 @@ pub fn data_table(c: &Chart, tz: Tz) -> String {
     );
     for p in c.points.iter().take(MAX_TABLE_ROWS) {
         let label = match (c.granularity, p.day) {
-            (Granularity::Daily, Some(d)) => d.format("%Y-%m-%d").to_string(),
-            _ => p
-                .start
-                .with_timezone(&tz)
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
+            (Granularity::Daily, Some(d)) => style.date(d),
+            _ => style.date_time(&p.start.with_timezone(&tz)),
         };
         let _ = write!(
             s,
@@ -246,11 +245,19 @@ mod tests {
                 hits: 1234,
             }],
         };
-        let svg = main_chart(&c, chrono_tz::UTC, &|d| {
+        let svg = main_chart(&c, chrono_tz::UTC, DateStyle::Iso, &|d| {
             format!("?startDate={d}&endDate={d}")
         });
         assert!(svg.contains("href=\"?startDate=2024-03-05&amp;endDate=2024-03-05\""));
-        assert!(svg.contains("Mar 5: 1,234 hits, 2 sessions"));
+        assert!(svg.contains("<title>2024-03-05: 1,234 hits, 2 sessions</title>"));
+        // Each point is a link named by its figures; the table lists them in the user's style.
+        assert!(svg.contains("aria-label=\"2024-03-05: 1,234 hits, 2 sessions\""));
+        let svg = main_chart(&c, chrono_tz::UTC, DateStyle::MonthDay, &|d| d.to_string());
+        assert!(svg.contains("<title>Mar 5: 1,234 hits, 2 sessions</title>"));
+        let table = data_table(&c, chrono_tz::UTC, DateStyle::DayMonth);
+        assert!(table.contains(
+            "<th scope=\"row\">5 Mar 2024</th><td class=\"num\">1,234</td><td class=\"num\">2</td>"
+        ));
         assert!(sparkline(&c).starts_with("<svg"));
     }
 }

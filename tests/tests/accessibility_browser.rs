@@ -69,6 +69,7 @@ fn signed_in_pages(base: &str, svc: uuid::Uuid, session: &str) -> Vec<(&'static 
         ("notifications", format!("{s}/notifications/")),
         ("new-service", format!("{base}/dashboard/service/new/")),
         ("emails", format!("{base}/accounts/email/")),
+        ("preferences", format!("{base}/accounts/preferences/")),
         ("security", format!("{base}/accounts/password/change/")),
         ("two-factor", format!("{base}/accounts/two-factor/")),
         ("account-delete", format!("{base}/accounts/delete/")),
@@ -180,7 +181,7 @@ async fn every_page_passes_axe_in_both_schemes_and_widths() {
                 findings.extend(audit_page(&b, &axe, &format!("{name}-{size}-{scheme}")).await);
             }
             // Two-factor enrolment, with its QR code, once started.
-            open(&b, &pages[10].1).await;
+            open(&b, &format!("{base}/accounts/two-factor/")).await;
             if let Ok(start) = b.find(Locator::Css("button[value='start']")).await {
                 start.click().await.unwrap();
             }
