@@ -143,6 +143,40 @@ pub async fn color_scheme(b: &Client, dark: bool) {
     assert_eq!(matches, serde_json::json!(true), "{value} scheme emulated");
 }
 
+/// Most pixels tall a full-page screenshot may be (Chromium refuses far larger captures).
+const MAX_SHOT_HEIGHT: f64 = 16_000.0;
+
+/// A PNG of the whole page, not only the window (DevTools' `Page.captureScreenshot` beyond the
+/// viewport), at the window's width.
+pub async fn full_page_png(b: &Client) -> Vec<u8> {
+    use base64::Engine;
+    let size = b
+        .execute(
+            "const d = document.documentElement;
+             return [d.clientWidth, Math.max(d.scrollHeight, document.body.scrollHeight)];",
+            vec![],
+        )
+        .await
+        .expect("page size");
+    let w = size[0].as_f64().unwrap_or(1280.0);
+    let h = size[1].as_f64().unwrap_or(900.0).min(MAX_SHOT_HEIGHT);
+    let got = b
+        .issue_cmd(Cdp {
+            cmd: "Page.captureScreenshot",
+            params: serde_json::json!({
+                "format": "png",
+                "captureBeyondViewport": true,
+                "clip": { "x": 0, "y": 0, "width": w, "height": h, "scale": 1 }
+            }),
+        })
+        .await
+        .expect("capture the page");
+    let data = got["data"].as_str().expect("screenshot data");
+    base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .expect("base64 screenshot")
+}
+
 /// The controls a keyboard user must reach on the current page, as selectors the walk below
 /// marks: visible links, buttons, fields, `<summary>`s; a radio group counts once.
 const CONTROLS: &str = "a[href], button, input:not([type=hidden]), select, textarea, summary";

@@ -1,8 +1,8 @@
 //! Every page type of the dashboard in a real headless Chromium, checked by axe-core (npm
 //! `axe-core`) in the light and the dark colour scheme, on a 1280 px desktop and a 390 px phone:
 //! no serious or critical violation may remain. Tab reaches every visible control and each stop
-//! shows a focus ring. The charts and the map carry text alternatives. Screenshots of each page,
-//! width and scheme go to `artifacts/screenshots/a11y-*.png`.
+//! shows a focus ring. The charts and the map carry text alternatives. Full-page screenshots of
+//! each page, width and scheme go to `artifacts/screenshots/a11y-*.png`.
 
 use aggregator::geo::GeoDb;
 use aggregator::startup::{Application, ServeSettings};
@@ -18,7 +18,7 @@ const DEMO_HITS: u64 = 3_000;
 const DEMO_DAYS: u32 = 14;
 
 async fn shot(b: &Client, name: &str) {
-    let png = b.screenshot().await.expect("screenshot");
+    let png = audit::full_page_png(b).await;
     std::fs::write(e2e_tests::artifacts_dir().join(name), png).expect("write screenshot");
 }
 
