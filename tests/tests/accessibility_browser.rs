@@ -191,6 +191,26 @@ async fn every_page_passes_axe_in_both_schemes_and_widths() {
                 .expect("the enrolment QR code");
             findings
                 .extend(audit_page(&b, &axe, &format!("two-factor-setup-{size}-{scheme}")).await);
+            // A share link: the page that shows it once, then the public page it opens.
+            open(&b, &format!("{base}/dashboard/service/{svc}/manage/")).await;
+            b.find(Locator::Css("#shares button[value=create]"))
+                .await
+                .expect("the share form")
+                .click()
+                .await
+                .unwrap();
+            let link = b
+                .wait()
+                .for_element(Locator::Css("#share-url"))
+                .await
+                .expect("the new share link")
+                .prop("value")
+                .await
+                .unwrap()
+                .expect("its URL");
+            findings.extend(audit_page(&b, &axe, &format!("share-created-{size}-{scheme}")).await);
+            open(&b, &link).await;
+            findings.extend(audit_page(&b, &axe, &format!("share-{size}-{scheme}")).await);
         }
     }
 
