@@ -46,14 +46,32 @@ async fn log_in(b: &Client, base: &str, email: &str, password: &str) {
         .expect("the overview after logging in");
 }
 
-/// Audits the current page (axe-core) and saves its screenshot; returns the findings.
+/// Audits the current page (axe-core; nothing wider than the window) and saves its
+/// screenshot; returns the findings.
 async fn audit_page(b: &Client, axe: &str, label: &str) -> Vec<String> {
     shot(b, &format!("a11y-{label}.png")).await;
-    audit::axe(b, axe)
+    let mut out: Vec<String> = audit::axe(b, axe)
         .await
         .into_iter()
         .map(|v| format!("{label}:\n{v}"))
-        .collect()
+        .collect();
+    let wide = b
+        .execute(
+            "const w = document.documentElement.clientWidth;
+             if (document.documentElement.scrollWidth <= w) return [];
+             return [...document.querySelectorAll('body *')]
+               .filter((e) => e.checkVisibility() && e.getBoundingClientRect().right > w + 1)
+               .slice(0, 5)
+               .map((e) => e.tagName.toLowerCase() + '.' + e.className + ' (' + e.textContent.trim().slice(0, 30) + ') ends at '
+                 + Math.round(e.getBoundingClientRect().right) + ' of ' + w);",
+            vec![],
+        )
+        .await
+        .expect("page width");
+    for e in wide.as_array().into_iter().flatten() {
+        out.push(format!("{label}: wider than the window: {e}"));
+    }
+    out
 }
 
 /// Every page type a signed-in admin sees, by name; `{s}` is the service.
