@@ -85,6 +85,7 @@ fn signed_in_pages(base: &str, svc: uuid::Uuid, session: &str) -> Vec<(&'static 
         ("locations", format!("{s}/locations/")),
         ("manage", format!("{s}/manage/")),
         ("notifications", format!("{s}/notifications/")),
+        ("service-delete", format!("{s}/delete/")),
         ("new-service", format!("{base}/dashboard/service/new/")),
         ("emails", format!("{base}/accounts/email/")),
         ("preferences", format!("{base}/accounts/preferences/")),
@@ -92,6 +93,11 @@ fn signed_in_pages(base: &str, svc: uuid::Uuid, session: &str) -> Vec<(&'static 
         ("two-factor", format!("{base}/accounts/two-factor/")),
         ("account-delete", format!("{base}/accounts/delete/")),
         ("admin", format!("{base}/admin/")),
+        // A message page (here: a verification link that is no good).
+        (
+            "message",
+            format!("{base}/accounts/confirm-email/{}/", "0".repeat(64)),
+        ),
     ]
 }
 
