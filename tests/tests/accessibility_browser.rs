@@ -75,6 +75,59 @@ async fn audit_page(b: &Client, axe: &str, label: &str) -> Vec<String> {
     out
 }
 
+/// The bytes of an RFC 4648 base32 key, as the two-factor page shows it.
+fn base32_bytes(key: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in key.trim().bytes() {
+        let v = ALPHABET.iter().position(|&a| a == c).expect("a base32 key") as u32;
+        acc = (acc << 5 | v) & 0xFFFF;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// Turns two-factor login on for the signed-in user (the secret read off the page, the code
+/// computed here) and audits the recovery-code page that follows.
+async fn enrol(b: &Client, base: &str, axe: &str) -> Vec<String> {
+    open(b, &format!("{base}/accounts/two-factor/")).await;
+    if let Ok(start) = b.find(Locator::Css("button[value='start']")).await {
+        start.click().await.unwrap();
+    }
+    let key = b
+        .wait()
+        .for_element(Locator::Css("#totp-secret"))
+        .await
+        .expect("the enrolment key")
+        .text()
+        .await
+        .unwrap();
+    let step = dashboard::auth::totp::step_of(chrono::Utc::now().timestamp());
+    let code = dashboard::auth::totp::code_at_step(&base32_bytes(&key), step);
+    b.find(Locator::Css("#tf-confirm"))
+        .await
+        .unwrap()
+        .send_keys(&code)
+        .await
+        .unwrap();
+    b.find(Locator::Css("button[value='confirm']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait()
+        .for_element(Locator::Css("#recovery-codes"))
+        .await
+        .expect("two-factor login on, with recovery codes");
+    audit_page(b, axe, "two-factor-recovery-codes-desktop-light").await
+}
+
 /// Every page type a signed-in admin sees, by name; `{s}` is the service.
 fn signed_in_pages(base: &str, svc: uuid::Uuid, session: &str) -> Vec<(&'static str, String)> {
     let s = format!("{base}/dashboard/service/{svc}");
@@ -252,6 +305,35 @@ async fn every_page_passes_axe_in_both_schemes_and_widths() {
                     findings.push(format!("{name}-{size}-{scheme} (keyboard): {p}"));
                 }
             }
+        }
+    }
+
+    // Two-factor login on: the code step after the password, in every scheme and width.
+    audit::color_scheme(&b, false).await;
+    b.set_window_size(1280, 900).await.unwrap();
+    findings.extend(enrol(&b, &base, &axe).await);
+    for dark in [false, true] {
+        audit::color_scheme(&b, dark).await;
+        let scheme = if dark { "dark" } else { "light" };
+        for (w, h, size) in SIZES {
+            b.set_window_size(w, h).await.unwrap();
+            b.delete_all_cookies().await.unwrap();
+            open(&b, &format!("{base}/accounts/login/")).await;
+            let browser = &b;
+            let field =
+                |css: &'static str| async move { browser.find(Locator::Css(css)).await.unwrap() };
+            field("#email").await.send_keys(email).await.unwrap();
+            field("#password").await.send_keys(&password).await.unwrap();
+            field("form button[type=submit]")
+                .await
+                .click()
+                .await
+                .unwrap();
+            b.wait()
+                .for_element(Locator::Css("#code"))
+                .await
+                .expect("the code step");
+            findings.extend(audit_page(&b, &axe, &format!("login-code-{size}-{scheme}")).await);
         }
     }
 
