@@ -96,6 +96,26 @@ pub async fn axe(b: &Client, source: &str) -> Vec<Violation> {
         .collect()
 }
 
+/// Whether the page is drawn dark: the relative luminance (WCAG) of the `<main>` background,
+/// or the body's where `<main>` is transparent, is below one half.
+pub async fn looks_dark(b: &Client) -> bool {
+    let l = b
+        .execute(
+            "const bg = (e) => e && getComputedStyle(e).backgroundColor;
+             let c = bg(document.querySelector('main'));
+             if (!c || c === 'rgba(0, 0, 0, 0)') c = bg(document.body);
+             const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map((v) => {
+               const s = v / 255;
+               return s <= 0.04045 ? s / 12.92 : Math.pow((s + 0.055) / 1.055, 2.4);
+             });
+             return 0.2126 * r + 0.7152 * g + 0.0722 * b;",
+            vec![],
+        )
+        .await
+        .expect("background luminance");
+    l.as_f64().expect("a luminance") < 0.5
+}
+
 /// ChromeDriver's bridge to the DevTools protocol (`POST /session/{id}/goog/cdp/execute`).
 #[derive(Debug)]
 struct Cdp {

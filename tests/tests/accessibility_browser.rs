@@ -72,6 +72,10 @@ async fn audit_page(b: &Client, axe: &str, label: &str) -> Vec<String> {
     for e in wide.as_array().into_iter().flatten() {
         out.push(format!("{label}: wider than the window: {e}"));
     }
+    // The colour scheme really changes the page, not only the media query.
+    if audit::looks_dark(b).await != label.ends_with("-dark") {
+        out.push(format!("{label}: drawn in the other colour scheme"));
+    }
     out
 }
 
