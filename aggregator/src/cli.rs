@@ -140,6 +140,20 @@ pub async fn stats(
     tz: chrono_tz::Tz,
     heartbeat_ms: u64,
 ) -> anyhow::Result<serde_json::Value> {
+    stats_from(pool, pool, service, start, end, tz, heartbeat_ms).await
+}
+
+/// [`stats`] with the figures read from `reads` (a read replica's pool): the service itself is
+/// looked up on the primary, so one created a moment ago is found.
+pub async fn stats_from(
+    pool: &Pool,
+    reads: &Pool,
+    service: Uuid,
+    start: Option<&str>,
+    end: Option<&str>,
+    tz: chrono_tz::Tz,
+    heartbeat_ms: u64,
+) -> anyhow::Result<serde_json::Value> {
     let now = chrono::Utc::now();
     // Refuse bad dates before touching the database.
     stats_window(start, end, tz, now)?;
@@ -150,6 +164,10 @@ pub async fn stats(
     let tz = stats::window::service_zone(zone.as_deref(), tz);
     let window = stats_window(start, end, tz, now)?;
     let hide = stats::referrer::compile_lenient(&hide);
+    // The service came from the primary (`pool`); its figures from `reads` (a read replica in
+    // use, or the primary again).
+    drop(client);
+    let client = reads.get().await?;
     let s = stats::core_stats(
         &**client,
         service,

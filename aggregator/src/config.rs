@@ -51,6 +51,27 @@ pub struct DbArgs {
         global = true
     )]
     pub data_dir: PathBuf,
+    /// Read replicas (hot standbys of the database above) for the figures of the dashboard,
+    /// the API and `shynet stats`; repeat the flag or separate URLs with commas. Writes,
+    /// accounts, sessions state and jobs stay on the primary. Never logged (only host and port).
+    #[arg(
+        long = "read-database-url",
+        env = "SHYNET_READ_DATABASE_URL",
+        global = true,
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub read_database_url: Vec<String>,
+    /// A read replica whose replay is more than this many seconds behind the primary is skipped
+    /// (its reads go to the primary) until it catches up; checked in the background.
+    #[arg(
+        long,
+        env = "SHYNET_REPLICA_MAX_LAG",
+        default_value_t = crate::replicas::DEFAULT_REPLICA_MAX_LAG_SECS,
+        value_parser = clap::value_parser!(u64).range(1..=86_400),
+        global = true
+    )]
+    pub replica_max_lag: u64,
 }
 
 /// The subcommands.

@@ -75,7 +75,7 @@ pub enum EmbeddedPgError {
     },
 }
 
-fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> EmbeddedPgError {
+pub fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> EmbeddedPgError {
     let context = context.into();
     move |source| EmbeddedPgError::Io { context, source }
 }
@@ -142,12 +142,12 @@ pub fn search_dirs() -> Vec<PathBuf> {
 
 /// The account the server processes run as: ourselves, or an unprivileged one when we are root.
 #[derive(Debug, Clone)]
-struct RunAs {
+pub struct RunAs {
     user: Option<nix::unistd::User>,
 }
 
 impl RunAs {
-    fn detect() -> Result<Self, EmbeddedPgError> {
+    pub fn detect() -> Result<Self, EmbeddedPgError> {
         if !nix::unistd::geteuid().is_root() {
             return Ok(RunAs { user: None });
         }
@@ -159,7 +159,7 @@ impl RunAs {
         Err(EmbeddedPgError::NoUnprivilegedUser)
     }
 
-    fn command(&self, program: &Path) -> Command {
+    pub fn command(&self, program: &Path) -> Command {
         let mut cmd = Command::new(program);
         if let Some(u) = &self.user {
             cmd.uid(u.uid.as_raw()).gid(u.gid.as_raw());
@@ -174,7 +174,7 @@ impl RunAs {
         cmd
     }
 
-    fn chown(&self, path: &Path) -> Result<(), EmbeddedPgError> {
+    pub fn chown(&self, path: &Path) -> Result<(), EmbeddedPgError> {
         if let Some(u) = &self.user {
             std::os::unix::fs::chown(path, Some(u.uid.as_raw()), Some(u.gid.as_raw()))
                 .map_err(io_err(format!("chown {}", path.display())))?;
@@ -217,7 +217,7 @@ impl RunAs {
     }
 }
 
-fn run(mut cmd: Command, tool: &str) -> Result<String, EmbeddedPgError> {
+pub fn run(mut cmd: Command, tool: &str) -> Result<String, EmbeddedPgError> {
     let out = cmd
         .stdin(Stdio::null())
         .output()
@@ -509,67 +509,84 @@ pub mod throwaway {
             let run_as = RunAs::detect()?;
             let dirs = ClusterDirs::new(dir)?;
             init_cluster(&bins, &run_as, &dirs)?;
-            // Tests favour speed over durability.
+            // Tests favour speed over durability. Streaming replication stays possible (Postgres's
+            // defaults, spelled out): `testkit::start_standby` makes hot standbys of this cluster,
+            // and initdb's `pg_hba.conf` (trust) admits replication through the socket.
             let mut extra = OpenOptions::new()
                 .append(true)
                 .open(dirs.pgdata.join("postgresql.conf"))
                 .map_err(io_err("open postgresql.conf"))?;
             use std::io::Write;
             extra
-                .write_all(b"fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
+                .write_all(
+                    b"fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n\
+                      wal_level = replica\nmax_wal_senders = 10\n",
+                )
                 .map_err(io_err("write postgresql.conf"))?;
-            let pgdata = dirs.pgdata.clone();
-            let postgres = bins.postgres.clone();
-            let dir_for_cleanup = dir.to_path_buf();
-            let (tx, rx) = std::sync::mpsc::channel();
-            // A dedicated thread owns the child: PR_SET_PDEATHSIG fires when the spawning
-            // *thread* exits, so that thread must live as long as the process.
-            std::thread::spawn(move || {
-                let mut cmd = run_as.command(&postgres);
-                cmd.arg("-D").arg(&pgdata);
-                cmd.stdout(Stdio::null()).stderr(Stdio::null());
-                unsafe {
-                    cmd.pre_exec(|| {
-                        nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGINT)
-                            .map_err(std::io::Error::from)
-                    });
-                }
-                match cmd.spawn() {
-                    Ok(mut child) => {
-                        cleanup::arm(child.id(), &dir_for_cleanup);
-                        let _ = tx.send(Ok(()));
-                        let _ = child.wait();
-                        loop {
-                            std::thread::park();
-                        }
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                    }
-                }
-            });
-            rx.recv()
-                .map_err(|_| EmbeddedPgError::Tool {
-                    tool: "postgres".into(),
-                    detail: "launcher thread died".into(),
-                })?
-                .map_err(|e| EmbeddedPgError::Tool {
-                    tool: "postgres".into(),
-                    detail: e.to_string(),
-                })?;
-            let socket = dirs.socket_dir.join(format!(".s.PGSQL.{SOCKET_PORT}"));
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while !socket.exists() {
-                if Instant::now() > deadline {
-                    return Err(EmbeddedPgError::Tool {
-                        tool: "postgres".into(),
-                        detail: "did not open its socket within 30 s".into(),
-                    });
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
+            spawn_server(&bins, run_as, &dirs, dir)?;
             Ok(ThrowawayCluster { dirs })
         }
+    }
+
+    /// Runs `postgres -D <dirs.pgdata>` as a child that dies with this process (deleting `dir`
+    /// at exit) and waits until its socket exists.
+    pub fn spawn_server(
+        bins: &PgBinaries,
+        run_as: RunAs,
+        dirs: &ClusterDirs,
+        dir: &Path,
+    ) -> Result<(), EmbeddedPgError> {
+        let pgdata = dirs.pgdata.clone();
+        let postgres = bins.postgres.clone();
+        let dir_for_cleanup = dir.to_path_buf();
+        let (tx, rx) = std::sync::mpsc::channel();
+        // A dedicated thread owns the child: PR_SET_PDEATHSIG fires when the spawning
+        // *thread* exits, so that thread must live as long as the process.
+        std::thread::spawn(move || {
+            let mut cmd = run_as.command(&postgres);
+            cmd.arg("-D").arg(&pgdata);
+            cmd.stdout(Stdio::null()).stderr(Stdio::null());
+            unsafe {
+                cmd.pre_exec(|| {
+                    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGINT)
+                        .map_err(std::io::Error::from)
+                });
+            }
+            match cmd.spawn() {
+                Ok(mut child) => {
+                    cleanup::arm(child.id(), &dir_for_cleanup);
+                    let _ = tx.send(Ok(()));
+                    let _ = child.wait();
+                    loop {
+                        std::thread::park();
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+            }
+        });
+        rx.recv()
+            .map_err(|_| EmbeddedPgError::Tool {
+                tool: "postgres".into(),
+                detail: "launcher thread died".into(),
+            })?
+            .map_err(|e| EmbeddedPgError::Tool {
+                tool: "postgres".into(),
+                detail: e.to_string(),
+            })?;
+        let socket = dirs.socket_dir.join(format!(".s.PGSQL.{SOCKET_PORT}"));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !socket.exists() {
+            if Instant::now() > deadline {
+                return Err(EmbeddedPgError::Tool {
+                    tool: "postgres".into(),
+                    detail: "did not open its socket within 30 s".into(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
     }
 
     /// Stops the server and deletes its directory when the test process exits normally, so
@@ -577,32 +594,33 @@ pub mod throwaway {
     /// process leaves one, which [`sweep_stale`] removes on a later run.
     mod cleanup {
         use std::path::{Path, PathBuf};
-        use std::sync::atomic::{AtomicU32, Ordering};
-        use std::sync::OnceLock;
+        use std::sync::{Mutex, Once};
         use std::time::{Duration, Instant};
 
-        static CHILD: AtomicU32 = AtomicU32::new(0);
-        static DIR: OnceLock<PathBuf> = OnceLock::new();
+        static CHILDREN: Mutex<Vec<(u32, PathBuf)>> = Mutex::new(Vec::new());
+        static ARMED: Once = Once::new();
 
         extern "C" {
             fn atexit(callback: extern "C" fn()) -> std::os::raw::c_int;
         }
 
         pub(super) fn arm(pid: u32, dir: &Path) {
-            if DIR.set(dir.to_path_buf()).is_ok() {
-                CHILD.store(pid, Ordering::SeqCst);
-                // SAFETY: registers a plain `extern "C"` function with no captured state.
-                unsafe {
-                    atexit(on_exit);
-                }
-            }
+            CHILDREN
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((pid, dir.to_path_buf()));
+            // SAFETY: registers a plain `extern "C"` function with no captured state, once.
+            ARMED.call_once(|| unsafe {
+                atexit(on_exit);
+            });
         }
 
         extern "C" fn on_exit() {
             use nix::sys::signal::{kill, Signal};
             use nix::unistd::Pid;
-            let pid = CHILD.load(Ordering::SeqCst);
-            if pid != 0 {
+            let children = std::mem::take(&mut *CHILDREN.lock().unwrap_or_else(|e| e.into_inner()));
+            // Standbys were started after their primary: stop them first.
+            for (pid, dir) in children.into_iter().rev() {
                 let pid = Pid::from_raw(pid as i32);
                 // Immediate shutdown: nothing in a throwaway cluster needs to survive.
                 let _ = kill(pid, Signal::SIGQUIT);
@@ -610,8 +628,6 @@ pub mod throwaway {
                 while kill(pid, None).is_ok() && Instant::now() < deadline {
                     std::thread::sleep(Duration::from_millis(10));
                 }
-            }
-            if let Some(dir) = DIR.get() {
                 let _ = std::fs::remove_dir_all(dir);
             }
         }

@@ -6,6 +6,7 @@
 
 use crate::metrics::IngestMetrics;
 use crate::notify::counters::NotifyMetrics;
+use crate::replicas::ReplicaSet;
 use crate::writer::IngestQueue;
 use deadpool_postgres::Pool;
 use std::sync::Arc;
@@ -27,6 +28,7 @@ struct Q {
 pub fn metrics_route(
     metrics: Arc<IngestMetrics>,
     notify: Arc<NotifyMetrics>,
+    replicas: ReplicaSet,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
     warp::path("metrics")
         .and(warp::path::end())
@@ -42,6 +44,7 @@ pub fn metrics_route(
                 }
             }
             out.push_str(&notify.prometheus());
+            replicas.append_prometheus(&mut out);
             warp::reply::with_header(out, "content-type", "text/plain; version=0.0.4")
                 .into_response()
         })
@@ -53,8 +56,9 @@ pub fn route(
     queue: IngestQueue,
     metrics: Arc<IngestMetrics>,
     notify: Arc<NotifyMetrics>,
+    replicas: ReplicaSet,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    let prometheus = metrics_route(metrics.clone(), notify.clone());
+    let prometheus = metrics_route(metrics.clone(), notify.clone(), replicas.clone());
     warp::path("healthz")
         .and(warp::path::end())
         .and(warp::get().or(warp::head()).unify())
@@ -71,6 +75,7 @@ pub fn route(
             let queue = queue.clone();
             let metrics = metrics.clone();
             let notify = notify.clone();
+            let replicas = replicas.clone();
             async move {
                 use warp::Reply;
                 if q.probe.as_deref() == Some("liveness") {
@@ -98,6 +103,9 @@ pub fn route(
                         "ingest": metrics.snapshot(),
                         "notify": notify.snapshot(),
                     });
+                    if let Some(r) = replicas.health_json() {
+                        body["read_replicas"] = r;
+                    }
                     if let Some(m) = crate::memory::current() {
                         body["memory"] = serde_json::json!(m);
                     }
@@ -141,7 +149,7 @@ mod tests {
             },
             metrics.clone(),
         );
-        let filter = route(pool, queue, metrics, Arc::default());
+        let filter = route(pool, queue, metrics, Arc::default(), Default::default());
         let ready = warp::test::request().path("/healthz").reply(&filter).await;
         assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
         let live = warp::test::request()
@@ -167,7 +175,7 @@ mod tests {
             },
             metrics.clone(),
         );
-        let filter = route(pool, queue, metrics, Arc::default());
+        let filter = route(pool, queue, metrics, Arc::default(), Default::default());
         let r = warp::test::request()
             .path("/healthz?format=json")
             .reply(&filter)

@@ -23,6 +23,7 @@ pub mod memory;
 pub mod metrics;
 pub mod notify;
 pub mod pools;
+pub mod replicas;
 pub mod report_cli;
 pub mod retention;
 pub mod salts;

@@ -47,6 +47,8 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Malformed replica URLs are refused before a database is started (without echoing them).
+    aggregator::replicas::parse_urls(&cli.db.read_database_url)?;
     // Commands that need no database.
     match &cli.command {
         Command::Ua => {
@@ -111,7 +113,13 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             for w in warnings {
                 tracing::warn!("{w} (geography and network fields stay empty)");
             }
-            let pools = Pools::open(db.pool.clone(), &db.pg_config, args.ingest.pool_sizes())?;
+            let replicas = aggregator::replicas::ReplicaSet::open(
+                &cli.db.read_database_url,
+                args.ingest.dashboard_pool_size,
+                std::time::Duration::from_secs(cli.db.replica_max_lag),
+            )?;
+            let pools = Pools::open(db.pool.clone(), &db.pg_config, args.ingest.pool_sizes())?
+                .with_replicas(replicas);
             let app = Application::start_with_dashboard(
                 ServeSettings {
                     listen: args.listen,
@@ -182,8 +190,15 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Stats(a) => {
-            let v = cli::stats(
+            let reads = aggregator::replicas::pool_for_cli(
+                &cli.db.read_database_url,
+                std::time::Duration::from_secs(cli.db.replica_max_lag),
                 &db.pool,
+            )
+            .await?;
+            let v = cli::stats_from(
+                &db.pool,
+                &reads,
                 a.service,
                 a.start.as_deref(),
                 a.end.as_deref(),

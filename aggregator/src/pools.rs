@@ -60,6 +60,8 @@ pub struct Pools {
     pub dashboard: Pool,
     /// `/healthz`.
     pub health: Pool,
+    /// Read replicas for the dashboard's, the API's figures (none unless configured).
+    pub replicas: crate::replicas::ReplicaSet,
 }
 
 impl Pools {
@@ -75,7 +77,15 @@ impl Pools {
             edge: make_pool(cfg.clone(), sizes.edge)?,
             dashboard: make_pool_waiting(cfg.clone(), sizes.dashboard, DASHBOARD_POOL_WAIT)?,
             health: make_pool(cfg.clone(), HEALTH_POOL_SIZE)?,
+            replicas: Default::default(),
         })
+    }
+
+    /// Adds read replicas (`--read-database-url`); each gets a pool the size of the
+    /// dashboard's, so replicas × that size must fit each standby's `max_connections`.
+    pub fn with_replicas(mut self, replicas: crate::replicas::ReplicaSet) -> Pools {
+        self.replicas = replicas;
+        self
     }
 
     /// Closes every pool.
@@ -83,6 +93,7 @@ impl Pools {
         for p in [&self.ingest, &self.edge, &self.dashboard, &self.health] {
             p.close();
         }
+        self.replicas.reads.close();
     }
 }
 
@@ -95,6 +106,7 @@ impl From<Pool> for Pools {
             edge: pool.clone(),
             dashboard: pool.clone(),
             health: pool,
+            replicas: Default::default(),
         }
     }
 }

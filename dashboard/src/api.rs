@@ -82,8 +82,8 @@ async fn add_event_stats<C: GenericClient>(
     Ok(())
 }
 
-/// One service's entry: its figures for `w` in its zone `tz`, the period before for comparison.
-async fn service_json<C: GenericClient>(
+/// One period's `stats` object: core figures, chart, events and goals.
+async fn period_json<C: GenericClient>(
     state: &DashboardState,
     c: &C,
     s: &services::Listed,
@@ -92,23 +92,35 @@ async fn service_json<C: GenericClient>(
     event: Option<&str>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
-    let prev = stats::previous(w);
-    let cur_chart = chart::charts_many(c, &[s.id], w, tz, now)
+    let ch = chart::charts_many(c, &[s.id], w, tz, now)
         .await?
-        .remove(&s.id);
-    let prev_chart = chart::charts_many(c, &[s.id], &prev, tz, now)
-        .await?
-        .remove(&s.id);
-    let cur = stats::core_stats(c, s.id, w, re, state.online_window(), now).await?;
-    let old = stats::core_stats(c, s.id, &prev, re, state.online_window(), now).await?;
-    let empty = |win: &window::Window| Chart {
-        granularity: Granularity::for_window(win),
-        points: Vec::new(),
-    };
-    let mut st = stats_json(&cur, cur_chart.as_ref().unwrap_or(&empty(w)));
+        .remove(&s.id)
+        .unwrap_or_else(|| Chart {
+            granularity: Granularity::for_window(w),
+            points: Vec::new(),
+        });
+    let core = stats::core_stats(c, s.id, w, re, state.online_window(), now).await?;
+    let mut st = stats_json(&core, &ch);
     add_event_stats(c, &mut st, s.id, w, event).await?;
-    let mut before = stats_json(&old, prev_chart.as_ref().unwrap_or(&empty(&prev)));
-    add_event_stats(c, &mut before, s.id, &prev, event).await?;
+    Ok(st)
+}
+
+/// One service's entry: its figures for `w` in its zone `tz`, and under `compare` the period
+/// before, computed at the same time on `spare` (another connection, or `c` again).
+async fn service_json<C: GenericClient>(
+    state: &DashboardState,
+    (c, spare): (&C, &C),
+    s: &services::Listed,
+    re: Option<&regex::Regex>,
+    (w, tz): (&window::Window, chrono_tz::Tz),
+    event: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+    let prev = stats::previous(w);
+    let (mut st, before) = tokio::try_join!(
+        period_json(state, c, s, re, (w, tz), event, now),
+        period_json(state, spare, s, re, (&prev, tz), event, now),
+    )?;
     st["compare"] = before;
     let dropped =
         models::dropped::for_service(c, s.id, w.start.date_naive(), w.end.date_naive()).await?;
@@ -212,13 +224,19 @@ async fn run(state: &DashboardState, req: &Req) -> Result<Value, Response> {
         .into_iter()
         .filter_map(|(id, pattern)| stats::referrer::compile_lenient(&pattern).map(|re| (id, re)))
         .collect();
+    // Token, services and settings came from the primary; the figures from a read replica
+    // when one is in use.
+    drop(c);
+    let c = state.read_client().await.map_err(|e| unavailable(&e))?;
+    let spare = state.spare_read_client().await;
+    let pc: &tokio_postgres::Client = spare.as_ref().map_or(&**c, |o| &***o);
     let mut out = Vec::new();
     for s in &list {
         let tz = window::service_zone(s.time_zone.as_deref(), state.tz());
         // The dates were checked above in the instance's zone; the same dates in another zone
         // are as valid (same calendar days), but keep the instance's window if they were not.
         let sw = window::from_dates(req.q("startDate"), req.q("endDate"), tz, now).unwrap_or(w);
-        let v = service_json(state, &**c, s, hide.get(&s.id), (&sw, tz), event, now)
+        let v = service_json(state, (&**c, pc), s, hide.get(&s.id), (&sw, tz), event, now)
             .await
             .map_err(|e| unavailable(&e))?;
         out.push(v);

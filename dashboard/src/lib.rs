@@ -16,6 +16,7 @@ pub mod page_error;
 pub mod pages;
 pub mod plausible_api;
 pub mod plausible_query;
+pub mod read_pool;
 pub mod render;
 pub mod request_context;
 pub mod router;

@@ -96,6 +96,9 @@ async fn run(state: &DashboardState, req: &Req, which: Endpoint) -> Result<Value
         .await
         .map_err(|e| unavailable(&e))?
         .ok_or_else(not_found)?;
+    // The key and the site came from the primary; the figures from a read replica in use.
+    drop(c);
+    let c = state.read_client().await.map_err(|e| unavailable(&e))?;
     let now = chrono::Utc::now();
     if which == Endpoint::Realtime {
         let n = stats::online_many(&**c, &[svc.id], state.online_window(), now)

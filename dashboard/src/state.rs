@@ -48,6 +48,8 @@ struct Inner {
     export_slots: Arc<tokio::sync::Semaphore>,
     /// Permits for computing share answers ([`MAX_CONCURRENT_SHARES`]).
     share_gate: Arc<tokio::sync::Semaphore>,
+    /// Hot standbys for statistics reads (none unless set at start-up).
+    reads: std::sync::OnceLock<crate::read_pool::ReadReplicas>,
 }
 
 /// Share answers computed at once; beyond this, 429 with `Retry-After` at once (half the
@@ -98,6 +100,7 @@ impl DashboardState {
                     crate::export_http::MAX_CONCURRENT_EXPORTS,
                 )),
                 share_gate: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_SHARES)),
+                reads: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -126,6 +129,35 @@ impl DashboardState {
     /// The connection pool.
     pub fn pool(&self) -> &Pool {
         &self.inner.pool
+    }
+
+    /// Sends statistics reads to these replicas (set once, at start-up; later calls are ignored).
+    pub fn use_read_replicas(&self, reads: crate::read_pool::ReadReplicas) {
+        let _ = self.inner.reads.set(reads);
+    }
+
+    /// A connection for statistics reads: a read replica in use, else the primary's pool.
+    /// Accounts, permissions and service settings are read with [`DashboardState::pool`], so
+    /// what a request just wrote is always seen (see [`crate::read_pool`]).
+    pub async fn read_client(
+        &self,
+    ) -> Result<deadpool_postgres::Object, deadpool_postgres::PoolError> {
+        match self.inner.reads.get() {
+            Some(r) => r.client(&self.inner.pool).await,
+            None => self.inner.pool.get().await,
+        }
+    }
+
+    /// A second connection for statistics reads, only if one is free right now, for work that
+    /// can run beside the request's first one (the previous period's figures): Postgres then
+    /// uses a second core. A request never waits for it while holding its first one, so a busy
+    /// dashboard degrades to one connection per request (the same queries, one after the other)
+    /// instead of requests queueing behind each other's second connections.
+    pub async fn spare_read_client(&self) -> Option<deadpool_postgres::Object> {
+        match self.inner.reads.get() {
+            Some(r) => r.spare_client(&self.inner.pool).await,
+            None => crate::read_pool::now_or_never(&self.inner.pool).await,
+        }
     }
 
     /// The slots of HTTP exports (one permit per running export).

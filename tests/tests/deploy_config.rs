@@ -352,6 +352,9 @@ struct Container {
     readiness: (String, String),
     liveness: (String, String),
     migrate_args: Vec<String>,
+    /// The admin (metrics) listener and its container port.
+    metrics_listen: String,
+    metrics_port: u16,
 }
 
 fn strings(v: hcl::Value) -> Vec<String> {
@@ -385,7 +388,15 @@ fn aggregator_container() -> Container {
         let get = one(one(c, kind), "http_get");
         (string(attr(get, "path")), string(attr(get, "port")))
     };
-    let port = one(c, "port");
+    let named_port = |name: &str| {
+        nested(c, "port")
+            .into_iter()
+            .map(|p| p.body())
+            .find(|p| string(attr(p, "name")) == name)
+            .unwrap_or_else(|| panic!("no container port named {name}"))
+    };
+    let port = named_port("http");
+    let metrics = named_port("metrics");
     let job = block(&agg, "resource", &["kubernetes_job_v1", "migrate"]);
     let job_pod = one(one(one(job.body(), "spec"), "template"), "spec");
     Container {
@@ -396,6 +407,11 @@ fn aggregator_container() -> Container {
         readiness: probe("readiness_probe"),
         liveness: probe("liveness_probe"),
         migrate_args: strings(eval(attr(one(job_pod, "container"), "args"))),
+        metrics_listen: env_value("SHYNET_METRICS_LISTEN")
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        metrics_port: eval(attr(metrics, "container_port")).as_u64().unwrap() as u16,
     }
 }
 
@@ -441,6 +457,8 @@ async fn kubernetes_probes_and_release_job_work_against_the_real_binary() {
     assert_eq!(c.readiness.1, c.port_name);
     assert_eq!(c.liveness.1, c.port_name);
     assert_eq!(c.listen, format!("0.0.0.0:{}", c.port));
+    assert_eq!(c.metrics_listen, format!("0.0.0.0:{}", c.metrics_port));
+    assert_ne!(c.metrics_port, c.port);
     assert_eq!(c.migrate_args, ["migrate"]);
     assert!(
         c.args.iter().any(|a| a == "--skip-migrations"),

@@ -121,6 +121,77 @@ pub async fn copy(
     Ok(sum)
 }
 
+/// A chunk of sessions as the columns of one set-based upsert, with what the writer derives at
+/// ingest (campaign tags, channel, clean exit page) derived the same way.
+struct SessionColumns {
+    ids: Vec<Uuid>,
+    starts: Vec<DateTime<Utc>>,
+    lasts: Vec<DateTime<Utc>>,
+    text: [Vec<String>; 16],
+    ips: Vec<Option<IpAddr>>,
+    floats: [Vec<Option<f64>>; 2],
+    hit_counts: Vec<i32>,
+    bounces: Vec<bool>,
+}
+
+impl SessionColumns {
+    fn build(plan: &Plan<'_>, chunk: &[Session]) -> SessionColumns {
+        let n = chunk.len();
+        let mut c = SessionColumns {
+            ids: Vec::with_capacity(n),
+            starts: Vec::with_capacity(n),
+            lasts: Vec::with_capacity(n),
+            text: Default::default(),
+            ips: Vec::with_capacity(n),
+            floats: Default::default(),
+            hit_counts: Vec::with_capacity(n),
+            bounces: Vec::with_capacity(n),
+        };
+        for s in chunk {
+            let entry = s.entry_location.as_deref().unwrap_or("");
+            let tags = beacon::campaign::parse(entry);
+            let channel =
+                beacon::channels::classify(&tags, s.entry_referrer.as_deref().unwrap_or(""), entry);
+            let exit = s.exit_location.as_deref().unwrap_or("");
+            let exit = plan.params.clean(exit).unwrap_or_else(|| exit.to_owned());
+            let (ua, ip) = if plan.keep_identifying {
+                (s.user_agent.clone(), s.ip)
+            } else {
+                (String::new(), None)
+            };
+            c.ids.push(s.uuid);
+            c.starts.push(s.start_time);
+            c.lasts.push(s.last_seen);
+            for (col, v) in c.text.iter_mut().zip([
+                s.identifier.trim().to_owned(),
+                ua,
+                s.browser.clone(),
+                s.os.clone(),
+                s.device.clone(),
+                device_type(&s.device_type).to_owned(),
+                s.asn.clone(),
+                s.country.clone(),
+                s.time_zone.clone(),
+                tags.source,
+                tags.medium,
+                tags.campaign,
+                tags.term,
+                tags.content,
+                channel.as_str().to_owned(),
+                exit,
+            ]) {
+                col.push(v);
+            }
+            c.ips.push(ip);
+            c.floats[0].push(s.latitude);
+            c.floats[1].push(s.longitude);
+            c.hit_counts.push(i32::try_from(s.hits).unwrap_or(i32::MAX));
+            c.bounces.push(s.is_bounce);
+        }
+        c
+    }
+}
+
 /// Inserts new sessions and updates those that changed in the source; returns (new, updated,
 /// start times of the rows written).
 async fn write_sessions(
@@ -129,55 +200,16 @@ async fn write_sessions(
     chunk: &[Session],
 ) -> anyhow::Result<(u64, u64, Vec<DateTime<Utc>>)> {
     let n = chunk.len();
-    let mut ids = Vec::with_capacity(n);
-    let mut starts = Vec::with_capacity(n);
-    let mut lasts = Vec::with_capacity(n);
-    let mut text: [Vec<String>; 16] = Default::default();
-    let mut ips: Vec<Option<IpAddr>> = Vec::with_capacity(n);
-    let mut floats: [Vec<Option<f64>>; 2] = Default::default();
-    let mut hit_counts = Vec::with_capacity(n);
-    let mut bounces = Vec::with_capacity(n);
-    for s in chunk {
-        let entry = s.entry_location.as_deref().unwrap_or("");
-        let tags = beacon::campaign::parse(entry);
-        let channel =
-            beacon::channels::classify(&tags, s.entry_referrer.as_deref().unwrap_or(""), entry);
-        let exit = s.exit_location.as_deref().unwrap_or("");
-        let exit = plan.params.clean(exit).unwrap_or_else(|| exit.to_owned());
-        let (ua, ip) = if plan.keep_identifying {
-            (s.user_agent.clone(), s.ip)
-        } else {
-            (String::new(), None)
-        };
-        ids.push(s.uuid);
-        starts.push(s.start_time);
-        lasts.push(s.last_seen);
-        for (col, v) in text.iter_mut().zip([
-            s.identifier.trim().to_owned(),
-            ua,
-            s.browser.clone(),
-            s.os.clone(),
-            s.device.clone(),
-            device_type(&s.device_type).to_owned(),
-            s.asn.clone(),
-            s.country.clone(),
-            s.time_zone.clone(),
-            tags.source,
-            tags.medium,
-            tags.campaign,
-            tags.term,
-            tags.content,
-            channel.as_str().to_owned(),
-            exit,
-        ]) {
-            col.push(v);
-        }
-        ips.push(ip);
-        floats[0].push(s.latitude);
-        floats[1].push(s.longitude);
-        hit_counts.push(i32::try_from(s.hits).unwrap_or(i32::MAX));
-        bounces.push(s.is_bounce);
-    }
+    let SessionColumns {
+        ids,
+        starts,
+        lasts,
+        text,
+        ips,
+        floats,
+        hit_counts,
+        bounces,
+    } = SessionColumns::build(plan, chunk);
     let existing: i64 = tx
         .query_one(
             "SELECT count(*) FROM sessions s

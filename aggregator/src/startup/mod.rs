@@ -86,6 +86,9 @@ impl Application {
                 proxy_trust: settings.ingest.proxy_trust(),
             },
         )?;
+        dashboard.use_read_replicas(pools.replicas.reads.clone());
+        // Measured once before serving, so replicas fit for use take reads from the start.
+        pools.replicas.check_once(&pools.health).await;
         let host_guard = webcore::hosts::refuse_unknown_hosts(dashboard.allowed_hosts().clone());
         if let Err(e) = dashboard.load_instance_name().await {
             tracing::warn!(error = ?e, "instance name not loaded; pages show SHYNET_WHITELABEL until it is");
@@ -141,6 +144,7 @@ impl Application {
                 queue.clone(),
                 metrics.clone(),
                 notifier.metrics.clone(),
+                pools.replicas.clone(),
             ))
             .unify()
             .or(dashboard::routes(dashboard.clone()))
@@ -158,7 +162,7 @@ impl Application {
                 let _ = stopped.await;
             },
         ));
-        let background = vec![
+        let mut background = vec![
             services.spawn_refresher(),
             crate::shed_log::spawn(metrics.clone()),
             crate::jobs::spawn(
@@ -170,6 +174,9 @@ impl Application {
             ),
             dashboard.spawn_instance_name_refresher(),
         ];
+        if !pools.replicas.reads.is_empty() {
+            background.push(pools.replicas.spawn_checker(pools.health.clone()));
+        }
         tracing::info!(%addr, "shynet listening");
         Ok(Application {
             addr,

@@ -23,8 +23,11 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let c = state.pool().get().await?;
     let (slice, total) =
         services::page_for(&**c, user.id, None, (page - 1) * per_page, per_page).await?;
+    drop(c);
     let ids: Vec<Uuid> = slice.iter().map(|s| s.id).collect();
     let now = chrono::Utc::now();
+    // The list of services came from the primary; their figures from a replica when in use.
+    let c = state.read_client().await?;
     let cur = stats::scalars_many(&**c, &ids, &w).await?;
     let prev = stats::scalars_many(&**c, &ids, &stats::previous(&w)).await?;
     let online = stats::online_many(&**c, &ids, state.online_window(), now).await?;

@@ -10,7 +10,7 @@ use super::layout::{range_picker_in, render, service_for, window_in, with_range}
 use super::tables::session_rows;
 use crate::format::{self, badge, Better};
 use crate::http::Req;
-use crate::page_error::PageResult;
+use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::services::HideReferrers as _;
 use crate::state::DashboardState;
@@ -26,7 +26,9 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let tz = state.tz_of(&svc);
     let w = window_in(tz, req)?;
     let now = chrono::Utc::now();
-    let c = state.pool().get().await?;
+    // Figures come from a read replica when one is in use; the service row above came from the
+    // primary, so a service created a moment ago has its page at once.
+    let c = state.read_client().await?;
     let online = stats::online_many(&**c, &[svc.id], state.online_window(), now)
         .await?
         .remove(&svc.id)
@@ -49,32 +51,33 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         ));
         return render(state, ctx, req, StatusCode::OK, "service", &svc.name, data).await;
     }
-    let cur = stats::scalars_many(&**c, &[svc.id], &w)
-        .await?
-        .remove(&svc.id)
-        .unwrap_or_default();
-    let prev = stats::scalars_many(&**c, &[svc.id], &stats::previous(&w))
-        .await?
-        .remove(&svc.id)
-        .unwrap_or_default();
-    let visitors = stats::visitors_many(&**c, &[svc.id], &w, Source::Auto)
-        .await?
-        .remove(&svc.id)
-        .unwrap_or(0);
-    let prev_visitors = stats::visitors_many(&**c, &[svc.id], &stats::previous(&w), Source::Auto)
-        .await?
-        .remove(&svc.id)
-        .unwrap_or(0);
-    let t = stats::tables(&**c, svc.id, &w, svc.hide_regex().as_ref()).await?;
-    let ch = chart::charts_many(&**c, &[svc.id], &w, tz, now)
-        .await?
-        .remove(&svc.id);
-    let recent =
-        srows::recent_sessions(&**c, svc.id, &w, 0, 10, state.online_window(), now).await?;
-    let raw_since = stats::raw_available_since(&**c, svc.id).await?;
-    let mut event_cards = event_cards::cards(&**c, req, svc.id, &w, &stats::previous(&w)).await?;
+    let prev_w = stats::previous(&w);
+    let spare = state.spare_read_client().await;
+    let pc: &tokio_postgres::Client = spare.as_ref().map_or(&**c, |o| &***o);
+    let current = async {
+        let cur = stats::scalars_many(&**c, &[svc.id], &w)
+            .await?
+            .remove(&svc.id)
+            .unwrap_or_default();
+        let visitors = stats::visitors_many(&**c, &[svc.id], &w, Source::Auto)
+            .await?
+            .remove(&svc.id)
+            .unwrap_or(0);
+        let t = stats::tables(&**c, svc.id, &w, svc.hide_regex().as_ref()).await?;
+        let ch = chart::charts_many(&**c, &[svc.id], &w, tz, now)
+            .await?
+            .remove(&svc.id);
+        let recent =
+            srows::recent_sessions(&**c, svc.id, &w, 0, 10, state.online_window(), now).await?;
+        let raw_since = stats::raw_available_since(&**c, svc.id).await?;
+        let cards = event_cards::cards(&**c, req, svc.id, &w, &prev_w).await?;
+        Ok::<_, PageError>((cur, visitors, t, ch, recent, raw_since, cards))
+    };
+    let ((cur, visitors, t, ch, recent, raw_since, mut event_cards), (prev, prev_visitors)) =
+        tokio::try_join!(current, previous_figures(pc, svc.id, &prev_w))?;
     event_cards["manage"] = json!(access == Access::Manage);
     event_cards["service_id"] = json!(svc.id);
+    drop(spare);
     drop(c);
 
     let strip = json!([
@@ -131,4 +134,21 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         now
     ));
     render(state, ctx, req, StatusCode::OK, "service", &svc.name, data).await
+}
+
+/// The previous period's scalars and visitors, for the comparison badges.
+async fn previous_figures(
+    c: &tokio_postgres::Client,
+    service: uuid::Uuid,
+    prev: &stats::window::Window,
+) -> Result<(stats::Scalars, i64), PageError> {
+    let scalars = stats::scalars_many(c, &[service], prev)
+        .await?
+        .remove(&service)
+        .unwrap_or_default();
+    let visitors = stats::visitors_many(c, &[service], prev, Source::Auto)
+        .await?
+        .remove(&service)
+        .unwrap_or(0);
+    Ok((scalars, visitors))
 }

@@ -29,7 +29,7 @@ pub async fn list(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let w = window_in(tz, req)?;
     let page = page_number(req)?;
     let now = chrono::Utc::now();
-    let c = state.pool().get().await?;
+    let c = state.read_client().await?;
     let p = srows::sessions_page(
         &**c,
         svc.id,
@@ -71,7 +71,7 @@ pub async fn detail(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
         .parse()
         .map_err(|_| PageError::NotFound)?;
     let page = page_number(req)?;
-    let c = state.pool().get().await?;
+    let c = state.read_client().await?;
     let d = srows::session_detail(
         &**c,
         svc.id,
@@ -162,7 +162,7 @@ pub async fn locations(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResu
     let tz = state.tz_of(&svc);
     let w = window_in(tz, req)?;
     let page = page_number(req)?;
-    let c = state.pool().get().await?;
+    let c = state.read_client().await?;
     let hits = stats::scalars_many(&**c, &[svc.id], &w)
         .await?
         .remove(&svc.id)

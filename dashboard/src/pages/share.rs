@@ -140,6 +140,8 @@ async fn figures(
     let hide = models::services::name_and_hide_pattern(&**c, svc)
         .await?
         .and_then(|(_, p)| stats::referrer::compile_lenient(&p));
+    drop(c);
+    let c = state.read_client().await?;
     let s = stats::core_stats(&**c, svc, w, hide.as_ref(), state.online_window(), now).await?;
     let ch = chart::charts_many(&**c, &[svc], w, tz, now)
         .await?

@@ -17,6 +17,8 @@ module "aggregator" {
   edge_secret  = random_password.edge_secret.result
   min_replicas = var.min_replicas
   max_replicas = var.max_replicas
+  # Hot standbys for the dashboard's figures (none by default).
+  read_database_urls = var.read_database_urls
   # The aggregator answers only for the host names it is told (SHYNET_ALLOWED_HOSTS): the
   # public name the edge worker posts to is one of them.
   env = merge(

@@ -81,3 +81,10 @@ variable "aggregator_env" {
   description = "Further aggregator settings as environment variables (README configuration table), e.g. { TIME_ZONE = \"Europe/Berlin\" }."
   default     = {}
 }
+
+variable "read_database_urls" {
+  type        = list(string)
+  description = "Read replicas (hot standbys) of database_url for the dashboard's figures."
+  sensitive   = true
+  default     = []
+}

@@ -45,6 +45,7 @@ resource "kubernetes_secret_v1" "env" {
   data = merge(
     { DATABASE_URL = var.database_url },
     var.edge_secret == null ? {} : { SHYNET_EDGE_SECRET = var.edge_secret },
+    length(var.read_database_urls) == 0 ? {} : { SHYNET_READ_DATABASE_URL = join(",", var.read_database_urls) },
   )
 }
 
@@ -214,6 +215,12 @@ resource "kubernetes_deployment_v1" "aggregator" {
             protocol       = "TCP"
           }
 
+          port {
+            name           = "metrics"
+            container_port = var.metrics_port
+            protocol       = "TCP"
+          }
+
           env {
             name  = "SHYNET_LISTEN"
             value = "0.0.0.0:${local.http_port}"
@@ -222,6 +229,18 @@ resource "kubernetes_deployment_v1" "aggregator" {
           env {
             name  = "SHYNET_DB_POOL_SIZE"
             value = tostring(var.db_pool_size)
+          }
+
+          # The admin listener (Prometheus metrics) on all pod addresses; only the metrics
+          # Service below reaches it.
+          env {
+            name  = "SHYNET_METRICS_LISTEN"
+            value = "0.0.0.0:${var.metrics_port}"
+          }
+
+          env {
+            name  = "SHYNET_REPLICA_MAX_LAG"
+            value = tostring(var.replica_max_lag_seconds)
           }
 
           dynamic "env" {
@@ -360,6 +379,54 @@ resource "kubernetes_pod_disruption_budget_v1" "aggregator" {
     max_unavailable = "1"
     selector {
       match_labels = module.naming.selector_labels
+    }
+  }
+}
+
+# The metrics listener, inside the cluster only (a LoadBalancer in front of the app must not
+# publish it): what Prometheus scrapes, directly or through the ServiceMonitor below.
+resource "kubernetes_service_v1" "metrics" {
+  metadata {
+    name      = "${module.naming.aggregator_name}-metrics"
+    namespace = local.namespace
+    labels    = merge(module.naming.labels, { "app.kubernetes.io/component" = "metrics" })
+  }
+
+  spec {
+    type     = "ClusterIP"
+    selector = module.naming.selector_labels
+
+    port {
+      name        = "metrics"
+      port        = var.metrics_port
+      target_port = "metrics"
+      protocol    = "TCP"
+    }
+  }
+}
+
+# Optional: a Prometheus Operator ServiceMonitor for the metrics Service (its CRD must exist
+# when this is planned, hence off by default).
+resource "kubernetes_manifest" "service_monitor" {
+  count = var.service_monitor ? 1 : 0
+
+  manifest = {
+    apiVersion = "monitoring.coreos.com/v1"
+    kind       = "ServiceMonitor"
+    metadata = {
+      name      = "${module.naming.aggregator_name}-metrics"
+      namespace = local.namespace
+      labels    = module.naming.labels
+    }
+    spec = {
+      selector = {
+        matchLabels = merge(module.naming.selector_labels, { "app.kubernetes.io/component" = "metrics" })
+      }
+      endpoints = [{
+        port     = "metrics"
+        path     = "/metrics"
+        interval = var.service_monitor_interval
+      }]
     }
   }
 }

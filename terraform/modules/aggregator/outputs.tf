@@ -22,3 +22,8 @@ output "health_path" {
   description = "Readiness endpoint (200 when Postgres answers); ?format=json adds queue depth and ingest counters."
   value       = "/healthz"
 }
+
+output "metrics_service_name" {
+  description = "ClusterIP Service of the Prometheus metrics listener (port metrics_port, path /metrics)."
+  value       = kubernetes_service_v1.metrics.metadata[0].name
+}

@@ -95,8 +95,8 @@ variable "env" {
   default     = {}
 
   validation {
-    condition     = length(setintersection(keys(var.env), ["DATABASE_URL", "SHYNET_EDGE_SECRET", "SHYNET_LISTEN", "SHYNET_SKIP_MIGRATIONS", "SHYNET_DB_POOL_SIZE"])) == 0
-    error_message = "env must not set DATABASE_URL, SHYNET_EDGE_SECRET, SHYNET_LISTEN, SHYNET_SKIP_MIGRATIONS or SHYNET_DB_POOL_SIZE: the module owns them."
+    condition     = length(setintersection(keys(var.env), ["DATABASE_URL", "SHYNET_EDGE_SECRET", "SHYNET_LISTEN", "SHYNET_SKIP_MIGRATIONS", "SHYNET_DB_POOL_SIZE", "SHYNET_READ_DATABASE_URL", "SHYNET_REPLICA_MAX_LAG", "SHYNET_METRICS_LISTEN"])) == 0
+    error_message = "env must not set DATABASE_URL, SHYNET_EDGE_SECRET, SHYNET_LISTEN, SHYNET_SKIP_MIGRATIONS, SHYNET_DB_POOL_SIZE, SHYNET_READ_DATABASE_URL, SHYNET_REPLICA_MAX_LAG or SHYNET_METRICS_LISTEN: the module owns them."
   }
 }
 
@@ -115,4 +115,50 @@ variable "migration_timeout" {
   type        = string
   description = "How long Terraform waits for a release's migration Job."
   default     = "10m"
+}
+
+variable "read_database_urls" {
+  type        = list(string)
+  description = "Connection strings of hot standbys (read replicas) for the dashboard's, the API's and `shynet stats` figures (SHYNET_READ_DATABASE_URL); writes stay on database_url. Stored in the Kubernetes Secret. Each replica gets a pool of SHYNET_DASHBOARD_POOL_SIZE connections per pod."
+  sensitive   = true
+  default     = []
+
+  validation {
+    condition     = length(var.read_database_urls) <= 8 && alltrue([for u in var.read_database_urls : (can(regex("^postgres(ql)?://", u)) || can(regex("(^|\\s)host=", u))) && !strcontains(u, ",")])
+    error_message = "read_database_urls: at most 8, each a postgres:// URL or a key=value connection string with host=, without commas."
+  }
+}
+
+variable "replica_max_lag_seconds" {
+  type        = number
+  description = "A read replica whose replay is further behind the primary than this is skipped (SHYNET_REPLICA_MAX_LAG); its reads go to the primary until it catches up."
+  default     = 10
+
+  validation {
+    condition     = var.replica_max_lag_seconds >= 1 && var.replica_max_lag_seconds <= 86400 && floor(var.replica_max_lag_seconds) == var.replica_max_lag_seconds
+    error_message = "replica_max_lag_seconds must be a whole number of seconds from 1 to 86400."
+  }
+}
+
+variable "metrics_port" {
+  type        = number
+  description = "Port of the Prometheus metrics listener in the pod (SHYNET_METRICS_LISTEN=0.0.0.0:<port>), exposed by a separate ClusterIP Service so a LoadBalancer in front of the app never publishes it."
+  default     = 9091
+
+  validation {
+    condition     = var.metrics_port >= 1024 && var.metrics_port <= 65535 && var.metrics_port != 8080
+    error_message = "metrics_port must be an unprivileged port (1024-65535) other than the HTTP port 8080."
+  }
+}
+
+variable "service_monitor" {
+  type        = bool
+  description = "Create a Prometheus Operator ServiceMonitor for the metrics Service (needs the monitoring.coreos.com CRDs in the cluster)."
+  default     = false
+}
+
+variable "service_monitor_interval" {
+  type        = string
+  description = "Scrape interval of the ServiceMonitor."
+  default     = "30s"
 }
