@@ -10,8 +10,8 @@ use aggregator::startup::{Application, ServeSettings};
 use e2e_tests::audit;
 use fantoccini::{Client, Locator};
 
-/// Widths the pages are checked at (CSS pixels) with their window heights and names.
-const SIZES: [(u32, u32, &str); 2] = [(1280, 900, "desktop"), (390, 844, "phone")];
+/// The admin the test signs in as.
+const EMAIL: &str = "admin@example.com";
 
 /// Traffic for the service page: enough for every card, chart and the map to have rows.
 const DEMO_HITS: u64 = 3_000;
@@ -159,9 +159,24 @@ fn signed_in_pages(base: &str, svc: uuid::Uuid, session: &str) -> Vec<(&'static 
     ]
 }
 
-#[tokio::test]
-async fn every_page_passes_axe_in_both_schemes_and_widths() {
-    let axe = audit::axe_source();
+/// Every colour scheme and width a page is checked in: (dark, width, height, name suffix).
+const VIEWS: [(bool, u32, u32, &str); 4] = [
+    (false, 1280, 900, "desktop-light"),
+    (false, 390, 844, "phone-light"),
+    (true, 1280, 900, "desktop-dark"),
+    (true, 390, 844, "phone-dark"),
+];
+
+/// Switches the browser to a view of [`VIEWS`] and returns its name suffix.
+async fn view(b: &Client, (dark, w, h, name): (bool, u32, u32, &'static str)) -> &'static str {
+    audit::color_scheme(b, dark).await;
+    b.set_window_size(w, h).await.unwrap();
+    name
+}
+
+/// The app on a fresh database, an admin and a service with demo traffic:
+/// (app, base URL, admin password, service).
+async fn start() -> (Application, String, String, uuid::Uuid) {
     let (pool, _) = aggregator::testkit::fresh_db()
         .await
         .expect("throwaway Postgres");
@@ -178,60 +193,26 @@ async fn every_page_passes_axe_in_both_schemes_and_widths() {
     .await
     .unwrap();
     let base = format!("http://{}", app.address());
-    let email = "admin@example.com";
-    let password = aggregator::cli::createadmin(&pool, email).await.unwrap();
+    let password = aggregator::cli::createadmin(&pool, EMAIL).await.unwrap();
     let svc = uuid::Uuid::new_v4();
-    {
-        let c = pool.get().await.unwrap();
-        c.execute(
-            "INSERT INTO services (id, name, owner_id, link) \
-             SELECT $1, 'Example shop', id, 'https://shop.example' FROM users WHERE email = $2",
-            &[&svc, &email],
-        )
-        .await
-        .unwrap();
-    }
+    let c = pool.get().await.unwrap();
+    c.execute(
+        "INSERT INTO services (id, name, owner_id, link) \
+         SELECT $1, 'Example shop', id, 'https://shop.example' FROM users WHERE email = $2",
+        &[&svc, &EMAIL],
+    )
+    .await
+    .unwrap();
+    drop(c);
     aggregator::demo::run(&pool, svc, DEMO_HITS, DEMO_DAYS, 18, 1800.0)
         .await
         .expect("demo traffic");
+    (app, base, password, svc)
+}
 
-    let driver = e2e_tests::chromedriver();
-    let b = e2e_tests::browser(&driver).await;
-    let mut findings = Vec::new();
-
-    // Anonymous pages first, in both schemes and widths.
-    let anonymous = [
-        ("login", format!("{base}/accounts/login/")),
-        ("password-reset", format!("{base}/accounts/password/reset/")),
-    ];
-    for dark in [false, true] {
-        audit::color_scheme(&b, dark).await;
-        let scheme = if dark { "dark" } else { "light" };
-        for (w, h, size) in SIZES {
-            b.set_window_size(w, h).await.unwrap();
-            for (name, url) in &anonymous {
-                open(&b, url).await;
-                findings.extend(audit_page(&b, &axe, &format!("{name}-{size}-{scheme}")).await);
-            }
-        }
-    }
-
-    audit::color_scheme(&b, false).await;
-    b.set_window_size(1280, 900).await.unwrap();
-    log_in(&b, &base, email, &password).await;
-    open(&b, &format!("{base}/dashboard/service/{svc}/sessions/")).await;
-    let session = b
-        .find(Locator::Css("main table td a[href*='/sessions/']"))
-        .await
-        .expect("a session in the list")
-        .attr("href")
-        .await
-        .unwrap()
-        .expect("its link");
-    let pages = signed_in_pages(&base, svc, &session);
-
-    // The service page's chart and map say in text what they draw.
-    open(&b, &pages[1].1).await;
+/// The service page's chart and map say in text what they draw.
+async fn chart_alternatives(b: &Client, service_page: &str) -> Vec<String> {
+    open(b, service_page).await;
     let alt = b
         .execute(
             "const q = (s) => document.querySelectorAll(s).length;
@@ -242,104 +223,137 @@ async fn every_page_passes_axe_in_both_schemes_and_widths() {
         .await
         .unwrap();
     let n = |i: usize| alt[i].as_u64().unwrap_or(0);
-    for (ok, what) in [
+    [
         (n(0) > 0, "a <title> per chart point"),
         (n(1) > 0, "a <title> per country on the map"),
         (n(2) > 0 && n(3) > 0, "label on the chart and the map"),
         (n(4) > 0, "the chart's figures as a table"),
-    ] {
-        if !ok {
-            findings.push(format!("service page: no {what} ({alt})"));
+    ]
+    .into_iter()
+    .filter(|(ok, _)| !ok)
+    .map(|(_, what)| format!("service page: no {what} ({alt})"))
+    .collect()
+}
+
+/// Two-factor enrolment with its QR code (started if it is not), a new share link's page and
+/// the public page it opens, in the current view.
+async fn audit_flows(b: &Client, axe: &str, base: &str, svc: uuid::Uuid, v: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    open(b, &format!("{base}/accounts/two-factor/")).await;
+    if let Ok(start) = b.find(Locator::Css("button[value='start']")).await {
+        start.click().await.unwrap();
+    }
+    b.wait()
+        .for_element(Locator::Css(".qr svg"))
+        .await
+        .expect("the enrolment QR code");
+    out.extend(audit_page(b, axe, &format!("two-factor-setup-{v}")).await);
+    open(b, &format!("{base}/dashboard/service/{svc}/manage/")).await;
+    b.find(Locator::Css("#shares button[value=create]"))
+        .await
+        .expect("the share form")
+        .click()
+        .await
+        .unwrap();
+    let link = b
+        .wait()
+        .for_element(Locator::Css("#share-url"))
+        .await
+        .expect("the new share link")
+        .prop("value")
+        .await
+        .unwrap()
+        .expect("its URL");
+    out.extend(audit_page(b, axe, &format!("share-created-{v}")).await);
+    open(b, &link).await;
+    out.extend(audit_page(b, axe, &format!("share-{v}")).await);
+    out
+}
+
+/// With two-factor login on, the code step after the password, in every view.
+async fn audit_login_code(b: &Client, axe: &str, base: &str, password: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for v in VIEWS {
+        let v = view(b, v).await;
+        b.delete_all_cookies().await.unwrap();
+        open(b, &format!("{base}/accounts/login/")).await;
+        let field = |css: &'static str| async move { b.find(Locator::Css(css)).await.unwrap() };
+        field("#email").await.send_keys(EMAIL).await.unwrap();
+        field("#password").await.send_keys(password).await.unwrap();
+        field("form button[type=submit]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        b.wait()
+            .for_element(Locator::Css("#code"))
+            .await
+            .expect("the code step");
+        out.extend(audit_page(b, axe, &format!("login-code-{v}")).await);
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_page_passes_axe_in_both_schemes_and_widths() {
+    let axe = audit::axe_source();
+    let (app, base, password, svc) = start().await;
+    let driver = e2e_tests::chromedriver();
+    let b = e2e_tests::browser(&driver).await;
+    let mut findings = Vec::new();
+
+    // Anonymous pages first.
+    let anonymous = [
+        ("login", format!("{base}/accounts/login/")),
+        ("password-reset", format!("{base}/accounts/password/reset/")),
+    ];
+    for v in VIEWS {
+        let v = view(&b, v).await;
+        for (name, url) in &anonymous {
+            open(&b, url).await;
+            findings.extend(audit_page(&b, &axe, &format!("{name}-{v}")).await);
         }
     }
 
-    for dark in [false, true] {
-        audit::color_scheme(&b, dark).await;
-        let scheme = if dark { "dark" } else { "light" };
-        for (w, h, size) in SIZES {
-            b.set_window_size(w, h).await.unwrap();
-            for (name, url) in &pages {
-                open(&b, url).await;
-                findings.extend(audit_page(&b, &axe, &format!("{name}-{size}-{scheme}")).await);
-            }
-            // Two-factor enrolment, with its QR code, once started.
-            open(&b, &format!("{base}/accounts/two-factor/")).await;
-            if let Ok(start) = b.find(Locator::Css("button[value='start']")).await {
-                start.click().await.unwrap();
-            }
-            b.wait()
-                .for_element(Locator::Css(".qr svg"))
-                .await
-                .expect("the enrolment QR code");
-            findings
-                .extend(audit_page(&b, &axe, &format!("two-factor-setup-{size}-{scheme}")).await);
-            // A share link: the page that shows it once, then the public page it opens.
-            open(&b, &format!("{base}/dashboard/service/{svc}/manage/")).await;
-            b.find(Locator::Css("#shares button[value=create]"))
-                .await
-                .expect("the share form")
-                .click()
-                .await
-                .unwrap();
-            let link = b
-                .wait()
-                .for_element(Locator::Css("#share-url"))
-                .await
-                .expect("the new share link")
-                .prop("value")
-                .await
-                .unwrap()
-                .expect("its URL");
-            findings.extend(audit_page(&b, &axe, &format!("share-created-{size}-{scheme}")).await);
-            open(&b, &link).await;
-            findings.extend(audit_page(&b, &axe, &format!("share-{size}-{scheme}")).await);
+    view(&b, VIEWS[0]).await;
+    log_in(&b, &base, EMAIL, &password).await;
+    open(&b, &format!("{base}/dashboard/service/{svc}/sessions/")).await;
+    let session = b
+        .find(Locator::Css("main table td a[href*='/sessions/']"))
+        .await
+        .expect("a session in the list")
+        .attr("href")
+        .await
+        .unwrap()
+        .expect("its link");
+    let pages = signed_in_pages(&base, svc, &session);
+    findings.extend(chart_alternatives(&b, &pages[1].1).await);
+
+    for v in VIEWS {
+        let v = view(&b, v).await;
+        for (name, url) in &pages {
+            open(&b, url).await;
+            findings.extend(audit_page(&b, &axe, &format!("{name}-{v}")).await);
         }
+        findings.extend(audit_flows(&b, &axe, &base, svc, v).await);
     }
 
-    // Keyboard only: every visible control is a Tab stop with a visible focus ring, on both
-    // widths (on a phone the navigation's "Menu" toggle is one of them).
-    for dark in [false, true] {
-        audit::color_scheme(&b, dark).await;
-        let scheme = if dark { "dark" } else { "light" };
-        for (w, h, size) in SIZES {
-            b.set_window_size(w, h).await.unwrap();
-            for (name, url) in &pages {
-                open(&b, url).await;
-                for p in audit::keyboard_walk(&b).await {
-                    findings.push(format!("{name}-{size}-{scheme} (keyboard): {p}"));
-                }
+    // Keyboard only: every visible control is a Tab stop with a visible focus ring, in every
+    // view (on a phone the navigation's "Menu" toggle is one of them).
+    for v in VIEWS {
+        let v = view(&b, v).await;
+        for (name, url) in &pages {
+            open(&b, url).await;
+            for p in audit::keyboard_walk(&b).await {
+                findings.push(format!("{name}-{v} (keyboard): {p}"));
             }
         }
     }
 
-    // Two-factor login on: the code step after the password, in every scheme and width.
-    audit::color_scheme(&b, false).await;
-    b.set_window_size(1280, 900).await.unwrap();
+    // Two-factor login on: its recovery codes, then the code step of each later login.
+    view(&b, VIEWS[0]).await;
     findings.extend(enrol(&b, &base, &axe).await);
-    for dark in [false, true] {
-        audit::color_scheme(&b, dark).await;
-        let scheme = if dark { "dark" } else { "light" };
-        for (w, h, size) in SIZES {
-            b.set_window_size(w, h).await.unwrap();
-            b.delete_all_cookies().await.unwrap();
-            open(&b, &format!("{base}/accounts/login/")).await;
-            let browser = &b;
-            let field =
-                |css: &'static str| async move { browser.find(Locator::Css(css)).await.unwrap() };
-            field("#email").await.send_keys(email).await.unwrap();
-            field("#password").await.send_keys(&password).await.unwrap();
-            field("form button[type=submit]")
-                .await
-                .click()
-                .await
-                .unwrap();
-            b.wait()
-                .for_element(Locator::Css("#code"))
-                .await
-                .expect("the code step");
-            findings.extend(audit_page(&b, &axe, &format!("login-code-{size}-{scheme}")).await);
-        }
-    }
+    findings.extend(audit_login_code(&b, &axe, &base, &password).await);
 
     assert!(
         findings.is_empty(),
