@@ -262,6 +262,10 @@ pub struct ServeArgs {
     /// owns the schema, so replicas never race to change it.
     #[arg(long, env = "SHYNET_SKIP_MIGRATIONS", default_value = "false", value_parser = BoolishValueParser::new())]
     pub skip_migrations: bool,
+    /// Admin listener for Prometheus' `/metrics` (an address with a port; empty = off). Keep
+    /// it on loopback or a private network: it has no authentication.
+    #[arg(long, env = "SHYNET_METRICS_LISTEN", default_value = crate::metrics_listen::DEFAULT_METRICS_LISTEN)]
+    pub metrics_listen: crate::metrics_listen::MetricsListen,
     /// Tracker timing.
     #[command(flatten)]
     pub tracking: TrackingArgs,

@@ -23,33 +23,6 @@ struct Q {
     probe: Option<String>,
 }
 
-/// `/metrics`: the ingest and notification counters in Prometheus' text format (the same
-/// numbers as `/healthz?format=json`, which is as public).
-pub fn metrics_route(
-    metrics: Arc<IngestMetrics>,
-    notify: Arc<NotifyMetrics>,
-    replicas: ReplicaSet,
-) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    warp::path("metrics")
-        .and(warp::path::end())
-        .and(warp::get())
-        .map(move || {
-            use warp::Reply;
-            let mut out = String::new();
-            if let Ok(serde_json::Value::Object(m)) = serde_json::to_value(metrics.snapshot()) {
-                for (k, v) in m {
-                    out.push_str(&format!(
-                        "# TYPE shynet_ingest_{k}_total counter\nshynet_ingest_{k}_total {v}\n"
-                    ));
-                }
-            }
-            out.push_str(&notify.prometheus());
-            replicas.append_prometheus(&mut out);
-            warp::reply::with_header(out, "content-type", "text/plain; version=0.0.4")
-                .into_response()
-        })
-}
-
 /// The `/healthz` filter.
 pub fn route(
     pool: Pool,
@@ -58,7 +31,6 @@ pub fn route(
     notify: Arc<NotifyMetrics>,
     replicas: ReplicaSet,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    let prometheus = metrics_route(metrics.clone(), notify.clone(), replicas.clone());
     warp::path("healthz")
         .and(warp::path::end())
         .and(warp::get().or(warp::head()).unify())
@@ -120,8 +92,6 @@ pub fn route(
                 Ok::<_, std::convert::Infallible>(resp)
             }
         })
-        .or(prometheus)
-        .unify()
 }
 
 #[cfg(test)]

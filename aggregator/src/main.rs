@@ -120,7 +120,7 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             )?;
             let pools = Pools::open(db.pool.clone(), &db.pg_config, args.ingest.pool_sizes())?
                 .with_replicas(replicas);
-            let app = Application::start_with_dashboard(
+            let mut app = Application::start_with_dashboard(
                 ServeSettings {
                     listen: args.listen,
                     tracking: args.tracking.clone(),
@@ -133,7 +133,15 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
             )
             .await
             .context("starting the server")?;
+            // Bound before the first line, so whoever waits for it finds both listeners up.
+            let metrics = match args.metrics_listen.0 {
+                Some(addr) => Some(app.serve_metrics(addr).await?),
+                None => None,
+            };
             say!("shynet listening on http://{}", app.address());
+            if let Some(bound) = metrics {
+                say!("metrics on http://{bound}/metrics");
+            }
             wait_for_signal().await;
             tracing::info!("shutting down: finishing requests and writing queued beacons");
             app.shutdown().await;

@@ -1,5 +1,6 @@
 //! Counters of what ingest did with every beacon, so that nothing is dropped or refused without
-//! a trace. Exposed on `/healthz?format=json` and logged by the writer.
+//! a trace. Exposed on `/healthz?format=json` and the admin listener's `/metrics`
+//! (`metrics_export.rs`), and logged by the writer.
 
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,6 +38,10 @@ pub struct IngestMetrics {
     pub write_retries: AtomicU64,
     /// Beacons dropped because Postgres rejected them as invalid data.
     pub write_rejected: AtomicU64,
+    /// Batch transactions committed (the direct writer's and the edge's).
+    pub write_batches: AtomicU64,
+    /// How long the latest committed batch took, in microseconds (connection wait included).
+    pub last_batch_micros: AtomicU64,
 }
 
 /// A point-in-time copy for JSON output.
@@ -58,12 +63,21 @@ pub struct MetricsSnapshot {
     pub event_props_truncated: u64,
     pub write_retries: u64,
     pub write_rejected: u64,
+    pub write_batches: u64,
+    pub last_batch_micros: u64,
 }
 
 impl IngestMetrics {
     /// Adds one to a counter.
     pub fn inc(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records a committed batch and how long it took.
+    pub fn record_batch(&self, took: std::time::Duration) {
+        self.write_batches.fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        self.last_batch_micros.store(micros, Ordering::Relaxed);
     }
 
     /// Copies every counter.
@@ -85,6 +99,8 @@ impl IngestMetrics {
             event_props_truncated: g(&self.event_props_truncated),
             write_retries: g(&self.write_retries),
             write_rejected: g(&self.write_rejected),
+            write_batches: g(&self.write_batches),
+            last_batch_micros: g(&self.last_batch_micros),
         }
     }
 }

@@ -84,6 +84,7 @@ fn matrix() -> Matrix {
     add("sessions", "GET", [302, 404, 200, 200, 200], vec![]);
     add("session", "GET", [302, 404, 200, 200, 200], vec![]);
     add("locations", "GET", [302, 404, 200, 200, 200], vec![]);
+    add("service_live", "GET", [302, 404, 200, 200, 200], vec![]);
     add(
         "token_refresh",
         "POST",

@@ -192,7 +192,13 @@ async fn a_plausible_client_gets_the_figures_shynet_stats_reports() {
         results(&v, "country", "visits"),
         table(st, "countries", |k| (!k.is_empty()).then(|| k.to_owned()))
     );
-    let (_, v) = plausible(&d, &token, "breakdown", &q("visit:device", "")).await;
+    let (_, v) = plausible(
+        &d,
+        &token,
+        "breakdown",
+        &q("visit:device", "&metrics=visits"),
+    )
+    .await;
     let devices = results(&v, "device", "visits");
     assert_eq!(
         devices.values().sum::<i64>(),

@@ -27,7 +27,7 @@ const SECRET: &str = "sekret-pw-123";
 async fn start(pool: &Pool, cfg: &tokio_postgres::Config, url: &str, max_lag: u64) -> Dash {
     let replicas = ReplicaSet::open(&[url.to_owned()], 2, Duration::from_secs(max_lag)).unwrap();
     let pools = Pools::from(pool.clone()).with_replicas(replicas);
-    let app = Application::start_with_dashboard(
+    let mut app = Application::start_with_dashboard(
         ServeSettings {
             listen: "127.0.0.1:0".parse().unwrap(),
             tracking: Default::default(),
@@ -40,6 +40,9 @@ async fn start(pool: &Pool, cfg: &tokio_postgres::Config, url: &str, max_lag: u6
     )
     .await
     .unwrap();
+    app.serve_metrics("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let base = format!("http://{}", app.address());
     Dash {
         app,
@@ -173,7 +176,14 @@ async fn beacon(d: &Dash, svc: Uuid, token: &str) {
 }
 
 async fn metrics_text(d: &Dash) -> String {
-    let r = d.http.get(d.url("/metrics")).send().await.unwrap();
+    // The admin listener's /metrics (the public listener has none).
+    let addr = d.app.metrics_address().expect("metrics listener started");
+    let r = d
+        .http
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     r.text().await.unwrap()
 }

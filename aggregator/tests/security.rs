@@ -45,7 +45,7 @@ const NON_DASHBOARD_ROUTES: &[(&str, &str)] = &[
     ("healthz", "public: status and queue depth, no secrets"),
     (
         "metrics",
-        "public: the same counters as /healthz?format=json, no secrets (tests/notify.rs)",
+        "admin listener only (--metrics-listen, default 127.0.0.1:9091), never the public one (tests/metrics_listener.rs)",
     ),
 ];
 

@@ -40,7 +40,9 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 mod config;
-pub use config::{EdgeConfig, EdgeService, WireSalt};
+pub use config::{
+    EdgeConfig, EdgeService, WireSalt, DROPS_PROTOCOL, EVENTS_PROTOCOL, PROTOCOL_VERSION,
+};
 
 /// Request header carrying the signature (lower-case, as HTTP/2 and both sides spell it).
 pub const SIGNATURE_HEADER: &str = "x-shynet-signature";
@@ -80,19 +82,6 @@ pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// Path of the batch endpoint on the aggregator (signed as is, whatever prefix
 /// `AGGREGATOR_URL` carries).
 pub const BATCH_PATH: &str = "/ingest/v1/batch";
-
-/// This aggregator's batch protocol, announced in [`EdgeConfig::protocol`]: 1 page views only,
-/// 2 beacons may carry an `event` (see the module notes on beacon kinds), 3 batches may carry
-/// the edge's dropped-traffic counts ([`EdgeBatch::drops`]).
-pub const PROTOCOL_VERSION: u32 = 3;
-
-/// The first protocol version whose aggregators store custom events.
-pub const EVENTS_PROTOCOL: u32 = 2;
-
-/// The first protocol version whose aggregators read [`EdgeBatch::drops`]. Older aggregators
-/// ignore the unknown key (the counts are then lost, nothing else changes), and an edge that
-/// predates it sends none, which newer aggregators read as no drops.
-pub const DROPS_PROTOCOL: u32 = 3;
 
 /// Most drop counters one batch may carry (one per service, UTC day and reason the edge saw
 /// since its last batch); the aggregator refuses (400) more.

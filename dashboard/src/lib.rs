@@ -10,6 +10,7 @@ pub mod erasure;
 pub mod export_http;
 pub mod format;
 pub mod http;
+pub mod live_chart;
 pub mod mail;
 pub mod openapi;
 pub mod page_error;

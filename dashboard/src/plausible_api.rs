@@ -11,6 +11,7 @@ use crate::plausible_query::{self as q, Metric};
 use crate::state::DashboardState;
 use models::services;
 use serde_json::{json, Map, Value};
+use stats::dim_visitors::KeyedBy;
 use stats::window::{self, Window};
 use stats::Source;
 use std::collections::HashMap;
@@ -114,15 +115,39 @@ async fn run(state: &DashboardState, req: &Req, which: Endpoint) -> Result<Value
         window::from_dates(Some(&a.to_string()), Some(&b.to_string()), tz, now)
             .map_err(|e| format!("{e}."))
     };
+    let compare = q::compare(req.q("compare")).map_err(bad)?;
+    if compare && which != Endpoint::Aggregate {
+        return Err(bad(
+            "`compare` is answered by /api/v1/stats/aggregate only.".into(),
+        ));
+    }
     match which {
         Endpoint::Aggregate => {
             let metrics = q::metrics(req.q("metrics")).map_err(bad)?;
-            let f = figures(&**c, svc.id, &win(first, last).map_err(bad)?, &metrics)
+            let w = win(first, last).map_err(bad)?;
+            let f = figures(&**c, svc.id, &w, &metrics)
                 .await
                 .map_err(|e| unavailable(&e))?;
+            // The period of the same length just before, as the dashboard's badges compare.
+            let before = match compare {
+                true => Some(
+                    figures(&**c, svc.id, &stats::previous(&w), &metrics)
+                        .await
+                        .map_err(|e| unavailable(&e))?,
+                ),
+                false => None,
+            };
             let results: Map<String, Value> = f
                 .into_iter()
-                .map(|(k, v)| (k.to_owned(), json!({ "value": v })))
+                .enumerate()
+                .map(|(i, (k, v))| {
+                    let mut o = json!({ "value": v });
+                    if let Some(b) = &before {
+                        let prev = b.get(i).and_then(|(_, p)| p.as_f64());
+                        o["change"] = json!(q::change(metrics[i], prev, v.as_f64()));
+                    }
+                    (k.to_owned(), o)
+                })
                 .collect();
             Ok(json!({ "results": results }))
         }
@@ -189,8 +214,65 @@ async fn figures<C: GenericClient>(
         .collect())
 }
 
+/// The rows of one breakdown before Plausible's keys: (stored key, [(metric, count)]) per row,
+/// the metrics the table answers (the first is the default), and where visitors per row come
+/// from (`None`: not answered for this property).
+type Table = (
+    Vec<(String, Vec<(&'static str, i64)>)>,
+    &'static [&'static str],
+    Option<KeyedBy<'static>>,
+);
+
+/// The one table a property names.
+async fn table<C: GenericClient>(
+    c: &C,
+    svc: &services::ServiceRow,
+    w: &Window,
+    dim: &str,
+) -> Result<Option<Table>, stats::StatsError> {
+    if dim == "event_name" || dim == "goal" {
+        let e = stats::event_stats(c, svc.id, w).await?;
+        return Ok(Some(if dim == "event_name" {
+            let rows = e.events.into_iter();
+            (
+                rows.map(|r| (r.key, vec![("events", r.count), ("visits", r.sessions)]))
+                    .collect(),
+                &["visitors", "events", "visits"],
+                Some(KeyedBy::EventName),
+            )
+        } else {
+            let rows = e.goals.into_iter();
+            (
+                rows.map(|g| (g.name, vec![("visits", g.conversions)]))
+                    .collect(),
+                &["visits"],
+                None,
+            )
+        }));
+    }
+    let Some(d) = stats::dimensions::ALL.iter().find(|d| d.name == dim) else {
+        return Ok(None);
+    };
+    let hide = stats::referrer::compile_lenient(&svc.hide_referrer_regex);
+    let t = stats::tables(c, svc.id, w, hide.as_ref()).await?;
+    let (metric, natural): (&'static str, &'static [&'static str]) =
+        if d.scope == stats::dimensions::Scope::Hit {
+            ("pageviews", &["visitors", "pageviews"])
+        } else {
+            ("visits", &["visitors", "visits"])
+        };
+    let rows = t.dims.get(d).iter();
+    Ok(Some((
+        rows.map(|r| (r.key.clone(), vec![(metric, r.count)]))
+            .collect(),
+        natural,
+        Some(KeyedBy::Dimension(d)),
+    )))
+}
+
 /// `breakdown`: one of our top tables (at most [`stats::RESULTS_LIMIT`] keys) in Plausible's
-/// shape, keyed as Plausible keys it and paged with `limit` and `page`.
+/// shape, keyed as Plausible keys it and paged with `limit` and `page`; `visitors` per row are
+/// distinct visitors per UTC day over the rows merged into each of Plausible's keys.
 async fn breakdown<C: GenericClient>(
     c: &C,
     svc: &services::ServiceRow,
@@ -207,56 +289,10 @@ async fn breakdown<C: GenericClient>(
     let bad = |m: String| error(StatusCode::BAD_REQUEST, &m);
     let prop = q::property(req.q("property")).map_err(bad)?;
     let (limit, page) = q::paging(req.q("limit"), req.q("page")).map_err(bad)?;
-    // (key, [(metric, count)]) per row, from the one table the property names.
-    let mut rows: Vec<(String, Vec<(&'static str, i64)>)> = Vec::new();
-    let natural: &[&str] = match prop.dim {
-        "event_name" | "goal" => {
-            let e = stats::event_stats(c, svc.id, w)
-                .await
-                .map_err(|e| unavailable(&e))?;
-            if prop.dim == "event_name" {
-                rows.extend(
-                    e.events
-                        .into_iter()
-                        .map(|r| (r.key, vec![("events", r.count), ("visits", r.sessions)])),
-                );
-                &["events", "visits"]
-            } else {
-                rows.extend(
-                    e.goals
-                        .into_iter()
-                        .map(|g| (g.name, vec![("visits", g.conversions)])),
-                );
-                &["visits"]
-            }
-        }
-        name => {
-            let d = stats::dimensions::ALL
-                .iter()
-                .find(|d| d.name == name)
-                .ok_or_else(|| bad("This property is not available.".into()))?;
-            let hide = stats::referrer::compile_lenient(&svc.hide_referrer_regex);
-            let t = stats::tables(c, svc.id, w, hide.as_ref())
-                .await
-                .map_err(|e| unavailable(&e))?;
-            let metric = if d.scope == stats::dimensions::Scope::Hit {
-                "pageviews"
-            } else {
-                "visits"
-            };
-            rows.extend(
-                t.dims
-                    .get(d)
-                    .iter()
-                    .map(|r| (r.key.clone(), vec![(metric, r.count)])),
-            );
-            if metric == "pageviews" {
-                &["pageviews"]
-            } else {
-                &["visits"]
-            }
-        }
-    };
+    let (rows, natural, keyed_by) = table(c, svc, w, prop.dim)
+        .await
+        .map_err(|e| unavailable(&e))?
+        .ok_or_else(|| bad("This property is not available.".into()))?;
     let wanted: Vec<&str> = match req.q("metrics").map(str::trim).filter(|s| !s.is_empty()) {
         None => vec![natural[0]],
         Some(m) => m.split(',').map(str::trim).collect(),
@@ -270,13 +306,23 @@ async fn breakdown<C: GenericClient>(
     }
     // Plausible's keys (paths, source hosts) can merge several of ours: add them up.
     let mut merged: HashMap<String, HashMap<&'static str, i64>> = HashMap::new();
+    let mut stored_as: Vec<(String, String)> = Vec::with_capacity(rows.len());
     for (key, counts) in rows {
         let Some(k) = q::shape_key(prop.shape, &key) else {
             continue;
         };
-        let slot = merged.entry(k).or_default();
+        let slot = merged.entry(k.clone()).or_default();
         for (m, n) in counts {
             *slot.entry(m).or_default() += n;
+        }
+        stored_as.push((key, k));
+    }
+    if let (true, Some(by)) = (wanted.contains(&"visitors"), keyed_by) {
+        let v = stats::dim_visitors::visitors_by_key(c, svc.id, by, w, &stored_as)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        for (k, n) in v {
+            merged.entry(k).or_default().insert("visitors", n);
         }
     }
     let sort_by = wanted[0];

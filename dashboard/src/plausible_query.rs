@@ -331,6 +331,38 @@ pub fn shape_key(shape: Shape, key: &str) -> Option<String> {
     }
 }
 
+/// `compare`: `previous_period` asks `aggregate` for each metric's change against the period of
+/// the same length just before (Plausible's only comparison in this API version).
+pub fn compare(raw: Option<&str>) -> Result<bool, String> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(false),
+        Some("previous_period") => Ok(true),
+        Some(other) => Err(format!(
+            "The comparison `{other}` is not supported: use compare=previous_period."
+        )),
+    }
+}
+
+/// The `change` Plausible reports next to a metric's value: for the bounce rate the difference
+/// in percentage points (`None` when the previous period had no bounce rate, or 0), for every
+/// other metric the percent change rounded to a whole number (100 when it grew from 0, 0 when
+/// both are 0).
+pub fn change(metric: Metric, previous: Option<f64>, current: Option<f64>) -> Option<f64> {
+    let (prev, cur) = (previous.unwrap_or(0.0), current.unwrap_or(0.0));
+    if metric == Metric::BounceRate {
+        return (prev > 0.0).then(|| (cur - prev).round());
+    }
+    Some(if prev == 0.0 {
+        if cur > 0.0 {
+            100.0
+        } else {
+            0.0
+        }
+    } else {
+        ((cur - prev) / prev * 100.0).round()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,5 +443,38 @@ mod tests {
         assert_eq!(b.len(), 3);
         assert_eq!(b[0], (d("2024-01-01"), d("2024-01-30"), d("2024-01-31")));
         assert_eq!(b[2], (d("2024-03-01"), d("2024-03-01"), d("2024-03-02")));
+    }
+}
+
+#[cfg(test)]
+mod compare_tests {
+    use super::*;
+
+    #[test]
+    fn compare_accepts_previous_period_only() {
+        assert_eq!(compare(None), Ok(false));
+        assert_eq!(compare(Some("")), Ok(false));
+        assert_eq!(compare(Some("previous_period")), Ok(true));
+        assert!(compare(Some("year_over_year"))
+            .unwrap_err()
+            .contains("previous_period"));
+    }
+
+    #[test]
+    fn change_is_a_rounded_percent_or_points_for_the_bounce_rate() {
+        assert_eq!(
+            change(Metric::Visitors, Some(200.0), Some(250.0)),
+            Some(25.0)
+        );
+        assert_eq!(change(Metric::Pageviews, Some(3.0), Some(2.0)), Some(-33.0));
+        assert_eq!(change(Metric::Visits, Some(0.0), Some(5.0)), Some(100.0));
+        assert_eq!(change(Metric::Visits, Some(0.0), Some(0.0)), Some(0.0));
+        assert_eq!(change(Metric::VisitDuration, None, Some(12.5)), Some(100.0));
+        assert_eq!(
+            change(Metric::BounceRate, Some(40.0), Some(52.6)),
+            Some(13.0)
+        );
+        assert_eq!(change(Metric::BounceRate, Some(0.0), Some(50.0)), None);
+        assert_eq!(change(Metric::BounceRate, None, Some(50.0)), None);
     }
 }

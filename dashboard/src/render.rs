@@ -13,6 +13,7 @@ pub struct Templates {
 const TEMPLATES: &[(&str, &str)] = &[
     ("layout", include_str!("../templates/layout.hbs")),
     ("message", include_str!("../templates/message.hbs")),
+    ("live", include_str!("../templates/live.hbs")),
     ("login", include_str!("../templates/login.hbs")),
     ("login_code", include_str!("../templates/login_code.hbs")),
     ("two_factor", include_str!("../templates/two_factor.hbs")),

@@ -88,6 +88,7 @@ pub const ROUTES: &[RouteDef] = &[
         GET
     ),
     r!("locations", "/dashboard/service/{service}/locations/", GET),
+    r!("service_live", "/dashboard/service/{service}/live/", GET),
     r!("token_refresh", "/dashboard/api-token-refresh/", POST),
     r!("login", "/accounts/login/", BOTH),
     r!("login_code", "/accounts/login/code/", POST),
@@ -369,6 +370,7 @@ async fn dispatch(state: &DashboardState, name: &str, ctx: &Ctx, req: &Req) -> P
         "sessions" => pages::sessions::list(state, ctx, req).await,
         "session" => pages::sessions::detail(state, ctx, req).await,
         "locations" => pages::sessions::locations(state, ctx, req).await,
+        "service_live" => pages::live::page(state, ctx, req).await,
         "token_refresh" => pages::accounts::token_refresh(state, ctx, req).await,
         "login" => pages::accounts::login(state, ctx, req).await,
         "login_code" => pages::accounts::login_code(state, ctx, req).await,

@@ -58,7 +58,7 @@ fn embedded_postgres_lifecycle_and_commands() {
     // serve, timed to readiness.
     let started = Instant::now();
     let mut serve = shynet(&data)
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", ""])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

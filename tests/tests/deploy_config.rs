@@ -501,10 +501,14 @@ async fn kubernetes_probes_and_release_job_work_against_the_real_binary() {
 
     // …then the replicas start with the module's exact arguments and the probes answer 200.
     let port = e2e_tests::free_port();
+    // The module's metrics address, on loopback and a free port (other runs may hold its port).
+    let metrics_port = e2e_tests::free_port();
+    assert!(c.metrics_listen.starts_with("0.0.0.0:"));
     let mut serve = Command::new(shynet_bin())
         .args(&args)
         .env("DATABASE_URL", &db)
         .env("SHYNET_LISTEN", format!("127.0.0.1:{port}"))
+        .env("SHYNET_METRICS_LISTEN", format!("127.0.0.1:{metrics_port}"))
         .env("SHYNET_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -544,6 +548,15 @@ async fn kubernetes_probes_and_release_job_work_against_the_real_binary() {
     );
     // An unknown path is a 404, so the 200s above mean the routes exist.
     assert_eq!(get("/healthz/nope".into()).await, 404);
+    // The metrics port answers Prometheus; the service port does not.
+    let scrape = http
+        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scrape.status(), 200);
+    assert!(scrape.text().await.unwrap().contains("shynet_queue_depth"));
+    assert_eq!(get("/metrics".into()).await, 404);
 
     // The image's HEALTHCHECK asks the readiness route too.
     let dockerfile = std::fs::read_to_string(workspace_root().join("Dockerfile")).unwrap();

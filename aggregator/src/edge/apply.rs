@@ -41,8 +41,15 @@ pub async fn apply(
     metrics: &IngestMetrics,
 ) -> Verdict {
     let id = batch.marks.map(|m| m.batch_id).unwrap_or_default();
-    match writer::write(pool, Some(POOL_WAIT), batch, session_timeout_secs).await {
+    let started = std::time::Instant::now();
+    let written = writer::write(pool, Some(POOL_WAIT), batch, session_timeout_secs).await;
+    if written.is_err() {
+        // Every failure is retried by the edge: counted as the direct writer counts its retries.
+        IngestMetrics::inc(&metrics.write_retries);
+    }
+    match written {
         Ok(Written::Applied { outcome, skipped }) => {
+            metrics.record_batch(started.elapsed());
             outcome.record(metrics);
             Verdict::Applied {
                 written: batch.beacons.len() - skipped,

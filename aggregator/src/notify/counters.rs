@@ -1,5 +1,5 @@
 //! Counters of alert and report delivery, shown on `/healthz?format=json` (under `notify`) and
-//! `/metrics`, so a broken SMTP relay or webhook receiver is visible without reading logs.
+//! the admin listener's `/metrics` (`metrics_export.rs`), so a broken SMTP relay or webhook receiver is visible without reading logs.
 
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -58,43 +58,5 @@ impl NotifyMetrics {
             webhook_failures: g(&self.webhook_failures),
             given_up: g(&self.given_up),
         }
-    }
-
-    /// Prometheus text exposition of the counters.
-    pub fn prometheus(&self) -> String {
-        let s = self.snapshot();
-        let rows = [
-            ("alerts", s.alerts, "Alert episodes opened"),
-            ("recoveries", s.recoveries, "Alert episodes closed"),
-            ("reports", s.reports, "Reports queued"),
-            (
-                "mail_sent",
-                s.mail_sent,
-                "Notification mails accepted by SMTP",
-            ),
-            (
-                "mail_failures",
-                s.mail_failures,
-                "Failed notification mail attempts",
-            ),
-            ("webhook_sent", s.webhook_sent, "Webhook calls answered 2xx"),
-            (
-                "webhook_failures",
-                s.webhook_failures,
-                "Failed webhook attempts",
-            ),
-            (
-                "given_up",
-                s.given_up,
-                "Notifications given up after retries",
-            ),
-        ];
-        rows.iter()
-            .map(|(n, v, h)| {
-                format!(
-                    "# HELP shynet_notify_{n}_total {h}.\n# TYPE shynet_notify_{n}_total counter\nshynet_notify_{n}_total {v}\n"
-                )
-            })
-            .collect()
     }
 }

@@ -51,6 +51,10 @@ pub struct Application {
     /// The dashboard's shared state (tests reach its share gate through it).
     pub dashboard: dashboard::DashboardState,
     ingest_pool: deadpool_postgres::Pool,
+    /// What the admin listener's `/metrics` reports ([`Application::serve_metrics`]).
+    exporter: Arc<crate::metrics_export::Exporter>,
+    limits: server::ServerLimits,
+    metrics_addr: Option<SocketAddr>,
 }
 
 impl Application {
@@ -132,6 +136,16 @@ impl Application {
             state.clone(),
             session_timeout_secs,
         );
+        let route_counters = Arc::new(crate::route_counters::RouteCounters::default());
+        let exporter = Arc::new(crate::metrics_export::Exporter {
+            ingest: metrics.clone(),
+            routes: route_counters.clone(),
+            notify: notifier.metrics.clone(),
+            queue: queue.clone(),
+            queue_capacity: settings.ingest.queue_capacity.max(1),
+            pools: pools.clone(),
+            session_timeout_secs,
+        });
         let routes = host_guard
             .or(plausible_event_route(state.clone()))
             .unify()
@@ -149,7 +163,8 @@ impl Application {
             .unify()
             .or(dashboard::routes(dashboard.clone()))
             .unify()
-            .with(crate::access_log::layer(settings.ingest.access_log_sample));
+            .with(crate::access_log::layer(settings.ingest.access_log_sample))
+            .with(crate::route_counters::layer(route_counters));
 
         let listener = tokio::net::TcpListener::bind(settings.listen).await?;
         let addr = listener.local_addr()?;
@@ -190,7 +205,25 @@ impl Application {
             drops,
             dashboard,
             ingest_pool: pool,
+            exporter,
+            limits: settings.ingest.server_limits(),
+            metrics_addr: None,
         })
+    }
+
+    /// Starts the admin listener on `addr`, serving `/metrics` (Prometheus text format) until
+    /// shutdown; returns the bound address (port 0 picks a free one).
+    pub async fn serve_metrics(&mut self, addr: SocketAddr) -> anyhow::Result<SocketAddr> {
+        let (bound, task) =
+            crate::metrics_listen::start(addr, self.exporter.clone(), self.limits.clone()).await?;
+        self.background.push(task);
+        self.metrics_addr = Some(bound);
+        Ok(bound)
+    }
+
+    /// The admin listener's address, once [`Application::serve_metrics`] started it.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// Writes the dropped-traffic counters now (the maintenance pass does it every

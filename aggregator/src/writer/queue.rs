@@ -140,8 +140,10 @@ async fn write_with_retry(
                 beacons: &part,
                 marks: None,
             };
+            let started = std::time::Instant::now();
             match sink::write(pool, None, &batch, cfg.session_timeout_secs).await {
                 Ok(Written::Applied { outcome, .. }) => {
+                    metrics.record_batch(started.elapsed());
                     outcome.record(metrics);
                     backoff = Duration::from_millis(50);
                     break;

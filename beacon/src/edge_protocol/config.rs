@@ -1,11 +1,23 @@
-//! What the aggregator tells the edge (`GET` [`super::CONFIG_PATH`]): each service's ingest
+//! What the aggregator tells the edge (`GET` `/ingest/v1/config`): each service's ingest
 //! settings and the salts, so the edge enforces the same rules and derives the same visitor
 //! keys as direct ingest.
 
-use super::EVENTS_PROTOCOL;
 use crate::visitor::Salt;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+/// This aggregator's batch protocol, announced in [`EdgeConfig::protocol`]: 1 page views only,
+/// 2 beacons may carry an `event` (see the module notes on beacon kinds), 3 batches may carry
+/// the edge's dropped-traffic counts (`EdgeBatch::drops`).
+pub const PROTOCOL_VERSION: u32 = 3;
+
+/// The first protocol version whose aggregators store custom events.
+pub const EVENTS_PROTOCOL: u32 = 2;
+
+/// The first protocol version whose aggregators read `EdgeBatch::drops`. Older aggregators
+/// ignore the unknown key (the counts are then lost, nothing else changes), and an edge that
+/// predates it sends none, which newer aggregators read as no drops.
+pub const DROPS_PROTOCOL: u32 = 3;
 
 /// A service's ingest settings as the edge needs them. Origins and ignored IPs travel in their
 /// canonical text form and are parsed once per config load at the edge.

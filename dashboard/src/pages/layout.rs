@@ -70,6 +70,8 @@ pub async fn render(
     // No database access here: the sidebar came with the session ([`Ctx::sidebar`]) and the
     // instance name from memory, so a handler may render while it holds a connection.
     let (owned, collabs): (Vec<_>, Vec<_>) = ctx.sidebar.iter().cloned().partition(|s| s.owned);
+    // A page that refreshes itself (the live view) asks the layout for the `<meta>` tag.
+    let refresh_seconds = data.get("refresh_seconds").cloned();
     if let Some(obj) = data.as_object_mut() {
         obj.insert("csrf".into(), json!(ctx.csrf));
         obj.insert("range".into(), json!(req.range_query()));
@@ -90,6 +92,7 @@ pub async fn render(
         "flash": req.q("msg").and_then(flash_text),
         "content": body,
         "version": env!("CARGO_PKG_VERSION"),
+        "refresh_seconds": refresh_seconds,
     });
     let html = state
         .templates()

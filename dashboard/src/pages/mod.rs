@@ -9,6 +9,7 @@ pub mod dim_cards;
 pub mod event_cards;
 pub mod layout;
 pub mod links;
+pub mod live;
 pub mod manage;
 pub mod manage_view;
 pub mod notifications;

@@ -154,6 +154,8 @@ impl Shynet {
             .env("DATABASE_URL", url)
             .env("SHYNET_LOG", "warn,warp=off")
             .env("SHYNET_IP_HEADERS", "x-forwarded-for")
+            // Several servers run at once here: none takes the default metrics port.
+            .env("SHYNET_METRICS_LISTEN", "")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());

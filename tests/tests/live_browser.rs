@@ -1,0 +1,153 @@
+//! The live view in a real headless Chromium: it refreshes itself with no script and no click.
+//! A visitor arrives (a session row written while the page is open) and the page, left alone,
+//! comes to show them online with their page view; `?pause=1` keeps still. A screenshot is
+//! saved under `artifacts/screenshots/`.
+
+use aggregator::geo::GeoDb;
+use aggregator::startup::{Application, ServeSettings};
+use fantoccini::{Client, Locator};
+use std::time::Duration;
+
+/// Longer than two refresh periods of the page (15 s each), so one slow reload is allowed for.
+const REFRESHED_WITHIN: Duration = Duration::from_secs(45);
+
+async fn text_of(b: &Client, css: &str) -> String {
+    b.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("element text")
+}
+
+#[tokio::test]
+async fn the_live_view_refreshes_itself_without_a_script() {
+    let (pool, _) = aggregator::testkit::fresh_db()
+        .await
+        .expect("throwaway Postgres");
+    // "Online" = seen within two heartbeats: two minutes here, so the visitor written below is
+    // still online however slow the machine is.
+    let tracking = aggregator::config::TrackingArgs {
+        script_heartbeat_frequency: 60_000,
+        ..Default::default()
+    };
+    let app = Application::start(
+        ServeSettings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            tracking,
+            ingest: Default::default(),
+            time_zone: "UTC".parse().unwrap(),
+        },
+        pool.clone(),
+        GeoDb::empty(),
+    )
+    .await
+    .unwrap();
+    let base = format!("http://{}", app.address());
+    let password = aggregator::cli::createadmin(&pool, "admin@example.com")
+        .await
+        .unwrap();
+    let c = pool.get().await.unwrap();
+    let svc = uuid::Uuid::new_v4();
+    c.execute(
+        "INSERT INTO services (id, name, owner_id)
+         SELECT $1, 'Live site', id FROM users WHERE email = 'admin@example.com'",
+        &[&svc],
+    )
+    .await
+    .unwrap();
+
+    let driver = e2e_tests::chromedriver();
+    let b = e2e_tests::browser(&driver).await;
+    let live = format!("{base}/dashboard/service/{svc}/live/");
+    b.goto(&live).await.unwrap();
+    b.wait().for_element(Locator::Css("#email")).await.unwrap();
+    b.find(Locator::Css("#email"))
+        .await
+        .unwrap()
+        .send_keys("admin@example.com")
+        .await
+        .unwrap();
+    b.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(&password)
+        .await
+        .unwrap();
+    b.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Back on the live view after logging in, with nobody online yet.
+    b.wait()
+        .for_element(Locator::Css("#live-online"))
+        .await
+        .unwrap();
+    assert_eq!(b.current_url().await.unwrap().as_str(), live);
+    assert_eq!(text_of(&b, "#live-online").await, "0");
+    assert_eq!(text_of(&b, "#live-pageviews").await, "0");
+
+    // A visitor arrives while the page is open.
+    let sid = uuid::Uuid::new_v4();
+    c.execute(
+        "INSERT INTO sessions (id, service_id, start_time, last_seen, hit_count, is_bounce)
+         VALUES ($1, $2, now(), now(), 1, true)",
+        &[&sid, &svc],
+    )
+    .await
+    .unwrap();
+    c.execute(
+        "INSERT INTO hits (session_id, service_id, initial, start_time, last_seen, tracker,
+                           location, referrer)
+         VALUES ($1, $2, true, now(), now(), 'JS', 'https://example.com/pricing',
+                 'https://news.example/')",
+        &[&sid, &svc],
+    )
+    .await
+    .unwrap();
+
+    // No click, no script: the page reloads itself and shows them.
+    b.wait()
+        .at_most(REFRESHED_WITHIN)
+        .for_element(Locator::XPath(
+            "//*[@id='live-online' and normalize-space()='1']",
+        ))
+        .await
+        .expect("the live view shows the new visitor without any action");
+    assert_eq!(text_of(&b, "#live-pageviews").await, "1");
+    let pages = text_of(&b, "#live-pages").await;
+    assert!(pages.contains("https://example.com/pricing"), "{pages}");
+    let scripts = b
+        .execute("return document.scripts.length;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(scripts, serde_json::json!(0), "no script on the page");
+    let png = b.screenshot().await.expect("screenshot");
+    std::fs::write(e2e_tests::artifacts_dir().join("dashboard-live.png"), png)
+        .expect("write screenshot");
+
+    // Paused: the page has no refresh to run.
+    b.find(Locator::LinkText("Pause auto-refresh"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait()
+        .for_element(Locator::LinkText("Resume auto-refresh"))
+        .await
+        .unwrap();
+    let refresh = b
+        .execute(
+            "return document.querySelectorAll('meta[http-equiv=refresh]').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(refresh, serde_json::json!(0));
+
+    b.close().await.unwrap();
+    app.shutdown().await;
+}
