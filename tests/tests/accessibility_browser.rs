@@ -141,6 +141,8 @@ fn signed_in_pages(base: &str, svc: uuid::Uuid, session: &str) -> Vec<(&'static 
         ("sessions", format!("{s}/sessions/")),
         ("session", format!("{base}{session}")),
         ("locations", format!("{s}/locations/")),
+        // Paused: a page that reloads itself would move under the checks.
+        ("live", format!("{s}/live/?pause=1")),
         ("manage", format!("{s}/manage/")),
         ("notifications", format!("{s}/notifications/")),
         ("service-delete", format!("{s}/delete/")),
