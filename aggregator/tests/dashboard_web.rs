@@ -153,6 +153,13 @@ fn matrix() -> Matrix {
         vec![],
     );
     add("emails", "GET", [302, 200, 200, 200, 200], vec![]);
+    add("preferences", "GET", [302, 200, 200, 200, 200], vec![]);
+    add(
+        "preferences",
+        "POST",
+        [302, 400, 400, 400, 400],
+        vec![("date_style", "not-a-style")],
+    );
     add(
         "emails",
         "POST",

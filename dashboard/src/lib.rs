@@ -5,6 +5,7 @@
 pub mod api;
 pub mod api_data;
 pub mod auth;
+pub mod date_style;
 pub mod erasure;
 pub mod export_http;
 pub mod format;

@@ -17,6 +17,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login", include_str!("../templates/login.hbs")),
     ("login_code", include_str!("../templates/login_code.hbs")),
     ("two_factor", include_str!("../templates/two_factor.hbs")),
+    ("preferences", include_str!("../templates/preferences.hbs")),
     ("signup", include_str!("../templates/signup.hbs")),
     (
         "password_change",

@@ -3,6 +3,7 @@
 //! that dispatches to them.
 
 use crate::auth::{csrf, session, session::WebSession, token, User};
+use crate::date_style::DateStyle;
 use crate::http::{self, Req};
 use crate::page_error::PageError;
 use crate::state::DashboardState;
@@ -69,6 +70,14 @@ impl Ctx {
             sidebar,
             must_enrol,
         })
+    }
+
+    /// How the signed-in user likes dates written (ISO when nobody is signed in).
+    pub fn date_style(&self) -> DateStyle {
+        self.session
+            .as_ref()
+            .map(|s| s.date_style)
+            .unwrap_or_default()
     }
 
     /// Whether the response must set the anonymous CSRF cookie this request made up.

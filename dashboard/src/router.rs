@@ -108,6 +108,7 @@ pub const ROUTES: &[RouteDef] = &[
         BOTH
     ),
     r!("emails", "/accounts/email/", BOTH),
+    r!("preferences", "/accounts/preferences/", BOTH),
     r!("account_delete", "/accounts/delete/", BOTH),
     r!("email_confirm", "/accounts/confirm-email/{token}/", BOTH),
     r!("admin", "/admin/", BOTH),
@@ -386,6 +387,7 @@ async fn dispatch(state: &DashboardState, name: &str, ctx: &Ctx, req: &Req) -> P
         "password_reset" => pages::accounts::password_reset(state, ctx, req).await,
         "password_reset_key" => pages::accounts::password_reset_key(state, ctx, req).await,
         "emails" => pages::accounts::emails(state, ctx, req).await,
+        "preferences" => pages::accounts::preferences(state, ctx, req).await,
         "account_delete" => pages::accounts::account_delete(state, ctx, req).await,
         "email_confirm" => pages::accounts::email_confirm(state, ctx, req).await,
         "admin" => pages::admin::page(state, ctx, req).await,

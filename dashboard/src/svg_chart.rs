@@ -2,6 +2,7 @@
 //! whose daily buckets link to that day, and the overview sparklines. Every text in the SVG is
 //! escaped.
 
+use crate::date_style::DateStyle;
 use crate::format;
 use crate::render::esc;
 use chrono_tz::Tz;
@@ -58,7 +59,12 @@ fn area(pts: &[(f64, f64)], base: f64) -> String {
 }
 
 /// The main chart. `day_link(date)` gives the URL that opens a single day.
-pub fn main_chart(c: &Chart, tz: Tz, day_link: &dyn Fn(chrono::NaiveDate) -> String) -> String {
+pub fn main_chart(
+    c: &Chart,
+    tz: Tz,
+    style: DateStyle,
+    day_link: &dyn Fn(chrono::NaiveDate) -> String,
+) -> String {
     let hits: Vec<i64> = c.points.iter().map(|p| p.hits).collect();
     let sessions: Vec<i64> = c.points.iter().map(|p| p.sessions).collect();
     let max = hits
@@ -77,7 +83,7 @@ pub fn main_chart(c: &Chart, tz: Tz, day_link: &dyn Fn(chrono::NaiveDate) -> Str
     let hp = points(&hits, max, x0, w, y0, h);
     let sp = points(&sessions, max, x0, w, y0, h);
     let mut s = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"Hits and sessions over time\">"
+        "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"group\" aria-label=\"Hits and sessions over time\">"
     );
     // Grid and y labels.
     for i in 0..=2 {
@@ -100,11 +106,8 @@ pub fn main_chart(c: &Chart, tz: Tz, day_link: &dyn Fn(chrono::NaiveDate) -> Str
     let fmt_label = |i: usize| -> String {
         let p = &c.points[i];
         match c.granularity {
-            Granularity::Daily => p
-                .day
-                .map(|d| d.format("%b %-d").to_string())
-                .unwrap_or_default(),
-            Granularity::Hourly => p.start.with_timezone(&tz).format("%m/%d %H:%M").to_string(),
+            Granularity::Daily => p.day.map(|d| style.short_date(d)).unwrap_or_default(),
+            Granularity::Hourly => style.short_date_time(&p.start.with_timezone(&tz)),
         }
     };
     if n > 0 {
@@ -138,18 +141,62 @@ pub fn main_chart(c: &Chart, tz: Tz, day_link: &dyn Fn(chrono::NaiveDate) -> Str
             format::int(p.sessions)
         );
         let rect = format!(
-            "<rect class=\"target\" x=\"{:.1}\" y=\"{y0}\" width=\"{step:.1}\" height=\"{h}\"><title>{}</title></rect>",
+            "<rect class=\"target\" x=\"{:.1}\" y=\"{y0}\" width=\"{step:.1}\" height=\"{h}\"/>",
             x.max(0.0),
-            esc(&title)
         );
+        // The `<title>` is each point's text alternative and, on a link, its accessible name.
         match p.day {
             Some(d) if c.granularity == Granularity::Daily => {
-                let _ = write!(s, "<a href=\"{}\">{rect}</a>", esc(&day_link(d)));
+                let _ = write!(
+                    s,
+                    "<a href=\"{}\" aria-label=\"{}\"><title>{}</title>{rect}</a>",
+                    esc(&day_link(d)),
+                    esc(&title),
+                    esc(&title)
+                );
             }
-            _ => s.push_str(&rect),
+            _ => {
+                let _ = write!(
+                    s,
+                    "<g role=\"img\" aria-label=\"{0}\"><title>{0}</title>{rect}</g>",
+                    esc(&title)
+                );
+            }
         }
     }
     s.push_str("</svg>");
+    s
+}
+
+/// Most rows the chart's data table lists: hourly charts of long windows are thinned to this.
+const MAX_TABLE_ROWS: usize = 400;
+
+/// The main chart's figures as a table, folded under a `<details>`: the text alternative for
+/// screen readers and for anyone who wants the exact numbers.
+pub fn data_table(c: &Chart, tz: Tz, style: DateStyle) -> String {
+    if c.points.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "<details class=\"chart-table\"><summary>The chart as a table</summary>\
+         <div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"The chart as a table\">\
+         <table class=\"chart-data\"><caption class=\"visually-hidden\">Hits and sessions over time</caption>\
+         <thead><tr><th scope=\"col\">Period</th><th scope=\"col\" class=\"num\">Hits</th><th scope=\"col\" class=\"num\">Sessions</th></tr></thead><tbody>",
+    );
+    for p in c.points.iter().take(MAX_TABLE_ROWS) {
+        let label = match (c.granularity, p.day) {
+            (Granularity::Daily, Some(d)) => style.date(d),
+            _ => style.date_time(&p.start.with_timezone(&tz)),
+        };
+        let _ = write!(
+            s,
+            "<tr><th scope=\"row\">{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            esc(&label),
+            format::int(p.hits),
+            format::int(p.sessions)
+        );
+    }
+    s.push_str("</tbody></table></div></details>");
     s
 }
 
@@ -198,11 +245,19 @@ mod tests {
                 hits: 1234,
             }],
         };
-        let svg = main_chart(&c, chrono_tz::UTC, &|d| {
+        let svg = main_chart(&c, chrono_tz::UTC, DateStyle::Iso, &|d| {
             format!("?startDate={d}&endDate={d}")
         });
         assert!(svg.contains("href=\"?startDate=2024-03-05&amp;endDate=2024-03-05\""));
-        assert!(svg.contains("Mar 5: 1,234 hits, 2 sessions"));
+        assert!(svg.contains("<title>2024-03-05: 1,234 hits, 2 sessions</title>"));
+        // Each point is a link named by its figures; the table lists them in the user's style.
+        assert!(svg.contains("aria-label=\"2024-03-05: 1,234 hits, 2 sessions\""));
+        let svg = main_chart(&c, chrono_tz::UTC, DateStyle::MonthDay, &|d| d.to_string());
+        assert!(svg.contains("<title>Mar 5: 1,234 hits, 2 sessions</title>"));
+        let table = data_table(&c, chrono_tz::UTC, DateStyle::DayMonth);
+        assert!(table.contains(
+            "<th scope=\"row\">5 Mar 2024</th><td class=\"num\">1,234</td><td class=\"num\">2</td>"
+        ));
         assert!(sparkline(&c).starts_with("<svg"));
     }
 }

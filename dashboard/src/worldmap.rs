@@ -1,11 +1,16 @@
 //! Country names and the world map of sessions by country, drawn on the server from bundled
 //! Natural Earth shapes (see `data/LICENSES.md`): each country is filled with an opacity from
-//! 0.1 to 1.0 in proportion to its sessions, with a tooltip "<country>: N sessions".
+//! [`MIN_OPACITY`] to 1.0 in proportion to its sessions, with a tooltip "<country>: N sessions".
 
 use crate::format;
 use crate::render::esc;
 use stats::Row;
 use std::collections::HashMap;
+
+/// The fill opacity of the country with the fewest sessions: low enough to rank countries, high
+/// enough that a country with a single session stands apart from land without any, on the light
+/// and on the dark background.
+const MIN_OPACITY: f64 = 0.3;
 use std::fmt::Write;
 use std::sync::OnceLock;
 
@@ -51,13 +56,13 @@ pub fn map(countries: &[Row]) -> String {
     let mut codes: Vec<_> = table().iter().filter(|(_, c)| !c.path.is_empty()).collect();
     codes.sort_by_key(|(k, _)| **k);
     let mut s = String::from(
-        "<svg class=\"worldmap\" viewBox=\"0 0 1000 487\" role=\"img\" aria-label=\"Sessions by country\">",
+        "<svg class=\"worldmap\" viewBox=\"0 0 1000 487\" role=\"img\" aria-label=\"Map of sessions by country (the table below lists them)\">",
     );
     for (code, c) in codes {
         let n = counts.get(*code).copied().unwrap_or(0);
         let title = format!("{}: {} sessions", c.name, format::int(n));
         if n > 0 && max > 0 {
-            let opacity = 0.1 + 0.9 * n as f64 / max as f64;
+            let opacity = MIN_OPACITY + (1.0 - MIN_OPACITY) * n as f64 / max as f64;
             let _ = write!(
                 s,
                 "<path class=\"land hit\" fill-opacity=\"{opacity:.2}\" d=\"{}\"><title>{}</title></path>",
@@ -100,6 +105,6 @@ mod tests {
         ]);
         assert!(svg.contains("France: 10 sessions"));
         assert!(svg.contains("fill-opacity=\"1.00\""));
-        assert!(svg.contains("fill-opacity=\"0.55\""));
+        assert!(svg.contains("fill-opacity=\"0.65\""));
     }
 }

@@ -113,6 +113,8 @@ pub struct SessionRow {
     pub is_admin: bool,
     /// Secret every form must echo.
     pub csrf: String,
+    /// The user's date display preference (`users.date_style`).
+    pub date_style: String,
 }
 
 /// Stores a session valid for `days`.
@@ -139,7 +141,7 @@ pub async fn find_session<C: GenericClient>(
     token_hash: &[u8],
 ) -> Result<Option<SessionRow>, tokio_postgres::Error> {
     Ok(c.query_opt(
-        "SELECT u.id, u.email, u.is_admin, s.csrf_token FROM web_sessions s
+        "SELECT u.id, u.email, u.is_admin, s.csrf_token, u.date_style FROM web_sessions s
              JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = $1 AND s.expires_at > now() AND u.is_active",
         &[&token_hash],
@@ -150,6 +152,7 @@ pub async fn find_session<C: GenericClient>(
         email: r.get(1),
         is_admin: r.get(2),
         csrf: r.get(3),
+        date_style: r.get(4),
     }))
 }
 

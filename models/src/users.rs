@@ -331,6 +331,21 @@ pub async fn lock_and_is_last_admin<C: GenericClient>(
     .get(0))
 }
 
+/// Stores the user's date display preference (a code the caller validated; the column's CHECK
+/// refuses any other).
+pub async fn set_date_style<C: GenericClient>(
+    c: &C,
+    user_id: i64,
+    code: &str,
+) -> Result<(), tokio_postgres::Error> {
+    c.execute(
+        "UPDATE users SET date_style = $2 WHERE id = $1",
+        &[&user_id, &code],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Deletes a user; addresses, collaborations, tokens, login sessions and notification opt-ins go
 /// with it by foreign key, and mail still queued for any of the user's addresses is dropped.
 /// Owned services must be deleted first.

@@ -1,6 +1,8 @@
 //! Helpers for the cross-process tests: the real `shynet` binary, a real headless Chromium
 //! driven through ChromeDriver, and a throwaway Postgres cluster from the system binaries.
 
+pub mod audit;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -3,6 +3,7 @@
 //! lookup checks `is_active`.
 
 use super::{token, User};
+use crate::date_style::DateStyle;
 use models::{tokens, users};
 use tokio_postgres::GenericClient;
 
@@ -20,6 +21,8 @@ pub struct WebSession {
     pub csrf: String,
     /// Whose it is.
     pub user: User,
+    /// How they like dates written.
+    pub date_style: DateStyle,
 }
 
 /// Creates a session and returns the cookie token.
@@ -58,6 +61,7 @@ pub async fn load<C: GenericClient>(
             email: r.email,
             is_admin: r.is_admin,
         },
+        date_style: DateStyle::from_stored(&r.date_style),
     }))
 }
 

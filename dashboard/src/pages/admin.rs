@@ -103,6 +103,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let ids: Vec<i64> = listed.iter().map(|u| u.id).collect();
     let with_2fa = two_factor::enabled_among(&**c, &ids).await?;
     let require_2fa = two_factor::required(&**c).await?;
+    let style = ctx.date_style();
     let users: Vec<_> = listed
         .into_iter()
         .map(|u| {
@@ -111,8 +112,8 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
                 "email": u.email,
                 "admin": u.is_admin,
                 "active": u.is_active,
-                "joined": u.created_at.with_timezone(&state.tz()).format("%Y-%m-%d").to_string(),
-                "last_login": u.last_login.map(|t| t.with_timezone(&state.tz()).format("%Y-%m-%d %H:%M").to_string()),
+                "joined": style.date(u.created_at.with_timezone(&state.tz()).date_naive()),
+                "last_login": u.last_login.map(|t| style.date_time(&t.with_timezone(&state.tz()))),
                 "services": u.services,
                 "me": u.id == user.id,
                 "two_factor": with_2fa.contains(&u.id),

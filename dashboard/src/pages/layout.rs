@@ -43,6 +43,7 @@ fn flash_text(code: &str) -> Option<&'static str> {
         "verify" => "We sent a verification link to your address.",
         "verified" => "Address verified.",
         "email" => "Email settings saved.",
+        "preferences" => "Preferences saved.",
         "signedup" => "Welcome! Your account is ready.",
         "user" => "User updated.",
         "instance" => "Instance name saved.",
@@ -246,9 +247,10 @@ pub fn retention_notices(
     raw_since: Option<chrono::DateTime<chrono::Utc>>,
     w: &Window,
     tz: chrono_tz::Tz,
+    style: crate::date_style::DateStyle,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Vec<String> {
-    let at = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M");
+    let at = |t: chrono::DateTime<chrono::Utc>| style.date_time(&t.with_timezone(&tz));
     let mut out = Vec::new();
     if let Some(since) = raw_since.filter(|s| w.start < *s) {
         let kept = match svc.raw_retention_days {

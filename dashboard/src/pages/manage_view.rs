@@ -77,7 +77,7 @@ pub async fn manage_page(
     };
     let c = state.pool().get().await?;
     let goals = models::goals::list(&**c, svc.id, MAX_GOALS_PER_SERVICE).await?;
-    let share_data = super::share_manage::manage_data(&**c, svc.id).await?;
+    let share_data = super::share_manage::manage_data(&**c, svc.id, ctx.date_style()).await?;
     drop(c);
     let base = ingress_base(state, req);
     let mut data = form_data(state, &form, &errors);

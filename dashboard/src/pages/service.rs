@@ -119,7 +119,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let chart_svg = ch
         .as_ref()
         .map(|c| {
-            crate::svg_chart::main_chart(c, tz, &|d| {
+            crate::svg_chart::main_chart(c, tz, ctx.date_style(), &|d| {
                 format!("{path}?startDate={d}&endDate={d}{keep}")
             })
         })
@@ -143,18 +143,27 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     data["online"] = json!(online);
     data["strip"] = strip;
     data["chart"] = json!(chart_svg);
+    data["chart_table"] = json!(ch
+        .as_ref()
+        .map(|c| crate::svg_chart::data_table(c, tz, ctx.date_style()))
+        .unwrap_or_default());
     data["head_tables"] = json!(head_tables);
     data["tables"] = json!(tables);
     data["countries"] = countries;
     data["map"] = json!(crate::worldmap::map(t.rows(&dimensions::COUNTRY)));
-    data["sessions"] = json!(session_rows(&recent, svc.id, tz));
+    data["sessions"] = json!(session_rows(&recent, svc.id, tz, ctx.date_style()));
     data["event_cards"] = event_cards;
     let export = with_range(&format!("/dashboard/service/{}/export/", svc.id), req);
     let sep = if export.contains('?') { '&' } else { '?' };
     data["export_csv"] = json!(format!("{export}{sep}format=csv"));
     data["export_ndjson"] = json!(format!("{export}{sep}format=ndjson"));
     data["retention_notices"] = json!(super::layout::retention_notices(
-        &svc, raw_since, &w, tz, now
+        &svc,
+        raw_since,
+        &w,
+        tz,
+        ctx.date_style(),
+        now
     ));
     render(state, ctx, req, StatusCode::OK, "service", &svc.name, data).await
 }

@@ -55,10 +55,10 @@ pub async fn list(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         "back": filter_links::link(&format!("/dashboard/service/{}/", svc.id), req, &filters),
         "chips": filter_links::chips(&format!("/dashboard/service/{}/sessions/", svc.id), req, &filters),
         "picker": range_picker_in(tz, req, &w),
-        "sessions": session_rows(&p.rows, svc.id, tz),
+        "sessions": session_rows(&p.rows, svc.id, tz, ctx.date_style()),
         "total": format::int(p.total),
         "pager": pager(page, p.total, SESSIONS_PER_PAGE, &req.raw_query),
-        "retention_notices": super::layout::retention_notices(&svc, raw_since, &w, tz, now),
+        "retention_notices": super::layout::retention_notices(&svc, raw_since, &w, tz, ctx.date_style(), now),
     });
     render(
         state,
@@ -93,6 +93,7 @@ pub async fn detail(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
     .ok_or(PageError::NotFound)?;
     drop(c);
     let tz = state.tz_of(&svc);
+    let style = ctx.date_style();
     let map_link = match (d.latitude, d.longitude) {
         (Some(lat), Some(lon)) if lat != 0.0 || lon != 0.0 => Some(
             state
@@ -120,7 +121,7 @@ pub async fn detail(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
         .iter()
         .map(|h| {
             json!({
-                "time": h.start_time.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string(),
+                "time": style.date_time_secs(&h.start_time.with_timezone(&tz)),
                 "location": h.location,
                 "href": (h.location.starts_with("http://") || h.location.starts_with("https://")).then_some(&h.location),
                 "referrer": h.referrer,
@@ -135,7 +136,7 @@ pub async fn detail(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
         "back": with_range(&format!("/dashboard/service/{}/sessions/", svc.id), req),
         "who": who,
         "duration": format::duration(Some(d.row.duration)),
-        "start": d.row.start_time.with_timezone(&tz).format("%b %-d %Y, %H:%M").to_string(),
+        "start": style.date_time(&d.row.start_time.with_timezone(&tz)),
         "end": d.row.last_seen.with_timezone(&tz).format("%H:%M").to_string(),
         "online": d.row.online,
         "facts": [

@@ -182,8 +182,9 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         .unwrap_or_default();
     drop(c);
     let base = crate::share_links::path(&tok);
-    let chart_svg =
-        crate::svg_chart::main_chart(&shown, tz, &|d| format!("{base}?startDate={d}&endDate={d}"));
+    let chart_svg = crate::svg_chart::main_chart(&shown, tz, ctx.date_style(), &|d| {
+        format!("{base}?startDate={d}&endDate={d}")
+    });
     let data = json!({
         "name": name,
         "figures": page_figures(&v),
@@ -191,6 +192,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         "epsilon": v["epsilon"],
         "suppressed_below": v["suppressed_below"],
         "chart": chart_svg,
+        "chart_table": crate::svg_chart::data_table(&shown, tz, ctx.date_style()),
         "tables": page_tables(&v),
         "picker": range_picker_in(tz, req, &w),
         "api": format!("{base}api/{}", query_of(req)),

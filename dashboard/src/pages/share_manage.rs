@@ -92,6 +92,7 @@ fn sentence(s: &str) -> String {
 pub async fn manage_data<C: GenericClient>(
     c: &C,
     service: Uuid,
+    style: crate::date_style::DateStyle,
 ) -> Result<Vec<(&'static str, Value)>, PageError> {
     let now = chrono::Utc::now();
     let links: Vec<Value> = shares::list(c, service)
@@ -102,7 +103,7 @@ pub async fn manage_data<C: GenericClient>(
                 "id": l.id,
                 "epsilon": l.epsilon,
                 "has_password": l.has_password,
-                "expires": l.expires_at.map(|e| (e - chrono::Duration::days(1)).date_naive().to_string()),
+                "expires": l.expires_at.map(|e| style.date((e - chrono::Duration::days(1)).date_naive())),
                 "live": l.is_live(now),
                 "status": if l.revoked_at.is_some() { "revoked" } else if l.is_live(now) { "live" } else { "expired" },
             })

@@ -31,12 +31,13 @@ pub fn session_rows(
     rows: &[srows::SessionRow],
     service: uuid::Uuid,
     tz: chrono_tz::Tz,
+    style: crate::date_style::DateStyle,
 ) -> Vec<Value> {
     rows.iter()
         .map(|s| {
             json!({
                 "href": format!("/dashboard/service/{service}/sessions/{}/", s.id),
-                "start": s.start_time.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+                "start": style.date_time(&s.start_time.with_timezone(&tz)),
                 "online": s.online,
                 "identifier": s.identifier,
                 "country": crate::worldmap::country_name(&s.country),
