@@ -113,7 +113,8 @@ fn session_own(filters: &Filters, s: &str, base: usize) -> Vec<String> {
                     f,
                     format!(
                         "EXISTS (SELECT 1 FROM hits fe WHERE fe.session_id = {s}.id \
-                         AND fe.service_id = {s}.service_id AND fe.initial AND {})",
+                         AND fe.service_id = {s}.service_id AND fe.start_time >= {s}.start_time \
+                         AND fe.initial AND {})",
                         compare(&field_expr(f.field, "fe"), f.op, &p, true)
                     ),
                 ),
@@ -122,7 +123,8 @@ fn session_own(filters: &Filters, s: &str, base: usize) -> Vec<String> {
                     f,
                     format!(
                         "EXISTS (SELECT 1 FROM events fv WHERE fv.session_id = {s}.id \
-                         AND fv.service_id = {s}.service_id AND fv.name = {p})"
+                         AND fv.service_id = {s}.service_id \
+                         AND fv.session_start = {s}.start_time AND fv.name = {p})"
                     ),
                 ),
             }
@@ -136,7 +138,7 @@ pub fn session_clause(filters: &Filters, s: &str, base: usize) -> String {
     if filters.iter().any(|f| f.field.per_hit()) {
         parts.push(format!(
             "EXISTS (SELECT 1 FROM hits fh WHERE fh.session_id = {s}.id \
-             AND fh.service_id = {s}.service_id AND {})",
+             AND fh.service_id = {s}.service_id AND fh.start_time >= {s}.start_time AND {})",
             page_preds(filters, "fh", base)
         ));
     }
@@ -144,17 +146,23 @@ pub fn session_clause(filters: &Filters, s: &str, base: usize) -> String {
 }
 
 /// Whether a hit row under alias `h` belongs to the segment: its page matches the page filters
-/// and its session the others (`TRUE` when unfiltered).
-pub fn hit_clause(filters: &Filters, h: &str, base: usize) -> String {
+/// and its session the others (`TRUE` when unfiltered). `within` is the SQL of the window's
+/// strict bounds the statement puts on `h.start_time`: they bound the sessions looked up too
+/// (a session starts no later than its hits and is last seen no earlier), so Postgres reads the
+/// window's sessions once and joins them by hash, instead of probing every `sessions`
+/// partition once per hit.
+pub fn hit_clause(filters: &Filters, h: &str, base: usize, within: (&str, &str)) -> String {
     let mut parts = Vec::new();
     if filters.iter().any(|f| f.field.per_hit()) {
         parts.push(page_preds(filters, h, base));
     }
     let own = session_own(filters, "fs", base);
     if !own.is_empty() {
+        let (lo, hi) = within;
         parts.push(format!(
             "EXISTS (SELECT 1 FROM sessions fs WHERE fs.id = {h}.session_id \
-             AND fs.service_id = {h}.service_id AND {})",
+             AND fs.service_id = {h}.service_id AND fs.start_time < {hi} AND fs.last_seen > {lo} \
+             AND {})",
             all(own)
         ));
     }
@@ -173,7 +181,7 @@ mod tests {
     #[test]
     fn unfiltered_is_true() {
         assert_eq!(session_clause(&Filters::none(), "s", 3), "TRUE");
-        assert_eq!(hit_clause(&Filters::none(), "h", 3), "TRUE");
+        assert_eq!(hit_clause(&Filters::none(), "h", 3, ("$2", "$3")), "TRUE");
     }
 
     #[test]
@@ -185,7 +193,7 @@ mod tests {
             "event:signup",
         ]);
         let s = session_clause(&x, "s", 5);
-        let h = hit_clause(&x, "h", 5);
+        let h = hit_clause(&x, "h", 5, ("$2", "$3"));
         for sql in [&s, &h] {
             assert!(!sql.contains("DE'--") && !sql.contains("/blog/") && !sql.contains("signup"));
         }

@@ -63,7 +63,7 @@ pub async fn sums<C: GenericClient>(
                 "SELECT count(*), coalesce(sum(h.load_time), 0), count(h.load_time)
                  FROM hits h
                  WHERE h.service_id = $1 AND h.start_time > $2 AND h.start_time < $3 AND {}",
-                hit_clause(filters, "h", 3)
+                hit_clause(filters, "h", 3, ("$2", "$3"))
             ),
             &p,
         )
@@ -138,7 +138,7 @@ src(dim, key, n) AS (
 {RANK_TAIL}"#,
         hit_dims = *HIT_DIMS,
         session_dims = *SESSION_DIMS,
-        hits = hit_clause(filters, "h", 6),
+        hits = hit_clause(filters, "h", 6, ("$2", "$3")),
         sessions = session_clause(filters, "s", 6),
     );
     let vals = values(filters);
@@ -243,7 +243,7 @@ pub async fn chart<C: GenericClient>(
     let p = params(&[&service, &w.start, &w.end, &tz_name], &vals);
     for (table, alias, is_hits) in [("sessions", "s", false), ("hits", "h", true)] {
         let clause = if is_hits {
-            hit_clause(filters, alias, 4)
+            hit_clause(filters, alias, 4, ("$2", "$3"))
         } else {
             session_clause(filters, alias, 4)
         };
