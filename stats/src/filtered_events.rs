@@ -15,11 +15,14 @@ use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
 /// Events of sessions of the segment, as SQL over the `events` alias `e` (filters from `$base+1`).
+/// An event records its session's start, so its session is found by the whole key
+/// (id, start_time): within the window's partitions, not by probing every one.
 fn of_segment(filters: &Filters, base: usize) -> String {
     format!(
         "e.service_id = $1 AND e.session_start > $2 AND e.session_start < $3 \
          AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = e.session_id \
-         AND s.service_id = e.service_id AND {})",
+         AND s.start_time = e.session_start AND s.service_id = e.service_id \
+         AND s.start_time > $2 AND s.start_time < $3 AND {})",
         session_clause(filters, "s", base)
     )
 }
