@@ -335,9 +335,18 @@ async fn session_pages_and_details() {
     }
     let c = fx.pool.get().await.unwrap();
     let now = t("2024-05-01T23:01:20Z");
-    let p1 = srows::sessions_page(&**c, fx.svc, &w, 0, 20, Duration::seconds(10), now)
-        .await
-        .unwrap();
+    let p1 = srows::sessions_page(
+        &**c,
+        fx.svc,
+        &w,
+        0,
+        20,
+        Duration::seconds(10),
+        now,
+        &stats::filters::Filters::none(),
+    )
+    .await
+    .unwrap();
     assert_eq!(p1.total, 25);
     assert_eq!(p1.rows.len(), 20);
     assert!(
@@ -352,9 +361,18 @@ async fn session_pages_and_details() {
     assert!(!p1.rows[5].online);
     assert_eq!(p1.rows[0].hit_count, 2);
     assert_eq!(p1.rows[0].duration, 30.0);
-    let p2 = srows::sessions_page(&**c, fx.svc, &w, 20, 20, Duration::seconds(10), now)
-        .await
-        .unwrap();
+    let p2 = srows::sessions_page(
+        &**c,
+        fx.svc,
+        &w,
+        20,
+        20,
+        Duration::seconds(10),
+        now,
+        &stats::filters::Filters::none(),
+    )
+    .await
+    .unwrap();
     assert_eq!(p2.rows.len(), 5);
     let d = srows::session_detail(&**c, fx.svc, ids[3], (0, 100), Duration::seconds(10), now)
         .await

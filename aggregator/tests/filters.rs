@@ -499,9 +499,10 @@ async fn assert_filtered(
         assert_eq!(got, want, "{what}: daily sessions");
     }
     // The session list: the newest ten and the total.
-    let page = filtered::sessions_page(&**c, svc, w, 0, 10, Duration::minutes(10), Utc::now(), &f)
-        .await
-        .unwrap();
+    let page =
+        stats::sessions::sessions_page(&**c, svc, w, 0, 10, Duration::minutes(10), Utc::now(), &f)
+            .await
+            .unwrap();
     assert_eq!(page.total, sums.sessions, "{what}: session total");
     let ids: Vec<Uuid> = c
         .query(

@@ -1029,10 +1029,18 @@ async fn retention_keeps_totals_and_drops_raw_rows() {
         events_before
     );
     // Session lists are gone with the raw rows.
-    let page =
-        stats::sessions::sessions_page(&**c, svc, &w, 0, 10, Duration::seconds(10), Utc::now())
-            .await
-            .unwrap();
+    let page = stats::sessions::sessions_page(
+        &**c,
+        svc,
+        &w,
+        0,
+        10,
+        Duration::seconds(10),
+        Utc::now(),
+        &stats::filters::Filters::none(),
+    )
+    .await
+    .unwrap();
     assert_eq!(page.total, 0);
 
     // Rollup retention then removes the rollups too.

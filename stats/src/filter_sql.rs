@@ -84,6 +84,17 @@ fn all(parts: Vec<String>) -> String {
     }
 }
 
+/// A bound statement parameter.
+pub type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
+
+/// `fixed` followed by the filter values (the statement's own parameters first, so filter `i`
+/// is `$fixed.len() + i + 1`).
+pub fn params<'a>(fixed: &[Param<'a>], vals: &'a [String]) -> Vec<Param<'a>> {
+    let mut v: Vec<Param<'a>> = fixed.to_vec();
+    v.extend(vals.iter().map(|s| s as Param<'a>));
+    v
+}
+
 /// The filter values in parameter order.
 pub fn values(filters: &Filters) -> Vec<String> {
     filters.iter().map(|f| f.value.clone()).collect()

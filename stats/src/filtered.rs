@@ -13,28 +13,17 @@
 use crate::chart::{empty_points, Chart, Granularity};
 use crate::dimensions::{self, HIT_DIMS, SESSION_DIMS};
 use crate::figures::StatsError;
-use crate::filter_sql::{hit_clause, session_clause, values};
+use crate::filter_sql::{hit_clause, params, session_clause, values};
 use crate::filters::Filters;
 use crate::scalars::{Scalars, Sums};
-use crate::sessions::{session_row, SessionPage, SessionRow, ROW};
 use crate::tables::{assemble, wants, CoreStats, Tables};
 use crate::top::{self, Ranked, RANK_TAIL};
 use crate::window::Window;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use std::collections::HashMap;
-use tokio_postgres::types::ToSql;
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
-
-type Param<'a> = &'a (dyn ToSql + Sync);
-
-/// `fixed` followed by the filter values.
-fn params<'a>(fixed: &[Param<'a>], vals: &'a [String]) -> Vec<Param<'a>> {
-    let mut v: Vec<Param<'a>> = fixed.to_vec();
-    v.extend(vals.iter().map(|s| s as Param<'a>));
-    v
-}
 
 /// The exact sums of the segment over `w`.
 pub async fn sums<C: GenericClient>(
@@ -288,69 +277,4 @@ pub async fn chart<C: GenericClient>(
         granularity: g,
         points,
     })
-}
-
-/// The segment's sessions that started in `w`, newest first, `limit` from `offset`.
-#[allow(clippy::too_many_arguments)]
-pub async fn recent_sessions<C: GenericClient>(
-    client: &C,
-    service: Uuid,
-    w: &Window,
-    offset: i64,
-    limit: i64,
-    online_window: Duration,
-    now: DateTime<Utc>,
-    filters: &Filters,
-) -> Result<Vec<SessionRow>, StatsError> {
-    let vals = values(filters);
-    let sql = format!(
-        "SELECT {ROW} FROM sessions s
-         WHERE s.service_id = $1 AND s.start_time > $2 AND s.start_time < $3 AND {}
-         ORDER BY s.start_time DESC, s.id LIMIT $4 OFFSET $5",
-        session_clause(filters, "s", 5)
-    );
-    let rows = client
-        .query(
-            &sql,
-            &params(&[&service, &w.start, &w.end, &limit, &offset], &vals),
-        )
-        .await?;
-    let since = now - online_window;
-    Ok(rows.iter().map(|r| session_row(r, since)).collect())
-}
-
-/// [`recent_sessions`] with the segment's total in the window, for pagination.
-#[allow(clippy::too_many_arguments)]
-pub async fn sessions_page<C: GenericClient>(
-    client: &C,
-    service: Uuid,
-    w: &Window,
-    offset: i64,
-    limit: i64,
-    online_window: Duration,
-    now: DateTime<Utc>,
-    filters: &Filters,
-) -> Result<SessionPage, StatsError> {
-    let rows = recent_sessions(
-        client,
-        service,
-        w,
-        offset,
-        limit,
-        online_window,
-        now,
-        filters,
-    )
-    .await?;
-    let vals = values(filters);
-    let sql = format!(
-        "SELECT count(*) FROM sessions s
-         WHERE s.service_id = $1 AND s.start_time > $2 AND s.start_time < $3 AND {}",
-        session_clause(filters, "s", 3)
-    );
-    let total: i64 = client
-        .query_one(&sql, &params(&[&service, &w.start, &w.end], &vals))
-        .await?
-        .get(0);
-    Ok(SessionPage { rows, total })
 }

@@ -5,6 +5,8 @@
 
 use crate::dimensions::LOCATION;
 use crate::figures::{Row, StatsError};
+use crate::filter_sql::{params, session_clause, values};
+use crate::filters::Filters;
 use crate::window::Window;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -63,8 +65,9 @@ pub(crate) fn session_row(r: &tokio_postgres::Row, online_since: DateTime<Utc>) 
     }
 }
 
-/// Sessions that started in `w`, newest first, `limit` from `offset`, with the window's total
-/// for pagination.
+/// The segment's sessions that started in `w`, newest first, `limit` from `offset`, with the
+/// segment's total in the window for pagination (`Filters::none()`: every session).
+#[allow(clippy::too_many_arguments)]
 pub async fn sessions_page<C: GenericClient>(
     client: &C,
     service: Uuid,
@@ -73,21 +76,36 @@ pub async fn sessions_page<C: GenericClient>(
     limit: i64,
     online_window: Duration,
     now: DateTime<Utc>,
+    filters: &Filters,
 ) -> Result<SessionPage, StatsError> {
-    let rows = recent_sessions(client, service, w, offset, limit, online_window, now).await?;
+    let rows = recent_sessions(
+        client,
+        service,
+        w,
+        offset,
+        limit,
+        online_window,
+        now,
+        filters,
+    )
+    .await?;
+    let vals = values(filters);
+    let sql = format!(
+        "SELECT count(*) FROM sessions s
+         WHERE s.service_id = $1 AND s.start_time > $2 AND s.start_time < $3 AND {}",
+        session_clause(filters, "s", 3)
+    );
     let total: i64 = client
-        .query_one(
-            "SELECT count(*) FROM sessions
-             WHERE service_id = $1 AND start_time > $2 AND start_time < $3",
-            &[&service, &w.start, &w.end],
-        )
+        .query_one(&sql, &params(&[&service, &w.start, &w.end], &vals))
         .await?
         .get(0);
     Ok(SessionPage { rows, total })
 }
 
-/// Sessions that started in `w`, newest first, without the total: the service page's "recent
-/// sessions" box needs only a few rows, and counting a year of raw sessions would dominate it.
+/// The segment's sessions that started in `w`, newest first, without the total: the service
+/// page's "recent sessions" box needs only a few rows, and counting a year of raw sessions would
+/// dominate it.
+#[allow(clippy::too_many_arguments)]
 pub async fn recent_sessions<C: GenericClient>(
     client: &C,
     service: Uuid,
@@ -96,15 +114,19 @@ pub async fn recent_sessions<C: GenericClient>(
     limit: i64,
     online_window: Duration,
     now: DateTime<Utc>,
+    filters: &Filters,
 ) -> Result<Vec<SessionRow>, StatsError> {
+    let vals = values(filters);
+    let sql = format!(
+        "SELECT {ROW} FROM sessions s
+         WHERE s.service_id = $1 AND s.start_time > $2 AND s.start_time < $3 AND {}
+         ORDER BY s.start_time DESC, s.id LIMIT $4 OFFSET $5",
+        session_clause(filters, "s", 5)
+    );
     let rows = client
         .query(
-            &format!(
-                "SELECT {ROW} FROM sessions
-                 WHERE service_id = $1 AND start_time > $2 AND start_time < $3
-                 ORDER BY start_time DESC, id LIMIT $4 OFFSET $5"
-            ),
-            &[&service, &w.start, &w.end, &limit, &offset],
+            &sql,
+            &params(&[&service, &w.start, &w.end, &limit, &offset], &vals),
         )
         .await?;
     let since = now - online_window;

@@ -86,8 +86,7 @@ pub async fn load<C: GenericClient>(c: &C, v: &View<'_>) -> Result<Figures, stat
             visitors: filtered::visitors(c, id, w, f).await?,
             tables: filtered::tables(c, id, w, v.hide, f).await?,
             chart: Some(filtered::chart(c, id, w, v.tz, v.now, f).await?),
-            recent: filtered::recent_sessions(c, id, w, 0, RECENT, v.online_window, v.now, f)
-                .await?,
+            recent: srows::recent_sessions(c, id, w, 0, RECENT, v.online_window, v.now, f).await?,
         });
     }
     let one = |m: std::collections::HashMap<Uuid, i64>| m.get(&id).copied().unwrap_or(0);
@@ -102,6 +101,16 @@ pub async fn load<C: GenericClient>(c: &C, v: &View<'_>) -> Result<Figures, stat
         chart: chart::charts_many(c, &[id], w, v.tz, v.now)
             .await?
             .remove(&id),
-        recent: srows::recent_sessions(c, id, w, 0, RECENT, v.online_window, v.now).await?,
+        recent: srows::recent_sessions(
+            c,
+            id,
+            w,
+            0,
+            RECENT,
+            v.online_window,
+            v.now,
+            &Filters::none(),
+        )
+        .await?,
     })
 }

@@ -33,21 +33,17 @@ pub async fn list(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let now = chrono::Utc::now();
     let c = state.read_client().await?;
     let (offset, online) = ((page - 1) * SESSIONS_PER_PAGE, state.online_window());
-    let p = if filters.is_empty() {
-        srows::sessions_page(&**c, svc.id, &w, offset, SESSIONS_PER_PAGE, online, now).await?
-    } else {
-        stats::filtered::sessions_page(
-            &**c,
-            svc.id,
-            &w,
-            offset,
-            SESSIONS_PER_PAGE,
-            online,
-            now,
-            &filters,
-        )
-        .await?
-    };
+    let p = srows::sessions_page(
+        &**c,
+        svc.id,
+        &w,
+        offset,
+        SESSIONS_PER_PAGE,
+        online,
+        now,
+        &filters,
+    )
+    .await?;
     let raw_since = stats::raw_available_since(&**c, svc.id).await?;
     drop(c);
     let data = json!({
