@@ -140,3 +140,19 @@ pub fn artifacts_dir() -> PathBuf {
     let _ = std::fs::create_dir_all(&d);
     d
 }
+
+/// Saves a screenshot of the browser's window under [`artifacts_dir`].
+pub async fn shot(b: &fantoccini::Client, name: &str) {
+    let png = b.screenshot().await.expect("screenshot");
+    std::fs::write(artifacts_dir().join(name), png).expect("write screenshot");
+}
+
+/// The text of the first element matching `css` (panics naming the selector when none does).
+pub async fn text_of(b: &fantoccini::Client, css: &str) -> String {
+    b.find(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("element text")
+}

@@ -7,23 +7,10 @@
 
 use aggregator::geo::GeoDb;
 use aggregator::startup::{Application, ServeSettings};
+use e2e_tests::{shot, text_of};
 use fantoccini::{Client, Locator};
 use std::time::{Duration, Instant};
 use warp::Filter;
-
-async fn shot(b: &Client, name: &str) {
-    let png = b.screenshot().await.expect("screenshot");
-    std::fs::write(e2e_tests::artifacts_dir().join(name), png).expect("write screenshot");
-}
-
-async fn text_of(b: &Client, css: &str) -> String {
-    b.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .expect("element text")
-}
 
 /// Whether the element is rendered, as the browser itself says (`checkVisibility`: no
 /// `display: none`, no closed `<details>` or `content-visibility: hidden` around it). WebDriver's

@@ -6,15 +6,11 @@
 
 mod support;
 
+use e2e_tests::shot;
 use fantoccini::{Client, Locator};
 use std::process::Command;
 use std::time::Duration;
 use support::*;
-
-async fn shot(b: &Client, name: &str) {
-    let png = b.screenshot().await.expect("screenshot");
-    std::fs::write(e2e_tests::artifacts_dir().join(name), png).expect("write screenshot");
-}
 
 async fn click(b: &Client, css: &str) {
     b.wait()

@@ -5,20 +5,12 @@
 
 use aggregator::geo::GeoDb;
 use aggregator::startup::{Application, ServeSettings};
-use fantoccini::{Client, Locator};
+use e2e_tests::text_of;
+use fantoccini::Locator;
 use std::time::Duration;
 
 /// Longer than two refresh periods of the page (15 s each), so one slow reload is allowed for.
 const REFRESHED_WITHIN: Duration = Duration::from_secs(45);
-
-async fn text_of(b: &Client, css: &str) -> String {
-    b.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .expect("element text")
-}
 
 #[tokio::test]
 async fn the_live_view_refreshes_itself_without_a_script() {

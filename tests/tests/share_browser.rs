@@ -5,21 +5,8 @@
 
 use aggregator::geo::GeoDb;
 use aggregator::startup::{Application, ServeSettings};
+use e2e_tests::{shot, text_of};
 use fantoccini::{Client, Locator};
-
-async fn shot(b: &Client, name: &str) {
-    let png = b.screenshot().await.expect("screenshot");
-    std::fs::write(e2e_tests::artifacts_dir().join(name), png).expect("write screenshot");
-}
-
-async fn text_of(b: &Client, css: &str) -> String {
-    b.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .expect("element text")
-}
 
 async fn fill(b: &Client, css: &str, value: &str) {
     b.find(Locator::Css(css))
