@@ -4,7 +4,8 @@
 # and warm (N further requests), server time measured by curl on loopback (release build).
 # Filtered mode (after the unfiltered rows, same table): one filter (the most common country)
 # over 30 days and two filters (that country and the most common browser) over 365 days, page
-# (`?f=`) and API (`?filters=`), answered from raw rows.
+# (`?f=`) and API (`?filters=`), answered from raw rows. Each row also reports the server's peak
+# resident memory (VmHWM) while serving it.
 # Prints a table and appends it to bench/RESULTS.md with date, commit and machine.
 #
 # usage: bench/dashboard.sh [HITS=1000000] [N=20]
@@ -99,7 +100,9 @@ row() { # warm requests, target (page|api), window days, label, filters (FIELD:V
   cold=$(measure "$url" "${args[@]}")
   times=$(for _ in $(seq "$n"); do measure "$url" "${args[@]}"; done)
   p50=$(echo "$times" | pct 50); p95=$(echo "$times" | pct 95)
-  ROWS+="| $target$label | $win days | $HITS | $code | $cold | $p50 | $p95 | $n |"$'\n'
+  # The server restarted before this row, so its high-water mark is this row's peak.
+  rss=$(awk '/^VmHWM:/ {printf "%.1f", $2/1024}' "/proc/$SERVER/status")
+  ROWS+="| $target$label | $win days | $HITS | $code | $cold | $p50 | $p95 | $n | $rss |"$'\n'
 }
 for target in page api; do
   for win in 30 365; do row "$N" $target $win ""; done
@@ -115,10 +118,10 @@ fi
 COMMIT=$(git rev-parse --short HEAD)
 MACHINE="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m) (shared machine)"
 TABLE="### Dashboard, $(date -u +%F) commit $COMMIT, $MACHINE
-Release build, embedded Postgres, TIME_ZONE=$TIME_ZONE, demo data over 365 days; cold = first request after a server restart (OS page cache not dropped); warm = the row's warm requests.
+Release build, embedded Postgres, TIME_ZONE=$TIME_ZONE, demo data over 365 days; cold = first request after a server restart (OS page cache not dropped); warm = the row's warm requests; peak RSS = VmHWM of the shynet serve process (restarted before each row) after the row.
 
-| what | window | hits | status | cold ms | warm p50 ms | warm p95 ms | warm requests |
-|---|---|---|---|---|---|---|---|
+| what | window | hits | status | cold ms | warm p50 ms | warm p95 ms | warm requests | peak RSS MiB |
+|---|---|---|---|---|---|---|---|---|
 $ROWS"
 echo "$TABLE"
 printf '\n%s\n' "$TABLE" >> "$ROOT/bench/RESULTS.md"
