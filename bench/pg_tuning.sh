@@ -7,6 +7,7 @@
 # the live-state tables afterwards. Appends the table to bench/RESULTS.md.
 #
 # usage: bench/pg_tuning.sh [duration per profile, default 60s] [profile ...]
+#   SHYNET_BIN=path SHYNET_BIN_COMMIT=abc1234 runs an already-built release binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-60s}
@@ -20,14 +21,17 @@ PROFILES=(
   "shipped|"
   "buffers-512MB|shared_buffers = 512MB|"
   "wal-lz4|wal_compression = lz4|"
+  "wal-2GB|max_wal_size = 2GB;checkpoint_timeout = 15min|"
   "wal-4GB|max_wal_size = 4GB;checkpoint_timeout = 15min|"
   "live-ff70||ALTER TABLE active_sessions SET (fillfactor = 70);ALTER TABLE active_hits SET (fillfactor = 70)"
   "live-ff70-noidx||ALTER TABLE active_sessions SET (fillfactor = 70);ALTER TABLE active_hits SET (fillfactor = 70);DROP INDEX active_sessions_last_seen_idx;DROP INDEX active_hits_last_seen_idx"
 )
 [ $# -gt 0 ] && { sel=(); for p in "${PROFILES[@]}"; do for w in "$@"; do [ "${p%%|*}" = "$w" ] && sel+=("$p"); done; done; PROFILES=("${sel[@]}"); }
 
-cargo build --release -q -p aggregator --bin shynet
-BIN=$PWD/target/release/shynet
+if [ -n "${SHYNET_BIN:-}" ]; then BIN=$SHYNET_BIN; else
+  cargo build --release -q -p aggregator --bin shynet
+  BIN=$PWD/target/release/shynet
+fi
 PORT=${PORT:-18083}
 ROWS=()
 for profile in "${PROFILES[@]}"; do
@@ -74,7 +78,7 @@ for profile in "${PROFILES[@]}"; do
 done
 MACHINE="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m) (shared machine)"
 {
-  printf '\n### Embedded Postgres profiles, %s commit %s, %s\n' "$(date -u +%F)" "$(git rev-parse --short HEAD)" "$MACHINE"
+  printf '\n### Embedded Postgres profiles, %s commit %s, %s\n' "$(date -u +%F)" "${SHYNET_BIN_COMMIT:-$(git rev-parse --short HEAD)}" "$MACHINE"
   printf 'Release build, fresh cluster per profile, wrk -t2 -c32 -d%s script_post; "shipped" is the configuration shynet writes.\n\n' "$DURATION"
   printf '| profile | change | req/s | persisted beacons/s | WAL MiB per 1000 beacons | checkpoints | HOT updates (live state) | live-state MiB |\n|---|---|---|---|---|---|---|---|\n'
   printf '%s\n' "${ROWS[@]}"
