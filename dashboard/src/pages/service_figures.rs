@@ -24,8 +24,6 @@ pub struct Figures {
     pub cur: Scalars,
     /// Visitors of this window.
     pub visitors: i64,
-    /// The dimension tables.
-    pub tables: Tables,
     /// The time series.
     pub chart: Option<Chart>,
     /// The newest sessions.
@@ -75,7 +73,17 @@ pub async fn previous<C: GenericClient>(
     Ok((scalars, visitors))
 }
 
-/// Reads the figures of `v`'s window.
+/// The dimension tables of `v`'s window (the heaviest single read of the page, so the page runs
+/// it beside [`load`], with [`previous`], on a second connection when one is free).
+pub async fn tables<C: GenericClient>(c: &C, v: &View<'_>) -> Result<Tables, stats::StatsError> {
+    if v.filters.is_empty() {
+        stats::tables(c, v.service, v.window, v.hide).await
+    } else {
+        filtered::tables(c, v.service, v.window, v.hide, v.filters).await
+    }
+}
+
+/// Reads the figures of `v`'s window, except its tables ([`tables`]).
 pub async fn load<C: GenericClient>(c: &C, v: &View<'_>) -> Result<Figures, stats::StatsError> {
     let (id, w) = (v.service, v.window);
     if !v.filters.is_empty() {
@@ -84,7 +92,6 @@ pub async fn load<C: GenericClient>(c: &C, v: &View<'_>) -> Result<Figures, stat
             online: filtered::online(c, id, v.online_window, v.now, f).await?,
             cur: filtered::scalars(c, id, w, f).await?,
             visitors: filtered::visitors(c, id, w, f).await?,
-            tables: filtered::tables(c, id, w, v.hide, f).await?,
             chart: Some(filtered::chart(c, id, w, v.tz, v.now, f).await?),
             recent: srows::recent_sessions(c, id, w, 0, RECENT, v.online_window, v.now, f).await?,
         });
@@ -97,7 +104,6 @@ pub async fn load<C: GenericClient>(c: &C, v: &View<'_>) -> Result<Figures, stat
             .remove(&id)
             .unwrap_or_default(),
         visitors: one(stats::visitors_many(c, &[id], w, Source::Auto).await?),
-        tables: stats::tables(c, id, w, v.hide).await?,
         chart: chart::charts_many(c, &[id], w, v.tz, v.now)
             .await?
             .remove(&id),
