@@ -1,6 +1,7 @@
 //! Visitors of partial UTC days from the per-hour first and last counts, against raw rows:
-//! sessions on hour starts and one microsecond before them (the instants where a window's strict
-//! bounds and the hourly counts disagree), local days in whole-hour, half-hour and DST zones,
+//! sessions on hour starts and a microsecond before and after them (the instants where a
+//! window's strict bounds and the hourly counts disagree), local days and their previous
+//! periods in whole-hour, half-hour and DST zones,
 //! the watermark in the middle of a day (while its hours are rolled up one pass at a time),
 //! today's open tail up to now, and late sessions and deletions re-rolled through the dirty list.
 
@@ -50,13 +51,14 @@ async fn services(pool: &Pool, n: usize) -> Vec<Uuid> {
     out
 }
 
-/// An instant in [base, base + hours): a third on an hour start, a sixth one microsecond
-/// before one, the rest anywhere.
+/// An instant in [base, base + hours): a quarter on an hour start, an eighth one microsecond
+/// before one, an eighth one after one, the rest anywhere.
 fn instant(rng: &mut StdRng, base: DateTime<Utc>, hours: i64) -> DateTime<Utc> {
     let h = base + Duration::hours(rng.random_range(0..hours));
-    match rng.random_range(0..6) {
+    match rng.random_range(0..8) {
         0 | 1 => h,
         2 => h + Duration::hours(1) - Duration::microseconds(1),
+        3 => h + Duration::microseconds(1),
         _ => h + Duration::microseconds(rng.random_range(1..3_600_000_000)),
     }
 }
@@ -131,7 +133,10 @@ async fn assert_windows(
         while d <= last {
             for len in [0, 1, 6] {
                 let (a, b) = (d.to_string(), (d + Duration::days(len)).to_string());
-                windows.push(window::from_dates(Some(&a), Some(&b), tz, Utc::now()).unwrap());
+                let w = window::from_dates(Some(&a), Some(&b), tz, Utc::now()).unwrap();
+                // The comparison period starts a microsecond after its hour.
+                windows.push(window::previous(&w));
+                windows.push(w);
             }
             d += Duration::days(1);
         }
@@ -264,9 +269,14 @@ async fn todays_open_tail_equals_raw_rows() {
         for back in 0..3 {
             let d = (today - Duration::days(back)).to_string();
             let t = today.to_string();
-            windows.push(window::from_dates(Some(&d), Some(&t), tz, now).unwrap());
-            windows.push(window::from_dates(Some(&d), Some(&d), tz, now).unwrap());
-            windows.push(window::from_dates(Some(&d), None, tz, now).unwrap());
+            for w in [
+                window::from_dates(Some(&d), Some(&t), tz, now).unwrap(),
+                window::from_dates(Some(&d), Some(&d), tz, now).unwrap(),
+                window::from_dates(Some(&d), None, tz, now).unwrap(),
+            ] {
+                windows.push(window::previous(&w));
+                windows.push(w);
+            }
         }
     }
     for w in windows {

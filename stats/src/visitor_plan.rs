@@ -19,8 +19,9 @@ pub struct VisitorPlan {
     /// Whole UTC days [lo, hi) read from the daily visitor counts.
     pub days: Option<(NaiveDate, NaiveDate)>,
     /// A leading partial day read from the `lasts` of its hours: the part of the UTC day after
-    /// this instant (exclusive, an hour start) to its end. The visitors whose last session of
-    /// the day started exactly at the instant are taken off again.
+    /// this instant (exclusive: an hour start or one microsecond after one, as the previous
+    /// period of a local-day window starts) to its end. The visitors whose last session of the
+    /// day started between the hour start and the instant are taken off again.
     pub from_lasts: Option<DateTime<Utc>>,
     /// A trailing partial day read from the `firsts` of its hours: the part of the UTC day
     /// before this instant (exclusive), which is an hour start or one microsecond before one;
@@ -45,7 +46,7 @@ impl VisitorPlan {
     /// The hours [lo, hi) whose `lasts` are summed.
     pub fn lasts_hours(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
         self.from_lasts
-            .map(|a| (a, day_start(a.date_naive() + Duration::days(1))))
+            .map(|a| (floor_hour(a), day_start(a.date_naive() + Duration::days(1))))
     }
 
     /// The hours [lo, hi) whose `firsts` are summed.
@@ -103,7 +104,7 @@ pub fn visitor_plan(
     // The leading partial day (complete, as d0 ≤ d1 ≤ complete).
     if w.start < day_start(d0) {
         let lead_day = day_start(d0 - Duration::days(1));
-        if floor_hour(w.start) == w.start && !purged(lead_day) {
+        if w.start - floor_hour(w.start) <= Duration::microseconds(1) && !purged(lead_day) {
             plan.from_lasts = Some(w.start);
         } else {
             plan.raw.push((w.start, day_start(d0)));
@@ -167,6 +168,28 @@ mod tests {
         let p = visitor_plan(&two, Some(t("2024-02-01T00:00:00Z")), None);
         assert_eq!(p.days, None);
         assert!(p.raw.is_empty() && p.from_lasts.is_some() && p.from_firsts.is_some());
+    }
+
+    #[test]
+    fn the_previous_period_of_a_local_day_window_reads_counts_too() {
+        let prev = crate::window::previous(&new_york());
+        assert_eq!(prev.start, t("2023-12-29T05:00:00.000001Z"));
+        let p = visitor_plan(&prev, Some(t("2024-02-01T00:00:00Z")), None);
+        assert!(p.raw.is_empty(), "{p:?}");
+        assert_eq!(p.from_lasts, Some(prev.start));
+        assert_eq!(
+            p.lasts_hours(),
+            Some((t("2023-12-29T05:00:00Z"), t("2023-12-30T00:00:00Z")))
+        );
+        assert_eq!(p.from_firsts, Some(prev.end));
+        // Further into the hour: raw.
+        let late = Window {
+            start: prev.start + Duration::microseconds(1),
+            end: prev.end,
+        };
+        let p = visitor_plan(&late, Some(t("2024-02-01T00:00:00Z")), None);
+        assert_eq!(p.from_lasts, None);
+        assert_eq!(p.raw, vec![(late.start, t("2023-12-30T00:00:00Z"))]);
     }
 
     #[test]

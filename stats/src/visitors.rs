@@ -72,6 +72,7 @@ pub async fn visitors_many<C: GenericClient>(
                     &first_lo,
                     &first_hi,
                     &p.from_firsts,
+                    &p.from_lasts,
                 ],
             )
             .await?;
@@ -87,8 +88,9 @@ pub async fn visitors_many<C: GenericClient>(
 /// Every part of a [`VisitorPlan`], summed per service; parts a plan does not have get NULL
 /// bounds and match nothing. `$1` services, `$2..$5` raw segments, `$6` the daily code, `$7..$8`
 /// whole days, `$9..$10` the hours of `lasts`, `$11..$12` the hours of `firsts`, `$13` the end
-/// of the `firsts` part. The two corrections look for sessions at one instant (the edge), by
-/// the `(service_id, start_time)` index, and usually find none.
+/// of the `firsts` part, `$14` the start of the `lasts` part. The two corrections look for
+/// sessions within a microsecond of an edge, by the `(service_id, start_time)` index, and
+/// usually find none.
 static STATEMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "SELECT sid, sum(n)::int8 FROM (
@@ -108,13 +110,14 @@ static STATEMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     WHERE service_id = ANY($1) AND ((hour >= $9 AND hour < $10) OR (hour >= $11 AND hour < $12))
     GROUP BY 1
   UNION ALL
-    -- Counted in `lasts` from $9 but not in the window (start_time > $9): their last session
-    -- of the day started exactly at $9.
+    -- Counted in `lasts` from $9 but not in the window (start_time > $14): their last
+    -- session of the day started in [$9, $14].
     SELECT x.service_id, -count(DISTINCT x.visitor) FROM sessions x
-    WHERE x.service_id = ANY($1) AND x.start_time = $9 AND x.visitor IS NOT NULL
+    WHERE x.service_id = ANY($1) AND x.start_time >= $9 AND x.start_time <= $14
+      AND x.visitor IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM sessions y
                       WHERE y.service_id = x.service_id AND y.visitor = x.visitor
-                        AND y.start_time > $9 AND y.start_time < $10)
+                        AND y.start_time > $14 AND y.start_time < $10)
     GROUP BY 1
   UNION ALL
     -- Counted in `firsts` up to $12 but not in the window (start_time < $13): their first
