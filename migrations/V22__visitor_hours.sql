@@ -15,6 +15,11 @@ CREATE TABLE rollup_visitor_hours (
 -- The job replaces day ranges of every service at once.
 CREATE INDEX rollup_visitor_hours_hour_idx ON rollup_visitor_hours (hour);
 
+-- Whole days' visitors are `rollup_dims_daily` rows under the reserved code 1000; without this
+-- index a window's 30 of them were found among every dimension's rows of those days (16k rows
+-- at 10M demo hits, 5-9 ms).
+CREATE INDEX rollup_dims_daily_visitors_idx ON rollup_dims_daily (service_id, day) WHERE dim = 1000;
+
 -- Every day already rolled up (sessions before the watermark; none before the first pass, which
 -- writes them itself). The watermark's own day is rewritten by the next pass.
 INSERT INTO rollup_visitor_hours (service_id, hour, firsts, lasts)

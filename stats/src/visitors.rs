@@ -64,7 +64,6 @@ pub async fn visitors_many<C: GenericClient>(
                     &b,
                     &c,
                     &d,
-                    &VISITORS_DAY_CODE,
                     &day_lo,
                     &day_hi,
                     &last_lo,
@@ -86,11 +85,11 @@ pub async fn visitors_many<C: GenericClient>(
 }
 
 /// Every part of a [`VisitorPlan`], summed per service; parts a plan does not have get NULL
-/// bounds and match nothing. `$1` services, `$2..$5` raw segments, `$6` the daily code, `$7..$8`
-/// whole days, `$9..$10` the hours of `lasts`, `$11..$12` the hours of `firsts`, `$13` the end
-/// of the `firsts` part, `$14` the start of the `lasts` part. The two corrections look for
-/// sessions within a microsecond of an edge, by the `(service_id, start_time)` index, and
-/// usually find none.
+/// bounds and match nothing. `$1` services, `$2..$5` raw segments, `$6..$7` whole days (by the
+/// partial index on the daily code), `$8..$9` the hours of `lasts`, `$10..$11` the hours of
+/// `firsts`, `$12` the end of the `firsts` part, `$13` the start of the `lasts` part. The two
+/// corrections look for sessions within a microsecond of an edge, by the
+/// `(service_id, start_time)` index, and usually find none.
 static STATEMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "SELECT sid, sum(n)::int8 FROM (
@@ -101,33 +100,33 @@ static STATEMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     GROUP BY 1
   UNION ALL
     SELECT service_id, sum(count) FROM rollup_dims_daily
-    WHERE service_id = ANY($1) AND dim = $6 AND day >= $7 AND day < $8
+    WHERE service_id = ANY($1) AND dim = {VISITORS_DAY_CODE} AND day >= $6 AND day < $7
     GROUP BY 1
   UNION ALL
-    SELECT service_id, sum(CASE WHEN hour >= $9 AND hour < $10 THEN lasts ELSE 0 END)
-                     + sum(CASE WHEN hour >= $11 AND hour < $12 THEN firsts ELSE 0 END)
+    SELECT service_id, sum(CASE WHEN hour >= $8 AND hour < $9 THEN lasts ELSE 0 END)
+                     + sum(CASE WHEN hour >= $10 AND hour < $11 THEN firsts ELSE 0 END)
     FROM rollup_visitor_hours
-    WHERE service_id = ANY($1) AND ((hour >= $9 AND hour < $10) OR (hour >= $11 AND hour < $12))
+    WHERE service_id = ANY($1) AND ((hour >= $8 AND hour < $9) OR (hour >= $10 AND hour < $11))
     GROUP BY 1
   UNION ALL
-    -- Counted in `lasts` from $9 but not in the window (start_time > $14): their last
-    -- session of the day started in [$9, $14].
+    -- Counted in `lasts` from $8 but not in the window (start_time > $13): their last
+    -- session of the day started in [$8, $13].
     SELECT x.service_id, -count(DISTINCT x.visitor) FROM sessions x
-    WHERE x.service_id = ANY($1) AND x.start_time >= $9 AND x.start_time <= $14
+    WHERE x.service_id = ANY($1) AND x.start_time >= $8 AND x.start_time <= $13
       AND x.visitor IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM sessions y
                       WHERE y.service_id = x.service_id AND y.visitor = x.visitor
-                        AND y.start_time > $14 AND y.start_time < $10)
+                        AND y.start_time > $13 AND y.start_time < $9)
     GROUP BY 1
   UNION ALL
-    -- Counted in `firsts` up to $12 but not in the window (start_time < $13): their first
-    -- session of the day started in [$13, $12).
+    -- Counted in `firsts` up to $11 but not in the window (start_time < $12): their first
+    -- session of the day started in [$12, $11).
     SELECT x.service_id, -count(DISTINCT x.visitor) FROM sessions x
-    WHERE x.service_id = ANY($1) AND x.start_time >= $13 AND x.start_time < $12
+    WHERE x.service_id = ANY($1) AND x.start_time >= $12 AND x.start_time < $11
       AND x.visitor IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM sessions y
                       WHERE y.service_id = x.service_id AND y.visitor = x.visitor
-                        AND y.start_time >= $11 AND y.start_time < $13)
+                        AND y.start_time >= $10 AND y.start_time < $12)
     GROUP BY 1
 ) t GROUP BY 1"
     )
