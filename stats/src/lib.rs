@@ -48,7 +48,10 @@ pub use scalars::{
     has_hits, online_many, raw_available_since, scalars_many, scalars_many_with, sums_many,
     Scalars, Sums,
 };
-pub use tables::{core_stats, core_stats_with, tables, tables_with, CoreStats, DimRows, Tables};
+pub use tables::{
+    assemble_halves, core_stats, core_stats_with, tables, tables_with, wants_halves, CoreStats,
+    DimRows, Tables,
+};
 pub use visitor_plan::VisitorPlan;
 pub use visitors::visitors_many;
 pub use window::previous;
