@@ -120,6 +120,7 @@ pub async fn run(client: &mut Client) -> Result<Report, tokio_postgres::Error> {
                 ("rollup_hours", "hour"),
                 ("rollup_dims_hourly", "hour"),
                 ("rollup_dims_daily", "day"),
+                ("rollup_visitor_hours", "hour"),
                 ("rollup_events_hourly", "hour"),
                 ("rollup_events_daily", "day"),
                 ("rollup_goals_hourly", "hour"),

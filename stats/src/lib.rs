@@ -31,21 +31,27 @@ pub mod referrer;
 pub mod rollup;
 pub mod rollup_events;
 pub mod rollup_lag;
+mod rollup_visitors;
 mod scalars;
 pub mod sessions;
 mod tables;
 pub mod top;
+pub mod visitor_plan;
 pub mod visitors;
 pub mod window;
 
 pub use dimensions::Dimension;
 pub use event_stats::{event_stats, event_stats_with, EventStats};
 pub use figures::{Row, StatsError, HIDDEN_REFERRER_HEADROOM, RESULTS_LIMIT};
-pub use plan::{ReadPlan, Source, VisitorPlan};
+pub use plan::{ReadPlan, Source};
 pub use scalars::{
     has_hits, online_many, raw_available_since, scalars_many, scalars_many_with, sums_many,
     Scalars, Sums,
 };
-pub use tables::{core_stats, core_stats_with, tables, tables_with, CoreStats, DimRows, Tables};
+pub use tables::{
+    assemble_halves, core_stats, core_stats_with, tables, tables_with, wants_halves, CoreStats,
+    DimRows, Tables,
+};
+pub use visitor_plan::VisitorPlan;
 pub use visitors::visitors_many;
 pub use window::previous;

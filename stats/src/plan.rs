@@ -52,7 +52,7 @@ pub fn next_hour_after(t: DateTime<Utc>) -> DateTime<Utc> {
     floor_hour(t) + Duration::hours(1)
 }
 
-fn day_start(d: NaiveDate) -> DateTime<Utc> {
+pub(crate) fn day_start(d: NaiveDate) -> DateTime<Utc> {
     d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
 }
 
@@ -136,68 +136,6 @@ pub fn plan(
     }
 }
 
-/// Where a window's distinct visitors come from. Visitor keys change with the daily salt, so
-/// visitors are distinct within a UTC day and added up over days; a day's count cannot be summed
-/// from its hours, so whole UTC days before the watermark come from the rollup job's daily count
-/// and the rest of the window (at most a partial day at each end, plus the open tail) from raw
-/// sessions.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct VisitorPlan {
-    /// Raw segments, strict bounds (lo < t < hi); at most two.
-    pub raw: Vec<(DateTime<Utc>, DateTime<Utc>)>,
-    /// Whole UTC days [lo, hi) read from the daily visitor counts.
-    pub days: Option<(NaiveDate, NaiveDate)>,
-    /// A partial day was counted whole because its raw rows are gone.
-    pub approximate: bool,
-}
-
-/// Plans the visitors of `w` given the rollup watermark and the instant before which this
-/// service's raw rows were purged (then a partial day is counted as its whole day, the way
-/// [`plan`] rounds a purged edge out to its hour).
-pub fn visitor_plan(
-    w: &Window,
-    watermark: Option<DateTime<Utc>>,
-    purged_before: Option<DateTime<Utc>>,
-) -> VisitorPlan {
-    let raw_only = || VisitorPlan {
-        raw: vec![(w.start, w.end)],
-        days: None,
-        approximate: false,
-    };
-    let Some(wm) = watermark else {
-        return raw_only();
-    };
-    let purged = |t: DateTime<Utc>| purged_before.is_some_and(|p| t < p);
-    // Days before this one are complete in the rollups.
-    let complete = wm.date_naive();
-    let mut approximate = false;
-    let mut d0 = w.start.date_naive() + Duration::days(1);
-    let mut d1 = w.end.date_naive().min(complete);
-    if purged(w.start) && w.start.date_naive() < complete && w.start < w.end {
-        d0 -= Duration::days(1);
-        approximate = true;
-    }
-    if day_start(d1) < w.end && purged(day_start(d1)) && d1 < complete {
-        d1 += Duration::days(1);
-        approximate = true;
-    }
-    if d0 >= d1 {
-        return raw_only();
-    }
-    let mut raw = Vec::new();
-    if w.start < day_start(d0) {
-        raw.push((w.start, day_start(d0)));
-    }
-    if day_start(d1) < w.end {
-        raw.push((day_start(d1) - Duration::microseconds(1), w.end));
-    }
-    VisitorPlan {
-        raw,
-        days: Some((d0, d1)),
-        approximate,
-    }
-}
-
 impl ReadPlan {
     /// The raw segments padded to exactly two (empty ones never match), for fixed-shape SQL.
     pub fn raw_pair(&self) -> [(DateTime<Utc>, DateTime<Utc>); 2] {
@@ -275,46 +213,6 @@ mod tests {
         assert_eq!(p.raw[1].1, w.end);
         let p = plan(&w, Some(t("2024-01-01T01:00:00Z")), None);
         assert_eq!(p, raw_only(&w));
-    }
-
-    #[test]
-    fn visitors_read_whole_utc_days_from_rollups_and_partial_days_raw() {
-        let w = Window {
-            start: t("2024-01-01T05:00:00Z"),
-            end: t("2024-01-04T04:59:59.999999Z"),
-        };
-        let p = visitor_plan(&w, Some(t("2024-02-01T00:00:00Z")), None);
-        let day = |d| NaiveDate::from_ymd_opt(2024, 1, d).unwrap();
-        assert_eq!(p.days, Some((day(2), day(4))));
-        assert_eq!(
-            p.raw,
-            vec![
-                (w.start, t("2024-01-02T00:00:00Z")),
-                (t("2024-01-03T23:59:59.999999Z"), w.end)
-            ]
-        );
-        // Only days wholly before the watermark's day are complete.
-        let p = visitor_plan(&w, Some(t("2024-01-03T10:00:00Z")), None);
-        assert_eq!(p.days, Some((day(2), day(3))));
-        assert_eq!(p.raw[1].0, t("2024-01-02T23:59:59.999999Z"));
-        // Within one day, or without rollups: raw only.
-        let short = Window {
-            start: t("2024-01-01T05:00:00Z"),
-            end: t("2024-01-01T09:00:00Z"),
-        };
-        assert_eq!(
-            visitor_plan(&short, Some(t("2024-02-01T00:00:00Z")), None).days,
-            None
-        );
-        assert_eq!(visitor_plan(&w, None, None).raw, vec![(w.start, w.end)]);
-        // Purged raw rows: the partial days count whole.
-        let p = visitor_plan(
-            &w,
-            Some(t("2024-02-01T00:00:00Z")),
-            Some(t("2024-01-20T00:00:00Z")),
-        );
-        assert!(p.approximate && p.raw.is_empty());
-        assert_eq!(p.days, Some((day(1), day(5))));
     }
 
     #[test]

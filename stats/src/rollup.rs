@@ -1,7 +1,8 @@
 //! Hourly rollups: per service and UTC hour, the sums behind every dashboard figure
 //! (`rollup_hours`) and the per-dimension counts behind every table (`rollup_dims_hourly`, summed
 //! per UTC day into `rollup_dims_daily`), with the dimensions of [`crate::dimensions`]; per
-//! complete UTC day also the distinct visitors ([`crate::visitors`]). They live
+//! complete UTC day also the distinct visitors ([`crate::visitors`]), and per hour the visitors'
+//! first and last hours of their day ([`crate::rollup_visitors`]). They live
 //! in the stats crate beside their readers, so one crate defines what a rollup row means. Custom
 //! events and goal conversions are rolled up in the same pass by [`crate::rollup_events`].
 //!
@@ -14,6 +15,7 @@
 
 use crate::dimensions::{HIT_DIMS, SESSION_DIMS, VISITORS_DAY_CODE};
 use crate::rollup_events::{self, Span};
+use crate::rollup_visitors;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tokio_postgres::{Client, Transaction};
 use uuid::Uuid;
@@ -249,6 +251,7 @@ pub async fn reroll_pairs(
     let s: Vec<Uuid> = days.iter().map(|d| d.0).collect();
     let d: Vec<NaiveDate> = days.iter().map(|d| d.1).collect();
     rebuild_days_pairs(tx, &s, &d, floor_day(watermark)).await?;
+    rollup_visitors::rebuild_pairs(tx, &s, &d, watermark).await?;
     rollup_events::rebuild_days_pairs(tx, &s, &d).await
 }
 
@@ -325,6 +328,7 @@ pub async fn run_pass(
         let last_day = floor_day(hi - Duration::microseconds(1));
         let days = (floor_day(watermark), last_day + Duration::days(1));
         rebuild_days_range(&tx, days.0, days.1, floor_day(hi)).await?;
+        rollup_visitors::rebuild_range(&tx, days.0, days.1, hi).await?;
         rollup_events::rebuild_days_range(&tx, days.0, days.1).await?;
         rolled = (hi - watermark).num_hours();
     }

@@ -159,6 +159,32 @@ pub(crate) fn wants(hide_referrer: Option<&regex::Regex>) -> Vec<top::Want> {
         .collect()
 }
 
+/// [`wants`] in two halves, for reading the tables as two statements on two connections at
+/// once: alternate dimensions, so the three URL tables (pages, entry and exit pages, the largest
+/// by far) are not all in one half.
+pub fn wants_halves(hide_referrer: Option<&regex::Regex>) -> [Vec<top::Want>; 2] {
+    let mut halves = [Vec::new(), Vec::new()];
+    for (i, w) in wants(hide_referrer).into_iter().enumerate() {
+        halves[i % 2].push(w);
+    }
+    halves
+}
+
+/// The tables from the rankings of the two [`wants_halves`] ([`top::ranked`] of each).
+pub fn assemble_halves(
+    halves: [Vec<top::Ranked>; 2],
+    hide_referrer: Option<&regex::Regex>,
+) -> Tables {
+    let [a, b] = halves;
+    let ranked = a
+        .into_iter()
+        .zip(b)
+        .enumerate()
+        .map(|(i, (x, y))| if i % 2 == 0 { x } else { y })
+        .collect();
+    assemble(ranked, hide_referrer)
+}
+
 /// The tables from the rankings of [`wants`]: hidden referrers removed, then cut.
 pub(crate) fn assemble(ranked: Vec<top::Ranked>, hide_referrer: Option<&regex::Regex>) -> Tables {
     let mut out = Tables::default();
@@ -297,6 +323,40 @@ mod tests {
         assert_eq!(d.get(&dimensions::COUNTRY), [row]);
         assert!(d.get(&dimensions::DEVICE).is_empty());
         assert_eq!(d.iter().count(), dimensions::ALL.len());
+    }
+
+    /// The two halves ask for every dimension once, and their rankings join into the tables
+    /// one statement would give.
+    #[test]
+    fn halves_join_into_the_whole() {
+        let [a, b] = wants_halves(None);
+        let mut dims: Vec<i16> = a.iter().chain(&b).map(|w| w.dim).collect();
+        dims.sort_unstable();
+        let mut all: Vec<i16> = dimensions::ALL.iter().map(|d| d.code).collect();
+        all.sort_unstable();
+        assert_eq!(dims, all);
+        // What top::ranked returns for each half: slots of the dimensions it was asked for.
+        let ranked = |asked: &[top::Want]| -> Vec<top::Ranked> {
+            dimensions::ALL
+                .iter()
+                .map(|d| match asked.iter().any(|w| w.dim == d.code) {
+                    true => top::Ranked {
+                        rows: vec![Row {
+                            key: d.api_name.to_owned(),
+                            count: 1,
+                        }],
+                        keys: 1,
+                        total: 1,
+                    },
+                    false => top::Ranked::default(),
+                })
+                .collect()
+        };
+        let whole = assemble(ranked(&wants(None)), None);
+        assert_eq!(assemble_halves([ranked(&a), ranked(&b)], None), whole);
+        for d in dimensions::ALL.iter() {
+            assert_eq!(whole.rows(d).len(), 1, "{}", d.api_name);
+        }
     }
 
     /// `shynet stats --json` rows are `{"key": …, "count": …}` for every table.

@@ -24,8 +24,6 @@ pub struct Figures {
     pub cur: Scalars,
     /// Visitors of this window.
     pub visitors: i64,
-    /// The dimension tables.
-    pub tables: Tables,
     /// The time series.
     pub chart: Option<Chart>,
     /// The newest sessions.
@@ -75,7 +73,49 @@ pub async fn previous<C: GenericClient>(
     Ok((scalars, visitors))
 }
 
-/// Reads the figures of `v`'s window.
+/// One of two halves of the dimension tables of `v`'s window (the heaviest read of the page):
+/// the page reads half 0 beside [`previous`] on a second connection when one is free, half 1
+/// beside [`load`], and joins them with [`join_tables`]. Filtered tables are one statement, in
+/// half 0.
+pub async fn tables_half<C: GenericClient>(
+    c: &C,
+    v: &View<'_>,
+    half: usize,
+) -> Result<TablesHalf, stats::StatsError> {
+    if !v.filters.is_empty() {
+        return Ok(if half == 0 {
+            TablesHalf::Whole(filtered::tables(c, v.service, v.window, v.hide, v.filters).await?)
+        } else {
+            TablesHalf::Nothing
+        });
+    }
+    let wants = stats::wants_halves(v.hide);
+    let want = wants.get(half).map_or(&[][..], Vec::as_slice);
+    Ok(TablesHalf::Ranked(
+        stats::top::ranked(c, v.service, v.window, Source::Auto, want).await?,
+    ))
+}
+
+/// What [`tables_half`] read.
+pub enum TablesHalf {
+    /// Rankings of half the dimensions.
+    Ranked(Vec<stats::top::Ranked>),
+    /// Every table (filtered).
+    Whole(Tables),
+    /// Nothing (the other half holds every table).
+    Nothing,
+}
+
+/// The tables from both halves.
+pub fn join_tables(a: TablesHalf, b: TablesHalf, hide: Option<&regex::Regex>) -> Tables {
+    match (a, b) {
+        (TablesHalf::Ranked(a), TablesHalf::Ranked(b)) => stats::assemble_halves([a, b], hide),
+        (TablesHalf::Whole(t), _) | (_, TablesHalf::Whole(t)) => t,
+        _ => Tables::default(),
+    }
+}
+
+/// Reads the figures of `v`'s window, except its tables ([`tables_half`]).
 pub async fn load<C: GenericClient>(c: &C, v: &View<'_>) -> Result<Figures, stats::StatsError> {
     let (id, w) = (v.service, v.window);
     if !v.filters.is_empty() {
@@ -84,7 +124,6 @@ pub async fn load<C: GenericClient>(c: &C, v: &View<'_>) -> Result<Figures, stat
             online: filtered::online(c, id, v.online_window, v.now, f).await?,
             cur: filtered::scalars(c, id, w, f).await?,
             visitors: filtered::visitors(c, id, w, f).await?,
-            tables: filtered::tables(c, id, w, v.hide, f).await?,
             chart: Some(filtered::chart(c, id, w, v.tz, v.now, f).await?),
             recent: srows::recent_sessions(c, id, w, 0, RECENT, v.online_window, v.now, f).await?,
         });
@@ -97,7 +136,6 @@ pub async fn load<C: GenericClient>(c: &C, v: &View<'_>) -> Result<Figures, stat
             .remove(&id)
             .unwrap_or_default(),
         visitors: one(stats::visitors_many(c, &[id], w, Source::Auto).await?),
-        tables: stats::tables(c, id, w, v.hide).await?,
         chart: chart::charts_many(c, &[id], w, v.tz, v.now)
             .await?
             .remove(&id),

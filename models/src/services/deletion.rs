@@ -18,6 +18,7 @@ pub const SERVICE_DATA_TABLES: &[&str] = &[
     "rollup_dims_hourly",
     "rollup_dims_daily",
     "rollup_dirty",
+    "rollup_visitor_hours",
     "rollup_events_hourly",
     "rollup_events_daily",
     "rollup_goals_hourly",
