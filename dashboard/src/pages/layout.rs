@@ -2,6 +2,8 @@
 //! assets, and reading the common request parameters (date range, page number, service).
 
 use crate::http::{self, Req, Response};
+use crate::i18n;
+use crate::lang::{self, Lang};
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::state::DashboardState;
@@ -28,33 +30,42 @@ pub fn can_create(state: &DashboardState, ctx: &Ctx) -> bool {
         .is_some_and(|u| u.is_admin || !state.args().only_superusers_create)
 }
 
-/// Known flash messages (passed as `?msg=`; only these fixed texts can appear).
-fn flash_text(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "saved" => "Settings saved.",
-        "created" => "Service created.",
-        "deleted" => "Service deleted.",
-        "archived" => "Service archived: it accepts no new data.",
-        "unarchived" => "Service active again.",
-        "password" => "Password changed.",
-        "reset" => "Password set. You can log in now.",
-        "loggedout" => "You are logged out.",
-        "account_deleted" => "Your account and everything it owned are deleted.",
-        "verify" => "We sent a verification link to your address.",
-        "verified" => "Address verified.",
-        "email" => "Email settings saved.",
-        "preferences" => "Preferences saved.",
-        "signedup" => "Welcome! Your account is ready.",
-        "user" => "User updated.",
-        "instance" => "Instance name saved.",
-        "2fa_off" => "Two-factor login is off.",
-        "2fa_required" => "This instance requires two-factor login: set it up to go on.",
-        "2fa_policy" => "Two-factor policy saved.",
-        "goal_added" => "Goal added. Its conversions are counted from the data still kept.",
-        "goal_deleted" => "Goal deleted.",
-        "share_revoked" => "Share link revoked.",
-        _ => return None,
-    })
+/// Known flash messages (passed as `?msg=`; only these fixed texts can appear). Each code's text
+/// is the catalogue message `flash-<code>`.
+pub const FLASH_CODES: &[&str] = &[
+    "saved",
+    "created",
+    "deleted",
+    "archived",
+    "unarchived",
+    "password",
+    "reset",
+    "loggedout",
+    "account_deleted",
+    "verify",
+    "verified",
+    "email",
+    "preferences",
+    "signedup",
+    "user",
+    "instance",
+    "2fa_off",
+    "2fa_required",
+    "2fa_policy",
+    "goal_added",
+    "goal_deleted",
+    "share_revoked",
+];
+
+/// The catalogue key of a known flash code.
+pub fn flash_key(code: &str) -> Option<String> {
+    FLASH_CODES
+        .contains(&code)
+        .then(|| format!("flash-{}", code.replace('_', "-")))
+}
+
+fn flash_text(lang: Lang, code: &str) -> Option<String> {
+    flash_key(code).map(|k| i18n::tr(lang, &k))
 }
 
 /// Renders a page inside the layout.
@@ -73,6 +84,7 @@ pub async fn render(
     // A page that refreshes itself (the live view) asks the layout for the `<meta>` tag.
     let refresh_seconds = data.get("refresh_seconds").cloned();
     if let Some(obj) = data.as_object_mut() {
+        obj.insert("lang".into(), json!(ctx.lang.code()));
         obj.insert("csrf".into(), json!(ctx.csrf));
         obj.insert("range".into(), json!(req.range_query()));
     }
@@ -81,6 +93,7 @@ pub async fn render(
         .render(template, &data)
         .map_err(PageError::Unavailable)?;
     let layout = json!({
+        "lang": ctx.lang.code(),
         "title": title,
         "instance": state.instance_name(),
         "user": ctx.user(),
@@ -89,7 +102,7 @@ pub async fn render(
         "collabs": collabs,
         "can_create": can_create(state, ctx),
         "signups": state.args().account_signups_enabled,
-        "flash": req.q("msg").and_then(flash_text),
+        "flash": req.q("msg").and_then(|m| flash_text(ctx.lang, m)),
         "content": body,
         "version": env!("CARGO_PKG_VERSION"),
         "refresh_seconds": refresh_seconds,
@@ -122,37 +135,56 @@ pub async fn message(
     .await
 }
 
-/// The page for an error (rendered without database access, so it works when Postgres is down).
+/// The page for an error (rendered without database access, so it works when Postgres is down),
+/// in the request's language.
 pub fn error_page(state: &DashboardState, ctx: Option<&Ctx>, e: PageError) -> Response {
+    let lang = ctx.map(|c| c.lang).unwrap_or_else(lang::current);
+    let tr = |k: &str| i18n::tr(lang, k);
     let (status, heading, text) = match e {
-        PageError::NotFound => (StatusCode::NOT_FOUND, "Not found", "There is nothing here, or you do not have access to it.".to_owned()),
-        PageError::Forbidden(why) => (StatusCode::FORBIDDEN, "Not allowed", why),
-        PageError::BadRequest(why) => (StatusCode::BAD_REQUEST, "Bad request", why),
+        PageError::NotFound => (
+            StatusCode::NOT_FOUND,
+            tr("error-not-found"),
+            tr("error-not-found-text"),
+        ),
+        PageError::Forbidden(why) => (StatusCode::FORBIDDEN, tr("error-forbidden"), why),
+        PageError::BadRequest(why) => (StatusCode::BAD_REQUEST, tr("error-bad-request"), why),
         PageError::Csrf => (
             StatusCode::FORBIDDEN,
-            "Form expired",
-            "The form was missing its security token or it did not match. Go back, reload the page and try again.".to_owned(),
+            tr("error-csrf"),
+            tr("error-csrf-text"),
         ),
-        PageError::Login => (StatusCode::UNAUTHORIZED, "Log in", "Please log in.".to_owned()),
+        PageError::Login => (
+            StatusCode::UNAUTHORIZED,
+            tr("error-login"),
+            tr("error-login-text"),
+        ),
         PageError::Busy => (
             StatusCode::TOO_MANY_REQUESTS,
-            "Busy",
-            "The dashboard is handling too many requests right now. Try again in a moment.".to_owned(),
+            tr("error-busy"),
+            tr("error-busy-text"),
         ),
         PageError::Unavailable(why) => {
             tracing::error!(error = %why, "dashboard request failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable", "The database did not answer. Try again in a moment.".to_owned())
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                tr("error-unavailable"),
+                tr("error-unavailable-text"),
+            )
         }
     };
     let body = state
         .templates()
-        .render("message", &json!({"heading": heading, "text": text}))
+        .render(
+            "message",
+            &json!({"lang": lang.code(), "heading": heading, "text": text}),
+        )
         .unwrap_or_default();
     let html = state
         .templates()
         .render(
             "layout",
             &json!({
+                "lang": lang.code(),
                 "title": heading,
                 "instance": state.instance_name(),
                 "user": ctx.and_then(|c| c.user()),
@@ -161,7 +193,7 @@ pub fn error_page(state: &DashboardState, ctx: Option<&Ctx>, e: PageError) -> Re
                 "version": env!("CARGO_PKG_VERSION"),
             }),
         )
-        .unwrap_or_else(|_| heading.to_owned());
+        .unwrap_or_else(|_| heading.clone());
     let mut resp = http::html(status, html);
     if status == StatusCode::TOO_MANY_REQUESTS {
         resp.headers_mut().insert(

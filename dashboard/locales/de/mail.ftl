@@ -1,0 +1,1 @@
+# E-Mails: Konto-E-Mails, Warnungen und Berichte.

@@ -1,0 +1,1 @@
+# Mail: account mail, alerts and reports.
