@@ -361,6 +361,19 @@ pub async fn set_language<C: GenericClient>(
     Ok(())
 }
 
+/// A user's language setting (`auto` when there is no such user).
+pub async fn language_of<C: GenericClient>(
+    c: &C,
+    user_id: i64,
+) -> Result<String, tokio_postgres::Error> {
+    Ok(
+        c.query_opt("SELECT language FROM users WHERE id = $1", &[&user_id])
+            .await?
+            .map(|r| r.get(0))
+            .unwrap_or_else(|| "auto".to_owned()),
+    )
+}
+
 /// The language setting of the user who owns `email` as a verified address (`auto` when
 /// there is none): what mail to that address is written in.
 pub async fn language_of_address<C: GenericClient>(

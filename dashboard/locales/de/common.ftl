@@ -118,3 +118,8 @@ flash-share-revoked = Freigabelink widerrufen.
 format-not-applicable = k. A.
 format-badge-new = neu
 format-badge-not-applicable = k. A.
+
+## Seitentitel
+title-delete-service = { $name } löschen
+title-manage = { $name } verwalten
+title-security = Sicherheit

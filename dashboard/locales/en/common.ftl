@@ -118,3 +118,8 @@ flash-share-revoked = Share link revoked.
 format-not-applicable = N/A
 format-badge-new = new
 format-badge-not-applicable = n/a
+
+## Page titles
+title-delete-service = Delete { $name }
+title-manage = Manage { $name }
+title-security = Security

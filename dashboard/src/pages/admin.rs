@@ -4,6 +4,7 @@
 
 use super::layout::{instance_name, page_number, pager, render};
 use crate::http::{self, Req};
+use crate::i18n;
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::state::DashboardState;
@@ -133,7 +134,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         req,
         StatusCode::OK,
         "admin",
-        "Admin",
+        &i18n::tr(ctx.lang, "admin-heading"),
         json!({
             "users": users,
             "services": svcs,

@@ -139,36 +139,43 @@ pub async fn message(
 /// in the request's language.
 pub fn error_page(state: &DashboardState, ctx: Option<&Ctx>, e: PageError) -> Response {
     let lang = ctx.map(|c| c.lang).unwrap_or_else(lang::current);
-    let tr = |k: &str| i18n::tr(lang, k);
     let (status, heading, text) = match e {
         PageError::NotFound => (
             StatusCode::NOT_FOUND,
-            tr("error-not-found"),
-            tr("error-not-found-text"),
+            i18n::tr(lang, "error-not-found"),
+            i18n::tr(lang, "error-not-found-text"),
         ),
-        PageError::Forbidden(why) => (StatusCode::FORBIDDEN, tr("error-forbidden"), why),
-        PageError::BadRequest(why) => (StatusCode::BAD_REQUEST, tr("error-bad-request"), why),
+        PageError::Forbidden(why) => (
+            StatusCode::FORBIDDEN,
+            i18n::tr(lang, "error-forbidden"),
+            why,
+        ),
+        PageError::BadRequest(why) => (
+            StatusCode::BAD_REQUEST,
+            i18n::tr(lang, "error-bad-request"),
+            why,
+        ),
         PageError::Csrf => (
             StatusCode::FORBIDDEN,
-            tr("error-csrf"),
-            tr("error-csrf-text"),
+            i18n::tr(lang, "error-csrf"),
+            i18n::tr(lang, "error-csrf-text"),
         ),
         PageError::Login => (
             StatusCode::UNAUTHORIZED,
-            tr("error-login"),
-            tr("error-login-text"),
+            i18n::tr(lang, "error-login"),
+            i18n::tr(lang, "error-login-text"),
         ),
         PageError::Busy => (
             StatusCode::TOO_MANY_REQUESTS,
-            tr("error-busy"),
-            tr("error-busy-text"),
+            i18n::tr(lang, "error-busy"),
+            i18n::tr(lang, "error-busy-text"),
         ),
         PageError::Unavailable(why) => {
             tracing::error!(error = %why, "dashboard request failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                tr("error-unavailable"),
-                tr("error-unavailable-text"),
+                i18n::tr(lang, "error-unavailable"),
+                i18n::tr(lang, "error-unavailable-text"),
             )
         }
     };
@@ -372,13 +379,15 @@ pub fn range_picker_in(tz: chrono_tz::Tz, req: &Req, w: &Window) -> Value {
     let last_month_start = last_month_end.with_day(1).unwrap_or(last_month_end);
     let year_start = today.with_ordinal(1).unwrap_or(today);
     let presets = [
-        ("Last 3 days", today - Duration::days(2), today),
-        ("Last 30 days", today - Duration::days(29), today),
-        ("Last 90 days", today - Duration::days(89), today),
-        ("This month", first_of_month, today),
-        ("Last month", last_month_start, last_month_end),
-        ("This year", year_start, today),
+        ("range-last-3-days", today - Duration::days(2), today),
+        ("range-last-30-days", today - Duration::days(29), today),
+        ("range-last-90-days", today - Duration::days(89), today),
+        ("range-this-month", first_of_month, today),
+        ("range-last-month", last_month_start, last_month_end),
+        ("range-this-year", year_start, today),
     ];
+    // The request's language: the picker is built far from the page's context.
+    let lang = lang::current();
     let start_d = w.start.with_timezone(&tz).date_naive();
     let end_d = w.end.with_timezone(&tz).date_naive();
     // Filters (`f`) stay when the dates change: the presets carry them, the form as hidden fields.
@@ -403,7 +412,7 @@ pub fn range_picker_in(tz: chrono_tz::Tz, req: &Req, w: &Window) -> Value {
         .iter()
         .map(|(label, s, e)| {
             json!({
-                "label": label,
+                "label": i18n::tr(lang, label),
                 "href": format!("?startDate={s}&endDate={e}{keep}"),
                 "active": req.q("startDate").is_some() && *s == start_d && *e == end_d,
             })

@@ -11,6 +11,7 @@ use super::layout::{render, service_for};
 use super::tables::table_rows;
 use crate::format;
 use crate::http::Req;
+use crate::i18n::{self, Arg};
 use crate::live_chart::{minute_label, minutes_chart};
 use crate::page_error::PageResult;
 use crate::request_context::Ctx;
@@ -96,7 +97,11 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         req,
         StatusCode::OK,
         "live",
-        &format!("Live: {}", svc.name),
+        &i18n::tr_args(
+            ctx.lang,
+            "live-heading",
+            &[("name", Arg::from(svc.name.as_str()))],
+        ),
         data,
     )
     .await

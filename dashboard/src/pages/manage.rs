@@ -4,6 +4,7 @@
 use super::layout::{can_create, render, service_for};
 use super::manage_view::{form_data, manage_page, GoalForm};
 use crate::http::{self, Req};
+use crate::i18n::{self, Arg};
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::service_form::ServiceForm;
@@ -171,7 +172,11 @@ pub async fn delete(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
         req,
         StatusCode::OK,
         "service_delete",
-        &format!("Delete {}", svc.name),
+        &i18n::tr_args(
+            ctx.lang,
+            "title-delete-service",
+            &[("name", Arg::from(svc.name.as_str()))],
+        ),
         data,
     )
     .await

@@ -5,6 +5,7 @@
 use super::layout::render;
 use super::links::ingress_base;
 use crate::http::Req;
+use crate::i18n::{self, Arg};
 use crate::page_error::PageResult;
 use crate::request_context::Ctx;
 use crate::service_form::{FieldErrors, ServiceForm};
@@ -111,7 +112,11 @@ pub async fn manage_page(
         req,
         status,
         "service_form",
-        &format!("Manage {}", svc.name),
+        &i18n::tr_args(
+            ctx.lang,
+            "title-manage",
+            &[("name", Arg::from(svc.name.as_str()))],
+        ),
         data,
     )
     .await

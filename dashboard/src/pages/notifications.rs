@@ -6,6 +6,7 @@
 
 use super::layout::{render, service_for};
 use crate::http::{self, Req};
+use crate::i18n::{self, Arg};
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::state::DashboardState;
@@ -150,7 +151,11 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         req,
         StatusCode::OK,
         "notifications",
-        &format!("Notifications · {}", svc.name),
+        &i18n::tr_args(
+            ctx.lang,
+            "notifications-heading",
+            &[("name", Arg::from(svc.name.as_str()))],
+        ),
         data,
     )
     .await

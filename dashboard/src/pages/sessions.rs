@@ -7,6 +7,7 @@ use super::layout::{
 use super::tables::{session_rows, table_rows};
 use crate::format;
 use crate::http::Req;
+use crate::i18n::{self, Arg};
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::state::DashboardState;
@@ -62,7 +63,11 @@ pub async fn list(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         req,
         StatusCode::OK,
         "sessions",
-        &format!("Sessions of {}", svc.name),
+        &i18n::tr_args(
+            ctx.lang,
+            "sessions-heading",
+            &[("name", Arg::from(svc.name.as_str()))],
+        ),
         data,
     )
     .await
@@ -207,7 +212,11 @@ pub async fn locations(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResu
         req,
         StatusCode::OK,
         "locations",
-        &format!("Pages of {}", svc.name),
+        &i18n::tr_args(
+            ctx.lang,
+            "locations-heading",
+            &[("name", Arg::from(svc.name.as_str()))],
+        ),
         data,
     )
     .await

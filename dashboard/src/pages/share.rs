@@ -10,6 +10,7 @@
 use super::layout::{range_picker_in, render, window_in};
 use crate::auth::{throttle, token};
 use crate::http::{self, Req, Response};
+use crate::i18n;
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::share_links::unlock_value;
@@ -264,7 +265,7 @@ async fn password_form(
         req,
         status,
         "share_password",
-        "Shared page",
+        &i18n::tr(ctx.lang, "share-password-heading"),
         data,
     )
     .await?;

@@ -5,6 +5,7 @@
 
 use super::layout::{render, service_for};
 use crate::http::{self, Req};
+use crate::i18n;
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::share_links::{self, CreateError};
@@ -52,7 +53,7 @@ pub async fn shares(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
                 req,
                 StatusCode::OK,
                 "share_created",
-                "Share link created",
+                &i18n::tr(ctx.lang, "share-created-heading"),
                 data,
             )
             .await

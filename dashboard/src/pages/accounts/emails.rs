@@ -7,6 +7,7 @@ use super::credentials::{current_password_matches, valid_email, WRONG_CURRENT};
 use super::mailing::{self, Link};
 use crate::auth::one_time;
 use crate::http::{self, Req};
+use crate::i18n;
 use crate::page_error::{PageError, PageResult};
 use crate::pages::layout::{message, render};
 use crate::request_context::Ctx;
@@ -51,7 +52,7 @@ async fn apply(state: &DashboardState, req: &Req, user_id: i64) -> Result<Done, 
                         Ok(()) => Ok("verify"),
                         Err(r) => Err(format!(
                             "Address added, but no verification mail was sent. {}",
-                            r.text()
+                            r.text(ctx.lang)
                         )),
                     }
                 }
@@ -82,7 +83,7 @@ async fn apply(state: &DashboardState, req: &Req, user_id: i64) -> Result<Done, 
                 .await?
                 {
                     Ok(()) => Ok("verify"),
-                    Err(r) => Err(r.text().to_owned()),
+                    Err(r) => Err(r.text(ctx.lang)),
                 }
             }
             _ => Err("This address is verified already.".to_owned()),
@@ -158,7 +159,7 @@ pub async fn email_confirm(state: &DashboardState, ctx: &Ctx, req: &Req) -> Page
                     req,
                     StatusCode::OK,
                     "email_confirm",
-                    "Confirm address",
+                    &i18n::tr(ctx.lang, "email-confirm-heading"),
                     data,
                 )
                 .await

@@ -5,6 +5,7 @@ use super::mailing::{self, Link};
 use super::next::safe_next;
 use crate::auth::{password, session, throttle};
 use crate::http::{self, Req};
+use crate::i18n;
 use crate::page_error::PageResult;
 use crate::pages::layout::{message, render};
 use crate::request_context::Ctx;
@@ -122,14 +123,31 @@ pub async fn login(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let mut data =
         json!({"next": next, "email": "", "signups": state.args().account_signups_enabled});
     if req.method == Method::GET {
-        return render(state, ctx, req, StatusCode::OK, "login", "Log in", data).await;
+        return render(
+            state,
+            ctx,
+            req,
+            StatusCode::OK,
+            "login",
+            &i18n::tr(ctx.lang, "login-heading"),
+            data,
+        )
+        .await;
     }
     let email = req.field("email");
     data["email"] = json!(email);
     let pw = req.f("password").unwrap_or("").to_owned();
     let page = |status, error: String, mut data: serde_json::Value| {
         data["error"] = json!(error);
-        render(state, ctx, req, status, "login", "Log in", data)
+        render(
+            state,
+            ctx,
+            req,
+            status,
+            "login",
+            &i18n::tr(ctx.lang, "login-heading"),
+            data,
+        )
     };
     match attempt(state, req, &email, pw, &next).await? {
         Outcome::Throttled(wait) => {
@@ -151,7 +169,7 @@ pub async fn login(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         Outcome::Unverified(sent) => {
             let text = match sent {
                 Ok(()) => "This instance needs a verified address before you log in. We sent you a new verification link.",
-                Err(r) => r.text(),
+                Err(r) => r.text(ctx.lang),
             };
             message(
                 state,

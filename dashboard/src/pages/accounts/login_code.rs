@@ -7,6 +7,7 @@
 use super::credentials::session_cookie;
 use crate::auth::{session, throttle, token, totp};
 use crate::http::{self, Req};
+use crate::i18n;
 use crate::page_error::{PageError, PageResult};
 use crate::pages::layout::render;
 use crate::request_context::Ctx;
@@ -50,7 +51,7 @@ pub(super) async fn code_page(
         req,
         status,
         "login_code",
-        "Two-factor login",
+        &i18n::tr(ctx.lang, "two-factor-heading"),
         data,
     )
     .await

@@ -5,6 +5,7 @@
 use super::mailing::{self, Link};
 use crate::auth::{one_time, password};
 use crate::http::{self, Req};
+use crate::i18n;
 use crate::page_error::{PageError, PageResult};
 use crate::pages::layout::{message, render};
 use crate::request_context::Ctx;
@@ -26,7 +27,7 @@ pub async fn password_reset(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
             req,
             StatusCode::OK,
             "password_reset",
-            "Reset password",
+            &i18n::tr(ctx.lang, "reset-heading"),
             data,
         )
         .await;
@@ -39,7 +40,7 @@ pub async fn password_reset(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
             req,
             StatusCode::SERVICE_UNAVAILABLE,
             "Mail unavailable",
-            r.text(),
+            r.text(ctx.lang),
         )
         .await;
     }
@@ -87,7 +88,7 @@ pub async fn password_reset_key(state: &DashboardState, ctx: &Ctx, req: &Req) ->
             req,
             status,
             "password_reset_key",
-            "New password",
+            &i18n::tr(ctx.lang, "field-new-password"),
             data,
         )
     };

@@ -5,6 +5,7 @@
 use super::credentials::{current_password_matches, session_cookie, WRONG_CURRENT};
 use crate::auth::{password, token};
 use crate::http::{self, Req};
+use crate::i18n;
 use crate::page_error::{PageError, PageResult};
 use crate::pages::layout::render;
 use crate::request_context::Ctx;
@@ -28,7 +29,16 @@ async fn password_page(
         users::has_api_token(&**c, user.id).await?
     };
     let data = json!({"error": error, "has_token": has_token, "new_token": new_token});
-    render(state, ctx, req, status, "password_change", "Security", data).await
+    render(
+        state,
+        ctx,
+        req,
+        status,
+        "password_change",
+        &i18n::tr(ctx.lang, "title-security"),
+        data,
+    )
+    .await
 }
 
 /// `GET|POST /accounts/password/change/` (also shows the API token).
@@ -100,7 +110,7 @@ pub async fn account_delete(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
             req,
             status,
             "account_delete",
-            "Delete account",
+            &i18n::tr(ctx.lang, "password-change-delete-heading"),
             data,
         )
     };

@@ -4,6 +4,7 @@ use super::credentials::{session_cookie, valid_email};
 use super::mailing::{self, Link};
 use crate::auth::{password, session};
 use crate::http::{self, Req};
+use crate::i18n;
 use crate::page_error::{PageError, PageResult};
 use crate::pages::layout::{message, render};
 use crate::request_context::Ctx;
@@ -43,7 +44,7 @@ pub async fn signup(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
         Some("The two passwords differ.".to_owned())
     } else if mode == EmailVerification::Mandatory && mailing::site_base(state).is_err() {
         // The account could never log in: refuse before creating it.
-        Some(mailing::Refused::NoSiteUrl.text().to_owned())
+        Some(mailing::Refused::NoSiteUrl.text(ctx.lang))
     } else {
         password::check_new(&pw).err()
     };
@@ -55,7 +56,7 @@ pub async fn signup(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
             req,
             StatusCode::BAD_REQUEST,
             "signup",
-            "Sign up",
+            &i18n::tr(ctx.lang, "signup-heading"),
             data,
         )
         .await;
@@ -94,7 +95,7 @@ pub async fn signup(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
                 req,
                 StatusCode::BAD_REQUEST,
                 "signup",
-                "Sign up",
+                &i18n::tr(ctx.lang, "signup-heading"),
                 data,
             )
             .await
@@ -102,7 +103,7 @@ pub async fn signup(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
         Some((sent, None)) => {
             let text = match sent {
                 Ok(()) => "We sent you a link to verify your address. Open it, then log in.",
-                Err(r) => r.text(),
+                Err(r) => r.text(ctx.lang),
             };
             message(state, ctx, req, StatusCode::OK, "Check your mail", text).await
         }

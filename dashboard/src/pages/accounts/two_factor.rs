@@ -6,6 +6,7 @@
 use super::credentials::{current_password_matches, WRONG_CURRENT};
 use crate::auth::totp;
 use crate::http::{self, Req};
+use crate::i18n;
 use crate::page_error::{PageError, PageResult};
 use crate::pages::layout::render;
 use crate::request_context::Ctx;
@@ -76,7 +77,7 @@ async fn show(
         req,
         status,
         "two_factor",
-        "Two-factor login",
+        &i18n::tr(ctx.lang, "two-factor-heading"),
         data,
     )
     .await
