@@ -111,7 +111,9 @@ fn template_keys() -> Vec<(String, String)> {
 }
 
 /// Families of keys code names in literals away from the `tr` call (in tables of labels).
-const KEY_FAMILIES: &[&str] = &["figure-", "range-", "dim-", "mail-", "title-", "fact-"];
+const KEY_FAMILIES: &[&str] = &[
+    "figure-", "range-", "dim-", "mail-", "title-", "fact-", "error-", "page-",
+];
 
 /// The keys code passes to `i18n::tr`/`tr_args` (or a local `tr` closure) as literals, and
 /// literals of the [`KEY_FAMILIES`], in the dashboard and the aggregator (mail).
@@ -129,7 +131,7 @@ fn code_keys() -> BTreeSet<String> {
             // Unit tests may name keys that do not exist on purpose.
             let text = text.split("#[cfg(test)]").next().unwrap_or("");
             out.extend(
-                re.captures_iter(&text)
+                re.captures_iter(text)
                     .filter_map(|c| c.get(1).or_else(|| c.get(2)).map(|m| m.as_str().to_owned())),
             );
         }

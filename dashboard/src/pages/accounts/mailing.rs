@@ -85,12 +85,12 @@ pub async fn send_link(
             let t =
                 one_time::create(&*tx, one_time::Purpose::Verify, user_id, Some(email_id)).await?;
             let url = format!("{base}/accounts/confirm-email/{t}/");
-            account_mail(lang, to, "mail-verify", &name, &url, hours)
+            account_mail(lang, to, MailText::VERIFY, &name, &url, hours)
         }
         Link::Reset => {
             let t = one_time::create(&*tx, one_time::Purpose::Reset, user_id, None).await?;
             let url = format!("{base}/accounts/password/reset/key/{t}/");
-            account_mail(lang, to, "mail-reset", &name, &url, hours)
+            account_mail(lang, to, MailText::RESET, &name, &url, hours)
         }
     };
     tx.commit().await?;
@@ -98,8 +98,25 @@ pub async fn send_link(
     Ok(Ok(()))
 }
 
-/// One account mail from its catalogue messages (`<kind>-subject`, `<kind>-body`).
-fn account_mail(lang: Lang, to: &str, kind: &str, name: &str, url: &str, hours: i32) -> Mail {
+/// The catalogue keys of an account mail's subject and body.
+struct MailText {
+    subject: &'static str,
+    body: &'static str,
+}
+
+impl MailText {
+    const VERIFY: MailText = MailText {
+        subject: "mail-verify-subject",
+        body: "mail-verify-body",
+    };
+    const RESET: MailText = MailText {
+        subject: "mail-reset-subject",
+        body: "mail-reset-body",
+    };
+}
+
+/// One account mail from its catalogue messages.
+fn account_mail(lang: Lang, to: &str, text: MailText, name: &str, url: &str, hours: i32) -> Mail {
     let args = [
         ("name", Arg::from(name)),
         ("address", Arg::from(to)),
@@ -108,7 +125,7 @@ fn account_mail(lang: Lang, to: &str, kind: &str, name: &str, url: &str, hours: 
     ];
     Mail {
         to: to.to_owned(),
-        subject: i18n::tr_args(lang, &format!("{kind}-subject"), &args),
-        body: i18n::tr_args(lang, &format!("{kind}-body"), &args) + "\n",
+        subject: i18n::tr_args(lang, text.subject, &args),
+        body: i18n::tr_args(lang, text.body, &args) + "\n",
     }
 }

@@ -52,9 +52,9 @@ pub async fn password_change(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pa
     let error = {
         let c = state.pool().get().await?;
         if !current_password_matches(&**c, user.id, &current).await? {
-            Some(WRONG_CURRENT.to_owned())
+            Some(i18n::tr(ctx.lang, WRONG_CURRENT))
         } else if new != req.f("password2").unwrap_or("") {
-            Some("The two new passwords differ.".to_owned())
+            Some(i18n::tr(ctx.lang, "error-new-passwords-differ"))
         } else {
             password::check_new(&new).err()
         }
@@ -88,7 +88,7 @@ pub async fn token_refresh(state: &DashboardState, ctx: &Ctx, req: &Req) -> Page
         ok
     };
     if !ok {
-        let e = Some(WRONG_CURRENT.to_owned());
+        let e = Some(i18n::tr(ctx.lang, WRONG_CURRENT));
         return password_page(state, ctx, req, StatusCode::BAD_REQUEST, e, None).await;
     }
     password_page(state, ctx, req, StatusCode::OK, None, Some(t)).await
@@ -101,6 +101,7 @@ pub async fn account_delete(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
     let user = ctx.require_user()?.clone();
     let mut c = state.pool().get().await?;
     let owned = services::owned_by(&**c, user.id).await?;
+    let t_password_change_delete_heading = i18n::tr(ctx.lang, "password-change-delete-heading");
     let page = |status, error: Option<&str>| {
         let names: Vec<&str> = owned.iter().map(|(_, n)| n.as_str()).collect();
         let data = json!({"error": error, "owned": names});
@@ -110,7 +111,7 @@ pub async fn account_delete(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
             req,
             status,
             "account_delete",
-            &i18n::tr(ctx.lang, "password-change-delete-heading"),
+            &t_password_change_delete_heading,
             data,
         )
     };
@@ -120,7 +121,11 @@ pub async fn account_delete(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
     }
     if !current_password_matches(&**c, user.id, req.f("current").unwrap_or("")).await? {
         drop(c);
-        return page(StatusCode::BAD_REQUEST, Some("The password is wrong.")).await;
+        return page(
+            StatusCode::BAD_REQUEST,
+            Some(&i18n::tr(ctx.lang, "error-password-wrong")),
+        )
+        .await;
     }
     let tx = c.transaction().await?;
     if users::lock_and_is_last_admin(&*tx, user.id).await? {
@@ -128,7 +133,7 @@ pub async fn account_delete(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
         drop(c);
         return page(
             StatusCode::CONFLICT,
-            Some("You are the only admin: make another user admin first."),
+            Some(&i18n::tr(ctx.lang, "error-only-admin")),
         )
         .await;
     }

@@ -22,8 +22,8 @@ pub async fn signup(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
             ctx,
             req,
             StatusCode::FORBIDDEN,
-            "Sign-up closed",
-            "This instance does not take new accounts. Ask an admin for one.",
+            &i18n::tr(ctx.lang, "page-signup-closed"),
+            &i18n::tr(ctx.lang, "page-signup-closed-text"),
         )
         .await;
     }
@@ -32,16 +32,25 @@ pub async fn signup(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
     }
     let mut data = json!({"email": ""});
     if req.method == Method::GET {
-        return render(state, ctx, req, StatusCode::OK, "signup", "Sign up", data).await;
+        return render(
+            state,
+            ctx,
+            req,
+            StatusCode::OK,
+            "signup",
+            &i18n::tr(ctx.lang, "signup-heading"),
+            data,
+        )
+        .await;
     }
     let email = req.field("email");
     let pw = req.f("password").unwrap_or("").to_owned();
     data["email"] = json!(email);
     let mode = state.args().account_email_verification;
     let error = if !valid_email(&email) {
-        Some("Enter a valid email address.".to_owned())
+        Some(i18n::tr(ctx.lang, "error-invalid-email"))
     } else if pw != req.f("password2").unwrap_or("") {
-        Some("The two passwords differ.".to_owned())
+        Some(i18n::tr(ctx.lang, "error-passwords-differ"))
     } else if mode == EmailVerification::Mandatory && mailing::site_base(state).is_err() {
         // The account could never log in: refuse before creating it.
         Some(mailing::Refused::NoSiteUrl.text(ctx.lang))
@@ -87,8 +96,7 @@ pub async fn signup(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
     };
     match created {
         None => {
-            data["error"] =
-                json!("An account with this address exists already. Log in or reset its password.");
+            data["error"] = json!(i18n::tr(ctx.lang, "error-account-exists"));
             render(
                 state,
                 ctx,
@@ -102,10 +110,18 @@ pub async fn signup(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
         }
         Some((sent, None)) => {
             let text = match sent {
-                Ok(()) => "We sent you a link to verify your address. Open it, then log in.",
+                Ok(()) => i18n::tr(ctx.lang, "page-signup-verify"),
                 Err(r) => r.text(ctx.lang),
             };
-            message(state, ctx, req, StatusCode::OK, "Check your mail", text).await
+            message(
+                state,
+                ctx,
+                req,
+                StatusCode::OK,
+                &i18n::tr(ctx.lang, "page-check-mail"),
+                &text,
+            )
+            .await
         }
         Some((_, Some(t))) => {
             let mut resp = http::redirect(StatusCode::SEE_OTHER, "/dashboard/?msg=signedup");
