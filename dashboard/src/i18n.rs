@@ -8,7 +8,7 @@
 //! isolation marks are off: the dashboard's texts are left-to-right and the marks would end up in
 //! mail subjects and test output.
 
-use crate::lang::Lang;
+use crate::lang::{self, Lang};
 use crate::numbers;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
@@ -174,6 +174,18 @@ pub fn tr_args(lang: Lang, key: &str, args: &[(&str, Arg)]) -> String {
     let mut errors = Vec::new();
     b.format_pattern(pattern, Some(&fargs), &mut errors)
         .into_owned()
+}
+
+/// The message `key` in the language of the request being answered ([`lang::current`]):
+/// for code far from the page's context (form checks, shared helpers). Outside a request (the
+/// CLI) that is English.
+pub fn tr_now(key: &str) -> String {
+    tr(lang::current(), key)
+}
+
+/// [`tr_now`] with arguments.
+pub fn tr_now_args(key: &str, args: &[(&str, Arg)]) -> String {
+    tr_args(lang::current(), key, args)
 }
 
 /// Whether `lang`'s own catalogue has `key` (without falling back).

@@ -3,6 +3,7 @@
 //! [`MIN_OPACITY`] to 1.0 in proportion to its sessions, with a tooltip "<country>: N sessions".
 
 use crate::format;
+use crate::i18n;
 use crate::render::esc;
 use stats::Row;
 use std::collections::HashMap;
@@ -38,7 +39,7 @@ fn table() -> &'static HashMap<&'static str, Country> {
 /// unlisted).
 pub fn country_name(code: &str) -> String {
     if code.is_empty() {
-        return "Unknown".to_owned();
+        return i18n::tr_now("common-unknown");
     }
     table()
         .get(code.to_ascii_uppercase().as_str())

@@ -120,7 +120,7 @@ const KEY_FAMILIES: &[&str] = &[
 fn code_keys() -> BTreeSet<String> {
     let families = KEY_FAMILIES.join("|");
     let re = Regex::new(&format!(
-        r#"\btr(?:_args)?\(\s*(?:[^,"()]+,\s*)?"([a-z0-9][a-z0-9-]*)"|"((?:{families})[a-z0-9-]+)""#
+        r#"\btr(?:_args|_now|_now_args)?\(\s*(?:[^,"()]+,\s*)?"([a-z0-9][a-z0-9-]*)"|"((?:{families})[a-z0-9-]+)""#
     ))
     .unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -123,3 +123,67 @@ format-badge-not-applicable = k. A.
 title-delete-service = { $name } löschen
 title-manage = { $name } verwalten
 title-security = Sicherheit
+
+## Meldungen der Seiten
+error-instance-name-long = Der Name der Instanz darf höchstens 100 Zeichen lang sein.
+error-say-on-off = Geben Sie „on“ oder „off“ an.
+error-which-user = Welcher Benutzer?
+error-own-account = Ihr eigenes Konto können Sie hier nicht ändern.
+error-user-no-2fa = Dieser Benutzer hat keine Zwei-Faktor-Anmeldung.
+error-no-such-user = Diesen Benutzer gibt es nicht.
+error-admins-only = Nur Administratoren können diese Seite öffnen.
+error-create-admins-only = Auf dieser Instanz können nur Administratoren Dienste anlegen.
+error-which-goal = Geben Sie an, welches Ziel gelöscht werden soll.
+error-action-add-delete = Geben Sie action=add oder action=delete an.
+error-archived-yes-no = Geben Sie archived=yes oder archived=no an.
+title-new-service = Neuer Dienst
+form-create = Anlegen
+session-anonymous = Anonym
+session-tracker-pixel = Pixel (noscript)
+fact-browser = Browser
+fact-device = Gerät
+fact-device-type = Gerätetyp
+fact-os = Betriebssystem
+fact-network = Netzwerk
+fact-country = Land
+fact-ip = IP-Adresse
+fact-not-collected = Nicht erfasst
+error-owner-only = Nur der Eigentümer dieses Dienstes kann das tun.
+error-page-number = Die Seitenzahl muss eine positive ganze Zahl sein.
+notice-raw-kept-one = Rohdaten werden 1 Tag aufbewahrt
+notice-raw-kept = Rohdaten werden { $days } Tage aufbewahrt
+notice-raw-deleted-earlier = ältere Rohdaten wurden durch eine frühere Aufbewahrungseinstellung gelöscht
+notice-no-sessions-before = Sitzungsdetails gibt es nicht vor dem { $date }: { $kept }; Summen, Diagramme und Tabellen stammen weiterhin aus den stündlichen Rollups.
+notice-no-figures-before = Vor dem { $date } sind keine Kennzahlen mehr vorhanden: Stündliche Rollups werden { $days } Tage aufbewahrt.
+error-not-a-number = Der Wert für „{ $label }“ muss eine Zahl sein.
+error-alerts-owner-only = Nur der Eigentümer dieses Dienstes kann seine Warnungen ändern.
+error-action-optins-alerts = Geben Sie action=optins oder action=alerts an.
+error-which-link = Geben Sie an, welcher Link widerrufen werden soll.
+error-action-create-revoke = Geben Sie action=create oder action=revoke an.
+error-segment-name = Geben Sie dem Segment einen Namen.
+error-segment-name-long = Ein Segmentname hat höchstens { $max } Zeichen und keine Steuerzeichen.
+error-segment-no-filter = Fügen Sie mindestens einen Filter hinzu, bevor Sie ein Segment speichern.
+error-segment-duplicate = Es gibt schon ein Segment namens „{ $name }“.
+error-which-segment = Geben Sie an, welches Segment gelöscht werden soll.
+error-action-save-delete = Geben Sie action=save oder action=delete an.
+page-erase-rows = { $sessions } Sitzungen, { $hits } Seitenaufrufe, { $events } Ereignisse und { $live } Zeilen des Live-Zustands
+page-erase-dry = Noch nichts gelöscht
+page-erase-dry-text = Damit würden { $rows } gelöscht.
+page-erase-done = Daten gelöscht
+page-erase-done-text = { $rows } gelöscht; die Summen der betroffenen Stunden wurden neu berechnet.
+error-share-busy = Gerade werden zu viele geteilte Seiten berechnet. Versuchen Sie es gleich noch einmal.
+error-share-no-password = Diese geteilte Seite hat kein Passwort, das man senden könnte.
+error-share-password-wrong = Dieses Passwort stimmt nicht.
+error-share-throttled = Zu viele Versuche. Versuchen Sie es in { $seconds } Sekunden noch einmal.
+error-retention-days = Geben Sie eine ganze Zahl von Tagen zwischen 1 und { $max } ein, oder lassen Sie das Feld leer, um die Daten für immer aufzubewahren.
+error-rollup-forever = Rollups müssen mindestens so lange aufbewahrt werden wie die Rohdaten, und die werden für immer aufbewahrt: Setzen Sie auch eine Aufbewahrung für Rohdaten, oder lassen Sie dieses Feld leer.
+error-rollup-shorter = Rollups müssen mindestens so lange aufbewahrt werden wie die Rohdaten: { $days } Tage oder mehr (oder leer für immer).
+error-service-name = Geben Sie dem Dienst einen Namen mit 1 bis 64 Zeichen.
+error-link = Geben Sie eine URL ein, die mit http:// oder https:// beginnt (höchstens { $max } Zeichen).
+error-origins = Geben Sie mindestens einen Origin an, oder * für alle.
+error-script-long = Das Skript ist zu lang (höchstens 64 KiB).
+error-collaborator-unknown = Die E-Mail-Adresse „{ $email }“ ist nicht registriert (oder nicht bestätigt).
+error-collaborator-owner = „{ $email }“ ist die Adresse des Eigentümers.
+error-collaborator-twice = „{ $email }“ gehört zu einem Benutzer, der doppelt aufgeführt ist.
+error-password-short = Das Passwort muss mindestens { $min } Zeichen haben.
+error-password-long = Das Passwort darf höchstens { $max } Bytes haben.

@@ -123,3 +123,67 @@ format-badge-not-applicable = n/a
 title-delete-service = Delete { $name }
 title-manage = Manage { $name }
 title-security = Security
+
+## Handler messages
+error-instance-name-long = The instance name can have 100 characters at most.
+error-say-on-off = Say on or off.
+error-which-user = Which user?
+error-own-account = You cannot change your own account here.
+error-user-no-2fa = That user has no two-factor login.
+error-no-such-user = No such user.
+error-admins-only = Only admins can open this page.
+error-create-admins-only = Only admins can create services on this instance.
+error-which-goal = Say which goal to delete.
+error-action-add-delete = Say action=add or action=delete.
+error-archived-yes-no = Say archived=yes or archived=no.
+title-new-service = New service
+form-create = Create
+session-anonymous = Anonymous
+session-tracker-pixel = Pixel (noscript)
+fact-browser = Browser
+fact-device = Device
+fact-device-type = Device type
+fact-os = OS
+fact-network = Network
+fact-country = Country
+fact-ip = IP
+fact-not-collected = Not collected
+error-owner-only = Only the owner of this service can do that.
+error-page-number = The page number must be a positive whole number.
+notice-raw-kept-one = raw data is kept 1 day
+notice-raw-kept = raw data is kept { $days } days
+notice-raw-deleted-earlier = older raw data was deleted by an earlier retention setting
+notice-no-sessions-before = Session details are not available before { $date }: { $kept }; totals, charts and tables still come from hourly rollups.
+notice-no-figures-before = No figures are kept before { $date }: hourly rollups are kept { $days } days.
+error-not-a-number = The { $label } must be a number.
+error-alerts-owner-only = Only the owner of this service can change its alerts.
+error-action-optins-alerts = Say action=optins or action=alerts.
+error-which-link = Say which link to revoke.
+error-action-create-revoke = Say action=create or action=revoke.
+error-segment-name = Give the segment a name.
+error-segment-name-long = A segment name is at most { $max } characters, without control characters.
+error-segment-no-filter = Add at least one filter before saving a segment.
+error-segment-duplicate = There is already a segment named “{ $name }”.
+error-which-segment = Say which segment to delete.
+error-action-save-delete = Say action=save or action=delete.
+page-erase-rows = { $sessions } sessions, { $hits } page views, { $events } events and { $live } live-state rows
+page-erase-dry = Nothing deleted yet
+page-erase-dry-text = This would delete { $rows }.
+page-erase-done = Data deleted
+page-erase-done-text = Deleted { $rows }; the totals of the affected hours were recomputed.
+error-share-busy = Too many shared pages are being computed right now. Try again in a moment.
+error-share-no-password = This shared page has no password to submit.
+error-share-password-wrong = That password is not right.
+error-share-throttled = Too many attempts. Try again in { $seconds } seconds.
+error-retention-days = Enter a whole number of days from 1 to { $max }, or leave it empty to keep the data for ever.
+error-rollup-forever = Rollups must be kept at least as long as raw data, which is kept for ever: set a raw retention too, or leave this empty.
+error-rollup-shorter = Rollups must be kept at least as long as raw data: { $days } days or more (or empty for ever).
+error-service-name = Give the service a name of 1 to 64 characters.
+error-link = Enter a URL starting with http:// or https:// (at most { $max } characters).
+error-origins = List at least one origin, or * for any.
+error-script-long = The script is too long (64 KiB at most).
+error-collaborator-unknown = Email '{ $email }' is not registered (or not verified).
+error-collaborator-owner = '{ $email }' is the owner's address.
+error-collaborator-twice = '{ $email }' belongs to a user listed twice.
+error-password-short = The password must have at least { $min } characters.
+error-password-long = The password must have at most { $max } bytes.

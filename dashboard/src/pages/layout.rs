@@ -2,7 +2,7 @@
 //! assets, and reading the common request parameters (date range, page number, service).
 
 use crate::http::{self, Req, Response};
-use crate::i18n;
+use crate::i18n::{self, Arg};
 use crate::lang::{self, Lang};
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
@@ -270,9 +270,7 @@ pub async fn service_for(
         .await?
         .ok_or(PageError::NotFound)?;
     if access < need {
-        return Err(PageError::Forbidden(
-            "Only the owner of this service can do that.".into(),
-        ));
+        return Err(PageError::Forbidden(i18n::tr_now("error-owner-only")));
     }
     Ok((s, access))
 }
@@ -293,21 +291,24 @@ pub fn retention_notices(
     let mut out = Vec::new();
     if let Some(since) = raw_since.filter(|s| w.start < *s) {
         let kept = match svc.raw_retention_days {
-            Some(1) => "raw data is kept 1 day".to_owned(),
-            Some(n) => format!("raw data is kept {n} days"),
-            None => "older raw data was deleted by an earlier retention setting".to_owned(),
+            Some(1) => i18n::tr_now("notice-raw-kept-one"),
+            Some(n) => i18n::tr_now_args("notice-raw-kept", &[("days", Arg::from(i64::from(n)))]),
+            None => i18n::tr_now("notice-raw-deleted-earlier"),
         };
-        out.push(format!(
-            "Session details are not available before {}: {kept}; totals, charts and tables still come from hourly rollups.",
-            at(since)
+        out.push(i18n::tr_now_args(
+            "notice-no-sessions-before",
+            &[("date", Arg::from(at(since))), ("kept", Arg::from(kept))],
         ));
     }
     if let Some(days) = svc.rollup_retention_days {
         let cutoff = now - chrono::Duration::days(i64::from(days));
         if w.start < cutoff {
-            out.push(format!(
-                "No figures are kept before {}: hourly rollups are kept {days} days.",
-                at(cutoff)
+            out.push(i18n::tr_now_args(
+                "notice-no-figures-before",
+                &[
+                    ("date", Arg::from(at(cutoff))),
+                    ("days", Arg::from(i64::from(days))),
+                ],
             ));
         }
     }
@@ -322,9 +323,7 @@ pub fn page_number(req: &Req) -> Result<i64, PageError> {
             .parse::<i64>()
             .ok()
             .filter(|n| (1..=1_000_000).contains(n))
-            .ok_or_else(|| {
-                PageError::BadRequest("The page number must be a positive whole number.".into())
-            }),
+            .ok_or_else(|| PageError::BadRequest(i18n::tr_now("error-page-number"))),
     }
 }
 

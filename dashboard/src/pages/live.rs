@@ -52,7 +52,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         .iter()
         .map(|p| {
             json!({
-                "label": if p.page.is_empty() { "Unknown" } else { p.page.as_str() },
+                "label": if p.page.is_empty() { i18n::tr_now("common-unknown") } else { p.page.clone() },
                 "href": (p.page.starts_with("http://") || p.page.starts_with("https://")).then_some(&p.page),
                 "now": format::int(p.now),
                 "pageviews": format::int(p.pageviews),
@@ -66,7 +66,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         new_sessions,
         &|k| {
             if k.is_empty() {
-                "Direct".into()
+                i18n::tr_now("dim-empty-direct")
             } else {
                 k.into()
             }

@@ -84,7 +84,7 @@ pub async fn manage_page(
     let mut data = form_data(state, &form, &errors);
     data["heading"] = json!(format!("Manage {}", svc.name));
     data["action"] = json!(format!("/dashboard/service/{}/manage/", svc.id));
-    data["submit"] = json!("Save");
+    data["submit"] = json!(i18n::tr_now("common-save"));
     data["service"] = json!({"id": svc.id, "name": svc.name, "archived": svc.archived()});
     data["snippet"] = json!(beacon::snippet::install_snippet(&base, svc.id));
     data["api_url"] = json!(format!("{base}/api/v1/dashboard/?uuid={}", svc.id));

@@ -10,7 +10,7 @@
 use super::layout::{range_picker_in, render, window_in};
 use crate::auth::{throttle, token};
 use crate::http::{self, Req, Response};
-use crate::i18n;
+use crate::i18n::{self, Arg};
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::share_links::unlock_value;
@@ -42,7 +42,7 @@ pub fn share_headers(resp: &mut Response) {
 pub fn busy() -> Response {
     let mut r = http::text(
         StatusCode::TOO_MANY_REQUESTS,
-        "Too many shared pages are being computed right now. Try again in a moment.",
+        &i18n::tr_now("error-share-busy"),
     );
     r.headers_mut()
         .insert("retry-after", HeaderValue::from_static("2"));
@@ -169,9 +169,9 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
             return password_form(state, ctx, req, StatusCode::OK, None).await;
         }
     } else if req.method == Method::POST {
-        return Err(PageError::BadRequest(
-            "This shared page has no password to submit.".into(),
-        ));
+        return Err(PageError::BadRequest(i18n::tr_now(
+            "error-share-no-password",
+        )));
     }
     let tz = zone_of(state, &link).await?;
     let w = window_in(tz, req)?;
@@ -298,11 +298,11 @@ async fn unlock(
             Ok(resp)
         }
         Check::Wrong => {
-            let msg = "That password is not right.".to_owned();
+            let msg = i18n::tr_now("error-share-password-wrong");
             password_form(state, ctx, req, StatusCode::UNAUTHORIZED, Some(msg)).await
         }
         Check::Throttled(wait) => {
-            let msg = format!("Too many attempts. Try again in {wait} seconds.");
+            let msg = i18n::tr_now_args("error-share-throttled", &[("seconds", Arg::from(wait))]);
             let mut r =
                 password_form(state, ctx, req, StatusCode::TOO_MANY_REQUESTS, Some(msg)).await?;
             if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
