@@ -179,3 +179,11 @@ range-last-90-days = Letzte 90 Tage
 range-this-month = Dieser Monat
 range-last-month = Letzter Monat
 range-this-year = Dieses Jahr
+
+## Diagramm und Karte
+chart-label = Aufrufe und Sitzungen im Zeitverlauf
+chart-point = { $label }: { $hits } Aufrufe, { $sessions } Sitzungen
+chart-as-table = Das Diagramm als Tabelle
+chart-col-period = Zeitraum
+map-label = Karte der Sitzungen nach Land (die Tabelle darunter listet sie auf)
+map-country = { $country }: { $sessions } Sitzungen

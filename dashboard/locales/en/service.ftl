@@ -178,3 +178,11 @@ range-last-90-days = Last 90 days
 range-this-month = This month
 range-last-month = Last month
 range-this-year = This year
+
+## Chart and map
+chart-label = Hits and sessions over time
+chart-point = { $label }: { $hits } hits, { $sessions } sessions
+chart-as-table = The chart as a table
+chart-col-period = Period
+map-label = Map of sessions by country (the table below lists them)
+map-country = { $country }: { $sessions } sessions
