@@ -55,7 +55,9 @@ static CATALOGUES: OnceLock<Result<Catalogues, String>> = OnceLock::new();
 pub enum Arg<'a> {
     /// Text, inserted as it is.
     Text(Cow<'a, str>),
-    /// A number: written the language's way, and usable for plural choices.
+    /// A number: written the language's way, and usable for plural choices. Limits quoted in
+    /// error messages (`1 to 36500 days`) are passed as text instead, so they read the same as
+    /// in the form's own attributes.
     Num(f64),
 }
 

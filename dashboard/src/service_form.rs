@@ -78,7 +78,7 @@ pub fn parse_retention(s: &str) -> Result<Option<i32>, String> {
         .ok_or_else(|| {
             i18n::tr_now_args(
                 "error-retention-days",
-                &[("max", Arg::from(i64::from(MAX_RETENTION_DAYS)))],
+                &[("max", Arg::from(MAX_RETENTION_DAYS.to_string()))],
             )
         })
 }
@@ -101,7 +101,10 @@ pub fn check_retention(raw: &str, rollup: &str) -> Result<(Option<i32>, Option<i
             (Some(r), Some(u)) if u < r => {
                 errors.insert(
                     "rollup_retention_days",
-                    i18n::tr_now_args("error-rollup-shorter", &[("days", Arg::from(i64::from(r)))]),
+                    i18n::tr_now_args(
+                        "error-rollup-shorter",
+                        &[("days", Arg::from(r.to_string()))],
+                    ),
                 );
             }
             _ => return Ok((raw, rollup)),
@@ -202,7 +205,7 @@ impl ServiceForm {
         {
             errors.insert(
                 "link",
-                i18n::tr_now_args("error-link", &[("max", Arg::from(MAX_LINK as i64))]),
+                i18n::tr_now_args("error-link", &[("max", Arg::from(MAX_LINK.to_string()))]),
             );
         }
         let origins = if self.origins.is_empty() {

@@ -53,3 +53,16 @@ mail-figure-bounce-rate = Absprungrate in %
 mail-table-top-pages = Meistbesuchte Seiten
 mail-table-top-referrers = Häufigste Verweise
 mail-table-top-campaigns = Häufigste Kampagnen
+
+## Abbestellen und geteilte Seiten
+unsubscribe-invalid = Ungültiger Link
+unsubscribe-invalid-text = Dieser Abbestell-Link ist unvollständig oder wurde verändert. Verwenden Sie den Link aus der E-Mail, oder ändern Sie Ihre E-Mail-Einstellungen auf der Verwaltungsseite des Dienstes.
+unsubscribe-unavailable = Versuchen Sie es später noch einmal
+unsubscribe-unavailable-text = Die Datenbank ist nicht erreichbar.
+unsubscribe-what-alerts = die Anomalie-Warnungen
+unsubscribe-what-weekly = den Wochenbericht
+unsubscribe-what-monthly = den Monatsbericht
+unsubscribe-ask = Möchten Sie { $what } für diesen Dienst abbestellen?
+unsubscribe-done = Abbestellt
+unsubscribe-done-text = Sie erhalten { $what } nicht mehr.
+share-withheld = zurückgehalten

@@ -53,3 +53,16 @@ mail-figure-bounce-rate = Bounce rate %
 mail-table-top-pages = Top pages
 mail-table-top-referrers = Top referrers
 mail-table-top-campaigns = Top campaigns
+
+## Unsubscribing and shared pages
+unsubscribe-invalid = Invalid link
+unsubscribe-invalid-text = This unsubscribe link is incomplete or was changed. Use the link from the mail, or change your mail settings on the service's manage page.
+unsubscribe-unavailable = Try again later
+unsubscribe-unavailable-text = The database is not available.
+unsubscribe-what-alerts = anomaly alerts
+unsubscribe-what-weekly = the weekly report
+unsubscribe-what-monthly = the monthly report
+unsubscribe-ask = Stop receiving { $what } for this service?
+unsubscribe-done = Unsubscribed
+unsubscribe-done-text = You will no longer receive { $what }.
+share-withheld = withheld

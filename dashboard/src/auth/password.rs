@@ -17,13 +17,13 @@ pub fn check_new(pw: &str) -> Result<(), String> {
     if n < MIN_LEN {
         return Err(i18n::tr_now_args(
             "error-password-short",
-            &[("min", Arg::from(MIN_LEN as i64))],
+            &[("min", Arg::from(MIN_LEN.to_string()))],
         ));
     }
     if pw.len() > MAX_LEN {
         return Err(i18n::tr_now_args(
             "error-password-long",
-            &[("max", Arg::from(MAX_LEN as i64))],
+            &[("max", Arg::from(MAX_LEN.to_string()))],
         ));
     }
     Ok(())

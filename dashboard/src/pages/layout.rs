@@ -292,7 +292,7 @@ pub fn retention_notices(
     if let Some(since) = raw_since.filter(|s| w.start < *s) {
         let kept = match svc.raw_retention_days {
             Some(1) => i18n::tr_now("notice-raw-kept-one"),
-            Some(n) => i18n::tr_now_args("notice-raw-kept", &[("days", Arg::from(i64::from(n)))]),
+            Some(n) => i18n::tr_now_args("notice-raw-kept", &[("days", Arg::from(n.to_string()))]),
             None => i18n::tr_now("notice-raw-deleted-earlier"),
         };
         out.push(i18n::tr_now_args(
@@ -307,7 +307,7 @@ pub fn retention_notices(
                 "notice-no-figures-before",
                 &[
                     ("date", Arg::from(at(cutoff))),
-                    ("days", Arg::from(i64::from(days))),
+                    ("days", Arg::from(days.to_string())),
                 ],
             ));
         }

@@ -60,7 +60,7 @@ fn name_of(req: &Req) -> Result<String, PageError> {
     if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
         return Err(PageError::BadRequest(i18n::tr_now_args(
             "error-segment-name-long",
-            &[("max", Arg::from(MAX_NAME_CHARS as i64))],
+            &[("max", Arg::from(MAX_NAME_CHARS.to_string()))],
         )));
     }
     Ok(name)

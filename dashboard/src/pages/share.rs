@@ -7,6 +7,7 @@
 //! see [`crate::state::DashboardState::share_gate`]), all on the dashboard's own pool (never the
 //! pool ingestion writes with); password guesses are throttled like logins.
 
+use super::dim_cards;
 use super::layout::{range_picker_in, render, window_in};
 use crate::auth::{throttle, token};
 use crate::http::{self, Req, Response};
@@ -217,17 +218,17 @@ fn page_figures(v: &Value) -> Value {
     let int = |k: &str| {
         v[k].as_i64()
             .map(crate::format::int)
-            .unwrap_or_else(|| "withheld".into())
+            .unwrap_or_else(|| i18n::tr_now("share-withheld"))
     };
     let pct = |k: &str| crate::format::percent(v[k].as_f64());
     json!([
-        {"label": "Visitors", "value": int("visitor_count")},
-        {"label": "Sessions", "value": int("session_count")},
-        {"label": "Hits", "value": int("hit_count")},
-        {"label": "Bounce rate", "value": pct("bounce_rate_pct")},
-        {"label": "Hits / session", "value": crate::format::one_decimal(v["avg_hits_per_session"].as_f64())},
-        {"label": "Duration", "value": crate::format::duration(v["avg_session_duration"].as_f64())},
-        {"label": "Load time", "value": crate::format::millis(v["avg_load_time"].as_f64())},
+        {"label": i18n::tr_now("figure-visitors"), "value": int("visitor_count")},
+        {"label": i18n::tr_now("figure-sessions"), "value": int("session_count")},
+        {"label": i18n::tr_now("figure-hits"), "value": int("hit_count")},
+        {"label": i18n::tr_now("figure-bounce-rate"), "value": pct("bounce_rate_pct")},
+        {"label": i18n::tr_now("figure-hits-per-session"), "value": crate::format::one_decimal(v["avg_hits_per_session"].as_f64())},
+        {"label": i18n::tr_now("figure-duration"), "value": crate::format::duration(v["avg_session_duration"].as_f64())},
+        {"label": i18n::tr_now("figure-load-time"), "value": crate::format::millis(v["avg_load_time"].as_f64())},
     ])
 }
 
@@ -238,9 +239,9 @@ fn page_tables(v: &Value) -> Value {
         .filter_map(|d| {
             let rows = v[d.api_name].as_array().filter(|r| !r.is_empty())?;
             Some(json!({
-                "title": d.title,
-                "heading": d.heading,
-                "unit": d.unit(),
+                "title": dim_cards::dim_text(d, "title"),
+                "heading": dim_cards::dim_text(d, "heading"),
+                "unit": dim_cards::unit_text(d),
                 "rows": rows.iter().map(|r| json!({
                     "key": r[d.api_key],
                     "count": r["count"].as_i64().map(crate::format::int),
