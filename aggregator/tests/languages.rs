@@ -113,6 +113,21 @@ async fn pages_follow_the_browser_unless_the_user_chose_a_language() {
         assert!(en.contains("Sessions by country"), "{bad:?}");
     }
 
+    // Pages differ by language, and say so to caches.
+    let r = d
+        .http
+        .get(d.url("/accounts/login/"))
+        .header("accept-language", GERMAN)
+        .send()
+        .await
+        .unwrap();
+    let vary: Vec<_> = r.headers().get_all("vary").iter().collect();
+    assert!(
+        vary.iter()
+            .any(|v| v.to_str().unwrap().contains("Accept-Language")),
+        "{vary:?}"
+    );
+
     // The login page, to someone not signed in.
     let anon = Who::anonymous();
     let login = page_in(&d, &anon, "/accounts/login/", Some(GERMAN)).await;

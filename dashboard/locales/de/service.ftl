@@ -41,12 +41,12 @@ events-no-properties = Keine Eigenschaften in diesem Zeitraum.
 goals-heading = Ziele
 goals-col-goal = Ziel
 goals-col-conversions = Conversions
-goals-col-rate = Rate
+goals-col-rate = Quote
 goals-col-change = Änderung
 goals-change-title = Conversions verglichen mit dem gleich langen Zeitraum davor
 goals-none = Noch keine Ziele.
 goals-none-manage-html = Noch keine Ziele: Fügen Sie sie auf der <a href="/dashboard/service/{ $service_id }/manage/#goals">Verwaltungsseite</a> hinzu.
-goals-help = Sitzungen, die im Zeitraum begonnen und das Ziel erreicht haben; die Rate ist ihr Anteil an allen Sitzungen.
+goals-help = Sitzungen, die im Zeitraum begonnen und das Ziel erreicht haben; die Quote ist ihr Anteil an allen Sitzungen.
 goals-help-filtered = Gefiltert: Conversions der Sitzungen im Segment, als Anteil an diesen.
 
 ## Sitzungen
