@@ -112,7 +112,21 @@ fn template_keys() -> Vec<(String, String)> {
 
 /// Families of keys code names in literals away from the `tr` call (in tables of labels).
 const KEY_FAMILIES: &[&str] = &[
-    "figure-", "range-", "dim-", "mail-", "title-", "fact-", "error-", "page-",
+    "figure-",
+    "range-",
+    "dim-",
+    "mail-",
+    "title-",
+    "fact-",
+    "error-",
+    "page-",
+    "filter-",
+    "unsubscribe-",
+    "preferences-error-",
+    "date-style-",
+    "chart-",
+    "map-",
+    "notice-",
 ];
 
 /// The keys code passes to `i18n::tr`/`tr_args` (or a local `tr` closure) as literals, and

@@ -187,3 +187,13 @@ error-collaborator-owner = „{ $email }“ ist die Adresse des Eigentümers.
 error-collaborator-twice = „{ $email }“ gehört zu einem Benutzer, der doppelt aufgeführt ist.
 error-password-short = Das Passwort muss mindestens { $min } Zeichen haben.
 error-password-long = Das Passwort darf höchstens { $max } Bytes haben.
+
+## Filter-Chips
+filter-field-path = Pfad
+filter-field-event = Ereignis
+filter-op-is = ist
+filter-op-is-not = ist nicht
+filter-op-contains = enthält
+filter-op-not-contains = enthält nicht
+filter-op-starts-with = beginnt mit
+filter-op-not-starts-with = beginnt nicht mit

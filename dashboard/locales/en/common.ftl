@@ -187,3 +187,13 @@ error-collaborator-owner = '{ $email }' is the owner's address.
 error-collaborator-twice = '{ $email }' belongs to a user listed twice.
 error-password-short = The password must have at least { $min } characters.
 error-password-long = The password must have at most { $max } bytes.
+
+## Filter chips
+filter-field-path = Path
+filter-field-event = Event
+filter-op-is = is
+filter-op-is-not = is not
+filter-op-contains = contains
+filter-op-not-contains = does not contain
+filter-op-starts-with = starts with
+filter-op-not-starts-with = does not start with
