@@ -66,7 +66,12 @@ pub async fn run(pool: &Pool, cmd: &ReportCommand, tz: chrono_tz::Tz) -> anyhow:
     let today = chrono::Utc::now().with_timezone(&tz).date_naive();
     let span = period.last_complete(today);
     let (name, d) = reports::digest(&**c, &n, *service, *period, span).await?;
-    let mail = compose::report_mail(&d, &n.instance(), &name, &to, None);
+    // In the language of the account that owns the address, if any (English otherwise).
+    let lang = dashboard::lang::LangSetting::from_stored(
+        &models::users::language_of_address(&**c, &to).await?,
+    )
+    .for_mail();
+    let mail = compose::report_mail(&d, &n.instance(), &name, &to, None, lang);
     n.dashboard
         .mailer()
         .deliver(&mail)

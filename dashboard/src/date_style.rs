@@ -3,7 +3,8 @@
 //! and applied wherever the dashboard prints a date for people to read. Values that a browser or
 //! a program reads back (date fields, URLs, the API, exports) stay ISO whatever the preference.
 
-use chrono::{DateTime, NaiveDate, TimeZone};
+use crate::lang::{self, Lang};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone};
 use std::fmt::Display;
 
 /// A user's date display preference.
@@ -42,28 +43,45 @@ impl DateStyle {
         DateStyle::from_code(code).unwrap_or_default()
     }
 
-    fn day_pattern(self) -> &'static str {
+    /// A calendar day: `2026-12-05`, `5 Dec 2026` or `Dec 5, 2026`, in the language of the
+    /// request being answered (`5. Dez. 2026` in German; ISO is ISO in every language).
+    pub fn date(self, d: NaiveDate) -> String {
+        self.date_in(lang::current(), d)
+    }
+
+    /// [`DateStyle::date`] in a given language.
+    pub fn date_in(self, lang: Lang, d: NaiveDate) -> String {
         match self {
-            DateStyle::Iso => "%Y-%m-%d",
-            DateStyle::DayMonth => "%-d %b %Y",
-            DateStyle::MonthDay => "%b %-d, %Y",
+            DateStyle::Iso => d.format("%Y-%m-%d").to_string(),
+            _ => format!("{}{}", self.day_month_in(lang, d), self.year_part(d)),
         }
     }
 
-    /// A calendar day: `2026-12-05`, `5 Dec 2026` or `Dec 5, 2026`.
-    pub fn date(self, d: NaiveDate) -> String {
-        d.format(self.day_pattern()).to_string()
+    /// A day for chart axes: `2026-12-05` (ISO keeps its year: `12-05` reads as nothing in
+    /// particular), `5 Dec` or `Dec 5` (`5. Dez.`, `Dez. 5`).
+    pub fn short_date(self, d: NaiveDate) -> String {
+        match self {
+            DateStyle::Iso => d.format("%Y-%m-%d").to_string(),
+            _ => self.day_month_in(lang::current(), d),
+        }
     }
 
-    /// A day for chart axes: `2026-12-05` (ISO keeps its year: `12-05` reads as nothing in
-    /// particular), `5 Dec` or `Dec 5`.
-    pub fn short_date(self, d: NaiveDate) -> String {
-        let p = match self {
-            DateStyle::Iso => "%Y-%m-%d",
-            DateStyle::DayMonth => "%-d %b",
-            DateStyle::MonthDay => "%b %-d",
-        };
-        d.format(p).to_string()
+    /// Day and month without the year, in the style's order.
+    fn day_month_in(self, lang: Lang, d: NaiveDate) -> String {
+        let month = month_abbr(lang, d.month());
+        let day = d.day();
+        match (self, lang) {
+            (DateStyle::MonthDay, _) => format!("{month} {day}"),
+            (_, Lang::De) => format!("{day}. {month}"),
+            (_, Lang::En) => format!("{day} {month}"),
+        }
+    }
+
+    fn year_part(self, d: NaiveDate) -> String {
+        match self {
+            DateStyle::MonthDay => format!(", {}", d.year()),
+            _ => format!(" {}", d.year()),
+        }
     }
 
     /// An instant to the minute in `tz`: `2026-12-05 14:03`, `5 Dec 2026, 14:03` or
@@ -98,14 +116,22 @@ impl DateStyle {
         let sep = if self == DateStyle::Iso { " " } else { ", " };
         format!("{}{sep}{}", self.date(t.date_naive()), t.format(time))
     }
+}
 
-    /// What the account page calls the style, with an example.
-    pub fn label(self) -> &'static str {
-        match self {
-            DateStyle::Iso => "ISO: 2026-12-05",
-            DateStyle::DayMonth => "Day first: 5 Dec 2026",
-            DateStyle::MonthDay => "Month first: Dec 5, 2026",
-        }
+/// A month's abbreviated name: `Dec`; in German as written in dates, `Dez.` (short names such as
+/// `Mai` and `Juni` take no full stop).
+fn month_abbr(lang: Lang, month: u32) -> &'static str {
+    const EN: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    const DE: [&str; 12] = [
+        "Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.",
+        "Dez.",
+    ];
+    let i = (month.clamp(1, 12) - 1) as usize;
+    match lang {
+        Lang::En => EN[i],
+        Lang::De => DE[i],
     }
 }
 
@@ -132,6 +158,22 @@ mod tests {
         assert_eq!(DateStyle::MonthDay.short_date_time(&t), "Dec 5 23:30");
         assert_eq!(DateStyle::Iso.short_date(d), "2026-12-05");
         assert_eq!(DateStyle::DayMonth.short_date(d), "5 Dec");
+    }
+
+    #[test]
+    fn german_writes_months_its_way_and_iso_stays_iso() {
+        let d = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        assert_eq!(DateStyle::DayMonth.date_in(Lang::De, d), "5. Dez. 2026");
+        assert_eq!(DateStyle::MonthDay.date_in(Lang::De, d), "Dez. 5, 2026");
+        assert_eq!(DateStyle::Iso.date_in(Lang::De, d), "2026-12-05");
+        let may = NaiveDate::from_ymd_opt(2026, 5, 1).unwrap();
+        assert_eq!(DateStyle::DayMonth.date_in(Lang::De, may), "1. Mai 2026");
+        let t = Utc.with_ymd_and_hms(2026, 3, 9, 8, 5, 0).unwrap();
+        lang::with_lang_sync(Lang::De, || {
+            assert_eq!(DateStyle::DayMonth.date_time(&t), "9. März 2026, 08:05");
+            assert_eq!(DateStyle::DayMonth.short_date(t.date_naive()), "9. März");
+            assert_eq!(DateStyle::Iso.date_time(&t), "2026-03-09 08:05");
+        });
     }
 
     #[test]

@@ -2,25 +2,17 @@
 //! 0 (never "?"), table percentages and bars, and the comparison badges against the previous
 //! equal period (as the original shows them, without its display flaws).
 
+use crate::lang::{self, Lang};
+use crate::{i18n, numbers};
 use serde::Serialize;
 
 /// What an absent figure (no sessions, no load times) shows.
 pub const NONE: &str = "—";
 
-/// `1234567` → `1,234,567`.
+/// `1234567` → `1,234,567` (`1.234.567` in German: every function here writes numbers in the
+/// language of the request being answered, [`lang::current`]).
 pub fn int(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
+    numbers::int_in(lang::current(), n)
 }
 
 /// Seconds as `MM:SS`, `HH:MM:SS` from an hour, `Nd HH:MM:SS` from a day; absent → "—".
@@ -46,23 +38,21 @@ pub fn duration(secs: Option<f64>) -> String {
 
 /// A number with at most one decimal (`12`, `12.5`, `1,234.5`); absent → "—".
 pub fn one_decimal(x: Option<f64>) -> String {
-    let Some(x) = x.filter(|x| x.is_finite()) else {
-        return NONE.to_owned();
-    };
-    let tenths = (x * 10.0).round() as i64;
-    if tenths % 10 == 0 {
-        int(tenths / 10)
-    } else {
-        let sign = if tenths < 0 { "-" } else { "" };
-        let a = tenths.abs();
-        format!("{sign}{}.{}", int(a / 10), a % 10)
+    one_decimal_in(lang::current(), x)
+}
+
+/// [`one_decimal`] in a given language.
+pub fn one_decimal_in(lang: Lang, x: Option<f64>) -> String {
+    match x.filter(|x| x.is_finite()) {
+        Some(x) => numbers::one_decimal_finite(lang, x),
+        None => NONE.to_owned(),
     }
 }
 
-/// A percentage figure (`42.5%`); absent → "—".
+/// A percentage figure (`42.5%`, `42,5 %`); absent → "—".
 pub fn percent(x: Option<f64>) -> String {
     match x.filter(|x| x.is_finite()) {
-        Some(v) => format!("{}%", one_decimal(Some(v))),
+        Some(v) => numbers::with_percent(lang::current(), &one_decimal(Some(v))),
         None => NONE.to_owned(),
     }
 }
@@ -78,14 +68,26 @@ pub fn millis(x: Option<f64>) -> String {
 /// Share of a table row in its total: "N/A" without a total, "<0.1%" when tiny, else one
 /// decimal.
 pub fn share(count: i64, total: i64) -> String {
+    let lang = lang::current();
     if total <= 0 {
-        return "N/A".to_owned();
+        return i18n::tr(lang, "format-not-applicable");
     }
     let p = 100.0 * count as f64 / total as f64;
     if p < 0.1 {
-        "<0.1%".to_owned()
+        format!(
+            "<{}",
+            numbers::with_percent(lang, &numbers::one_decimal_finite(lang, 0.1))
+        )
     } else {
-        format!("{p:.1}%")
+        let tenths = (p * 10.0).round() / 10.0;
+        let written = numbers::one_decimal_finite(lang, tenths);
+        // Shares keep their decimal (`50.0%`), so the column's figures line up.
+        let written = if tenths.fract() != 0.0 {
+            written
+        } else {
+            format!("{written}{}0", if lang == Lang::De { ',' } else { '.' })
+        };
+        numbers::with_percent(lang, &written)
     }
 }
 
@@ -121,13 +123,15 @@ pub struct Badge {
 }
 
 /// What a figure shows when the previous period had nothing to compare with: a percentage
-/// change from zero (or from no value at all) means nothing, so it is not made up.
-pub const NEW_BADGE: &str = "new";
+/// change from zero (or from no value at all) means nothing, so it is not made up. The key of
+/// its text ("new") in the catalogues.
+pub const NEW_BADGE_KEY: &str = "format-badge-new";
 
 /// Compares the current value `c` with the previous period's `p`.
 pub fn badge(c: Option<f64>, p: Option<f64>, better: Better) -> Badge {
+    let lang = lang::current();
     let new = || Badge {
-        text: NEW_BADGE.into(),
+        text: i18n::tr(lang, NEW_BADGE_KEY),
         class: "neutral",
     };
     let (c, p) = match (c, p) {
@@ -136,7 +140,7 @@ pub fn badge(c: Option<f64>, p: Option<f64>, better: Better) -> Badge {
         (Some(c), Some(p)) => (c, p),
         (None, _) => {
             return Badge {
-                text: "Δ n/a".into(),
+                text: format!("Δ {}", i18n::tr(lang, "format-badge-not-applicable")),
                 class: "neutral",
             }
         }
@@ -154,9 +158,9 @@ pub fn badge(c: Option<f64>, p: Option<f64>, better: Better) -> Badge {
         (100.0 * (c - p).abs() / p.abs()).round()
     };
     let amount = if pct > 999.0 {
-        "> 999%".to_owned()
+        format!("> {}", numbers::with_percent(lang, "999"))
     } else {
-        format!("{}%", pct as i64)
+        numbers::with_percent(lang, &(pct as i64).to_string())
     };
     let class = if c == p {
         "neutral"
@@ -208,6 +212,20 @@ mod tests {
         assert_eq!(bar(1, 2000), 0.0);
         assert_eq!(bar(1, 3), 33.3);
         assert_eq!(bar(5, 0), 0.0);
+    }
+
+    #[test]
+    fn german_writes_numbers_its_way() {
+        lang::with_lang_sync(Lang::De, || {
+            assert_eq!(int(1_234_567), "1.234.567");
+            assert_eq!(percent(Some(12.5)), "12,5 %");
+            assert_eq!(share(1, 8), "12,5 %");
+            assert_eq!(share(1, 2), "50,0 %");
+            assert_eq!(share(1, 2000), "<0,1 %");
+            assert_eq!(millis(Some(1234.4)), "1.234 ms");
+            assert_eq!(badge(Some(3.0), Some(0.0), Better::Higher).text, "neu");
+            assert_eq!(badge(Some(12.0), Some(10.0), Better::Higher).text, "↑ 20 %");
+        });
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! only ever print values with `{{…}}` (HTML-escaped); the one raw insertion is the rendered
 //! page body and server-made SVG, both built from escaped parts.
 
+use crate::i18n_helpers::Translate;
 use handlebars::Handlebars;
 use serde_json::Value;
 
@@ -10,7 +11,8 @@ pub struct Templates {
     hb: Handlebars<'static>,
 }
 
-const TEMPLATES: &[(&str, &str)] = &[
+/// Every page template, by name (`pub` so the tests can scan them for text left untranslated).
+pub const TEMPLATES: &[(&str, &str)] = &[
     ("layout", include_str!("../templates/layout.hbs")),
     ("message", include_str!("../templates/message.hbs")),
     ("live", include_str!("../templates/live.hbs")),
@@ -69,7 +71,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-const PARTIALS: &[(&str, &str)] = &[
+/// Every partial, by name.
+pub const PARTIALS: &[(&str, &str)] = &[
     ("range", include_str!("../templates/partials/range.hbs")),
     (
         "session_table",
@@ -100,6 +103,8 @@ impl Templates {
     pub fn new() -> Result<Templates, String> {
         let mut hb = Handlebars::new();
         hb.set_strict_mode(false);
+        hb.register_helper("t", Box::new(Translate { html: false }));
+        hb.register_helper("th", Box::new(Translate { html: true }));
         for (name, src) in PARTIALS {
             hb.register_partial(name, *src)
                 .map_err(|e| format!("{name}: {e}"))?;

@@ -5,6 +5,7 @@
 use crate::auth::{csrf, session, session::WebSession, token, User};
 use crate::date_style::DateStyle;
 use crate::http::{self, Req};
+use crate::lang::{self, Lang, LangSetting};
 use crate::page_error::PageError;
 use crate::state::DashboardState;
 use std::collections::HashMap;
@@ -28,6 +29,8 @@ pub struct Ctx {
     /// The instance requires two-factor login and this user has not set it up: every page but
     /// the enrolment page is closed to them.
     pub must_enrol: bool,
+    /// The language the page is written in: the user's setting, else the browser's.
+    pub lang: Lang,
 }
 
 impl Ctx {
@@ -61,7 +64,12 @@ impl Ctx {
             (None, Some(c)) if c.len() == 64 => (c.to_owned(), false),
             (None, _) => (token::new_token(), true),
         };
+        let setting = sess.as_ref().map(|s| s.language).unwrap_or_default();
+        let lang = setting.for_page(req.header("accept-language"));
+        // Numbers and dates written deep inside the page follow the same language.
+        lang::set_current(lang);
         Ok(Ctx {
+            lang,
             session: sess,
             csrf,
             new_csrf_cookie,
@@ -77,6 +85,14 @@ impl Ctx {
         self.session
             .as_ref()
             .map(|s| s.date_style)
+            .unwrap_or_default()
+    }
+
+    /// The signed-in user's language setting (automatic when nobody is signed in).
+    pub fn language_setting(&self) -> LangSetting {
+        self.session
+            .as_ref()
+            .map(|s| s.language)
             .unwrap_or_default()
     }
 

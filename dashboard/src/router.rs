@@ -250,8 +250,28 @@ fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> &'a str {
     params.get(name).map(String::as_str).unwrap_or("")
 }
 
-/// Handles one request (also used directly by tests).
+/// Handles one request (also used directly by tests), in the language the browser asks for
+/// until the signed-in user's setting is known ([`Ctx::load`]).
 pub async fn handle(state: &DashboardState, req: Req) -> Response {
+    let lang = crate::lang::negotiate(req.header("accept-language"));
+    let mut resp = crate::lang::with_lang(lang, handle_in_lang(state, req)).await;
+    // Pages are written in the browser's language: a shared cache must not serve one reader's
+    // language to another.
+    let html = resp
+        .headers()
+        .get(warp::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if html {
+        resp.headers_mut().append(
+            warp::http::header::VARY,
+            warp::http::HeaderValue::from_static("Accept-Language"),
+        );
+    }
+    resp
+}
+
+async fn handle_in_lang(state: &DashboardState, req: Req) -> Response {
     let Some((def, params)) = find(&req.path) else {
         // `/dashboard` → `/dashboard/` and the like.
         if !req.path.ends_with('/') && find(&format!("{}/", req.path)).is_some() {

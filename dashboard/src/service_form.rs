@@ -1,6 +1,7 @@
 //! The create/manage form of a service: reading the submitted fields, validating each with a
 //! message for the field, resolving collaborators by verified email address, and saving.
 
+use crate::i18n::{self, Arg};
 use beacon::ip_filter::IgnoredIps;
 use beacon::origins::AllowedOrigins;
 use beacon::tracking_params::{TrackingParams, DEFAULT_TRACKING_PARAMS};
@@ -75,8 +76,9 @@ pub fn parse_retention(s: &str) -> Result<Option<i32>, String> {
         .filter(|d| (1..=MAX_RETENTION_DAYS).contains(d))
         .map(Some)
         .ok_or_else(|| {
-            format!(
-                "Enter a whole number of days from 1 to {MAX_RETENTION_DAYS}, or leave it empty to keep the data for ever."
+            i18n::tr_now_args(
+                "error-retention-days",
+                &[("max", Arg::from(MAX_RETENTION_DAYS.to_string()))],
             )
         })
 }
@@ -93,13 +95,16 @@ pub fn check_retention(raw: &str, rollup: &str) -> Result<(Option<i32>, Option<i
             (None, Some(_)) => {
                 errors.insert(
                     "rollup_retention_days",
-                    "Rollups must be kept at least as long as raw data, which is kept for ever: set a raw retention too, or leave this empty.".to_owned(),
+                    i18n::tr_now("error-rollup-forever"),
                 );
             }
             (Some(r), Some(u)) if u < r => {
                 errors.insert(
                     "rollup_retention_days",
-                    format!("Rollups must be kept at least as long as raw data: {r} days or more (or empty for ever)."),
+                    i18n::tr_now_args(
+                        "error-rollup-shorter",
+                        &[("days", Arg::from(r.to_string()))],
+                    ),
                 );
             }
             _ => return Ok((raw, rollup)),
@@ -188,10 +193,7 @@ impl ServiceForm {
         let mut errors = BTreeMap::new();
         let n = self.name.chars().count();
         if n == 0 || n > 64 {
-            errors.insert(
-                "name",
-                "Give the service a name of 1 to 64 characters.".to_owned(),
-            );
+            errors.insert("name", i18n::tr_now("error-service-name"));
         }
         if !self.link.is_empty()
             && (self.link.len() > MAX_LINK
@@ -203,7 +205,7 @@ impl ServiceForm {
         {
             errors.insert(
                 "link",
-                format!("Enter a URL starting with http:// or https:// (at most {MAX_LINK} characters)."),
+                i18n::tr_now_args("error-link", &[("max", Arg::from(MAX_LINK.to_string()))]),
             );
         }
         let origins = if self.origins.is_empty() {
@@ -214,10 +216,7 @@ impl ServiceForm {
         match origins.parse::<AllowedOrigins>() {
             Ok(AllowedOrigins::Any) => self.origins = "*".into(),
             Ok(AllowedOrigins::List(l)) if l.is_empty() => {
-                errors.insert(
-                    "origins",
-                    "List at least one origin, or * for any.".to_owned(),
-                );
+                errors.insert("origins", i18n::tr_now("error-origins"));
             }
             Ok(AllowedOrigins::List(l)) => self.origins = l.join(", "),
             Err(e) => {
@@ -248,10 +247,7 @@ impl ServiceForm {
             }
         }
         if self.script_inject.len() > MAX_SCRIPT_INJECT {
-            errors.insert(
-                "script_inject",
-                "The script is too long (64 KiB at most).".to_owned(),
-            );
+            errors.insert("script_inject", i18n::tr_now("error-script-long"));
         }
         let retention = match check_retention(&self.raw_retention_days, &self.rollup_retention_days)
         {
@@ -273,19 +269,28 @@ impl ServiceForm {
                 None => {
                     errors.insert(
                         "collaborators",
-                        format!("Email '{email}' is not registered (or not verified)."),
+                        i18n::tr_now_args(
+                            "error-collaborator-unknown",
+                            &[("email", Arg::from(email))],
+                        ),
                     );
                 }
                 Some(id) if id == owner_id => {
                     errors.insert(
                         "collaborators",
-                        format!("'{email}' is the owner's address."),
+                        i18n::tr_now_args(
+                            "error-collaborator-owner",
+                            &[("email", Arg::from(email))],
+                        ),
                     );
                 }
                 Some(id) if !seen.insert(id) => {
                     errors.insert(
                         "collaborators",
-                        format!("'{email}' belongs to a user listed twice."),
+                        i18n::tr_now_args(
+                            "error-collaborator-twice",
+                            &[("email", Arg::from(email))],
+                        ),
                     );
                 }
                 Some(id) => ids.push(id),

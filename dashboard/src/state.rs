@@ -63,7 +63,7 @@ pub const INSTANCE_NAME_REFRESH: std::time::Duration = std::time::Duration::from
 /// Why the dashboard cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// A template failed to compile (a bug caught by the tests).
+    /// A template or a message catalogue failed to compile (a bug caught by the tests).
     #[error("template: {0}")]
     Template(String),
     /// Mail settings are unusable.
@@ -77,6 +77,7 @@ pub enum StartError {
 impl DashboardState {
     /// Compiles the templates and sets up mail.
     pub fn new(pool: Pool, settings: DashboardSettings) -> Result<DashboardState, StartError> {
+        crate::i18n::init().map_err(StartError::Template)?;
         let templates = Templates::new().map_err(StartError::Template)?;
         let mailer = Mailer::from_args(&settings.args).map_err(StartError::Mail)?;
         let site = SiteUrl::from_args(&settings.args)?;

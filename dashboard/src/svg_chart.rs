@@ -4,6 +4,7 @@
 
 use crate::date_style::DateStyle;
 use crate::format;
+use crate::i18n::{self, Arg};
 use crate::render::esc;
 use chrono_tz::Tz;
 use stats::chart::{Chart, Granularity};
@@ -83,7 +84,8 @@ pub fn main_chart(
     let hp = points(&hits, max, x0, w, y0, h);
     let sp = points(&sessions, max, x0, w, y0, h);
     let mut s = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"group\" aria-label=\"Hits and sessions over time\">"
+        "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"group\" aria-label=\"{}\">",
+        esc(&i18n::tr_now("chart-label"))
     );
     // Grid and y labels.
     for i in 0..=2 {
@@ -134,11 +136,13 @@ pub fn main_chart(
     let step = if n > 1 { w / (n - 1) as f64 } else { w };
     for (i, p) in c.points.iter().enumerate() {
         let x = hp[i].0 - step / 2.0;
-        let title = format!(
-            "{}: {} hits, {} sessions",
-            fmt_label(i),
-            format::int(p.hits),
-            format::int(p.sessions)
+        let title = i18n::tr_now_args(
+            "chart-point",
+            &[
+                ("label", Arg::from(fmt_label(i))),
+                ("hits", Arg::from(format::int(p.hits))),
+                ("sessions", Arg::from(format::int(p.sessions))),
+            ],
         );
         let rect = format!(
             "<rect class=\"target\" x=\"{:.1}\" y=\"{y0}\" width=\"{step:.1}\" height=\"{h}\"/>",
@@ -177,11 +181,17 @@ pub fn data_table(c: &Chart, tz: Tz, style: DateStyle) -> String {
     if c.points.is_empty() {
         return String::new();
     }
-    let mut s = String::from(
-        "<details class=\"chart-table\"><summary>The chart as a table</summary>\
-         <div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"The chart as a table\">\
-         <table class=\"chart-data\"><caption class=\"visually-hidden\">Hits and sessions over time</caption>\
-         <thead><tr><th scope=\"col\">Period</th><th scope=\"col\" class=\"num\">Hits</th><th scope=\"col\" class=\"num\">Sessions</th></tr></thead><tbody>",
+    let t = |k: &str| esc(&i18n::tr_now(k));
+    let mut s = format!(
+        "<details class=\"chart-table\"><summary>{as_table}</summary>\
+         <div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"{as_table}\">\
+         <table class=\"chart-data\"><caption class=\"visually-hidden\">{caption}</caption>\
+         <thead><tr><th scope=\"col\">{period}</th><th scope=\"col\" class=\"num\">{hits}</th><th scope=\"col\" class=\"num\">{sessions}</th></tr></thead><tbody>",
+        as_table = t("chart-as-table"),
+        caption = t("chart-label"),
+        period = t("chart-col-period"),
+        hits = t("figure-hits"),
+        sessions = t("figure-sessions"),
     );
     for p in c.points.iter().take(MAX_TABLE_ROWS) {
         let label = match (c.granularity, p.day) {

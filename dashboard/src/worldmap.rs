@@ -3,6 +3,7 @@
 //! [`MIN_OPACITY`] to 1.0 in proportion to its sessions, with a tooltip "<country>: N sessions".
 
 use crate::format;
+use crate::i18n::{self, Arg};
 use crate::render::esc;
 use stats::Row;
 use std::collections::HashMap;
@@ -38,7 +39,7 @@ fn table() -> &'static HashMap<&'static str, Country> {
 /// unlisted).
 pub fn country_name(code: &str) -> String {
     if code.is_empty() {
-        return "Unknown".to_owned();
+        return i18n::tr_now("common-unknown");
     }
     table()
         .get(code.to_ascii_uppercase().as_str())
@@ -55,12 +56,19 @@ pub fn map(countries: &[Row]) -> String {
         .collect();
     let mut codes: Vec<_> = table().iter().filter(|(_, c)| !c.path.is_empty()).collect();
     codes.sort_by_key(|(k, _)| **k);
-    let mut s = String::from(
-        "<svg class=\"worldmap\" viewBox=\"0 0 1000 487\" role=\"img\" aria-label=\"Map of sessions by country (the table below lists them)\">",
+    let mut s = format!(
+        "<svg class=\"worldmap\" viewBox=\"0 0 1000 487\" role=\"img\" aria-label=\"{}\">",
+        esc(&i18n::tr_now("map-label"))
     );
     for (code, c) in codes {
         let n = counts.get(*code).copied().unwrap_or(0);
-        let title = format!("{}: {} sessions", c.name, format::int(n));
+        let title = i18n::tr_now_args(
+            "map-country",
+            &[
+                ("country", Arg::from(c.name)),
+                ("sessions", Arg::from(format::int(n))),
+            ],
+        );
         if n > 0 && max > 0 {
             let opacity = MIN_OPACITY + (1.0 - MIN_OPACITY) * n as f64 / max as f64;
             let _ = write!(

@@ -115,6 +115,8 @@ pub struct SessionRow {
     pub csrf: String,
     /// The user's date display preference (`users.date_style`).
     pub date_style: String,
+    /// The user's language setting (`users.language`: `auto` or a language code).
+    pub language: String,
 }
 
 /// Stores a session valid for `days`.
@@ -141,7 +143,8 @@ pub async fn find_session<C: GenericClient>(
     token_hash: &[u8],
 ) -> Result<Option<SessionRow>, tokio_postgres::Error> {
     Ok(c.query_opt(
-        "SELECT u.id, u.email, u.is_admin, s.csrf_token, u.date_style FROM web_sessions s
+        "SELECT u.id, u.email, u.is_admin, s.csrf_token, u.date_style, u.language
+             FROM web_sessions s
              JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = $1 AND s.expires_at > now() AND u.is_active",
         &[&token_hash],
@@ -153,6 +156,7 @@ pub async fn find_session<C: GenericClient>(
         is_admin: r.get(2),
         csrf: r.get(3),
         date_style: r.get(4),
+        language: r.get(5),
     }))
 }
 

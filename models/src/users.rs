@@ -346,6 +346,50 @@ pub async fn set_date_style<C: GenericClient>(
     Ok(())
 }
 
+/// Stores the user's language setting (`auto` or a language code the caller validated; the
+/// column's CHECK refuses any other).
+pub async fn set_language<C: GenericClient>(
+    c: &C,
+    user_id: i64,
+    code: &str,
+) -> Result<(), tokio_postgres::Error> {
+    c.execute(
+        "UPDATE users SET language = $2 WHERE id = $1",
+        &[&user_id, &code],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A user's language setting (`auto` when there is no such user).
+pub async fn language_of<C: GenericClient>(
+    c: &C,
+    user_id: i64,
+) -> Result<String, tokio_postgres::Error> {
+    Ok(
+        c.query_opt("SELECT language FROM users WHERE id = $1", &[&user_id])
+            .await?
+            .map(|r| r.get(0))
+            .unwrap_or_else(|| "auto".to_owned()),
+    )
+}
+
+/// The language setting of the user who owns `email` as a verified address (`auto` when
+/// there is none): what mail to that address is written in.
+pub async fn language_of_address<C: GenericClient>(
+    c: &C,
+    email: &str,
+) -> Result<String, tokio_postgres::Error> {
+    Ok(c.query_opt(
+        "SELECT u.language FROM user_emails e JOIN users u ON u.id = e.user_id
+              WHERE lower(e.email) = lower($1) LIMIT 1",
+        &[&email],
+    )
+    .await?
+    .map(|r| r.get(0))
+    .unwrap_or_else(|| "auto".to_owned()))
+}
+
 /// Deletes a user; addresses, collaborations, tokens, login sessions and notification opt-ins go
 /// with it by foreign key, and mail still queued for any of the user's addresses is dropped.
 /// Owned services must be deleted first.

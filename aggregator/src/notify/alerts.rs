@@ -108,10 +108,11 @@ async fn queue(
     let service = d.settings.service_id;
     let key = dashboard::unsubscribe::key(tx).await?;
     for (user, to) in notify::recipients(tx, service, Optin::Alerts).await? {
+        let lang = super::context::recipient_lang(tx, user).await?;
         let unsub = n
             .base()
             .map(|b| dashboard::unsubscribe::link(&b, &key, user, service, Optin::Alerts.as_str()));
-        let mail = compose::alert_mail(e, &instance, &to, unsub);
+        let mail = compose::alert_mail(e, &instance, &to, unsub, lang);
         notify::enqueue(tx, service, "mail", &to, &serde_json::to_string(&mail)?).await?;
     }
     if !d.settings.webhook_url.is_empty() {

@@ -40,3 +40,12 @@ impl Notifier {
             .map(|s| s.base.trim_end_matches('/').to_owned())
     }
 }
+
+/// The language of a recipient's mail: their setting, English when automatic.
+pub async fn recipient_lang<C: tokio_postgres::GenericClient>(
+    c: &C,
+    user: i64,
+) -> Result<dashboard::lang::Lang, tokio_postgres::Error> {
+    let code = models::users::language_of(c, user).await?;
+    Ok(dashboard::lang::LangSetting::from_stored(&code).for_mail())
+}

@@ -97,27 +97,31 @@ pub async fn digest<C: tokio_postgres::GenericClient>(
             first: Some(first),
             last: Some(last),
             figures: vec![
-                ("Page views", cur.hit_count as f64, old.hit_count as f64),
                 (
-                    "Sessions",
+                    "mail-figure-page-views",
+                    cur.hit_count as f64,
+                    old.hit_count as f64,
+                ),
+                (
+                    "mail-figure-sessions",
                     cur.session_count as f64,
                     old.session_count as f64,
                 ),
                 (
-                    "Visitors",
+                    "mail-figure-visitors",
                     cur.visitor_count as f64,
                     old.visitor_count as f64,
                 ),
                 (
-                    "Bounce rate %",
+                    "mail-figure-bounce-rate",
                     cur.bounce_rate_pct.unwrap_or(0.0),
                     old.bounce_rate_pct.unwrap_or(0.0),
                 ),
             ],
             tables: vec![
-                ("Top pages", top(&LOCATION)),
-                ("Top referrers", top(&REFERRER)),
-                ("Top campaigns", top(&UTM_CAMPAIGN)),
+                ("mail-table-top-pages", top(&LOCATION)),
+                ("mail-table-top-referrers", top(&REFERRER)),
+                ("mail-table-top-campaigns", top(&UTM_CAMPAIGN)),
             ],
             goals: goals
                 .into_iter()
@@ -157,10 +161,11 @@ pub async fn pass(client: &mut tokio_postgres::Client, n: &Notifier) -> anyhow::
             if notify::record_sent(&tx, service, period.kind(), start).await? {
                 let (name, d) = digest(&tx, n, service, period, (first, last)).await?;
                 for (user, to) in notify::recipients(&tx, service, period.optin()).await? {
+                    let lang = super::context::recipient_lang(&tx, user).await?;
                     let unsub = n.base().map(|b| {
                         dashboard::unsubscribe::link(&b, &key, user, service, period.kind())
                     });
-                    let mail = compose::report_mail(&d, &n.instance(), &name, &to, unsub);
+                    let mail = compose::report_mail(&d, &n.instance(), &name, &to, unsub, lang);
                     notify::enqueue(&tx, service, "mail", &to, &serde_json::to_string(&mail)?)
                         .await?;
                 }

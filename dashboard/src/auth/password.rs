@@ -1,6 +1,7 @@
 //! Password hashing with argon2id (the `argon2` defaults), run off the async threads because a
 //! hash takes tens of milliseconds.
 
+use crate::i18n::{self, Arg};
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
@@ -14,12 +15,16 @@ pub const MAX_LEN: usize = 1024;
 pub fn check_new(pw: &str) -> Result<(), String> {
     let n = pw.chars().count();
     if n < MIN_LEN {
-        return Err(format!(
-            "The password must have at least {MIN_LEN} characters."
+        return Err(i18n::tr_now_args(
+            "error-password-short",
+            &[("min", Arg::from(MIN_LEN.to_string()))],
         ));
     }
     if pw.len() > MAX_LEN {
-        return Err(format!("The password must have at most {MAX_LEN} bytes."));
+        return Err(i18n::tr_now_args(
+            "error-password-long",
+            &[("max", Arg::from(MAX_LEN.to_string()))],
+        ));
     }
     Ok(())
 }

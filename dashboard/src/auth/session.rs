@@ -4,6 +4,7 @@
 
 use super::{token, User};
 use crate::date_style::DateStyle;
+use crate::lang::LangSetting;
 use models::{tokens, users};
 use tokio_postgres::GenericClient;
 
@@ -23,6 +24,8 @@ pub struct WebSession {
     pub user: User,
     /// How they like dates written.
     pub date_style: DateStyle,
+    /// Which language they chose (automatic: the browser's).
+    pub language: LangSetting,
 }
 
 /// Creates a session and returns the cookie token.
@@ -62,6 +65,7 @@ pub async fn load<C: GenericClient>(
             is_admin: r.is_admin,
         },
         date_style: DateStyle::from_stored(&r.date_style),
+        language: LangSetting::from_stored(&r.language),
     }))
 }
 

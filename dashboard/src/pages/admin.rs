@@ -4,6 +4,7 @@
 
 use super::layout::{instance_name, page_number, pager, render};
 use crate::http::{self, Req};
+use crate::i18n;
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::state::DashboardState;
@@ -25,9 +26,9 @@ async fn act(
     if req.f("action") == Some("instance") {
         let name = req.field("instance");
         if name.chars().count() > 100 {
-            return Err(PageError::BadRequest(
-                "The instance name can have 100 characters at most.".into(),
-            ));
+            return Err(PageError::BadRequest(i18n::tr_now(
+                "error-instance-name-long",
+            )));
         }
         instance::set_name(c, &name).await?;
         state.set_instance_name(&name);
@@ -40,7 +41,7 @@ async fn act(
         let on = match req.f("require") {
             Some("on") => true,
             Some("off") => false,
-            _ => return Err(PageError::BadRequest("Say on or off.".into())),
+            _ => return Err(PageError::BadRequest(i18n::tr_now("error-say-on-off"))),
         };
         two_factor::set_required(c, on).await?;
         tracing::info!(admin = user.id, on, "two-factor requirement changed");
@@ -52,11 +53,9 @@ async fn act(
     let target: i64 = req
         .f("user")
         .and_then(|v| v.parse().ok())
-        .ok_or_else(|| PageError::BadRequest("Which user?".into()))?;
+        .ok_or_else(|| PageError::BadRequest(i18n::tr_now("error-which-user")))?;
     if target == user.id {
-        return Err(PageError::BadRequest(
-            "You cannot change your own account here.".into(),
-        ));
+        return Err(PageError::BadRequest(i18n::tr_now("error-own-account")));
     }
     let found = match req.f("action") {
         Some("deactivate") => users::set_active(c, target, false).await?,
@@ -66,17 +65,15 @@ async fn act(
         // For a user who lost both the app and the recovery codes.
         Some("reset_2fa") => {
             if !two_factor::disable(c, target).await? {
-                return Err(PageError::BadRequest(
-                    "That user has no two-factor login.".into(),
-                ));
+                return Err(PageError::BadRequest(i18n::tr_now("error-user-no-2fa")));
             }
             tracing::info!(admin = user.id, user = target, "two-factor login reset");
             true
         }
-        _ => return Err(PageError::BadRequest("Unknown action.".into())),
+        _ => return Err(PageError::BadRequest(i18n::tr_now("error-unknown-action"))),
     };
     if !found {
-        return Err(PageError::BadRequest("No such user.".into()));
+        return Err(PageError::BadRequest(i18n::tr_now("error-no-such-user")));
     }
     if req.f("action") == Some("deactivate") {
         tokens::delete_sessions_of(c, target).await?;
@@ -88,9 +85,7 @@ async fn act(
 pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let user = ctx.require_user()?.clone();
     if !user.is_admin {
-        return Err(PageError::Forbidden(
-            "Only admins can open this page.".into(),
-        ));
+        return Err(PageError::Forbidden(i18n::tr_now("error-admins-only")));
     }
     let c = state.pool().get().await?;
     if req.method == Method::POST {
@@ -133,7 +128,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         req,
         StatusCode::OK,
         "admin",
-        "Admin",
+        &i18n::tr(ctx.lang, "admin-heading"),
         json!({
             "users": users,
             "services": svcs,

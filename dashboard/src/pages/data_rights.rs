@@ -6,6 +6,7 @@ use super::layout::{message, service_for};
 use crate::erasure::{self, Actor, ErasureError, SelectorInput, MAX_WEB_RANGE_DAYS};
 use crate::export_http::{self, Download, ExportError, Job, MAX_EXPORT_DAYS};
 use crate::http::Req;
+use crate::i18n::{self, Arg};
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::state::DashboardState;
@@ -60,19 +61,30 @@ pub async fn erase(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         Err(ErasureError::Pool(_)) => return Err(PageError::Busy),
         Err(e) => return Err(PageError::Unavailable(e.to_string())),
     };
-    let rows = format!(
-        "{} sessions, {} page views, {} events and {} live-state rows",
-        c.sessions, c.hits, c.events, c.live_rows
+    let rows = i18n::tr_now_args(
+        "page-erase-rows",
+        &[
+            ("sessions", Arg::from(c.sessions as i64)),
+            ("hits", Arg::from(c.hits as i64)),
+            ("events", Arg::from(c.events as i64)),
+            ("live", Arg::from(c.live_rows as i64)),
+        ],
     );
     let (heading, text) = if dry_run {
-        ("Nothing deleted yet", format!("This would delete {rows}."))
+        (
+            i18n::tr_now("page-erase-dry"),
+            i18n::tr_now_args("page-erase-dry-text", &[("rows", Arg::from(rows.as_str()))]),
+        )
     } else {
         (
-            "Data deleted",
-            format!("Deleted {rows}; the totals of the affected hours were recomputed."),
+            i18n::tr_now("page-erase-done"),
+            i18n::tr_now_args(
+                "page-erase-done-text",
+                &[("rows", Arg::from(rows.as_str()))],
+            ),
         )
     };
-    message(state, ctx, req, StatusCode::OK, heading, &text).await
+    message(state, ctx, req, StatusCode::OK, &heading, &text).await
 }
 
 /// The window and format of an export request (`format`, `startDate`, `endDate`: days in the

@@ -5,7 +5,8 @@
 //! map card's table of countries.
 
 use super::tables::table_rows;
-use crate::format;
+use crate::lang;
+use crate::{format, i18n};
 use serde_json::{json, Value};
 use stats::dimensions::{self, Dimension, Label, Placement, Scope, KEY_SEPARATOR};
 use stats::{Row, Scalars, Tables};
@@ -22,10 +23,60 @@ fn title_case(s: &str) -> String {
     }
 }
 
+/// The catalogue key of one of a dimension's words (`title`, `heading`, `tab`): the
+/// registry's English words stay the API's and the CLI's, the page says them in its language.
+fn dim_key(d: &Dimension, part: &str) -> String {
+    format!("dim-{}-{part}", d.name.replace('_', "-"))
+}
+
+/// A dimension's word for the page, in the request's language.
+pub fn dim_text(d: &Dimension, part: &str) -> String {
+    i18n::tr(lang::current(), &dim_key(d, part))
+}
+
+/// The catalogue key of what a dimension calls rows without a value ("Unknown", "Direct",
+/// "None").
+fn empty_key(d: &Dimension) -> String {
+    format!("dim-empty-{}", d.empty.to_lowercase())
+}
+
+/// The catalogue key of what a dimension's counts are ("Sessions", "Hits", "Entries").
+fn unit_key(d: &Dimension) -> String {
+    format!("dim-unit-{}", d.unit().to_lowercase())
+}
+
+/// The unit heading of a dimension's table, in the request's language.
+pub fn unit_text(d: &Dimension) -> String {
+    i18n::tr(lang::current(), &unit_key(d))
+}
+
+/// The catalogue key of a tabbed card's title (`Placement::Tab`).
+fn tab_key(title: &str) -> String {
+    format!("dim-tab-{}", title.to_lowercase().replace(' ', "-"))
+}
+
+/// Every catalogue key the dimension cards use (for the catalogue test).
+pub fn catalogue_keys() -> Vec<String> {
+    let mut keys = Vec::new();
+    for d in dimensions::ALL {
+        for part in ["title", "heading", "tab"] {
+            keys.push(dim_key(d, part));
+        }
+        keys.push(empty_key(d));
+        keys.push(unit_key(d));
+        if let Placement::Tab(t) = d.placement {
+            keys.push(tab_key(t));
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
 /// How the page shows a key of `d`.
 pub fn dim_label(d: &Dimension, key: &str) -> String {
     if key.is_empty() {
-        return d.empty.to_owned();
+        return i18n::tr(lang::current(), &empty_key(d));
     }
     match d.label {
         Label::Text => key.to_owned(),
@@ -108,7 +159,7 @@ fn tree_rows(
             v["filter"] = json!(add(child, &r.key));
         }
         value["children"] = json!(rendered);
-        value["child_title"] = json!(child.title);
+        value["child_title"] = json!(dim_text(child, "title"));
     }
     out
 }
@@ -116,7 +167,7 @@ fn tree_rows(
 /// The table card of one dimension.
 pub fn dim_table(d: &'static Dimension, t: &Tables, cur: &Scalars, add: AddFilter<'_>) -> Value {
     json!({
-        "title": d.title, "col": d.heading, "unit": d.unit(),
+        "title": dim_text(d, "title"), "col": dim_text(d, "heading"), "unit": unit_text(d),
         "rows": tree_rows(d, t, total_of(d, t, cur), false, add),
     })
 }
@@ -134,12 +185,13 @@ fn tab_card(
         .iter()
         .map(|d| {
             json!({
-                "id": d.name, "title": format!("{}s", d.heading), "col": d.heading,
-                "unit": d.unit(), "rows": tree_rows(d, t, total_of(d, t, cur), true, add),
+                "id": d.name, "title": dim_text(d, "tab"), "col": dim_text(d, "heading"),
+                "unit": unit_text(d), "rows": tree_rows(d, t, total_of(d, t, cur), true, add),
             })
         })
         .collect();
-    json!({ "title": title, "id": title.to_lowercase().replace(' ', "-"), "tabs": tabs })
+    let shown = i18n::tr(lang::current(), &tab_key(title));
+    json!({ "title": shown, "id": title.to_lowercase().replace(' ', "-"), "tabs": tabs })
 }
 
 /// The service page's cards in registry order: those above the map, those below it, and the
@@ -184,6 +236,16 @@ pub fn dim_cards(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_dimension_speaks_every_language() {
+        use crate::lang::Lang;
+        for key in catalogue_keys() {
+            for l in Lang::ALL {
+                assert!(i18n::has_key(l, &key), "{}: {key}", l.code());
+            }
+        }
+    }
 
     fn row(key: &str, count: i64) -> Row {
         Row {

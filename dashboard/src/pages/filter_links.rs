@@ -6,6 +6,7 @@
 
 use super::dim_cards::dim_label;
 use crate::http::Req;
+use crate::i18n;
 use crate::page_error::PageError;
 use serde_json::{json, Value};
 use stats::dimensions::Dimension;
@@ -79,6 +80,27 @@ pub fn add_link(
     link(path, req, &filters.with(f))
 }
 
+/// A filter field as the page names it, in the request's language.
+fn field_text(f: Field) -> String {
+    match f {
+        Field::Dim(d) => super::dim_cards::dim_text(d, "heading"),
+        Field::Path(_) => i18n::tr_now("filter-field-path"),
+        Field::Event => i18n::tr_now("filter-field-event"),
+    }
+}
+
+/// A filter operator in words, in the request's language.
+fn op_text(op: Op) -> String {
+    i18n::tr_now(match op {
+        Op::Is => "filter-op-is",
+        Op::IsNot => "filter-op-is-not",
+        Op::Contains => "filter-op-contains",
+        Op::NotContains => "filter-op-not-contains",
+        Op::StartsWith => "filter-op-starts-with",
+        Op::NotStartsWith => "filter-op-not-starts-with",
+    })
+}
+
 /// The chips of the active filters, each with the link that removes it, and a link that removes
 /// them all.
 pub fn chips(path: &str, req: &Req, filters: &Filters) -> Value {
@@ -94,8 +116,8 @@ pub fn chips(path: &str, req: &Req, filters: &Filters) -> Value {
                 _ => f.value.clone(),
             };
             json!({
-                "field": f.field.title(),
-                "op": f.op.words(),
+                "field": field_text(f.field),
+                "op": op_text(f.op),
                 "value": value,
                 "param": f.write(Syntax::Url),
                 "remove": link(path, req, &filters.without(i)),

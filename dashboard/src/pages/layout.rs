@@ -2,6 +2,8 @@
 //! assets, and reading the common request parameters (date range, page number, service).
 
 use crate::http::{self, Req, Response};
+use crate::i18n::{self, Arg};
+use crate::lang::{self, Lang};
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::state::DashboardState;
@@ -28,33 +30,42 @@ pub fn can_create(state: &DashboardState, ctx: &Ctx) -> bool {
         .is_some_and(|u| u.is_admin || !state.args().only_superusers_create)
 }
 
-/// Known flash messages (passed as `?msg=`; only these fixed texts can appear).
-fn flash_text(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "saved" => "Settings saved.",
-        "created" => "Service created.",
-        "deleted" => "Service deleted.",
-        "archived" => "Service archived: it accepts no new data.",
-        "unarchived" => "Service active again.",
-        "password" => "Password changed.",
-        "reset" => "Password set. You can log in now.",
-        "loggedout" => "You are logged out.",
-        "account_deleted" => "Your account and everything it owned are deleted.",
-        "verify" => "We sent a verification link to your address.",
-        "verified" => "Address verified.",
-        "email" => "Email settings saved.",
-        "preferences" => "Preferences saved.",
-        "signedup" => "Welcome! Your account is ready.",
-        "user" => "User updated.",
-        "instance" => "Instance name saved.",
-        "2fa_off" => "Two-factor login is off.",
-        "2fa_required" => "This instance requires two-factor login: set it up to go on.",
-        "2fa_policy" => "Two-factor policy saved.",
-        "goal_added" => "Goal added. Its conversions are counted from the data still kept.",
-        "goal_deleted" => "Goal deleted.",
-        "share_revoked" => "Share link revoked.",
-        _ => return None,
-    })
+/// Known flash messages (passed as `?msg=`; only these fixed texts can appear). Each code's text
+/// is the catalogue message `flash-<code>`.
+pub const FLASH_CODES: &[&str] = &[
+    "saved",
+    "created",
+    "deleted",
+    "archived",
+    "unarchived",
+    "password",
+    "reset",
+    "loggedout",
+    "account_deleted",
+    "verify",
+    "verified",
+    "email",
+    "preferences",
+    "signedup",
+    "user",
+    "instance",
+    "2fa_off",
+    "2fa_required",
+    "2fa_policy",
+    "goal_added",
+    "goal_deleted",
+    "share_revoked",
+];
+
+/// The catalogue key of a known flash code.
+pub fn flash_key(code: &str) -> Option<String> {
+    FLASH_CODES
+        .contains(&code)
+        .then(|| format!("flash-{}", code.replace('_', "-")))
+}
+
+fn flash_text(lang: Lang, code: &str) -> Option<String> {
+    flash_key(code).map(|k| i18n::tr(lang, &k))
 }
 
 /// Renders a page inside the layout.
@@ -73,6 +84,7 @@ pub async fn render(
     // A page that refreshes itself (the live view) asks the layout for the `<meta>` tag.
     let refresh_seconds = data.get("refresh_seconds").cloned();
     if let Some(obj) = data.as_object_mut() {
+        obj.insert("lang".into(), json!(ctx.lang.code()));
         obj.insert("csrf".into(), json!(ctx.csrf));
         obj.insert("range".into(), json!(req.range_query()));
     }
@@ -81,6 +93,7 @@ pub async fn render(
         .render(template, &data)
         .map_err(PageError::Unavailable)?;
     let layout = json!({
+        "lang": ctx.lang.code(),
         "title": title,
         "instance": state.instance_name(),
         "user": ctx.user(),
@@ -89,7 +102,7 @@ pub async fn render(
         "collabs": collabs,
         "can_create": can_create(state, ctx),
         "signups": state.args().account_signups_enabled,
-        "flash": req.q("msg").and_then(flash_text),
+        "flash": req.q("msg").and_then(|m| flash_text(ctx.lang, m)),
         "content": body,
         "version": env!("CARGO_PKG_VERSION"),
         "refresh_seconds": refresh_seconds,
@@ -122,37 +135,63 @@ pub async fn message(
     .await
 }
 
-/// The page for an error (rendered without database access, so it works when Postgres is down).
+/// The page for an error (rendered without database access, so it works when Postgres is down),
+/// in the request's language.
 pub fn error_page(state: &DashboardState, ctx: Option<&Ctx>, e: PageError) -> Response {
+    let lang = ctx.map(|c| c.lang).unwrap_or_else(lang::current);
     let (status, heading, text) = match e {
-        PageError::NotFound => (StatusCode::NOT_FOUND, "Not found", "There is nothing here, or you do not have access to it.".to_owned()),
-        PageError::Forbidden(why) => (StatusCode::FORBIDDEN, "Not allowed", why),
-        PageError::BadRequest(why) => (StatusCode::BAD_REQUEST, "Bad request", why),
+        PageError::NotFound => (
+            StatusCode::NOT_FOUND,
+            i18n::tr(lang, "error-not-found"),
+            i18n::tr(lang, "error-not-found-text"),
+        ),
+        PageError::Forbidden(why) => (
+            StatusCode::FORBIDDEN,
+            i18n::tr(lang, "error-forbidden"),
+            why,
+        ),
+        PageError::BadRequest(why) => (
+            StatusCode::BAD_REQUEST,
+            i18n::tr(lang, "error-bad-request"),
+            why,
+        ),
         PageError::Csrf => (
             StatusCode::FORBIDDEN,
-            "Form expired",
-            "The form was missing its security token or it did not match. Go back, reload the page and try again.".to_owned(),
+            i18n::tr(lang, "error-csrf"),
+            i18n::tr(lang, "error-csrf-text"),
         ),
-        PageError::Login => (StatusCode::UNAUTHORIZED, "Log in", "Please log in.".to_owned()),
+        PageError::Login => (
+            StatusCode::UNAUTHORIZED,
+            i18n::tr(lang, "error-login"),
+            i18n::tr(lang, "error-login-text"),
+        ),
         PageError::Busy => (
             StatusCode::TOO_MANY_REQUESTS,
-            "Busy",
-            "The dashboard is handling too many requests right now. Try again in a moment.".to_owned(),
+            i18n::tr(lang, "error-busy"),
+            i18n::tr(lang, "error-busy-text"),
         ),
         PageError::Unavailable(why) => {
             tracing::error!(error = %why, "dashboard request failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable", "The database did not answer. Try again in a moment.".to_owned())
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                i18n::tr(lang, "error-unavailable"),
+                i18n::tr(lang, "error-unavailable-text"),
+            )
         }
     };
     let body = state
         .templates()
-        .render("message", &json!({"heading": heading, "text": text}))
+        .render(
+            "message",
+            &json!({"lang": lang.code(), "heading": heading, "text": text}),
+        )
         .unwrap_or_default();
     let html = state
         .templates()
         .render(
             "layout",
             &json!({
+                "lang": lang.code(),
                 "title": heading,
                 "instance": state.instance_name(),
                 "user": ctx.and_then(|c| c.user()),
@@ -161,7 +200,7 @@ pub fn error_page(state: &DashboardState, ctx: Option<&Ctx>, e: PageError) -> Re
                 "version": env!("CARGO_PKG_VERSION"),
             }),
         )
-        .unwrap_or_else(|_| heading.to_owned());
+        .unwrap_or_else(|_| heading.clone());
     let mut resp = http::html(status, html);
     if status == StatusCode::TOO_MANY_REQUESTS {
         resp.headers_mut().insert(
@@ -231,9 +270,7 @@ pub async fn service_for(
         .await?
         .ok_or(PageError::NotFound)?;
     if access < need {
-        return Err(PageError::Forbidden(
-            "Only the owner of this service can do that.".into(),
-        ));
+        return Err(PageError::Forbidden(i18n::tr_now("error-owner-only")));
     }
     Ok((s, access))
 }
@@ -254,21 +291,24 @@ pub fn retention_notices(
     let mut out = Vec::new();
     if let Some(since) = raw_since.filter(|s| w.start < *s) {
         let kept = match svc.raw_retention_days {
-            Some(1) => "raw data is kept 1 day".to_owned(),
-            Some(n) => format!("raw data is kept {n} days"),
-            None => "older raw data was deleted by an earlier retention setting".to_owned(),
+            Some(1) => i18n::tr_now("notice-raw-kept-one"),
+            Some(n) => i18n::tr_now_args("notice-raw-kept", &[("days", Arg::from(n.to_string()))]),
+            None => i18n::tr_now("notice-raw-deleted-earlier"),
         };
-        out.push(format!(
-            "Session details are not available before {}: {kept}; totals, charts and tables still come from hourly rollups.",
-            at(since)
+        out.push(i18n::tr_now_args(
+            "notice-no-sessions-before",
+            &[("date", Arg::from(at(since))), ("kept", Arg::from(kept))],
         ));
     }
     if let Some(days) = svc.rollup_retention_days {
         let cutoff = now - chrono::Duration::days(i64::from(days));
         if w.start < cutoff {
-            out.push(format!(
-                "No figures are kept before {}: hourly rollups are kept {days} days.",
-                at(cutoff)
+            out.push(i18n::tr_now_args(
+                "notice-no-figures-before",
+                &[
+                    ("date", Arg::from(at(cutoff))),
+                    ("days", Arg::from(days.to_string())),
+                ],
             ));
         }
     }
@@ -283,9 +323,7 @@ pub fn page_number(req: &Req) -> Result<i64, PageError> {
             .parse::<i64>()
             .ok()
             .filter(|n| (1..=1_000_000).contains(n))
-            .ok_or_else(|| {
-                PageError::BadRequest("The page number must be a positive whole number.".into())
-            }),
+            .ok_or_else(|| PageError::BadRequest(i18n::tr_now("error-page-number"))),
     }
 }
 
@@ -340,13 +378,15 @@ pub fn range_picker_in(tz: chrono_tz::Tz, req: &Req, w: &Window) -> Value {
     let last_month_start = last_month_end.with_day(1).unwrap_or(last_month_end);
     let year_start = today.with_ordinal(1).unwrap_or(today);
     let presets = [
-        ("Last 3 days", today - Duration::days(2), today),
-        ("Last 30 days", today - Duration::days(29), today),
-        ("Last 90 days", today - Duration::days(89), today),
-        ("This month", first_of_month, today),
-        ("Last month", last_month_start, last_month_end),
-        ("This year", year_start, today),
+        ("range-last-3-days", today - Duration::days(2), today),
+        ("range-last-30-days", today - Duration::days(29), today),
+        ("range-last-90-days", today - Duration::days(89), today),
+        ("range-this-month", first_of_month, today),
+        ("range-last-month", last_month_start, last_month_end),
+        ("range-this-year", year_start, today),
     ];
+    // The request's language: the picker is built far from the page's context.
+    let lang = lang::current();
     let start_d = w.start.with_timezone(&tz).date_naive();
     let end_d = w.end.with_timezone(&tz).date_naive();
     // Filters (`f`) stay when the dates change: the presets carry them, the form as hidden fields.
@@ -371,7 +411,7 @@ pub fn range_picker_in(tz: chrono_tz::Tz, req: &Req, w: &Window) -> Value {
         .iter()
         .map(|(label, s, e)| {
             json!({
-                "label": label,
+                "label": i18n::tr(lang, label),
                 "href": format!("?startDate={s}&endDate={e}{keep}"),
                 "active": req.q("startDate").is_some() && *s == start_d && *e == end_d,
             })

@@ -11,6 +11,7 @@ use super::layout::{render, service_for};
 use super::tables::table_rows;
 use crate::format;
 use crate::http::Req;
+use crate::i18n::{self, Arg};
 use crate::live_chart::{minute_label, minutes_chart};
 use crate::page_error::PageResult;
 use crate::request_context::Ctx;
@@ -51,7 +52,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         .iter()
         .map(|p| {
             json!({
-                "label": if p.page.is_empty() { "Unknown" } else { p.page.as_str() },
+                "label": if p.page.is_empty() { i18n::tr_now("common-unknown") } else { p.page.clone() },
                 "href": (p.page.starts_with("http://") || p.page.starts_with("https://")).then_some(&p.page),
                 "now": format::int(p.now),
                 "pageviews": format::int(p.pageviews),
@@ -65,7 +66,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         new_sessions,
         &|k| {
             if k.is_empty() {
-                "Direct".into()
+                i18n::tr_now("dim-empty-direct")
             } else {
                 k.into()
             }
@@ -96,7 +97,11 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         req,
         StatusCode::OK,
         "live",
-        &format!("Live: {}", svc.name),
+        &i18n::tr_args(
+            ctx.lang,
+            "live-heading",
+            &[("name", Arg::from(svc.name.as_str()))],
+        ),
         data,
     )
     .await

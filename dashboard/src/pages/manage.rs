@@ -4,6 +4,7 @@
 use super::layout::{can_create, render, service_for};
 use super::manage_view::{form_data, manage_page, GoalForm};
 use crate::http::{self, Req};
+use crate::i18n::{self, Arg};
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::service_form::ServiceForm;
@@ -20,9 +21,9 @@ use warp::http::{Method, StatusCode};
 pub async fn create(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let user = ctx.require_user()?;
     if !can_create(state, ctx) {
-        return Err(PageError::Forbidden(
-            "Only admins can create services on this instance.".into(),
-        ));
+        return Err(PageError::Forbidden(i18n::tr_now(
+            "error-create-admins-only",
+        )));
     }
     let (form, errors) = if req.method == Method::POST {
         let form = ServiceForm::from_req(req, state.settings().block_all_ips);
@@ -46,10 +47,19 @@ pub async fn create(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
         StatusCode::BAD_REQUEST
     };
     let mut data = form_data(state, &form, &errors);
-    data["heading"] = json!("New service");
+    data["heading"] = json!(i18n::tr_now("title-new-service"));
     data["action"] = json!("/dashboard/service/new/");
-    data["submit"] = json!("Create");
-    render(state, ctx, req, status, "service_form", "New service", data).await
+    data["submit"] = json!(i18n::tr_now("form-create"));
+    render(
+        state,
+        ctx,
+        req,
+        status,
+        "service_form",
+        &i18n::tr_now("title-new-service"),
+        data,
+    )
+    .await
 }
 
 /// `GET|POST /dashboard/service/{service}/manage/`.
@@ -131,16 +141,16 @@ pub async fn goals(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
             let id: i64 = req
                 .f("id")
                 .and_then(|i| i.trim().parse().ok())
-                .ok_or_else(|| PageError::BadRequest("Say which goal to delete.".into()))?;
+                .ok_or_else(|| PageError::BadRequest(i18n::tr_now("error-which-goal")))?;
             let mut c = state.pool().get().await?;
             match goals::delete(&mut c, svc.id, Which::Id(id)).await? {
                 Some(_) => done("goal_deleted"),
                 None => Err(PageError::NotFound),
             }
         }
-        _ => Err(PageError::BadRequest(
-            "Say action=add or action=delete.".into(),
-        )),
+        _ => Err(PageError::BadRequest(i18n::tr_now(
+            "error-action-add-delete",
+        ))),
     }
 }
 
@@ -171,7 +181,11 @@ pub async fn delete(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
         req,
         StatusCode::OK,
         "service_delete",
-        &format!("Delete {}", svc.name),
+        &i18n::tr_args(
+            ctx.lang,
+            "title-delete-service",
+            &[("name", Arg::from(svc.name.as_str()))],
+        ),
         data,
     )
     .await
@@ -183,11 +197,7 @@ pub async fn archive(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult
     let archived = match req.f("archived") {
         Some("yes") => true,
         Some("no") => false,
-        _ => {
-            return Err(PageError::BadRequest(
-                "Say archived=yes or archived=no.".into(),
-            ))
-        }
+        _ => return Err(PageError::BadRequest(i18n::tr_now("error-archived-yes-no"))),
     };
     let c = state.pool().get().await?;
     services::set_archived(&**c, svc.id, archived).await?;

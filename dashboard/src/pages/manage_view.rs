@@ -5,6 +5,7 @@
 use super::layout::render;
 use super::links::ingress_base;
 use crate::http::Req;
+use crate::i18n::{self, Arg};
 use crate::page_error::PageResult;
 use crate::request_context::Ctx;
 use crate::service_form::{FieldErrors, ServiceForm};
@@ -83,7 +84,7 @@ pub async fn manage_page(
     let mut data = form_data(state, &form, &errors);
     data["heading"] = json!(format!("Manage {}", svc.name));
     data["action"] = json!(format!("/dashboard/service/{}/manage/", svc.id));
-    data["submit"] = json!("Save");
+    data["submit"] = json!(i18n::tr_now("common-save"));
     data["service"] = json!({"id": svc.id, "name": svc.name, "archived": svc.archived()});
     data["snippet"] = json!(beacon::snippet::install_snippet(&base, svc.id));
     data["api_url"] = json!(format!("{base}/api/v1/dashboard/?uuid={}", svc.id));
@@ -111,7 +112,11 @@ pub async fn manage_page(
         req,
         status,
         "service_form",
-        &format!("Manage {}", svc.name),
+        &i18n::tr_args(
+            ctx.lang,
+            "title-manage",
+            &[("name", Arg::from(svc.name.as_str()))],
+        ),
         data,
     )
     .await

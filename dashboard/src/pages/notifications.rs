@@ -6,6 +6,7 @@
 
 use super::layout::{render, service_for};
 use crate::http::{self, Req};
+use crate::i18n::{self, Arg};
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::state::DashboardState;
@@ -30,7 +31,12 @@ fn number(req: &Req, name: &str, label: &str) -> Result<f64, PageError> {
         .parse::<f64>()
         .ok()
         .filter(|v| v.is_finite())
-        .ok_or_else(|| PageError::BadRequest(format!("The {label} must be a number.")))
+        .ok_or_else(|| {
+            PageError::BadRequest(i18n::tr_now_args(
+                "error-not-a-number",
+                &[("label", Arg::from(label))],
+            ))
+        })
 }
 
 /// The alert settings of a valid form, or the reason it is refused.
@@ -95,9 +101,9 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
             }
             Some("alerts") => {
                 if !manage {
-                    return Err(PageError::Forbidden(
-                        "Only the owner of this service can change its alerts.".into(),
-                    ));
+                    return Err(PageError::Forbidden(i18n::tr_now(
+                        "error-alerts-owner-only",
+                    )));
                 }
                 let (enabled, weeks, p, url, slack) = alert_edit(state, req).await?;
                 let secret = hex::encode(rand::random::<[u8; SECRET_BYTES]>());
@@ -114,9 +120,9 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
                 return done();
             }
             _ => {
-                return Err(PageError::BadRequest(
-                    "Say action=optins or action=alerts.".into(),
-                ))
+                return Err(PageError::BadRequest(i18n::tr_now(
+                    "error-action-optins-alerts",
+                )))
             }
         }
     }
@@ -150,7 +156,11 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         req,
         StatusCode::OK,
         "notifications",
-        &format!("Notifications · {}", svc.name),
+        &i18n::tr_args(
+            ctx.lang,
+            "notifications-heading",
+            &[("name", Arg::from(svc.name.as_str()))],
+        ),
         data,
     )
     .await

@@ -5,6 +5,7 @@
 use super::layout::{page_number, pager, range_picker, render, window_of, with_range};
 use crate::format::{self, badge, Better};
 use crate::http::Req;
+use crate::i18n;
 use crate::page_error::PageResult;
 use crate::request_context::Ctx;
 use crate::state::DashboardState;
@@ -38,14 +39,15 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         .map(|s| {
             let a = cur.get(&s.id).copied().unwrap_or_default();
             let p = prev.get(&s.id).copied().unwrap_or_default();
+            let tr = |k: &str| i18n::tr(ctx.lang, k);
             let figures = json!([
-                {"label": "Sessions", "value": format::int(a.session_count),
+                {"label": tr("figure-sessions"), "value": format::int(a.session_count),
                  "badge": badge(Some(a.session_count as f64), Some(p.session_count as f64), Better::Higher)},
-                {"label": "Hits", "value": format::int(a.hit_count),
+                {"label": tr("figure-hits"), "value": format::int(a.hit_count),
                  "badge": badge(Some(a.hit_count as f64), Some(p.hit_count as f64), Better::Higher)},
-                {"label": "Bounce rate", "value": format::percent(a.bounce_rate_pct),
+                {"label": tr("figure-bounce-rate"), "value": format::percent(a.bounce_rate_pct),
                  "badge": badge(a.bounce_rate_pct, p.bounce_rate_pct, Better::Lower)},
-                {"label": "Avg. duration", "value": format::duration(a.avg_session_duration),
+                {"label": tr("figure-avg-duration"), "value": format::duration(a.avg_session_duration),
                  "badge": badge(a.avg_session_duration, p.avg_session_duration, Better::Higher)},
             ]);
             (
@@ -78,7 +80,7 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         req,
         StatusCode::OK,
         "overview",
-        "Dashboard",
+        &i18n::tr(ctx.lang, "overview-heading"),
         data,
     )
     .await

@@ -7,6 +7,7 @@
 use super::filter_links;
 use super::layout::service_for;
 use crate::http::{self, Req};
+use crate::i18n::{self, Arg};
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::state::DashboardState;
@@ -54,11 +55,12 @@ pub async fn quick_links<C: GenericClient>(
 fn name_of(req: &Req) -> Result<String, PageError> {
     let name = req.field("name");
     if name.is_empty() {
-        return Err(PageError::BadRequest("Give the segment a name.".into()));
+        return Err(PageError::BadRequest(i18n::tr_now("error-segment-name")));
     }
     if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-        return Err(PageError::BadRequest(format!(
-            "A segment name is at most {MAX_NAME_CHARS} characters, without control characters."
+        return Err(PageError::BadRequest(i18n::tr_now_args(
+            "error-segment-name-long",
+            &[("max", Arg::from(MAX_NAME_CHARS.to_string()))],
         )));
     }
     Ok(name)
@@ -81,9 +83,9 @@ pub async fn post(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
             let filters = Filters::parse(items, Syntax::Url)
                 .map_err(|e| PageError::BadRequest(format!("{e}.")))?;
             if filters.is_empty() {
-                return Err(PageError::BadRequest(
-                    "Add at least one filter before saving a segment.".into(),
-                ));
+                return Err(PageError::BadRequest(i18n::tr_now(
+                    "error-segment-no-filter",
+                )));
             }
             let mut c = state.pool().get().await?;
             let written = filters.written(Syntax::Url);
@@ -101,8 +103,9 @@ pub async fn post(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
                     StatusCode::SEE_OTHER,
                     &filter_links::link(&page, req, &filters),
                 )),
-                Saved::DuplicateName => Err(PageError::BadRequest(format!(
-                    "There is already a segment named “{name}”."
+                Saved::DuplicateName => Err(PageError::BadRequest(i18n::tr_now_args(
+                    "error-segment-duplicate",
+                    &[("name", Arg::from(name.as_str()))],
                 ))),
                 Saved::LimitReached => Err(PageError::BadRequest(format!(
                     "This service already has {MAX_SEGMENTS_PER_SERVICE} segments, the most it \
@@ -114,7 +117,7 @@ pub async fn post(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
             let id: i64 = req
                 .f("id")
                 .and_then(|i| i.trim().parse().ok())
-                .ok_or_else(|| PageError::BadRequest("Say which segment to delete.".into()))?;
+                .ok_or_else(|| PageError::BadRequest(i18n::tr_now("error-which-segment")))?;
             let c = state.pool().get().await?;
             if segments::delete(&**c, svc.id, id).await? {
                 Ok(http::redirect(StatusCode::SEE_OTHER, &page))
@@ -122,8 +125,8 @@ pub async fn post(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
                 Err(PageError::NotFound)
             }
         }
-        _ => Err(PageError::BadRequest(
-            "Say action=save or action=delete.".into(),
-        )),
+        _ => Err(PageError::BadRequest(i18n::tr_now(
+            "error-action-save-delete",
+        ))),
     }
 }

@@ -12,6 +12,7 @@ use super::service_figures::{self, Figures, View};
 use super::tables::session_rows;
 use crate::format::{self, badge, Better};
 use crate::http::Req;
+use crate::i18n;
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::services::HideReferrers as _;
@@ -19,7 +20,6 @@ use crate::state::DashboardState;
 use models::services::Access;
 use serde_json::json;
 use stats::dimensions;
-use stats::visitors;
 use warp::http::StatusCode;
 
 /// `GET /dashboard/service/{service}/`. With `?f=` filters every figure, the comparison, the
@@ -102,21 +102,22 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     drop(spare);
     drop(c);
 
+    let tr = |k: &str| i18n::tr(ctx.lang, k);
     let strip = json!([
-        {"label": "Visitors", "value": format::int(visitors), "note": visitors::VISITOR_NOTE,
-         "hint": "per UTC day, no cookies",
+        {"label": tr("figure-visitors"), "value": format::int(visitors), "note": tr("figure-visitors-note"),
+         "hint": tr("figure-visitors-hint"),
          "badge": badge(Some(visitors as f64), Some(prev_visitors as f64), Better::Higher)},
-        {"label": "Sessions", "value": format::int(cur.session_count),
+        {"label": tr("figure-sessions"), "value": format::int(cur.session_count),
          "badge": badge(Some(cur.session_count as f64), Some(prev.session_count as f64), Better::Higher)},
-        {"label": "Hits", "value": format::int(cur.hit_count),
+        {"label": tr("figure-hits"), "value": format::int(cur.hit_count),
          "badge": badge(Some(cur.hit_count as f64), Some(prev.hit_count as f64), Better::Higher)},
-        {"label": "Load time", "value": format::millis(cur.avg_load_time),
+        {"label": tr("figure-load-time"), "value": format::millis(cur.avg_load_time),
          "badge": badge(cur.avg_load_time, prev.avg_load_time, Better::Lower)},
-        {"label": "Bounce rate", "value": format::percent(cur.bounce_rate_pct),
+        {"label": tr("figure-bounce-rate"), "value": format::percent(cur.bounce_rate_pct),
          "badge": badge(cur.bounce_rate_pct, prev.bounce_rate_pct, Better::Lower)},
-        {"label": "Duration", "value": format::duration(cur.avg_session_duration),
+        {"label": tr("figure-duration"), "value": format::duration(cur.avg_session_duration),
          "badge": badge(cur.avg_session_duration, prev.avg_session_duration, Better::Higher)},
-        {"label": "Hits / session", "value": format::one_decimal(cur.avg_hits_per_session),
+        {"label": tr("figure-hits-per-session"), "value": format::one_decimal(cur.avg_hits_per_session),
          "badge": badge(cur.avg_hits_per_session, prev.avg_hits_per_session, Better::Higher)},
     ]);
     let keep = filter_links::suffix(&filters);

@@ -7,6 +7,7 @@ use super::layout::{
 use super::tables::{session_rows, table_rows};
 use crate::format;
 use crate::http::Req;
+use crate::i18n::{self, Arg};
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::state::DashboardState;
@@ -62,7 +63,11 @@ pub async fn list(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
         req,
         StatusCode::OK,
         "sessions",
-        &format!("Sessions of {}", svc.name),
+        &i18n::tr_args(
+            ctx.lang,
+            "sessions-heading",
+            &[("name", Arg::from(svc.name.as_str()))],
+        ),
         data,
     )
     .await
@@ -101,13 +106,13 @@ pub async fn detail(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
         _ => None,
     };
     let who = if d.row.identifier.is_empty() {
-        "Anonymous".to_owned()
+        i18n::tr_now("session-anonymous")
     } else {
         d.row.identifier.clone()
     };
     let unknown = |s: &str| {
         if s.is_empty() {
-            "Unknown".to_owned()
+            i18n::tr_now("common-unknown")
         } else {
             s.to_owned()
         }
@@ -123,7 +128,7 @@ pub async fn detail(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
                 "referrer": h.referrer,
                 "duration": format::duration(Some(h.duration)),
                 "load": format::millis(h.load_time),
-                "tracker": if h.tracker == "PIXEL" { "Pixel (noscript)" } else { "JavaScript" },
+                "tracker": if h.tracker == "PIXEL" { i18n::tr_now("session-tracker-pixel") } else { "JavaScript".to_owned() },
             })
         })
         .collect();
@@ -136,13 +141,13 @@ pub async fn detail(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
         "end": d.row.last_seen.with_timezone(&tz).format("%H:%M").to_string(),
         "online": d.row.online,
         "facts": [
-            {"k": "Browser", "v": unknown(&d.browser)},
-            {"k": "Device", "v": unknown(&d.device)},
-            {"k": "Device type", "v": unknown(&d.device_type)},
-            {"k": "OS", "v": unknown(&d.os)},
-            {"k": "Network", "v": match d.asn { Some(n) if !d.row.as_org.is_empty() => format!("{} (AS{n})", d.row.as_org), Some(n) => format!("AS{n}"), None => unknown(&d.row.as_org) }},
-            {"k": "Country", "v": crate::worldmap::country_name(&d.row.country)},
-            {"k": "IP", "v": d.ip.map(|i| i.to_string()).unwrap_or_else(|| "Not collected".into())},
+            {"k": i18n::tr_now("fact-browser"), "v": unknown(&d.browser)},
+            {"k": i18n::tr_now("fact-device"), "v": unknown(&d.device)},
+            {"k": i18n::tr_now("fact-device-type"), "v": unknown(&d.device_type)},
+            {"k": i18n::tr_now("fact-os"), "v": unknown(&d.os)},
+            {"k": i18n::tr_now("fact-network"), "v": match d.asn { Some(n) if !d.row.as_org.is_empty() => format!("{} (AS{n})", d.row.as_org), Some(n) => format!("AS{n}"), None => unknown(&d.row.as_org) }},
+            {"k": i18n::tr_now("fact-country"), "v": crate::worldmap::country_name(&d.row.country)},
+            {"k": i18n::tr_now("fact-ip"), "v": d.ip.map(|i| i.to_string()).unwrap_or_else(|| i18n::tr_now("fact-not-collected"))},
         ],
         "map_link": map_link,
         "hits": hits,
@@ -197,8 +202,8 @@ pub async fn locations(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResu
         "back": filter_links::link(&format!("/dashboard/service/{}/", svc.id), req, &filters),
         "chips": filter_links::chips(&format!("/dashboard/service/{}/locations/", svc.id), req, &filters),
         "picker": range_picker_in(tz, req, &w),
-        "table": {"title": "Pages", "col": "Page", "unit": "Hits",
-                  "rows": table_rows(&rows, hits, &|s: &str| if s.is_empty() { "Unknown".into() } else { s.to_owned() }, true)},
+        "table": {"title": i18n::tr_now("dim-location-title"), "col": i18n::tr_now("dim-location-heading"), "unit": i18n::tr_now("dim-unit-hits"),
+                  "rows": table_rows(&rows, hits, &|s: &str| if s.is_empty() { i18n::tr_now("common-unknown") } else { s.to_owned() }, true)},
         "pager": pager(page, total, LOCATIONS_PER_PAGE, &req.raw_query),
     });
     render(
@@ -207,7 +212,11 @@ pub async fn locations(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResu
         req,
         StatusCode::OK,
         "locations",
-        &format!("Pages of {}", svc.name),
+        &i18n::tr_args(
+            ctx.lang,
+            "locations-heading",
+            &[("name", Arg::from(svc.name.as_str()))],
+        ),
         data,
     )
     .await

@@ -7,9 +7,11 @@
 //! see [`crate::state::DashboardState::share_gate`]), all on the dashboard's own pool (never the
 //! pool ingestion writes with); password guesses are throttled like logins.
 
+use super::dim_cards;
 use super::layout::{range_picker_in, render, window_in};
 use crate::auth::{throttle, token};
 use crate::http::{self, Req, Response};
+use crate::i18n::{self, Arg};
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::share_links::unlock_value;
@@ -41,7 +43,7 @@ pub fn share_headers(resp: &mut Response) {
 pub fn busy() -> Response {
     let mut r = http::text(
         StatusCode::TOO_MANY_REQUESTS,
-        "Too many shared pages are being computed right now. Try again in a moment.",
+        &i18n::tr_now("error-share-busy"),
     );
     r.headers_mut()
         .insert("retry-after", HeaderValue::from_static("2"));
@@ -168,9 +170,9 @@ pub async fn page(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
             return password_form(state, ctx, req, StatusCode::OK, None).await;
         }
     } else if req.method == Method::POST {
-        return Err(PageError::BadRequest(
-            "This shared page has no password to submit.".into(),
-        ));
+        return Err(PageError::BadRequest(i18n::tr_now(
+            "error-share-no-password",
+        )));
     }
     let tz = zone_of(state, &link).await?;
     let w = window_in(tz, req)?;
@@ -216,17 +218,17 @@ fn page_figures(v: &Value) -> Value {
     let int = |k: &str| {
         v[k].as_i64()
             .map(crate::format::int)
-            .unwrap_or_else(|| "withheld".into())
+            .unwrap_or_else(|| i18n::tr_now("share-withheld"))
     };
     let pct = |k: &str| crate::format::percent(v[k].as_f64());
     json!([
-        {"label": "Visitors", "value": int("visitor_count")},
-        {"label": "Sessions", "value": int("session_count")},
-        {"label": "Hits", "value": int("hit_count")},
-        {"label": "Bounce rate", "value": pct("bounce_rate_pct")},
-        {"label": "Hits / session", "value": crate::format::one_decimal(v["avg_hits_per_session"].as_f64())},
-        {"label": "Duration", "value": crate::format::duration(v["avg_session_duration"].as_f64())},
-        {"label": "Load time", "value": crate::format::millis(v["avg_load_time"].as_f64())},
+        {"label": i18n::tr_now("figure-visitors"), "value": int("visitor_count")},
+        {"label": i18n::tr_now("figure-sessions"), "value": int("session_count")},
+        {"label": i18n::tr_now("figure-hits"), "value": int("hit_count")},
+        {"label": i18n::tr_now("figure-bounce-rate"), "value": pct("bounce_rate_pct")},
+        {"label": i18n::tr_now("figure-hits-per-session"), "value": crate::format::one_decimal(v["avg_hits_per_session"].as_f64())},
+        {"label": i18n::tr_now("figure-duration"), "value": crate::format::duration(v["avg_session_duration"].as_f64())},
+        {"label": i18n::tr_now("figure-load-time"), "value": crate::format::millis(v["avg_load_time"].as_f64())},
     ])
 }
 
@@ -237,9 +239,9 @@ fn page_tables(v: &Value) -> Value {
         .filter_map(|d| {
             let rows = v[d.api_name].as_array().filter(|r| !r.is_empty())?;
             Some(json!({
-                "title": d.title,
-                "heading": d.heading,
-                "unit": d.unit(),
+                "title": dim_cards::dim_text(d, "title"),
+                "heading": dim_cards::dim_text(d, "heading"),
+                "unit": dim_cards::unit_text(d),
                 "rows": rows.iter().map(|r| json!({
                     "key": r[d.api_key],
                     "count": r["count"].as_i64().map(crate::format::int),
@@ -264,7 +266,7 @@ async fn password_form(
         req,
         status,
         "share_password",
-        "Shared page",
+        &i18n::tr(ctx.lang, "share-password-heading"),
         data,
     )
     .await?;
@@ -297,11 +299,11 @@ async fn unlock(
             Ok(resp)
         }
         Check::Wrong => {
-            let msg = "That password is not right.".to_owned();
+            let msg = i18n::tr_now("error-share-password-wrong");
             password_form(state, ctx, req, StatusCode::UNAUTHORIZED, Some(msg)).await
         }
         Check::Throttled(wait) => {
-            let msg = format!("Too many attempts. Try again in {wait} seconds.");
+            let msg = i18n::tr_now_args("error-share-throttled", &[("seconds", Arg::from(wait))]);
             let mut r =
                 password_form(state, ctx, req, StatusCode::TOO_MANY_REQUESTS, Some(msg)).await?;
             if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {

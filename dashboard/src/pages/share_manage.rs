@@ -5,6 +5,7 @@
 
 use super::layout::{render, service_for};
 use crate::http::{self, Req};
+use crate::i18n;
 use crate::page_error::{PageError, PageResult};
 use crate::request_context::Ctx;
 use crate::share_links::{self, CreateError};
@@ -52,7 +53,7 @@ pub async fn shares(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
                 req,
                 StatusCode::OK,
                 "share_created",
-                "Share link created",
+                &i18n::tr(ctx.lang, "share-created-heading"),
                 data,
             )
             .await
@@ -61,7 +62,7 @@ pub async fn shares(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
             let id: i64 = req
                 .f("id")
                 .and_then(|i| i.trim().parse().ok())
-                .ok_or_else(|| PageError::BadRequest("Say which link to revoke.".into()))?;
+                .ok_or_else(|| PageError::BadRequest(i18n::tr_now("error-which-link")))?;
             let c = state.pool().get().await?;
             match shares::revoke(&**c, Which::IdOf(svc.id, id)).await? {
                 Some(_) => Ok(http::redirect(
@@ -74,9 +75,9 @@ pub async fn shares(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
                 None => Err(PageError::NotFound),
             }
         }
-        _ => Err(PageError::BadRequest(
-            "Say action=create or action=revoke.".into(),
-        )),
+        _ => Err(PageError::BadRequest(i18n::tr_now(
+            "error-action-create-revoke",
+        ))),
     }
 }
 

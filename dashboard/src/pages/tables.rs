@@ -1,6 +1,7 @@
 //! Table rows as the service and session pages display them.
 
 use crate::format;
+use crate::i18n;
 use serde_json::{json, Value};
 use stats::{sessions as srows, Row};
 
@@ -41,7 +42,7 @@ pub fn session_rows(
                 "online": s.online,
                 "identifier": s.identifier,
                 "country": crate::worldmap::country_name(&s.country),
-                "network": if s.as_org.is_empty() { "Unknown".to_owned() } else { s.as_org.clone() },
+                "network": if s.as_org.is_empty() { i18n::tr_now("common-unknown") } else { s.as_org.clone() },
                 "duration": format::duration(Some(s.duration)),
                 "hits": format::int(s.hit_count),
             })

@@ -5,6 +5,8 @@
 //! signature is the proof that the request comes from the mail.
 
 use crate::http::{self, Req, Response};
+use crate::i18n::{self, Arg};
+use crate::render::esc;
 use crate::state::DashboardState;
 use crate::unsubscribe;
 use models::notify::Optin;
@@ -28,22 +30,33 @@ fn parse(req: &Req) -> Option<Link> {
     })
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
+/// A small page in the browser's language (no session here): a heading (catalogue key) and a
+/// body (markup built from catalogue texts, escaped).
+fn page(status: StatusCode, title_key: &str, body: &str) -> Response {
+    let lang = crate::lang::current();
+    let title = esc(&i18n::tr(lang, title_key));
     http::html(
         status,
         format!(
-            "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
-             <body><h1>{title}</h1>{body}</body></html>"
+            "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+             <body><h1>{title}</h1>{body}</body></html>",
+            lang.code()
         ),
     )
 }
 
-fn what(which: Optin) -> &'static str {
-    match which {
-        Optin::Alerts => "anomaly alerts",
-        Optin::Weekly => "the weekly report",
-        Optin::Monthly => "the monthly report",
-    }
+/// One escaped paragraph of catalogue text.
+fn para(text: &str) -> String {
+    format!("<p>{}</p>", esc(text))
+}
+
+/// What a link turns off, as the sentences around it need it.
+fn what(which: Optin) -> String {
+    i18n::tr_now(match which {
+        Optin::Alerts => "unsubscribe-what-alerts",
+        Optin::Weekly => "unsubscribe-what-weekly",
+        Optin::Monthly => "unsubscribe-what-monthly",
+    })
 }
 
 /// Handles the route (GET or POST), before any session or CSRF check.
@@ -51,9 +64,8 @@ pub async fn handle(state: &DashboardState, req: &Req) -> Response {
     let bad = || {
         page(
             StatusCode::BAD_REQUEST,
-            "Invalid link",
-            "<p>This unsubscribe link is incomplete or was changed. Use the link from the mail, \
-             or change your mail settings on the service's manage page.</p>",
+            "unsubscribe-invalid",
+            &para(&i18n::tr_now("unsubscribe-invalid-text")),
         )
     };
     let Some(link) = parse(req) else {
@@ -62,8 +74,8 @@ pub async fn handle(state: &DashboardState, req: &Req) -> Response {
     let unavailable = || {
         page(
             StatusCode::SERVICE_UNAVAILABLE,
-            "Try again later",
-            "<p>The database is not available.</p>",
+            "unsubscribe-unavailable",
+            &para(&i18n::tr_now("unsubscribe-unavailable-text")),
         )
     };
     let Ok(c) = state.pool().get().await else {
@@ -82,13 +94,14 @@ pub async fn handle(state: &DashboardState, req: &Req) -> Response {
         return bad();
     }
     if req.method != Method::POST {
+        let ask = i18n::tr_now_args("unsubscribe-ask", &[("what", Arg::from(what(link.which)))]);
         return page(
             StatusCode::OK,
-            "Unsubscribe",
+            "mail-unsubscribe",
             &format!(
-                "<p>Stop receiving {} for this service?</p><form method=\"post\">\
-                 <button type=\"submit\">Unsubscribe</button></form>",
-                what(link.which)
+                "{}<form method=\"post\"><button type=\"submit\">{}</button></form>",
+                para(&ask),
+                esc(&i18n::tr_now("mail-unsubscribe"))
             ),
         );
     }
@@ -98,9 +111,9 @@ pub async fn handle(state: &DashboardState, req: &Req) -> Response {
     {
         return unavailable();
     }
-    page(
-        StatusCode::OK,
-        "Unsubscribed",
-        &format!("<p>You will no longer receive {}.</p>", what(link.which)),
-    )
+    let done = i18n::tr_now_args(
+        "unsubscribe-done-text",
+        &[("what", Arg::from(what(link.which)))],
+    );
+    page(StatusCode::OK, "unsubscribe-done", &para(&done))
 }

@@ -47,7 +47,7 @@ pub(super) async fn current_password_matches<C: GenericClient>(
 }
 
 /// The answer when the current password given with a sensitive change is wrong.
-pub(super) const WRONG_CURRENT: &str = "The current password is wrong.";
+pub(super) const WRONG_CURRENT: &str = "error-wrong-current-password";
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,8 @@ use super::credentials::{current_password_matches, valid_email, WRONG_CURRENT};
 use super::mailing::{self, Link};
 use crate::auth::one_time;
 use crate::http::{self, Req};
+use crate::i18n;
+use crate::lang::Lang;
 use crate::page_error::{PageError, PageResult};
 use crate::pages::layout::{message, render};
 use crate::request_context::Ctx;
@@ -18,7 +20,12 @@ use warp::http::{Method, StatusCode};
 /// What a POST to the emails page did: redirect with a flash code, or show an error.
 type Done = Result<&'static str, String>;
 
-async fn apply(state: &DashboardState, req: &Req, user_id: i64) -> Result<Done, PageError> {
+async fn apply(
+    state: &DashboardState,
+    req: &Req,
+    user_id: i64,
+    lang: Lang,
+) -> Result<Done, PageError> {
     let mut c = state.pool().get().await?;
     let owned = match req.f("id").and_then(|v| v.parse::<i64>().ok()) {
         Some(id) => emails::owned(&**c, user_id, id).await?,
@@ -28,14 +35,14 @@ async fn apply(state: &DashboardState, req: &Req, user_id: i64) -> Result<Done, 
     if matches!(action, "add" | "primary")
         && !current_password_matches(&**c, user_id, req.f("current").unwrap_or("")).await?
     {
-        return Ok(Err(WRONG_CURRENT.to_owned()));
+        return Ok(Err(i18n::tr(lang, WRONG_CURRENT)));
     }
-    let no_such = || PageError::BadRequest("No such address.".into());
+    let no_such = || PageError::BadRequest(i18n::tr(lang, "error-no-such-address"));
     Ok(match action {
         "add" => {
             let email = req.field("email");
             if !valid_email(&email) {
-                return Ok(Err("Enter a valid email address.".to_owned()));
+                return Ok(Err(i18n::tr(lang, "error-invalid-email")));
             }
             match emails::add(&**c, user_id, &email).await? {
                 Some(email_id) => {
@@ -50,17 +57,18 @@ async fn apply(state: &DashboardState, req: &Req, user_id: i64) -> Result<Done, 
                     {
                         Ok(()) => Ok("verify"),
                         Err(r) => Err(format!(
-                            "Address added, but no verification mail was sent. {}",
-                            r.text()
+                            "{} {}",
+                            i18n::tr(lang, "error-address-added-unsent"),
+                            r.text(lang)
                         )),
                     }
                 }
-                None => Err("This address is in use already.".to_owned()),
+                None => Err(i18n::tr(lang, "error-address-in-use")),
             }
         }
         "primary" => match owned.ok_or_else(no_such)? {
             a if a.verified && emails::login_of_other(&**c, user_id, &a.email).await? => {
-                Err("Another account logs in with this address; ask an admin.".to_owned())
+                Err(i18n::tr(lang, "error-address-other-login"))
             }
             a if a.verified => {
                 let tx = c.transaction().await?;
@@ -68,7 +76,7 @@ async fn apply(state: &DashboardState, req: &Req, user_id: i64) -> Result<Done, 
                 tx.commit().await?;
                 Ok("email")
             }
-            _ => Err("Verify an address before making it primary.".to_owned()),
+            _ => Err(i18n::tr(lang, "error-verify-before-primary")),
         },
         "resend" => match owned.ok_or_else(no_such)? {
             a if !a.verified => {
@@ -82,21 +90,24 @@ async fn apply(state: &DashboardState, req: &Req, user_id: i64) -> Result<Done, 
                 .await?
                 {
                     Ok(()) => Ok("verify"),
-                    Err(r) => Err(r.text().to_owned()),
+                    Err(r) => Err(r.text(lang)),
                 }
             }
-            _ => Err("This address is verified already.".to_owned()),
+            _ => Err(i18n::tr(lang, "error-address-verified-already")),
         },
         "remove" => match owned.ok_or_else(no_such)? {
-            a if a.primary => Err(
-                "The primary address cannot be removed; make another one primary first.".to_owned(),
-            ),
+            a if a.primary => Err(i18n::tr(lang, "error-primary-not-removable")),
             a => {
                 emails::remove(&**c, user_id, a.id).await?;
                 Ok("email")
             }
         },
-        _ => return Err(PageError::BadRequest("Unknown action.".into())),
+        _ => {
+            return Err(PageError::BadRequest(i18n::tr(
+                lang,
+                "error-unknown-action",
+            )))
+        }
     })
 }
 
@@ -105,7 +116,7 @@ pub async fn emails(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
     let user = ctx.require_user()?.clone();
     let mut error = None;
     if req.method == Method::POST {
-        match apply(state, req, user.id).await? {
+        match apply(state, req, user.id, ctx.lang).await? {
             Ok(flash) => {
                 let to = format!("/accounts/email/?msg={flash}");
                 return Ok(http::redirect(StatusCode::SEE_OTHER, &to));
@@ -123,24 +134,34 @@ pub async fn emails(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
         StatusCode::OK
     };
     let data = json!({"emails": rows, "error": error});
-    render(state, ctx, req, status, "emails", "Email addresses", data).await
+    render(
+        state,
+        ctx,
+        req,
+        status,
+        "emails",
+        &i18n::tr(ctx.lang, "emails-heading"),
+        data,
+    )
+    .await
 }
 
 /// `GET|POST /accounts/confirm-email/{token}/`: GET asks, POST verifies (so mail scanners that
 /// prefetch links do not verify on the user's behalf).
 pub async fn email_confirm(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let t = ctx.param("token").to_owned();
+    let link_invalid = i18n::tr(ctx.lang, "page-link-invalid");
     let invalid = |text| {
         message(
             state,
             ctx,
             req,
             StatusCode::BAD_REQUEST,
-            "Link invalid",
+            &link_invalid,
             text,
         )
     };
-    const INVALID: &str = "This verification link is invalid, used or expired.";
+    let invalid_text = i18n::tr(ctx.lang, "page-verify-link-invalid");
     if req.method == Method::GET {
         let email: Option<String> = {
             let c = state.pool().get().await?;
@@ -158,12 +179,12 @@ pub async fn email_confirm(state: &DashboardState, ctx: &Ctx, req: &Req) -> Page
                     req,
                     StatusCode::OK,
                     "email_confirm",
-                    "Confirm address",
+                    &i18n::tr(ctx.lang, "email-confirm-heading"),
                     data,
                 )
                 .await
             }
-            None => invalid(INVALID).await,
+            None => invalid(&invalid_text).await,
         };
     }
     let verified = {
@@ -177,8 +198,8 @@ pub async fn email_confirm(state: &DashboardState, ctx: &Ctx, req: &Req) -> Page
         verified
     };
     match verified {
-        None => invalid(INVALID).await,
-        Some(false) => invalid("Another account has verified this address already.").await,
+        None => invalid(&invalid_text).await,
+        Some(false) => invalid(&i18n::tr(ctx.lang, "page-verified-elsewhere")).await,
         Some(true) => {
             let to = if ctx.user().is_some() {
                 "/accounts/email/?msg=verified"

@@ -5,6 +5,7 @@ use super::mailing::{self, Link};
 use super::next::safe_next;
 use crate::auth::{password, session, throttle};
 use crate::http::{self, Req};
+use crate::i18n::{self, Arg};
 use crate::page_error::PageResult;
 use crate::pages::layout::{message, render};
 use crate::request_context::Ctx;
@@ -122,18 +123,28 @@ pub async fn login(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let mut data =
         json!({"next": next, "email": "", "signups": state.args().account_signups_enabled});
     if req.method == Method::GET {
-        return render(state, ctx, req, StatusCode::OK, "login", "Log in", data).await;
+        return render(
+            state,
+            ctx,
+            req,
+            StatusCode::OK,
+            "login",
+            &i18n::tr(ctx.lang, "login-heading"),
+            data,
+        )
+        .await;
     }
     let email = req.field("email");
     data["email"] = json!(email);
     let pw = req.f("password").unwrap_or("").to_owned();
+    let t_login_heading = i18n::tr(ctx.lang, "login-heading");
     let page = |status, error: String, mut data: serde_json::Value| {
         data["error"] = json!(error);
-        render(state, ctx, req, status, "login", "Log in", data)
+        render(state, ctx, req, status, "login", &t_login_heading, data)
     };
     match attempt(state, req, &email, pw, &next).await? {
         Outcome::Throttled(wait) => {
-            let msg = format!("Too many login attempts. Try again in {wait} seconds.");
+            let msg = i18n::tr_args(ctx.lang, "error-throttled", &[("seconds", Arg::from(wait))]);
             let mut resp = page(StatusCode::TOO_MANY_REQUESTS, msg, data).await?;
             if let Ok(v) = warp::http::HeaderValue::from_str(&wait.to_string()) {
                 resp.headers_mut().insert("retry-after", v);
@@ -141,25 +152,25 @@ pub async fn login(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
             Ok(resp)
         }
         Outcome::Wrong => {
-            let msg = "The email address or the password is wrong.".to_owned();
+            let msg = i18n::tr(ctx.lang, "error-login-wrong");
             page(StatusCode::BAD_REQUEST, msg, data).await
         }
         Outcome::Inactive => {
-            let msg = "This account is deactivated. Ask an admin.".to_owned();
+            let msg = i18n::tr(ctx.lang, "error-login-inactive");
             page(StatusCode::FORBIDDEN, msg, data).await
         }
         Outcome::Unverified(sent) => {
             let text = match sent {
-                Ok(()) => "This instance needs a verified address before you log in. We sent you a new verification link.",
-                Err(r) => r.text(),
+                Ok(()) => i18n::tr(ctx.lang, "page-login-unverified"),
+                Err(r) => r.text(ctx.lang),
             };
             message(
                 state,
                 ctx,
                 req,
                 StatusCode::FORBIDDEN,
-                "Verify your email address",
-                text,
+                &i18n::tr(ctx.lang, "page-verify-heading"),
+                &text,
             )
             .await
         }

@@ -7,6 +7,7 @@
 use super::credentials::session_cookie;
 use crate::auth::{session, throttle, token, totp};
 use crate::http::{self, Req};
+use crate::i18n::{self, Arg};
 use crate::page_error::{PageError, PageResult};
 use crate::pages::layout::render;
 use crate::request_context::Ctx;
@@ -50,7 +51,7 @@ pub(super) async fn code_page(
         req,
         status,
         "login_code",
-        "Two-factor login",
+        &i18n::tr(ctx.lang, "two-factor-heading"),
         data,
     )
     .await
@@ -119,7 +120,7 @@ pub async fn login_code(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageRes
     let pending = req.f("pending").unwrap_or("").to_owned();
     match attempt(state, req, &pending).await? {
         Outcome::Throttled(wait) => {
-            let msg = format!("Too many login attempts. Try again in {wait} seconds.");
+            let msg = i18n::tr_args(ctx.lang, "error-throttled", &[("seconds", Arg::from(wait))]);
             let mut resp = code_page(
                 state,
                 ctx,
@@ -134,11 +135,13 @@ pub async fn login_code(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageRes
             }
             Ok(resp)
         }
-        Outcome::Gone => Err(PageError::BadRequest(
-            "This login expired or had too many wrong codes. Log in again.".into(),
-        )),
+        Outcome::Gone => Err(PageError::BadRequest(i18n::tr(
+            ctx.lang,
+            "error-login-code-expired",
+        ))),
         Outcome::Wrong => {
-            let e = Some("That code is wrong, expired or already used.");
+            let msg = i18n::tr(ctx.lang, "error-login-code-wrong");
+            let e = Some(msg.as_str());
             code_page(state, ctx, req, StatusCode::BAD_REQUEST, &pending, e).await
         }
         Outcome::Session(t, next) => {

@@ -3,6 +3,8 @@
 //! per-address and per-user limits, and the link's token is created in the same transaction.
 
 use crate::auth::{mail_quota, one_time};
+use crate::i18n::{self, Arg};
+use crate::lang::{Lang, LangSetting};
 use crate::mail::Mail;
 use crate::page_error::PageError;
 use crate::pages::layout::instance_name;
@@ -30,12 +32,15 @@ pub enum Refused {
 }
 
 impl Refused {
-    /// The explanation shown on the page that tried to send.
-    pub fn text(self) -> &'static str {
-        match self {
-            Refused::NoSiteUrl => "This instance cannot send mail with links yet: its administrator has to set SHYNET_DASHBOARD_URL.",
-            Refused::Quota => "Too many mails were sent for this address or account recently. Try again in an hour.",
-        }
+    /// The explanation shown on the page that tried to send, in its language.
+    pub fn text(self, lang: Lang) -> String {
+        i18n::tr(
+            lang,
+            match self {
+                Refused::NoSiteUrl => "mail-refused-no-site-url",
+                Refused::Quota => "mail-refused-quota",
+            },
+        )
     }
 }
 
@@ -71,30 +76,56 @@ pub async fn send_link(
         return Ok(Err(Refused::Quota));
     }
     let hours = one_time::LINK_HOURS;
+    // In the recipient's language: their setting (English when automatic: a mail has no
+    // browser to ask).
+    let lang =
+        LangSetting::from_stored(&models::users::language_of(&*tx, user_id).await?).for_mail();
     let mail = match link {
         Link::Verify { email_id } => {
             let t =
                 one_time::create(&*tx, one_time::Purpose::Verify, user_id, Some(email_id)).await?;
-            Mail {
-                to: to.to_owned(),
-                subject: format!("[{name}] Please confirm your email address"),
-                body: format!(
-                    "Hello,\n\nplease confirm that {to} is your address by opening this link:\n\n{base}/accounts/confirm-email/{t}/\n\nThe link works for {hours} hours. If you did not ask for this, ignore this mail.\n\n— {name}\n"
-                ),
-            }
+            let url = format!("{base}/accounts/confirm-email/{t}/");
+            account_mail(lang, to, MailText::VERIFY, &name, &url, hours)
         }
         Link::Reset => {
             let t = one_time::create(&*tx, one_time::Purpose::Reset, user_id, None).await?;
-            Mail {
-                to: to.to_owned(),
-                subject: format!("[{name}] Password reset"),
-                body: format!(
-                    "Hello,\n\nsomeone (hopefully you) asked to reset the password of your {name} account. Choose a new one here:\n\n{base}/accounts/password/reset/key/{t}/\n\nThe link works once, for {hours} hours. If you did not ask for this, ignore this mail.\n\n— {name}\n"
-                ),
-            }
+            let url = format!("{base}/accounts/password/reset/key/{t}/");
+            account_mail(lang, to, MailText::RESET, &name, &url, hours)
         }
     };
     tx.commit().await?;
     state.mailer().send(mail);
     Ok(Ok(()))
+}
+
+/// The catalogue keys of an account mail's subject and body.
+struct MailText {
+    subject: &'static str,
+    body: &'static str,
+}
+
+impl MailText {
+    const VERIFY: MailText = MailText {
+        subject: "mail-verify-subject",
+        body: "mail-verify-body",
+    };
+    const RESET: MailText = MailText {
+        subject: "mail-reset-subject",
+        body: "mail-reset-body",
+    };
+}
+
+/// One account mail from its catalogue messages.
+fn account_mail(lang: Lang, to: &str, text: MailText, name: &str, url: &str, hours: i32) -> Mail {
+    let args = [
+        ("name", Arg::from(name)),
+        ("address", Arg::from(to)),
+        ("url", Arg::from(url)),
+        ("hours", Arg::from(i64::from(hours))),
+    ];
+    Mail {
+        to: to.to_owned(),
+        subject: i18n::tr_args(lang, text.subject, &args),
+        body: i18n::tr_args(lang, text.body, &args) + "\n",
+    }
 }

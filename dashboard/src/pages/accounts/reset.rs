@@ -5,6 +5,7 @@
 use super::mailing::{self, Link};
 use crate::auth::{one_time, password};
 use crate::http::{self, Req};
+use crate::i18n;
 use crate::page_error::{PageError, PageResult};
 use crate::pages::layout::{message, render};
 use crate::request_context::Ctx;
@@ -26,7 +27,7 @@ pub async fn password_reset(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
             req,
             StatusCode::OK,
             "password_reset",
-            "Reset password",
+            &i18n::tr(ctx.lang, "reset-heading"),
             data,
         )
         .await;
@@ -38,8 +39,8 @@ pub async fn password_reset(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
             ctx,
             req,
             StatusCode::SERVICE_UNAVAILABLE,
-            "Mail unavailable",
-            r.text(),
+            &i18n::tr(ctx.lang, "page-mail-unavailable"),
+            &r.text(ctx.lang),
         )
         .await;
     }
@@ -60,8 +61,8 @@ pub async fn password_reset(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
         ctx,
         req,
         StatusCode::OK,
-        "Check your mail",
-        "If an account uses this address, we sent it a link to choose a new password.",
+        &i18n::tr(ctx.lang, "page-check-mail"),
+        &i18n::tr(ctx.lang, "page-reset-sent"),
     )
     .await
 }
@@ -69,16 +70,19 @@ pub async fn password_reset(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
 /// `GET|POST /accounts/password/reset/key/{token}/`.
 pub async fn password_reset_key(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult {
     let t = ctx.param("token").to_owned();
+    let t_page_link_invalid = i18n::tr(ctx.lang, "page-link-invalid");
+    let t_page_reset_link_invalid = i18n::tr(ctx.lang, "page-reset-link-invalid");
     let invalid = || {
         message(
             state,
             ctx,
             req,
             StatusCode::BAD_REQUEST,
-            "Link invalid",
-            "This reset link is invalid, used or expired. Ask for a new one.",
+            &t_page_link_invalid,
+            &t_page_reset_link_invalid,
         )
     };
+    let t_field_new_password = i18n::tr(ctx.lang, "field-new-password");
     let page = |status, error: Option<String>| {
         let data = json!({"error": error});
         render(
@@ -87,7 +91,7 @@ pub async fn password_reset_key(state: &DashboardState, ctx: &Ctx, req: &Req) ->
             req,
             status,
             "password_reset_key",
-            "New password",
+            &t_field_new_password,
             data,
         )
     };
@@ -103,7 +107,7 @@ pub async fn password_reset_key(state: &DashboardState, ctx: &Ctx, req: &Req) ->
     }
     let pw = req.f("password").unwrap_or("").to_owned();
     let error = if pw != req.f("password2").unwrap_or("") {
-        Some("The two passwords differ.".to_owned())
+        Some(i18n::tr(ctx.lang, "error-passwords-differ"))
     } else {
         password::check_new(&pw).err()
     };

@@ -5,6 +5,7 @@
 use super::credentials::{current_password_matches, session_cookie, WRONG_CURRENT};
 use crate::auth::{password, token};
 use crate::http::{self, Req};
+use crate::i18n;
 use crate::page_error::{PageError, PageResult};
 use crate::pages::layout::render;
 use crate::request_context::Ctx;
@@ -28,7 +29,16 @@ async fn password_page(
         users::has_api_token(&**c, user.id).await?
     };
     let data = json!({"error": error, "has_token": has_token, "new_token": new_token});
-    render(state, ctx, req, status, "password_change", "Security", data).await
+    render(
+        state,
+        ctx,
+        req,
+        status,
+        "password_change",
+        &i18n::tr(ctx.lang, "title-security"),
+        data,
+    )
+    .await
 }
 
 /// `GET|POST /accounts/password/change/` (also shows the API token).
@@ -42,9 +52,9 @@ pub async fn password_change(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pa
     let error = {
         let c = state.pool().get().await?;
         if !current_password_matches(&**c, user.id, &current).await? {
-            Some(WRONG_CURRENT.to_owned())
+            Some(i18n::tr(ctx.lang, WRONG_CURRENT))
         } else if new != req.f("password2").unwrap_or("") {
-            Some("The two new passwords differ.".to_owned())
+            Some(i18n::tr(ctx.lang, "error-new-passwords-differ"))
         } else {
             password::check_new(&new).err()
         }
@@ -78,7 +88,7 @@ pub async fn token_refresh(state: &DashboardState, ctx: &Ctx, req: &Req) -> Page
         ok
     };
     if !ok {
-        let e = Some(WRONG_CURRENT.to_owned());
+        let e = Some(i18n::tr(ctx.lang, WRONG_CURRENT));
         return password_page(state, ctx, req, StatusCode::BAD_REQUEST, e, None).await;
     }
     password_page(state, ctx, req, StatusCode::OK, None, Some(t)).await
@@ -91,6 +101,7 @@ pub async fn account_delete(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
     let user = ctx.require_user()?.clone();
     let mut c = state.pool().get().await?;
     let owned = services::owned_by(&**c, user.id).await?;
+    let t_password_change_delete_heading = i18n::tr(ctx.lang, "password-change-delete-heading");
     let page = |status, error: Option<&str>| {
         let names: Vec<&str> = owned.iter().map(|(_, n)| n.as_str()).collect();
         let data = json!({"error": error, "owned": names});
@@ -100,7 +111,7 @@ pub async fn account_delete(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
             req,
             status,
             "account_delete",
-            "Delete account",
+            &t_password_change_delete_heading,
             data,
         )
     };
@@ -110,7 +121,11 @@ pub async fn account_delete(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
     }
     if !current_password_matches(&**c, user.id, req.f("current").unwrap_or("")).await? {
         drop(c);
-        return page(StatusCode::BAD_REQUEST, Some("The password is wrong.")).await;
+        return page(
+            StatusCode::BAD_REQUEST,
+            Some(&i18n::tr(ctx.lang, "error-password-wrong")),
+        )
+        .await;
     }
     let tx = c.transaction().await?;
     if users::lock_and_is_last_admin(&*tx, user.id).await? {
@@ -118,7 +133,7 @@ pub async fn account_delete(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pag
         drop(c);
         return page(
             StatusCode::CONFLICT,
-            Some("You are the only admin: make another user admin first."),
+            Some(&i18n::tr(ctx.lang, "error-only-admin")),
         )
         .await;
     }

@@ -4,6 +4,7 @@ use super::credentials::{session_cookie, valid_email};
 use super::mailing::{self, Link};
 use crate::auth::{password, session};
 use crate::http::{self, Req};
+use crate::i18n;
 use crate::page_error::{PageError, PageResult};
 use crate::pages::layout::{message, render};
 use crate::request_context::Ctx;
@@ -21,8 +22,8 @@ pub async fn signup(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
             ctx,
             req,
             StatusCode::FORBIDDEN,
-            "Sign-up closed",
-            "This instance does not take new accounts. Ask an admin for one.",
+            &i18n::tr(ctx.lang, "page-signup-closed"),
+            &i18n::tr(ctx.lang, "page-signup-closed-text"),
         )
         .await;
     }
@@ -31,19 +32,28 @@ pub async fn signup(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
     }
     let mut data = json!({"email": ""});
     if req.method == Method::GET {
-        return render(state, ctx, req, StatusCode::OK, "signup", "Sign up", data).await;
+        return render(
+            state,
+            ctx,
+            req,
+            StatusCode::OK,
+            "signup",
+            &i18n::tr(ctx.lang, "signup-heading"),
+            data,
+        )
+        .await;
     }
     let email = req.field("email");
     let pw = req.f("password").unwrap_or("").to_owned();
     data["email"] = json!(email);
     let mode = state.args().account_email_verification;
     let error = if !valid_email(&email) {
-        Some("Enter a valid email address.".to_owned())
+        Some(i18n::tr(ctx.lang, "error-invalid-email"))
     } else if pw != req.f("password2").unwrap_or("") {
-        Some("The two passwords differ.".to_owned())
+        Some(i18n::tr(ctx.lang, "error-passwords-differ"))
     } else if mode == EmailVerification::Mandatory && mailing::site_base(state).is_err() {
         // The account could never log in: refuse before creating it.
-        Some(mailing::Refused::NoSiteUrl.text().to_owned())
+        Some(mailing::Refused::NoSiteUrl.text(ctx.lang))
     } else {
         password::check_new(&pw).err()
     };
@@ -55,7 +65,7 @@ pub async fn signup(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
             req,
             StatusCode::BAD_REQUEST,
             "signup",
-            "Sign up",
+            &i18n::tr(ctx.lang, "signup-heading"),
             data,
         )
         .await;
@@ -86,25 +96,32 @@ pub async fn signup(state: &DashboardState, ctx: &Ctx, req: &Req) -> PageResult 
     };
     match created {
         None => {
-            data["error"] =
-                json!("An account with this address exists already. Log in or reset its password.");
+            data["error"] = json!(i18n::tr(ctx.lang, "error-account-exists"));
             render(
                 state,
                 ctx,
                 req,
                 StatusCode::BAD_REQUEST,
                 "signup",
-                "Sign up",
+                &i18n::tr(ctx.lang, "signup-heading"),
                 data,
             )
             .await
         }
         Some((sent, None)) => {
             let text = match sent {
-                Ok(()) => "We sent you a link to verify your address. Open it, then log in.",
-                Err(r) => r.text(),
+                Ok(()) => i18n::tr(ctx.lang, "page-signup-verify"),
+                Err(r) => r.text(ctx.lang),
             };
-            message(state, ctx, req, StatusCode::OK, "Check your mail", text).await
+            message(
+                state,
+                ctx,
+                req,
+                StatusCode::OK,
+                &i18n::tr(ctx.lang, "page-check-mail"),
+                &text,
+            )
+            .await
         }
         Some((_, Some(t))) => {
             let mut resp = http::redirect(StatusCode::SEE_OTHER, "/dashboard/?msg=signedup");

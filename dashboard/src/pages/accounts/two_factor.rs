@@ -6,6 +6,7 @@
 use super::credentials::{current_password_matches, WRONG_CURRENT};
 use crate::auth::totp;
 use crate::http::{self, Req};
+use crate::i18n;
 use crate::page_error::{PageError, PageResult};
 use crate::pages::layout::render;
 use crate::request_context::Ctx;
@@ -76,7 +77,7 @@ async fn show(
         req,
         status,
         "two_factor",
-        "Two-factor login",
+        &i18n::tr(ctx.lang, "two-factor-heading"),
         data,
     )
     .await
@@ -111,7 +112,8 @@ pub async fn two_factor_page(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pa
                 two_factor::start(&**c, user.id, &totp::new_secret()).await?
             };
             if !started {
-                let e = Some("Two-factor login is already on.");
+                let msg = i18n::tr(ctx.lang, "error-2fa-already-on");
+                let e = Some(msg.as_str());
                 return show(state, ctx, req, StatusCode::CONFLICT, e, None).await;
             }
             Ok(http::redirect(
@@ -124,7 +126,8 @@ pub async fn two_factor_page(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pa
             let row = two_factor::totp(&**c, user.id).await?;
             let Some(row) = row.filter(|r| !r.enabled) else {
                 drop(c);
-                let e = Some("Start the setup first.");
+                let msg = i18n::tr(ctx.lang, "error-2fa-start-first");
+                let e = Some(msg.as_str());
                 return show(state, ctx, req, StatusCode::BAD_REQUEST, e, None).await;
             };
             let step = totp::matching_step(&row.secret, &code, now_unix());
@@ -136,7 +139,8 @@ pub async fn two_factor_page(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pa
             if !ok {
                 drop(tx);
                 drop(c);
-                let e = Some("That code is wrong or expired: enter the code the app shows now.");
+                let msg = i18n::tr(ctx.lang, "error-2fa-code-wrong");
+                let e = Some(msg.as_str());
                 return show(state, ctx, req, StatusCode::BAD_REQUEST, e, None).await;
             }
             let codes = renew_codes(&*tx, user.id).await?;
@@ -149,7 +153,8 @@ pub async fn two_factor_page(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pa
             let c = state.pool().get().await?;
             let Some(row) = two_factor::totp(&**c, user.id).await?.filter(|r| r.enabled) else {
                 drop(c);
-                let e = Some("Two-factor login is not on.");
+                let msg = i18n::tr(ctx.lang, "error-2fa-not-on");
+                let e = Some(msg.as_str());
                 return show(state, ctx, req, StatusCode::BAD_REQUEST, e, None).await;
             };
             let by_code = match totp::matching_step(&row.secret, &code, now_unix()) {
@@ -162,12 +167,15 @@ pub async fn two_factor_page(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pa
                     && current_password_matches(&**c, user.id, current).await?);
             if !ok {
                 drop(c);
-                let e = Some("Give your current password or a current code.");
-                let e = if current.is_empty() {
-                    e
-                } else {
-                    Some(WRONG_CURRENT)
-                };
+                let msg = i18n::tr(
+                    ctx.lang,
+                    if current.is_empty() {
+                        "error-2fa-need-proof"
+                    } else {
+                        WRONG_CURRENT
+                    },
+                );
+                let e = Some(msg.as_str());
                 return show(state, ctx, req, StatusCode::BAD_REQUEST, e, None).await;
             }
             if action == "disable" {
@@ -183,6 +191,9 @@ pub async fn two_factor_page(state: &DashboardState, ctx: &Ctx, req: &Req) -> Pa
             drop(c);
             show(state, ctx, req, StatusCode::OK, None, Some(codes)).await
         }
-        _ => Err(PageError::BadRequest("Unknown action.".into())),
+        _ => Err(PageError::BadRequest(i18n::tr(
+            ctx.lang,
+            "error-unknown-action",
+        ))),
     }
 }
