@@ -568,18 +568,10 @@ async fn truncated_props_are_counted() {
 async fn retention_purges_events_and_drops_their_old_partitions() {
     let (pool, _) = fresh_db().await;
     let c = pool.get().await.unwrap();
-    let uid: i64 = c
-        .query_one(
-            "INSERT INTO users (email, password_hash) VALUES ('r@example.com', 'x') RETURNING id",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    let svc = Uuid::new_v4();
+    let svc = owned_service(&c, "r@example.com", "R").await;
     c.execute(
-        "INSERT INTO services (id, name, owner_id, raw_retention_days) VALUES ($1, 'R', $2, 30)",
-        &[&svc, &uid],
+        "UPDATE services SET raw_retention_days = 30 WHERE id = $1",
+        &[&svc],
     )
     .await
     .unwrap();
