@@ -17,15 +17,7 @@ const IP: &str = "81.2.69.160";
 
 /// POSTs an event body.
 async fn event(t: &TestApp, svc: Uuid, ip: &str, body: serde_json::Value) -> reqwest::Response {
-    t.http
-        .post(t.url(&format!("/ingress/{svc}/event")))
-        .header("user-agent", CHROME_UA)
-        .header("x-forwarded-for", ip)
-        .header("content-type", "text/plain;charset=UTF-8")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
+    t.post_ingress(svc, "event", ip, CHROME_UA, body).await
 }
 
 /// The service's events: (name, props, location, session, session start, hit).

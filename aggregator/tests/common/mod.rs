@@ -184,8 +184,21 @@ impl TestApp {
         ua: &str,
         body: serde_json::Value,
     ) -> reqwest::Response {
+        self.post_ingress(service, "script.js", ip, ua, body).await
+    }
+
+    /// POSTs `body` to `/ingress/{service}/{route}` as the tracker does (`text/plain`, no
+    /// preflight) from `ip` with User-Agent `ua`.
+    pub async fn post_ingress(
+        &self,
+        service: Uuid,
+        route: &str,
+        ip: &str,
+        ua: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
         self.http
-            .post(self.url(&format!("/ingress/{service}/script.js")))
+            .post(self.url(&format!("/ingress/{service}/{route}")))
             .header("user-agent", ua)
             .header("x-forwarded-for", ip)
             .header("content-type", "text/plain;charset=UTF-8")

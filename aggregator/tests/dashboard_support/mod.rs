@@ -110,6 +110,20 @@ impl Who {
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// A new web session of user `id`: its cookie (`shynet_session=…`) and its CSRF token.
+async fn web_session(c: &tokio_postgres::Client, id: i64) -> (String, String) {
+    let t = session::create(c, id).await.unwrap();
+    let csrf: String = c
+        .query_one(
+            "SELECT csrf_token FROM web_sessions WHERE token_hash = $1",
+            &[&token::hash(&t)],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    (format!("shynet_session={t}"), csrf)
+}
+
 impl Dash {
     pub fn url(&self, p: &str) -> String {
         format!("{}{}", self.base, p)
@@ -131,19 +145,11 @@ impl Dash {
             .await
             .unwrap()
             .get(0);
-        let t = session::create(&**c, id).await.unwrap();
-        let csrf: String = c
-            .query_one(
-                "SELECT csrf_token FROM web_sessions WHERE token_hash = $1",
-                &[&token::hash(&t)],
-            )
-            .await
-            .unwrap()
-            .get(0);
+        let (cookie, csrf) = web_session(&c, id).await;
         Who {
             id,
             email: email.into(),
-            cookie: format!("shynet_session={t}"),
+            cookie,
             csrf,
             api,
         }
@@ -152,17 +158,9 @@ impl Dash {
     /// A fresh web session for an existing user.
     pub async fn relogin(&self, w: &Who) -> Who {
         let c = self.pool.get().await.unwrap();
-        let t = session::create(&**c, w.id).await.unwrap();
-        let csrf: String = c
-            .query_one(
-                "SELECT csrf_token FROM web_sessions WHERE token_hash = $1",
-                &[&token::hash(&t)],
-            )
-            .await
-            .unwrap()
-            .get(0);
+        let (cookie, csrf) = web_session(&c, w.id).await;
         Who {
-            cookie: format!("shynet_session={t}"),
+            cookie,
             csrf,
             ..w.clone()
         }
