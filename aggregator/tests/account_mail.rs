@@ -63,15 +63,7 @@ async fn add_address(d: &Dash, who: &Who, email: &str, current: &str) -> reqwest
 }
 
 async fn login(d: &Dash, email: &str, pw: &str) -> u16 {
-    d.post(
-        &Who::anonymous(),
-        "/accounts/login/",
-        &[("email", email), ("password", pw)],
-        true,
-    )
-    .await
-    .status()
-    .as_u16()
+    d.login(email, pw).await.status().as_u16()
 }
 
 #[tokio::test]

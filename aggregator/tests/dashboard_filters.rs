@@ -7,7 +7,7 @@
 mod common;
 mod dashboard_support;
 
-use dashboard_support::{spawn, Dash, Who};
+use dashboard_support::{owner_with_service, spawn, Dash, Who};
 use serde_json::Value;
 use stats::filters::MAX_FILTERS;
 use uuid::Uuid;
@@ -54,9 +54,7 @@ async fn api(d: &Dash, who: &Who, query: &str) -> (u16, Value) {
 
 #[tokio::test]
 async fn the_service_page_narrows_to_its_filters() {
-    let d = spawn(Default::default()).await;
-    let owner = d.user("owner@example.com", false).await;
-    let (svc, _) = d.service(&owner, None, "Site").await;
+    let (d, owner, svc, _) = owner_with_service("Site").await;
     us_firefox(&d, svc).await;
     let base = format!("/dashboard/service/{svc}/");
 
@@ -112,9 +110,7 @@ async fn the_service_page_narrows_to_its_filters() {
 
 #[tokio::test]
 async fn bad_filters_are_400_with_the_reason() {
-    let d = spawn(Default::default()).await;
-    let owner = d.user("owner@example.com", false).await;
-    let (svc, _) = d.service(&owner, None, "Site").await;
+    let (d, owner, svc, _) = owner_with_service("Site").await;
     let base = format!("/dashboard/service/{svc}/");
     let many = format!(
         "?{}",
@@ -154,9 +150,7 @@ async fn bad_filters_are_400_with_the_reason() {
 
 #[tokio::test]
 async fn api_and_cli_give_the_same_filtered_figures() {
-    let d = spawn(Default::default()).await;
-    let owner = d.user("owner@example.com", false).await;
-    let (svc, _) = d.service(&owner, None, "Site").await;
+    let (d, owner, svc, _) = owner_with_service("Site").await;
     us_firefox(&d, svc).await;
     // The American session sent a custom event.
     d.pool
@@ -348,9 +342,7 @@ async fn segments_are_saved_by_managers_and_shown_to_collaborators() {
 /// Plausible's Stats API v1 `filters` give what our API gives for the same segment.
 #[tokio::test]
 async fn plausible_filters_map_onto_the_same_segment() {
-    let d = spawn(Default::default()).await;
-    let owner = d.user("owner@example.com", false).await;
-    let (svc, _) = d.service(&owner, None, "Site").await;
+    let (d, owner, svc, _) = owner_with_service("Site").await;
     us_firefox(&d, svc).await;
     let get = |q: String| {
         let d = &d;

@@ -7,9 +7,8 @@ mod common;
 mod dashboard_support;
 
 use aggregator::config::TrackingArgs;
-use aggregator::startup::{Application, ServeSettings};
 use chrono::{DateTime, Duration, Utc};
-use dashboard_support::{Dash, Who};
+use dashboard_support::{Dash, DashOpts, Who};
 use stats::live::{live, window_start, LIVE_MINUTES};
 use uuid::Uuid;
 
@@ -17,33 +16,14 @@ use uuid::Uuid;
 /// before the request is still online however slow the machine is.
 async fn app() -> Dash {
     let (pool, cfg) = common::fresh_db().await;
-    let app = Application::start_with_dashboard(
-        ServeSettings {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            tracking: TrackingArgs {
-                script_heartbeat_frequency: 60_000,
-                ..TrackingArgs::default()
-            },
-            ingest: Default::default(),
-            time_zone: chrono_tz::UTC,
+    let opts = DashOpts {
+        tracking: TrackingArgs {
+            script_heartbeat_frequency: 60_000,
+            ..TrackingArgs::default()
         },
-        Default::default(),
-        pool.clone(),
-        common::test_geo(),
-    )
-    .await
-    .unwrap();
-    let base = format!("http://{}", app.address());
-    Dash {
-        app,
-        pool,
-        cfg,
-        base,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-    }
+        ..Default::default()
+    };
+    dashboard_support::spawn_with(pool.clone(), cfg, pool, opts).await
 }
 
 /// A session of `svc` starting at `start` with page views at the given instants (the first is

@@ -26,21 +26,7 @@ impl Fx {
     async fn new() -> Fx {
         let (pool, _) = common::fresh_db().await;
         let c = pool.get().await.unwrap();
-        let uid: i64 = c
-            .query_one(
-                "INSERT INTO users (email, password_hash) VALUES ('m@example.com', 'x') RETURNING id",
-                &[],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        let svc = Uuid::new_v4();
-        c.execute(
-            "INSERT INTO services (id, name, owner_id) VALUES ($1, 'M', $2)",
-            &[&svc, &uid],
-        )
-        .await
-        .unwrap();
+        let svc = common::owned_service(&c, "m@example.com", "M").await;
         drop(c);
         Fx { pool, svc }
     }

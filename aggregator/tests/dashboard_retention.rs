@@ -5,7 +5,7 @@
 mod common;
 mod dashboard_support;
 
-use dashboard_support::{spawn, Dash, Who};
+use dashboard_support::{owner_with_service, spawn, Dash, Who};
 use uuid::Uuid;
 
 async fn retention(d: &Dash, svc: Uuid) -> (Option<i32>, Option<i32>) {
@@ -41,9 +41,7 @@ async fn save(d: &Dash, who: &Who, svc: Uuid, raw: &str, rollup: &str) -> (u16, 
 
 #[tokio::test]
 async fn owner_saves_valid_retention_and_sees_it_on_the_form() {
-    let d = spawn(Default::default()).await;
-    let owner = d.user("owner@example.com", false).await;
-    let (svc, _) = d.service(&owner, None, "Site").await;
+    let (d, owner, svc, _) = owner_with_service("Site").await;
     assert_eq!(retention(&d, svc).await, (None, None));
 
     let (status, _) = save(&d, &owner, svc, "30", "400").await;
@@ -91,9 +89,7 @@ async fn owner_saves_valid_retention_and_sees_it_on_the_form() {
 
 #[tokio::test]
 async fn invalid_retention_is_refused_with_a_message_per_field() {
-    let d = spawn(Default::default()).await;
-    let owner = d.user("owner@example.com", false).await;
-    let (svc, _) = d.service(&owner, None, "Site").await;
+    let (d, owner, svc, _) = owner_with_service("Site").await;
     assert_eq!(save(&d, &owner, svc, "30", "60").await.0, 303);
 
     let cases = [

@@ -6,7 +6,7 @@
 mod common;
 mod dashboard_support;
 
-use dashboard_support::{spawn, Dash};
+use dashboard_support::{owner_with_service, Dash};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -45,9 +45,7 @@ async fn stored(d: &Dash, svc: Uuid) -> BTreeMap<String, i64> {
 
 #[tokio::test]
 async fn drops_are_counted_per_reason_and_shown_to_the_owner() {
-    let d = spawn(Default::default()).await;
-    let owner = d.user("owner@example.com", false).await;
-    let (svc, _) = d.service(&owner, None, "Filtered").await;
+    let (d, owner, svc, _) = owner_with_service("Filtered").await;
     let (archived, _) = d.service(&owner, None, "Old").await;
     {
         let c = d.pool.get().await.unwrap();

@@ -17,15 +17,7 @@ const IP: &str = "81.2.69.160";
 
 /// POSTs an event body.
 async fn event(t: &TestApp, svc: Uuid, ip: &str, body: serde_json::Value) -> reqwest::Response {
-    t.http
-        .post(t.url(&format!("/ingress/{svc}/event")))
-        .header("user-agent", CHROME_UA)
-        .header("x-forwarded-for", ip)
-        .header("content-type", "text/plain;charset=UTF-8")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
+    t.post_ingress(svc, "event", ip, CHROME_UA, body).await
 }
 
 /// The service's events: (name, props, location, session, session start, hit).
@@ -568,18 +560,10 @@ async fn truncated_props_are_counted() {
 async fn retention_purges_events_and_drops_their_old_partitions() {
     let (pool, _) = fresh_db().await;
     let c = pool.get().await.unwrap();
-    let uid: i64 = c
-        .query_one(
-            "INSERT INTO users (email, password_hash) VALUES ('r@example.com', 'x') RETURNING id",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    let svc = Uuid::new_v4();
+    let svc = owned_service(&c, "r@example.com", "R").await;
     c.execute(
-        "INSERT INTO services (id, name, owner_id, raw_retention_days) VALUES ($1, 'R', $2, 30)",
-        &[&svc, &uid],
+        "UPDATE services SET raw_retention_days = 30 WHERE id = $1",
+        &[&svc],
     )
     .await
     .unwrap();

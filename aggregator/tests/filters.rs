@@ -34,22 +34,7 @@ fn pick<'a>(rng: &mut StdRng, xs: &[&'a str]) -> &'a str {
 
 async fn service(pool: &Pool) -> Uuid {
     let c = pool.get().await.unwrap();
-    let uid: i64 = c
-        .query_one(
-            "INSERT INTO users (email, password_hash) VALUES ('f@example.com', 'x') RETURNING id",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    let id = Uuid::new_v4();
-    c.execute(
-        "INSERT INTO services (id, name, owner_id) VALUES ($1, 'F', $2)",
-        &[&id, &uid],
-    )
-    .await
-    .unwrap();
-    id
+    common::owned_service(&c, "f@example.com", "F").await
 }
 
 /// `n` random sessions of `svc` in [base, base + span hours), each with 1–4 hits and maybe

@@ -10,7 +10,6 @@ mod dashboard_support;
 
 use aggregator::import::{self, ImportShynetArgs};
 use chrono::{DateTime, Duration, Utc};
-use dashboard_support::{Dash, Who};
 use deadpool_postgres::Pool;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -408,16 +407,6 @@ async fn count(pool: &Pool, sql: &str) -> i64 {
         .get(0)
 }
 
-async fn login(d: &Dash, email: &str, pw: &str) -> reqwest::Response {
-    d.post(
-        &Who::anonymous(),
-        "/accounts/login/",
-        &[("email", email), ("password", pw)],
-        true,
-    )
-    .await
-}
-
 #[tokio::test]
 async fn a_shynet_database_comes_over_with_every_figure_intact() {
     let now = Utc::now();
@@ -563,9 +552,9 @@ async fn a_shynet_database_comes_over_with_every_figure_intact() {
 
     // The old password logs in, once re-hashed to argon2id; the old API token works.
     let d = dashboard_support::spawn_on(pool.clone(), cfg, Default::default()).await;
-    let r = login(&d, "owner@example.com", "a wrong password").await;
+    let r = d.login("owner@example.com", "a wrong password").await;
     assert_eq!(r.status(), 400);
-    let r = login(&d, "owner@example.com", OWNER_PASSWORD).await;
+    let r = d.login("owner@example.com", OWNER_PASSWORD).await;
     assert!(r.status().is_redirection(), "{}", r.status());
     assert!(dashboard_support::set_cookie(&r, "shynet_session").is_some());
     let stored: String = c
@@ -577,19 +566,19 @@ async fn a_shynet_database_comes_over_with_every_figure_intact() {
         .unwrap()
         .get(0);
     assert!(stored.starts_with("$argon2id$"), "{stored}");
-    let r = login(&d, "owner@example.com", OWNER_PASSWORD).await;
+    let r = d.login("owner@example.com", OWNER_PASSWORD).await;
     assert!(r.status().is_redirection(), "{}", r.status());
     let r = d.api(Some(&format!("Token {OWNER_TOKEN}")), "").await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert!(body.to_string().contains(&SERVICE_A.to_string()));
     // An unusable Django password never logs in.
-    let r = login(
-        &d,
-        "collab@example.com",
-        "!Xb8c2VwLk6Lr1zIiC0ZxMIOd7G1q0a3oJk6tVz9y",
-    )
-    .await;
+    let r = d
+        .login(
+            "collab@example.com",
+            "!Xb8c2VwLk6Lr1zIiC0ZxMIOd7G1q0a3oJk6tVz9y",
+        )
+        .await;
     assert_eq!(r.status(), 400);
 
     // A second run imports nothing new and changes no figure.

@@ -77,26 +77,6 @@ async fn script_is_cached_compressed_and_has_a_dnt_variant() {
     }
 }
 
-/// Waits (bounded) until some transaction waits for a lock on `table`, as `pg_locks` shows it.
-async fn wait_for_lock_waiter(pool: &deadpool_postgres::Pool, table: &str) {
-    let c = pool.get().await.unwrap();
-    for _ in 0..1000 {
-        let waiting: i64 = c
-            .query_one(
-                "SELECT count(*) FROM pg_locks WHERE relation = $1::text::regclass AND NOT granted",
-                &[&table],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        if waiting > 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("nothing waited for a lock on {table}");
-}
-
 #[tokio::test]
 async fn full_queue_answers_503_and_loses_nothing_accepted() {
     let mut o = Opts::default();
@@ -295,21 +275,7 @@ async fn a_visit_spanning_utc_midnight_stays_one_session() {
     // the two batches (their times are in the past on purpose).
     let (pool, _) = fresh_db().await;
     let mut c = pool.get().await.unwrap();
-    let uid: i64 = c
-        .query_one(
-            "INSERT INTO users (email, password_hash) VALUES ('m@example.com', 'x') RETURNING id",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    let svc = uuid::Uuid::new_v4();
-    c.execute(
-        "INSERT INTO services (id, name, owner_id) VALUES ($1, 'Midnight', $2)",
-        &[&svc, &uid],
-    )
-    .await
-    .unwrap();
+    let svc = owned_service(&c, "m@example.com", "Midnight").await;
     let count = |table: &'static str| {
         let pool = pool.clone();
         async move {

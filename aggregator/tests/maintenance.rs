@@ -22,21 +22,8 @@ type Rows = BTreeSet<(String, String)>;
 /// returns the rows that must survive.
 async fn seed(pool: &Pool) -> Rows {
     let c = pool.get().await.unwrap();
-    let uid: i64 = c
-        .query_one(
-            "INSERT INTO users (email, password_hash) VALUES ('m@example.com', 'x') RETURNING id",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    let svc = Uuid::new_v4();
-    c.execute(
-        "INSERT INTO services (id, name, owner_id) VALUES ($1, 'M', $2)",
-        &[&svc, &uid],
-    )
-    .await
-    .unwrap();
+    let (uid, svcs) = common::owner_with_services(&c, "m@example.com", &["M".into()]).await;
+    let svc = svcs[0];
     // Visitor state: kept for the session timeout plus a minute.
     for (key, age_secs) in [("expired", TIMEOUT_SECS + 120.0), ("fresh", TIMEOUT_SECS)] {
         c.execute(

@@ -6,7 +6,7 @@
 mod common;
 
 use aggregator::config::IngestArgs;
-use common::{page, spawn_app, Opts, Svc, CHROME_UA};
+use common::{page, spawn_app, wait_for_lock_waiter, Opts, Svc, CHROME_UA};
 use std::collections::{BTreeMap, HashMap};
 
 /// One scrape: `name{labels}` → value, after checking the format line by line.
@@ -221,26 +221,6 @@ async fn rollup_lag_reads_the_watermark() {
     .await
     .unwrap();
     assert_eq!(lag(&**c).await.behind_seconds, Some(0.0));
-}
-
-/// Waits (polling, bounded) until some session waits for a lock on `table`.
-async fn wait_for_lock_waiter(pool: &deadpool_postgres::Pool, table: &str) {
-    let c = pool.get().await.unwrap();
-    for _ in 0..1000 {
-        let waiting: i64 = c
-            .query_one(
-                "SELECT count(*) FROM pg_locks WHERE relation = $1::text::regclass AND NOT granted",
-                &[&table],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        if waiting > 0 {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("nothing waited for a lock on {table}");
 }
 
 #[tokio::test]

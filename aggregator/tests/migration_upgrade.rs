@@ -2,6 +2,8 @@
 //! taken to the partitioned schema with rollups by the migrations, without losing a row, and the
 //! stats read the same figures before and after.
 
+mod common;
+
 use chrono::{Duration, Utc};
 use uuid::Uuid;
 
@@ -19,21 +21,7 @@ async fn existing_install_is_migrated_to_partitions_without_data_loss() {
         .unwrap()
         .get(0);
     assert!(!partitioned, "V2 hits is a plain table");
-    let uid: i64 = c
-        .query_one(
-            "INSERT INTO users (email, password_hash) VALUES ('old@example.com', 'x') RETURNING id",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    let svc = Uuid::new_v4();
-    c.execute(
-        "INSERT INTO services (id, name, owner_id) VALUES ($1, 'Old site', $2)",
-        &[&svc, &uid],
-    )
-    .await
-    .unwrap();
+    let svc = common::owned_service(&c, "old@example.com", "Old site").await;
     // Data across several months, including one long ago.
     let now = Utc::now();
     let mut sessions = 0;

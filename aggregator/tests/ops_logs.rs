@@ -16,26 +16,6 @@ const BAD_SIGNATURES: usize = 200;
 /// Most log lines the whole flood may write.
 const MAX_LINES: usize = 20;
 
-/// Waits (bounded) until some transaction waits for a lock on `table`.
-async fn wait_for_lock_waiter(pool: &deadpool_postgres::Pool, table: &str) {
-    let c = pool.get().await.unwrap();
-    for _ in 0..1000 {
-        let waiting: i64 = c
-            .query_one(
-                "SELECT count(*) FROM pg_locks WHERE relation = $1::text::regclass AND NOT granted",
-                &[&table],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        if waiting > 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("nothing waited for a lock on {table}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overload_is_counted_and_summarised_not_logged_per_request() {
     let log = CaptureWriter::default();

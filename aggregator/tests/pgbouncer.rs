@@ -8,11 +8,10 @@ mod common;
 
 use aggregator::config::{EdgeSecret, IngestArgs};
 use aggregator::pools::{PoolSizes, Pools};
-use aggregator::startup::{Application, ServeSettings};
 use aggregator::testkit::PgBouncer;
 use beacon::edge_protocol::{sign, BatchReceipt, EdgeBatch, SignedRequest, SIGNATURE_HEADER};
 use beacon::wire::{Beacon, Geo, Tracker, VisitorKey};
-use common::{Svc, TestApp, CHROME_UA};
+use common::{Svc, CHROME_UA};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -90,31 +89,17 @@ async fn ingest_through_pgbouncer_in_transaction_mode_stores_each_beacon_once() 
     let via = bouncer.pg_config(&dbname);
     let ingest_pool = aggregator::db::make_pool(via.clone(), 8).unwrap();
     let pools = Pools::open(ingest_pool.clone(), &via, PoolSizes::default()).unwrap();
-    let app = Application::start(
-        ServeSettings {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            tracking: Default::default(),
-            ingest: IngestArgs {
-                ip_headers: "x-forwarded-for".into(),
-                edge_secret: Some(EdgeSecret(EDGE_SECRET.into())),
-                // Small batches: many transactions through the pooler.
-                batch_size: 20,
-                ..IngestArgs::default()
-            },
-            time_zone: chrono_tz::UTC,
+    let opts = common::Opts {
+        tracking: Default::default(),
+        ingest: IngestArgs {
+            ip_headers: "x-forwarded-for".into(),
+            edge_secret: Some(EdgeSecret(EDGE_SECRET.into())),
+            // Small batches: many transactions through the pooler.
+            batch_size: 20,
+            ..IngestArgs::default()
         },
-        pools,
-        common::test_geo(),
-    )
-    .await
-    .unwrap();
-    let base = format!("http://{}", app.address());
-    let t = TestApp {
-        app,
-        pool: direct.clone(),
-        base,
-        http: reqwest::Client::new(),
     };
+    let t = common::spawn_app_with_pools(direct.clone(), pools, opts).await;
     let direct_svc = t.service(Svc::default()).await;
     let edge_svc = t.service(Svc::default()).await;
 

@@ -14,18 +14,6 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-async fn plausible(d: &Dash, token: &str, endpoint: &str, query: &str) -> (u16, Value) {
-    let r = d
-        .http
-        .get(d.url(&format!("/api/v1/stats/{endpoint}?{query}")))
-        .header("authorization", format!("Bearer {token}"))
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap())
-}
-
 fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
@@ -165,7 +153,7 @@ async fn aggregate_compares_with_the_period_just_before() {
     let q = format!(
         "site_id={svc}&{RANGE}&metrics=visitors,visits,pageviews,bounce_rate,visit_duration,views_per_visit&compare=previous_period"
     );
-    let (status, v) = plausible(&d, &owner.api, "aggregate", &q).await;
+    let (status, v) = d.plausible(&owner.api, "aggregate", &q).await;
     assert_eq!(status, 200, "{v}");
     let r = &v["results"];
     let pair = |m: &str| (r[m]["value"].as_f64().unwrap(), r[m]["change"].clone());
@@ -180,21 +168,20 @@ async fn aggregate_compares_with_the_period_just_before() {
     assert_eq!(pair("views_per_visit"), (1.0, serde_json::json!(-33.0)));
 
     // Without compare: values only, as before.
-    let (_, plain) = plausible(
-        &d,
-        &owner.api,
-        "aggregate",
-        &format!("site_id={svc}&{RANGE}&metrics=visitors"),
-    )
-    .await;
+    let (_, plain) = d
+        .plausible(
+            &owner.api,
+            "aggregate",
+            &format!("site_id={svc}&{RANGE}&metrics=visitors"),
+        )
+        .await;
     assert_eq!(
         plain["results"]["visitors"],
         serde_json::json!({"value": 3})
     );
 
     // From nothing: +100 %; nothing to nothing: 0; a bounce rate from none: null.
-    let (_, empty) = plausible(
-        &d,
+    let (_, empty) = d.plausible(
         &owner.api,
         "aggregate",
         &format!(
@@ -227,13 +214,13 @@ fn rows(v: &Value, key: &str, metric: &str) -> BTreeMap<String, i64> {
 async fn breakdowns_report_daily_visitors_per_row() {
     let (d, owner, svc) = fixture().await;
     let get = |prop: &str, extra: &str| format!("site_id={svc}&{RANGE}&property={prop}{extra}");
-    let (status, v) = plausible(
-        &d,
-        &owner.api,
-        "breakdown",
-        &get("event:page", "&metrics=visitors,pageviews"),
-    )
-    .await;
+    let (status, v) = d
+        .plausible(
+            &owner.api,
+            "breakdown",
+            &get("event:page", "&metrics=visitors,pageviews"),
+        )
+        .await;
     assert_eq!(status, 200, "{v}");
     // `/a` merges `/a` and `/a?x=1`: A on the 10th (twice) and on the 11th = 2, not 3.
     assert_eq!(
@@ -248,19 +235,21 @@ async fn breakdowns_report_daily_visitors_per_row() {
     assert_eq!(v["results"][0]["page"], "/a");
 
     // Visitors are the default metric, as in Plausible.
-    let (_, v) = plausible(&d, &owner.api, "breakdown", &get("visit:country", "")).await;
+    let (_, v) = d
+        .plausible(&owner.api, "breakdown", &get("visit:country", ""))
+        .await;
     assert_eq!(
         rows(&v, "country", "visitors"),
         BTreeMap::from([("DE".into(), 2), ("FR".into(), 1)])
     );
     assert!(v["results"][0].get("visits").is_none(), "{v}");
-    let (_, v) = plausible(
-        &d,
-        &owner.api,
-        "breakdown",
-        &get("visit:source", "&metrics=visitors,visits"),
-    )
-    .await;
+    let (_, v) = d
+        .plausible(
+            &owner.api,
+            "breakdown",
+            &get("visit:source", "&metrics=visitors,visits"),
+        )
+        .await;
     assert_eq!(
         rows(&v, "source", "visitors"),
         BTreeMap::from([("Direct / None".into(), 3)])
@@ -269,24 +258,24 @@ async fn breakdowns_report_daily_visitors_per_row() {
         rows(&v, "source", "visits"),
         BTreeMap::from([("Direct / None".into(), 4)])
     );
-    let (_, v) = plausible(
-        &d,
-        &owner.api,
-        "breakdown",
-        &get("visit:entry_page", "&metrics=visitors"),
-    )
-    .await;
+    let (_, v) = d
+        .plausible(
+            &owner.api,
+            "breakdown",
+            &get("visit:entry_page", "&metrics=visitors"),
+        )
+        .await;
     assert_eq!(
         rows(&v, "entry_page", "visitors"),
         BTreeMap::from([("/a".into(), 2), ("/b".into(), 1)])
     );
-    let (_, v) = plausible(
-        &d,
-        &owner.api,
-        "breakdown",
-        &get("event:name", "&metrics=visitors,events"),
-    )
-    .await;
+    let (_, v) = d
+        .plausible(
+            &owner.api,
+            "breakdown",
+            &get("event:name", "&metrics=visitors,events"),
+        )
+        .await;
     assert_eq!(
         rows(&v, "name", "visitors"),
         BTreeMap::from([("signup".into(), 2)])
@@ -319,7 +308,7 @@ async fn breakdowns_report_daily_visitors_per_row() {
             "previous_period",
         ),
     ] {
-        let (status, body) = plausible(&d, &owner.api, endpoint, &query).await;
+        let (status, body) = d.plausible(&owner.api, endpoint, &query).await;
         assert_eq!(status, 400, "{endpoint}?{query}: {body}");
         assert!(
             body["error"].as_str().unwrap().contains(needle),

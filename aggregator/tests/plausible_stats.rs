@@ -7,22 +7,8 @@ mod dashboard_support;
 
 use aggregator::token_cli::{self, TokenCommand};
 use chrono::{Duration, Utc};
-use dashboard_support::Dash;
 use serde_json::Value;
 use std::collections::BTreeMap;
-
-/// A Plausible client: GET with `Authorization: Bearer`, answer as (status, JSON).
-async fn plausible(d: &Dash, token: &str, endpoint: &str, query: &str) -> (u16, Value) {
-    let r = d
-        .http
-        .get(d.url(&format!("/api/v1/stats/{endpoint}?{query}")))
-        .header("authorization", format!("Bearer {token}"))
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap())
-}
 
 fn close(a: &Value, b: &Value, what: &str) {
     let (x, y) = (a.as_f64().unwrap(), b.as_f64().unwrap_or(0.0));
@@ -84,7 +70,7 @@ async fn a_plausible_client_gets_the_figures_shynet_stats_reports() {
     let old = token_cli::run(&d.pool, &issue).await.unwrap();
     let token = token_cli::run(&d.pool, &issue).await.unwrap();
     assert_ne!(old, token);
-    let (status, body) = plausible(&d, &old, "aggregate", "site_id=demo.example").await;
+    let (status, body) = d.plausible(&old, "aggregate", "site_id=demo.example").await;
     assert_eq!(status, 401, "{body}");
 
     let today = Utc::now().date_naive();
@@ -98,8 +84,7 @@ async fn a_plausible_client_gets_the_figures_shynet_stats_reports() {
 
     // Aggregate, addressed by the link's domain (www. ignored) and by id.
     for site in ["demo.example".to_owned(), svc.to_string()] {
-        let (status, v) = plausible(
-            &d,
+        let (status, v) = d.plausible(
             &token,
             "aggregate",
             &format!("site_id={site}&{range}&metrics=visitors,visits,pageviews,bounce_rate,visit_duration,views_per_visit,events"),
@@ -138,17 +123,19 @@ async fn a_plausible_client_gets_the_figures_shynet_stats_reports() {
         );
     }
     // The default metric is visitors.
-    let (_, v) = plausible(&d, &token, "aggregate", &format!("site_id={svc}&{range}")).await;
+    let (_, v) = d
+        .plausible(&token, "aggregate", &format!("site_id={svc}&{range}"))
+        .await;
     assert_eq!(v["results"]["visitors"]["value"], st["visitor_count"]);
 
     // Timeseries: one row per day; the days add up to the window.
-    let (status, v) = plausible(
-        &d,
-        &token,
-        "timeseries",
-        &format!("site_id={svc}&{range}&metrics=visits,pageviews"),
-    )
-    .await;
+    let (status, v) = d
+        .plausible(
+            &token,
+            "timeseries",
+            &format!("site_id={svc}&{range}&metrics=visits,pageviews"),
+        )
+        .await;
     assert_eq!(status, 200, "{v}");
     let rows = v["results"].as_array().unwrap();
     assert_eq!(rows.len(), 13);
@@ -159,13 +146,9 @@ async fn a_plausible_client_gets_the_figures_shynet_stats_reports() {
 
     // Breakdowns: pages as paths, countries, devices, event names; paging.
     let q = |p: &str, extra: &str| format!("site_id={svc}&{range}&property={p}&limit=1000{extra}");
-    let (status, v) = plausible(
-        &d,
-        &token,
-        "breakdown",
-        &q("event:page", "&metrics=pageviews"),
-    )
-    .await;
+    let (status, v) = d
+        .plausible(&token, "breakdown", &q("event:page", "&metrics=pageviews"))
+        .await;
     assert_eq!(status, 200, "{v}");
     let path = |u: &str| {
         let rest = u.split_once("://").map_or(u, |x| x.1);
@@ -181,24 +164,16 @@ async fn a_plausible_client_gets_the_figures_shynet_stats_reports() {
         results(&v, "page", "pageviews"),
         table(st, "locations", path)
     );
-    let (_, v) = plausible(
-        &d,
-        &token,
-        "breakdown",
-        &q("visit:country", "&metrics=visits"),
-    )
-    .await;
+    let (_, v) = d
+        .plausible(&token, "breakdown", &q("visit:country", "&metrics=visits"))
+        .await;
     assert_eq!(
         results(&v, "country", "visits"),
         table(st, "countries", |k| (!k.is_empty()).then(|| k.to_owned()))
     );
-    let (_, v) = plausible(
-        &d,
-        &token,
-        "breakdown",
-        &q("visit:device", "&metrics=visits"),
-    )
-    .await;
+    let (_, v) = d
+        .plausible(&token, "breakdown", &q("visit:device", "&metrics=visits"))
+        .await;
     let devices = results(&v, "device", "visits");
     assert_eq!(
         devices.values().sum::<i64>(),
@@ -208,7 +183,9 @@ async fn a_plausible_client_gets_the_figures_shynet_stats_reports() {
         devices.contains_key("Desktop") && devices.contains_key("Mobile"),
         "{devices:?}"
     );
-    let (_, v) = plausible(&d, &token, "breakdown", &q("event:name", "&metrics=events")).await;
+    let (_, v) = d
+        .plausible(&token, "breakdown", &q("event:name", "&metrics=events"))
+        .await;
     let names: BTreeMap<String, i64> = st["events"]
         .as_array()
         .unwrap()
@@ -221,21 +198,23 @@ async fn a_plausible_client_gets_the_figures_shynet_stats_reports() {
         })
         .collect();
     assert_eq!(results(&v, "name", "events"), names);
-    let (_, all) = plausible(&d, &token, "breakdown", &q("event:page", "")).await;
-    let (_, second) = plausible(
-        &d,
-        &token,
-        "breakdown",
-        &format!("site_id={svc}&{range}&property=event:page&limit=2&page=2"),
-    )
-    .await;
+    let (_, all) = d.plausible(&token, "breakdown", &q("event:page", "")).await;
+    let (_, second) = d
+        .plausible(
+            &token,
+            "breakdown",
+            &format!("site_id={svc}&{range}&property=event:page&limit=2&page=2"),
+        )
+        .await;
     assert_eq!(
         second["results"].as_array().unwrap()[..],
         all["results"].as_array().unwrap()[2..4]
     );
 
     // Realtime: a number.
-    let (status, v) = plausible(&d, &token, "realtime/visitors", &format!("site_id={svc}")).await;
+    let (status, v) = d
+        .plausible(&token, "realtime/visitors", &format!("site_id={svc}"))
+        .await;
     assert_eq!(status, 200);
     assert!(v.is_i64(), "{v}");
 }
@@ -258,22 +237,21 @@ async fn tokens_see_only_their_sites_and_unsupported_queries_get_plausibles_erro
     assert_eq!(r.status(), 401);
     let body: Value = r.json().await.unwrap();
     assert!(body["error"].is_string());
-    assert_eq!(plausible(&d, "nope", "aggregate", &agg).await.0, 401);
+    assert_eq!(d.plausible("nope", "aggregate", &agg).await.0, 401);
     // A collaborator may read; someone else learns nothing (404, as for a missing site).
-    assert_eq!(plausible(&d, &viewer.api, "aggregate", &agg).await.0, 200);
-    let (status, body) = plausible(&d, &stranger.api, "aggregate", &agg).await;
+    assert_eq!(d.plausible(&viewer.api, "aggregate", &agg).await.0, 200);
+    let (status, body) = d.plausible(&stranger.api, "aggregate", &agg).await;
     assert_eq!(status, 404);
-    let (status2, body2) = plausible(
-        &d,
-        &stranger.api,
-        "aggregate",
-        "site_id=00000000-0000-4000-8000-000000000000",
-    )
-    .await;
+    let (status2, body2) = d
+        .plausible(
+            &stranger.api,
+            "aggregate",
+            "site_id=00000000-0000-4000-8000-000000000000",
+        )
+        .await;
     assert_eq!((status2, &body2), (404, &body));
     assert_eq!(
-        plausible(
-            &d,
+        d.plausible(
             &stranger.api,
             "realtime/visitors",
             &format!("site_id={svc}")
@@ -320,7 +298,7 @@ async fn tokens_see_only_their_sites_and_unsupported_queries_get_plausibles_erro
             "limit",
         ),
     ] {
-        let (status, body) = plausible(&d, &owner.api, endpoint, &query).await;
+        let (status, body) = d.plausible(&owner.api, endpoint, &query).await;
         assert_eq!(status, 400, "{endpoint}?{query}: {body}");
         assert!(
             body["error"].as_str().unwrap().contains(needle),

@@ -6,7 +6,6 @@
 mod common;
 
 use aggregator::pools::{PoolSizes, Pools};
-use aggregator::startup::{Application, ServeSettings};
 use common::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -30,29 +29,7 @@ async fn a_login_burst_cannot_starve_ingestion_or_health() {
         },
     )
     .unwrap();
-    let opts = Opts::default();
-    let app = Application::start(
-        ServeSettings {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            tracking: opts.tracking,
-            ingest: opts.ingest,
-            time_zone: chrono_tz::UTC,
-        },
-        pools,
-        test_geo(),
-    )
-    .await
-    .unwrap();
-    let base = format!("http://{}", app.address());
-    let t = TestApp {
-        app,
-        pool,
-        base,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-    };
+    let t = spawn_app_with_pools(pool, pools, Opts::default()).await;
     let svc = t.service(Svc::default()).await;
     let burst_over = Arc::new(AtomicBool::new(false));
 

@@ -12,8 +12,7 @@ mod dashboard_support;
 
 use aggregator::pools::Pools;
 use aggregator::replicas::ReplicaSet;
-use aggregator::startup::{Application, ServeSettings};
-use dashboard_support::{Dash, Who};
+use dashboard_support::{Dash, DashOpts, Who};
 use deadpool_postgres::Pool;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -27,33 +26,16 @@ const SECRET: &str = "sekret-pw-123";
 async fn start(pool: &Pool, cfg: &tokio_postgres::Config, url: &str, max_lag: u64) -> Dash {
     let replicas = ReplicaSet::open(&[url.to_owned()], 2, Duration::from_secs(max_lag)).unwrap();
     let pools = Pools::from(pool.clone()).with_replicas(replicas);
-    let mut app = Application::start_with_dashboard(
-        ServeSettings {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            tracking: Default::default(),
-            ingest: common::Opts::default().ingest,
-            time_zone: chrono_tz::UTC,
-        },
-        Default::default(),
-        pools,
-        common::test_geo(),
-    )
-    .await
-    .unwrap();
-    app.serve_metrics("127.0.0.1:0".parse().unwrap())
+    let opts = DashOpts {
+        ingest: common::Opts::default().ingest,
+        ..Default::default()
+    };
+    let mut d = dashboard_support::spawn_with(pool.clone(), cfg.clone(), pools, opts).await;
+    d.app
+        .serve_metrics("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
-    let base = format!("http://{}", app.address());
-    Dash {
-        app,
-        pool: pool.clone(),
-        cfg: cfg.clone(),
-        base,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-    }
+    d
 }
 
 /// Retries `f` until it returns `Some`, failing after [`WAIT`] with `what`.

@@ -73,26 +73,10 @@ async fn assert_every_local_day(
 
 async fn services(pool: &Pool, n: usize) -> Vec<Uuid> {
     let c = pool.get().await.unwrap();
-    let uid: i64 = c
-        .query_one(
-            "INSERT INTO users (email, password_hash) VALUES ('r@example.com', 'x') RETURNING id",
-            &[],
-        )
+    let names: Vec<String> = (0..n).map(|i| format!("S{i}")).collect();
+    common::owner_with_services(&c, "r@example.com", &names)
         .await
-        .unwrap()
-        .get(0);
-    let mut out = Vec::new();
-    for i in 0..n {
-        let id = Uuid::new_v4();
-        c.execute(
-            "INSERT INTO services (id, name, owner_id) VALUES ($1, $2, $3)",
-            &[&id, &format!("S{i}"), &uid],
-        )
-        .await
-        .unwrap();
-        out.push(id);
-    }
-    out
+        .1
 }
 
 fn pick<'a>(rng: &mut StdRng, xs: &[&'a str]) -> &'a str {

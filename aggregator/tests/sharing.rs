@@ -5,7 +5,7 @@
 mod common;
 mod dashboard_support;
 
-use dashboard_support::{set_cookie, spawn, Dash, Who};
+use dashboard_support::{owner_with_service, set_cookie, spawn, Dash, Who};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -94,9 +94,7 @@ async fn anon_get(d: &Dash, path: &str) -> reqwest::Response {
 
 #[tokio::test]
 async fn exact_share_is_read_only_anonymous_and_revocable() {
-    let d = spawn(Default::default()).await;
-    let owner = d.user("owner@example.com", false).await;
-    let (svc, sid) = d.service(&owner, None, "Shared Site").await;
+    let (d, owner, svc, sid) = owner_with_service("Shared Site").await;
     let path = create(&d, &owner, svc, &[]).await;
 
     let r = anon_get(&d, &path).await;
@@ -178,9 +176,7 @@ async fn exact_share_is_read_only_anonymous_and_revocable() {
 
 #[tokio::test]
 async fn private_share_noises_counts_the_same_way_on_every_reload() {
-    let d = spawn(Default::default()).await;
-    let owner = d.user("owner@example.com", false).await;
-    let (svc, _) = d.service(&owner, None, "Private Site").await;
+    let (d, owner, svc, _) = owner_with_service("Private Site").await;
     traffic(&d, svc, 400).await;
     let path = create(&d, &owner, svc, &[("epsilon", "0.5")]).await;
 
@@ -226,9 +222,7 @@ async fn private_share_noises_counts_the_same_way_on_every_reload() {
 
 #[tokio::test]
 async fn password_share_asks_and_throttles() {
-    let d = spawn(Default::default()).await;
-    let owner = d.user("owner@example.com", false).await;
-    let (svc, _) = d.service(&owner, None, "Locked Site").await;
+    let (d, owner, svc, _) = owner_with_service("Locked Site").await;
     let path = create(&d, &owner, svc, &[("password", "open sesame 42")]).await;
     let stored: String = {
         let c = d.pool.get().await.unwrap();
@@ -346,9 +340,7 @@ async fn only_owners_and_admins_share_and_bad_input_changes_nothing() {
 /// is answered 429 at once, while owners' pages and ingest keep working.
 #[tokio::test]
 async fn share_answers_are_bounded() {
-    let d = spawn(Default::default()).await;
-    let owner = d.user("owner@example.com", false).await;
-    let (svc, _) = d.service(&owner, None, "Popular Share").await;
+    let (d, owner, svc, _) = owner_with_service("Popular Share").await;
     let path = create(&d, &owner, svc, &[]).await;
     let gate = d.app.dashboard.share_gate().clone();
     let held = gate

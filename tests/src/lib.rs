@@ -1,7 +1,15 @@
 //! Helpers for the cross-process tests: the real `shynet` binary, a real headless Chromium
 //! driven through ChromeDriver, and a throwaway Postgres cluster from the system binaries.
+//!
+//! A browser test starts its server with [`browser_app::BrowserApp`], writes its rows with
+//! [`seed`], signs in with [`sign_in::signed_in_browser`] and, when a tracked page is needed,
+//! serves it with [`tracked_site::serve_pages`].
 
 pub mod audit;
+pub mod browser_app;
+pub mod seed;
+pub mod sign_in;
+pub mod tracked_site;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -145,6 +153,15 @@ pub fn artifacts_dir() -> PathBuf {
 pub async fn shot(b: &fantoccini::Client, name: &str) {
     let png = b.screenshot().await.expect("screenshot");
     std::fs::write(artifacts_dir().join(name), png).expect("write screenshot");
+}
+
+/// Opens `url` and waits until an element matching `css` is on the page.
+pub async fn open_until(b: &fantoccini::Client, url: &str, css: &str) {
+    b.goto(url).await.unwrap_or_else(|e| panic!("{url}: {e}"));
+    b.wait()
+        .for_element(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{url}: no {css}: {e}"));
 }
 
 /// The text of the first element matching `css` (panics naming the selector when none does).

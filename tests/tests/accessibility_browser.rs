@@ -5,13 +5,11 @@
 //! and the map carry text alternatives. Full-page screenshots of each page, width and scheme go
 //! to `artifacts/screenshots/a11y-*.png`.
 
-use aggregator::geo::GeoDb;
-use aggregator::startup::{Application, ServeSettings};
-use e2e_tests::audit;
+use e2e_tests::browser_app::BrowserApp;
+use e2e_tests::seed::{admin_service, ADMIN_EMAIL as EMAIL};
+use e2e_tests::sign_in::{click, fill, sign_in, submit_login};
+use e2e_tests::{audit, open_until};
 use fantoccini::{Client, Locator};
-
-/// The admin the test signs in as.
-const EMAIL: &str = "admin@example.com";
 
 /// Traffic for the service page: enough for every card, chart and the map to have rows.
 const DEMO_HITS: u64 = 3_000;
@@ -23,24 +21,13 @@ async fn shot(b: &Client, name: &str) {
     std::fs::write(e2e_tests::artifacts_dir().join(name), png).expect("write screenshot");
 }
 
+/// Opens a page of the dashboard (every one has a `main`).
 async fn open(b: &Client, url: &str) {
-    b.goto(url).await.unwrap_or_else(|e| panic!("{url}: {e}"));
-    b.wait()
-        .for_element(Locator::Css("main"))
-        .await
-        .unwrap_or_else(|e| panic!("{url}: {e}"));
+    open_until(b, url, "main").await;
 }
 
-async fn log_in(b: &Client, base: &str, email: &str, password: &str) {
-    open(b, &format!("{base}/accounts/login/")).await;
-    let field = |css: &'static str| async move { b.find(Locator::Css(css)).await.unwrap() };
-    field("#email").await.send_keys(email).await.unwrap();
-    field("#password").await.send_keys(password).await.unwrap();
-    field("form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+async fn log_in(b: &Client, base: &str, password: &str) {
+    sign_in(b, base, password).await;
     b.wait()
         .for_element(Locator::Css(".service-card"))
         .await
@@ -96,13 +83,18 @@ fn base32_bytes(key: &str) -> Vec<u8> {
     out
 }
 
-/// Turns two-factor login on for the signed-in user (the secret read off the page, the code
-/// computed here) and audits the recovery-code page that follows.
-async fn enrol(b: &Client, base: &str, axe: &str) -> Vec<String> {
+/// Opens the two-factor page with an enrolment under way (started here if it is not).
+async fn open_enrolment(b: &Client, base: &str) {
     open(b, &format!("{base}/accounts/two-factor/")).await;
     if let Ok(start) = b.find(Locator::Css("button[value='start']")).await {
         start.click().await.unwrap();
     }
+}
+
+/// Turns two-factor login on for the signed-in user (the secret read off the page, the code
+/// computed here) and audits the recovery-code page that follows.
+async fn enrol(b: &Client, base: &str, axe: &str) -> Vec<String> {
+    open_enrolment(b, base).await;
     let key = b
         .wait()
         .for_element(Locator::Css("#totp-secret"))
@@ -113,18 +105,8 @@ async fn enrol(b: &Client, base: &str, axe: &str) -> Vec<String> {
         .unwrap();
     let step = dashboard::auth::totp::step_of(chrono::Utc::now().timestamp());
     let code = dashboard::auth::totp::code_at_step(&base32_bytes(&key), step);
-    b.find(Locator::Css("#tf-confirm"))
-        .await
-        .unwrap()
-        .send_keys(&code)
-        .await
-        .unwrap();
-    b.find(Locator::Css("button[value='confirm']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(b, "#tf-confirm", &code).await;
+    click(b, "button[value='confirm']").await;
     b.wait()
         .for_element(Locator::Css("#recovery-codes"))
         .await
@@ -176,40 +158,16 @@ async fn view(b: &Client, (dark, w, h, name): (bool, u32, u32, &'static str)) ->
     name
 }
 
-/// The app on a fresh database, an admin and a service with demo traffic:
-/// (app, base URL, admin password, service).
-async fn start() -> (Application, String, String, uuid::Uuid) {
-    let (pool, _) = aggregator::testkit::fresh_db()
-        .await
-        .expect("throwaway Postgres");
-    let app = Application::start(
-        ServeSettings {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            tracking: Default::default(),
-            ingest: Default::default(),
-            time_zone: "UTC".parse().unwrap(),
-        },
-        pool.clone(),
-        GeoDb::empty(),
-    )
-    .await
-    .unwrap();
-    let base = format!("http://{}", app.address());
-    let password = aggregator::cli::createadmin(&pool, EMAIL).await.unwrap();
-    let svc = uuid::Uuid::new_v4();
-    let c = pool.get().await.unwrap();
-    c.execute(
-        "INSERT INTO services (id, name, owner_id, link) \
-         SELECT $1, 'Example shop', id, 'https://shop.example' FROM users WHERE email = $2",
-        &[&svc, &EMAIL],
-    )
-    .await
-    .unwrap();
+/// The app on a fresh database, an admin and a service with demo traffic.
+async fn start() -> (BrowserApp, uuid::Uuid) {
+    let app = BrowserApp::start().await;
+    let c = app.pool.get().await.unwrap();
+    let svc = admin_service(&c, "Example shop", "https://shop.example").await;
     drop(c);
-    aggregator::demo::run(&pool, svc, DEMO_HITS, DEMO_DAYS, 18, 1800.0)
+    aggregator::demo::run(&app.pool, svc, DEMO_HITS, DEMO_DAYS, 18, 1800.0)
         .await
         .expect("demo traffic");
-    (app, base, password, svc)
+    (app, svc)
 }
 
 /// The service page's chart and map say in text what they draw.
@@ -241,10 +199,7 @@ async fn chart_alternatives(b: &Client, service_page: &str) -> Vec<String> {
 /// the public page it opens, in the current view.
 async fn audit_flows(b: &Client, axe: &str, base: &str, svc: uuid::Uuid, v: &str) -> Vec<String> {
     let mut out = Vec::new();
-    open(b, &format!("{base}/accounts/two-factor/")).await;
-    if let Ok(start) = b.find(Locator::Css("button[value='start']")).await {
-        start.click().await.unwrap();
-    }
+    open_enrolment(b, base).await;
     b.wait()
         .for_element(Locator::Css(".qr svg"))
         .await
@@ -279,14 +234,7 @@ async fn audit_login_code(b: &Client, axe: &str, base: &str, password: &str) -> 
         let v = view(b, v).await;
         b.delete_all_cookies().await.unwrap();
         open(b, &format!("{base}/accounts/login/")).await;
-        let field = |css: &'static str| async move { b.find(Locator::Css(css)).await.unwrap() };
-        field("#email").await.send_keys(EMAIL).await.unwrap();
-        field("#password").await.send_keys(password).await.unwrap();
-        field("form button[type=submit]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        submit_login(b, EMAIL, password).await;
         b.wait()
             .for_element(Locator::Css("#code"))
             .await
@@ -299,7 +247,8 @@ async fn audit_login_code(b: &Client, axe: &str, base: &str, password: &str) -> 
 #[tokio::test]
 async fn every_page_passes_axe_in_both_schemes_and_widths() {
     let axe = audit::axe_source();
-    let (app, base, password, svc) = start().await;
+    let (app, svc) = start().await;
+    let (base, password) = (app.base.clone(), app.password.clone());
     let driver = e2e_tests::chromedriver();
     let b = e2e_tests::browser(&driver).await;
     let mut findings = Vec::new();
@@ -318,7 +267,7 @@ async fn every_page_passes_axe_in_both_schemes_and_widths() {
     }
 
     view(&b, VIEWS[0]).await;
-    log_in(&b, &base, EMAIL, &password).await;
+    log_in(&b, &base, &password).await;
     open(&b, &format!("{base}/dashboard/service/{svc}/sessions/")).await;
     let session = b
         .find(Locator::Css("main table td a[href*='/sessions/']"))

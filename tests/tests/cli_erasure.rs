@@ -11,8 +11,6 @@
 mod support;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use std::path::PathBuf;
-use std::process::{Command, Output};
 use support::*;
 use uuid::Uuid;
 
@@ -20,60 +18,11 @@ const VISITOR_ID: &str = "erase-me-7421";
 const VISITOR_IP: &str = "203.0.113.77";
 const VISITOR_UA: &str = "Mozilla/5.0 ErasureProbe/7421";
 
-fn shynet(url: &str, args: &[&str]) -> Output {
-    Command::new(e2e_tests::shynet_bin())
-        .args(args)
-        .env("DATABASE_URL", url)
-        .env("SHYNET_LOG", "warn")
-        .env("TIME_ZONE", "UTC")
-        .output()
-        .expect("run shynet")
-}
-
-fn ok(url: &str, args: &[&str]) -> String {
-    let out = shynet(url, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn fails(url: &str, args: &[&str], says: &str) {
-    let out = shynet(url, args);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{args:?} succeeded");
-    assert!(err.contains(says), "{args:?}: expected `{says}` in: {err}");
-}
-
-fn pg_dump_bin() -> PathBuf {
-    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path().join("bin/pg_dump"))
-        .filter(|p| p.exists())
-        .collect();
-    found.sort();
-    found.pop().expect("pg_dump not found")
-}
-
-fn dump(pg: &Pg, db: &str) -> String {
-    let out = Command::new(pg_dump_bin())
-        .args(["--no-owner", "--inserts"])
-        .arg("-h")
-        .arg(pg.dir.join("run"))
-        .args(["-p", "5432", "-U", "shynet", db])
-        .output()
-        .expect("run pg_dump");
-    assert!(
-        out.status.success(),
-        "pg_dump: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+/// The commands run with UTC as the instance's zone.
+const SHYNET: Cli = Cli {
+    env: &[("TIME_ZONE", "UTC")],
+    unset: &[],
+};
 
 /// One session with `hits` page views (the last one an hour after the start, so the session's
 /// rows span two hours) and one event; with live state when `live`.
@@ -321,7 +270,7 @@ async fn delete_erases_every_trace_and_keeps_totals_exact() {
     )
     .await;
     // Goals of both families: an event goal (event rollups) and a page goal (its own rollups).
-    ok(
+    SHYNET.ok(
         &url,
         &[
             "goal",
@@ -334,7 +283,7 @@ async fn delete_erases_every_trace_and_keeps_totals_exact() {
             "signup",
         ],
     );
-    ok(
+    SHYNET.ok(
         &url,
         &[
             "goal",
@@ -369,8 +318,8 @@ async fn delete_erases_every_trace_and_keeps_totals_exact() {
     // Bad input: a clear error, a non-zero exit, nothing changed.
     let fp = fingerprint(&c).await;
     let unknown = Uuid::new_v4().to_string();
-    fails(&url, &["delete", "--service", &s], "required");
-    fails(
+    SHYNET.fails(&url, &["delete", "--service", &s], "required");
+    SHYNET.fails(
         &url,
         &[
             "delete",
@@ -383,17 +332,17 @@ async fn delete_erases_every_trace_and_keeps_totals_exact() {
         ],
         "cannot be used with",
     );
-    fails(
+    SHYNET.fails(
         &url,
         &["delete", "--service", &s, "--ip", "203.0.113.999"],
         "is not an IP address",
     );
-    fails(
+    SHYNET.fails(
         &url,
         &["delete", "--service", &s, "--session", "nope"],
         "is not a session id",
     );
-    fails(
+    SHYNET.fails(
         &url,
         &[
             "delete",
@@ -406,7 +355,7 @@ async fn delete_erases_every_trace_and_keeps_totals_exact() {
         ],
         "is after",
     );
-    fails(
+    SHYNET.fails(
         &url,
         &[
             "delete",
@@ -419,28 +368,28 @@ async fn delete_erases_every_trace_and_keeps_totals_exact() {
         ],
         "invalid date",
     );
-    fails(
+    SHYNET.fails(
         &url,
         &["delete", "--service", &s, "--from", "2024-02-01"],
         "--to",
     );
-    fails(
+    SHYNET.fails(
         &url,
         &["delete", "--service", &unknown, "--identifier", VISITOR_ID],
         "no service with id",
     );
-    fails(
+    SHYNET.fails(
         &url,
         &["delete", "--service", "nope", "--identifier", VISITOR_ID],
         "invalid value",
     );
-    fails(
+    SHYNET.fails(
         &url,
         &["delete", "--service", &s, "--identifier", &"x".repeat(300)],
         "longer than 256 bytes",
     );
     // A dry run prints what would go and changes nothing.
-    let out = ok(
+    let out = SHYNET.ok(
         &url,
         &[
             "delete",
@@ -462,7 +411,7 @@ async fn delete_erases_every_trace_and_keeps_totals_exact() {
     );
 
     // By identifier, then by IP: the visitor is gone, totals drop, rollups still equal raw.
-    let out = ok(
+    let out = SHYNET.ok(
         &url,
         &["delete", "--service", &s, "--identifier", VISITOR_ID],
     );
@@ -472,7 +421,7 @@ async fn delete_erases_every_trace_and_keeps_totals_exact() {
     );
     let (n, h) = assert_rollups_equal_raw(&c, svc, base).await;
     assert_eq!((n, h), (sessions0 - 2, hits0 - 5));
-    let out = ok(&url, &["delete", "--service", &s, "--ip", VISITOR_IP]);
+    let out = SHYNET.ok(&url, &["delete", "--service", &s, "--ip", VISITOR_IP]);
     assert!(
         out.contains("deleted 1 sessions, 1 page views, 1 events"),
         "{out}"
@@ -496,7 +445,7 @@ async fn delete_erases_every_trace_and_keeps_totals_exact() {
     );
 
     // By session id, then a date range (the day after `base`: only the late session).
-    let out = ok(
+    let out = SHYNET.ok(
         &url,
         &[
             "delete",
@@ -508,7 +457,7 @@ async fn delete_erases_every_trace_and_keeps_totals_exact() {
     );
     assert!(out.contains("deleted 1 sessions"), "{out}");
     let day = (base + Duration::hours(26)).date_naive().to_string();
-    let out = ok(
+    let out = SHYNET.ok(
         &url,
         &[
             "delete",
@@ -525,7 +474,7 @@ async fn delete_erases_every_trace_and_keeps_totals_exact() {
         out.contains("would delete 1 sessions, 2 page views"),
         "{out}"
     );
-    ok(
+    SHYNET.ok(
         &url,
         &["delete", "--service", &s, "--from", &day, "--to", &day],
     );
@@ -540,7 +489,7 @@ async fn delete_erases_every_trace_and_keeps_totals_exact() {
     let (n, _) = assert_rollups_equal_raw(&c, svc, base).await;
     assert_eq!(n, sessions0 - 5);
     // Deleting what is already gone deletes nothing and says so.
-    let out = ok(
+    let out = SHYNET.ok(
         &url,
         &["delete", "--service", &s, "--identifier", VISITOR_ID],
     );
@@ -614,7 +563,7 @@ async fn export_streams_raw_rows_without_ips_unless_collected() {
 
     // CSV: one file per table, a header, one line per row; no IP or User-Agent column.
     let csv = dir.join("private-csv");
-    let out = ok(
+    let out = SHYNET.ok(
         &url,
         &[
             "export",
@@ -656,7 +605,7 @@ async fn export_streams_raw_rows_without_ips_unless_collected() {
     // NDJSON: a window of the first two hours; every line an object with its table.
     let nd = dir.join("private.ndjson");
     let day = base.date_naive().to_string();
-    ok(
+    SHYNET.ok(
         &url,
         &[
             "export",
@@ -693,7 +642,7 @@ async fn export_streams_raw_rows_without_ips_unless_collected() {
 
     // A service that collects IPs: both columns, with the values.
     let nd2 = dir.join("collecting.ndjson");
-    ok(
+    SHYNET.ok(
         &url,
         &[
             "export",
@@ -714,7 +663,7 @@ async fn export_streams_raw_rows_without_ips_unless_collected() {
 
     // Bad arguments: refused, nothing written.
     let p = private.to_string();
-    fails(
+    SHYNET.fails(
         &url,
         &[
             "export",
@@ -727,12 +676,12 @@ async fn export_streams_raw_rows_without_ips_unless_collected() {
         ],
         "refusing to overwrite",
     );
-    fails(
+    SHYNET.fails(
         &url,
         &["export", "--service", &p, "--format", "xml", "--out", "x"],
         "invalid value",
     );
-    fails(
+    SHYNET.fails(
         &url,
         &[
             "export",
@@ -749,7 +698,7 @@ async fn export_streams_raw_rows_without_ips_unless_collected() {
         ],
         "is after",
     );
-    fails(
+    SHYNET.fails(
         &url,
         &[
             "export",

@@ -4,39 +4,8 @@
 
 mod support;
 
-use std::process::{Command, Output};
 use support::*;
 use uuid::Uuid;
-
-/// An argument list: `&str` arrays and the `String`s `add` builds.
-trait Args: AsRef<std::ffi::OsStr> + std::fmt::Debug {}
-impl<T: AsRef<std::ffi::OsStr> + std::fmt::Debug> Args for T {}
-
-fn shynet(url: &str, args: &[impl Args]) -> Output {
-    Command::new(e2e_tests::shynet_bin())
-        .args(args)
-        .env("DATABASE_URL", url)
-        .env("SHYNET_LOG", "warn")
-        .output()
-        .expect("run shynet")
-}
-
-fn ok(url: &str, args: &[impl Args]) -> String {
-    let out = shynet(url, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn fails(url: &str, args: &[impl Args], says: &str) {
-    let out = shynet(url, args);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{args:?} succeeded");
-    assert!(err.contains(says), "{args:?}: expected `{says}` in: {err}");
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn goal_commands_and_their_errors() {
@@ -52,7 +21,7 @@ async fn goal_commands_and_their_errors() {
             .collect()
     };
 
-    let out = ok(
+    let out = CLI.ok(
         &url,
         &add(&[
             "--name",
@@ -67,11 +36,11 @@ async fn goal_commands_and_their_errors() {
         out.starts_with("goal ") && out.contains("added: Pro signup (event signup with plan=pro)"),
         "{out}"
     );
-    let out = ok(&url, &add(&["--name", "Docs", "--page", "/docs/**"]));
+    let out = CLI.ok(&url, &add(&["--name", "Docs", "--page", "/docs/**"]));
     assert!(out.contains("added: Docs (page /docs/**)"), "{out}");
-    ok(&url, &add(&["--name", "Signup", "--event", "signup"]));
+    CLI.ok(&url, &add(&["--name", "Signup", "--event", "signup"]));
 
-    let list = ok(&url, &["goal", "list", "--service", &s]);
+    let list = CLI.ok(&url, &["goal", "list", "--service", &s]);
     let lines: Vec<Vec<&str>> = list.lines().map(|l| l.split('\t').collect()).collect();
     let names: Vec<(&str, &str)> = lines.iter().map(|l| (l[1], l[2])).collect();
     assert_eq!(
@@ -86,40 +55,40 @@ async fn goal_commands_and_their_errors() {
     assert!(docs_id.parse::<i64>().is_ok(), "{list}");
 
     // Bad input: the reason, a non-zero exit, nothing stored.
-    fails(
+    CLI.fails(
         &url,
         &add(&["--name", "Both", "--event", "e", "--page", "/x"]),
         "cannot be used with",
     );
-    fails(&url, &add(&["--name", "Neither"]), "required");
-    fails(
+    CLI.fails(&url, &add(&["--name", "Neither"]), "required");
+    CLI.fails(
         &url,
         &add(&["--name", "P", "--page", "/x", "--prop", "a=b"]),
         "a property can only be given with an event",
     );
-    fails(
+    CLI.fails(
         &url,
         &add(&["--name", "P", "--event", "e", "--prop", "plan"]),
         "write the property as key=value",
     );
-    fails(
+    CLI.fails(
         &url,
         &add(&["--name", "G", "--page", "pricing"]),
         "must start with /",
     );
-    fails(
+    CLI.fails(
         &url,
         &add(&["--name", "G", "--page", "/a b"]),
         "contains ` `",
     );
-    fails(&url, &add(&["--name", " ", "--event", "e"]), "needs a name");
-    fails(
+    CLI.fails(&url, &add(&["--name", " ", "--event", "e"]), "needs a name");
+    CLI.fails(
         &url,
         &add(&["--name", "Docs", "--event", "e"]),
         "already has a goal named `Docs`",
     );
     let unknown = Uuid::new_v4().to_string();
-    fails(
+    CLI.fails(
         &url,
         &[
             "goal",
@@ -133,36 +102,38 @@ async fn goal_commands_and_their_errors() {
         ],
         &format!("no service with id {unknown}"),
     );
-    fails(
+    CLI.fails(
         &url,
         &["goal", "list", "--service", &unknown],
         "no service with id",
     );
-    fails(
+    CLI.fails(
         &url,
         &["goal", "list", "--service", "nope"],
         "invalid value",
     );
-    fails(
+    CLI.fails(
         &url,
         &["goal", "remove", "--service", &s],
         "required arguments were not provided",
     );
-    fails(
+    CLI.fails(
         &url,
         &["goal", "remove", "--service", &s, "--name", "Nope"],
         "no goal named `Nope`",
     );
     assert_eq!(
-        ok(&url, &["goal", "list", "--service", &s]).lines().count(),
+        CLI.ok(&url, &["goal", "list", "--service", &s])
+            .lines()
+            .count(),
         3
     );
 
     // The limit is named in the refusal.
     for i in 3..stats::goal_spec::MAX_GOALS_PER_SERVICE {
-        ok(&url, &add(&["--name", &format!("G{i}"), "--event", "e"]));
+        CLI.ok(&url, &add(&["--name", &format!("G{i}"), "--event", "e"]));
     }
-    fails(
+    CLI.fails(
         &url,
         &add(&["--name", "One more", "--event", "e"]),
         &format!(
@@ -172,19 +143,19 @@ async fn goal_commands_and_their_errors() {
     );
 
     // Remove by id and by name.
-    let out = ok(&url, &["goal", "remove", "--service", &s, "--id", &docs_id]);
+    let out = CLI.ok(&url, &["goal", "remove", "--service", &s, "--id", &docs_id]);
     assert_eq!(out.trim(), "goal removed: Docs");
-    let out = ok(
+    let out = CLI.ok(
         &url,
         &["goal", "remove", "--service", &s, "--name", "Signup"],
     );
     assert_eq!(out.trim(), "goal removed: Signup");
-    fails(
+    CLI.fails(
         &url,
         &["goal", "remove", "--service", &s, "--id", &docs_id],
         &format!("no goal with id {docs_id}"),
     );
-    let list = ok(&url, &["goal", "list", "--service", &s]);
+    let list = CLI.ok(&url, &["goal", "list", "--service", &s]);
     assert!(
         !list.contains("Docs") && list.contains("Pro signup"),
         "{list}"
@@ -207,7 +178,7 @@ async fn goal_commands_and_their_errors() {
     ))
     .await
     .unwrap();
-    let out = ok(&url, &["stats", "--service", &s, "--json"]);
+    let out = CLI.ok(&url, &["stats", "--service", &s, "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         v["stats"]["events"],
@@ -226,7 +197,7 @@ async fn goal_commands_and_their_errors() {
     assert_eq!(v["stats"]["session_count"], 1);
 
     // The help says what a goal is and how globs read.
-    let help = ok(&url, &["goal", "add", "--help"]);
+    let help = CLI.ok(&url, &["goal", "add", "--help"]);
     assert!(
         help.contains("--prop <KEY=VALUE>") && help.contains("/docs/**"),
         "{help}"

@@ -4,47 +4,20 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
 use support::*;
 use uuid::Uuid;
 
-fn shynet(url: &str, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
-    let mut child = Command::new(e2e_tests::shynet_bin())
-        .args(args)
-        .env("DATABASE_URL", url)
-        .env("SHYNET_LOG", "warn")
-        .env_remove("SHYNET_SHARE_PASSWORD")
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run shynet");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
+/// No password from the test's own environment reaches a command.
+const UNSET: &[&str] = &["SHYNET_SHARE_PASSWORD"];
+/// Commands without a password in their environment.
+const SHYNET: Cli = Cli {
+    env: &[],
+    unset: UNSET,
+};
 
+/// The output of a command that must succeed, with `env` and `stdin`.
 fn ok(url: &str, args: &[&str], env: &[(&str, &str)], stdin: &str) -> String {
-    let out = shynet(url, args, env, stdin);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn fails(url: &str, args: &[&str], says: &str) {
-    let out = shynet(url, args, &[], "");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{args:?} succeeded");
-    assert!(err.contains(says), "{args:?}: expected `{says}` in: {err}");
+    Cli { env, unset: UNSET }.ok_with_stdin(url, args, stdin)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -106,17 +79,17 @@ async fn share_commands_and_their_errors() {
     assert!(lines[0].contains("password") && lines[0].contains("live"));
 
     // Bad input: a clear error, nothing stored.
-    fails(
+    SHYNET.fails(
         &url,
         &["share", "create", "--service", &s, "--epsilon", "abc"],
         "invalid epsilon",
     );
-    fails(
+    SHYNET.fails(
         &url,
         &["share", "create", "--service", &s, "--epsilon", "0"],
         "between",
     );
-    fails(
+    SHYNET.fails(
         &url,
         &[
             "share",
@@ -128,40 +101,40 @@ async fn share_commands_and_their_errors() {
         ],
         "invalid expiry",
     );
-    fails(
+    SHYNET.fails(
         &url,
         &["share", "create", "--service", &s, "--expires", "tomorrow"],
         "invalid expiry",
     );
-    fails(
+    SHYNET.fails(
         &url,
         &["share", "create", "--service", &s, "--password"],
         "no password",
     );
     let unknown = Uuid::new_v4().to_string();
-    fails(
+    SHYNET.fails(
         &url,
         &["share", "create", "--service", &unknown],
         "no service",
     );
-    fails(
+    SHYNET.fails(
         &url,
         &["share", "list", "--service", &unknown],
         "no service",
     );
-    fails(
+    SHYNET.fails(
         &url,
         &["share", "create", "--service", "not-a-uuid"],
         "invalid value",
     );
-    fails(&url, &["share", "revoke", "nope"], "give a link id");
-    fails(&url, &["share", "revoke", "999"], "no live share link");
+    SHYNET.fails(&url, &["share", "revoke", "nope"], "give a link id");
+    SHYNET.fails(&url, &["share", "revoke", "999"], "no live share link");
     assert_eq!(links().await, 3);
 
     // Revoke by token, then by id; a second revoke says so.
     let out = ok(&url, &["share", "revoke", token], &[], "");
     assert_eq!(out.trim(), "share 1 revoked");
-    fails(&url, &["share", "revoke", token], "no live share link");
+    SHYNET.fails(&url, &["share", "revoke", token], "no live share link");
     assert!(ok(&url, &["share", "revoke", "2"], &[], "").contains("share 2 revoked"));
     let list = ok(&url, &["share", "list", "--service", &s], &[], "");
     assert_eq!(list.matches("revoked").count(), 2, "{list}");

@@ -5,39 +5,24 @@
 
 mod support;
 
-use std::process::{Command, Output};
 use support::*;
 use uuid::Uuid;
 
-fn shynet(url: &str, args: &[&str]) -> Output {
-    Command::new(e2e_tests::shynet_bin())
-        .args(args)
-        .env("DATABASE_URL", url)
-        .env("SHYNET_LOG", "warn")
-        .env("TIME_ZONE", "America/New_York")
-        .output()
-        .expect("run shynet")
-}
-
-fn ok(url: &str, args: &[&str]) -> String {
-    let out = shynet(url, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 const DAY: &str = "2024-06-10";
+
+/// The commands run in an instance whose own zone is not the service's.
+const SHYNET: Cli = Cli {
+    env: &[("TIME_ZONE", "America/New_York")],
+    unset: &[],
+};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn service_time_zone_decides_the_days_of_shynet_stats() {
     let pg = Pg::start("cli-tz");
     let url = pg.database("tz").await;
-    ok(&url, &["createadmin", "owner@example.com"]);
+    SHYNET.ok(&url, &["createadmin", "owner@example.com"]);
     let create = |zone: &str| {
-        shynet(
+        SHYNET.run(
             &url,
             &[
                 "service",
@@ -88,7 +73,7 @@ async fn service_time_zone_decides_the_days_of_shynet_stats() {
     assert_eq!(zone.as_deref(), Some("Asia/Kolkata"));
 
     // Without the flag (TIME_ZONE set in the environment), the service follows the instance.
-    let out = ok(
+    let out = SHYNET.ok(
         &url,
         &[
             "service",
@@ -138,7 +123,7 @@ async fn service_time_zone_decides_the_days_of_shynet_stats() {
     assert_eq!(raw, 3);
 
     let s = svc.to_string();
-    let out = ok(
+    let out = SHYNET.ok(
         &url,
         &[
             "stats",

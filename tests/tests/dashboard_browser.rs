@@ -5,12 +5,13 @@
 //! for CI, and the service page on a 390 px phone, where the navigation folds into a menu so the
 //! figures come first.
 
-use aggregator::geo::GeoDb;
-use aggregator::startup::{Application, ServeSettings};
+use e2e_tests::browser_app::BrowserApp;
+use e2e_tests::seed::ADMIN_EMAIL;
+use e2e_tests::sign_in::{click, fill, submit_login, OVERVIEW_READY};
+use e2e_tests::tracked_site::{page, serve_pages};
 use e2e_tests::{shot, text_of};
 use fantoccini::{Client, Locator};
-use std::time::{Duration, Instant};
-use warp::Filter;
+use std::time::Duration;
 
 /// Whether the element is rendered, as the browser itself says (`checkVisibility`: no
 /// `display: none`, no closed `<details>` or `content-visibility: hidden` around it). WebDriver's
@@ -63,12 +64,7 @@ async fn phone_shows_the_figures_first(b: &Client, service_page: &str) {
     assert!(displayed(b, ".menu > summary").await);
     assert!(!displayed(b, ".side a[href='/accounts/email/']").await);
     shot(b, "dashboard-service-phone.png").await;
-    b.find(Locator::Css(".menu > summary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(b, ".menu > summary").await;
     assert!(displayed(b, ".side a[href='/accounts/email/']").await);
     shot(b, "dashboard-service-phone-menu.png").await;
 }
@@ -76,30 +72,8 @@ async fn phone_shows_the_figures_first(b: &Client, service_page: &str) {
 #[tokio::test]
 async fn log_in_create_a_service_and_see_its_first_visit() {
     // A throwaway Postgres, a migrated database and the real application.
-    // The shared test kit waits until the throwaway cluster accepts connections.
-    let (pool, _) = aggregator::testkit::fresh_db()
-        .await
-        .expect("throwaway Postgres");
-    let tracking = aggregator::config::TrackingArgs {
-        script_heartbeat_frequency: 500,
-        ..Default::default()
-    };
-    let app = Application::start(
-        ServeSettings {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            tracking,
-            ingest: Default::default(),
-            time_zone: "UTC".parse().unwrap(),
-        },
-        pool.clone(),
-        GeoDb::empty(),
-    )
-    .await
-    .unwrap();
-    let base = format!("http://{}", app.address());
-    let password = aggregator::cli::createadmin(&pool, "admin@example.com")
-        .await
-        .unwrap();
+    let app = BrowserApp::start_with_heartbeat(500).await;
+    let (base, password) = (app.base.clone(), app.password.clone());
 
     let driver = e2e_tests::chromedriver();
     let b = e2e_tests::browser(&driver).await;
@@ -112,56 +86,19 @@ async fn log_in_create_a_service_and_see_its_first_visit() {
         .unwrap()
         .path()
         .starts_with("/accounts/login/"));
-    b.find(Locator::Css("#email"))
-        .await
-        .unwrap()
-        .send_keys("admin@example.com")
-        .await
-        .unwrap();
-    b.find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(&password)
-        .await
-        .unwrap();
-    b.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    submit_login(&b, ADMIN_EMAIL, &password).await;
     b.wait()
-        .for_element(Locator::Css("a.button[href='/dashboard/service/new/']"))
+        .for_element(Locator::Css(OVERVIEW_READY))
         .await
         .unwrap();
     assert_eq!(b.current_url().await.unwrap().path(), "/dashboard/");
 
     // Create a service.
-    b.find(Locator::Css("a.button[href='/dashboard/service/new/']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, OVERVIEW_READY).await;
     b.wait().for_element(Locator::Css("#name")).await.unwrap();
-    b.find(Locator::Css("#name"))
-        .await
-        .unwrap()
-        .send_keys("Browser site")
-        .await
-        .unwrap();
-    b.find(Locator::Css("#link"))
-        .await
-        .unwrap()
-        .send_keys("https://example.com")
-        .await
-        .unwrap();
-    b.find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(&b, "#name", "Browser site").await;
+    fill(&b, "#link", "https://example.com").await;
+    click(&b, "main form button[type=submit]").await;
     b.wait()
         .for_element(Locator::Css("#snippet"))
         .await
@@ -183,30 +120,18 @@ async fn log_in_create_a_service_and_see_its_first_visit() {
     let snippet = snippet.replace("https://", "http://");
 
     // A local test page on another origin carries the snippet.
-    let page = format!(
-        "<!doctype html><html><head><title>Tracked page</title></head><body><h1>Hello</h1>{snippet}</body></html>"
+    let page = page("Tracked page", &snippet, "<h1>Hello</h1>");
+    let site_url = format!(
+        "{}/landing.html",
+        serve_pages(vec![("landing.html", page)]).await
     );
-    let site = warp::path("landing.html").map(move || warp::reply::html(page.clone()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let site_url = format!("http://{}/landing.html", listener.local_addr().unwrap());
-    tokio::spawn(warp::serve(site).incoming(listener).run());
     b.goto(&site_url).await.unwrap();
 
     // Wait until the hit is written.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let c = pool.get().await.unwrap();
-        let n: i64 = c
-            .query_one("SELECT count(*) FROM hits WHERE service_id = $1", &[&svc])
-            .await
-            .unwrap()
-            .get(0);
-        if n >= 1 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no hit recorded");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    assert!(
+        app.hits_reach(svc, 1, Duration::from_secs(20)).await,
+        "no hit recorded"
+    );
 
     // The service page shows the hit, the page and the session.
     b.goto(&format!("{base}/dashboard/service/{svc}/"))
@@ -257,20 +182,8 @@ async fn log_in_create_a_service_and_see_its_first_visit() {
         .await
         .unwrap();
     // A new token takes the current password.
-    b.find(Locator::Css("#token-current"))
-        .await
-        .unwrap()
-        .send_keys(&password)
-        .await
-        .unwrap();
-    b.find(Locator::Css(
-        "form[action='/dashboard/api-token-refresh/'] button",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    fill(&b, "#token-current", &password).await;
+    click(&b, "form[action='/dashboard/api-token-refresh/'] button").await;
     b.wait()
         .for_element(Locator::Css("#api-token"))
         .await
@@ -297,12 +210,7 @@ async fn log_in_create_a_service_and_see_its_first_visit() {
     b.goto(&format!("{base}/accounts/two-factor/"))
         .await
         .unwrap();
-    b.find(Locator::Css("button[value='start']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, "button[value='start']").await;
     let qr = b.wait().for_element(Locator::Css(".qr svg")).await.unwrap();
     let (_, _, w, h) = qr.rectangle().await.unwrap();
     assert!(w >= 100.0 && h >= 100.0, "QR code drawn at {w}x{h}");

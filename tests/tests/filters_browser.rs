@@ -6,21 +6,12 @@
 
 mod support;
 
+use e2e_tests::seed::{admin_service, visits_yesterday, Visits, ADMIN_EMAIL};
 use e2e_tests::shot;
+use e2e_tests::sign_in::{click, signed_in_browser};
 use fantoccini::{Client, Locator};
-use std::process::Command;
 use std::time::Duration;
 use support::*;
-
-async fn click(b: &Client, css: &str) {
-    b.wait()
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap();
-}
 
 /// The data-filter values of the chips shown, once they are exactly `want`.
 async fn chips_become(b: &Client, want: &[&str]) {
@@ -38,22 +29,12 @@ async fn chips_become(b: &Client, want: &[&str]) {
 
 /// `shynet stats` with these filters, as the real binary prints it.
 fn shynet_stats(url: &str, svc: uuid::Uuid, filters: &[&str]) -> serde_json::Value {
-    let mut cmd = Command::new(e2e_tests::shynet_bin());
-    cmd.args(["stats", "--json", "--service", &svc.to_string()]);
+    let svc = svc.to_string();
+    let mut args = vec!["stats", "--json", "--service", &svc];
     for f in filters {
-        cmd.args(["--filter", f]);
+        args.extend(["--filter", f]);
     }
-    let out = cmd
-        .env("DATABASE_URL", url)
-        .env("SHYNET_LOG", "warn")
-        .output()
-        .expect("run shynet stats");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
+    serde_json::from_str(&CLI.ok(url, &args)).expect("JSON")
 }
 
 /// The strip's figure `label` as shown (`Sessions` → `30`).
@@ -87,68 +68,31 @@ async fn click_rows_to_filter_then_remove_a_chip() {
     let pg = Pg::start("chrome");
     let url = pg.database("filters").await;
     let pool = aggregator::db::make_pool(url.parse().unwrap(), 2).unwrap();
-    let password = aggregator::cli::createadmin(&pool, "admin@example.com")
+    let password = aggregator::cli::createadmin(&pool, ADMIN_EMAIL)
         .await
         .unwrap();
     let c = db(&url).await;
-    let svc = uuid::Uuid::new_v4();
-    c.execute(
-        "INSERT INTO services (id, name, owner_id)
-         SELECT $1, 'Filtered', id FROM users WHERE email = 'admin@example.com'",
-        &[&svc],
-    )
-    .await
-    .unwrap();
+    let svc = admin_service(&c, "Filtered", "").await;
     // Yesterday: 30 German Firefox sessions, 20 German Chrome, 10 American Firefox; two pages
     // each.
-    for (country, browser, n) in [
+    for (country, browser, sessions) in [
         ("DE", "Firefox", 30),
         ("DE", "Chrome", 20),
         ("US", "Firefox", 10),
     ] {
-        c.execute(
-            "WITH s AS (
-                INSERT INTO sessions (id, service_id, start_time, last_seen, browser, os,
-                                      device_type, country, hit_count, is_bounce)
-                SELECT gen_random_uuid(), $1, date_trunc('day', now()) - interval '12 hours',
-                       date_trunc('day', now()) - interval '11 hours', $3, 'Linux', 'DESKTOP',
-                       $2, 2, false
-                FROM generate_series(1, $4) RETURNING id)
-             INSERT INTO hits (session_id, service_id, initial, start_time, last_seen, tracker,
-                               location)
-             SELECT id, $1, g = 1, date_trunc('day', now()) - interval '12 hours',
-                    date_trunc('day', now()) - interval '11 hours', 'JS',
-                    'https://example.com/p' || g
-             FROM s, generate_series(1, 2) g",
-            &[&svc, &country, &browser, &n],
-        )
-        .await
-        .unwrap();
+        let pages = &["https://example.com/p1", "https://example.com/p2"];
+        let visits = Visits {
+            country,
+            browser,
+            sessions,
+            pages,
+        };
+        visits_yesterday(&c, svc, visits).await;
     }
     let app = Shynet::serve(&url, &[]);
 
     let driver = e2e_tests::chromedriver();
-    let b = e2e_tests::browser(&driver).await;
-    b.goto(&format!("{}/accounts/login/", app.base))
-        .await
-        .unwrap();
-    b.find(Locator::Css("#email"))
-        .await
-        .unwrap()
-        .send_keys("admin@example.com")
-        .await
-        .unwrap();
-    b.find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(&password)
-        .await
-        .unwrap();
-    click(&b, "form button[type=submit]").await;
-    b.wait()
-        .for_element(Locator::Css("a.button[href='/dashboard/service/new/']"))
-        .await
-        .unwrap();
+    let b = signed_in_browser(&driver, &app.base, &password).await;
     b.goto(&format!("{}/dashboard/service/{svc}/", app.base))
         .await
         .unwrap();

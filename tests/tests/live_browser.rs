@@ -3,9 +3,10 @@
 //! comes to show them online with their page view; `?pause=1` keeps still. A screenshot is
 //! saved under `artifacts/screenshots/`.
 
-use aggregator::geo::GeoDb;
-use aggregator::startup::{Application, ServeSettings};
-use e2e_tests::text_of;
+use e2e_tests::browser_app::BrowserApp;
+use e2e_tests::seed::ADMIN_EMAIL;
+use e2e_tests::sign_in::submit_login;
+use e2e_tests::{shot, text_of};
 use fantoccini::Locator;
 use std::time::Duration;
 
@@ -14,64 +15,17 @@ const REFRESHED_WITHIN: Duration = Duration::from_secs(45);
 
 #[tokio::test]
 async fn the_live_view_refreshes_itself_without_a_script() {
-    let (pool, _) = aggregator::testkit::fresh_db()
-        .await
-        .expect("throwaway Postgres");
     // "Online" = seen within two heartbeats: two minutes here, so the visitor written below is
     // still online however slow the machine is.
-    let tracking = aggregator::config::TrackingArgs {
-        script_heartbeat_frequency: 60_000,
-        ..Default::default()
-    };
-    let app = Application::start(
-        ServeSettings {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            tracking,
-            ingest: Default::default(),
-            time_zone: "UTC".parse().unwrap(),
-        },
-        pool.clone(),
-        GeoDb::empty(),
-    )
-    .await
-    .unwrap();
-    let base = format!("http://{}", app.address());
-    let password = aggregator::cli::createadmin(&pool, "admin@example.com")
-        .await
-        .unwrap();
-    let c = pool.get().await.unwrap();
-    let svc = uuid::Uuid::new_v4();
-    c.execute(
-        "INSERT INTO services (id, name, owner_id)
-         SELECT $1, 'Live site', id FROM users WHERE email = 'admin@example.com'",
-        &[&svc],
-    )
-    .await
-    .unwrap();
+    let app = BrowserApp::start_with_heartbeat(60_000).await;
+    let svc = app.service("Live site").await;
+    let c = app.pool.get().await.unwrap();
 
     let driver = e2e_tests::chromedriver();
     let b = e2e_tests::browser(&driver).await;
-    let live = format!("{base}/dashboard/service/{svc}/live/");
+    let live = app.url(&format!("/dashboard/service/{svc}/live/"));
     b.goto(&live).await.unwrap();
-    b.wait().for_element(Locator::Css("#email")).await.unwrap();
-    b.find(Locator::Css("#email"))
-        .await
-        .unwrap()
-        .send_keys("admin@example.com")
-        .await
-        .unwrap();
-    b.find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(&password)
-        .await
-        .unwrap();
-    b.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    submit_login(&b, ADMIN_EMAIL, &app.password).await;
     // Back on the live view after logging in, with nobody online yet.
     b.wait()
         .for_element(Locator::Css("#live-online"))
@@ -116,9 +70,7 @@ async fn the_live_view_refreshes_itself_without_a_script() {
         .await
         .unwrap();
     assert_eq!(scripts, serde_json::json!(0), "no script on the page");
-    let png = b.screenshot().await.expect("screenshot");
-    std::fs::write(e2e_tests::artifacts_dir().join("dashboard-live.png"), png)
-        .expect("write screenshot");
+    shot(&b, "dashboard-live.png").await;
 
     // Paused: the page has no refresh to run.
     b.find(Locator::LinkText("Pause auto-refresh"))

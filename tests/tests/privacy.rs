@@ -17,40 +17,8 @@ use beacon::wire::VisitorKey;
 use nix::sys::signal::Signal;
 use std::collections::HashSet;
 use std::net::IpAddr;
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 use support::*;
-
-fn pg_dump_bin() -> PathBuf {
-    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path().join("bin/pg_dump"))
-        .filter(|p| p.exists())
-        .collect();
-    found.sort();
-    found
-        .pop()
-        .expect("pg_dump not found (scripts/setup installs postgresql)")
-}
-
-fn dump(pg: &Pg, db: &str) -> String {
-    let out = Command::new(pg_dump_bin())
-        .args(["--no-owner", "--inserts"])
-        .arg("-h")
-        .arg(pg.dir.join("run"))
-        .args(["-p", "5432", "-U", "shynet", db])
-        .output()
-        .expect("run pg_dump");
-    assert!(
-        out.status.success(),
-        "pg_dump: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn ua(i: usize) -> String {
     match i % 3 {

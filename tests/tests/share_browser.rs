@@ -3,57 +3,25 @@
 //! the notice (the same figures its API answers); the owner revokes it and the link answers
 //! 404. Screenshots go under `artifacts/screenshots/`.
 
-use aggregator::geo::GeoDb;
-use aggregator::startup::{Application, ServeSettings};
-use e2e_tests::{shot, text_of};
-use fantoccini::{Client, Locator};
-
-async fn fill(b: &Client, css: &str, value: &str) {
-    b.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .send_keys(value)
-        .await
-        .unwrap();
-}
-
-async fn click(b: &Client, css: &str) {
-    b.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap();
-}
+use e2e_tests::browser_app::AdminDb;
+use e2e_tests::seed::{admin_service, visits_yesterday, Visits};
+use e2e_tests::sign_in::{click, fill, signed_in_browser};
+use e2e_tests::{open_until, shot, text_of};
+use fantoccini::Locator;
 
 /// A service owned by the admin with 300 two-page visits yesterday (private shares count
 /// complete days only), rolled up.
 async fn service_with_traffic(pool: &deadpool_postgres::Pool) -> uuid::Uuid {
     let c = pool.get().await.unwrap();
-    let svc = uuid::Uuid::new_v4();
-    c.execute(
-        "INSERT INTO services (id, name, owner_id)
-         SELECT $1, 'Shared in a browser', id FROM users WHERE email = 'admin@example.com'",
-        &[&svc],
-    )
-    .await
-    .unwrap();
-    c.execute(
-        "WITH s AS (
-            INSERT INTO sessions (id, service_id, start_time, last_seen, browser, os, device_type,
-                                  country, hit_count, is_bounce)
-            SELECT gen_random_uuid(), $1, date_trunc('day', now()) - interval '12 hours',
-                   date_trunc('day', now()) - interval '11 hours', 'Firefox', 'Linux', 'DESKTOP',
-                   'FR', 2, false
-            FROM generate_series(1, 300) RETURNING id)
-         INSERT INTO hits (session_id, service_id, initial, start_time, last_seen, tracker, location)
-         SELECT id, $1, g = 1, date_trunc('day', now()) - interval '12 hours',
-                date_trunc('day', now()) - interval '11 hours', 'JS', 'https://example.com/shared'
-         FROM s, generate_series(1, 2) g",
-        &[&svc],
-    )
-    .await
-    .unwrap();
+    let svc = admin_service(&c, "Shared in a browser", "").await;
+    let pages = &["https://example.com/shared", "https://example.com/shared"];
+    let visits = Visits {
+        country: "FR",
+        browser: "Firefox",
+        sessions: 300,
+        pages,
+    };
+    visits_yesterday(&c, svc, visits).await;
     stats::rollup::rewind(&**c, chrono::Utc::now() - chrono::Duration::hours(48))
         .await
         .unwrap();
@@ -62,54 +30,19 @@ async fn service_with_traffic(pool: &deadpool_postgres::Pool) -> uuid::Uuid {
 
 #[tokio::test]
 async fn owner_shares_a_private_link_a_visitor_sees_noised_figures_then_it_is_revoked() {
-    let (pool, _) = aggregator::testkit::fresh_db()
-        .await
-        .expect("throwaway Postgres");
     // Data first, then the app: no maintenance pass runs while the rows are written.
-    let password = aggregator::cli::createadmin(&pool, "admin@example.com")
-        .await
-        .unwrap();
-    let svc = service_with_traffic(&pool).await;
-    let app = Application::start(
-        ServeSettings {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            tracking: Default::default(),
-            ingest: Default::default(),
-            time_zone: "UTC".parse().unwrap(),
-        },
-        pool.clone(),
-        GeoDb::empty(),
-    )
-    .await
-    .unwrap();
-    let base = format!("http://{}", app.address());
+    let db = AdminDb::fresh().await;
+    let svc = service_with_traffic(&db.pool).await;
+    let app = db.serve(Default::default()).await;
+    let base = app.base.clone();
 
     let driver = e2e_tests::chromedriver();
-    let owner = e2e_tests::browser(&driver).await;
+    let owner = signed_in_browser(&driver, &base, &app.password).await;
     let viewer = e2e_tests::browser(&driver).await;
 
-    // The owner logs in and creates a link with ε = 1 on the manage page.
-    owner
-        .goto(&format!("{base}/accounts/login/"))
-        .await
-        .unwrap();
-    fill(&owner, "#email", "admin@example.com").await;
-    fill(&owner, "#password", &password).await;
-    click(&owner, "form button[type=submit]").await;
-    owner
-        .wait()
-        .for_element(Locator::Css("a.button[href='/dashboard/service/new/']"))
-        .await
-        .unwrap();
-    owner
-        .goto(&format!("{base}/dashboard/service/{svc}/manage/"))
-        .await
-        .unwrap();
-    owner
-        .wait()
-        .for_element(Locator::Css("#share_epsilon"))
-        .await
-        .unwrap();
+    // The owner (signed in above) creates a link with ε = 1 on the manage page.
+    let manage = format!("{base}/dashboard/service/{svc}/manage/");
+    open_until(&owner, &manage, "#share_epsilon").await;
     fill(&owner, "#share_epsilon", "1").await;
     click(&owner, "#shares button[value=create]").await;
     owner
@@ -168,15 +101,7 @@ async fn owner_shares_a_private_link_a_visitor_sees_noised_figures_then_it_is_re
     shot(&viewer, "share-private.png").await;
 
     // The owner revokes it; the link answers 404.
-    owner
-        .goto(&format!("{base}/dashboard/service/{svc}/manage/"))
-        .await
-        .unwrap();
-    owner
-        .wait()
-        .for_element(Locator::Css("#share-list button[value=revoke]"))
-        .await
-        .unwrap();
+    open_until(&owner, &manage, "#share-list button[value=revoke]").await;
     click(&owner, "#share-list button[value=revoke]").await;
     // The click starts a navigation: the old list can be read (or go stale) until the new page
     // arrives, so this waits for the list that says "revoked".

@@ -4,58 +4,28 @@
 //! stored bound to its page view; and a campaign visit with those events shows on the owner's
 //! dashboard page and in the API: events, a goal conversion, campaign tags and the channel.
 
-use aggregator::config::{IngestArgs, TrackingArgs};
-use aggregator::geo::GeoDb;
-use aggregator::startup::{Application, ServeSettings};
-use e2e_tests::{browser, chromedriver, eventually};
+use e2e_tests::browser_app::BrowserApp;
+use e2e_tests::sign_in::click;
+use e2e_tests::tracked_site::{page, serve_pages};
+use e2e_tests::{browser, chromedriver, eventually, shot};
 use std::time::Duration;
 use uuid::Uuid;
-use warp::Filter;
 
-fn page(title: &str, snippet: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html><head><title>{title}</title></head><body>{body}{snippet}</body></html>"
-    )
+/// The app with this heartbeat period and a service of the admin's named `name`.
+async fn app_with_service(heartbeat_ms: u64, name: &str) -> (BrowserApp, Uuid) {
+    let app = BrowserApp::start_with_heartbeat(heartbeat_ms).await;
+    let svc = app.service(name).await;
+    (app, svc)
 }
 
 #[tokio::test]
 async fn tracker_records_page_views_heartbeats_and_spa_navigation() {
-    let (pool, _) = aggregator::testkit::fresh_db().await.unwrap();
-    let app = Application::start(
-        ServeSettings {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            tracking: TrackingArgs {
-                session_memory_timeout: 1800,
-                script_heartbeat_frequency: 400,
-            },
-            ingest: IngestArgs::default(),
-            time_zone: chrono_tz::UTC,
-        },
-        pool.clone(),
-        GeoDb::empty(),
-    )
-    .await
-    .unwrap();
+    let (app, svc) = app_with_service(400, "Browser test").await;
+    let pool = app.pool.clone();
     let client = pool.get().await.unwrap();
-    let uid: i64 = client
-        .query_one(
-            "INSERT INTO users (email, password_hash) VALUES ('o@example.com', 'x') RETURNING id",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    let svc = Uuid::new_v4();
-    client
-        .execute(
-            "INSERT INTO services (id, name, owner_id) VALUES ($1, 'Browser test', $2)",
-            &[&svc, &uid],
-        )
-        .await
-        .unwrap();
 
     // The tracked site: another origin on loopback.
-    let snippet = beacon::snippet::install_snippet(&format!("http://{}", app.address()), svc);
+    let snippet = beacon::snippet::install_snippet(&app.base, svc);
     let p1 = page(
         "One",
         &snippet,
@@ -63,38 +33,14 @@ async fn tracker_records_page_views_heartbeats_and_spa_navigation() {
          <a id=next href=\"/two.html\">next</a>",
     );
     let p2 = page("Two", &snippet, "<p>two</p>");
-    let site = warp::path("one.html")
-        .map(move || warp::reply::html(p1.clone()))
-        .or(warp::path("two.html").map(move || warp::reply::html(p2.clone())));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let site_addr = listener.local_addr().unwrap();
-    tokio::spawn(warp::serve(site).incoming(listener).run());
-    let site_url = format!("http://{site_addr}");
+    let site_url = serve_pages(vec![("one.html", p1), ("two.html", p2)]).await;
 
     let driver = chromedriver();
     let b = browser(&driver).await;
     b.goto(&format!("{site_url}/one.html")).await.unwrap();
 
-    let count_hits = || {
-        let pool = pool.clone();
-        move |n: i64| {
-            let pool = pool.clone();
-            async move {
-                let c = pool.get().await.ok()?;
-                let got: i64 = c
-                    .query_one("SELECT count(*) FROM hits WHERE service_id = $1", &[&svc])
-                    .await
-                    .ok()?
-                    .get(0);
-                (got >= n).then_some(got)
-            }
-        }
-    };
-    let hits_at_least = count_hits();
     assert!(
-        eventually(Duration::from_secs(15), || hits_at_least(1))
-            .await
-            .is_some(),
+        app.hits_reach(svc, 1, Duration::from_secs(15)).await,
         "the page view never arrived"
     );
     // Heartbeats while the page stays open and visible.
@@ -117,33 +63,18 @@ async fn tracker_records_page_views_heartbeats_and_spa_navigation() {
     assert!(beats.is_some(), "no heartbeats arrived");
 
     // Single-page-app navigation.
-    b.find(fantoccini::Locator::Id("spa"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, "#spa").await;
     assert!(
-        eventually(Duration::from_secs(10), || hits_at_least(2))
-            .await
-            .is_some(),
+        app.hits_reach(svc, 2, Duration::from_secs(10)).await,
         "the pushState navigation was not tracked"
     );
     // A normal navigation.
-    b.find(fantoccini::Locator::Id("next"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, "#next").await;
     assert!(
-        eventually(Duration::from_secs(10), || hits_at_least(3))
-            .await
-            .is_some(),
+        app.hits_reach(svc, 3, Duration::from_secs(10)).await,
         "the second page was not tracked"
     );
-    let png = b.screenshot().await.unwrap();
-    std::fs::write(e2e_tests::artifacts_dir().join("tracked-page.png"), png).unwrap();
+    shot(&b, "tracked-page.png").await;
     b.close().await.unwrap();
 
     app.shutdown().await;
@@ -193,64 +124,27 @@ async fn tracker_records_page_views_heartbeats_and_spa_navigation() {
     assert!(!rows[0].get::<_, bool>(9));
 }
 
-/// The service, the app and the pool a browser test needs.
-async fn app_with_service() -> (Application, deadpool_postgres::Pool, Uuid) {
-    let (pool, _) = aggregator::testkit::fresh_db().await.unwrap();
-    let app = Application::start(
-        ServeSettings {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            tracking: TrackingArgs {
-                session_memory_timeout: 1800,
-                script_heartbeat_frequency: 5000,
-            },
-            ingest: IngestArgs::default(),
-            time_zone: chrono_tz::UTC,
-        },
-        pool.clone(),
-        GeoDb::empty(),
-    )
-    .await
-    .unwrap();
-    let c = pool.get().await.unwrap();
-    let uid: i64 = c
-        .query_one(
-            "INSERT INTO users (email, password_hash) VALUES ('e@example.com', 'x') RETURNING id",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    let svc = Uuid::new_v4();
-    c.execute(
-        "INSERT INTO services (id, name, owner_id) VALUES ($1, 'Events test', $2)",
-        &[&svc, &uid],
-    )
-    .await
-    .unwrap();
-    (app, pool, svc)
-}
-
-/// Serves `pages` (path, HTML) on a new loopback port; returns its base URL.
-async fn site(pages: Vec<(&'static str, String)>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let routes = warp::path::param().and_then(move |name: String| {
-        let page = pages.iter().find(|p| p.0 == name).map(|p| p.1.clone());
-        async move {
-            page.map(warp::reply::html)
-                .ok_or_else(warp::reject::not_found)
-        }
-    });
-    tokio::spawn(warp::serve(routes).incoming(listener).run());
-    format!("http://{addr}")
-}
-
 /// The script tag with outbound-link events switched on.
-fn outbound_tag(app: &Application, svc: Uuid) -> String {
+fn outbound_tag(app: &BrowserApp, svc: Uuid) -> String {
     format!(
-        "<script defer data-outbound src=\"http://{}/ingress/{svc}/script.js\"></script>",
-        app.address()
+        "<script defer data-outbound src=\"{}/ingress/{svc}/script.js\"></script>",
+        app.base
     )
+}
+
+/// Our page `ours`, carrying [`outbound_tag`] and a link `#out` to the page `exit` on another
+/// host (another port is another host for the tracker): (our site's base URL, the exit URL).
+async fn site_with_exit(
+    app: &BrowserApp,
+    svc: Uuid,
+    ours: &'static str,
+    exit: &'static str,
+) -> (String, String) {
+    let elsewhere = serve_pages(vec![(exit, page("Elsewhere", "", "<p>bye</p>"))]).await;
+    let exit_url = format!("{elsewhere}/{exit}");
+    let body = format!("<a id=out href=\"{exit_url}\">elsewhere</a>");
+    let page = page("Tracked", &outbound_tag(app, svc), &body);
+    (serve_pages(vec![(ours, page)]).await, exit_url)
 }
 
 /// On a page carrying [`outbound_tag`] and a link `#out` to another host: waits for auto.js,
@@ -303,15 +197,9 @@ async fn events_stored(pool: &deadpool_postgres::Pool, svc: Uuid, n: i64) -> Opt
 
 #[tokio::test]
 async fn custom_and_outbound_events_land_bound_to_the_page_view() {
-    let (app, pool, svc) = app_with_service().await;
-    // Another host to leave to (another port is another host for the tracker).
-    let elsewhere = site(vec![("landing.html", page("Elsewhere", "", "<p>hi</p>"))]).await;
-    let body = format!("<a id=out href=\"{elsewhere}/landing.html\">elsewhere</a>");
-    let ours = site(vec![(
-        "one.html",
-        page("One", &outbound_tag(&app, svc), &body),
-    )])
-    .await;
+    let (app, svc) = app_with_service(5000, "Events test").await;
+    let pool = app.pool.clone();
+    let (ours, exit) = site_with_exit(&app, svc, "one.html", "landing.html").await;
 
     let driver = chromedriver();
     let b = browser(&driver).await;
@@ -324,7 +212,7 @@ async fn custom_and_outbound_events_land_bound_to_the_page_view() {
     );
     assert_eq!(
         b.current_url().await.unwrap().as_str(),
-        format!("{elsewhere}/landing.html"),
+        exit,
         "the click navigated"
     );
     b.close().await.unwrap();
@@ -348,10 +236,7 @@ async fn custom_and_outbound_events_land_bound_to_the_page_view() {
     assert_eq!(name(0), "Signup");
     assert_eq!(props(0), serde_json::json!({"plan": "pro"}));
     assert_eq!(name(1), "Outbound Link: Click");
-    assert_eq!(
-        props(1),
-        serde_json::json!({"url": format!("{elsewhere}/landing.html")})
-    );
+    assert_eq!(props(1), serde_json::json!({"url": exit}));
     for r in &rows {
         assert_eq!(r.get::<_, String>(2), format!("{ours}/one.html"));
         assert!(r.get::<_, bool>(3), "bound to the page view");
@@ -394,8 +279,9 @@ async fn owner_credentials(pool: &deadpool_postgres::Pool, svc: Uuid) -> (String
 
 #[tokio::test]
 async fn a_campaign_visit_with_events_shows_on_the_dashboard_and_in_the_api() {
-    let (app, pool, svc) = app_with_service().await;
-    let base = format!("http://{}", app.address());
+    let (app, svc) = app_with_service(5000, "Events test").await;
+    let pool = app.pool.clone();
+    let base = app.base.clone();
     let goal = aggregator::goals_cli::GoalCommand::Add {
         service: svc,
         name: "Pro signup".into(),
@@ -405,13 +291,7 @@ async fn a_campaign_visit_with_events_shows_on_the_dashboard_and_in_the_api() {
     };
     aggregator::goals_cli::run(&pool, &goal).await.unwrap();
 
-    let elsewhere = site(vec![("bye.html", page("Elsewhere", "", "<p>bye</p>"))]).await;
-    let body = format!("<a id=out href=\"{elsewhere}/bye.html\">elsewhere</a>");
-    let ours = site(vec![(
-        "spring.html",
-        page("Spring", &outbound_tag(&app, svc), &body),
-    )])
-    .await;
+    let (ours, _) = site_with_exit(&app, svc, "spring.html", "bye.html").await;
     let driver = chromedriver();
     let b = browser(&driver).await;
     b.goto(&format!(

@@ -2,6 +2,14 @@
 //! binaries), a fresh database per test, and the real application on an ephemeral port.
 #![allow(dead_code)]
 
+mod locks;
+mod rows;
+// Each test binary uses some of these.
+#[allow(unused_imports)]
+pub use locks::wait_for_lock_waiter;
+#[allow(unused_imports)]
+pub use rows::{owned_service, owner_with_services};
+
 use aggregator::config::{IngestArgs, TrackingArgs};
 use aggregator::geo::GeoDb;
 use aggregator::startup::{Application, ServeSettings};
@@ -59,28 +67,44 @@ pub async fn spawn_app(opts: Opts) -> TestApp {
 }
 
 pub async fn spawn_app_on(pool: Pool, opts: Opts) -> TestApp {
-    let app = Application::start(
-        ServeSettings {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            tracking: opts.tracking,
-            ingest: opts.ingest,
-            time_zone: chrono_tz::UTC,
-        },
-        pool.clone(),
-        test_geo(),
-    )
-    .await
-    .unwrap();
+    spawn_app_with_pools(pool.clone(), pool, opts).await
+}
+
+/// The app on `pools` (one per kind of work, a pooler or replicas in between), while the
+/// test itself reads and writes through `pool`.
+pub async fn spawn_app_with_pools(
+    pool: Pool,
+    pools: impl Into<aggregator::pools::Pools>,
+    opts: Opts,
+) -> TestApp {
+    let app = Application::start(settings(opts.tracking, opts.ingest), pools, test_geo())
+        .await
+        .unwrap();
     let base = format!("http://{}", app.address());
     TestApp {
         app,
         pool,
         base,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
+        http: http_client(),
     }
+}
+
+/// Serve settings on an ephemeral loopback port, display zone UTC.
+pub fn settings(tracking: TrackingArgs, ingest: IngestArgs) -> ServeSettings {
+    ServeSettings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        tracking,
+        ingest,
+        time_zone: chrono_tz::UTC,
+    }
+}
+
+/// An HTTP client that shows redirects instead of following them.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 /// Service settings for [`TestApp::service`].
@@ -160,8 +184,21 @@ impl TestApp {
         ua: &str,
         body: serde_json::Value,
     ) -> reqwest::Response {
+        self.post_ingress(service, "script.js", ip, ua, body).await
+    }
+
+    /// POSTs `body` to `/ingress/{service}/{route}` as the tracker does (`text/plain`, no
+    /// preflight) from `ip` with User-Agent `ua`.
+    pub async fn post_ingress(
+        &self,
+        service: Uuid,
+        route: &str,
+        ip: &str,
+        ua: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
         self.http
-            .post(self.url(&format!("/ingress/{service}/script.js")))
+            .post(self.url(&format!("/ingress/{service}/{route}")))
             .header("user-agent", ua)
             .header("x-forwarded-for", ip)
             .header("content-type", "text/plain;charset=UTF-8")

@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use crate::common;
-use aggregator::startup::{Application, ServeSettings};
+use aggregator::config::{IngestArgs, TrackingArgs};
+use aggregator::startup::Application;
 use dashboard::auth::{session, token};
 use deadpool_postgres::Pool;
 use uuid::Uuid;
@@ -30,15 +31,33 @@ pub async fn spawn_on(
     cfg: tokio_postgres::Config,
     args: dashboard::DashboardArgs,
 ) -> Dash {
+    let opts = DashOpts {
+        dashboard: args,
+        ..Default::default()
+    };
+    spawn_with(pool.clone(), cfg, pool, opts).await
+}
+
+/// How a dashboard test's app tracks, ingests and shows (all defaults unless said).
+#[derive(Default)]
+pub struct DashOpts {
+    pub tracking: TrackingArgs,
+    pub ingest: IngestArgs,
+    pub dashboard: dashboard::DashboardArgs,
+}
+
+/// The app on `pools` (replicas, a pooler), with the test's own `pool` and `cfg` to the
+/// primary.
+pub async fn spawn_with(
+    pool: Pool,
+    cfg: tokio_postgres::Config,
+    pools: impl Into<aggregator::pools::Pools>,
+    opts: DashOpts,
+) -> Dash {
     let app = Application::start_with_dashboard(
-        ServeSettings {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            tracking: Default::default(),
-            ingest: Default::default(),
-            time_zone: chrono_tz::UTC,
-        },
-        args,
-        pool.clone(),
+        common::settings(opts.tracking, opts.ingest),
+        opts.dashboard,
+        pools,
         common::test_geo(),
     )
     .await
@@ -49,10 +68,7 @@ pub async fn spawn_on(
         pool,
         cfg,
         base,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
+        http: common::http_client(),
     }
 }
 
@@ -94,6 +110,20 @@ impl Who {
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// A new web session of user `id`: its cookie (`shynet_session=…`) and its CSRF token.
+async fn web_session(c: &tokio_postgres::Client, id: i64) -> (String, String) {
+    let t = session::create(c, id).await.unwrap();
+    let csrf: String = c
+        .query_one(
+            "SELECT csrf_token FROM web_sessions WHERE token_hash = $1",
+            &[&token::hash(&t)],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    (format!("shynet_session={t}"), csrf)
+}
+
 impl Dash {
     pub fn url(&self, p: &str) -> String {
         format!("{}{}", self.base, p)
@@ -115,19 +145,11 @@ impl Dash {
             .await
             .unwrap()
             .get(0);
-        let t = session::create(&**c, id).await.unwrap();
-        let csrf: String = c
-            .query_one(
-                "SELECT csrf_token FROM web_sessions WHERE token_hash = $1",
-                &[&token::hash(&t)],
-            )
-            .await
-            .unwrap()
-            .get(0);
+        let (cookie, csrf) = web_session(&c, id).await;
         Who {
             id,
             email: email.into(),
-            cookie: format!("shynet_session={t}"),
+            cookie,
             csrf,
             api,
         }
@@ -136,17 +158,9 @@ impl Dash {
     /// A fresh web session for an existing user.
     pub async fn relogin(&self, w: &Who) -> Who {
         let c = self.pool.get().await.unwrap();
-        let t = session::create(&**c, w.id).await.unwrap();
-        let csrf: String = c
-            .query_one(
-                "SELECT csrf_token FROM web_sessions WHERE token_hash = $1",
-                &[&token::hash(&t)],
-            )
-            .await
-            .unwrap()
-            .get(0);
+        let (cookie, csrf) = web_session(&c, w.id).await;
         Who {
-            cookie: format!("shynet_session={t}"),
+            cookie,
             csrf,
             ..w.clone()
         }
@@ -252,6 +266,32 @@ impl Dash {
             r = r.header("cookie", &who.cookie);
         }
         r.send().await.unwrap()
+    }
+
+    /// The login form posted by a new anonymous browser (with its CSRF pair).
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        let form = [("email", email), ("password", password)];
+        self.post(&Who::anonymous(), "/accounts/login/", &form, true)
+            .await
+    }
+
+    /// A Plausible Stats API client: GET `/api/v1/stats/{endpoint}?{query}` with
+    /// `Authorization: Bearer`; the answer as (status, JSON).
+    pub async fn plausible(
+        &self,
+        token: &str,
+        endpoint: &str,
+        query: &str,
+    ) -> (u16, serde_json::Value) {
+        let r = self
+            .http
+            .get(self.url(&format!("/api/v1/stats/{endpoint}?{query}")))
+            .header("authorization", format!("Bearer {token}"))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap())
     }
 
     /// GET the API with a token.

@@ -1,8 +1,17 @@
-//! Shared by the fault, hostile-client and privacy tests: a Postgres cluster this test can stop
-//! and start (the embedded `Cluster`, run as the unprivileged user), the real `shynet serve`
-//! binary pointed at it, and a way to send beacons.
+//! Shared by the fault, hostile-client, privacy and command-line tests: a Postgres cluster this
+//! test can stop and start (the embedded `Cluster`, run as the unprivileged user), the real
+//! `shynet serve` binary pointed at it, a way to send beacons, one-shot commands (`cli.rs`) and
+//! database dumps (`pg_dump.rs`).
 
 #![allow(dead_code)]
+
+mod cli;
+mod pg_dump;
+// Each test binary uses some of these.
+#[allow(unused_imports)]
+pub use cli::{Cli, CLI};
+#[allow(unused_imports)]
+pub use pg_dump::dump;
 
 use aggregator::embedded_pg::{Cluster, DB_NAME, SOCKET_PORT};
 use e2e_tests::shynet_bin;
@@ -81,18 +90,7 @@ impl Pg {
         drop(client);
         let _ = task.await;
         let url = self.url(db);
-        let out = Command::new(shynet_bin())
-            .arg("migrate")
-            .env("DATABASE_URL", &url)
-            .env("SHYNET_LOG", "warn")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run shynet migrate");
-        assert!(
-            out.status.success(),
-            "migrate: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        CLI.ok(&url, &["migrate"]);
         url
     }
 }
