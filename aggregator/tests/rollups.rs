@@ -1279,3 +1279,78 @@ async fn late_beacon_through_the_writer_marks_its_hour_dirty() {
         .await;
     }
 }
+
+/// Rows written in the past while the very first pass runs: the pass looked for the oldest row
+/// before they existed, so it will set the watermark past them. The rewind their writer issues
+/// afterwards must wait for that pass and then move the watermark back over them (it used to
+/// see the unset watermark in its snapshot, match nothing and return at once).
+#[tokio::test]
+async fn a_rewind_during_the_first_pass_waits_and_rewinds_after_it() {
+    let (pool, _) = common::fresh_db().await;
+    let mut pass = pool.get().await.unwrap();
+    let tx = pass.transaction().await.unwrap();
+    let unset: Option<DateTime<Utc>> = tx
+        .query_one(
+            "SELECT watermark FROM rollup_state WHERE id FOR UPDATE",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(unset, None, "a fresh database has rolled nothing up");
+
+    let past = Utc::now() - Duration::days(3);
+    let writer = pool.clone();
+    let rewind = tokio::spawn(async move {
+        let c = writer.get().await.unwrap();
+        rollup::rewind(&**c, past).await.unwrap();
+    });
+    wait_for_rewind_to_wait(&pool).await;
+    // The pass found no rows and ends at the closed hours.
+    let close = Utc::now().duration_trunc(Duration::hours(1)).unwrap() - Duration::hours(1);
+    tx.execute("UPDATE rollup_state SET watermark = $1 WHERE id", &[&close])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    rewind.await.unwrap();
+
+    let c = pool.get().await.unwrap();
+    let w: DateTime<Utc> = c
+        .query_one("SELECT watermark FROM rollup_state WHERE id", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(w, past.duration_trunc(Duration::hours(1)).unwrap());
+    // With no pass running, a rewind of an unset watermark leaves it unset.
+    let (fresh, _) = common::fresh_db().await;
+    let c = fresh.get().await.unwrap();
+    rollup::rewind(&**c, past).await.unwrap();
+    let w: Option<DateTime<Utc>> = c
+        .query_one("SELECT watermark FROM rollup_state WHERE id", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(w, None);
+}
+
+/// Waits (polling, bounded at about 10 s) until a rewind waits for the watermark row's lock (a
+/// row lock shows as a wait on the holder's transaction, not on the table); panics otherwise.
+async fn wait_for_rewind_to_wait(pool: &Pool) {
+    let c = pool.get().await.unwrap();
+    for _ in 0..1000 {
+        let waiting: i64 = c
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE wait_event_type = 'Lock' AND query LIKE '%UPDATE rollup_state%'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if waiting > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the rewind did not wait for the running pass");
+}

@@ -367,15 +367,24 @@ pub async fn catch_up(
 }
 
 /// Moves the watermark back to the hour of `t` (when rows were written in the past without the
-/// writer, e.g. by `shynet demo`), so the next passes roll those hours. Never moves it forward.
+/// writer, e.g. by `shynet demo` or an import), so the next passes roll those hours. Never moves
+/// it forward, and leaves an unset watermark unset (the first pass starts at the oldest row).
+///
+/// The statement has no condition on the watermark itself, so it always takes the row lock:
+/// with one, a rewind issued while a first pass ran (the row still unset in the rewind's
+/// snapshot) matched nothing and returned at once; that pass, which had looked for the oldest
+/// row before the caller's rows existed, then set the watermark past them and their hours were
+/// never rolled up. Waiting for the lock orders every rewind after any running pass.
 pub async fn rewind<C: tokio_postgres::GenericClient>(
     client: &C,
     t: DateTime<Utc>,
 ) -> Result<(), tokio_postgres::Error> {
     client
         .execute(
-            "UPDATE rollup_state SET watermark = least(watermark, date_trunc('hour', $1::timestamptz, 'UTC'))
-             WHERE id AND watermark IS NOT NULL",
+            "UPDATE rollup_state
+             SET watermark = CASE WHEN watermark IS NULL THEN NULL
+                                  ELSE least(watermark, date_trunc('hour', $1::timestamptz, 'UTC')) END
+             WHERE id",
             &[&t],
         )
         .await?;

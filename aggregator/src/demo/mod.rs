@@ -294,6 +294,9 @@ pub async fn run(
     let spinner = ProgressBar::new_spinner();
     spinner.set_message("rolling up");
     let mut conn = pool.get().await?;
+    // Again after the rows exist: a running server's passes may have rolled these hours while
+    // they were being written.
+    stats::rollup::rewind(&**conn, from).await?;
     stats::rollup::catch_up(&mut conn, session_timeout_secs, 24 * 31, |p| {
         spinner.set_message(format!("rolling up: watermark {:?}", p.watermark));
         spinner.tick();
