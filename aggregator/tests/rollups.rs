@@ -1305,7 +1305,7 @@ async fn a_rewind_during_the_first_pass_waits_and_rewinds_after_it() {
         let c = writer.get().await.unwrap();
         rollup::rewind(&**c, past).await.unwrap();
     });
-    wait_for_rewind_to_wait(&pool).await;
+    common::wait_for_waiting_statement(&pool, "UPDATE rollup_state").await;
     // The pass found no rows and ends at the closed hours.
     let close = Utc::now().duration_trunc(Duration::hours(1)).unwrap() - Duration::hours(1);
     tx.execute("UPDATE rollup_state SET watermark = $1 WHERE id", &[&close])
@@ -1331,26 +1331,4 @@ async fn a_rewind_during_the_first_pass_waits_and_rewinds_after_it() {
         .unwrap()
         .get(0);
     assert_eq!(w, None);
-}
-
-/// Waits (polling, bounded at about 10 s) until a rewind waits for the watermark row's lock (a
-/// row lock shows as a wait on the holder's transaction, not on the table); panics otherwise.
-async fn wait_for_rewind_to_wait(pool: &Pool) {
-    let c = pool.get().await.unwrap();
-    for _ in 0..1000 {
-        let waiting: i64 = c
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity
-                 WHERE wait_event_type = 'Lock' AND query LIKE '%UPDATE rollup_state%'",
-                &[],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        if waiting > 0 {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("the rewind did not wait for the running pass");
 }

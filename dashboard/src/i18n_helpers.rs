@@ -79,8 +79,15 @@ fn arg(v: &Value, html: bool) -> Arg<'static> {
     }
 }
 
-/// Escapes text for an HTML text node or a double-quoted attribute.
+/// Escapes text for an HTML text node or a double-quoted attribute. Apostrophes stay as written,
+/// so translated messages read in the page source as they do in the catalogue.
 pub fn escape(s: &str) -> String {
+    escape_html(s, false)
+}
+
+/// The one HTML escaper of the crate; `apostrophe` also escapes `'` (for markup built outside
+/// templates, which may land in single-quoted attributes).
+pub(crate) fn escape_html(s: &str, apostrophe: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -88,6 +95,7 @@ pub fn escape(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
+            '\'' if apostrophe => out.push_str("&#x27;"),
             c => out.push(c),
         }
     }

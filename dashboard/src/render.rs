@@ -126,18 +126,7 @@ impl Templates {
 
 /// Escapes text for HTML/SVG built outside templates.
 pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    crate::i18n_helpers::escape_html(s, true)
 }
 
 #[cfg(test)]
