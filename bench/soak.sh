@@ -14,7 +14,7 @@
 # (active_sessions, active_hits) and of the hits/sessions partitions, dead tuples and
 # autovacuum runs of the live-state tables, WAL written. After a warm-up (the session timeout
 # plus five minutes, when the live state has reached its steady size, or the first fifth of the
-# run if that is longer), the
+# run if that is longer; WARMUP_MIN=N sets it to N minutes instead), the
 # least-squares slope per hour of memory, p99 and live-state size is compared with its mean:
 # flat when the slope is under 5 % of the mean per hour. The summary goes to bench/RESULTS.md;
 # the samples stay in $DATA/soak.csv (path printed).
@@ -23,7 +23,7 @@
 #   RATE=6000 EDGE_RATE=2000 (defaults); SHYNET_BIN=path SHYNET_BIN_COMMIT=abc1234 skips the build
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 1 ] || { sed -n 2,22p "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] || { sed -n 2,23p "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 DURATION=$1
 INTERVAL=${2:-60}
 RATE=${RATE:-6000}
@@ -62,13 +62,17 @@ psql_q "UPDATE users SET api_token_hash = sha256('$TOKEN'::bytea)" >/dev/null
 kib() { awk -v k="$1" '$1 == k":" {print $2}' /proc/$PID/status; }
 p99_of() { awk '/^ +99%/ {v=$2; u=v; sub(/[a-z]+$/,"",v); if (u ~ /us$/) v/=1000; else if (u ~ /[^m]s$/) v*=1000; print v}' "$1"; }
 rps_of() { awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$1"; }
+edge_fields() { python3 -c 'import sys, json; e = json.load(sys.stdin); print("%s,%s,%s" % (e["p99_ms"], e["failed"], e["max_backlog"]))'; }
+# answers other than 2xx/3xx plus requests wrk gave up on (its --timeout)
+errors_of() { awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {n += $NF} END {print n + 0}' "$1"; }
 # requests/s → per-connection pause in ms for 8 connections
 pause_for() { awk -v r="$1" 'BEGIN {d = 8000 / r; printf "%d", (d < 1 ? 1 : d)}'; }
 
 CSV="$DATA/soak.csv"
-echo "minute,anon_mib,file_mib,pixel_rps,script_rps,p99_pixel_ms,p99_script_ms,p99_api_ms,p99_edge_ms,edge_failed,queue_depth,live_mib,partitions_mib,dead_tuples,autovacuums,wal_mib" > "$CSV"
+echo "minute,anon_mib,file_mib,pixel_rps,script_rps,p99_pixel_ms,p99_script_ms,p99_api_ms,api_errors,p99_edge_ms,edge_failed,edge_backlog,queue_depth,live_mib,partitions_mib,dead_tuples,autovacuums,wal_mib" > "$CSV"
 wal0=$(psql_q "SELECT pg_current_wal_lsn()")
-t_end=$(( $(date +%s) + TOTAL ))
+t0=$(date +%s)
+t_end=$(( t0 + TOTAL ))
 n=0
 echo "soak: $DURATION, samples every ${INTERVAL}s, RATE=$RATE req/s direct, EDGE_RATE=$EDGE_RATE beacons/s; data in $DATA"
 while [ "$(date +%s)" -lt "$t_end" ]; do
@@ -80,7 +84,7 @@ while [ "$(date +%s)" -lt "$t_end" ]; do
     wrk -t1 -c8 -d${INTERVAL}s --latency -s bench/soak/throttled.lua "http://127.0.0.1:$PORT/ingress/$SVC/script.js" > "$DATA/script.out" &
   load+=($!)
   SOAK_TOKEN=$TOKEN SOAK_DELAY_MS=500 \
-    wrk -t1 -c1 -d${INTERVAL}s --timeout 30s --latency -s bench/soak/api_read.lua "http://127.0.0.1:$PORT/api/v1/dashboard/" > "$DATA/api.out" &
+    wrk -t1 -c1 -d${INTERVAL}s --timeout 70s --latency -s bench/soak/api_read.lua "http://127.0.0.1:$PORT/api/v1/dashboard/" > "$DATA/api.out" &
   load+=($!)
   SOAK_SEQ=$((n * 10000000)) node bench/soak/edge_feed.mjs "http://127.0.0.1:$PORT" "$SVC" "$SECRET" "$EDGE_RATE" "$INTERVAL" > "$DATA/edge.out" &
   load+=($!)
@@ -94,20 +98,23 @@ while [ "$(date +%s)" -lt "$t_end" ]; do
            (SELECT sum(autovacuum_count) FROM pg_stat_user_tables WHERE relname IN ('active_sessions', 'active_hits')),
            round(pg_wal_lsn_diff(pg_current_wal_lsn(), '$wal0') / 1048576.0, 1)")
   depth=$(curl -s "http://127.0.0.1:$PORT/healthz?format=json" | python3 -c "import sys,json; print(json.load(sys.stdin)['queue_depth'])")
-  row="$(( n * INTERVAL / 60 )),$(awk "BEGIN {printf \"%.1f\", $(kib RssAnon)/1024}"),$(awk "BEGIN {printf \"%.1f\", $(kib RssFile)/1024}"),$(rps_of "$DATA/pixel.out"),$(rps_of "$DATA/script.out"),$(p99_of "$DATA/pixel.out"),$(p99_of "$DATA/script.out"),$(p99_of "$DATA/api.out"),$(echo "$edge" | python3 -c 'import sys,json; print(json.load(sys.stdin)["p99_ms"])'),$(echo "$edge" | python3 -c 'import sys,json; print(json.load(sys.stdin)["failed"])'),$depth,$live,$parts,$dead,$vacs,$wal"
+  # Minutes of wall clock: an interval can overrun while a backlog drains.
+  row="$(awk -v a="$t0" -v b="$(date +%s)" 'BEGIN {printf "%.2f", (b - a) / 60}'),$(awk "BEGIN {printf \"%.1f\", $(kib RssAnon)/1024}"),$(awk "BEGIN {printf \"%.1f\", $(kib RssFile)/1024}"),$(rps_of "$DATA/pixel.out"),$(rps_of "$DATA/script.out"),$(p99_of "$DATA/pixel.out"),$(p99_of "$DATA/script.out"),$(p99_of "$DATA/api.out"),$(errors_of "$DATA/api.out"),$(echo "$edge" | edge_fields),$depth,$live,$parts,$dead,$vacs,$wal"
   echo "$row" >> "$CSV"
   echo "sample $n: $row"
 done
 
 TIMEOUT_SECS=${SESSION_MEMORY_TIMEOUT:-1800}
-SUMMARY=$(python3 - "$CSV" "$INTERVAL" "$TIMEOUT_SECS" <<'PY'
+SUMMARY=$(python3 - "$CSV" "$INTERVAL" "$TIMEOUT_SECS" "${WARMUP_MIN:-}" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 interval = int(sys.argv[2])
 warm = max(2, len(rows) // 5, (int(sys.argv[3]) + 300) // interval)
+if sys.argv[4]:
+    warm = int(sys.argv[4]) * 60 // interval
 warm = min(warm, len(rows) - 3)
 body = rows[warm:]
-hours = [i * interval / 3600 for i in range(len(body))]
+hours = [float(r["minute"]) / 60 for r in body]
 def slope(key):
     ys = [float(r[key]) for r in body]
     mx, my = sum(hours) / len(hours), sum(ys) / len(ys)
@@ -126,6 +133,8 @@ last = rows[-1]
 fails = sum(int(r["edge_failed"]) for r in rows)
 print(f"{len(rows)} samples, warm-up {warm} dropped; " + "; ".join(out)
       + f"; max queue depth {max(int(r['queue_depth']) for r in rows)}; edge batches failed {fails}"
+      + f", largest edge backlog {max(int(r['edge_backlog']) for r in rows)} batches"
+      + f"; API reads p99 {max(float(r['p99_api_ms'] or 0) for r in rows) / 1000:.1f} s at worst, {sum(int(r['api_errors']) for r in rows)} failed or timed out"
       + f"; after {last['minute']} min: partitions {last['partitions_mib']} MiB, WAL {last['wal_mib']} MiB, "
       + f"{last['autovacuums']} autovacuums of the live-state tables, {last['dead_tuples']} dead tuples there"
       + f"|{'PASS' if flat_all and fails == 0 else 'FAIL'}")

@@ -1,6 +1,7 @@
 // Soak-test edge traffic: signed batches of 100 beacons, as the edge queue consumer sends them,
 // POSTed to a running `shynet serve` at a fixed rate for a fixed time. Prints one JSON line:
-// batches sent, non-200 answers, p99 latency in ms.
+// batches sent, non-200 answers, p99 latency in ms, the largest backlog of batches due but not
+// yet sent.
 //
 // usage: node edge_feed.mjs BASE_URL SERVICE_ID SECRET BEACONS_PER_SECOND SECONDS
 import http from "node:http";
@@ -11,7 +12,7 @@ const [base, service, secret, rateArg, secsArg] = process.argv.slice(2);
 const SIZE = 100;
 const perSecond = Math.max(1, Math.round(Number(rateArg) / SIZE));
 const until = Date.now() + Number(secsArg) * 1000;
-const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 const url = new URL("/ingest/v1/batch", base);
 const hex = (n) => n.toString(16).padStart(32, "0");
 let seq = Number(process.env.SOAK_SEQ ?? 0);
@@ -47,15 +48,40 @@ function post(body) {
   });
 }
 
-const pending = [];
+// At most IN_FLIGHT batches at once, like the edge consumer; a batch is built and signed when
+// it is sent, so a server that falls behind shows as latency and backlog, never as signatures
+// gone stale in the feed's own queue.
+const IN_FLIGHT = 8;
+const results = [];
+const queue = [];
+let inflight = 0;
 let sent = 0;
+let maxBacklog = 0;
+let drained;
+const allDone = new Promise((r) => { drained = r; });
+let ticking = true;
+function pump() {
+  while (inflight < IN_FLIGHT && queue.length) {
+    queue.shift();
+    inflight++;
+    post(batch()).then((r) => {
+      results.push(r);
+      inflight--;
+      pump();
+      if (!ticking && inflight === 0 && queue.length === 0) drained();
+    });
+  }
+}
 while (Date.now() < until) {
   const tick = Date.now();
-  for (let i = 0; i < perSecond; i++) { pending.push(post(batch())); sent++; }
+  maxBacklog = Math.max(maxBacklog, queue.length); // left over from the second before
+  for (let i = 0; i < perSecond; i++) { queue.push(1); sent++; }
+  pump();
   await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - tick))));
 }
-const results = await Promise.all(pending);
+ticking = false;
+if (inflight > 0 || queue.length > 0) await allDone;
 const lat = results.map(([, ms]) => ms).sort((a, b) => a - b);
 const p99 = lat.length ? lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] : 0;
-console.log(JSON.stringify({ batches: sent, failed: results.filter(([s]) => s !== 200).length, p99_ms: +p99.toFixed(1) }));
+console.log(JSON.stringify({ batches: sent, failed: results.filter(([s]) => s !== 200).length, p99_ms: +p99.toFixed(1), max_backlog: maxBacklog }));
 agent.destroy();

@@ -29,7 +29,8 @@ pub const FILTERS_PARAM: &str = "filters";
 /// Longest `?event=` name accepted, in bytes.
 const MAX_EVENT_BYTES: usize = 1000;
 
-fn error(status: StatusCode, msg: &str) -> Response {
+/// A JSON error answer: `{"error": msg}`.
+pub fn error(status: StatusCode, msg: &str) -> Response {
     http::json(status, &json!({ "error": msg }))
 }
 

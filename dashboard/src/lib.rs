@@ -22,6 +22,7 @@ pub mod pages;
 pub mod plausible_api;
 pub mod plausible_filters;
 pub mod plausible_query;
+pub mod read_conn;
 pub mod read_pool;
 pub mod render;
 pub mod request_context;

@@ -21,6 +21,8 @@ pub enum PageError {
     /// 429: no database connection came free in time (the dashboard's pool is busy); answered
     /// at once instead of queueing, and never taken from what ingestion uses.
     Busy,
+    /// 503: a read ran past [`crate::router::READ_TIME_LIMIT`] and was stopped.
+    TooSlow,
 }
 
 impl From<tokio_postgres::Error> for PageError {

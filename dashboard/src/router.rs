@@ -11,6 +11,7 @@ use crate::state::DashboardState;
 use crate::{api, api_data};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::time::Duration;
 use warp::http::{Method, StatusCode};
 use warp::Filter;
 
@@ -254,7 +255,17 @@ fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> &'a str {
 /// until the signed-in user's setting is known ([`Ctx::load`]).
 pub async fn handle(state: &DashboardState, req: Req) -> Response {
     let lang = crate::lang::negotiate(req.header("accept-language"));
-    let mut resp = crate::lang::with_lang(lang, handle_in_lang(state, req)).await;
+    let limited = req.method == Method::GET;
+    let api = req.path.starts_with("/api/");
+    let answer = crate::lang::with_lang(lang, handle_in_lang(state, req));
+    let mut resp = if limited {
+        match tokio::time::timeout(READ_TIME_LIMIT, answer).await {
+            Ok(r) => r,
+            Err(_) => crate::lang::with_lang_sync(lang, || too_slow(state, api)),
+        }
+    } else {
+        answer.await
+    };
     // Pages are written in the browser's language: a shared cache must not serve one reader's
     // language to another.
     let html = resp
@@ -269,6 +280,28 @@ pub async fn handle(state: &DashboardState, req: Req) -> Response {
         );
     }
     resp
+}
+
+/// How long a page or API read may take before it is stopped (503), its query cancelled in
+/// Postgres ([`crate::read_conn`]). Only GET requests: a POST (an erasure, an import of
+/// settings) may take longer and must not be cut off half way.
+pub const READ_TIME_LIMIT: Duration = Duration::from_secs(60);
+
+/// The answer to a read stopped at [`READ_TIME_LIMIT`].
+fn too_slow(state: &DashboardState, api: bool) -> Response {
+    let mut r = if api {
+        api::with_cors(api::error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "These figures took longer than 60 s to compute and were stopped; a window that ends before today is faster.",
+        ))
+    } else {
+        layout::error_page(state, None, PageError::TooSlow)
+    };
+    r.headers_mut().insert(
+        warp::http::header::RETRY_AFTER,
+        warp::http::HeaderValue::from_static("60"),
+    );
+    r
 }
 
 async fn handle_in_lang(state: &DashboardState, req: Req) -> Response {

@@ -140,13 +140,17 @@ impl DashboardState {
     /// A connection for statistics reads: a read replica in use, else the primary's pool.
     /// Accounts, permissions and service settings are read with [`DashboardState::pool`], so
     /// what a request just wrote is always seen (see [`crate::read_pool`]).
+    ///
+    /// A query still running when the connection is dropped is cancelled
+    /// ([`crate::read_conn`]).
     pub async fn read_client(
         &self,
-    ) -> Result<deadpool_postgres::Object, deadpool_postgres::PoolError> {
-        match self.inner.reads.get() {
-            Some(r) => r.client(&self.inner.pool).await,
-            None => self.inner.pool.get().await,
-        }
+    ) -> Result<crate::read_conn::ReadConn, deadpool_postgres::PoolError> {
+        let obj = match self.inner.reads.get() {
+            Some(r) => r.client(&self.inner.pool).await?,
+            None => self.inner.pool.get().await?,
+        };
+        Ok(obj.into())
     }
 
     /// A second connection for statistics reads, only if one is free right now, for work that
@@ -154,11 +158,12 @@ impl DashboardState {
     /// uses a second core. A request never waits for it while holding its first one, so a busy
     /// dashboard degrades to one connection per request (the same queries, one after the other)
     /// instead of requests queueing behind each other's second connections.
-    pub async fn spare_read_client(&self) -> Option<deadpool_postgres::Object> {
-        match self.inner.reads.get() {
+    pub async fn spare_read_client(&self) -> Option<crate::read_conn::ReadConn> {
+        let obj = match self.inner.reads.get() {
             Some(r) => r.spare_client(&self.inner.pool).await,
             None => crate::read_pool::now_or_never(&self.inner.pool).await,
-        }
+        };
+        obj.map(Into::into)
     }
 
     /// The slots of HTTP exports (one permit per running export).

@@ -87,6 +87,8 @@ error-login = Anmelden
 error-login-text = Bitte melden Sie sich an.
 error-busy = Ausgelastet
 error-busy-text = Das Dashboard bearbeitet gerade zu viele Anfragen. Versuchen Sie es gleich noch einmal.
+error-too-slow = Dauert zu lange
+error-too-slow-text = Die Berechnung dieser Zahlen hat länger als eine Minute gedauert, deshalb wurde die Anfrage abgebrochen. Ein Zeitraum, der jetzt endet, liest etwa die letzte Stunde aus Rohdaten, was bei einer sehr stark besuchten Website lange dauert; ein Zeitraum, der vor heute endet, geht schneller.
 error-unavailable = Vorübergehend nicht verfügbar
 error-unavailable-text = Die Datenbank hat nicht geantwortet. Versuchen Sie es gleich noch einmal.
 

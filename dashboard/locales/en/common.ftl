@@ -87,6 +87,8 @@ error-login = Log in
 error-login-text = Please log in.
 error-busy = Busy
 error-busy-text = The dashboard is handling too many requests right now. Try again in a moment.
+error-too-slow = Taking too long
+error-too-slow-text = These figures took longer than a minute to compute, so the request was stopped. A window that ends now reads its most recent hour or so from raw rows, which takes long on a very busy site; a window that ends before today is faster.
 error-unavailable = Temporarily unavailable
 error-unavailable-text = The database did not answer. Try again in a moment.
 

@@ -170,6 +170,11 @@ pub fn error_page(state: &DashboardState, ctx: Option<&Ctx>, e: PageError) -> Re
             i18n::tr(lang, "error-busy"),
             i18n::tr(lang, "error-busy-text"),
         ),
+        PageError::TooSlow => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            i18n::tr(lang, "error-too-slow"),
+            i18n::tr(lang, "error-too-slow-text"),
+        ),
         PageError::Unavailable(why) => {
             tracing::error!(error = %why, "dashboard request failed");
             (
