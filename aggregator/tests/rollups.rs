@@ -1332,3 +1332,53 @@ async fn a_rewind_during_the_first_pass_waits_and_rewinds_after_it() {
         .get(0);
     assert_eq!(w, None);
 }
+
+/// A writer marking an hour dirty never waits for a rollup pass that has taken the same hour:
+/// the pass keeps the rows it took until it commits (minutes on a very busy site), and with a
+/// key on the table every batch continuing a long session stalled behind it. The mark made
+/// meanwhile survives the pass, so the next pass re-rolls the hour.
+#[tokio::test]
+async fn marking_an_hour_dirty_does_not_wait_for_a_pass_that_took_it() {
+    let (pool, _) = common::fresh_db().await;
+    let svc = Uuid::new_v4();
+    let c = pool.get().await.unwrap();
+    c.execute(
+        "INSERT INTO rollup_dirty (service_id, hour)
+         VALUES ($1, date_trunc('hour', now() - interval '3 hours', 'UTC'))",
+        &[&svc],
+    )
+    .await
+    .unwrap();
+    let mut a = pool.get().await.unwrap();
+    let pass = a.transaction().await.unwrap();
+    let taken = pass
+        .query(
+            "DELETE FROM rollup_dirty WHERE service_id = $1 RETURNING hour",
+            &[&svc],
+        )
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1);
+    let hour_ms = taken[0].get::<_, DateTime<Utc>>(0).timestamp_millis();
+
+    let mut b = pool.get().await.unwrap();
+    let writer = b.transaction().await.unwrap();
+    writer
+        .batch_execute("SET LOCAL lock_timeout = '5s'")
+        .await
+        .unwrap();
+    aggregator::writer::store::mark_dirty(&writer, &[(svc, hour_ms)], 1800.0)
+        .await
+        .expect("the mark waited for the pass");
+    writer.commit().await.unwrap();
+    pass.commit().await.unwrap();
+    let left: i64 = c
+        .query_one(
+            "SELECT count(*) FROM rollup_dirty WHERE service_id = $1",
+            &[&svc],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 1);
+}

@@ -19,7 +19,9 @@ export async function startAggregator({ bin, env = {} } = {}) {
   // Short path: the embedded cluster's Unix socket path must stay under 108 bytes.
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "shy-edge-"));
   fs.chmodSync(dataDir, 0o755); // the embedded cluster runs as `postgres` when we are root
-  const child = spawn(bin, ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"], {
+  // No admin listener: its default port may be taken by another server on this machine.
+  const args = ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--metrics-listen", ""];
+  const child = spawn(bin, args, {
     env: {
       ...process.env,
       SHYNET_EDGE_SECRET: SECRET,

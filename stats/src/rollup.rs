@@ -308,10 +308,12 @@ pub async fn run_pass(
         }
     };
 
-    // Dirty hours before the watermark: re-roll exactly those.
+    // Dirty hours before the watermark: re-roll exactly those. The same hour may be listed
+    // several times (marks never wait for each other, see the migration that dropped the key).
     let dirty = tx
         .query(
-            "DELETE FROM rollup_dirty WHERE hour < $1 RETURNING service_id, hour",
+            "WITH taken AS (DELETE FROM rollup_dirty WHERE hour < $1 RETURNING service_id, hour)
+             SELECT DISTINCT service_id, hour FROM taken",
             &[&watermark],
         )
         .await?;

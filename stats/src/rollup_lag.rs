@@ -7,7 +7,8 @@ use crate::figures::StatsError;
 use crate::rollup::CLOSE_MARGIN_SECS;
 use tokio_postgres::GenericClient;
 
-/// Most dirty hours counted (the count is a gauge, not an inventory: past this it reads as this).
+/// Most dirty-hour rows read for the count (the count is a gauge, not an inventory: an hour can be
+/// listed more than once, so past this many rows it reads as the distinct hours among them).
 pub const DIRTY_HOURS_CAP: i64 = 100_000;
 
 /// The rollup job's state as an operator watches it.
@@ -29,7 +30,8 @@ pub async fn rollup_lag<C: GenericClient>(
         .query_one(
             "SELECT extract(epoch FROM date_trunc('hour', now() - make_interval(secs => $1), 'UTC')
                                     - watermark)::float8,
-                    (SELECT count(*) FROM (SELECT 1 FROM rollup_dirty LIMIT $2) d)
+                    (SELECT count(*) FROM (SELECT DISTINCT service_id, hour
+                                           FROM (SELECT * FROM rollup_dirty LIMIT $2) r) d)
              FROM rollup_state WHERE id",
             &[
                 &(session_timeout_secs + CLOSE_MARGIN_SECS),
