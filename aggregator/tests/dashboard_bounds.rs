@@ -126,19 +126,6 @@ fn cli_stats_refuses_unbounded_windows_before_opening_a_database() {
     }
 }
 
-/// Statements waiting for a lock on `hits`, asked on the lock holder's own connection (a pooled
-/// one could be the abandoned reader's, queued behind its stuck statement).
-async fn waiting_on_hits(c: &tokio_postgres::Transaction<'_>) -> i64 {
-    c.query_one(
-        "SELECT count(*) FROM pg_locks
-         WHERE relation = 'hits'::regclass AND NOT granted",
-        &[],
-    )
-    .await
-    .unwrap()
-    .get(0)
-}
-
 /// A reader that gives up (here: a client timeout while `hits` is locked, as a long scan would
 /// hold it) leaves no query behind in Postgres: the read's connection cancels it, and the pool
 /// serves the next reader normally. Without the cancel, the abandoned statement would wait for
@@ -160,26 +147,15 @@ async fn an_abandoned_api_read_is_cancelled_in_postgres() {
         .header("authorization", &tok)
         .timeout(std::time::Duration::from_secs(2))
         .send();
-    let waiter = async {
-        for _ in 0..1000 {
-            if waiting_on_hits(&tx).await > 0 {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        panic!("the read never reached the locked table");
-    };
-    let (answer, ()) = tokio::join!(gives_up, waiter);
+    // Counted on the lock holder's own connection: a pooled one could be the abandoned
+    // reader's, queued behind its stuck statement.
+    let waiters =
+        |done: fn(i64) -> bool| common::poll_count(&*tx, common::LOCK_WAITERS, &[&"hits"], done);
+    let (answer, reached) = tokio::join!(gives_up, waiters(|n| n > 0));
+    assert!(reached > 0, "the read never reached the locked table");
     assert!(answer.unwrap_err().is_timeout());
-    // The abandoned statement is gone while the lock is still held (bounded wait, ~10 s).
-    let mut left = waiting_on_hits(&tx).await;
-    for _ in 0..1000 {
-        if left == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        left = waiting_on_hits(&tx).await;
-    }
+    // The abandoned statement is gone while the lock is still held.
+    let left = waiters(|n| n == 0).await;
     assert_eq!(left, 0, "the abandoned read still waits in Postgres");
     tx.rollback().await.unwrap();
     assert_eq!(d.api(Some(&tok), "").await.status(), 200);

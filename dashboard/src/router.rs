@@ -292,14 +292,17 @@ fn too_slow(state: &DashboardState, api: bool) -> Response {
     let mut r = if api {
         api::with_cors(api::error(
             StatusCode::SERVICE_UNAVAILABLE,
-            "These figures took longer than 60 s to compute and were stopped; a window that ends before today is faster.",
+            &format!(
+                "These figures took longer than {} s to compute and were stopped; a window that ends before today is faster.",
+                READ_TIME_LIMIT.as_secs()
+            ),
         ))
     } else {
         layout::error_page(state, None, PageError::TooSlow)
     };
     r.headers_mut().insert(
         warp::http::header::RETRY_AFTER,
-        warp::http::HeaderValue::from_static("60"),
+        warp::http::HeaderValue::from(READ_TIME_LIMIT.as_secs()),
     );
     r
 }

@@ -6,7 +6,7 @@ mod locks;
 mod rows;
 // Each test binary uses some of these.
 #[allow(unused_imports)]
-pub use locks::{wait_for_lock_waiter, wait_for_waiting_statement};
+pub use locks::{poll_count, wait_for_lock_waiter, wait_for_waiting_statement, LOCK_WAITERS};
 #[allow(unused_imports)]
 pub use rows::{owned_service, owner_with_services};
 
