@@ -1,27 +1,32 @@
 //! The figures of a filtered view. Rollups are counted per dimension, not per combination of
-//! dimensions, so they cannot answer "sessions from Germany using Firefox": a filtered figure is
-//! counted from raw `sessions`, `hits` (and `events`) rows of the window, with the predicates of
-//! [`crate::filter_sql`]. Every statement is set-based, bounded by the window (itself capped at
-//! [`crate::window::MAX_WINDOW_DAYS`]) and by LIMITs, and binds the filter values as parameters.
-//! The unfiltered readers (rollups plus raw edges) are not involved: callers choose this module
-//! only when a filter is active, so unfiltered views cost what they cost before.
+//! dimensions, so they cannot answer "sessions from Germany using Firefox". A view filtered by
+//! one `is` filter on a low-cardinality session field (country, browser, OS, device type,
+//! channel; [`crate::segment`]) is answered from the segment rollups plus raw edges
+//! ([`crate::segment_read`]); every other filter set is counted from the raw rows of the window
+//! ([`crate::filtered_raw`]). The unfiltered readers are not involved: callers choose this
+//! module only when a filter is active, so unfiltered views cost what they cost before.
 //!
 //! Each function here mirrors an unfiltered one and uses the same definitions (strict window
 //! bounds, sessions by their start, hits by their own time, visitors distinct per UTC day), so
-//! with no filter it returns exactly what [`crate::Source::Raw`] returns.
+//! with no filter it returns exactly what [`crate::Source::Raw`] returns; the `_with` variants
+//! take [`Source::Raw`] to skip the segment rollups (the reference they are tested against).
 
-use crate::chart::{empty_points, Chart, Granularity};
-use crate::dimensions::{self, HIT_DIMS, SESSION_DIMS};
+use crate::chart::{empty_points, Chart};
+use crate::dimensions;
 use crate::figures::StatsError;
-use crate::filter_sql::{hit_clause, params, session_clause, values};
+use crate::filter_sql::{params, session_clause, values};
+use crate::filtered_raw;
 use crate::filters::Filters;
+use crate::plan::Source;
 use crate::scalars::{Scalars, Sums};
+use crate::segment::{self, Segment};
+use crate::segment_plan::Coverage;
+use crate::segment_read;
 use crate::tables::{assemble, wants, CoreStats, Tables};
 use crate::top::{self, Ranked, RANK_TAIL};
 use crate::window::Window;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use std::collections::HashMap;
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
@@ -32,39 +37,38 @@ pub async fn sums<C: GenericClient>(
     w: &Window,
     filters: &Filters,
 ) -> Result<Sums, StatsError> {
-    let vals = values(filters);
-    let p = params(&[&service, &w.start, &w.end], &vals);
-    let s = client
-        .query_one(
-            &format!(
-                "SELECT count(*), count(*) FILTER (WHERE s.is_bounce),
-                        coalesce(sum(extract(epoch FROM s.last_seen - s.start_time) * 1000000), 0)::int8
-                 FROM sessions s
-                 WHERE s.service_id = $1 AND s.start_time > $2 AND s.start_time < $3 AND {}",
-                session_clause(filters, "s", 3)
-            ),
-            &p,
-        )
-        .await?;
-    let h = client
-        .query_one(
-            &format!(
-                "SELECT count(*), coalesce(sum(h.load_time), 0), count(h.load_time)
-                 FROM hits h
-                 WHERE h.service_id = $1 AND h.start_time > $2 AND h.start_time < $3 AND {}",
-                hit_clause(filters, "h", 3, ("$2", "$3"))
-            ),
-            &p,
-        )
-        .await?;
-    Ok(Sums {
-        sessions: s.get(0),
-        bounces: s.get(1),
-        duration_us: s.get(2),
-        hits: h.get(0),
-        load_time_sum: h.get(1),
-        load_time_count: h.get(2),
-    })
+    sums_with(client, service, w, filters, Source::Auto).await
+}
+
+/// The pre-counted segment `filters` select and how far its rollups reach, unless `source` asks
+/// for raw rows.
+async fn pre_counted<'f, C: GenericClient>(
+    client: &C,
+    filters: &'f Filters,
+    source: Source,
+) -> Result<Option<(Segment<'f>, Coverage)>, StatsError> {
+    if source == Source::Raw {
+        return Ok(None);
+    }
+    let Some(seg) = segment::of(filters) else {
+        return Ok(None);
+    };
+    Ok(segment_read::coverage(client).await?.map(|c| (seg, c)))
+}
+
+/// [`sums`] from `source`: [`Source::Auto`] reads a pre-counted segment ([`crate::segment`])
+/// from its rollups and raw edges.
+pub async fn sums_with<C: GenericClient>(
+    client: &C,
+    service: Uuid,
+    w: &Window,
+    filters: &Filters,
+    source: Source,
+) -> Result<Sums, StatsError> {
+    match pre_counted(client, filters, source).await? {
+        Some((seg, cov)) => segment_read::sums(client, service, w, filters, seg, &cov).await,
+        None => filtered_raw::sums(client, service, w, filters).await,
+    }
 }
 
 /// The scalar figures of the segment over `w`.
@@ -84,18 +88,21 @@ pub async fn visitors<C: GenericClient>(
     w: &Window,
     filters: &Filters,
 ) -> Result<i64, StatsError> {
-    let vals = values(filters);
-    let sql = format!(
-        "SELECT count(*) FROM (
-             SELECT DISTINCT (s.start_time AT TIME ZONE 'UTC')::date, s.visitor FROM sessions s
-             WHERE s.service_id = $1 AND s.start_time > $2 AND s.start_time < $3
-               AND s.visitor IS NOT NULL AND {}) x",
-        session_clause(filters, "s", 3)
-    );
-    Ok(client
-        .query_one(&sql, &params(&[&service, &w.start, &w.end], &vals))
-        .await?
-        .get(0))
+    visitors_with(client, service, w, filters, Source::Auto).await
+}
+
+/// [`visitors`] from `source` (see [`sums_with`]).
+pub async fn visitors_with<C: GenericClient>(
+    client: &C,
+    service: Uuid,
+    w: &Window,
+    filters: &Filters,
+    source: Source,
+) -> Result<i64, StatsError> {
+    match pre_counted(client, filters, source).await? {
+        Some((seg, cov)) => segment_read::visitors(client, service, w, filters, seg, &cov).await,
+        None => filtered_raw::visitors(client, service, w, filters).await,
+    }
 }
 
 /// The requested slices of the segment's rankings (see [`top::ranked`]).
@@ -106,29 +113,29 @@ pub async fn ranked<C: GenericClient>(
     filters: &Filters,
     want: &[top::Want],
 ) -> Result<Vec<Ranked>, StatsError> {
+    ranked_with(client, service, w, filters, want, Source::Auto).await
+}
+
+/// [`ranked`] from `source` (see [`sums_with`]).
+pub async fn ranked_with<C: GenericClient>(
+    client: &C,
+    service: Uuid,
+    w: &Window,
+    filters: &Filters,
+    want: &[top::Want],
+    source: Source,
+) -> Result<Vec<Ranked>, StatsError> {
+    if let Some((seg, cov)) = pre_counted(client, filters, source).await? {
+        return segment_read::ranked(client, service, w, filters, want, seg, &cov).await;
+    }
     let dims: Vec<i16> = want.iter().map(|x| x.dim).collect();
     let offsets: Vec<i64> = want.iter().map(|x| x.offset.max(0)).collect();
     let limits: Vec<i64> = want.iter().map(|x| x.limit.max(0)).collect();
     let sql = format!(
-        r#"WITH want(dim, off, lim) AS (SELECT * FROM unnest($4::int2[], $5::int8[], $6::int8[])),
-src(dim, key, n) AS (
-    SELECT d.dim, d.key, count(*)::numeric FROM hits h
-    CROSS JOIN LATERAL {hit_dims} AS d(dim, key)
-    WHERE h.service_id = $1 AND h.start_time > $2 AND h.start_time < $3 AND d.dim = ANY($4)
-      AND {hits}
-    GROUP BY 1, 2
-  UNION ALL
-    SELECT d.dim, d.key, count(*)::numeric FROM sessions s
-    CROSS JOIN LATERAL {session_dims} AS d(dim, key)
-    WHERE s.service_id = $1 AND s.start_time > $2 AND s.start_time < $3 AND d.dim = ANY($4)
-      AND {sessions}
-    GROUP BY 1, 2
-),
-{RANK_TAIL}"#,
-        hit_dims = *HIT_DIMS,
-        session_dims = *SESSION_DIMS,
-        hits = hit_clause(filters, "h", 6, ("$2", "$3")),
-        sessions = session_clause(filters, "s", 6),
+        "WITH want(dim, off, lim) AS (SELECT * FROM unnest($4::int2[], $5::int8[], $6::int8[])),
+src(dim, key, n) AS ({}),
+{RANK_TAIL}",
+        filtered_raw::src(filters, ("$2", "$3"), "$4", 6, true)
     );
     let vals = values(filters);
     let rows = client
@@ -216,61 +223,29 @@ pub async fn chart<C: GenericClient>(
     now: DateTime<Utc>,
     filters: &Filters,
 ) -> Result<Chart, StatsError> {
+    chart_with(client, service, w, tz, now, filters, Source::Auto).await
+}
+
+/// [`chart`] from `source` (see [`sums_with`]).
+pub async fn chart_with<C: GenericClient>(
+    client: &C,
+    service: Uuid,
+    w: &Window,
+    tz: Tz,
+    now: DateTime<Utc>,
+    filters: &Filters,
+    source: Source,
+) -> Result<Chart, StatsError> {
     let (g, mut points) = empty_points(w, tz, now);
-    let by_start: HashMap<i64, usize> = points
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.start.timestamp(), i))
-        .collect();
-    let by_day: HashMap<NaiveDate, usize> = points
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| p.day.map(|d| (d, i)))
-        .collect();
-    let vals = values(filters);
-    let tz_name = tz.name();
-    let p = params(&[&service, &w.start, &w.end, &tz_name], &vals);
-    for (table, alias, is_hits) in [("sessions", "s", false), ("hits", "h", true)] {
-        let clause = if is_hits {
-            hit_clause(filters, alias, 4, ("$2", "$3"))
-        } else {
-            session_clause(filters, alias, 4)
-        };
-        let bucket = match g {
-            Granularity::Hourly => format!(
-                "(floor((extract(epoch FROM {alias}.start_time) + extract(epoch FROM \
-                 ({alias}.start_time AT TIME ZONE $4) - ({alias}.start_time AT TIME ZONE 'UTC'))) \
-                 / 3600) * 3600 - extract(epoch FROM ({alias}.start_time AT TIME ZONE $4) - \
-                 ({alias}.start_time AT TIME ZONE 'UTC')))::float8::text"
-            ),
-            Granularity::Daily => format!("(({alias}.start_time AT TIME ZONE $4)::date)::text"),
-        };
-        let sql = format!(
-            "SELECT {bucket}, count(*) FROM {table} {alias}
-             WHERE {alias}.service_id = $1 AND {alias}.start_time > $2 AND {alias}.start_time < $3
-               AND {clause}
-             GROUP BY 1"
-        );
-        for r in client.query(&sql, &p).await? {
-            let key: String = r.get(0);
-            let n: i64 = r.get(1);
-            let i = match g {
-                Granularity::Hourly => key
-                    .parse::<f64>()
-                    .ok()
-                    .and_then(|b| by_start.get(&(b as i64)).copied()),
-                Granularity::Daily => key
-                    .parse::<NaiveDate>()
-                    .ok()
-                    .and_then(|d| by_day.get(&d).copied()),
-            };
-            if let Some(pt) = i.and_then(|i| points.get_mut(i)) {
-                if is_hits {
-                    pt.hits += n;
-                } else {
-                    pt.sessions += n;
-                }
-            }
+    let buckets = filtered_raw::Buckets::new(g, &points);
+    match pre_counted(client, filters, source).await? {
+        Some((seg, cov)) => {
+            let into = (&buckets, points.as_mut_slice());
+            segment_read::chart(client, service, w, tz, filters, seg, &cov, into).await?
+        }
+        None => {
+            filtered_raw::add_chart(client, service, w, tz, filters, (&buckets, &mut points))
+                .await?
         }
     }
     Ok(Chart {

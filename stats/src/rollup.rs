@@ -15,6 +15,7 @@
 
 use crate::dimensions::{HIT_DIMS, SESSION_DIMS, VISITORS_DAY_CODE};
 use crate::rollup_events::{self, Span};
+use crate::rollup_segments;
 use crate::rollup_visitors;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tokio_postgres::{Client, Transaction};
@@ -252,7 +253,8 @@ pub async fn reroll_pairs(
     let d: Vec<NaiveDate> = days.iter().map(|d| d.1).collect();
     rebuild_days_pairs(tx, &s, &d, floor_day(watermark)).await?;
     rollup_visitors::rebuild_pairs(tx, &s, &d, watermark).await?;
-    rollup_events::rebuild_days_pairs(tx, &s, &d).await
+    rollup_events::rebuild_days_pairs(tx, &s, &d).await?;
+    rollup_segments::reroll(tx, services, hours, watermark).await
 }
 
 /// Takes the watermark row for the rest of the transaction, waiting for a running pass to end
@@ -304,7 +306,9 @@ pub async fn run_pass(
                 )
                 .await?
                 .get(0);
-            oldest.map_or(close, |o| o.min(close))
+            let first = oldest.map_or(close, |o| o.min(close));
+            rollup_segments::start_at(&tx, floor_day(first)).await?;
+            first
         }
     };
 
@@ -332,10 +336,16 @@ pub async fn run_pass(
         rebuild_days_range(&tx, days.0, days.1, floor_day(hi)).await?;
         rollup_visitors::rebuild_range(&tx, days.0, days.1, hi).await?;
         rollup_events::rebuild_days_range(&tx, days.0, days.1).await?;
+        rollup_segments::roll_hours(&tx, &rollup_segments::Span::Range(watermark, hi), true)
+            .await?;
+        if floor_day(watermark) < floor_day(hi) {
+            rollup_segments::complete_days(&tx, floor_day(watermark), floor_day(hi)).await?;
+        }
         rolled = (hi - watermark).num_hours();
     }
     let goals_backfilled = rollup_events::backfill_goals(&tx).await?;
     let new_watermark = hi.max(watermark);
+    let backfilling = rollup_segments::backfill(&tx, new_watermark).await?;
     tx.execute(
         "UPDATE rollup_state SET watermark = $1, updated_at = now() WHERE id",
         &[&new_watermark],
@@ -347,7 +357,7 @@ pub async fn run_pass(
         watermark: Some(new_watermark),
         hours_rolled: rolled,
         rerolled: ds.len(),
-        behind: new_watermark < close,
+        behind: new_watermark < close || backfilling,
         goals_backfilled,
     })
 }
@@ -385,7 +395,9 @@ pub async fn rewind<C: tokio_postgres::GenericClient>(
         .execute(
             "UPDATE rollup_state
              SET watermark = CASE WHEN watermark IS NULL THEN NULL
-                                  ELSE least(watermark, date_trunc('hour', $1::timestamptz, 'UTC')) END
+                                  ELSE least(watermark, date_trunc('hour', $1::timestamptz, 'UTC')) END,
+                 segments_from = CASE WHEN watermark IS NULL OR segments_from IS NULL THEN segments_from
+                                      ELSE least(segments_from, ($1::timestamptz AT TIME ZONE 'UTC')::date + 1) END
              WHERE id",
             &[&t],
         )

@@ -48,7 +48,7 @@ pub struct Sums {
 }
 
 impl Sums {
-    fn add(&mut self, o: &Sums) {
+    pub(crate) fn add(&mut self, o: &Sums) {
         self.sessions += o.sessions;
         self.bounces += o.bounces;
         self.duration_us += o.duration_us;
