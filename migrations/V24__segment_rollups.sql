@@ -51,6 +51,20 @@ CREATE TABLE rollup_segment_dims_hourly (
 CREATE INDEX rollup_segment_dims_hourly_idx ON rollup_segment_dims_hourly (service_id, fdim, fval, hour);
 CREATE INDEX rollup_segment_dims_hourly_hour_idx ON rollup_segment_dims_hourly (hour);
 
+-- Per service, UTC hour of session start and segment: each custom event name's events and
+-- distinct sessions (the event table of a segment; events are windowed by their session's start).
+CREATE TABLE rollup_segment_events_hourly (
+    service_id UUID NOT NULL,
+    hour       TIMESTAMPTZ NOT NULL,
+    fdim       SMALLINT NOT NULL,
+    fval       TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    events     BIGINT NOT NULL,
+    sessions   BIGINT NOT NULL
+);
+CREATE INDEX rollup_segment_events_hourly_idx ON rollup_segment_events_hourly (service_id, fdim, fval, hour);
+CREATE INDEX rollup_segment_events_hourly_hour_idx ON rollup_segment_events_hourly (hour);
+
 -- The first UTC day the segment rollups cover: its hours and the days from it on are rolled
 -- like the other rollups (NULL: nothing yet; the first pass sets it). An upgraded install starts
 -- with the day after the watermark's (whose earlier hours were rolled before these tables

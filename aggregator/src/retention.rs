@@ -124,6 +124,7 @@ pub async fn run(client: &mut Client) -> Result<Report, tokio_postgres::Error> {
                 ("rollup_segment_hours", "hour"),
                 ("rollup_segment_dims_hourly", "hour"),
                 ("rollup_segment_dims_daily", "day"),
+                ("rollup_segment_events_hourly", "hour"),
                 ("rollup_events_hourly", "hour"),
                 ("rollup_events_daily", "day"),
                 ("rollup_goals_hourly", "hour"),

@@ -101,6 +101,15 @@ async fn random_data(pool: &Pool, rng: &mut StdRng, svc: Uuid, now: DateTime<Utc
             .await
             .unwrap();
         }
+        if rng.random_bool(0.4) {
+            c.execute(
+                "INSERT INTO events (service_id, session_id, session_start, start_time, name)
+                 VALUES ($1, $2, $3, $3, $4)",
+                &[&svc, &id, &start, &pick(rng, &["signup", "play", "buy"])],
+            )
+            .await
+            .unwrap();
+        }
     }
 }
 
@@ -162,6 +171,9 @@ async fn assert_same(pool: &Pool, svc: Uuid, w: &Window, tz: Tz, filter: &str) {
     let got = filtered::ranked_with(&**c, svc, w, &f, &wants, Source::Auto);
     let want = filtered::ranked_with(&**c, svc, w, &f, &wants, Source::Raw);
     assert_eq!(got.await.unwrap(), want.await.unwrap(), "{what}: tables");
+    let got = stats::filtered_events::events_with(&**c, svc, w, &f, Source::Auto);
+    let want = stats::filtered_events::events_with(&**c, svc, w, &f, Source::Raw);
+    assert_eq!(got.await.unwrap(), want.await.unwrap(), "{what}: events");
     let got = filtered::chart_with(&**c, svc, w, tz, now, &f, Source::Auto);
     let want = filtered::chart_with(&**c, svc, w, tz, now, &f, Source::Raw);
     assert_eq!(got.await.unwrap(), want.await.unwrap(), "{what}: chart");
@@ -230,7 +242,7 @@ async fn segment_rollups_equal_the_raw_reader() {
         let c = pool.get().await.unwrap();
         c.batch_execute(&format!(
             "DELETE FROM rollup_segment_hours; DELETE FROM rollup_segment_dims_daily;
-             DELETE FROM rollup_segment_dims_hourly;
+             DELETE FROM rollup_segment_dims_hourly; DELETE FROM rollup_segment_events_hourly;
              UPDATE rollup_state SET segments_from = '{}'::date + 1",
             wm.date_naive()
         ))

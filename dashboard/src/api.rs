@@ -79,17 +79,14 @@ async fn add_event_stats<C: GenericClient>(
     w: &window::Window,
     (event, filters): (Option<&str>, &Filters),
 ) -> Result<(), stats::StatsError> {
-    let e = stats::event_stats(c, service, w).await?;
-    st["events"] = if filters.is_empty() {
-        json!(e.events)
+    if filters.is_empty() {
+        let e = stats::event_stats(c, service, w).await?;
+        st["events"] = json!(e.events);
+        st["goals"] = json!(e.goals);
     } else {
-        json!(stats::filtered_events::events(c, service, w, filters).await?)
-    };
-    st["goals"] = if filters.is_empty() {
-        json!(e.goals)
-    } else {
-        json!(stats::filtered_events::goals(c, service, w, filters).await?)
-    };
+        st["events"] = json!(stats::filtered_events::events(c, service, w, filters).await?);
+        st["goals"] = json!(stats::filtered_events::goals(c, service, w, filters).await?);
+    }
     if let Some(name) = event {
         st["event_properties"] = if filters.is_empty() {
             json!(stats::events::event_props(c, service, w, name).await?)

@@ -42,7 +42,7 @@ pub async fn sums<C: GenericClient>(
 
 /// The pre-counted segment `filters` select and how far its rollups reach, unless `source` asks
 /// for raw rows.
-async fn pre_counted<'f, C: GenericClient>(
+pub(crate) async fn pre_counted<'f, C: GenericClient>(
     client: &C,
     filters: &'f Filters,
     source: Source,

@@ -1,7 +1,9 @@
 //! The custom event table and property breakdown of a filtered view: the events of the
 //! segment's sessions (windowed by session start, like the unfiltered readers), from raw
 //! `events` rows with the session predicate of [`crate::filter_sql`]; and goal conversions: the
-//! segment's sessions that reached each goal, as a share of the segment's sessions.
+//! segment's sessions that reached each goal, as a share of the segment's sessions. The event
+//! table of a pre-counted segment ([`crate::segment`]) reads its rolled hours from rollups;
+//! property breakdowns and goals of a segment are counted from raw rows.
 
 use crate::event_sql::{PAGE_MATCH, PROPS};
 use crate::events::{EventRow, PropRow};
@@ -9,7 +11,11 @@ use crate::figures::{StatsError, RESULTS_LIMIT};
 use crate::filter_sql::{session_clause, values};
 use crate::filters::Filters;
 use crate::goals::{stored, GoalRow};
+use crate::plan::Source;
+use crate::segment::Segment;
+use crate::segment_plan::Coverage;
 use crate::window::Window;
+use chrono::{DateTime, Utc};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
@@ -18,11 +24,16 @@ use uuid::Uuid;
 /// An event records its session's start, so its session is found by the whole key
 /// (id, start_time): within the window's partitions, not by probing every one.
 fn of_segment(filters: &Filters, base: usize) -> String {
+    of_segment_in(filters, ("$2", "$3"), base)
+}
+
+/// [`of_segment`] for sessions started in the strict span named by two parameters.
+fn of_segment_in(filters: &Filters, (lo, hi): (&str, &str), base: usize) -> String {
     format!(
-        "e.service_id = $1 AND e.session_start > $2 AND e.session_start < $3 \
+        "e.service_id = $1 AND e.session_start > {lo} AND e.session_start < {hi} \
          AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = e.session_id \
          AND s.start_time = e.session_start AND s.service_id = e.service_id \
-         AND s.start_time > $2 AND s.start_time < $3 AND {})",
+         AND s.start_time > {lo} AND s.start_time < {hi} AND {})",
         session_clause(filters, "s", base)
     )
 }
@@ -34,6 +45,21 @@ pub async fn events<C: GenericClient>(
     w: &Window,
     filters: &Filters,
 ) -> Result<Vec<EventRow>, StatsError> {
+    events_with(client, service, w, filters, Source::Auto).await
+}
+
+/// [`events`] from `source`: [`Source::Auto`] reads a pre-counted segment's whole hours from
+/// its rollups ([`crate::segment`]).
+pub async fn events_with<C: GenericClient>(
+    client: &C,
+    service: Uuid,
+    w: &Window,
+    filters: &Filters,
+    source: Source,
+) -> Result<Vec<EventRow>, StatsError> {
+    if let Some((seg, cov)) = crate::filtered::pre_counted(client, filters, source).await? {
+        return segment_events(client, service, w, filters, seg, &cov).await;
+    }
     let sql = format!(
         r#"SELECT e.name, count(*), count(DISTINCT e.session_id) FROM events e
            WHERE {} GROUP BY 1 ORDER BY 2 DESC, e.name COLLATE "C" LIMIT $4"#,
@@ -43,6 +69,60 @@ pub async fn events<C: GenericClient>(
     let vals = values(filters);
     let mut p: Vec<&(dyn ToSql + Sync)> = vec![&service, &w.start, &w.end, &limit];
     p.extend(vals.iter().map(|v| v as &(dyn ToSql + Sync)));
+    Ok(client
+        .query(&sql, &p)
+        .await?
+        .into_iter()
+        .map(|r| EventRow {
+            key: r.get(0),
+            count: r.get(1),
+            sessions: r.get(2),
+        })
+        .collect())
+}
+
+/// The event names of a pre-counted segment: its rolled hours from `rollup_segment_events_hourly`,
+/// the rest from raw rows, summed and cut in one statement (a session's events all fall in the
+/// piece of its start, so distinct sessions add up).
+async fn segment_events<C: GenericClient>(
+    client: &C,
+    service: Uuid,
+    w: &Window,
+    filters: &Filters,
+    seg: Segment<'_>,
+    cov: &Coverage,
+) -> Result<Vec<EventRow>, StatsError> {
+    let plan = crate::segment_plan::hours(w, cov);
+    let epoch = DateTime::<Utc>::default();
+    let (h0, h1) = plan.hours.unwrap_or((epoch, epoch));
+    let limit = RESULTS_LIMIT as i64;
+    let bounds: Vec<DateTime<Utc>> = plan.raw.iter().flat_map(|p| [p.0, p.1]).collect();
+    let mut p: Vec<&(dyn ToSql + Sync)> = vec![&service, &limit, &seg.fdim, &seg.fval, &h0, &h1];
+    p.extend(bounds.iter().map(|b| b as &(dyn ToSql + Sync)));
+    let base = p.len();
+    let mut parts = vec!["SELECT name, sum(events) AS n, sum(sessions) AS s
+         FROM rollup_segment_events_hourly
+         WHERE service_id = $1 AND fdim = $3 AND fval = $4 AND hour >= $5 AND hour < $6
+         GROUP BY 1"
+        .to_owned()];
+    for i in 0..plan.raw.len() {
+        let (lo, hi) = (format!("${}", 7 + 2 * i), format!("${}", 8 + 2 * i));
+        parts.push(format!(
+            "SELECT e.name, count(*), count(DISTINCT e.session_id) FROM events e WHERE {} GROUP BY 1",
+            of_segment_in(filters, (&lo, &hi), base)
+        ));
+    }
+    let vals = if plan.raw.is_empty() {
+        Vec::new()
+    } else {
+        values(filters)
+    };
+    p.extend(vals.iter().map(|v| v as &(dyn ToSql + Sync)));
+    let sql = format!(
+        r#"SELECT name, sum(n)::int8, sum(s)::int8 FROM ({}) x
+           GROUP BY 1 ORDER BY 2 DESC, name COLLATE "C" LIMIT $2"#,
+        parts.join(" UNION ALL ")
+    );
     Ok(client
         .query(&sql, &p)
         .await?

@@ -2,7 +2,8 @@
 //! segment (`rollup_segment_hours`), per complete UTC day every dimension's counts and the
 //! distinct visitors (`rollup_segment_dims_daily`), and per hour the dimension counts of the day
 //! the watermark is in (`rollup_segment_dims_hourly`, summed into daily rows when that day is
-//! complete, then deleted). Rolled in the rollup job's transaction, from the same raw rows and
+//! complete, then deleted), and per hour of session start each event name's events and sessions
+//! (`rollup_segment_events_hourly`). Rolled in the rollup job's transaction, from the same raw rows and
 //! with the same definitions as the unfiltered rollups ([`crate::rollup`]); a hit counts in the
 //! segment of its session.
 //!
@@ -170,7 +171,25 @@ fn visitors_sql(span: &Span) -> String {
     )
 }
 
-/// Rolls the hours of `span`: the scalar sums, and with `tables` the hourly dimension counts.
+/// Each event name's events and distinct sessions per hour of session start and segment.
+fn events_sql(span: &Span) -> String {
+    format!(
+        "INSERT INTO rollup_segment_events_hourly (service_id, hour, fdim, fval, name, events,
+                                                   sessions)
+         SELECT s.service_id, {hs}, f.fdim, f.fval, e.name, count(*), count(DISTINCT e.session_id)
+         {from}
+         GROUP BY 1, 2, 3, 4, 5",
+        hs = Bucket::Hour.of("s"),
+        from = lateral(
+            &span.sessions(),
+            "JOIN events e ON e.session_id = s.id AND e.session_start = s.start_time
+              AND e.service_id = s.service_id"
+        ),
+    )
+}
+
+/// Rolls the hours of `span`: the scalar sums and event counts, and with `tables` the hourly
+/// dimension counts.
 pub(crate) async fn roll_hours(
     tx: &Transaction<'_>,
     span: &Span<'_>,
@@ -179,6 +198,9 @@ pub(crate) async fn roll_hours(
     span.run(tx, &span.delete("rollup_segment_hours", "hour"))
         .await?;
     span.run(tx, &hours_sql(span)).await?;
+    span.run(tx, &span.delete("rollup_segment_events_hourly", "hour"))
+        .await?;
+    span.run(tx, &events_sql(span)).await?;
     if tables {
         span.run(tx, &span.delete("rollup_segment_dims_hourly", "hour"))
             .await?;

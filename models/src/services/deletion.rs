@@ -22,6 +22,7 @@ pub const SERVICE_DATA_TABLES: &[&str] = &[
     "rollup_segment_hours",
     "rollup_segment_dims_hourly",
     "rollup_segment_dims_daily",
+    "rollup_segment_events_hourly",
     "rollup_events_hourly",
     "rollup_events_daily",
     "rollup_goals_hourly",
