@@ -372,8 +372,13 @@ pub(crate) async fn backfill(
     let end = day_start(from);
     let older: bool = tx
         .query_one(
-            "SELECT EXISTS (SELECT 1 FROM sessions WHERE start_time < $1)
-                 OR EXISTS (SELECT 1 FROM hits WHERE start_time < $1)",
+            // Per service, so each finds its oldest row through its (service, start) index
+            // instead of scanning the partition that holds the coverage start.
+            "SELECT coalesce(least(
+                 (SELECT min((SELECT min(start_time) FROM sessions x WHERE x.service_id = v.id))
+                  FROM services v),
+                 (SELECT min((SELECT min(start_time) FROM hits x WHERE x.service_id = v.id))
+                  FROM services v)) < $1, false)",
             &[&end],
         )
         .await?
