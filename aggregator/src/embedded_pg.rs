@@ -344,7 +344,10 @@ fn init_cluster(
          # bounds the WAL kept on a small disk. wal_compression (lz4) measured no better.\n\
          max_wal_size = 2GB\n\
          checkpoint_timeout = 15min\n\
-         # live-state fillfactor and HOT updates are set by the schema (migration V8)\n\
+         # live-state fillfactor and HOT updates are set by the schema (migration V8), their\n\
+         # autovacuum thresholds too (V25); checking every 15 s instead of every minute lets a\n\
+         # vacuum start soon after the expiry has left enough dead rows to be worth one\n\
+         autovacuum_naptime = 15s\n\
          logging_collector = off\n",
         dirs.socket_dir.display()
     );

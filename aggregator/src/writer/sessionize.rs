@@ -202,11 +202,20 @@ pub fn group_visitors(batch: &[Enriched], timeout_ms: i64) -> Vec<Group> {
     groups
 }
 
+/// A fresh session id. Time-ordered (UUIDv7), so the indexes keyed by session id (the sessions'
+/// primary key, the hits' session index) take new entries at their right edge like the time
+/// indexes do, instead of on random pages of an index that grows all day and outgrows the
+/// buffer cache. The id reveals its creation time to the millisecond, which the stored session
+/// row holds anyway.
+pub fn new_session_id() -> Uuid {
+    Uuid::now_v7()
+}
+
 /// A fresh session per group's first run, used where the live one expired.
 pub fn propose_sessions(batch: &[Enriched], groups: &[Group]) -> Proposal {
     let at = |i: usize| ts(batch[i].beacon.time_ms);
     Proposal {
-        ids: groups.iter().map(|_| Uuid::new_v4()).collect(),
+        ids: groups.iter().map(|_| new_session_id()).collect(),
         starts: groups.iter().map(|g| at(g.runs[0][0])).collect(),
         lasts: groups
             .iter()
@@ -241,7 +250,7 @@ pub fn assign_sessions(
         for run in &g.runs[1..] {
             let start_ms = batch[run[0]].beacon.time_ms;
             let s = SessionRef {
-                id: Uuid::new_v4(),
+                id: new_session_id(),
                 is_new: true,
                 start: ts(start_ms),
             };
