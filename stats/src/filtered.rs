@@ -40,20 +40,80 @@ pub async fn sums<C: GenericClient>(
     sums_with(client, service, w, filters, Source::Auto).await
 }
 
-/// The pre-counted segment `filters` select and how far its rollups reach, unless `source` asks
-/// for raw rows.
-pub(crate) async fn pre_counted<'f, C: GenericClient>(
-    client: &C,
-    filters: &'f Filters,
-    source: Source,
-) -> Result<Option<(Segment<'f>, Coverage)>, StatsError> {
-    if source == Source::Raw {
-        return Ok(None);
+/// Where a filtered view's figures come from: a pre-counted segment's rollups (with how far
+/// they reach) or raw rows. Chosen once per view, so a view's figures share one reading of the
+/// rollup coverage.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Reader<'f> {
+    PreCounted(Segment<'f>, Coverage),
+    Raw,
+}
+
+impl<'f> Reader<'f> {
+    /// The reader for `filters`; [`Source::Raw`] always reads raw rows.
+    pub(crate) async fn choose<C: GenericClient>(
+        client: &C,
+        filters: &'f Filters,
+        source: Source,
+    ) -> Result<Reader<'f>, StatsError> {
+        let seg = match source {
+            Source::Raw => None,
+            _ => segment::of(filters),
+        };
+        Ok(match seg {
+            Some(seg) => match segment_read::coverage(client).await? {
+                Some(cov) => Reader::PreCounted(seg, cov),
+                None => Reader::Raw,
+            },
+            None => Reader::Raw,
+        })
     }
-    let Some(seg) = segment::of(filters) else {
-        return Ok(None);
-    };
-    Ok(segment_read::coverage(client).await?.map(|c| (seg, c)))
+
+    async fn sums<C: GenericClient>(
+        self,
+        client: &C,
+        service: Uuid,
+        w: &Window,
+        filters: &Filters,
+    ) -> Result<Sums, StatsError> {
+        match self {
+            Reader::PreCounted(seg, cov) => {
+                segment_read::sums(client, service, w, filters, seg, &cov).await
+            }
+            Reader::Raw => filtered_raw::sums(client, service, w, filters).await,
+        }
+    }
+
+    async fn visitors<C: GenericClient>(
+        self,
+        client: &C,
+        service: Uuid,
+        w: &Window,
+        filters: &Filters,
+    ) -> Result<i64, StatsError> {
+        match self {
+            Reader::PreCounted(seg, cov) => {
+                segment_read::visitors(client, service, w, filters, seg, &cov).await
+            }
+            Reader::Raw => filtered_raw::visitors(client, service, w, filters).await,
+        }
+    }
+
+    async fn ranked<C: GenericClient>(
+        self,
+        client: &C,
+        service: Uuid,
+        w: &Window,
+        filters: &Filters,
+        want: &[top::Want],
+    ) -> Result<Vec<Ranked>, StatsError> {
+        match self {
+            Reader::PreCounted(seg, cov) => {
+                segment_read::ranked(client, service, w, filters, want, seg, &cov).await
+            }
+            Reader::Raw => raw_ranked(client, service, w, filters, want).await,
+        }
+    }
 }
 
 /// [`sums`] from `source`: [`Source::Auto`] reads a pre-counted segment ([`crate::segment`])
@@ -65,10 +125,8 @@ pub async fn sums_with<C: GenericClient>(
     filters: &Filters,
     source: Source,
 ) -> Result<Sums, StatsError> {
-    match pre_counted(client, filters, source).await? {
-        Some((seg, cov)) => segment_read::sums(client, service, w, filters, seg, &cov).await,
-        None => filtered_raw::sums(client, service, w, filters).await,
-    }
+    let reader = Reader::choose(client, filters, source).await?;
+    reader.sums(client, service, w, filters).await
 }
 
 /// The scalar figures of the segment over `w`.
@@ -99,10 +157,8 @@ pub async fn visitors_with<C: GenericClient>(
     filters: &Filters,
     source: Source,
 ) -> Result<i64, StatsError> {
-    match pre_counted(client, filters, source).await? {
-        Some((seg, cov)) => segment_read::visitors(client, service, w, filters, seg, &cov).await,
-        None => filtered_raw::visitors(client, service, w, filters).await,
-    }
+    let reader = Reader::choose(client, filters, source).await?;
+    reader.visitors(client, service, w, filters).await
 }
 
 /// The requested slices of the segment's rankings (see [`top::ranked`]).
@@ -125,9 +181,18 @@ pub async fn ranked_with<C: GenericClient>(
     want: &[top::Want],
     source: Source,
 ) -> Result<Vec<Ranked>, StatsError> {
-    if let Some((seg, cov)) = pre_counted(client, filters, source).await? {
-        return segment_read::ranked(client, service, w, filters, want, seg, &cov).await;
-    }
+    let reader = Reader::choose(client, filters, source).await?;
+    reader.ranked(client, service, w, filters, want).await
+}
+
+/// The rankings from raw rows, in one statement.
+async fn raw_ranked<C: GenericClient>(
+    client: &C,
+    service: Uuid,
+    w: &Window,
+    filters: &Filters,
+    want: &[top::Want],
+) -> Result<Vec<Ranked>, StatsError> {
     let dims: Vec<i16> = want.iter().map(|x| x.dim).collect();
     let offsets: Vec<i64> = want.iter().map(|x| x.offset.max(0)).collect();
     let limits: Vec<i64> = want.iter().map(|x| x.limit.max(0)).collect();
@@ -194,11 +259,16 @@ pub async fn core_stats<C: GenericClient>(
     now: DateTime<Utc>,
     filters: &Filters,
 ) -> Result<CoreStats, StatsError> {
-    let sc = scalars(client, service, w, filters).await?;
+    let reader = Reader::choose(client, filters, Source::Auto).await?;
+    let sc = reader.sums(client, service, w, filters).await?.scalars();
     let online = online(client, service, online_window, now, filters).await?;
     let has_hits = crate::has_hits(client, service).await?;
-    let visitors = visitors(client, service, w, filters).await?;
-    let t = tables(client, service, w, hide_referrer, filters).await?;
+    let visitors = reader.visitors(client, service, w, filters).await?;
+    let want = wants(hide_referrer);
+    let t = assemble(
+        reader.ranked(client, service, w, filters, &want).await?,
+        hide_referrer,
+    );
     Ok(CoreStats {
         currently_online: online,
         session_count: sc.session_count,
@@ -238,12 +308,12 @@ pub async fn chart_with<C: GenericClient>(
 ) -> Result<Chart, StatsError> {
     let (g, mut points) = empty_points(w, tz, now);
     let buckets = filtered_raw::Buckets::new(g, &points);
-    match pre_counted(client, filters, source).await? {
-        Some((seg, cov)) => {
+    match Reader::choose(client, filters, source).await? {
+        Reader::PreCounted(seg, cov) => {
             let into = (&buckets, points.as_mut_slice());
             segment_read::chart(client, service, w, tz, filters, seg, &cov, into).await?
         }
-        None => {
+        Reader::Raw => {
             filtered_raw::add_chart(client, service, w, tz, filters, (&buckets, &mut points))
                 .await?
         }

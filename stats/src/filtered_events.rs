@@ -8,12 +8,13 @@
 use crate::event_sql::{PAGE_MATCH, PROPS};
 use crate::events::{EventRow, PropRow};
 use crate::figures::{StatsError, RESULTS_LIMIT};
-use crate::filter_sql::{session_clause, values};
+use crate::filter_sql::{session_clause, values, Param};
 use crate::filters::Filters;
 use crate::goals::{stored, GoalRow};
 use crate::plan::Source;
 use crate::segment::Segment;
 use crate::segment_plan::Coverage;
+use crate::segment_read::RawParams;
 use crate::window::Window;
 use chrono::{DateTime, Utc};
 use tokio_postgres::types::ToSql;
@@ -57,7 +58,8 @@ pub async fn events_with<C: GenericClient>(
     filters: &Filters,
     source: Source,
 ) -> Result<Vec<EventRow>, StatsError> {
-    if let Some((seg, cov)) = crate::filtered::pre_counted(client, filters, source).await? {
+    use crate::filtered::Reader;
+    if let Reader::PreCounted(seg, cov) = Reader::choose(client, filters, source).await? {
         return segment_events(client, service, w, filters, seg, &cov).await;
     }
     let sql = format!(
@@ -96,28 +98,22 @@ async fn segment_events<C: GenericClient>(
     let epoch = DateTime::<Utc>::default();
     let (h0, h1) = plan.hours.unwrap_or((epoch, epoch));
     let limit = RESULTS_LIMIT as i64;
-    let bounds: Vec<DateTime<Utc>> = plan.raw.iter().flat_map(|p| [p.0, p.1]).collect();
-    let mut p: Vec<&(dyn ToSql + Sync)> = vec![&service, &limit, &seg.fdim, &seg.fval, &h0, &h1];
-    p.extend(bounds.iter().map(|b| b as &(dyn ToSql + Sync)));
-    let base = p.len();
+    let raw = RawParams::new(plan.raw.iter().copied(), filters);
+    let fixed: [Param; 6] = [&service, &limit, &seg.fdim, &seg.fval, &h0, &h1];
+    let base = raw.base(fixed.len());
     let mut parts = vec!["SELECT name, sum(events) AS n, sum(sessions) AS s
          FROM rollup_segment_events_hourly
          WHERE service_id = $1 AND fdim = $3 AND fval = $4 AND hour >= $5 AND hour < $6
          GROUP BY 1"
         .to_owned()];
     for i in 0..plan.raw.len() {
-        let (lo, hi) = (format!("${}", 7 + 2 * i), format!("${}", 8 + 2 * i));
+        let (lo, hi) = RawParams::bounds_of(fixed.len(), i);
         parts.push(format!(
             "SELECT e.name, count(*), count(DISTINCT e.session_id) FROM events e WHERE {} GROUP BY 1",
             of_segment_in(filters, (&lo, &hi), base)
         ));
     }
-    let vals = if plan.raw.is_empty() {
-        Vec::new()
-    } else {
-        values(filters)
-    };
-    p.extend(vals.iter().map(|v| v as &(dyn ToSql + Sync)));
+    let p = raw.all(&fixed);
     let sql = format!(
         r#"SELECT name, sum(n)::int8, sum(s)::int8 FROM ({}) x
            GROUP BY 1 ORDER BY 2 DESC, name COLLATE "C" LIMIT $2"#,

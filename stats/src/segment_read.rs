@@ -41,6 +41,50 @@ fn piece(lo: DateTime<Utc>, hi: DateTime<Utc>) -> Window {
     Window { start: lo, end: hi }
 }
 
+/// The raw pieces of a plan as statement parameters, for readers that sum rollup rows and raw
+/// pieces in one statement: each piece's bounds follow the statement's fixed parameters, and the
+/// filter values follow the bounds. The values are bound only when some piece is raw, since a
+/// parameter no statement part uses would have no type.
+pub(crate) struct RawParams {
+    bounds: Vec<DateTime<Utc>>,
+    vals: Vec<String>,
+}
+
+impl RawParams {
+    pub(crate) fn new(
+        pieces: impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)>,
+        filters: &Filters,
+    ) -> Self {
+        let bounds: Vec<DateTime<Utc>> = pieces.flat_map(|(lo, hi)| [lo, hi]).collect();
+        let vals = if bounds.is_empty() {
+            Vec::new()
+        } else {
+            values(filters)
+        };
+        RawParams { bounds, vals }
+    }
+
+    /// The placeholders of piece `i`'s bounds when `fixed` parameters come first.
+    pub(crate) fn bounds_of(fixed: usize, i: usize) -> (String, String) {
+        (
+            format!("${}", fixed + 1 + 2 * i),
+            format!("${}", fixed + 2 + 2 * i),
+        )
+    }
+
+    /// How many parameters precede the filter values (their `base` in [`crate::filter_sql`]).
+    pub(crate) fn base(&self, fixed: usize) -> usize {
+        fixed + self.bounds.len()
+    }
+
+    /// `fixed`, then the bounds, then the filter values.
+    pub(crate) fn all<'a>(&'a self, fixed: &[Param<'a>]) -> Vec<Param<'a>> {
+        let mut p: Vec<Param<'a>> = fixed.to_vec();
+        p.extend(self.bounds.iter().map(|b| b as Param<'a>));
+        params(&p, &self.vals)
+    }
+}
+
 /// The segment's exact sums over `w`.
 pub(crate) async fn sums<C: GenericClient>(
     client: &C,
@@ -128,12 +172,11 @@ pub(crate) async fn ranked<C: GenericClient>(
     let (d0, d1) = plan
         .days
         .unwrap_or((epoch.date_naive(), epoch.date_naive()));
-    let bounds: Vec<DateTime<Utc>> = plan.raw.iter().flat_map(|p| [p.0, p.1]).collect();
-    let mut fixed: Vec<Param> = vec![
+    let raw = RawParams::new(plan.raw.iter().map(|p| (p.0, p.1)), filters);
+    let fixed: [Param; 10] = [
         &service, &dims, &offsets, &limits, &seg.fdim, &seg.fval, &h0, &h1, &d0, &d1,
     ];
-    fixed.extend(bounds.iter().map(|b| b as Param));
-    let base = fixed.len();
+    let base = raw.base(fixed.len());
     let mut parts = vec![
         "SELECT dim, key, sum(count) FROM rollup_segment_dims_hourly
     WHERE service_id = $1 AND fdim = $5 AND fval = $6 AND dim = ANY($2) AND hour >= $7 AND hour < $8
@@ -145,7 +188,7 @@ pub(crate) async fn ranked<C: GenericClient>(
             .to_owned(),
     ];
     for (i, p) in plan.raw.iter().enumerate() {
-        let (lo, hi) = (format!("${}", 11 + 2 * i), format!("${}", 12 + 2 * i));
+        let (lo, hi) = RawParams::bounds_of(fixed.len(), i);
         parts.push(filtered_raw::src(filters, (&lo, &hi), "$2", base, p.2));
     }
     let sql = format!(
@@ -154,13 +197,7 @@ src(dim, key, n) AS ({}),
 {RANK_TAIL}",
         parts.join("\n  UNION ALL\n    ")
     );
-    // Filter values appear only in raw pieces (an unused parameter would have no type).
-    let vals = if plan.raw.is_empty() {
-        Vec::new()
-    } else {
-        values(filters)
-    };
-    let rows = client.query(&sql, &params(&fixed, &vals)).await?;
+    let rows = client.query(&sql, &raw.all(&fixed)).await?;
     let mut out = vec![Ranked::default(); dimensions::ALL.len()];
     top::collect(&mut out, rows);
     Ok(out)
