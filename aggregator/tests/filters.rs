@@ -19,103 +19,25 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 const ZONES: [&str; 4] = ["UTC", "Europe/Berlin", "Asia/Kolkata", "America/St_Johns"];
-const PAGES: [&str; 5] = [
-    "https://a.example/",
-    "https://a.example/blog/one",
-    "https://a.example/blog/two?x=1",
-    "https://a.example/docs/a",
-    "",
-];
-const REFERRERS: [&str; 3] = ["", "https://google.com/", "https://news.example/"];
-
-fn pick<'a>(rng: &mut StdRng, xs: &[&'a str]) -> &'a str {
-    xs[rng.random_range(0..xs.len())]
-}
+use common::traffic::{pick, PAGES, REFERRERS};
 
 async fn service(pool: &Pool) -> Uuid {
     let c = pool.get().await.unwrap();
     common::owned_service(&c, "f@example.com", "F").await
 }
 
-/// `n` random sessions of `svc` in [base, base + span hours), each with 1–4 hits and maybe
-/// events.
+/// `n` random sessions of `svc` in [base, base + 240 hours), each up to 90 minutes long.
 async fn random_data(pool: &Pool, rng: &mut StdRng, svc: Uuid, base: DateTime<Utc>, n: usize) {
-    let c = pool.get().await.unwrap();
-    for _ in 0..n {
-        let id = Uuid::new_v4();
-        let start = base
-            + Duration::hours(rng.random_range(0..240))
-            + Duration::microseconds(rng.random_range(0..3_600_000_000));
-        let nh: i32 = rng.random_range(1..5);
-        let dur = Duration::microseconds(rng.random_range(0..5_400_000_000));
-        let visitor: Option<Vec<u8>> = rng
-            .random_bool(0.9)
-            .then(|| vec![rng.random_range(0..30u8); 16]);
-        c.execute(
-            "INSERT INTO sessions (id, service_id, start_time, last_seen, country, region,
-                                   browser, browser_version, os, device_type, channel,
-                                   utm_source, exit_page, hit_count, is_bounce, visitor)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-            &[
-                &id,
-                &svc,
-                &start,
-                &(start + dur),
-                &pick(rng, &["", "DE", "US", "FR"]),
-                &pick(rng, &["", "Bavaria", "Texas"]),
-                &pick(rng, &["", "Firefox", "Chrome"]),
-                &pick(rng, &["", "124.0.1", "17.4"]),
-                &pick(rng, &["", "Linux", "iOS"]),
-                &pick(rng, &["DESKTOP", "PHONE"]),
-                &pick(rng, &["Direct", "Organic Search", ""]),
-                &pick(rng, &["", "newsletter"]),
-                &pick(rng, &PAGES),
-                &nh,
-                &(nh == 1),
-                &visitor,
-            ],
-        )
-        .await
-        .unwrap();
-        for i in 0..nh {
-            let t = if i == 0 {
-                start
-            } else {
-                start
-                    + Duration::microseconds(rng.random_range(0..=dur.num_microseconds().unwrap()))
-            };
-            let load: Option<f64> = rng
-                .random_bool(0.7)
-                .then(|| rng.random_range(10.0..3000.0f64));
-            let clean: Option<&str> = rng.random_bool(0.2).then(|| pick(rng, &PAGES));
-            c.execute(
-                "INSERT INTO hits (session_id, service_id, initial, start_time, last_seen,
-                                   tracker, location, referrer, load_time, location_clean)
-                 VALUES ($1, $2, $3, $4, $4, 'JS', $5, $6, $7, $8)",
-                &[
-                    &id,
-                    &svc,
-                    &(i == 0),
-                    &t,
-                    &pick(rng, &PAGES),
-                    &pick(rng, &REFERRERS),
-                    &load,
-                    &clean,
-                ],
-            )
-            .await
-            .unwrap();
-        }
-        if rng.random_bool(0.4) {
-            c.execute(
-                "INSERT INTO events (service_id, session_id, session_start, start_time, name)
-                 VALUES ($1, $2, $3, $3, $4)",
-                &[&svc, &id, &start, &pick(rng, &["signup", "play"])],
-            )
-            .await
-            .unwrap();
-        }
-    }
+    let shape = common::traffic::Shape {
+        from: base,
+        to: base + Duration::hours(240),
+        len: Duration::minutes(90),
+        long_share: 0.0,
+        long_len: Duration::zero(),
+        cap: None,
+        events: &["signup", "play"],
+    };
+    shape.insert(&pool.get().await.unwrap(), rng, svc, n).await;
 }
 
 /// One random filter in URL syntax, and its plain-SQL reference condition: over the session

@@ -9,6 +9,7 @@ mod common;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
+use common::traffic::pick;
 use deadpool_postgres::Pool;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -27,90 +28,19 @@ const SEGMENTS: [&str; 6] = [
     "channel:Direct",
 ];
 
-fn pick<'a>(rng: &mut StdRng, xs: &[&'a str]) -> &'a str {
-    xs[rng.random_range(0..xs.len())]
-}
-
-/// `n` sessions starting in [now - 7 days, now - 1 minute), each with 1–5 hits up to its last
-/// view; one in ten lives for up to 30 hours.
+/// `n` sessions starting in [now - 7 days, now - 1 minute), most up to 3 hours long, one in
+/// ten up to 30 hours, none seen after `now`.
 async fn random_data(pool: &Pool, rng: &mut StdRng, svc: Uuid, now: DateTime<Utc>, n: usize) {
-    let c = pool.get().await.unwrap();
-    let span = 7 * 24 * 3600 * 1_000_000i64 - 60_000_000;
-    for _ in 0..n {
-        let id = Uuid::new_v4();
-        let start = now - Duration::days(7) + Duration::microseconds(rng.random_range(0..span));
-        let max = if rng.random_bool(0.1) {
-            30 * 3600
-        } else {
-            3 * 3600
-        };
-        let last = (start + Duration::seconds(rng.random_range(0..max))).min(now);
-        let nh: i32 = rng.random_range(1..6);
-        let visitor = vec![rng.random_range(0..40u8); 16];
-        c.execute(
-            "INSERT INTO sessions (id, service_id, start_time, last_seen, country, browser, os,
-                                   device_type, channel, exit_page, hit_count, is_bounce, visitor)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            &[
-                &id,
-                &svc,
-                &start,
-                &last,
-                &pick(rng, &["DE", "US", "FR", ""]),
-                &pick(rng, &["Firefox", "Chrome", ""]),
-                &pick(rng, &["iOS", "Linux"]),
-                &pick(rng, &["PHONE", "DESKTOP"]),
-                &pick(rng, &["Direct", "Organic Search"]),
-                &pick(rng, &["/", "/a", "/b"]),
-                &nh,
-                &(nh == 1),
-                &visitor,
-            ],
-        )
-        .await
-        .unwrap();
-        let dur = (last - start).num_microseconds().unwrap();
-        for i in 0..nh {
-            let t = if i == 0 {
-                start
-            } else {
-                start + Duration::microseconds(rng.random_range(0..=dur))
-            };
-            let load: Option<f64> = rng.random_bool(0.7).then(|| rng.random_range(10.0..900.0));
-            c.execute(
-                "INSERT INTO hits (session_id, service_id, initial, start_time, last_seen,
-                                   tracker, location, referrer, load_time)
-                 VALUES ($1, $2, $3, $4, $4, 'JS', $5, $6, $7)",
-                &[
-                    &id,
-                    &svc,
-                    &(i == 0),
-                    &t,
-                    &pick(
-                        rng,
-                        &[
-                            "https://s.example/",
-                            "https://s.example/x",
-                            "https://s.example/y",
-                        ],
-                    ),
-                    &pick(rng, &["", "https://google.com/"]),
-                    &load,
-                ],
-            )
-            .await
-            .unwrap();
-        }
-        if rng.random_bool(0.4) {
-            c.execute(
-                "INSERT INTO events (service_id, session_id, session_start, start_time, name)
-                 VALUES ($1, $2, $3, $3, $4)",
-                &[&svc, &id, &start, &pick(rng, &["signup", "play", "buy"])],
-            )
-            .await
-            .unwrap();
-        }
-    }
+    let shape = common::traffic::Shape {
+        from: now - Duration::days(7),
+        to: now - Duration::minutes(1),
+        len: Duration::hours(3),
+        long_share: 0.1,
+        long_len: Duration::hours(30),
+        cap: Some(now),
+        events: &["signup", "play", "buy"],
+    };
+    shape.insert(&pool.get().await.unwrap(), rng, svc, n).await;
 }
 
 async fn catch_up(pool: &Pool) -> rollup::Pass {

@@ -4,6 +4,7 @@
 
 mod locks;
 mod rows;
+pub mod traffic;
 // Each test binary uses some of these.
 #[allow(unused_imports)]
 pub use locks::{poll_count, wait_for_lock_waiter, wait_for_waiting_statement, LOCK_WAITERS};
