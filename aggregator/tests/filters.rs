@@ -26,18 +26,42 @@ async fn service(pool: &Pool) -> Uuid {
     common::owned_service(&c, "f@example.com", "F").await
 }
 
-/// `n` random sessions of `svc` in [base, base + 240 hours), each up to 90 minutes long.
+/// `n` random sessions of `svc` in [base, base + 240 hours), most up to 90 minutes long, one
+/// in twenty up to 40 hours (longer than a day: the readers find those through their own index).
 async fn random_data(pool: &Pool, rng: &mut StdRng, svc: Uuid, base: DateTime<Utc>, n: usize) {
     let shape = common::traffic::Shape {
         from: base,
         to: base + Duration::hours(240),
         len: Duration::minutes(90),
-        long_share: 0.0,
-        long_len: Duration::zero(),
+        long_share: 0.05,
+        long_len: Duration::hours(40),
         cap: None,
         events: &["signup", "play"],
     };
     shape.insert(&pool.get().await.unwrap(), rng, svc, n).await;
+}
+
+/// The only session from New Zealand, lasting 36 hours from
+/// `start`, with one hit 30 hours in.
+async fn long_session(pool: &Pool, svc: Uuid, start: DateTime<Utc>) {
+    let c = pool.get().await.unwrap();
+    let id = Uuid::new_v4();
+    let last = start + Duration::hours(36);
+    c.execute(
+        "INSERT INTO sessions (id, service_id, start_time, last_seen, country, hit_count, \
+         is_bounce) VALUES ($1, $2, $3, $4, 'NZ', 2, false)",
+        &[&id, &svc, &start, &last],
+    )
+    .await
+    .unwrap();
+    let at = start + Duration::hours(30);
+    c.execute(
+        "INSERT INTO hits (session_id, service_id, initial, start_time, last_seen, tracker, \
+         location, referrer) VALUES ($1, $2, false, $3, $3, 'JS', 'https://a.example/', '')",
+        &[&id, &svc, &at],
+    )
+    .await
+    .unwrap();
 }
 
 /// One random filter in URL syntax, and its plain-SQL reference condition: over the session
@@ -464,6 +488,10 @@ async fn filtered_figures_equal_plain_sql_over_raw_rows() {
         ))
         .await
         .unwrap();
+    // A session that started 30 hours before the window and still sends hits in it: those
+    // hits belong to its segment (its sessions row is found through the long-sessions index).
+    let start = base + Duration::hours(100);
+    long_session(&pool, svc, start).await;
     // Rollups exist, so a filtered read that used them by mistake would differ from raw rows.
     {
         let mut c = pool.get().await.unwrap();
@@ -499,6 +527,23 @@ async fn filtered_figures_equal_plain_sql_over_raw_rows() {
         ],
     )
     .await;
+    let w = Window {
+        start: start + Duration::hours(28),
+        end: start + Duration::hours(34),
+    };
+    let nz = Filters::parse(["country:NZ"], Syntax::Url).unwrap();
+    let c = pool.get().await.unwrap();
+    for source in [Source::Auto, Source::Raw] {
+        let sums = filtered::sums_with(&**c, svc, &w, &nz, source)
+            .await
+            .unwrap();
+        assert_eq!(
+            sums.hits, 1,
+            "the long session's hit in the window ({source:?})"
+        );
+    }
+    let cond = ("country:NZ".into(), "(s.country = 'NZ')".into(), false);
+    assert_filtered(&pool, svc, &w, Tz::UTC, &[cond]).await;
 }
 
 #[tokio::test]

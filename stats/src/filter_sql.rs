@@ -156,12 +156,28 @@ pub fn session_clause(filters: &Filters, s: &str, base: usize) -> String {
     all(parts)
 }
 
+/// Sessions lasting longer than this have their own index (migration V26, whose predicate
+/// repeats this interval literally, as Postgres matches a partial index by its text).
+pub const LONG_SESSION: &str = "24 hours";
+
+/// A condition every session seen after `lo` meets, which lets Postgres find those sessions
+/// without reading all the sessions last seen since then: either it started at most
+/// [`LONG_SESSION`] before `lo` (the start-time index reads about a day of sessions), or it
+/// lasted longer than that (the few long sessions, in the partial index of migration V26).
+/// Alone, "last seen after `lo`" would read every session of the month since `lo`.
+pub fn seen_after_hint(s: &str, lo: &str) -> String {
+    format!(
+        "({s}.start_time >= ({lo})::timestamptz - interval '{LONG_SESSION}' \
+         OR {s}.last_seen - {s}.start_time > interval '{LONG_SESSION}')"
+    )
+}
+
 /// Whether a hit row under alias `h` belongs to the segment: its page matches the page filters
 /// and its session the others (`TRUE` when unfiltered). `within` is the SQL of the window's
 /// strict bounds the statement puts on `h.start_time`: they bound the sessions looked up too
-/// (a session starts no later than its hits and is last seen no earlier), so Postgres reads the
-/// window's sessions once and joins them by hash, instead of probing every `sessions`
-/// partition once per hit.
+/// (a session starts no later than its hits and is last seen no earlier, and
+/// [`seen_after_hint`]), so Postgres reads the window's sessions once and joins them by hash,
+/// instead of probing every `sessions` partition once per hit.
 pub fn hit_clause(filters: &Filters, h: &str, base: usize, within: (&str, &str)) -> String {
     let mut parts = Vec::new();
     if filters.iter().any(|f| f.field.per_hit()) {
@@ -173,7 +189,8 @@ pub fn hit_clause(filters: &Filters, h: &str, base: usize, within: (&str, &str))
         parts.push(format!(
             "EXISTS (SELECT 1 FROM sessions fs WHERE fs.id = {h}.session_id \
              AND fs.service_id = {h}.service_id AND fs.start_time < {hi} AND fs.last_seen > {lo} \
-             AND {})",
+             AND {} AND {})",
+            seen_after_hint("fs", lo),
             all(own)
         ));
     }
@@ -187,6 +204,18 @@ mod tests {
 
     fn f(items: &[&str]) -> Filters {
         Filters::parse(items.iter().copied(), Syntax::Url).unwrap()
+    }
+
+    #[test]
+    fn the_long_sessions_index_has_the_readers_interval() {
+        let migration = include_str!("../../migrations/V26__long_sessions_index.sql");
+        let predicate = format!("WHERE last_seen - start_time > interval '{LONG_SESSION}'");
+        assert!(migration.contains(&predicate), "{predicate}");
+        assert!(seen_after_hint("fs", "$2").contains(
+            &predicate[6..]
+                .replace("last_seen", "fs.last_seen")
+                .replace("- start_time", "- fs.start_time")
+        ));
     }
 
     #[test]

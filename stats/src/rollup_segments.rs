@@ -11,6 +11,7 @@
 //! has its older days built from raw rows by [`backfill`], a week per pass.
 
 use crate::dimensions::{HIT_DIMS, SESSION_DIMS, VISITORS_DAY_CODE};
+use crate::filter_sql::seen_after_hint;
 use crate::plan::day_start;
 use crate::segment::VALUES;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -62,7 +63,8 @@ impl Span<'_> {
 
     /// `FROM … WHERE …` of the hits the span covers (alias `h`) with their sessions (`s`). A
     /// session starts no later than its hits and is last seen no earlier, and the sessions
-    /// index on (service, last seen) finds exactly those live in the span.
+    /// index on (service, last seen) finds exactly those live in the span; for spans in the past
+    /// (backfill, re-rolls) [`seen_after_hint`] keeps that from reading all later sessions.
     fn hits(&self) -> String {
         match self {
             Span::Range(..) => "FROM hits h
@@ -77,7 +79,9 @@ impl Span<'_> {
                   AND h.start_time < p.lo + interval '{len}'
                  JOIN sessions s ON s.id = h.session_id AND s.service_id = p.sid
                   AND s.last_seen >= p.lo AND s.start_time < p.lo + interval '{len}'
-                 WHERE true"
+                  AND {}
+                 WHERE true",
+                seen_after_hint("s", "p.lo")
             ),
         }
     }
