@@ -29,7 +29,13 @@ pub async fn storage_pass(
     let started = std::time::Instant::now();
     let mut pass;
     loop {
-        pass = stats::rollup::run_pass(client, session_timeout_secs, ROLLUP_HOURS_PER_PASS).await?;
+        pass = stats::rollup::run_pass_settled(
+            client,
+            session_timeout_secs,
+            ROLLUP_HOURS_PER_PASS,
+            stats::rollup::REROLL_SETTLE_SECS,
+        )
+        .await?;
         if pass.busy || !pass.behind || started.elapsed() > ROLLUP_BUDGET {
             break;
         }

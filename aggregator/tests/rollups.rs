@@ -1382,3 +1382,73 @@ async fn marking_an_hour_dirty_does_not_wait_for_a_pass_that_took_it() {
         .get(0);
     assert_eq!(left, 1);
 }
+
+/// The maintenance job re-rolls a dirty hour only once its first mark has settled, so a session
+/// live for hours does not keep re-rolls of its start hour running back to back (each one a long
+/// transaction on a busy site, during which vacuum reclaims nothing); `run_pass` still re-rolls
+/// at once. The rolled figures meanwhile lag the raw rows, by at most the settling time.
+#[tokio::test]
+async fn a_dirty_hour_is_rerolled_once_its_marks_have_settled() {
+    let (pool, _) = common::fresh_db().await;
+    let svc = services(&pool, 1).await[0];
+    let hour = (Utc::now() - Duration::hours(6))
+        .duration_trunc(Duration::hours(1))
+        .unwrap();
+    let id = session_with(&pool, svc, hour + Duration::minutes(10), &["/"], &[]).await;
+    catch_up(&pool).await;
+    let bounces = format!(
+        "SELECT bounces FROM rollup_hours WHERE service_id = '{svc}' AND hour = '{}'",
+        hour.to_rfc3339()
+    );
+    assert_eq!(count(&pool, &bounces).await, 1);
+    // The session goes on: a second page view, and the writer marks the start hour dirty.
+    let c = pool.get().await.unwrap();
+    c.execute(
+        "UPDATE sessions SET hit_count = 2, is_bounce = false WHERE id = $1",
+        &[&id],
+    )
+    .await
+    .unwrap();
+    c.execute(
+        "INSERT INTO rollup_dirty (service_id, hour) VALUES ($1, $2)",
+        &[&svc, &hour],
+    )
+    .await
+    .unwrap();
+    let p = settled_pass(&pool).await;
+    assert_eq!(p.rerolled, 0, "a fresh mark waits: {p:?}");
+    assert_eq!(count(&pool, "SELECT count(*) FROM rollup_dirty").await, 1);
+    assert_eq!(
+        count(&pool, &bounces).await,
+        1,
+        "the rolled hour lags the raw rows meanwhile"
+    );
+    // The mark is older than the settling time now.
+    c.execute(
+        "UPDATE rollup_dirty SET marked_at = now() - make_interval(secs => $1::float8 + 1)",
+        &[&rollup::REROLL_SETTLE_SECS],
+    )
+    .await
+    .unwrap();
+    let p = settled_pass(&pool).await;
+    assert_eq!(p.rerolled, 1, "{p:?}");
+    assert_eq!(count(&pool, "SELECT count(*) FROM rollup_dirty").await, 0);
+    assert_eq!(count(&pool, &bounces).await, 0);
+    // Without settling, a new mark is re-rolled at once.
+    c.execute(
+        "INSERT INTO rollup_dirty (service_id, hour) VALUES ($1, $2)",
+        &[&svc, &hour],
+    )
+    .await
+    .unwrap();
+    let mut m = pool.get().await.unwrap();
+    let p = rollup::run_pass(&mut m, TIMEOUT, 24).await.unwrap();
+    assert_eq!(p.rerolled, 1, "{p:?}");
+}
+
+async fn settled_pass(pool: &Pool) -> rollup::Pass {
+    let mut c = pool.get().await.unwrap();
+    rollup::run_pass_settled(&mut c, TIMEOUT, 24, rollup::REROLL_SETTLE_SECS)
+        .await
+        .unwrap()
+}

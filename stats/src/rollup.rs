@@ -10,8 +10,10 @@
 //! ended more than the session timeout (+ [`CLOSE_MARGIN_SECS`]) ago, because sessions are
 //! windowed by their start and keep changing while they are live. Later changes to older hours
 //! (a session live for hours, a replayed batch) are recorded by the writer in `rollup_dirty`, and
-//! the next pass re-rolls exactly those hours. Every pass runs in one transaction holding the
-//! watermark row (`FOR UPDATE SKIP LOCKED`), so with several replicas one rolls and the others skip.
+//! a pass re-rolls exactly those hours (the maintenance job once their first mark has settled,
+//! [`REROLL_SETTLE_SECS`]). A pass re-rolls in one transaction and advances in another, each
+//! holding the watermark row (`FOR UPDATE SKIP LOCKED`), so with several replicas one rolls and
+//! the others skip.
 
 use crate::dimensions::{HIT_DIMS, SESSION_DIMS, VISITORS_DAY_CODE};
 use crate::rollup_events::{self, Span};
@@ -24,6 +26,12 @@ use uuid::Uuid;
 /// How much later than the writer's dirty-marking horizon the job closes an hour: longer than
 /// any batch transaction, so a change committed after the job's snapshot is always marked dirty.
 pub const CLOSE_MARGIN_SECS: f64 = 300.0;
+
+/// How long the maintenance job lets a dirty hour's first mark wait before re-rolling it. A
+/// session live for hours marks its start hour in every batch; re-rolling at once would re-roll
+/// that hour in every run, each a long transaction on a busy site that holds back vacuum
+/// everywhere. Rolled figures of such hours lag the raw rows by at most this much.
+pub const REROLL_SETTLE_SECS: f64 = 600.0;
 
 /// What one pass did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -272,9 +280,81 @@ pub async fn lock_watermark(
         .get(0))
 }
 
-/// One rollup pass: re-rolls dirty hours before the watermark, then advances the watermark over
-/// at most `max_hours` closed hours. `session_timeout_secs` is the sessionizer's timeout.
+/// One rollup pass: re-rolls every dirty hour before the watermark, then advances the watermark
+/// over at most `max_hours` closed hours. `session_timeout_secs` is the sessionizer's timeout.
 pub async fn run_pass(
+    client: &mut Client,
+    session_timeout_secs: f64,
+    max_hours: i64,
+) -> Result<Pass, tokio_postgres::Error> {
+    run_pass_settled(client, session_timeout_secs, max_hours, 0.0).await
+}
+
+/// [`run_pass`] re-rolling only the dirty hours first marked at least `settle_secs` ago (the
+/// maintenance job passes [`REROLL_SETTLE_SECS`]). The re-roll and the advance are separate
+/// transactions, so neither holds a snapshot for the time of both.
+pub async fn run_pass_settled(
+    client: &mut Client,
+    session_timeout_secs: f64,
+    max_hours: i64,
+    settle_secs: f64,
+) -> Result<Pass, tokio_postgres::Error> {
+    let Some(rerolled) = reroll_settled(client, settle_secs).await? else {
+        return Ok(Pass {
+            busy: true,
+            ..Pass::default()
+        });
+    };
+    let mut pass = advance(client, session_timeout_secs, max_hours).await?;
+    pass.rerolled = rerolled;
+    Ok(pass)
+}
+
+/// Re-rolls the dirty hours before the watermark whose first mark is `settle_secs` old, in one
+/// transaction holding the watermark row. None: another replica holds it.
+async fn reroll_settled(
+    client: &mut Client,
+    settle_secs: f64,
+) -> Result<Option<usize>, tokio_postgres::Error> {
+    let tx = client.transaction().await?;
+    let Some(state) = tx
+        .query_opt(
+            "SELECT watermark FROM rollup_state WHERE id FOR UPDATE SKIP LOCKED",
+            &[],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(watermark) = state.get::<_, Option<DateTime<Utc>>>(0) else {
+        return Ok(Some(0));
+    };
+    // The same hour may be listed several times (marks never wait for each other, see the
+    // migration that dropped the key); all its marks go once the first has settled. Marks made
+    // after this snapshot stay for a later pass.
+    let dirty = tx
+        .query(
+            "WITH due AS (
+                 SELECT service_id, hour FROM rollup_dirty WHERE hour < $1 GROUP BY 1, 2
+                 HAVING min(marked_at) <= clock_timestamp() - make_interval(secs => $2)),
+             taken AS (
+                 DELETE FROM rollup_dirty d USING due
+                 WHERE d.service_id = due.service_id AND d.hour = due.hour
+                 RETURNING d.service_id, d.hour)
+             SELECT DISTINCT service_id, hour FROM taken",
+            &[&watermark, &settle_secs],
+        )
+        .await?;
+    let ds: Vec<Uuid> = dirty.iter().map(|r| r.get(0)).collect();
+    let dh: Vec<DateTime<Utc>> = dirty.iter().map(|r| r.get(1)).collect();
+    reroll_pairs(&tx, &ds, &dh, watermark).await?;
+    tx.commit().await?;
+    Ok(Some(ds.len()))
+}
+
+/// Advances the watermark over at most `max_hours` closed hours, in one transaction holding
+/// the watermark row.
+async fn advance(
     client: &mut Client,
     session_timeout_secs: f64,
     max_hours: i64,
@@ -312,19 +392,6 @@ pub async fn run_pass(
         }
     };
 
-    // Dirty hours before the watermark: re-roll exactly those. The same hour may be listed
-    // several times (marks never wait for each other, see the migration that dropped the key).
-    let dirty = tx
-        .query(
-            "WITH taken AS (DELETE FROM rollup_dirty WHERE hour < $1 RETURNING service_id, hour)
-             SELECT DISTINCT service_id, hour FROM taken",
-            &[&watermark],
-        )
-        .await?;
-    let ds: Vec<Uuid> = dirty.iter().map(|r| r.get(0)).collect();
-    let dh: Vec<DateTime<Utc>> = dirty.iter().map(|r| r.get(1)).collect();
-    reroll_pairs(&tx, &ds, &dh, watermark).await?;
-
     // Advance over closed hours.
     let hi = close.min(watermark + Duration::hours(max_hours.max(1)));
     let mut rolled = 0;
@@ -356,7 +423,7 @@ pub async fn run_pass(
         busy: false,
         watermark: Some(new_watermark),
         hours_rolled: rolled,
-        rerolled: ds.len(),
+        rerolled: 0,
         behind: new_watermark < close || backfilling,
         goals_backfilled,
     })
