@@ -12,7 +12,8 @@
 # Each sample: anonymous (heap) and file-backed memory of the server, p99 latency of the
 # interval's pixel/script/API/edge requests, queue depth, size of the live-state tables
 # (active_sessions, active_hits) and of the hits/sessions partitions, dead tuples and
-# autovacuum runs of the live-state tables, WAL written. After a warm-up (the session timeout
+# autovacuum runs of the live-state tables, WAL written, and the age of the oldest open
+# transaction (while one runs, vacuum cannot reclaim rows deleted after it began). After a warm-up (the session timeout
 # plus five minutes, when the live state has reached its steady size, or the first fifth of the
 # run if that is longer; WARMUP_MIN=N sets it to N minutes instead), the
 # least-squares slope per hour of memory, p99 and live-state size is compared with its mean:
@@ -74,7 +75,7 @@ errors_of() { awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {n +=
 pause_for() { awk -v r="$1" 'BEGIN {d = 8000 / r; printf "%d", (d < 1 ? 1 : d)}'; }
 
 CSV="$DATA/soak.csv"
-echo "minute,anon_mib,file_mib,pixel_rps,script_rps,p99_pixel_ms,p99_script_ms,p99_api_ms,api_answered,api_errors,p99_edge_ms,edge_failed,edge_backlog,queue_depth,live_mib,partitions_mib,dead_tuples,autovacuums,wal_mib" > "$CSV"
+echo "minute,anon_mib,file_mib,pixel_rps,script_rps,p99_pixel_ms,p99_script_ms,p99_api_ms,api_answered,api_errors,p99_edge_ms,edge_failed,edge_backlog,queue_depth,live_mib,partitions_mib,dead_tuples,autovacuums,wal_mib,oldest_xact_s" > "$CSV"
 wal0=$(psql_q "SELECT pg_current_wal_lsn()")
 t0=$(date +%s)
 t_end=$(( t0 + TOTAL ))
@@ -95,16 +96,18 @@ while [ "$(date +%s)" -lt "$t_end" ]; do
   load+=($!)
   wait "${load[@]}" # not a bare `wait`: the server is a child too
   edge=$(tail -1 "$DATA/edge.out")
-  read -r live parts dead vacs wal < <(psql_q "
+  read -r live parts dead vacs wal xact < <(psql_q "
     SELECT round((pg_total_relation_size('active_sessions') + pg_total_relation_size('active_hits')) / 1048576.0, 2),
            round((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('hits') WHERE isleaf) / 1048576.0
                + (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('sessions') WHERE isleaf) / 1048576.0, 1),
            (SELECT sum(n_dead_tup) FROM pg_stat_user_tables WHERE relname IN ('active_sessions', 'active_hits')),
            (SELECT sum(autovacuum_count) FROM pg_stat_user_tables WHERE relname IN ('active_sessions', 'active_hits')),
-           round(pg_wal_lsn_diff(pg_current_wal_lsn(), '$wal0') / 1048576.0, 1)")
+           round(pg_wal_lsn_diff(pg_current_wal_lsn(), '$wal0') / 1048576.0, 1),
+           (SELECT coalesce(round(extract(epoch FROM max(now() - xact_start))::numeric, 1), 0)
+            FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid())")
   depth=$(curl -s "http://127.0.0.1:$PORT/healthz?format=json" | python3 -c "import sys,json; print(json.load(sys.stdin)['queue_depth'])")
   # Minutes of wall clock: an interval can overrun while a backlog drains.
-  row="$(awk -v a="$t0" -v b="$(date +%s)" 'BEGIN {printf "%.2f", (b - a) / 60}'),$(awk "BEGIN {printf \"%.1f\", $(kib RssAnon)/1024}"),$(awk "BEGIN {printf \"%.1f\", $(kib RssFile)/1024}"),$(rps_of "$DATA/pixel.out"),$(rps_of "$DATA/script.out"),$(p99_of "$DATA/pixel.out"),$(p99_of "$DATA/script.out"),$(p99_of "$DATA/api.out"),$(answered_of "$DATA/api.out"),$(errors_of "$DATA/api.out"),$(echo "$edge" | edge_fields),$depth,$live,$parts,$dead,$vacs,$wal"
+  row="$(awk -v a="$t0" -v b="$(date +%s)" 'BEGIN {printf "%.2f", (b - a) / 60}'),$(awk "BEGIN {printf \"%.1f\", $(kib RssAnon)/1024}"),$(awk "BEGIN {printf \"%.1f\", $(kib RssFile)/1024}"),$(rps_of "$DATA/pixel.out"),$(rps_of "$DATA/script.out"),$(p99_of "$DATA/pixel.out"),$(p99_of "$DATA/script.out"),$(p99_of "$DATA/api.out"),$(answered_of "$DATA/api.out"),$(errors_of "$DATA/api.out"),$(echo "$edge" | edge_fields),$depth,$live,$parts,$dead,$vacs,$wal,$xact"
   echo "$row" >> "$CSV"
   echo "sample $n: $row"
 done
@@ -156,6 +159,8 @@ print(f"{len(rows)} samples, warm-up {warm} dropped; " + "; ".join(out)
       + f"; API reads: {api_reads}, worst p99 {max(float(r['p99_api_ms'] or 0) for r in rows) / 1000:.1f} s"
       + f"; after {last['minute']} min: partitions {last['partitions_mib']} MiB, WAL {last['wal_mib']} MiB, "
       + f"{last['autovacuums']} autovacuums of the live-state tables, {last['dead_tuples']} dead tuples there"
+      + (f"; oldest open transaction at a sample: {max(float(r['oldest_xact_s']) for r in body):.0f} s after warm-up"
+         if "oldest_xact_s" in rows[0] else "")
       + f"|{'PASS' if flat_all and fails == 0 else 'FAIL'}")
 PY
 )
