@@ -870,12 +870,7 @@ async fn goals_count_each_session_once() {
     )
     .await
     .unwrap();
-    c.execute(
-        "INSERT INTO rollup_dirty (service_id, hour) VALUES ($1, $2)",
-        &[&svc, &hour],
-    )
-    .await
-    .unwrap();
+    mark_dirty(&c, svc, hour).await;
     assert_eq!(catch_up(&pool).await.rerolled, 1);
     let events = stats::events::events(&**c, svc, &w).await.unwrap();
     assert_eq!(
@@ -1409,12 +1404,7 @@ async fn a_dirty_hour_is_rerolled_once_its_marks_have_settled() {
     )
     .await
     .unwrap();
-    c.execute(
-        "INSERT INTO rollup_dirty (service_id, hour) VALUES ($1, $2)",
-        &[&svc, &hour],
-    )
-    .await
-    .unwrap();
+    mark_dirty(&c, svc, hour).await;
     let p = settled_pass(&pool).await;
     assert_eq!(p.rerolled, 0, "a fresh mark waits: {p:?}");
     assert_eq!(count(&pool, "SELECT count(*) FROM rollup_dirty").await, 1);
@@ -1435,12 +1425,7 @@ async fn a_dirty_hour_is_rerolled_once_its_marks_have_settled() {
     assert_eq!(count(&pool, "SELECT count(*) FROM rollup_dirty").await, 0);
     assert_eq!(count(&pool, &bounces).await, 0);
     // Without settling, a new mark is re-rolled at once.
-    c.execute(
-        "INSERT INTO rollup_dirty (service_id, hour) VALUES ($1, $2)",
-        &[&svc, &hour],
-    )
-    .await
-    .unwrap();
+    mark_dirty(&c, svc, hour).await;
     let mut m = pool.get().await.unwrap();
     let p = rollup::run_pass(&mut m, TIMEOUT, 24).await.unwrap();
     assert_eq!(p.rerolled, 1, "{p:?}");
@@ -1451,4 +1436,14 @@ async fn settled_pass(pool: &Pool) -> rollup::Pass {
     rollup::run_pass_settled(&mut c, TIMEOUT, 24, rollup::REROLL_SETTLE_SECS)
         .await
         .unwrap()
+}
+
+/// Marks `hour` of `svc` dirty, as the writer does for a late change.
+async fn mark_dirty(c: &tokio_postgres::Client, svc: Uuid, hour: DateTime<Utc>) {
+    c.execute(
+        "INSERT INTO rollup_dirty (service_id, hour) VALUES ($1, $2)",
+        &[&svc, &hour],
+    )
+    .await
+    .unwrap();
 }
