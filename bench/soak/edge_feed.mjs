@@ -3,6 +3,12 @@
 // batches sent, non-200 answers, p99 latency in ms, the largest backlog of batches due but not
 // yet sent.
 //
+// Visitors come and go as on a real site: at any moment CONCURRENT visitors are on the site,
+// each beacon is from one of them at random, and each visit lasts VISIT_SECS (the visits
+// staggered, so some visitor leaves and a new one arrives every few milliseconds). A visitor
+// who never left would keep one session open for the whole run, re-marking its start hour
+// dirty in every batch, which no real traffic does.
+//
 // usage: node edge_feed.mjs BASE_URL SERVICE_ID SECRET BEACONS_PER_SECOND SECONDS
 import http from "node:http";
 import { randomUUID } from "node:crypto";
@@ -15,13 +21,21 @@ const until = Date.now() + Number(secsArg) * 1000;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 const url = new URL("/ingest/v1/batch", base);
 const hex = (n) => n.toString(16).padStart(32, "0");
+const CONCURRENT = 50_000;
+const VISIT_SECS = 240;
+
+/** The visitor on `slot` now: a new one every VISIT_SECS, the slots' changes spread evenly. */
+function visitorOn(slot) {
+  const visit = Math.floor((Date.now() / 1000 + (slot * VISIT_SECS) / CONCURRENT) / VISIT_SECS);
+  return visit * CONCURRENT + slot;
+}
 let seq = Number(process.env.SOAK_SEQ ?? 0);
 
 function batch() {
   const beacons = [];
   for (let i = 0; i < SIZE; i++) {
     const n = seq++;
-    const v = Math.floor(Math.random() * 50_000);
+    const v = visitorOn(Math.floor(Math.random() * CONCURRENT));
     const js = n % 3 === 0;
     beacons.push({
       service, time_ms: Date.now(), tracker: js ? "JS" : "PIXEL",
