@@ -1,7 +1,8 @@
 //! The figures of a filtered view. Rollups are counted per dimension, not per combination of
 //! dimensions, so they cannot answer "sessions from Germany using Firefox". A view filtered by
 //! one `is` filter on a low-cardinality session field (country, browser, OS, device type,
-//! channel; [`crate::segment`]) is answered from the segment rollups plus raw edges
+//! channel), or by two on two different such fields ([`crate::segment`]), is answered from the
+//! segment rollups plus raw edges
 //! ([`crate::segment_read`]); every other filter set is counted from the raw rows of the window
 //! ([`crate::filtered_raw`]). The unfiltered readers are not involved: callers choose this
 //! module only when a filter is active, so unfiltered views cost what they cost before.
@@ -43,19 +44,19 @@ pub async fn sums<C: GenericClient>(
 /// Where a filtered view's figures come from: a pre-counted segment's rollups (with how far
 /// they reach) or raw rows. Chosen once per view, so a view's figures share one reading of the
 /// rollup coverage.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Reader<'f> {
-    PreCounted(Segment<'f>, Coverage),
+#[derive(Debug, Clone)]
+pub(crate) enum Reader {
+    PreCounted(Segment, Coverage),
     Raw,
 }
 
-impl<'f> Reader<'f> {
+impl Reader {
     /// The reader for `filters`; [`Source::Raw`] always reads raw rows.
     pub(crate) async fn choose<C: GenericClient>(
         client: &C,
-        filters: &'f Filters,
+        filters: &Filters,
         source: Source,
-    ) -> Result<Reader<'f>, StatsError> {
+    ) -> Result<Reader, StatsError> {
         let seg = match source {
             Source::Raw => None,
             _ => segment::of(filters),
@@ -70,7 +71,7 @@ impl<'f> Reader<'f> {
     }
 
     async fn sums<C: GenericClient>(
-        self,
+        &self,
         client: &C,
         service: Uuid,
         w: &Window,
@@ -78,14 +79,14 @@ impl<'f> Reader<'f> {
     ) -> Result<Sums, StatsError> {
         match self {
             Reader::PreCounted(seg, cov) => {
-                segment_read::sums(client, service, w, filters, seg, &cov).await
+                segment_read::sums(client, service, w, filters, seg, cov).await
             }
             Reader::Raw => filtered_raw::sums(client, service, w, filters).await,
         }
     }
 
     async fn visitors<C: GenericClient>(
-        self,
+        &self,
         client: &C,
         service: Uuid,
         w: &Window,
@@ -93,14 +94,14 @@ impl<'f> Reader<'f> {
     ) -> Result<i64, StatsError> {
         match self {
             Reader::PreCounted(seg, cov) => {
-                segment_read::visitors(client, service, w, filters, seg, &cov).await
+                segment_read::visitors(client, service, w, filters, seg, cov).await
             }
             Reader::Raw => filtered_raw::visitors(client, service, w, filters).await,
         }
     }
 
     async fn ranked<C: GenericClient>(
-        self,
+        &self,
         client: &C,
         service: Uuid,
         w: &Window,
@@ -109,7 +110,7 @@ impl<'f> Reader<'f> {
     ) -> Result<Vec<Ranked>, StatsError> {
         match self {
             Reader::PreCounted(seg, cov) => {
-                segment_read::ranked(client, service, w, filters, want, seg, &cov).await
+                segment_read::ranked(client, service, w, filters, want, seg, cov).await
             }
             Reader::Raw => raw_ranked(client, service, w, filters, want).await,
         }
@@ -311,7 +312,7 @@ pub async fn chart_with<C: GenericClient>(
     match Reader::choose(client, filters, source).await? {
         Reader::PreCounted(seg, cov) => {
             let into = (&buckets, points.as_mut_slice());
-            segment_read::chart(client, service, w, tz, filters, seg, &cov, into).await?
+            segment_read::chart(client, service, w, tz, filters, &seg, &cov, into).await?
         }
         Reader::Raw => {
             filtered_raw::add_chart(client, service, w, tz, filters, (&buckets, &mut points))

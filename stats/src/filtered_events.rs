@@ -60,7 +60,7 @@ pub async fn events_with<C: GenericClient>(
 ) -> Result<Vec<EventRow>, StatsError> {
     use crate::filtered::Reader;
     if let Reader::PreCounted(seg, cov) = Reader::choose(client, filters, source).await? {
-        return segment_events(client, service, w, filters, seg, &cov).await;
+        return segment_events(client, service, w, filters, &seg, &cov).await;
     }
     let sql = format!(
         r#"SELECT e.name, count(*), count(DISTINCT e.session_id) FROM events e
@@ -91,7 +91,7 @@ async fn segment_events<C: GenericClient>(
     service: Uuid,
     w: &Window,
     filters: &Filters,
-    seg: Segment<'_>,
+    seg: &Segment,
     cov: &Coverage,
 ) -> Result<Vec<EventRow>, StatsError> {
     let plan = crate::segment_plan::hours(w, cov);

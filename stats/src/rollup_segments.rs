@@ -13,7 +13,7 @@
 use crate::dimensions::{HIT_DIMS, SESSION_DIMS, VISITORS_DAY_CODE};
 use crate::filter_sql::seen_after_hint;
 use crate::plan::day_start;
-use crate::segment::VALUES;
+use crate::segment::{FIELDS, VALUES};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Transaction;
@@ -121,16 +121,22 @@ impl Span<'_> {
     }
 }
 
-/// Every dimension's counts per bucket and segment into `table`.
+/// Every dimension's counts per bucket and segment into `table`. Rows are first counted per
+/// combination of the fields' values ([`by_fields`]) and only then fanned out to the segments
+/// ([`fan_out`]): a busy hour has far fewer combinations than rows, and each combination
+/// belongs to fifteen segments.
 fn dims_sql(span: &Span, table: &str, bucket: Bucket) -> String {
     format!(
         "INSERT INTO {table} (service_id, {col}, fdim, fval, dim, key, count)
-         SELECT s.service_id, {bs}, f.fdim, f.fval, d.dim, d.key, count(*)
-         {from_s}
-         GROUP BY 1, 2, 3, 4, 5, 6
-         UNION ALL
-         SELECT h.service_id, {bh}, f.fdim, f.fval, d.dim, d.key, count(*)
-         {from_h} AND d.dim IS NOT NULL
+         SELECT s.service_id, s.b, f.fdim, f.fval, s.dim, s.key, sum(s.n)::int8
+         FROM (SELECT s.service_id, {bs} AS b, {fields}, d.dim, d.key, count(*) AS n
+               {from_s}
+               GROUP BY {group}
+               UNION ALL
+               SELECT h.service_id, {bh}, {fields}, d.dim, d.key, count(*)
+               {from_h} AND d.dim IS NOT NULL
+               GROUP BY {group}) s
+         {fan}
          GROUP BY 1, 2, 3, 4, 5, 6",
         col = if bucket == Bucket::Hour {
             "hour"
@@ -139,27 +145,47 @@ fn dims_sql(span: &Span, table: &str, bucket: Bucket) -> String {
         },
         bs = bucket.of("s"),
         bh = bucket.of("h"),
-        from_s = lateral(
+        fields = by_fields().0,
+        group = by_fields().1,
+        from_s = with_lateral(
             &span.sessions(),
             &format!("CROSS JOIN LATERAL {} AS d(dim, key)", *SESSION_DIMS)
         ),
-        from_h = lateral(
+        from_h = with_lateral(
             &span.hits(),
             &format!("CROSS JOIN LATERAL {} AS d(dim, key)", *HIT_DIMS)
         ),
+        fan = fan_out(),
     )
 }
 
-/// Puts the segment LATERAL (and `more`, further LATERALs) between the FROM list and the
-/// WHERE of `from`.
-fn lateral(from: &str, more: &str) -> String {
+/// The select list of the pre-counted fields (named as their session columns, so that
+/// [`VALUES`] reads them from a derived table aliased `s`), and the GROUP BY positions of
+/// service, bucket, fields, dimension and key in a select list that starts with those.
+fn by_fields() -> (String, String) {
+    let cols: Vec<String> = FIELDS
+        .iter()
+        .map(|d| format!("{} AS {}", d.sql(), d.column))
+        .collect();
+    let positions: Vec<String> = (1..=FIELDS.len() + 4).map(|i| i.to_string()).collect();
+    (cols.join(", "), positions.join(", "))
+}
+
+/// The join that gives every row of a derived table `s` (with the fields' columns) its
+/// segments `f(fdim, fval)`.
+fn fan_out() -> String {
+    format!("CROSS JOIN LATERAL {} AS f(fdim, fval)", *VALUES)
+}
+
+/// Puts `more` (further LATERALs) between the FROM list and the WHERE of `from`.
+fn with_lateral(from: &str, more: &str) -> String {
     let at = from.rfind("WHERE").unwrap_or(from.len());
-    format!(
-        "{} CROSS JOIN LATERAL {} AS f(fdim, fval) {more} {}",
-        &from[..at],
-        *VALUES,
-        &from[at..]
-    )
+    format!("{} {more} {}", &from[..at], &from[at..])
+}
+
+/// Puts the segment LATERAL between the FROM list and the WHERE of `from`.
+fn lateral(from: &str) -> String {
+    with_lateral(from, &fan_out())
 }
 
 /// Distinct visitors per UTC day and segment (whole days only).
@@ -171,7 +197,7 @@ fn visitors_sql(span: &Span) -> String {
          {from} AND s.visitor IS NOT NULL
          GROUP BY 1, 2, 3, 4",
         day = Bucket::Day.of("s"),
-        from = lateral(&span.sessions(), ""),
+        from = lateral(&span.sessions()),
     )
 }
 
@@ -184,11 +210,11 @@ fn events_sql(span: &Span) -> String {
          {from}
          GROUP BY 1, 2, 3, 4, 5",
         hs = Bucket::Hour.of("s"),
-        from = lateral(
+        from = lateral(&with_lateral(
             &span.sessions(),
             "JOIN events e ON e.session_id = s.id AND e.session_start = s.start_time
               AND e.service_id = s.service_id"
-        ),
+        )),
     )
 }
 
@@ -217,27 +243,33 @@ pub(crate) async fn roll_hours(
     Ok(())
 }
 
-/// The scalar sums per hour and segment.
+/// The scalar sums per hour and segment, first per combination of the fields' values, then
+/// fanned out (as in [`dims_sql`]).
 fn hours_sql(span: &Span) -> String {
+    let (fields, _) = by_fields();
+    let group: Vec<String> = (1..=FIELDS.len() + 2).map(|i| i.to_string()).collect();
     format!(
         "INSERT INTO rollup_segment_hours (service_id, hour, fdim, fval, sessions, bounces,
                                            duration_us, hits, load_time_sum, load_time_count)
-         SELECT service_id, hour, fdim, fval, sum(n_s)::int8, sum(n_b)::int8, sum(d_us)::int8,
-                sum(n_h)::int8, sum(lt_sum), sum(lt_n)::int8
-         FROM (SELECT s.service_id, {hs} AS hour, f.fdim, f.fval,
+         SELECT s.service_id, s.hour, f.fdim, f.fval, sum(n_s)::int8, sum(n_b)::int8,
+                sum(d_us)::int8, sum(n_h)::int8, sum(lt_sum), sum(lt_n)::int8
+         FROM (SELECT s.service_id, {hs} AS hour, {fields},
                       count(*) AS n_s, count(*) FILTER (WHERE s.is_bounce) AS n_b,
                       sum(extract(epoch FROM s.last_seen - s.start_time) * 1000000) AS d_us,
                       0::int8 AS n_h, 0::float8 AS lt_sum, 0::int8 AS lt_n
-               {from_s} GROUP BY 1, 2, 3, 4
+               {from_s} GROUP BY {group}
                UNION ALL
-               SELECT h.service_id, {hh}, f.fdim, f.fval, 0, 0, 0, count(*),
+               SELECT h.service_id, {hh}, {fields}, 0, 0, 0, count(*),
                       coalesce(sum(h.load_time), 0), count(h.load_time)
-               {from_h} GROUP BY 1, 2, 3, 4) x
+               {from_h} GROUP BY {group}) s
+         {fan}
          GROUP BY 1, 2, 3, 4",
         hs = Bucket::Hour.of("s"),
         hh = Bucket::Hour.of("h"),
-        from_s = lateral(&span.sessions(), ""),
-        from_h = lateral(&span.hits(), ""),
+        group = group.join(", "),
+        from_s = span.sessions(),
+        from_h = span.hits(),
+        fan = fan_out(),
     )
 }
 

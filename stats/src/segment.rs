@@ -1,15 +1,18 @@
 //! Segments the rollup job pre-counts: a view filtered by one `is` filter on a low-cardinality
-//! session field (country, browser, OS, device type, channel) is answered from segment rollups
-//! ([`crate::rollup_segments`], read by [`crate::segment_read`]) instead of raw rows. Each field
-//! multiplies the rollup rows by its number of values, so only fields with few values qualify:
-//! pages, referrers, cities or campaigns crossed with every table would outgrow the raw rows
-//! they summarise. Every other filter set is read from raw rows by [`crate::filtered`].
+//! session field (country, browser, OS, device type, channel), or by two `is` filters on two
+//! different such fields, is answered from segment rollups ([`crate::rollup_segments`], read by
+//! [`crate::segment_read`]) instead of raw rows. Each field multiplies the rollup rows by its
+//! number of values, so only fields with few values qualify: pages, referrers, cities or
+//! campaigns crossed with every table would outgrow the raw rows they summarise. A pair of
+//! fields multiplies them by the pairs of values that occur together, which the sessions
+//! themselves bound (a session adds its rows to one pair per pair of fields). Every other filter
+//! set is read from raw rows by [`crate::filtered`].
 
 use crate::dimensions::{self, Dimension, Scope};
 use crate::filters::{Field, Filters, Op};
 use std::sync::LazyLock;
 
-/// The fields whose `is` filters are pre-counted.
+/// The fields whose `is` filters are pre-counted, alone and in pairs.
 pub const FIELDS: [&Dimension; 5] = [
     &dimensions::COUNTRY,
     &dimensions::BROWSER,
@@ -18,41 +21,72 @@ pub const FIELDS: [&Dimension; 5] = [
     &dimensions::CHANNEL,
 ];
 
-/// One pre-counted segment: a field's `dim` code and the value it is filtered to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Segment<'a> {
-    /// The [`Dimension::code`] of the field.
-    pub fdim: i16,
-    /// The value.
-    pub fval: &'a str,
+/// The `fdim` of a pair of fields: both dimension codes (each under 100), the one listed first
+/// in [`FIELDS`] in the hundreds.
+fn pair_code(a: &Dimension, b: &Dimension) -> i16 {
+    a.code * 100 + b.code
 }
 
-/// The pre-counted segment `filters` select, if they are exactly one `is` filter on one of
-/// [`FIELDS`].
-pub fn of(filters: &Filters) -> Option<Segment<'_>> {
-    let mut it = filters.iter();
-    let f = it.next()?;
-    if it.next().is_some() || f.op != Op::Is {
-        return None;
+/// One pre-counted segment: its `fdim` code (a field's [`Dimension::code`], or a
+/// [`pair_code`]) and the value it is filtered to (for a pair, both values, see [`pair_value`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub fdim: i16,
+    pub fval: String,
+}
+
+/// The `fval` of a pair: the first value's length, a colon, and both values, so no two pairs
+/// of values share one.
+fn pair_value(a: &str, b: &str) -> String {
+    format!("{}:{a}{b}", a.chars().count())
+}
+
+/// The pre-counted segment `filters` select, if they are one `is` filter on one of [`FIELDS`]
+/// or two on two different ones.
+pub fn of(filters: &Filters) -> Option<Segment> {
+    let mut picked: Vec<(usize, &str)> = Vec::with_capacity(2);
+    for f in filters.iter() {
+        let Field::Dim(d) = f.field else { return None };
+        let i = FIELDS.iter().position(|x| x.code == d.code)?;
+        if f.op != Op::Is || picked.len() == 2 || picked.iter().any(|p| p.0 == i) {
+            return None;
+        }
+        picked.push((i, &f.value));
     }
-    match f.field {
-        Field::Dim(d) if FIELDS.iter().any(|x| x.code == d.code) => Some(Segment {
-            fdim: d.code,
-            fval: &f.value,
+    picked.sort_unstable_by_key(|p| p.0);
+    match picked[..] {
+        [(i, v)] => Some(Segment {
+            fdim: FIELDS[i].code,
+            fval: v.to_owned(),
+        }),
+        [(i, a), (j, b)] => Some(Segment {
+            fdim: pair_code(FIELDS[i], FIELDS[j]),
+            fval: pair_value(a, b),
         }),
         _ => None,
     }
 }
 
-/// The `(fdim, fval)` rows of a session row under alias `s`, as a LATERAL `VALUES` list.
+/// The `(fdim, fval)` rows of a session row under alias `s`, as a LATERAL `VALUES` list: one
+/// per field, then one per pair of fields (the SQL twin of [`pair_value`]).
 pub(crate) static VALUES: LazyLock<String> = LazyLock::new(|| {
-    let rows: Vec<String> = FIELDS
+    let mut rows: Vec<String> = FIELDS
         .iter()
         .map(|d| {
             debug_assert_eq!(d.scope, Scope::Session);
             format!("({}::int2, {})", d.code, d.sql())
         })
         .collect();
+    for (i, a) in FIELDS.iter().enumerate() {
+        for b in &FIELDS[i + 1..] {
+            rows.push(format!(
+                "({}::int2, char_length({a})::text || ':' || {a} || {b})",
+                pair_code(a, b),
+                a = a.sql(),
+                b = b.sql()
+            ));
+        }
+    }
     format!("(VALUES {})", rows.join(", "))
 });
 
@@ -66,18 +100,21 @@ mod tests {
     }
 
     #[test]
-    fn only_one_is_filter_on_a_listed_field_is_pre_counted() {
+    fn one_or_two_is_filters_on_listed_fields_are_pre_counted() {
         assert_eq!(
             of(&f(&["country:DE"])),
             Some(Segment {
                 fdim: dimensions::COUNTRY.code,
-                fval: "DE"
+                fval: "DE".into()
             })
         );
         assert_eq!(of(&f(&["channel:Search"])).map(|s| s.fdim), Some(10));
         for other in [
             &["country!:DE"][..],
-            &["country:DE", "browser:Firefox"],
+            &["country:DE", "browser!:Firefox"],
+            &["country:DE", "country:FR"],
+            &["country:DE", "browser:Firefox", "os:Linux"],
+            &["country:DE", "page:/"],
             &["page:/"],
             &["referrer:x"],
             &["city:DE / Berlin"],
@@ -88,11 +125,28 @@ mod tests {
     }
 
     #[test]
+    fn a_pair_is_one_segment_whichever_filter_comes_first() {
+        let want = Some(Segment {
+            fdim: 205,
+            fval: "2:DEFirefox".into(),
+        });
+        assert_eq!(of(&f(&["country:DE", "browser:Firefox"])), want);
+        assert_eq!(of(&f(&["browser:Firefox", "country:DE"])), want);
+        // The length prefix keeps values that run together apart.
+        assert_ne!(pair_value("ab", "c"), pair_value("a", "bc"));
+        assert_eq!(pair_value("Türkei", "x"), "6:Türkeix");
+    }
+
+    #[test]
     fn every_field_is_a_plain_session_column() {
         for d in FIELDS {
             assert_eq!(d.scope, Scope::Session, "{}", d.name);
             assert!(!d.column.contains("{t}"), "{}", d.name);
         }
         assert!(VALUES.starts_with("(VALUES (2::int2, s.country), (5::int2, s.browser)"));
+        assert!(VALUES.contains(
+            "(205::int2, char_length(s.country)::text || ':' || s.country || s.browser)"
+        ));
+        assert_eq!(VALUES.matches("::int2").count(), 15);
     }
 }

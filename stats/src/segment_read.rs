@@ -91,7 +91,7 @@ pub(crate) async fn sums<C: GenericClient>(
     service: Uuid,
     w: &Window,
     filters: &Filters,
-    seg: Segment<'_>,
+    seg: &Segment,
     cov: &Coverage,
 ) -> Result<Sums, StatsError> {
     let plan = segment_plan::hours(w, cov);
@@ -129,7 +129,7 @@ pub(crate) async fn visitors<C: GenericClient>(
     service: Uuid,
     w: &Window,
     filters: &Filters,
-    seg: Segment<'_>,
+    seg: &Segment,
     cov: &Coverage,
 ) -> Result<i64, StatsError> {
     let plan = segment_plan::visitors(w, cov);
@@ -160,7 +160,7 @@ pub(crate) async fn ranked<C: GenericClient>(
     w: &Window,
     filters: &Filters,
     want: &[top::Want],
-    seg: Segment<'_>,
+    seg: &Segment,
     cov: &Coverage,
 ) -> Result<Vec<Ranked>, StatsError> {
     let plan = segment_plan::tables(w, cov);
@@ -212,7 +212,7 @@ pub(crate) async fn chart<C: GenericClient>(
     w: &Window,
     tz: Tz,
     filters: &Filters,
-    seg: Segment<'_>,
+    seg: &Segment,
     cov: &Coverage,
     (buckets, points): (&Buckets, &mut [Point]),
 ) -> Result<(), StatsError> {
