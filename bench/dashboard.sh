@@ -66,9 +66,11 @@ psql -q -h "$DIR/run" -p 5432 -U shynet -d shynet -c "ANALYZE sessions" -c "ANAL
 # load, or after an upgrade rebuilt them): measure once they cover the oldest day, so the rows
 # show the steady state rather than the fill.
 covered() { psql -qAt -h "$DIR/run" -p 5432 -U shynet -d shynet -c \
-  "SELECT coalesce((SELECT segments_from FROM rollup_state) <= (SELECT (min(start_time) AT TIME ZONE 'UTC')::date FROM sessions), false)"; }
+  "SELECT coalesce((SELECT segments_from FROM rollup_state) <= (SELECT (min(start_time) AT TIME ZONE 'UTC')::date FROM sessions),
+                   NOT EXISTS (SELECT 1 FROM sessions))"; }
 fill_start=$(date +%s)
 until [ "$(covered)" = t ]; do
+  [ "$(( $(date +%s) - fill_start ))" -lt 3600 ] || { echo "segment rollups did not cover the history within an hour" >&2; exit 1; }
   echo "waiting for the segment rollups to cover the history: from $(psql -qAt -h "$DIR/run" -p 5432 -U shynet -d shynet -c "SELECT segments_from FROM rollup_state")" >&2
   sleep 10
 done

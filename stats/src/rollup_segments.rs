@@ -122,7 +122,7 @@ impl Span<'_> {
 }
 
 /// Every dimension's counts per bucket and segment into `table`. Rows are first counted per
-/// combination of the fields' values ([`by_fields`]) and only then fanned out to the segments
+/// combination of the fields' values ([`field_columns`]) and only then fanned out to the segments
 /// ([`fan_out`]): a busy hour has far fewer combinations than rows, and each combination
 /// belongs to fifteen segments.
 fn dims_sql(span: &Span, table: &str, bucket: Bucket) -> String {
@@ -145,8 +145,8 @@ fn dims_sql(span: &Span, table: &str, bucket: Bucket) -> String {
         },
         bs = bucket.of("s"),
         bh = bucket.of("h"),
-        fields = by_fields().0,
-        group = by_fields().1,
+        fields = field_columns(),
+        group = positions(FIELDS.len() + 4),
         from_s = with_lateral(
             &span.sessions(),
             &format!("CROSS JOIN LATERAL {} AS d(dim, key)", *SESSION_DIMS)
@@ -159,16 +159,20 @@ fn dims_sql(span: &Span, table: &str, bucket: Bucket) -> String {
     )
 }
 
-/// The select list of the pre-counted fields (named as their session columns, so that
-/// [`VALUES`] reads them from a derived table aliased `s`), and the GROUP BY positions of
-/// service, bucket, fields, dimension and key in a select list that starts with those.
-fn by_fields() -> (String, String) {
+/// The select list of the pre-counted fields, named as their session columns, so that
+/// [`VALUES`] reads them from a derived table aliased `s`.
+fn field_columns() -> String {
     let cols: Vec<String> = FIELDS
         .iter()
         .map(|d| format!("{} AS {}", d.sql(), d.column))
         .collect();
-    let positions: Vec<String> = (1..=FIELDS.len() + 4).map(|i| i.to_string()).collect();
-    (cols.join(", "), positions.join(", "))
+    cols.join(", ")
+}
+
+/// GROUP BY positions of the first `n` columns of a select list.
+fn positions(n: usize) -> String {
+    let p: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
+    p.join(", ")
 }
 
 /// The join that gives every row of a derived table `s` (with the fields' columns) its
@@ -246,8 +250,6 @@ pub(crate) async fn roll_hours(
 /// The scalar sums per hour and segment, first per combination of the fields' values, then
 /// fanned out (as in [`dims_sql`]).
 fn hours_sql(span: &Span) -> String {
-    let (fields, _) = by_fields();
-    let group: Vec<String> = (1..=FIELDS.len() + 2).map(|i| i.to_string()).collect();
     format!(
         "INSERT INTO rollup_segment_hours (service_id, hour, fdim, fval, sessions, bounces,
                                            duration_us, hits, load_time_sum, load_time_count)
@@ -266,7 +268,8 @@ fn hours_sql(span: &Span) -> String {
          GROUP BY 1, 2, 3, 4",
         hs = Bucket::Hour.of("s"),
         hh = Bucket::Hour.of("h"),
-        group = group.join(", "),
+        fields = field_columns(),
+        group = positions(FIELDS.len() + 2),
         from_s = span.sessions(),
         from_h = span.hits(),
         fan = fan_out(),
