@@ -16,6 +16,9 @@ pub const INTERVAL: Duration = Duration::from_secs(10);
 pub const ROLLUP_HOURS_PER_PASS: i64 = 24 * 7;
 /// Time budget for catching up on a rollup backlog within one maintenance run.
 const ROLLUP_BUDGET: Duration = Duration::from_secs(5);
+/// A rollup transaction open longer than this is worth a warning: it holds back vacuum of the
+/// live-state tables the ingest path keeps updating (one per pass at most).
+const SLOW_ROLLUP_STEP: Duration = Duration::from_secs(60);
 /// Advisory lock (two-int form) held by the replica that purges in this run; the others skip
 /// the purge instead of deleting the same rows at once (which could deadlock).
 const PURGE_LOCK: (i32, i32) = (5_348_594, 3);
@@ -36,6 +39,13 @@ pub async fn storage_pass(
             stats::rollup::REROLL_SETTLE_SECS,
         )
         .await?;
+        if pass.longest_step > SLOW_ROLLUP_STEP {
+            tracing::warn!(
+                secs = pass.longest_step.as_secs(),
+                hours = pass.hours_rolled,
+                "a rollup transaction stayed open long (vacuum waits for it)"
+            );
+        }
         if pass.busy || !pass.behind || started.elapsed() > ROLLUP_BUDGET {
             break;
         }

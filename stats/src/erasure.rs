@@ -145,7 +145,8 @@ pub async fn erase(
     service: Uuid,
     selector: &Selector,
 ) -> Result<Counts, tokio_postgres::Error> {
-    // Lock the watermark first: a rollup pass running now finishes before the rows go.
+    // Lock the watermark first: a rollup step running now finishes before the rows go, and a
+    // pass in flight starts over.
     let watermark = rollup::lock_watermark(tx).await?;
     let mut counts = collect(tx, service, selector).await?;
     if counts.is_empty() {
@@ -193,6 +194,7 @@ pub async fn erase(
     if let Some(w) = watermark {
         let services = vec![service; rolled.len()];
         rollup::reroll_pairs(tx, &services, &rolled, w).await?;
+        rollup::forget_unrolled(tx, service, w).await?;
     }
     counts.hours_rerolled = rolled.len() as i64;
     Ok(counts)

@@ -4,19 +4,23 @@
 //! complete UTC day also the distinct visitors ([`crate::visitors`]), and per hour the visitors'
 //! first and last hours of their day ([`crate::rollup_visitors`]). They live
 //! in the stats crate beside their readers, so one crate defines what a rollup row means. Custom
-//! events and goal conversions are rolled up in the same pass by [`crate::rollup_events`].
+//! events and goal conversions are rolled up in the same pass by [`crate::rollup_events`], the
+//! pre-counted segments by [`crate::rollup_segments`].
 //!
 //! The job keeps a watermark: every hour before it is rolled up. An hour is rolled only once it
 //! ended more than the session timeout (+ [`CLOSE_MARGIN_SECS`]) ago, because sessions are
 //! windowed by their start and keep changing while they are live. Later changes to older hours
 //! (a session live for hours, a replayed batch) are recorded by the writer in `rollup_dirty`, and
 //! a pass re-rolls exactly those hours (the maintenance job once their first mark has settled,
-//! [`REROLL_SETTLE_SECS`]). A pass re-rolls in one transaction and advances in another, each
-//! holding the watermark row (`FOR UPDATE SKIP LOCKED`), so with several replicas one rolls and
-//! the others skip.
+//! [`REROLL_SETTLE_SECS`]). A pass holds a lease on the watermark ([`crate::rollup_lease`]), so
+//! with several replicas one rolls and the others skip, and works in short transactions
+//! ([`crate::rollup_advance`]).
 
-use crate::dimensions::{HIT_DIMS, SESSION_DIMS, VISITORS_DAY_CODE};
+use crate::rollup_advance::{self, HOURLY_TABLES};
+use crate::rollup_days::rebuild_days_pairs;
 use crate::rollup_events::{self, Span};
+use crate::rollup_hourly::{roll, Target};
+use crate::rollup_lease;
 use crate::rollup_segments;
 use crate::rollup_visitors;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -38,6 +42,11 @@ pub const REROLL_SETTLE_SECS: f64 = 600.0;
 pub struct Pass {
     /// Another replica held the watermark; nothing was done.
     pub busy: bool,
+    /// The pass stopped midway: another replica took its expired lease, or a rewind or an
+    /// erasure changed rows it had read. The next pass starts over from the watermark.
+    pub interrupted: bool,
+    /// The longest of the pass's transactions (how long it held back vacuum at most).
+    pub longest_step: std::time::Duration,
     /// Watermark after the pass (None: no pass has run yet).
     pub watermark: Option<DateTime<Utc>>,
     /// Hours newly rolled up.
@@ -48,191 +57,6 @@ pub struct Pass {
     pub behind: bool,
     /// Page goals whose history was extended backwards ([`rollup_events::backfill_goals`]).
     pub goals_backfilled: usize,
-}
-
-/// Which rows a roll statement covers.
-enum Target<'a> {
-    /// Every service, hours in [lo, hi).
-    Range(DateTime<Utc>, DateTime<Utc>),
-    /// These (service, hour) pairs.
-    Pairs(&'a [Uuid], &'a [DateTime<Utc>]),
-}
-
-fn floor_day(t: DateTime<Utc>) -> NaiveDate {
-    t.date_naive()
-}
-
-fn day_start(d: NaiveDate) -> DateTime<Utc> {
-    d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
-}
-
-/// Rolls up (or re-rolls) the target hours: replaces their rows in `rollup_hours` and
-/// `rollup_dims_hourly` from the raw rows.
-async fn roll(tx: &Transaction<'_>, target: &Target<'_>) -> Result<(), tokio_postgres::Error> {
-    let (from_s, from_h, cond_s, cond_h) = match target {
-        Target::Range(..) => (
-            "FROM sessions s".to_owned(),
-            "FROM hits h".to_owned(),
-            "s.start_time >= $1 AND s.start_time < $2",
-            "h.start_time >= $1 AND h.start_time < $2",
-        ),
-        Target::Pairs(..) => (
-            "FROM unnest($1::uuid[], $2::timestamptz[]) AS p(sid, hr) JOIN sessions s
-               ON s.service_id = p.sid AND s.start_time >= p.hr
-              AND s.start_time < p.hr + interval '1 hour'"
-                .to_owned(),
-            "FROM unnest($1::uuid[], $2::timestamptz[]) AS p(sid, hr) JOIN hits h
-               ON h.service_id = p.sid AND h.start_time >= p.hr
-              AND h.start_time < p.hr + interval '1 hour'"
-                .to_owned(),
-            "true",
-            "true",
-        ),
-    };
-    let deletes = match target {
-        Target::Range(..) => [
-            "DELETE FROM rollup_hours WHERE hour >= $1 AND hour < $2",
-            "DELETE FROM rollup_dims_hourly WHERE hour >= $1 AND hour < $2",
-        ],
-        Target::Pairs(..) => [
-            "DELETE FROM rollup_hours r USING unnest($1::uuid[], $2::timestamptz[]) AS p(sid, hr)
-             WHERE r.service_id = p.sid AND r.hour = p.hr",
-            "DELETE FROM rollup_dims_hourly r USING unnest($1::uuid[], $2::timestamptz[]) AS p(sid, hr)
-             WHERE r.service_id = p.sid AND r.hour = p.hr",
-        ],
-    };
-    let hours = format!(
-        "INSERT INTO rollup_hours (service_id, hour, sessions, bounces, duration_us, hits,
-                                   load_time_sum, load_time_count)
-         SELECT service_id, hour, sum(n_s)::int8, sum(n_b)::int8, sum(d_us)::int8, sum(n_h)::int8,
-                sum(lt_sum), sum(lt_n)::int8
-         FROM (SELECT s.service_id, date_trunc('hour', s.start_time, 'UTC') AS hour,
-                      count(*) AS n_s, count(*) FILTER (WHERE s.is_bounce) AS n_b,
-                      sum(extract(epoch FROM s.last_seen - s.start_time) * 1000000) AS d_us,
-                      0::int8 AS n_h, 0::float8 AS lt_sum, 0::int8 AS lt_n
-               {from_s} WHERE {cond_s} GROUP BY 1, 2
-               UNION ALL
-               SELECT h.service_id, date_trunc('hour', h.start_time, 'UTC'), 0, 0, 0, count(*),
-                      coalesce(sum(h.load_time), 0), count(h.load_time)
-               {from_h} WHERE {cond_h} GROUP BY 1, 2) x
-         GROUP BY 1, 2"
-    );
-    let dims = format!(
-        "INSERT INTO rollup_dims_hourly (service_id, hour, dim, key, count)
-         SELECT s.service_id, date_trunc('hour', s.start_time, 'UTC'), d.dim, d.key, count(*)
-         {from_s} CROSS JOIN LATERAL {session_dims} AS d(dim, key)
-         WHERE {cond_s} GROUP BY 1, 2, 3, 4
-         UNION ALL
-         SELECT h.service_id, date_trunc('hour', h.start_time, 'UTC'), d.dim, d.key, count(*)
-         {from_h} CROSS JOIN LATERAL {hit_dims} AS d(dim, key)
-         WHERE {cond_h} AND d.dim IS NOT NULL GROUP BY 1, 2, 3, 4",
-        session_dims = *SESSION_DIMS,
-        hit_dims = *HIT_DIMS,
-    );
-    match target {
-        Target::Range(lo, hi) => {
-            for sql in deletes
-                .iter()
-                .copied()
-                .chain([hours.as_str(), dims.as_str()])
-            {
-                tx.execute(sql, &[lo, hi]).await?;
-            }
-        }
-        Target::Pairs(s, h) => {
-            let (s, h) = (s.to_vec(), h.to_vec());
-            for sql in deletes
-                .iter()
-                .copied()
-                .chain([hours.as_str(), dims.as_str()])
-            {
-                tx.execute(sql, &[&s, &h]).await?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Counts each service's distinct visitors of the complete UTC days in [lo, hi) from raw
-/// sessions (see [`crate::visitors`]): a day's count cannot be added up from its hours.
-const VISITOR_DAYS_RANGE: &str = "
-INSERT INTO rollup_dims_daily (service_id, day, dim, key, count)
-SELECT service_id, (start_time AT TIME ZONE 'UTC')::date, $3, '', count(DISTINCT visitor)
-FROM sessions WHERE start_time >= $1 AND start_time < $2 AND visitor IS NOT NULL
-GROUP BY 1, 2";
-
-/// The same for (service, UTC day) pairs, days before `$3` only.
-const VISITOR_DAYS_PAIRS: &str = "
-INSERT INTO rollup_dims_daily (service_id, day, dim, key, count)
-SELECT p.sid, p.day, $4, '', count(DISTINCT s.visitor)
-FROM unnest($1::uuid[], $2::date[]) AS p(sid, day)
-JOIN sessions s ON s.service_id = p.sid
- AND s.start_time >= p.day::timestamp AT TIME ZONE 'UTC'
- AND s.start_time < (p.day + 1)::timestamp AT TIME ZONE 'UTC'
- AND s.visitor IS NOT NULL
-WHERE p.day < $3
-GROUP BY 1, 2";
-
-/// Rebuilds the daily dimension rows of every service for UTC days in [lo, hi) from the hourly
-/// ones, and the visitor counts of those days that are complete (before `complete`).
-async fn rebuild_days_range(
-    tx: &Transaction<'_>,
-    lo: NaiveDate,
-    hi: NaiveDate,
-    complete: NaiveDate,
-) -> Result<(), tokio_postgres::Error> {
-    tx.execute(
-        "DELETE FROM rollup_dims_daily WHERE day >= $1 AND day < $2",
-        &[&lo, &hi],
-    )
-    .await?;
-    tx.execute(
-        "INSERT INTO rollup_dims_daily (service_id, day, dim, key, count)
-         SELECT service_id, (hour AT TIME ZONE 'UTC')::date, dim, key, sum(count)::int8
-         FROM rollup_dims_hourly WHERE hour >= $1 AND hour < $2 GROUP BY 1, 2, 3, 4",
-        &[&day_start(lo), &day_start(hi)],
-    )
-    .await?;
-    let visitors_hi = hi.min(complete);
-    if lo < visitors_hi {
-        tx.execute(
-            VISITOR_DAYS_RANGE,
-            &[&day_start(lo), &day_start(visitors_hi), &VISITORS_DAY_CODE],
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-/// Rebuilds the daily dimension rows of these (service, UTC day) pairs, and the visitor counts
-/// of those days that are complete (before `complete`).
-async fn rebuild_days_pairs(
-    tx: &Transaction<'_>,
-    services: &[Uuid],
-    days: &[NaiveDate],
-    complete: NaiveDate,
-) -> Result<(), tokio_postgres::Error> {
-    let (s, d) = (services.to_vec(), days.to_vec());
-    tx.execute(
-        "DELETE FROM rollup_dims_daily r USING unnest($1::uuid[], $2::date[]) AS p(sid, day)
-         WHERE r.service_id = p.sid AND r.day = p.day",
-        &[&s, &d],
-    )
-    .await?;
-    tx.execute(
-        "INSERT INTO rollup_dims_daily (service_id, day, dim, key, count)
-         SELECT p.sid, p.day, r.dim, r.key, sum(r.count)::int8
-         FROM unnest($1::uuid[], $2::date[]) AS p(sid, day)
-         JOIN rollup_dims_hourly r ON r.service_id = p.sid
-          AND r.hour >= p.day::timestamp AT TIME ZONE 'UTC'
-          AND r.hour < (p.day + 1)::timestamp AT TIME ZONE 'UTC'
-         GROUP BY 1, 2, 3, 4",
-        &[&s, &d],
-    )
-    .await?;
-    tx.execute(VISITOR_DAYS_PAIRS, &[&s, &d, &complete, &VISITORS_DAY_CODE])
-        .await?;
-    Ok(())
 }
 
 /// Re-rolls these (service, UTC hour) pairs, all before `watermark`, from the raw rows: the
@@ -253,31 +77,54 @@ pub async fn reroll_pairs(
     let mut days: Vec<(Uuid, NaiveDate)> = services
         .iter()
         .zip(hours)
-        .map(|(s, h)| (*s, floor_day(*h)))
+        .map(|(s, h)| (*s, h.date_naive()))
         .collect();
     days.sort_unstable();
     days.dedup();
     let s: Vec<Uuid> = days.iter().map(|d| d.0).collect();
     let d: Vec<NaiveDate> = days.iter().map(|d| d.1).collect();
-    rebuild_days_pairs(tx, &s, &d, floor_day(watermark)).await?;
+    rebuild_days_pairs(tx, &s, &d, watermark.date_naive()).await?;
     rollup_visitors::rebuild_pairs(tx, &s, &d, watermark).await?;
     rollup_events::rebuild_days_pairs(tx, &s, &d).await?;
     rollup_segments::reroll(tx, services, hours, watermark).await
 }
 
-/// Takes the watermark row for the rest of the transaction, waiting for a running pass to end
-/// (a writer of raw rows outside the ingest path, such as an erasure, re-rolls hours under it);
-/// returns the watermark (None: nothing is rolled up yet).
+/// Takes the watermark row for the rest of the transaction, waiting for a running step of a
+/// pass to end, and stops a pass in flight (it starts over): the caller, a writer of raw rows
+/// outside the ingest path such as an erasure, re-rolls the hours before the watermark under
+/// it and forgets the rows after it ([`forget_unrolled`]). Returns the watermark (None: nothing
+/// is rolled up yet).
 pub async fn lock_watermark(
     tx: &Transaction<'_>,
 ) -> Result<Option<DateTime<Utc>>, tokio_postgres::Error> {
     Ok(tx
         .query_one(
-            "SELECT watermark FROM rollup_state WHERE id FOR UPDATE",
+            &format!(
+                "UPDATE rollup_state SET {} WHERE id RETURNING watermark",
+                rollup_lease::BUMP_GENERATION
+            ),
             &[],
         )
         .await?
         .get(0))
+}
+
+/// Deletes the hourly rollup rows of `service` at or after `watermark`: a stopped pass may have
+/// left partial rows there (unread, and rebuilt by the next pass), and an erasure must leave no
+/// figure that still counts the erased rows.
+pub async fn forget_unrolled(
+    tx: &Transaction<'_>,
+    service: Uuid,
+    watermark: DateTime<Utc>,
+) -> Result<(), tokio_postgres::Error> {
+    for table in HOURLY_TABLES.iter().chain(&["rollup_visitor_hours"]) {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE service_id = $1 AND hour >= $2"),
+            &[&service, &watermark],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// One rollup pass: re-rolls every dirty hour before the watermark, then advances the watermark
@@ -291,44 +138,85 @@ pub async fn run_pass(
 }
 
 /// [`run_pass`] re-rolling only the dirty hours first marked at least `settle_secs` ago (the
-/// maintenance job passes [`REROLL_SETTLE_SECS`]). The re-roll and the advance are separate
-/// transactions, so neither holds a snapshot for the time of both.
+/// maintenance job passes [`REROLL_SETTLE_SECS`]). The pass holds the lease
+/// ([`crate::rollup_lease`]) and works in short transactions, so none holds a snapshot for long.
 pub async fn run_pass_settled(
     client: &mut Client,
     session_timeout_secs: f64,
     max_hours: i64,
     settle_secs: f64,
 ) -> Result<Pass, tokio_postgres::Error> {
-    let Some(rerolled) = reroll_settled(client, settle_secs).await? else {
+    let close_after = session_timeout_secs + CLOSE_MARGIN_SECS;
+    let Some(acquired) = rollup_lease::acquire(client, close_after).await? else {
         return Ok(Pass {
             busy: true,
             ..Pass::default()
         });
     };
-    let mut pass = advance(client, session_timeout_secs, max_hours).await?;
-    pass.rerolled = rerolled;
+    let mut lease = acquired.lease;
+    let result = pass_steps(client, &mut lease, acquired.close, max_hours, settle_secs).await;
+    // Released also after an error, so the next pass need not wait for the lease to expire.
+    let released = rollup_lease::release(client, &lease).await;
+    let pass = result?;
+    released?;
     Ok(pass)
 }
 
-/// Re-rolls the dirty hours before the watermark whose first mark is `settle_secs` old, in one
-/// transaction holding the watermark row. None: another replica holds it.
-async fn reroll_settled(
+/// The steps of one pass under its lease: re-roll, advance, backfills.
+async fn pass_steps(
     client: &mut Client,
+    lease: &mut rollup_lease::Lease,
+    close: DateTime<Utc>,
+    max_hours: i64,
     settle_secs: f64,
-) -> Result<Option<usize>, tokio_postgres::Error> {
-    let tx = client.transaction().await?;
-    let Some(state) = tx
-        .query_opt(
-            "SELECT watermark FROM rollup_state WHERE id FOR UPDATE SKIP LOCKED",
-            &[],
-        )
-        .await?
-    else {
-        return Ok(None);
+) -> Result<Pass, tokio_postgres::Error> {
+    let mut pass = Pass {
+        watermark: Some(lease.watermark),
+        behind: true,
+        ..Pass::default()
     };
-    let Some(watermark) = state.get::<_, Option<DateTime<Utc>>>(0) else {
-        return Ok(Some(0));
+    let started = std::time::Instant::now();
+    let Some(tx) = rollup_lease::step(client, lease).await? else {
+        pass.interrupted = true;
+        return Ok(pass);
     };
+    pass.rerolled = reroll_settled(&tx, lease.watermark, settle_secs).await?;
+    tx.commit().await?;
+    pass.longest_step = started.elapsed();
+
+    let from = lease.watermark;
+    let hi = close.min(from + Duration::hours(max_hours.max(1)));
+    if hi > from {
+        let advanced = rollup_advance::advance(client, lease, hi).await?;
+        pass.longest_step = pass.longest_step.max(advanced.longest_step);
+        if !advanced.done {
+            pass.interrupted = true;
+            return Ok(pass);
+        }
+        pass.hours_rolled = (hi - from).num_hours();
+        pass.watermark = Some(hi);
+    }
+
+    let started = std::time::Instant::now();
+    let Some(tx) = rollup_lease::step(client, lease).await? else {
+        pass.interrupted = true;
+        return Ok(pass);
+    };
+    pass.goals_backfilled = rollup_events::backfill_goals(&tx).await?;
+    let backfilling = rollup_segments::backfill(&tx, lease.watermark).await?;
+    tx.commit().await?;
+    pass.longest_step = pass.longest_step.max(started.elapsed());
+    pass.behind = lease.watermark < close || backfilling;
+    Ok(pass)
+}
+
+/// Re-rolls the dirty hours before the watermark whose first mark is `settle_secs` old, in the
+/// caller's step of a pass. Returns how many (service, hour) pairs.
+async fn reroll_settled(
+    tx: &Transaction<'_>,
+    watermark: DateTime<Utc>,
+    settle_secs: f64,
+) -> Result<usize, tokio_postgres::Error> {
     // The same hour may be listed several times (marks never wait for each other, see the
     // migration that dropped the key); all its marks go once the first has settled. Marks made
     // after this snapshot stay for a later pass.
@@ -347,86 +235,8 @@ async fn reroll_settled(
         .await?;
     let ds: Vec<Uuid> = dirty.iter().map(|r| r.get(0)).collect();
     let dh: Vec<DateTime<Utc>> = dirty.iter().map(|r| r.get(1)).collect();
-    reroll_pairs(&tx, &ds, &dh, watermark).await?;
-    tx.commit().await?;
-    Ok(Some(ds.len()))
-}
-
-/// Advances the watermark over at most `max_hours` closed hours, in one transaction holding
-/// the watermark row.
-async fn advance(
-    client: &mut Client,
-    session_timeout_secs: f64,
-    max_hours: i64,
-) -> Result<Pass, tokio_postgres::Error> {
-    let tx = client.transaction().await?;
-    let Some(state) = tx
-        .query_opt(
-            "SELECT watermark, date_trunc('hour', now() - make_interval(secs => $1), 'UTC')
-             FROM rollup_state WHERE id FOR UPDATE SKIP LOCKED",
-            &[&(session_timeout_secs + CLOSE_MARGIN_SECS)],
-        )
-        .await?
-    else {
-        return Ok(Pass {
-            busy: true,
-            ..Pass::default()
-        });
-    };
-    let close: DateTime<Utc> = state.get(1);
-    let watermark: DateTime<Utc> = match state.get::<_, Option<DateTime<Utc>>>(0) {
-        Some(w) => w,
-        None => {
-            // First pass: start at the oldest row (an upgraded install), or at the close.
-            let oldest: Option<DateTime<Utc>> = tx
-                .query_one(
-                    "SELECT date_trunc('hour', least((SELECT min(start_time) FROM hits),
-                                                     (SELECT min(start_time) FROM sessions)), 'UTC')",
-                    &[],
-                )
-                .await?
-                .get(0);
-            let first = oldest.map_or(close, |o| o.min(close));
-            rollup_segments::start_at(&tx, floor_day(first)).await?;
-            first
-        }
-    };
-
-    // Advance over closed hours.
-    let hi = close.min(watermark + Duration::hours(max_hours.max(1)));
-    let mut rolled = 0;
-    if hi > watermark {
-        roll(&tx, &Target::Range(watermark, hi)).await?;
-        rollup_events::roll(&tx, &Span::Range(watermark, hi)).await?;
-        let last_day = floor_day(hi - Duration::microseconds(1));
-        let days = (floor_day(watermark), last_day + Duration::days(1));
-        rebuild_days_range(&tx, days.0, days.1, floor_day(hi)).await?;
-        rollup_visitors::rebuild_range(&tx, days.0, days.1, hi).await?;
-        rollup_events::rebuild_days_range(&tx, days.0, days.1).await?;
-        rollup_segments::roll_hours(&tx, &rollup_segments::Span::Range(watermark, hi), true)
-            .await?;
-        if floor_day(watermark) < floor_day(hi) {
-            rollup_segments::complete_days(&tx, floor_day(watermark), floor_day(hi)).await?;
-        }
-        rolled = (hi - watermark).num_hours();
-    }
-    let goals_backfilled = rollup_events::backfill_goals(&tx).await?;
-    let new_watermark = hi.max(watermark);
-    let backfilling = rollup_segments::backfill(&tx, new_watermark).await?;
-    tx.execute(
-        "UPDATE rollup_state SET watermark = $1, updated_at = now() WHERE id",
-        &[&new_watermark],
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Pass {
-        busy: false,
-        watermark: Some(new_watermark),
-        hours_rolled: rolled,
-        rerolled: 0,
-        behind: new_watermark < close || backfilling,
-        goals_backfilled,
-    })
+    reroll_pairs(tx, &ds, &dh, watermark).await?;
+    Ok(ds.len())
 }
 
 /// Runs passes until the watermark reaches the closed hours (or another replica holds it).
@@ -464,7 +274,8 @@ pub async fn rewind<C: tokio_postgres::GenericClient>(
              SET watermark = CASE WHEN watermark IS NULL THEN NULL
                                   ELSE least(watermark, date_trunc('hour', $1::timestamptz, 'UTC')) END,
                  segments_from = CASE WHEN watermark IS NULL OR segments_from IS NULL THEN segments_from
-                                      ELSE least(segments_from, ($1::timestamptz AT TIME ZONE 'UTC')::date + 1) END
+                                      ELSE least(segments_from, ($1::timestamptz AT TIME ZONE 'UTC')::date + 1) END,
+                 generation = generation + 1
              WHERE id",
             &[&t],
         )

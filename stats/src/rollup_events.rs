@@ -1,5 +1,5 @@
-//! The rollup job's part for events and goals, run inside [`crate::rollup`]'s pass (same
-//! transaction, same watermark lock, same dirty hours).
+//! The rollup job's part for events and goals, run in [`crate::rollup`]'s passes (same slices,
+//! same watermark, same dirty hours).
 //!
 //! Hours are hours of session start. Per hour, `rollup_events_*` hold each event name's events
 //! and distinct sessions, and the same per (name, property key, value): enough to answer every
@@ -26,9 +26,11 @@ pub const GOAL_BACKFILL_GOALS_PER_PASS: i64 = 4;
 
 /// Which hours a statement covers.
 pub(crate) enum Span<'a> {
-    /// Every service, hours [lo, hi).
+    /// Every service, sessions that started in [lo, hi): their counts are added to the rows
+    /// already there (a pass cleared its hours first and rolls them in slices; a session's
+    /// distinct count stays exact because a session starts in exactly one slice).
     Range(DateTime<Utc>, DateTime<Utc>),
-    /// These (service, hour) pairs.
+    /// These (service, hour) pairs, replaced whole.
     Pairs(&'a [Uuid], &'a [DateTime<Utc>]),
 }
 
@@ -53,11 +55,13 @@ fn insert_goals(from: &str, cond: &str) -> String {
         "INSERT INTO rollup_goals_hourly (service_id, goal_id, hour, sessions)
          SELECT g.service_id, g.id, date_trunc('hour', s.start_time, 'UTC'), count(*)
          {from} WHERE {cond} AND g.page_regex IS NOT NULL AND {PAGE_MATCH}
-         GROUP BY 1, 2, 3"
+         GROUP BY 1, 2, 3
+         ON CONFLICT (goal_id, hour) DO UPDATE
+         SET sessions = rollup_goals_hourly.sessions + EXCLUDED.sessions"
     )
 }
 
-/// Rolls up (or re-rolls) the event and goal rows of the hours of `span`.
+/// Rolls up (or re-rolls) the event and goal rows of `span`.
 pub(crate) async fn roll(
     tx: &Transaction<'_>,
     span: &Span<'_>,
@@ -75,12 +79,7 @@ pub(crate) async fn roll(
                     AND s.start_time >= $1 AND s.start_time < $2",
                 "true",
             );
-            for sql in [
-                "DELETE FROM rollup_events_hourly WHERE hour >= $1 AND hour < $2",
-                "DELETE FROM rollup_goals_hourly WHERE hour >= $1 AND hour < $2",
-                events.as_str(),
-                goals.as_str(),
-            ] {
+            for sql in [events.as_str(), goals.as_str()] {
                 tx.execute(sql, &[lo, hi]).await?;
             }
         }

@@ -3,9 +3,9 @@
 //! distinct visitors (`rollup_segment_dims_daily`), and per hour the dimension counts of the day
 //! the watermark is in (`rollup_segment_dims_hourly`, summed into daily rows when that day is
 //! complete, then deleted), and per hour of session start each event name's events and sessions
-//! (`rollup_segment_events_hourly`). Rolled in the rollup job's transaction, from the same raw rows and
-//! with the same definitions as the unfiltered rollups ([`crate::rollup`]); a hit counts in the
-//! segment of its session.
+//! (`rollup_segment_events_hourly`). Rolled in the rollup job's passes, from the same raw rows
+//! and with the same definitions as the unfiltered rollups ([`crate::rollup`]); a hit counts in
+//! the segment of its session.
 //!
 //! Coverage starts at `rollup_state.segments_from`: an install that existed before these tables
 //! has its older days built from raw rows by [`backfill`], a week per pass.
@@ -222,8 +222,8 @@ fn events_sql(span: &Span) -> String {
     )
 }
 
-/// Rolls the hours of `span`: the scalar sums and event counts, and with `tables` the hourly
-/// dimension counts.
+/// Rolls the hours of `span` again: replaces the scalar sums and event counts, and with
+/// `tables` the hourly dimension counts.
 pub(crate) async fn roll_hours(
     tx: &Transaction<'_>,
     span: &Span<'_>,
@@ -231,13 +231,26 @@ pub(crate) async fn roll_hours(
 ) -> Result<(), tokio_postgres::Error> {
     span.run(tx, &span.delete("rollup_segment_hours", "hour"))
         .await?;
-    span.run(tx, &hours_sql(span)).await?;
     span.run(tx, &span.delete("rollup_segment_events_hourly", "hour"))
         .await?;
-    span.run(tx, &events_sql(span)).await?;
     if tables {
         span.run(tx, &span.delete("rollup_segment_dims_hourly", "hour"))
             .await?;
+    }
+    add_hours(tx, span, tables).await
+}
+
+/// Adds the counts of the raw rows of `span` to the hourly rows (a pass's slice; see
+/// [`roll_hours`]). Hits count in the hour of their own start, sessions and events in the hour
+/// of the session's start, so a slice by start time splits every count without overlap.
+pub(crate) async fn add_hours(
+    tx: &Transaction<'_>,
+    span: &Span<'_>,
+    tables: bool,
+) -> Result<(), tokio_postgres::Error> {
+    span.run(tx, &hours_sql(span)).await?;
+    span.run(tx, &events_sql(span)).await?;
+    if tables {
         span.run(
             tx,
             &dims_sql(span, "rollup_segment_dims_hourly", Bucket::Hour),
@@ -293,9 +306,11 @@ pub(crate) async fn build_days(
     Ok(())
 }
 
-/// Days [lo, hi) have just become complete: their hourly dimension rows are summed into daily
-/// rows (with the days' visitors from raw sessions) and every hourly row before `hi` goes.
-pub(crate) async fn complete_days(
+/// Days [lo, hi) are complete once the pass moves the watermark past them: sums their hourly
+/// dimension rows into daily rows and counts their visitors from raw sessions. Unread until the
+/// watermark moves, so this runs in a transaction of its own before the pass's last one, which
+/// drops the hourly rows ([`drop_complete_hours`]).
+pub(crate) async fn build_complete_days(
     tx: &Transaction<'_>,
     lo: NaiveDate,
     hi: NaiveDate,
@@ -313,9 +328,18 @@ pub(crate) async fn complete_days(
     )
     .await?;
     span.run(tx, &visitors_sql(&span)).await?;
+    Ok(())
+}
+
+/// Drops the hourly dimension rows of the days before `hi`, in the transaction that moves the
+/// watermark past them (until then readers use them for the open day).
+pub(crate) async fn drop_complete_hours(
+    tx: &Transaction<'_>,
+    hi: NaiveDate,
+) -> Result<(), tokio_postgres::Error> {
     tx.execute(
         "DELETE FROM rollup_segment_dims_hourly WHERE hour < $1",
-        &[&b],
+        &[&day_start(hi)],
     )
     .await?;
     Ok(())

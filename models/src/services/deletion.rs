@@ -50,6 +50,10 @@ pub async fn delete_in(
     tx: &tokio_postgres::Transaction<'_>,
     services: &[Uuid],
 ) -> Result<(), tokio_postgres::Error> {
+    // The rollup job's state row first: a rollup step running now (it reads raw rows and writes
+    // rollup rows) ends before the rows go, and the next one no longer sees them.
+    tx.execute("SELECT 1 FROM rollup_state WHERE id FOR UPDATE", &[])
+        .await?;
     for table in SERVICE_DATA_TABLES {
         tx.execute(
             &format!("DELETE FROM {table} WHERE service_id = ANY($1)"),

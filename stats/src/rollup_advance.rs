@@ -1,0 +1,283 @@
+//! How a pass moves the watermark over closed hours: in short transactions, so that none keeps
+//! a snapshot open for long (while one is open, vacuum cannot reclaim the rows the ingest path
+//! keeps updating, and on a busy site a whole hour's roll took over ten minutes).
+//!
+//! Readers use rollup rows only below the watermark (daily rows only for days before its day),
+//! so every row at or after it may be written in any order before the watermark moves:
+//!
+//! 1. clear: the range's hourly rows of every family go (a stopped pass may have left some);
+//! 2. slices: the raw rows are rolled slice by slice of start time, each slice's counts added
+//!    to the hourly rows (sized so that one takes about [`SLICE_TARGET`]);
+//! 3. merge: tables without a key got a row per slice and key; each key's rows become one;
+//! 4. days: the daily rows of the days the range touches, the visitors' first and last hours,
+//!    and the segment rows of days that become complete;
+//! 5. last: the watermark moves (and the hourly segment rows of completed days go).
+//!
+//! Every step checks the pass's lease first ([`crate::rollup_lease::step`]); when it was lost
+//! or the raw rows changed behind the pass, the pass stops and the next one starts over.
+
+use crate::rollup_days;
+use crate::rollup_events::{self, Span};
+use crate::rollup_hourly::{self, Target};
+use crate::rollup_lease::{self as lease, Lease};
+use crate::rollup_segments;
+use crate::rollup_visitors;
+use chrono::{DateTime, Duration, Utc};
+use std::time::Instant;
+use tokio_postgres::{Client, Transaction};
+
+/// Every hourly rollup table a pass fills.
+pub(crate) const HOURLY_TABLES: &[&str] = &[
+    "rollup_hours",
+    "rollup_dims_hourly",
+    "rollup_events_hourly",
+    "rollup_goals_hourly",
+    "rollup_segment_hours",
+    "rollup_segment_events_hourly",
+    "rollup_segment_dims_hourly",
+];
+
+/// A table without a key (keys can be 4 KB URLs): each slice appends its rows, and the merge
+/// step sums each key's rows into one.
+struct Merge {
+    table: &'static str,
+    keys: &'static str,
+    sums: &'static [&'static str],
+}
+
+const MERGES: &[Merge] = &[
+    Merge {
+        table: "rollup_dims_hourly",
+        keys: "service_id, hour, dim, key",
+        sums: &["count"],
+    },
+    Merge {
+        table: "rollup_events_hourly",
+        keys: "service_id, hour, name, prop_key, prop_value",
+        sums: &["events", "sessions"],
+    },
+    Merge {
+        table: "rollup_segment_hours",
+        keys: "service_id, hour, fdim, fval",
+        sums: &[
+            "sessions",
+            "bounces",
+            "duration_us",
+            "hits",
+            "load_time_sum",
+            "load_time_count",
+        ],
+    },
+    Merge {
+        table: "rollup_segment_events_hourly",
+        keys: "service_id, hour, fdim, fval, name",
+        sums: &["events", "sessions"],
+    },
+    Merge {
+        table: "rollup_segment_dims_hourly",
+        keys: "service_id, hour, fdim, fval, dim, key",
+        sums: &["count"],
+    },
+];
+
+/// The first slice of a range (later ones are sized by how long the previous one took).
+const FIRST_SLICE_SECS: i64 = 300;
+/// The shortest slice.
+const MIN_SLICE_SECS: i64 = 60;
+/// How long one slice's transaction should take: short enough that vacuum is never held back
+/// for long, long enough that a quiet range takes few steps.
+pub const SLICE_TARGET: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What advancing did.
+pub(crate) struct Advanced {
+    /// Whether the watermark reached `hi` (false: the pass was stopped).
+    pub done: bool,
+    /// The longest transaction it took.
+    pub longest_step: std::time::Duration,
+}
+
+/// Runs `work` in one step of the pass; false when the pass must stop.
+async fn in_step<F>(
+    client: &mut Client,
+    lease: &Lease,
+    longest: &mut std::time::Duration,
+    work: F,
+) -> Result<bool, tokio_postgres::Error>
+where
+    F: AsyncFnOnce(&Transaction<'_>) -> Result<(), tokio_postgres::Error>,
+{
+    let started = Instant::now();
+    let Some(tx) = lease::step(client, lease).await? else {
+        return Ok(false);
+    };
+    work(&tx).await?;
+    tx.commit().await?;
+    *longest = (*longest).max(started.elapsed());
+    Ok(true)
+}
+
+/// Rolls up [watermark, hi) and moves the watermark to `hi`.
+pub(crate) async fn advance(
+    client: &mut Client,
+    lease: &mut Lease,
+    hi: DateTime<Utc>,
+) -> Result<Advanced, tokio_postgres::Error> {
+    let lo = lease.watermark;
+    let mut longest = std::time::Duration::ZERO;
+    let mut out = Advanced {
+        done: false,
+        longest_step: longest,
+    };
+    // 1. clear
+    let cleared = in_step(client, lease, &mut longest, async |tx| {
+        for table in HOURLY_TABLES {
+            let sql = format!("DELETE FROM {table} WHERE hour >= $1 AND hour < $2");
+            tx.execute(&sql, &[&lo, &hi]).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    if !cleared {
+        return Ok(out);
+    }
+    // 2. slices
+    let (mut a, mut len, mut slices) = (lo, Duration::seconds(FIRST_SLICE_SECS), 0);
+    while a < hi {
+        let b = hi.min(a + len);
+        let started = Instant::now();
+        if !in_step(client, lease, &mut longest, async |tx| {
+            add_slice(tx, a, b).await
+        })
+        .await?
+        {
+            out.longest_step = longest;
+            return Ok(out);
+        }
+        len = next_slice(len, started.elapsed());
+        a = b;
+        slices += 1;
+    }
+    // 3. merge
+    if slices > 1 {
+        for m in MERGES {
+            let sql = merge_sql(m);
+            let ok = in_step(client, lease, &mut longest, async |tx| {
+                tx.execute(&sql, &[&lo, &hi]).await.map(drop)
+            })
+            .await?;
+            if !ok {
+                out.longest_step = longest;
+                return Ok(out);
+            }
+        }
+    }
+    // 4. days, 5. last
+    out.done = finish(client, lease, hi, &mut longest).await?;
+    out.longest_step = longest;
+    Ok(out)
+}
+
+/// Adds the raw rows that started in [a, b) to every family's hourly rows.
+async fn add_slice(
+    tx: &Transaction<'_>,
+    a: DateTime<Utc>,
+    b: DateTime<Utc>,
+) -> Result<(), tokio_postgres::Error> {
+    rollup_hourly::roll(tx, &Target::Range(a, b)).await?;
+    rollup_events::roll(tx, &Span::Range(a, b)).await?;
+    rollup_segments::add_hours(tx, &rollup_segments::Span::Range(a, b), true).await
+}
+
+/// The next slice's length: scaled towards [`SLICE_TARGET`] by how long this one took, by at
+/// most a factor of four either way.
+fn next_slice(len: Duration, took: std::time::Duration) -> Duration {
+    let secs = len.num_seconds() as f64;
+    let scaled = secs * SLICE_TARGET.as_secs_f64() / took.as_secs_f64().max(1e-3);
+    let next = scaled
+        .clamp(secs / 4.0, secs * 4.0)
+        .max(MIN_SLICE_SECS as f64);
+    Duration::seconds(next as i64)
+}
+
+/// Sums each key's rows of one table's hours in [$1, $2) into one row.
+fn merge_sql(m: &Merge) -> String {
+    let sums: Vec<String> = m.sums.iter().map(|c| format!("sum({c})")).collect();
+    format!(
+        "WITH gone AS (DELETE FROM {t} WHERE hour >= $1 AND hour < $2 RETURNING *)
+         INSERT INTO {t} ({keys}, {cols}) SELECT {keys}, {sums} FROM gone GROUP BY {keys}",
+        t = m.table,
+        keys = m.keys,
+        cols = m.sums.join(", "),
+        sums = sums.join(", "),
+    )
+}
+
+/// Steps 4 and 5: the daily rows, then the watermark. False when the pass was stopped.
+async fn finish(
+    client: &mut Client,
+    lease: &mut Lease,
+    hi: DateTime<Utc>,
+    longest: &mut std::time::Duration,
+) -> Result<bool, tokio_postgres::Error> {
+    let lo = lease.watermark;
+    let first_day = lo.date_naive();
+    let days = (
+        first_day,
+        (hi - Duration::microseconds(1)).date_naive() + Duration::days(1),
+    );
+    let completes = first_day < hi.date_naive();
+    let ok = in_step(client, lease, longest, async |tx| {
+        rollup_days::rebuild_days_range(tx, days.0, days.1, hi).await?;
+        rollup_events::rebuild_days_range(tx, days.0, days.1).await
+    })
+    .await?
+        && in_step(client, lease, longest, async |tx| {
+            rollup_visitors::rebuild_range(tx, days.0, days.1, hi).await
+        })
+        .await?
+        && (!completes
+            || in_step(client, lease, longest, async |tx| {
+                rollup_segments::build_complete_days(tx, first_day, hi.date_naive()).await
+            })
+            .await?);
+    if !ok {
+        return Ok(false);
+    }
+    let started = Instant::now();
+    let Some(tx) = lease::step(client, lease).await? else {
+        return Ok(false);
+    };
+    if completes {
+        rollup_segments::drop_complete_hours(&tx, hi.date_naive()).await?;
+    }
+    lease::move_watermark(&tx, lease, hi).await?;
+    tx.commit().await?;
+    *longest = (*longest).max(started.elapsed());
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slices_grow_when_quick_and_shrink_when_slow_within_bounds() {
+        let five = Duration::minutes(5);
+        assert_eq!(
+            next_slice(five, std::time::Duration::from_millis(1)),
+            Duration::minutes(20)
+        );
+        assert_eq!(
+            next_slice(five, std::time::Duration::from_secs(10)),
+            Duration::seconds(150)
+        );
+        assert_eq!(
+            next_slice(five, std::time::Duration::from_secs(600)),
+            Duration::seconds(75)
+        );
+        assert_eq!(
+            next_slice(Duration::minutes(1), std::time::Duration::from_secs(600)),
+            Duration::minutes(1)
+        );
+    }
+}
