@@ -268,3 +268,66 @@ async fn two_replicas_running_maintenance_at_once_agree_with_one_run() {
     );
     assert_eq!(a.current.bytes, b.current.bytes);
 }
+
+/// Rows written months back land in the default partition; upkeep moves them into a new monthly
+/// partition. A read issued while the move is uncommitted waits for it and then finds the rows
+/// (planned with the old partition list and run with a newer snapshot, it found none before).
+#[tokio::test]
+async fn a_read_during_a_partition_move_finds_the_moved_rows() {
+    let (pool, _) = common::fresh_db().await;
+    let c = pool.get().await.unwrap();
+    let svc = common::owned_service(&c, "p@example.com", "P").await;
+    let at: chrono::DateTime<Utc> = "2025-03-01T12:00:00Z".parse().unwrap();
+    c.execute(
+        "INSERT INTO hits (session_id, service_id, initial, start_time, last_seen, tracker,
+                           location, referrer)
+         VALUES (gen_random_uuid(), $1, true, $2, $2, 'JS', 'https://example.com/', '')",
+        &[&svc, &at],
+    )
+    .await
+    .unwrap();
+    let in_default: i64 = c
+        .query_one("SELECT count(*) FROM hits_default", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        in_default, 1,
+        "the row should start in the default partition"
+    );
+
+    let mut upkeep = pool.get().await.unwrap();
+    let move_tx = upkeep.transaction().await.unwrap();
+    let created: i32 = move_tx
+        .query_one(
+            "SELECT shynet_ensure_partitions(now() - interval '1 month', 3)",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(created >= 1);
+    let p = pool.clone();
+    let read = tokio::spawn(async move {
+        let c = p.get().await.unwrap();
+        let n: i64 = c
+            .query_one(
+                "SELECT count(*) FROM hits /* during the move */
+                 WHERE service_id = $1 AND start_time >= $2 AND start_time <= $3",
+                &[&svc, &(at - Duration::hours(1)), &(at + Duration::hours(1))],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        n
+    });
+    common::wait_for_waiting_statement(&pool, "during the move").await;
+    move_tx.commit().await.unwrap();
+    assert_eq!(read.await.unwrap(), 1, "the read missed the moved row");
+    let moved: i64 = c
+        .query_one("SELECT count(*) FROM hits_y2025m03", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(moved, 1);
+}
