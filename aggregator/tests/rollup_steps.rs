@@ -49,6 +49,15 @@ async fn rolled_and_raw(pool: &Pool) -> ((i64, i64), (i64, i64)) {
     ((r.get(0), r.get(1)), (r.get(2), r.get(3)))
 }
 
+/// A fresh database with one service and `n` sessions a day long, starting `days_ago` days back.
+async fn service_with_day(days_ago: i64, n: usize) -> (Pool, Uuid, DateTime<Utc>) {
+    let (pool, _) = common::fresh_db().await;
+    let svc = common::owned_service(&pool.get().await.unwrap(), "s@example.com", "S").await;
+    let from = Utc::now() - Duration::days(days_ago);
+    sessions(&pool, svc, from, from + Duration::days(1), n).await;
+    (pool, svc, from)
+}
+
 async fn catch_up(pool: &Pool) -> rollup::Pass {
     let mut c = pool.get().await.unwrap();
     rollup::catch_up(&mut c, TIMEOUT, 24 * 7, |_| {})
@@ -72,17 +81,7 @@ async fn duplicate_keys(pool: &Pool, table: &str, keys: &str) -> i64 {
 
 #[tokio::test]
 async fn a_pass_commits_in_several_transactions_and_leaves_one_row_per_key() {
-    let (pool, _) = common::fresh_db().await;
-    let svc = common::owned_service(&pool.get().await.unwrap(), "s@example.com", "S").await;
-    let now = Utc::now();
-    sessions(
-        &pool,
-        svc,
-        now - Duration::days(3),
-        now - Duration::days(2),
-        1500,
-    )
-    .await;
+    let (pool, _, _) = service_with_day(3, 1500).await;
 
     let pass = catch_up(&pool).await;
     assert!(!pass.busy && !pass.interrupted && !pass.behind, "{pass:?}");
@@ -133,17 +132,7 @@ async fn a_pass_commits_in_several_transactions_and_leaves_one_row_per_key() {
 
 #[tokio::test]
 async fn a_held_lease_keeps_other_passes_out_until_it_expires() {
-    let (pool, _) = common::fresh_db().await;
-    let svc = common::owned_service(&pool.get().await.unwrap(), "s@example.com", "S").await;
-    let now = Utc::now();
-    sessions(
-        &pool,
-        svc,
-        now - Duration::days(2),
-        now - Duration::days(1),
-        200,
-    )
-    .await;
+    let (pool, _, _) = service_with_day(2, 200).await;
     let c = pool.get().await.unwrap();
     c.execute(
         "UPDATE rollup_state SET lease_holder = gen_random_uuid(),
@@ -177,11 +166,7 @@ async fn a_held_lease_keeps_other_passes_out_until_it_expires() {
 
 #[tokio::test]
 async fn rows_written_behind_a_running_pass_stop_it_and_the_next_pass_counts_them() {
-    let (pool, _) = common::fresh_db().await;
-    let svc = common::owned_service(&pool.get().await.unwrap(), "s@example.com", "S").await;
-    let now = Utc::now();
-    let from = now - Duration::days(3);
-    sessions(&pool, svc, from, now - Duration::days(2), 600).await;
+    let (pool, svc, from) = service_with_day(3, 600).await;
     catch_up(&pool).await;
 
     // A demo or an import wrote rows in the past: the watermark goes back and a pass starts.
