@@ -9,8 +9,9 @@
 //! 2. slices: the raw rows are rolled slice by slice of start time, each slice's counts added
 //!    to the hourly rows (sized so that one takes about [`SLICE_TARGET`]);
 //! 3. merge: tables without a key got a row per slice and key; each key's rows become one;
-//! 4. days: the daily rows of the days the range touches, the visitors' first and last hours,
-//!    and the segment rows of days that become complete;
+//! 4. days: the visitors' first and last hours, the daily rows of the days the range touches,
+//!    and the segment rows of days that become complete (their visitors one kind of segment
+//!    per transaction);
 //! 5. last: the watermark moves (and the hourly segment rows of completed days go).
 //!
 //! Every step checks the pass's lease first ([`crate::rollup_lease::step`]); when it was lost
@@ -226,13 +227,14 @@ async fn finish(
         (hi - Duration::microseconds(1)).date_naive() + Duration::days(1),
     );
     let completes = first_day < hi.date_naive();
+    // The visitors' first hours first: the daily visitor counts of completed days add them up.
     let ok = in_step(client, lease, longest, async |tx| {
-        rollup_days::rebuild_days_range(tx, days.0, days.1, hi).await?;
-        rollup_events::rebuild_days_range(tx, days.0, days.1).await
+        rollup_visitors::rebuild_range(tx, days.0, days.1, hi).await
     })
     .await?
         && in_step(client, lease, longest, async |tx| {
-            rollup_visitors::rebuild_range(tx, days.0, days.1, hi).await
+            rollup_days::rebuild_days_range(tx, days.0, days.1, hi).await?;
+            rollup_events::rebuild_days_range(tx, days.0, days.1).await
         })
         .await?
         && (!completes
@@ -242,6 +244,18 @@ async fn finish(
             .await?);
     if !ok {
         return Ok(false);
+    }
+    if completes {
+        for kind in 0..rollup_segments::segment_kinds() {
+            let counted = in_step(client, lease, longest, async |tx| {
+                rollup_segments::count_complete_day_visitors(tx, first_day, hi.date_naive(), kind)
+                    .await
+            })
+            .await?;
+            if !counted {
+                return Ok(false);
+            }
+        }
     }
     let started = Instant::now();
     let Some(tx) = lease::step(client, lease).await? else {

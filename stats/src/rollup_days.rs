@@ -8,15 +8,18 @@ use chrono::{DateTime, NaiveDate, Utc};
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
-/// Counts each service's distinct visitors of the complete UTC days in [lo, hi) from raw
-/// sessions (see [`crate::visitors`]): a day's count cannot be added up from its hours.
+/// Each service's distinct visitors of the complete UTC days in [lo, hi): the sum of the day's
+/// visitors' first hours (`rollup_visitor_hours`, rebuilt by the pass just before), which counts
+/// every visitor of the day once; reading the day's raw sessions again would sort them all in
+/// one statement (see [`crate::visitors`] for why a day's count is not a sum of hourly counts).
 const VISITOR_DAYS_RANGE: &str = "
 INSERT INTO rollup_dims_daily (service_id, day, dim, key, count)
-SELECT service_id, (start_time AT TIME ZONE 'UTC')::date, $3, '', count(DISTINCT visitor)
-FROM sessions WHERE start_time >= $1 AND start_time < $2 AND visitor IS NOT NULL
+SELECT service_id, (hour AT TIME ZONE 'UTC')::date, $3, '', sum(firsts)
+FROM rollup_visitor_hours WHERE hour >= $1 AND hour < $2
 GROUP BY 1, 2";
 
-/// The same for (service, UTC day) pairs, days before `$3` only.
+/// The same from raw sessions, for (service, UTC day) pairs re-rolled outside a pass: days
+/// before `$3` only.
 const VISITOR_DAYS_PAIRS: &str = "
 INSERT INTO rollup_dims_daily (service_id, day, dim, key, count)
 SELECT p.sid, p.day, $4, '', count(DISTINCT s.visitor)
@@ -30,7 +33,8 @@ GROUP BY 1, 2";
 
 /// Rebuilds the daily dimension rows of every service for UTC days in [lo, hi) from the hourly
 /// ones before `upto` (the new watermark: later hours may hold a stopped pass's partial rows),
-/// and the visitor counts of those days that are complete (before `upto`'s day).
+/// and the visitor counts of those days that are complete (before `upto`'s day), from the
+/// visitors' first hours rebuilt up to `upto`.
 pub(crate) async fn rebuild_days_range(
     tx: &Transaction<'_>,
     lo: NaiveDate,

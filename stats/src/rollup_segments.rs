@@ -13,7 +13,7 @@
 use crate::dimensions::{HIT_DIMS, SESSION_DIMS, VISITORS_DAY_CODE};
 use crate::filter_sql::seen_after_hint;
 use crate::plan::day_start;
-use crate::segment::{FIELDS, VALUES};
+use crate::segment::{FIELDS, VALUES, VALUE_ROWS};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Transaction;
@@ -205,6 +205,22 @@ fn visitors_sql(span: &Span) -> String {
     )
 }
 
+/// Distinct visitors per UTC day of the segments of one kind ([`VALUE_ROWS`] entry `which`),
+/// whole days only: a day's visitors of all kinds at once would sort each session fifteen times
+/// in one statement.
+fn visitors_of_kind_sql(span: &Span, which: usize) -> String {
+    let (code, fval) = &VALUE_ROWS[which];
+    format!(
+        "INSERT INTO rollup_segment_dims_daily (service_id, day, fdim, fval, dim, key, count)
+         SELECT s.service_id, {day}, {code}::int2, {fval}, {VISITORS_DAY_CODE}::int2, '',
+                count(DISTINCT s.visitor)
+         {from} AND s.visitor IS NOT NULL
+         GROUP BY 1, 2, 4",
+        day = Bucket::Day.of("s"),
+        from = span.sessions(),
+    )
+}
+
 /// Each event name's events and distinct sessions per hour of session start and segment.
 fn events_sql(span: &Span) -> String {
     format!(
@@ -307,9 +323,10 @@ pub(crate) async fn build_days(
 }
 
 /// Days [lo, hi) are complete once the pass moves the watermark past them: sums their hourly
-/// dimension rows into daily rows and counts their visitors from raw sessions. Unread until the
-/// watermark moves, so this runs in a transaction of its own before the pass's last one, which
-/// drops the hourly rows ([`drop_complete_hours`]).
+/// dimension rows into daily rows. Unread until the watermark moves, so this runs in a
+/// transaction of its own before the pass's last one, as does the count of the days' visitors
+/// per kind of segment ([`count_complete_day_visitors`]); the last drops the hourly rows
+/// ([`drop_complete_hours`]).
 pub(crate) async fn build_complete_days(
     tx: &Transaction<'_>,
     lo: NaiveDate,
@@ -327,7 +344,24 @@ pub(crate) async fn build_complete_days(
         &[&a, &b],
     )
     .await?;
-    span.run(tx, &visitors_sql(&span)).await?;
+    Ok(())
+}
+
+/// Kinds of segment whose visitors [`count_complete_day_visitors`] counts one at a time.
+pub(crate) fn segment_kinds() -> usize {
+    VALUE_ROWS.len()
+}
+
+/// Counts the distinct visitors of complete days [lo, hi) in the segments of kind `which`
+/// (after [`build_complete_days`]).
+pub(crate) async fn count_complete_day_visitors(
+    tx: &Transaction<'_>,
+    lo: NaiveDate,
+    hi: NaiveDate,
+    which: usize,
+) -> Result<(), tokio_postgres::Error> {
+    let span = Span::Range(day_start(lo), day_start(hi));
+    span.run(tx, &visitors_of_kind_sql(&span, which)).await?;
     Ok(())
 }
 

@@ -67,26 +67,37 @@ pub fn of(filters: &Filters) -> Option<Segment> {
     }
 }
 
-/// The `(fdim, fval)` rows of a session row under alias `s`, as a LATERAL `VALUES` list: one
-/// per field, then one per pair of fields (the SQL twin of [`pair_value`]).
-pub(crate) static VALUES: LazyLock<String> = LazyLock::new(|| {
-    let mut rows: Vec<String> = FIELDS
+/// Each pre-counted segment's `fdim` with the SQL of its `fval` over a session row under alias
+/// `s`: one per field, then one per pair of fields (the SQL twin of [`pair_value`]).
+pub(crate) static VALUE_ROWS: LazyLock<Vec<(i16, String)>> = LazyLock::new(|| {
+    let mut rows: Vec<(i16, String)> = FIELDS
         .iter()
         .map(|d| {
             debug_assert_eq!(d.scope, Scope::Session);
-            format!("({}::int2, {})", d.code, d.sql())
+            (d.code, d.sql())
         })
         .collect();
     for (i, a) in FIELDS.iter().enumerate() {
         for b in &FIELDS[i + 1..] {
-            rows.push(format!(
-                "({}::int2, char_length({a})::text || ':' || {a} || {b})",
+            rows.push((
                 pair_code(a, b),
-                a = a.sql(),
-                b = b.sql()
+                format!(
+                    "char_length({a})::text || ':' || {a} || {b}",
+                    a = a.sql(),
+                    b = b.sql()
+                ),
             ));
         }
     }
+    rows
+});
+
+/// The `(fdim, fval)` rows of a session row under alias `s`, as a LATERAL `VALUES` list.
+pub(crate) static VALUES: LazyLock<String> = LazyLock::new(|| {
+    let rows: Vec<String> = VALUE_ROWS
+        .iter()
+        .map(|(code, sql)| format!("({code}::int2, {sql})"))
+        .collect();
     format!("(VALUES {})", rows.join(", "))
 });
 
