@@ -37,6 +37,7 @@ mod rollup_hourly;
 pub mod rollup_lag;
 mod rollup_lease;
 mod rollup_segments;
+mod rollup_slices;
 mod rollup_visitors;
 mod scalars;
 pub mod segment;

@@ -7,8 +7,10 @@
 //!
 //! 1. clear: the range's hourly rows of every family go (a stopped pass may have left some);
 //! 2. slices: the raw rows are rolled slice by slice of start time, each slice's counts added
-//!    to the hourly rows (sized so that one takes about [`SLICE_TARGET`]);
-//! 3. merge: tables without a key got a row per slice and key; each key's rows become one;
+//!    to the hourly rows (sized by page views so that one takes about
+//!    [`crate::rollup_slices::SLICE_TARGET`]);
+//! 3. merge: tables without a key got a row per slice and key; each key's rows become one (in
+//!    the segment tables one kind of segment per transaction);
 //! 4. days: the visitors' first and last hours, the daily rows of the days the range touches,
 //!    and the segment rows of days that become complete (their visitors one kind of segment
 //!    per transaction);
@@ -22,7 +24,9 @@ use crate::rollup_events::{self, Span};
 use crate::rollup_hourly::{self, Target};
 use crate::rollup_lease::{self as lease, Lease};
 use crate::rollup_segments;
+use crate::rollup_slices::Slicer;
 use crate::rollup_visitors;
+use crate::segment::VALUE_ROWS;
 use chrono::{DateTime, Duration, Utc};
 use std::time::Instant;
 use tokio_postgres::{Client, Transaction};
@@ -44,6 +48,8 @@ struct Merge {
     table: &'static str,
     keys: &'static str,
     sums: &'static [&'static str],
+    /// Merged one kind of segment (`fdim`) per transaction.
+    per_kind: bool,
 }
 
 const MERGES: &[Merge] = &[
@@ -51,11 +57,13 @@ const MERGES: &[Merge] = &[
         table: "rollup_dims_hourly",
         keys: "service_id, hour, dim, key",
         sums: &["count"],
+        per_kind: false,
     },
     Merge {
         table: "rollup_events_hourly",
         keys: "service_id, hour, name, prop_key, prop_value",
         sums: &["events", "sessions"],
+        per_kind: false,
     },
     Merge {
         table: "rollup_segment_hours",
@@ -68,26 +76,21 @@ const MERGES: &[Merge] = &[
             "load_time_sum",
             "load_time_count",
         ],
+        per_kind: true,
     },
     Merge {
         table: "rollup_segment_events_hourly",
         keys: "service_id, hour, fdim, fval, name",
         sums: &["events", "sessions"],
+        per_kind: true,
     },
     Merge {
         table: "rollup_segment_dims_hourly",
         keys: "service_id, hour, fdim, fval, dim, key",
         sums: &["count"],
+        per_kind: true,
     },
 ];
-
-/// The first slice of a range (later ones are sized by how long the previous one took).
-const FIRST_SLICE_SECS: i64 = 300;
-/// The shortest slice.
-const MIN_SLICE_SECS: i64 = 60;
-/// How long one slice's transaction should take: short enough that vacuum is never held back
-/// for long, long enough that a quiet range takes few steps.
-pub const SLICE_TARGET: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What advancing did.
 pub(crate) struct Advanced {
@@ -142,9 +145,9 @@ pub(crate) async fn advance(
         return Ok(out);
     }
     // 2. slices
-    let (mut a, mut len, mut slices) = (lo, Duration::seconds(FIRST_SLICE_SECS), 0);
+    let (mut a, mut slices, mut sizes) = (lo, 0, Slicer::new());
     while a < hi {
-        let b = hi.min(a + len);
+        let (b, hits) = sizes.next(client, a, hi).await?;
         let started = Instant::now();
         if !in_step(client, lease, &mut longest, async |tx| {
             add_slice(tx, a, b).await
@@ -154,21 +157,28 @@ pub(crate) async fn advance(
             out.longest_step = longest;
             return Ok(out);
         }
-        len = next_slice(len, started.elapsed());
+        sizes.took(b - a, hits, started.elapsed());
         a = b;
         slices += 1;
     }
-    // 3. merge
+    // 3. merge (the segment tables one kind of segment at a time: theirs are the most rows)
     if slices > 1 {
         for m in MERGES {
-            let sql = merge_sql(m);
-            let ok = in_step(client, lease, &mut longest, async |tx| {
-                tx.execute(&sql, &[&lo, &hi]).await.map(drop)
-            })
-            .await?;
-            if !ok {
-                out.longest_step = longest;
-                return Ok(out);
+            let kinds: Vec<Option<i16>> = if m.per_kind {
+                VALUE_ROWS.iter().map(|(code, _)| Some(*code)).collect()
+            } else {
+                vec![None]
+            };
+            for kind in kinds {
+                let sql = merge_sql(m, kind);
+                let ok = in_step(client, lease, &mut longest, async |tx| {
+                    tx.execute(&sql, &[&lo, &hi]).await.map(drop)
+                })
+                .await?;
+                if !ok {
+                    out.longest_step = longest;
+                    return Ok(out);
+                }
             }
         }
     }
@@ -189,22 +199,12 @@ async fn add_slice(
     rollup_segments::add_hours(tx, &rollup_segments::Span::Range(a, b), true).await
 }
 
-/// The next slice's length: scaled towards [`SLICE_TARGET`] by how long this one took, by at
-/// most a factor of four either way.
-fn next_slice(len: Duration, took: std::time::Duration) -> Duration {
-    let secs = len.num_seconds() as f64;
-    let scaled = secs * SLICE_TARGET.as_secs_f64() / took.as_secs_f64().max(1e-3);
-    let next = scaled
-        .clamp(secs / 4.0, secs * 4.0)
-        .max(MIN_SLICE_SECS as f64);
-    Duration::seconds(next as i64)
-}
-
-/// Sums each key's rows of one table's hours in [$1, $2) into one row.
-fn merge_sql(m: &Merge) -> String {
+/// Sums each key's rows of one table's hours in [$1, $2) (of one kind of segment) into one row.
+fn merge_sql(m: &Merge, kind: Option<i16>) -> String {
     let sums: Vec<String> = m.sums.iter().map(|c| format!("sum({c})")).collect();
+    let of_kind = kind.map_or(String::new(), |k| format!(" AND fdim = {k}"));
     format!(
-        "WITH gone AS (DELETE FROM {t} WHERE hour >= $1 AND hour < $2 RETURNING *)
+        "WITH gone AS (DELETE FROM {t} WHERE hour >= $1 AND hour < $2{of_kind} RETURNING *)
          INSERT INTO {t} ({keys}, {cols}) SELECT {keys}, {sums} FROM gone GROUP BY {keys}",
         t = m.table,
         keys = m.keys,
@@ -268,30 +268,4 @@ async fn finish(
     tx.commit().await?;
     *longest = (*longest).max(started.elapsed());
     Ok(true)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slices_grow_when_quick_and_shrink_when_slow_within_bounds() {
-        let five = Duration::minutes(5);
-        assert_eq!(
-            next_slice(five, std::time::Duration::from_millis(1)),
-            Duration::minutes(20)
-        );
-        assert_eq!(
-            next_slice(five, std::time::Duration::from_secs(10)),
-            Duration::seconds(150)
-        );
-        assert_eq!(
-            next_slice(five, std::time::Duration::from_secs(600)),
-            Duration::seconds(75)
-        );
-        assert_eq!(
-            next_slice(Duration::minutes(1), std::time::Duration::from_secs(600)),
-            Duration::minutes(1)
-        );
-    }
 }

@@ -8,6 +8,16 @@ use chrono::{DateTime, Utc};
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
+/// Every service, as the leading column of the raw tables' (service, time) indexes: a time
+/// range alone matches no index, and Postgres read the whole month's partition for each slice.
+pub(crate) const EVERY_SERVICE: &str = "ANY(ARRAY(SELECT id FROM services))";
+
+/// The sessions and hits that started in [$1, $2), found through their (service, start) index.
+const RANGE_SESSIONS: &str =
+    "s.service_id = ANY(ARRAY(SELECT id FROM services)) AND s.start_time >= $1 AND s.start_time < $2";
+const RANGE_HITS: &str =
+    "h.service_id = ANY(ARRAY(SELECT id FROM services)) AND h.start_time >= $1 AND h.start_time < $2";
+
 /// Which rows a roll statement covers.
 pub(crate) enum Target<'a> {
     /// Every service, raw rows that started in [lo, hi): their counts are added to the rows
@@ -26,8 +36,8 @@ pub(crate) async fn roll(
         Target::Range(..) => (
             "FROM sessions s".to_owned(),
             "FROM hits h".to_owned(),
-            "s.start_time >= $1 AND s.start_time < $2",
-            "h.start_time >= $1 AND h.start_time < $2",
+            RANGE_SESSIONS,
+            RANGE_HITS,
         ),
         Target::Pairs(..) => (
             "FROM unnest($1::uuid[], $2::timestamptz[]) AS p(sid, hr) JOIN sessions s

@@ -13,6 +13,7 @@
 use crate::dimensions::{HIT_DIMS, SESSION_DIMS, VISITORS_DAY_CODE};
 use crate::filter_sql::seen_after_hint;
 use crate::plan::day_start;
+use crate::rollup_hourly::EVERY_SERVICE;
 use crate::segment::{FIELDS, VALUES, VALUE_ROWS};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tokio_postgres::types::ToSql;
@@ -50,9 +51,10 @@ impl Span<'_> {
     /// `FROM … WHERE …` of the sessions the span covers (alias `s`).
     fn sessions(&self) -> String {
         match self {
-            Span::Range(..) => {
-                "FROM sessions s WHERE s.start_time >= $1 AND s.start_time < $2".to_owned()
-            }
+            Span::Range(..) => format!(
+                "FROM sessions s WHERE s.service_id = {EVERY_SERVICE}
+                  AND s.start_time >= $1 AND s.start_time < $2"
+            ),
             Span::Each(_, _, len) => format!(
                 "FROM unnest($1::uuid[], $2::timestamptz[]) AS p(sid, lo)
                  JOIN sessions s ON s.service_id = p.sid AND s.start_time >= p.lo
@@ -67,12 +69,14 @@ impl Span<'_> {
     /// (backfill, re-rolls) [`seen_after_hint`] keeps that from reading all later sessions.
     fn hits(&self) -> String {
         match self {
-            Span::Range(..) => "FROM hits h
+            Span::Range(..) => format!(
+                "FROM hits h
                  JOIN sessions s ON s.id = h.session_id AND s.service_id = h.service_id
-                  AND s.service_id = ANY(ARRAY(SELECT id FROM services))
+                  AND s.service_id = {EVERY_SERVICE}
                   AND s.last_seen >= $1 AND s.start_time < $2
-                 WHERE h.start_time >= $1 AND h.start_time < $2"
-                .to_owned(),
+                 WHERE h.service_id = {EVERY_SERVICE}
+                  AND h.start_time >= $1 AND h.start_time < $2"
+            ),
             Span::Each(_, _, len) => format!(
                 "FROM unnest($1::uuid[], $2::timestamptz[]) AS p(sid, lo)
                  JOIN hits h ON h.service_id = p.sid AND h.start_time >= p.lo

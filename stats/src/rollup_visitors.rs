@@ -14,6 +14,7 @@
 //! touches, whole, so late sessions and erasures that move a visitor's first or last hour are
 //! counted again.
 
+use crate::rollup_hourly::EVERY_SERVICE;
 use chrono::{DateTime, NaiveDate, Utc};
 use tokio_postgres::Transaction;
 use uuid::Uuid;
@@ -54,7 +55,10 @@ pub(crate) async fn rebuild_range(
     .await?;
     let sql = insert_sql(
         "FROM sessions s",
-        "s.start_time >= $1 AND s.start_time < least($2::timestamptz, $3::timestamptz)",
+        &format!(
+            "s.service_id = {EVERY_SERVICE}
+             AND s.start_time >= $1 AND s.start_time < least($2::timestamptz, $3::timestamptz)"
+        ),
     );
     tx.execute(&sql, &[&lo, &hi, &upto]).await?;
     Ok(())
