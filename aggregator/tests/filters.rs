@@ -180,7 +180,13 @@ fn random_filter(rng: &mut StdRng) -> (String, String, bool) {
             let v = pick(rng, &["/blog/two", "/", "/docs/a"]);
             (
                 format!("entry_path{bang}:{v}"),
-                format!("{not}coalesce({} = {}, false)", path("e.location"), lit(v)),
+                // `e.initial` is NULL for a session without an entry hit (the long session),
+                // which has no entry path: the path expression alone would make it "/".
+                format!(
+                    "{not}coalesce(e.initial AND {} = {}, false)",
+                    path("e.location"),
+                    lit(v)
+                ),
                 false,
             )
         }

@@ -159,6 +159,12 @@ async fn segment_rollups_equal_the_raw_reader() {
         wm.date_naive()
     );
     assert_eq!(count(&pool, &stale).await, 0);
+    // Places and networks are kept per complete day only.
+    let places = "SELECT count(*) FROM rollup_segment_dims_hourly WHERE dim IN (3, 16, 17)";
+    assert_eq!(count(&pool, places).await, 0);
+    let cities = "SELECT count(*) FROM rollup_segment_dims_daily
+                  WHERE fdim = 205 AND dim = 17 AND key LIKE 'DE /%Munich'";
+    assert!(count(&pool, cities).await > 0);
 
     for _ in 0..40 {
         let (w, tz) = random_window(&mut rng, now);

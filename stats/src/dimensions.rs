@@ -327,13 +327,13 @@ pub fn children(parent: &Dimension) -> impl Iterator<Item = &'static Dimension> 
         .filter(move |d| d.placement == Placement::Under(parent.code))
 }
 
-/// The `(dim, key)` rows of one scope's dimensions as a LATERAL `VALUES` list over the alias of
-/// the scope's table. Entry dimensions yield a NULL `dim` for hits that are not entries, which
-/// the statements filter out.
-fn values(pick: impl Fn(Scope) -> bool) -> String {
+/// The `(dim, key)` rows of the picked dimensions (all of one scope's table) as a LATERAL
+/// `VALUES` list over the alias of that table. Entry dimensions yield a NULL `dim` for hits that
+/// are not entries, which the statements filter out.
+pub(crate) fn values(pick: impl Fn(&Dimension) -> bool) -> String {
     let rows: Vec<String> = ALL
         .iter()
-        .filter(|d| pick(d.scope))
+        .filter(|d| pick(d))
         .map(|d| {
             let code = format!("{}::int2", d.code);
             let dim = match d.scope {
@@ -348,11 +348,11 @@ fn values(pick: impl Fn(Scope) -> bool) -> String {
 
 /// Session dimensions over `sessions s`; the rollup job and the raw reader share it so both
 /// count the same thing.
-pub static SESSION_DIMS: LazyLock<String> = LazyLock::new(|| values(|s| s == Scope::Session));
+pub static SESSION_DIMS: LazyLock<String> = LazyLock::new(|| values(|d| d.scope == Scope::Session));
 
 /// Hit and entry dimensions over `hits h` (`dim` is NULL where an entry dimension does not
 /// apply).
-pub static HIT_DIMS: LazyLock<String> = LazyLock::new(|| values(|s| s != Scope::Session));
+pub static HIT_DIMS: LazyLock<String> = LazyLock::new(|| values(|d| d.scope != Scope::Session));
 
 #[cfg(test)]
 mod tests {

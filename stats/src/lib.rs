@@ -36,6 +36,7 @@ pub mod rollup_events;
 mod rollup_hourly;
 pub mod rollup_lag;
 mod rollup_lease;
+mod rollup_segment_days;
 mod rollup_segments;
 mod rollup_slices;
 mod rollup_visitors;

@@ -23,6 +23,7 @@ use crate::rollup_days;
 use crate::rollup_events::{self, Span};
 use crate::rollup_hourly::{self, Target};
 use crate::rollup_lease::{self as lease, Lease};
+use crate::rollup_segment_days;
 use crate::rollup_segments;
 use crate::rollup_slices::Slicer;
 use crate::rollup_visitors;
@@ -239,16 +240,16 @@ async fn finish(
         .await?
         && (!completes
             || in_step(client, lease, longest, async |tx| {
-                rollup_segments::build_complete_days(tx, first_day, hi.date_naive()).await
+                rollup_segment_days::build_complete_days(tx, first_day, hi.date_naive()).await
             })
             .await?);
     if !ok {
         return Ok(false);
     }
     if completes {
-        for kind in 0..rollup_segments::segment_kinds() {
+        for kind in 0..rollup_segment_days::segment_kinds() {
             let counted = in_step(client, lease, longest, async |tx| {
-                rollup_segments::count_complete_day_visitors(tx, first_day, hi.date_naive(), kind)
+                rollup_segment_days::count_complete_day_kind(tx, first_day, hi.date_naive(), kind)
                     .await
             })
             .await?;
@@ -262,7 +263,7 @@ async fn finish(
         return Ok(false);
     };
     if completes {
-        rollup_segments::drop_complete_hours(&tx, hi.date_naive()).await?;
+        rollup_segment_days::drop_complete_hours(&tx, hi.date_naive()).await?;
     }
     lease::move_watermark(&tx, lease, hi).await?;
     tx.commit().await?;

@@ -10,12 +10,13 @@
 //! Coverage starts at `rollup_state.segments_from`: an install that existed before these tables
 //! has its older days built from raw rows by [`backfill`], a week per pass.
 
-use crate::dimensions::{HIT_DIMS, SESSION_DIMS, VISITORS_DAY_CODE};
+use crate::dimensions::{self, Scope, HIT_DIMS, SESSION_DIMS, VISITORS_DAY_CODE};
 use crate::filter_sql::seen_after_hint;
 use crate::plan::day_start;
 use crate::rollup_hourly::EVERY_SERVICE;
-use crate::segment::{FIELDS, VALUES, VALUE_ROWS};
+use crate::segment::{daily_only, FIELDS, VALUES};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use std::sync::LazyLock;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
@@ -31,15 +32,19 @@ pub(crate) enum Span<'a> {
     Each(&'a [Uuid], &'a [DateTime<Utc>], &'static str),
 }
 
+/// Session dimensions with hourly segment rows (all but [`crate::segment::DAILY_ONLY`]).
+static HOURLY_SESSION_DIMS: LazyLock<String> =
+    LazyLock::new(|| dimensions::values(|d| d.scope == Scope::Session && !daily_only(d.code)));
+
 /// A bucket of rows: the UTC hour or the UTC day of their start.
 #[derive(Clone, Copy, PartialEq)]
-enum Bucket {
+pub(crate) enum Bucket {
     Hour,
     Day,
 }
 
 impl Bucket {
-    fn of(self, alias: &str) -> String {
+    pub(crate) fn of(self, alias: &str) -> String {
         match self {
             Bucket::Hour => format!("date_trunc('hour', {alias}.start_time, 'UTC')"),
             Bucket::Day => format!("({alias}.start_time AT TIME ZONE 'UTC')::date"),
@@ -49,7 +54,7 @@ impl Bucket {
 
 impl Span<'_> {
     /// `FROM … WHERE …` of the sessions the span covers (alias `s`).
-    fn sessions(&self) -> String {
+    pub(crate) fn sessions(&self) -> String {
         match self {
             Span::Range(..) => format!(
                 "FROM sessions s WHERE s.service_id = {EVERY_SERVICE}
@@ -91,7 +96,7 @@ impl Span<'_> {
     }
 
     /// Deletes the span's rows of `table`, bucketed by its column `col` (`hour` or `day`).
-    fn delete(&self, table: &str, col: &str) -> String {
+    pub(crate) fn delete(&self, table: &str, col: &str) -> String {
         let (lo, hi) = match self {
             Span::Range(..) => ("$1::timestamptz".to_owned(), "$2::timestamptz".to_owned()),
             Span::Each(_, _, len) => ("p.lo".to_owned(), format!("p.lo + interval '{len}'")),
@@ -113,7 +118,11 @@ impl Span<'_> {
         }
     }
 
-    async fn run(&self, tx: &Transaction<'_>, sql: &str) -> Result<u64, tokio_postgres::Error> {
+    pub(crate) async fn run(
+        &self,
+        tx: &Transaction<'_>,
+        sql: &str,
+    ) -> Result<u64, tokio_postgres::Error> {
         match self {
             Span::Range(lo, hi) => tx.execute(sql, &[lo, hi]).await,
             Span::Each(s, t, _) => {
@@ -125,7 +134,8 @@ impl Span<'_> {
     }
 }
 
-/// Every dimension's counts per bucket and segment into `table`. Rows are first counted per
+/// Every dimension's counts per bucket and segment into `table` (per hour without
+/// [`crate::segment::DAILY_ONLY`]). Rows are first counted per
 /// combination of the fields' values ([`field_columns`]) and only then fanned out to the segments
 /// ([`fan_out`]): a busy hour has far fewer combinations than rows, and each combination
 /// belongs to fifteen segments.
@@ -153,7 +163,13 @@ fn dims_sql(span: &Span, table: &str, bucket: Bucket) -> String {
         group = positions(FIELDS.len() + 4),
         from_s = with_lateral(
             &span.sessions(),
-            &format!("CROSS JOIN LATERAL {} AS d(dim, key)", *SESSION_DIMS)
+            &format!(
+                "CROSS JOIN LATERAL {} AS d(dim, key)",
+                match bucket {
+                    Bucket::Hour => &*HOURLY_SESSION_DIMS,
+                    Bucket::Day => &*SESSION_DIMS,
+                }
+            )
         ),
         from_h = with_lateral(
             &span.hits(),
@@ -186,7 +202,7 @@ fn fan_out() -> String {
 }
 
 /// Puts `more` (further LATERALs) between the FROM list and the WHERE of `from`.
-fn with_lateral(from: &str, more: &str) -> String {
+pub(crate) fn with_lateral(from: &str, more: &str) -> String {
     let at = from.rfind("WHERE").unwrap_or(from.len());
     format!("{} {more} {}", &from[..at], &from[at..])
 }
@@ -206,22 +222,6 @@ fn visitors_sql(span: &Span) -> String {
          GROUP BY 1, 2, 3, 4",
         day = Bucket::Day.of("s"),
         from = lateral(&span.sessions()),
-    )
-}
-
-/// Distinct visitors per UTC day of the segments of one kind ([`VALUE_ROWS`] entry `which`),
-/// whole days only: a day's visitors of all kinds at once would sort each session fifteen times
-/// in one statement.
-fn visitors_of_kind_sql(span: &Span, which: usize) -> String {
-    let (code, fval) = &VALUE_ROWS[which];
-    format!(
-        "INSERT INTO rollup_segment_dims_daily (service_id, day, fdim, fval, dim, key, count)
-         SELECT s.service_id, {day}, {code}::int2, {fval}, {VISITORS_DAY_CODE}::int2, '',
-                count(DISTINCT s.visitor)
-         {from} AND s.visitor IS NOT NULL
-         GROUP BY 1, 2, 4",
-        day = Bucket::Day.of("s"),
-        from = span.sessions(),
     )
 }
 
@@ -323,63 +323,6 @@ pub(crate) async fn build_days(
     )
     .await?;
     span.run(tx, &visitors_sql(span)).await?;
-    Ok(())
-}
-
-/// Days [lo, hi) are complete once the pass moves the watermark past them: sums their hourly
-/// dimension rows into daily rows. Unread until the watermark moves, so this runs in a
-/// transaction of its own before the pass's last one, as does the count of the days' visitors
-/// per kind of segment ([`count_complete_day_visitors`]); the last drops the hourly rows
-/// ([`drop_complete_hours`]).
-pub(crate) async fn build_complete_days(
-    tx: &Transaction<'_>,
-    lo: NaiveDate,
-    hi: NaiveDate,
-) -> Result<(), tokio_postgres::Error> {
-    let (a, b) = (day_start(lo), day_start(hi));
-    let span = Span::Range(a, b);
-    span.run(tx, &span.delete("rollup_segment_dims_daily", "day"))
-        .await?;
-    tx.execute(
-        "INSERT INTO rollup_segment_dims_daily (service_id, day, fdim, fval, dim, key, count)
-         SELECT service_id, (hour AT TIME ZONE 'UTC')::date, fdim, fval, dim, key, sum(count)::int8
-         FROM rollup_segment_dims_hourly WHERE hour >= $1 AND hour < $2
-         GROUP BY 1, 2, 3, 4, 5, 6",
-        &[&a, &b],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Kinds of segment whose visitors [`count_complete_day_visitors`] counts one at a time.
-pub(crate) fn segment_kinds() -> usize {
-    VALUE_ROWS.len()
-}
-
-/// Counts the distinct visitors of complete days [lo, hi) in the segments of kind `which`
-/// (after [`build_complete_days`]).
-pub(crate) async fn count_complete_day_visitors(
-    tx: &Transaction<'_>,
-    lo: NaiveDate,
-    hi: NaiveDate,
-    which: usize,
-) -> Result<(), tokio_postgres::Error> {
-    let span = Span::Range(day_start(lo), day_start(hi));
-    span.run(tx, &visitors_of_kind_sql(&span, which)).await?;
-    Ok(())
-}
-
-/// Drops the hourly dimension rows of the days before `hi`, in the transaction that moves the
-/// watermark past them (until then readers use them for the open day).
-pub(crate) async fn drop_complete_hours(
-    tx: &Transaction<'_>,
-    hi: NaiveDate,
-) -> Result<(), tokio_postgres::Error> {
-    tx.execute(
-        "DELETE FROM rollup_segment_dims_hourly WHERE hour < $1",
-        &[&day_start(hi)],
-    )
-    .await?;
     Ok(())
 }
 

@@ -129,8 +129,9 @@ pub fn visitors(w: &Window, cov: &Coverage) -> VisitorPlan {
     }
 }
 
-/// The table plan of `w`.
-pub fn tables(w: &Window, cov: &Coverage) -> TablePlan {
+/// The table plan of `w`, for dimensions with hourly rows for the open day (`hourly`) or
+/// without ([`crate::segment::DAILY_ONLY`]: the open day is read raw).
+pub fn tables(w: &Window, cov: &Coverage, hourly: bool) -> TablePlan {
     let (s, e) = (w.start, w.end);
     let head = s.date_naive();
     let last = (e - MICRO).date_naive();
@@ -149,8 +150,12 @@ pub fn tables(w: &Window, cov: &Coverage) -> TablePlan {
     }
     let a = a.max(cov.from);
     let b = b.min(cov.open_day());
-    // Hourly table rows: the open day's rolled hours, if it is covered.
-    let hourly = (day_start(cov.open_day().max(cov.from)), cov.watermark);
+    // Hourly table rows: the open day's rolled hours, if it is covered and they are kept.
+    let hourly = if hourly {
+        (day_start(cov.open_day().max(cov.from)), cov.watermark)
+    } else {
+        (cov.watermark, cov.watermark)
+    };
     if a >= b {
         let p = hours_and_rest(s, e, hourly);
         return TablePlan {
@@ -212,7 +217,7 @@ mod tests {
 
     #[test]
     fn a_west_of_utc_window_subtracts_the_head_hours_and_reads_the_open_day_hourly() {
-        let p = tables(&new_york(), &cov());
+        let p = tables(&new_york(), &cov(), true);
         assert_eq!(p.days, Some((d("2024-03-02"), d("2024-03-31"))));
         assert_eq!(
             p.hours,
@@ -232,12 +237,30 @@ mod tests {
     }
 
     #[test]
+    fn a_daily_only_table_reads_the_open_day_raw() {
+        let p = tables(&new_york(), &cov(), false);
+        assert_eq!(p.days, Some((d("2024-03-02"), d("2024-03-31"))));
+        assert_eq!(p.hours, None);
+        assert_eq!(
+            p.raw[1],
+            (t("2024-03-30T23:59:59.999999Z"), new_york().end, true)
+        );
+        let w = Window {
+            start: t("2024-03-31T01:30:00Z"),
+            end: t("2024-03-31T12:00:00Z"),
+        };
+        let p = tables(&w, &cov(), false);
+        assert_eq!((p.days, p.hours), (None, None));
+        assert_eq!(p.raw, vec![(w.start, w.end, true)]);
+    }
+
+    #[test]
     fn an_east_of_utc_head_is_read_raw_and_a_past_tail_day_subtracted() {
         let w = Window {
             start: t("2024-02-29T21:59:59.999999Z"),
             end: t("2024-03-10T20:00:00Z"),
         };
-        let p = tables(&w, &cov());
+        let p = tables(&w, &cov(), true);
         assert_eq!(p.days, Some((d("2024-03-01"), d("2024-03-11"))));
         assert_eq!(p.hours, None);
         assert_eq!(
@@ -259,7 +282,7 @@ mod tests {
             from: d("2024-03-20"),
             ..cov()
         };
-        let p = tables(&new_york(), &c);
+        let p = tables(&new_york(), &c, true);
         assert_eq!(p.days, Some((d("2024-03-20"), d("2024-03-31"))));
         assert_eq!(
             p.raw[0],
@@ -282,7 +305,7 @@ mod tests {
             from: d("2024-04-01"),
             ..cov()
         };
-        let p = tables(&new_york(), &c);
+        let p = tables(&new_york(), &c, true);
         assert_eq!((p.days, p.hours), (None, None));
         assert_eq!(p.raw, vec![(new_york().start, new_york().end, true)]);
     }
@@ -309,7 +332,7 @@ mod tests {
             start: t("2024-03-31T01:30:00Z"),
             end: t("2024-03-31T12:00:00Z"),
         };
-        let p = tables(&w, &cov());
+        let p = tables(&w, &cov(), true);
         assert_eq!(p.days, None);
         assert_eq!(
             p.hours,

@@ -10,8 +10,8 @@ use crate::filter_sql::{params, values, Param};
 use crate::filtered_raw::{self, Buckets};
 use crate::filters::Filters;
 use crate::scalars::Sums;
-use crate::segment::Segment;
-use crate::segment_plan::{self, Coverage};
+use crate::segment::{self, Segment};
+use crate::segment_plan::{self, Coverage, TablePlan};
 use crate::top::{self, Ranked, RANK_TAIL};
 use crate::window::Window;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -153,7 +153,8 @@ pub(crate) async fn visitors<C: GenericClient>(
 }
 
 /// The requested slices of the segment's rankings over `w`: daily and hourly rollup rows and
-/// raw pieces (some subtracted) summed and ranked in one statement.
+/// raw pieces (some subtracted) summed and ranked, in one statement for the dimensions with
+/// hourly rows and one for those without ([`segment::DAILY_ONLY`]).
 pub(crate) async fn ranked<C: GenericClient>(
     client: &C,
     service: Uuid,
@@ -163,7 +164,28 @@ pub(crate) async fn ranked<C: GenericClient>(
     seg: &Segment,
     cov: &Coverage,
 ) -> Result<Vec<Ranked>, StatsError> {
-    let plan = segment_plan::tables(w, cov);
+    let mut out = vec![Ranked::default(); dimensions::ALL.len()];
+    let (daily, hourly): (Vec<top::Want>, Vec<top::Want>) =
+        want.iter().partition(|x| segment::daily_only(x.dim));
+    for (part, has_hours) in [(hourly, true), (daily, false)] {
+        if !part.is_empty() {
+            let plan = segment_plan::tables(w, cov, has_hours);
+            let rows = ranked_rows(client, service, filters, &part, seg, &plan).await?;
+            top::collect(&mut out, rows);
+        }
+    }
+    Ok(out)
+}
+
+/// The ranked rows of the `want` slices under one table plan.
+async fn ranked_rows<C: GenericClient>(
+    client: &C,
+    service: Uuid,
+    filters: &Filters,
+    want: &[top::Want],
+    seg: &Segment,
+    plan: &TablePlan,
+) -> Result<Vec<tokio_postgres::Row>, StatsError> {
     let dims: Vec<i16> = want.iter().map(|x| x.dim).collect();
     let offsets: Vec<i64> = want.iter().map(|x| x.offset.max(0)).collect();
     let limits: Vec<i64> = want.iter().map(|x| x.limit.max(0)).collect();
@@ -197,10 +219,7 @@ src(dim, key, n) AS ({}),
 {RANK_TAIL}",
         parts.join("\n  UNION ALL\n    ")
     );
-    let rows = client.query(&sql, &raw.all(&fixed)).await?;
-    let mut out = vec![Ranked::default(); dimensions::ALL.len()];
-    top::collect(&mut out, rows);
-    Ok(out)
+    Ok(client.query(&sql, &raw.all(&fixed)).await?)
 }
 
 /// Adds the segment's series over `w` to the chart's points. Segment hours are used where each

@@ -85,8 +85,10 @@ impl Shape {
         c.execute(
             "INSERT INTO sessions (id, service_id, start_time, last_seen, country, region,
                                    browser, browser_version, os, device_type, channel,
-                                   utm_source, exit_page, hit_count, is_bounce, visitor)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                                   utm_source, exit_page, hit_count, is_bounce, visitor, city,
+                                   as_org)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                     $17, $18)",
             &[
                 &id,
                 &svc,
@@ -104,6 +106,8 @@ impl Shape {
                 &nh,
                 &(nh == 1),
                 &visitor,
+                &pick(rng, &["", "Munich", "Austin"]),
+                &pick(rng, &["", "Example Net", "Other AS"]),
             ],
         )
         .await
