@@ -270,13 +270,16 @@ pub async fn rewind<C: tokio_postgres::GenericClient>(
 ) -> Result<(), tokio_postgres::Error> {
     client
         .execute(
-            "UPDATE rollup_state
+            &format!(
+                "UPDATE rollup_state
              SET watermark = CASE WHEN watermark IS NULL THEN NULL
                                   ELSE least(watermark, date_trunc('hour', $1::timestamptz, 'UTC')) END,
                  segments_from = CASE WHEN watermark IS NULL OR segments_from IS NULL THEN segments_from
                                       ELSE least(segments_from, ($1::timestamptz AT TIME ZONE 'UTC')::date + 1) END,
-                 generation = generation + 1
+                 {}
              WHERE id",
+                rollup_lease::BUMP_GENERATION
+            ),
             &[&t],
         )
         .await?;

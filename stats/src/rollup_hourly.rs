@@ -10,13 +10,25 @@ use uuid::Uuid;
 
 /// Every service, as the leading column of the raw tables' (service, time) indexes: a time
 /// range alone matches no index, and Postgres read the whole month's partition for each slice.
-pub(crate) const EVERY_SERVICE: &str = "ANY(ARRAY(SELECT id FROM services))";
+/// A macro so the range conditions below can be `concat!`ed from it.
+macro_rules! every_service {
+    () => {
+        "ANY(ARRAY(SELECT id FROM services))"
+    };
+}
+pub(crate) const EVERY_SERVICE: &str = every_service!();
 
 /// The sessions and hits that started in [$1, $2), found through their (service, start) index.
-const RANGE_SESSIONS: &str =
-    "s.service_id = ANY(ARRAY(SELECT id FROM services)) AND s.start_time >= $1 AND s.start_time < $2";
-const RANGE_HITS: &str =
-    "h.service_id = ANY(ARRAY(SELECT id FROM services)) AND h.start_time >= $1 AND h.start_time < $2";
+const RANGE_SESSIONS: &str = concat!(
+    "s.service_id = ",
+    every_service!(),
+    " AND s.start_time >= $1 AND s.start_time < $2"
+);
+const RANGE_HITS: &str = concat!(
+    "h.service_id = ",
+    every_service!(),
+    " AND h.start_time >= $1 AND h.start_time < $2"
+);
 
 /// Which rows a roll statement covers.
 pub(crate) enum Target<'a> {
