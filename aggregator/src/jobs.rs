@@ -85,8 +85,18 @@ pub async fn purge_expired(
     Ok(true)
 }
 
-/// One maintenance pass.
+/// One maintenance pass: the upkeep, then the rollup and retention.
 pub async fn run_once(
+    pool: &Pool,
+    salts: &SaltStore,
+    session_timeout_secs: f64,
+) -> anyhow::Result<()> {
+    upkeep_once(pool, salts, session_timeout_secs).await?;
+    storage_once(pool, session_timeout_secs).await
+}
+
+/// Rotates the salts and purges expired state.
+async fn upkeep_once(
     pool: &Pool,
     salts: &SaltStore,
     session_timeout_secs: f64,
@@ -94,6 +104,12 @@ pub async fn run_once(
     salts.rotate(chrono::Utc::now().timestamp_millis()).await?;
     let mut conn = pool.get().await?;
     purge_expired(&mut conn, session_timeout_secs).await?;
+    Ok(())
+}
+
+/// One rollup pass (or several, within its budget) and retention.
+async fn storage_once(pool: &Pool, session_timeout_secs: f64) -> anyhow::Result<()> {
+    let mut conn = pool.get().await?;
     storage_pass(&mut conn, session_timeout_secs).await?;
     Ok(())
 }
@@ -122,8 +138,10 @@ pub async fn notify_once(pool: &Pool, n: &crate::notify::context::Notifier) -> a
     Ok(())
 }
 
-/// Runs maintenance forever: the dropped-traffic counters first in each pass, then the
-/// maintenance itself, then notifications when a notifier is given.
+/// Runs maintenance forever, in two tasks: the upkeep (dropped-traffic counters, salts, the
+/// purge of expired state, notifications) every [`INTERVAL`], and the rollup with retention
+/// ([`storage_pass`]) in a loop of its own. A pass over a dense hour can take half an hour, and
+/// in one loop the purge of expired live state waited for it while the live-state tables grew.
 pub fn spawn(
     pool: Pool,
     salts: SaltStore,
@@ -131,20 +149,33 @@ pub fn spawn(
     drops: Arc<DropCounts>,
     notifier: Option<crate::notify::context::Notifier>,
 ) -> tokio::task::JoinHandle<()> {
+    let storage_pool = pool.clone();
     tokio::spawn(async move {
+        let storage = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(INTERVAL);
+            loop {
+                tick.tick().await;
+                if let Err(e) = storage_once(&storage_pool, session_timeout_secs).await {
+                    tracing::warn!(error = %e, "rollup pass failed; will retry");
+                }
+            }
+        });
         let mut tick = tokio::time::interval(INTERVAL);
         loop {
             tick.tick().await;
             if let Err(e) = flush_drops(&pool, &drops).await {
                 tracing::warn!(error = %e, "dropped-traffic counters not written; will retry");
             }
-            if let Err(e) = run_once(&pool, &salts, session_timeout_secs).await {
+            if let Err(e) = upkeep_once(&pool, &salts, session_timeout_secs).await {
                 tracing::warn!(error = %e, "maintenance pass failed; will retry");
             }
             if let Some(n) = &notifier {
                 if let Err(e) = notify_once(&pool, n).await {
                     tracing::warn!(error = %e, "notification pass failed; will retry");
                 }
+            }
+            if storage.is_finished() {
+                tracing::error!("the rollup task stopped");
             }
         }
     })
