@@ -161,6 +161,7 @@ pub fn spawn(
             }
         });
         let mut tick = tokio::time::interval(INTERVAL);
+        let mut told = false;
         loop {
             tick.tick().await;
             if let Err(e) = flush_drops(&pool, &drops).await {
@@ -174,7 +175,9 @@ pub fn spawn(
                     tracing::warn!(error = %e, "notification pass failed; will retry");
                 }
             }
-            if storage.is_finished() {
+            // Once, not every tick: a log line per tick is the flood this loop must not cause.
+            if storage.is_finished() && !told {
+                told = true;
                 tracing::error!("the rollup task stopped");
             }
         }
