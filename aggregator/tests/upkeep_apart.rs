@@ -7,7 +7,6 @@ mod common;
 
 use chrono::{Duration, Utc};
 use std::time::Duration as StdDuration;
-use uuid::Uuid;
 
 /// How long the test waits for a condition before failing.
 const PATIENCE: StdDuration = StdDuration::from_secs(90);
@@ -32,22 +31,7 @@ async fn expired_state_is_purged_while_a_rollup_pass_waits() {
     let svc = common::owned_service(&c, "up@example.com", "Up").await;
     // A closed hour to roll.
     let at = Utc::now() - Duration::hours(3);
-    let id = Uuid::new_v4();
-    c.execute(
-        "INSERT INTO sessions (id, service_id, start_time, last_seen, hit_count, is_bounce)
-         VALUES ($1, $2, $3, $3, 1, true)",
-        &[&id, &svc, &at],
-    )
-    .await
-    .unwrap();
-    c.execute(
-        "INSERT INTO hits (session_id, service_id, initial, start_time, last_seen, tracker,
-                           location, referrer)
-         VALUES ($1, $2, true, $3, $3, 'JS', 'https://up.example/', '')",
-        &[&id, &svc, &at],
-    )
-    .await
-    .unwrap();
+    common::one_page_session(&c, svc, at, "https://up.example/").await;
     // Hold every rollup pass at its first write.
     let mut holder = pool.get().await.unwrap();
     let tx = holder.transaction().await.unwrap();

@@ -9,7 +9,7 @@ pub mod traffic;
 #[allow(unused_imports)]
 pub use locks::{poll_count, wait_for_lock_waiter, wait_for_waiting_statement, LOCK_WAITERS};
 #[allow(unused_imports)]
-pub use rows::{owned_service, owner_with_services};
+pub use rows::{one_page_session, owned_service, owner_with_services};
 
 use aggregator::config::{IngestArgs, TrackingArgs};
 use aggregator::geo::GeoDb;

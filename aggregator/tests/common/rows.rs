@@ -36,3 +36,30 @@ pub async fn owner_with_services(
 pub async fn owned_service(c: &tokio_postgres::Client, email: &str, name: &str) -> Uuid {
     owner_with_services(c, email, &[name.to_owned()]).await.1[0]
 }
+
+/// A one-page session of `svc` at `at` on `url`, written straight into the stored tables (as a
+/// closed hour of old traffic would be); returns the session's id.
+pub async fn one_page_session(
+    c: &tokio_postgres::Client,
+    svc: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+    url: &str,
+) -> Uuid {
+    let id = Uuid::new_v4();
+    c.execute(
+        "INSERT INTO sessions (id, service_id, start_time, last_seen, hit_count, is_bounce)
+         VALUES ($1, $2, $3, $3, 1, true)",
+        &[&id, &svc, &at],
+    )
+    .await
+    .expect("insert a session");
+    c.execute(
+        "INSERT INTO hits (session_id, service_id, initial, start_time, last_seen, tracker,
+                           location, referrer)
+         VALUES ($1, $2, true, $3, $3, 'JS', $4, '')",
+        &[&id, &svc, &at, &url],
+    )
+    .await
+    .expect("insert its page view");
+    id
+}
