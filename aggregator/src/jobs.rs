@@ -92,7 +92,7 @@ pub async fn run_once(
     session_timeout_secs: f64,
 ) -> anyhow::Result<()> {
     upkeep_once(pool, salts, session_timeout_secs).await?;
-    storage_once(pool, session_timeout_secs).await
+    storage_once(pool, session_timeout_secs, false).await
 }
 
 /// Rotates the salts and purges expired state.
@@ -107,10 +107,21 @@ async fn upkeep_once(
     Ok(())
 }
 
-/// One rollup pass (or several, within its budget) and retention.
-async fn storage_once(pool: &Pool, session_timeout_secs: f64) -> anyhow::Result<()> {
+/// One rollup pass (or several, within its budget) and retention. With `nice`, on a backend
+/// niced to [`crate::rollup_priority::ROLLUP_NICE`] when it is a local process: that connection
+/// then leaves the pool, as a writer's batch must not run at the rollup's priority later.
+pub async fn storage_once(
+    pool: &Pool,
+    session_timeout_secs: f64,
+    nice: bool,
+) -> anyhow::Result<()> {
     let mut conn = pool.get().await?;
-    storage_pass(&mut conn, session_timeout_secs).await?;
+    if nice && crate::rollup_priority::lower(&conn).await? {
+        let mut own = deadpool_postgres::Object::take(conn);
+        storage_pass(&mut own, session_timeout_secs).await?;
+    } else {
+        storage_pass(&mut conn, session_timeout_secs).await?;
+    }
     Ok(())
 }
 
@@ -142,12 +153,15 @@ pub async fn notify_once(pool: &Pool, n: &crate::notify::context::Notifier) -> a
 /// purge of expired state, notifications) every [`INTERVAL`], and the rollup with retention
 /// ([`storage_pass`]) in a loop of its own. A pass over a dense hour can take half an hour, and
 /// in one loop the purge of expired live state waited for it while the live-state tables grew.
+/// `nice_rollup` runs the rollup at a lower CPU priority (for the embedded cluster, whose
+/// backends are this machine's processes).
 pub fn spawn(
     pool: Pool,
     salts: SaltStore,
     session_timeout_secs: f64,
     drops: Arc<DropCounts>,
     notifier: Option<crate::notify::context::Notifier>,
+    nice_rollup: bool,
 ) -> tokio::task::JoinHandle<()> {
     let storage_pool = pool.clone();
     tokio::spawn(async move {
@@ -155,7 +169,8 @@ pub fn spawn(
             let mut tick = tokio::time::interval(INTERVAL);
             loop {
                 tick.tick().await;
-                if let Err(e) = storage_once(&storage_pool, session_timeout_secs).await {
+                if let Err(e) = storage_once(&storage_pool, session_timeout_secs, nice_rollup).await
+                {
                     tracing::warn!(error = %e, "rollup pass failed; will retry");
                 }
             }

@@ -29,6 +29,7 @@ pub mod pools;
 pub mod replicas;
 pub mod report_cli;
 pub mod retention;
+pub mod rollup_priority;
 pub mod route_counters;
 pub mod salts;
 pub mod services;

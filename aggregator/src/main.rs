@@ -120,7 +120,8 @@ async fn with_database(cli: &Cli, db: &Database) -> anyhow::Result<()> {
                 std::time::Duration::from_secs(cli.db.replica_max_lag),
             )?;
             let pools = Pools::open(db.pool.clone(), &db.pg_config, args.ingest.pool_sizes())?
-                .with_replicas(replicas);
+                .with_replicas(replicas)
+                .on_local_cluster(db.cluster.is_some());
             let mut app = Application::start_with_dashboard(
                 ServeSettings {
                     listen: args.listen,

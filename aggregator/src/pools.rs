@@ -62,6 +62,9 @@ pub struct Pools {
     pub health: Pool,
     /// Read replicas for the dashboard's, the API's figures (none unless configured).
     pub replicas: crate::replicas::ReplicaSet,
+    /// The backends are processes of this machine started for this install (the embedded
+    /// cluster), so the rollup may lower its backend's CPU priority.
+    pub local_cluster: bool,
 }
 
 impl Pools {
@@ -78,6 +81,7 @@ impl Pools {
             dashboard: make_pool_waiting(cfg.clone(), sizes.dashboard, DASHBOARD_POOL_WAIT)?,
             health: make_pool(cfg.clone(), HEALTH_POOL_SIZE)?,
             replicas: Default::default(),
+            local_cluster: false,
         })
     }
 
@@ -85,6 +89,12 @@ impl Pools {
     /// dashboard's, so replicas × that size must fit each standby's `max_connections`.
     pub fn with_replicas(mut self, replicas: crate::replicas::ReplicaSet) -> Pools {
         self.replicas = replicas;
+        self
+    }
+
+    /// Marks the pools as connected to the embedded cluster ([`Pools::local_cluster`]).
+    pub fn on_local_cluster(mut self, local: bool) -> Pools {
+        self.local_cluster = local;
         self
     }
 
@@ -107,6 +117,7 @@ impl From<Pool> for Pools {
             dashboard: pool.clone(),
             health: pool,
             replicas: Default::default(),
+            local_cluster: false,
         }
     }
 }

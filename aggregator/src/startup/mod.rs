@@ -186,6 +186,7 @@ impl Application {
                 session_timeout_secs,
                 drops.clone(),
                 Some(notifier),
+                pools.local_cluster,
             ),
             dashboard.spawn_instance_name_refresher(),
         ];
