@@ -148,21 +148,23 @@ pub fn start_standby() -> anyhow::Result<Standby> {
     Ok(Standby { dirs })
 }
 
-/// A PgBouncer (the system's `pgbouncer`) in transaction pool mode in front of one database of
-/// the throwaway cluster, listening on a Unix socket in its own directory. Stopped on drop.
+/// A PgBouncer (the `pgbouncer` on the PATH, 1.21 or later) in transaction pool mode in front of
+/// one database of the throwaway cluster, listening on a Unix socket in its own directory, with
+/// protocol-level prepared statements tracked across its server connections. Stopped on drop.
 #[derive(Debug)]
 pub struct PgBouncer {
     /// `(major, minor)` of the installed PgBouncer.
     pub version: (u32, u32),
-    /// Whether protocol-level prepared statements are tracked (`max_prepared_statements`,
-    /// PgBouncer 1.21 and later).
-    pub prepared_statements: bool,
-    /// Server connections per database and user (`default_pool_size`).
-    pub server_connections: usize,
     dir: std::path::PathBuf,
     child: std::process::Child,
 }
 
+/// The first PgBouncer that carries prepared statements across server connections
+/// (`max_prepared_statements`); the writer prepares its statements once per connection.
+pub const PGBOUNCER_MIN_VERSION: (u32, u32) = (1, 21);
+/// Server connections per database and user (`default_pool_size`): several, so a statement
+/// prepared on one must be found on the others.
+pub const PGBOUNCER_SERVER_CONNECTIONS: usize = 4;
 /// The port number in the name of PgBouncer's socket file.
 const PGBOUNCER_PORT: u16 = 6432;
 
@@ -185,17 +187,23 @@ pub fn pgbouncer_version() -> anyhow::Result<(u32, u32)> {
 }
 
 impl PgBouncer {
-    /// Starts PgBouncer for database `dbname` of the throwaway cluster. With PgBouncer 1.21 or
-    /// later prepared statements are enabled (`max_prepared_statements`) over several server
-    /// connections; older versions cannot carry a named statement from one server connection
-    /// to another, so they get one server connection (see docs/operations.md).
+    /// Starts PgBouncer for database `dbname` of the throwaway cluster; refuses a PgBouncer older
+    /// than [`PGBOUNCER_MIN_VERSION`] (`scripts/setup` builds a recent one).
     pub fn start(dbname: &str) -> anyhow::Result<PgBouncer> {
         use crate::embedded_pg::{io_err, RunAs};
         use std::os::unix::fs::PermissionsExt;
         let primary = cluster()?;
         let version = pgbouncer_version()?;
-        let prepared_statements = version >= (1, 21);
-        let server_connections = if prepared_statements { 4 } else { 1 };
+        if version < PGBOUNCER_MIN_VERSION {
+            anyhow::bail!(
+                "PgBouncer {}.{} cannot track prepared statements; {}.{} or later is needed \
+                 (run scripts/setup as root, which builds one into /usr/local)",
+                version.0,
+                version.1,
+                PGBOUNCER_MIN_VERSION.0,
+                PGBOUNCER_MIN_VERSION.1
+            );
+        }
         let n = STANDBY_COUNTER.fetch_add(1, Ordering::SeqCst);
         let dir = primary.dirs.root.join(format!("pgbouncer-{n}"));
         std::fs::create_dir_all(&dir).map_err(io_err("create the pgbouncer dir"))?;
@@ -203,17 +211,13 @@ impl PgBouncer {
             .map_err(io_err("chmod the pgbouncer dir"))?;
         let run_as = RunAs::detect()?;
         run_as.chown(&dir)?;
-        let prepared = if prepared_statements {
-            "max_prepared_statements = 200\n"
-        } else {
-            ""
-        };
         let ini = format!(
             "[databases]\n{dbname} = host={sock} port={port} dbname={dbname} user={user}\n\n\
              [pgbouncer]\nunix_socket_dir = {dir}\nlisten_port = {PGBOUNCER_PORT}\n\
-             auth_type = any\npool_mode = transaction\ndefault_pool_size = {server_connections}\n\
+             auth_type = any\npool_mode = transaction\n\
+             default_pool_size = {PGBOUNCER_SERVER_CONNECTIONS}\nmax_prepared_statements = 200\n\
              max_client_conn = 500\nignore_startup_parameters = extra_float_digits\n\
-             logfile = {dir}/pgbouncer.log\n{prepared}",
+             logfile = {dir}/pgbouncer.log\n",
             sock = primary.dirs.socket_dir.display(),
             port = crate::embedded_pg::SOCKET_PORT,
             user = crate::embedded_pg::DB_NAME,
@@ -241,8 +245,6 @@ impl PgBouncer {
             .map_err(|e| anyhow::anyhow!("cannot start pgbouncer: {e}"))?;
         let me = PgBouncer {
             version,
-            prepared_statements,
-            server_connections,
             dir,
             child,
         };

@@ -1,7 +1,7 @@
-//! The aggregator through PgBouncer (the system's `pgbouncer`) in transaction pool mode, under
-//! concurrent ingest load: page views with repeated tokens on the direct path and signed edge
-//! batches redelivered at once, each stored exactly once; the figures read back through
-//! PgBouncer agree. Migrations run on a direct connection (their advisory lock is held by the
+//! The aggregator through PgBouncer (1.21 or later, prepared statements tracked across its
+//! server connections) in transaction pool mode, under concurrent ingest load: page views with
+//! repeated tokens on the direct path and signed edge batches redelivered at once, each stored
+//! exactly once; the figures read back through PgBouncer agree. Migrations run on a direct connection (their advisory lock is held by the
 //! session; see docs/operations.md), everything else through PgBouncer.
 
 mod common;
@@ -76,15 +76,10 @@ async fn ingest_through_pgbouncer_in_transaction_mode_stores_each_beacon_once() 
         .unwrap()
         .unwrap();
     eprintln!(
-        "PgBouncer {}.{}: transaction mode, {} server connection(s), prepared statements {}",
+        "PgBouncer {}.{}: transaction mode, {} server connections, prepared statements tracked",
         bouncer.version.0,
         bouncer.version.1,
-        bouncer.server_connections,
-        if bouncer.prepared_statements {
-            "tracked"
-        } else {
-            "not tracked (before 1.21)"
-        }
+        aggregator::testkit::PGBOUNCER_SERVER_CONNECTIONS,
     );
     let via = bouncer.pg_config(&dbname);
     let ingest_pool = aggregator::db::make_pool(via.clone(), 8).unwrap();
