@@ -8,7 +8,8 @@ mod common;
 use chrono::{Duration, Utc};
 use std::time::Duration as StdDuration;
 
-/// How long the test waits for a condition before failing.
+/// How long the test waits for the purge (its tick is 10 s, longer than `common::poll_count`
+/// waits) before failing.
 const PATIENCE: StdDuration = StdDuration::from_secs(90);
 
 async fn wait_for(pool: &deadpool_postgres::Pool, sql: &str) {
@@ -39,12 +40,7 @@ async fn expired_state_is_purged_while_a_rollup_pass_waits() {
         .await
         .unwrap();
     let _app = common::spawn_app_on(pool.clone(), common::Opts::default()).await;
-    wait_for(
-        &pool,
-        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
-                        WHERE wait_event_type = 'Lock' AND query ILIKE '%rollup_hours%')",
-    )
-    .await;
+    common::wait_for_waiting_statement(&pool, "rollup_hours").await;
     c.execute(
         "INSERT INTO edge_nonces (nonce, expires_at) VALUES ('\\x0102', now() - interval '1 day')",
         &[],
