@@ -31,7 +31,7 @@ if [ ! -f "$DIR/bench-service" ]; then
   PW=$("$BIN" createadmin $EMAIL | sed -n 's/^Password: //p')
   echo "$PW" > "$DIR/bench-password"
   "$BIN" service create --name Bench --owner $EMAIL | sed -n 1p > "$DIR/bench-service.tmp"
-  "$BIN" demo --service "$(cat "$DIR/bench-service.tmp")" --hits "$HITS" --days 365
+  "$BIN" demo --service "$(cat "$DIR/bench-service.tmp")" --hits "$HITS" --days 365 | tee "$DIR/bench-load"
   mv "$DIR/bench-service.tmp" "$DIR/bench-service"
 fi
 SVC=$(cat "$DIR/bench-service")
@@ -129,10 +129,15 @@ if [ "$FILTERED_N" -gt 0 ]; then
   done
 fi
 
+# Disk: the database's size (tables, indexes, rollups; not WAL), in all and per million hits.
+DB_MIB=$(psql -qAt -h "$DIR/run" -p 5432 -U shynet -d shynet -c "SELECT pg_database_size('shynet') / 1048576")
+DISK="database $DB_MIB MiB on disk ($(awk -v m="$DB_MIB" -v h="$HITS" 'BEGIN {printf "%.0f", m / (h / 1e6)}') MiB per million hits)"
+LOAD=$(grep -h '^demo:' "$DIR/bench-load" 2>/dev/null || true)
+[ -z "$LOAD" ] || DISK="$DISK; load: ${LOAD#demo: }"
 COMMIT=$(git rev-parse --short HEAD)
 MACHINE="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m) (shared machine)"
 TABLE="### Dashboard, $(date -u +%F) commit $COMMIT, $MACHINE
-Release build, embedded Postgres, TIME_ZONE=$TIME_ZONE, demo data over 365 days; cold = first request after a server restart (OS page cache not dropped); warm = the row's warm requests; peak RSS = VmHWM of the shynet serve process (restarted before each row) after the row.
+Release build, embedded Postgres, TIME_ZONE=$TIME_ZONE, demo data over 365 days; cold = first request after a server restart (OS page cache not dropped); warm = the row's warm requests; peak RSS = VmHWM of the shynet serve process (restarted before each row) after the row; $DISK.
 
 | what | window | hits | status | cold ms | warm p50 ms | warm p95 ms | warm requests | peak RSS MiB |
 |---|---|---|---|---|---|---|---|---|

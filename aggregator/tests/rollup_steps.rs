@@ -119,6 +119,11 @@ async fn a_pass_commits_in_several_transactions_and_leaves_one_row_per_key() {
             "rollup_segment_events_hourly",
             "service_id, hour, fdim, fval, name",
         ),
+        // Dimension counts of whole days go straight to daily rows, per slice too.
+        (
+            "rollup_segment_dims_daily",
+            "service_id, day, fdim, fval, dim, key",
+        ),
     ] {
         assert_eq!(duplicate_keys(&pool, table, keys).await, 0, "{table}");
     }

@@ -8,7 +8,8 @@
 //! 1. clear: the range's hourly rows of every family go (a stopped pass may have left some);
 //! 2. slices: the raw rows are rolled slice by slice of start time, each slice's counts added
 //!    to the hourly rows (sized by page views so that one takes about
-//!    [`crate::rollup_slices::SLICE_TARGET`]);
+//!    [`crate::rollup_slices::SLICE_TARGET`]); the segment dimension counts of whole days go
+//!    to daily rows instead ([`whole_days`]);
 //! 3. merge: tables without a key got a row per slice and key; each key's rows become one (in
 //!    the segment tables one kind of segment per transaction);
 //! 4. days: the visitors' first and last hours, the daily rows of the days the range touches,
@@ -19,12 +20,13 @@
 //! Every step checks the pass's lease first ([`crate::rollup_lease::step`]); when it was lost
 //! or the raw rows changed behind the pass, the pass stops and the next one starts over.
 
+use crate::plan::day_start;
 use crate::rollup_days;
 use crate::rollup_events::{self, Span};
 use crate::rollup_hourly::{self, Target};
 use crate::rollup_lease::{self as lease, Lease};
 use crate::rollup_segment_days;
-use crate::rollup_segments;
+use crate::rollup_segments::{self, Bucket};
 use crate::rollup_slices::Slicer;
 use crate::rollup_visitors;
 use crate::segment::VALUE_ROWS;
@@ -47,6 +49,9 @@ pub(crate) const HOURLY_TABLES: &[&str] = &[
 /// step sums each key's rows into one.
 struct Merge {
     table: &'static str,
+    /// The bucket column: `hour`, or `day` for the daily rows of whole days
+    /// ([`whole_days`]).
+    col: &'static str,
     keys: &'static str,
     sums: &'static [&'static str],
     /// Merged one kind of segment (`fdim`) per transaction.
@@ -56,18 +61,21 @@ struct Merge {
 const MERGES: &[Merge] = &[
     Merge {
         table: "rollup_dims_hourly",
+        col: "hour",
         keys: "service_id, hour, dim, key",
         sums: &["count"],
         per_kind: false,
     },
     Merge {
         table: "rollup_events_hourly",
+        col: "hour",
         keys: "service_id, hour, name, prop_key, prop_value",
         sums: &["events", "sessions"],
         per_kind: false,
     },
     Merge {
         table: "rollup_segment_hours",
+        col: "hour",
         keys: "service_id, hour, fdim, fval",
         sums: &[
             "sessions",
@@ -81,13 +89,22 @@ const MERGES: &[Merge] = &[
     },
     Merge {
         table: "rollup_segment_events_hourly",
+        col: "hour",
         keys: "service_id, hour, fdim, fval, name",
         sums: &["events", "sessions"],
         per_kind: true,
     },
     Merge {
         table: "rollup_segment_dims_hourly",
+        col: "hour",
         keys: "service_id, hour, fdim, fval, dim, key",
+        sums: &["count"],
+        per_kind: true,
+    },
+    Merge {
+        table: "rollup_segment_dims_daily",
+        col: "day",
+        keys: "service_id, day, fdim, fval, dim, key",
         sums: &["count"],
         per_kind: true,
     },
@@ -128,6 +145,7 @@ pub(crate) async fn advance(
     hi: DateTime<Utc>,
 ) -> Result<Advanced, tokio_postgres::Error> {
     let lo = lease.watermark;
+    let whole = whole_days(lo, hi);
     let mut longest = std::time::Duration::ZERO;
     let mut out = Advanced {
         done: false,
@@ -138,6 +156,13 @@ pub(crate) async fn advance(
         for table in HOURLY_TABLES {
             let sql = format!("DELETE FROM {table} WHERE hour >= $1 AND hour < $2");
             tx.execute(&sql, &[&lo, &hi]).await?;
+        }
+        if let Some((a, b)) = whole {
+            tx.execute(
+                "DELETE FROM rollup_segment_dims_daily WHERE day >= $1 AND day < $2",
+                &[&a.date_naive(), &b.date_naive()],
+            )
+            .await?;
         }
         Ok(())
     })
@@ -151,7 +176,7 @@ pub(crate) async fn advance(
         let (b, hits) = sizes.next(client, a, hi).await?;
         let started = Instant::now();
         if !in_step(client, lease, &mut longest, async |tx| {
-            add_slice(tx, a, b).await
+            add_slice(tx, a, b, whole).await
         })
         .await?
         {
@@ -165,6 +190,11 @@ pub(crate) async fn advance(
     // 3. merge (the segment tables one kind of segment at a time: theirs are the most rows)
     if slices > 1 {
         for m in MERGES {
+            let (from, to) = match (m.col, whole) {
+                ("hour", _) => (lo, hi),
+                (_, Some(days)) => days,
+                _ => continue,
+            };
             let kinds: Vec<Option<i16>> = if m.per_kind {
                 VALUE_ROWS.iter().map(|(code, _)| Some(*code)).collect()
             } else {
@@ -173,7 +203,7 @@ pub(crate) async fn advance(
             for kind in kinds {
                 let sql = merge_sql(m, kind);
                 let ok = in_step(client, lease, &mut longest, async |tx| {
-                    tx.execute(&sql, &[&lo, &hi]).await.map(drop)
+                    tx.execute(&sql, &[&from, &to]).await.map(drop)
                 })
                 .await?;
                 if !ok {
@@ -184,30 +214,68 @@ pub(crate) async fn advance(
         }
     }
     // 4. days, 5. last
-    out.done = finish(client, lease, hi, &mut longest).await?;
+    out.done = finish(client, lease, hi, whole, &mut longest).await?;
     out.longest_step = longest;
     Ok(out)
 }
 
-/// Adds the raw rows that started in [a, b) to every family's hourly rows.
+/// The whole UTC days in [lo, hi) (from midnight to midnight), which complete in this pass:
+/// their segment dimension counts go straight into daily rows
+/// ([`rollup_segments::add_dims`]).
+fn whole_days(lo: DateTime<Utc>, hi: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let midnight = day_start(lo.date_naive());
+    let first = if lo == midnight {
+        lo
+    } else {
+        midnight + Duration::days(1)
+    };
+    let end = day_start(hi.date_naive());
+    (first < end).then_some((first, end))
+}
+
+/// Adds the raw rows that started in [a, b) to every family's hourly rows, and the segment
+/// dimension counts of the part in `whole` days to daily rows.
 async fn add_slice(
     tx: &Transaction<'_>,
     a: DateTime<Utc>,
     b: DateTime<Utc>,
+    whole: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> Result<(), tokio_postgres::Error> {
     rollup_hourly::roll(tx, &Target::Range(a, b)).await?;
     rollup_events::roll(tx, &Span::Range(a, b)).await?;
-    rollup_segments::add_hours(tx, &rollup_segments::Span::Range(a, b), true).await
+    rollup_segments::add_hours(tx, &rollup_segments::Span::Range(a, b), false).await?;
+    let (da, db) = whole.unwrap_or((b, b));
+    let parts = [
+        (a, b.min(da), Bucket::Hour),
+        (a.max(da), b.min(db), Bucket::Day),
+        (a.max(db), b, Bucket::Hour),
+    ];
+    for (x, y, bucket) in parts {
+        if x < y {
+            rollup_segments::add_dims(tx, &rollup_segments::Span::Range(x, y), bucket).await?;
+        }
+    }
+    Ok(())
 }
 
-/// Sums each key's rows of one table's hours in [$1, $2) (of one kind of segment) into one row.
+/// Sums each key's rows of one table's hours (or days) in [$1, $2) (of one kind of segment)
+/// into one row.
 fn merge_sql(m: &Merge, kind: Option<i16>) -> String {
     let sums: Vec<String> = m.sums.iter().map(|c| format!("sum({c})")).collect();
     let of_kind = kind.map_or(String::new(), |k| format!(" AND fdim = {k}"));
+    let (lo, hi) = if m.col == "day" {
+        (
+            "($1::timestamptz AT TIME ZONE 'UTC')::date",
+            "($2::timestamptz AT TIME ZONE 'UTC')::date",
+        )
+    } else {
+        ("$1", "$2")
+    };
     format!(
-        "WITH gone AS (DELETE FROM {t} WHERE hour >= $1 AND hour < $2{of_kind} RETURNING *)
+        "WITH gone AS (DELETE FROM {t} WHERE {c} >= {lo} AND {c} < {hi}{of_kind} RETURNING *)
          INSERT INTO {t} ({keys}, {cols}) SELECT {keys}, {sums} FROM gone GROUP BY {keys}",
         t = m.table,
+        c = m.col,
         keys = m.keys,
         cols = m.sums.join(", "),
         sums = sums.join(", "),
@@ -219,6 +287,7 @@ async fn finish(
     client: &mut Client,
     lease: &mut Lease,
     hi: DateTime<Utc>,
+    whole: Option<(DateTime<Utc>, DateTime<Utc>)>,
     longest: &mut std::time::Duration,
 ) -> Result<bool, tokio_postgres::Error> {
     let lo = lease.watermark;
@@ -228,6 +297,8 @@ async fn finish(
         (hi - Duration::microseconds(1)).date_naive() + Duration::days(1),
     );
     let completes = first_day < hi.date_naive();
+    // Completed days with hourly dimension rows: all but the whole days, counted per day.
+    let summed_to = whole.map_or(hi.date_naive(), |(a, _)| a.date_naive());
     // The visitors' first hours first: the daily visitor counts of completed days add them up.
     let ok = in_step(client, lease, longest, async |tx| {
         rollup_visitors::rebuild_range(tx, days.0, days.1, hi).await
@@ -238,9 +309,9 @@ async fn finish(
             rollup_events::rebuild_days_range(tx, days.0, days.1).await
         })
         .await?
-        && (!completes
+        && (first_day >= summed_to
             || in_step(client, lease, longest, async |tx| {
-                rollup_segment_days::build_complete_days(tx, first_day, hi.date_naive()).await
+                rollup_segment_days::build_complete_days(tx, first_day, summed_to).await
             })
             .await?);
     if !ok {

@@ -134,12 +134,16 @@ impl Span<'_> {
     }
 }
 
-/// Every dimension's counts per bucket and segment into `table` (per hour without
-/// [`crate::segment::DAILY_ONLY`]). Rows are first counted per
+/// Every dimension's counts per bucket and segment into the bucket's table (the dimensions of
+/// [`crate::segment::DAILY_ONLY`] only with `daily_only`, never per hour). Rows are first counted per
 /// combination of the fields' values ([`field_columns`]) and only then fanned out to the segments
 /// ([`fan_out`]): a busy hour has far fewer combinations than rows, and each combination
 /// belongs to fifteen segments.
-fn dims_sql(span: &Span, table: &str, bucket: Bucket) -> String {
+fn dims_sql(span: &Span, bucket: Bucket, daily_only: bool) -> String {
+    let (table, col) = match bucket {
+        Bucket::Hour => ("rollup_segment_dims_hourly", "hour"),
+        Bucket::Day => ("rollup_segment_dims_daily", "day"),
+    };
     format!(
         "INSERT INTO {table} (service_id, {col}, fdim, fval, dim, key, count)
          SELECT s.service_id, s.b, f.fdim, f.fval, s.dim, s.key, sum(s.n)::int8
@@ -152,11 +156,6 @@ fn dims_sql(span: &Span, table: &str, bucket: Bucket) -> String {
                GROUP BY {group}) s
          {fan}
          GROUP BY 1, 2, 3, 4, 5, 6",
-        col = if bucket == Bucket::Hour {
-            "hour"
-        } else {
-            "day"
-        },
         bs = bucket.of("s"),
         bh = bucket.of("h"),
         fields = field_columns(),
@@ -165,9 +164,10 @@ fn dims_sql(span: &Span, table: &str, bucket: Bucket) -> String {
             &span.sessions(),
             &format!(
                 "CROSS JOIN LATERAL {} AS d(dim, key)",
-                match bucket {
-                    Bucket::Hour => &*HOURLY_SESSION_DIMS,
-                    Bucket::Day => &*SESSION_DIMS,
+                if daily_only {
+                    &*SESSION_DIMS
+                } else {
+                    &*HOURLY_SESSION_DIMS
                 }
             )
         ),
@@ -271,12 +271,23 @@ pub(crate) async fn add_hours(
     span.run(tx, &hours_sql(span)).await?;
     span.run(tx, &events_sql(span)).await?;
     if tables {
-        span.run(
-            tx,
-            &dims_sql(span, "rollup_segment_dims_hourly", Bucket::Hour),
-        )
-        .await?;
+        span.run(tx, &dims_sql(span, Bucket::Hour, false)).await?;
     }
+    Ok(())
+}
+
+/// Adds the dimension counts of the raw rows of `span` to the rows of `bucket`, without the
+/// daily-only dimensions. A pass over whole days that complete within it (catching up after
+/// downtime, a demo load or an import) counts them straight per day, because hourly rows summed
+/// and dropped in the same pass cost several times more (they are the most rows a pass writes).
+/// The daily-only dimensions and the visitors follow when the days complete
+/// ([`crate::rollup_segment_days::count_complete_day_kind`]).
+pub(crate) async fn add_dims(
+    tx: &Transaction<'_>,
+    span: &Span<'_>,
+    bucket: Bucket,
+) -> Result<(), tokio_postgres::Error> {
+    span.run(tx, &dims_sql(span, bucket, false)).await?;
     Ok(())
 }
 
@@ -317,11 +328,7 @@ pub(crate) async fn build_days(
 ) -> Result<(), tokio_postgres::Error> {
     span.run(tx, &span.delete("rollup_segment_dims_daily", "day"))
         .await?;
-    span.run(
-        tx,
-        &dims_sql(span, "rollup_segment_dims_daily", Bucket::Day),
-    )
-    .await?;
+    span.run(tx, &dims_sql(span, Bucket::Day, true)).await?;
     span.run(tx, &visitors_sql(span)).await?;
     Ok(())
 }
