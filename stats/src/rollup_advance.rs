@@ -49,9 +49,8 @@ pub(crate) const HOURLY_TABLES: &[&str] = &[
 /// step sums each key's rows into one.
 struct Merge {
     table: &'static str,
-    /// The bucket column: `hour`, or `day` for the daily rows of whole days
-    /// ([`whole_days`]).
-    col: &'static str,
+    /// Hourly rows, or the daily rows of whole days ([`whole_days`]).
+    bucket: Bucket,
     keys: &'static str,
     sums: &'static [&'static str],
     /// Merged one kind of segment (`fdim`) per transaction.
@@ -61,21 +60,21 @@ struct Merge {
 const MERGES: &[Merge] = &[
     Merge {
         table: "rollup_dims_hourly",
-        col: "hour",
+        bucket: Bucket::Hour,
         keys: "service_id, hour, dim, key",
         sums: &["count"],
         per_kind: false,
     },
     Merge {
         table: "rollup_events_hourly",
-        col: "hour",
+        bucket: Bucket::Hour,
         keys: "service_id, hour, name, prop_key, prop_value",
         sums: &["events", "sessions"],
         per_kind: false,
     },
     Merge {
         table: "rollup_segment_hours",
-        col: "hour",
+        bucket: Bucket::Hour,
         keys: "service_id, hour, fdim, fval",
         sums: &[
             "sessions",
@@ -89,21 +88,21 @@ const MERGES: &[Merge] = &[
     },
     Merge {
         table: "rollup_segment_events_hourly",
-        col: "hour",
+        bucket: Bucket::Hour,
         keys: "service_id, hour, fdim, fval, name",
         sums: &["events", "sessions"],
         per_kind: true,
     },
     Merge {
         table: "rollup_segment_dims_hourly",
-        col: "hour",
+        bucket: Bucket::Hour,
         keys: "service_id, hour, fdim, fval, dim, key",
         sums: &["count"],
         per_kind: true,
     },
     Merge {
         table: "rollup_segment_dims_daily",
-        col: "day",
+        bucket: Bucket::Day,
         keys: "service_id, day, fdim, fval, dim, key",
         sums: &["count"],
         per_kind: true,
@@ -190,10 +189,10 @@ pub(crate) async fn advance(
     // 3. merge (the segment tables one kind of segment at a time: theirs are the most rows)
     if slices > 1 {
         for m in MERGES {
-            let (from, to) = match (m.col, whole) {
-                ("hour", _) => (lo, hi),
-                (_, Some(days)) => days,
-                _ => continue,
+            let (from, to) = match (m.bucket, whole) {
+                (Bucket::Hour, _) => (lo, hi),
+                (Bucket::Day, Some(days)) => days,
+                (Bucket::Day, None) => continue,
             };
             let kinds: Vec<Option<i16>> = if m.per_kind {
                 VALUE_ROWS.iter().map(|(code, _)| Some(*code)).collect()
@@ -263,19 +262,12 @@ async fn add_slice(
 fn merge_sql(m: &Merge, kind: Option<i16>) -> String {
     let sums: Vec<String> = m.sums.iter().map(|c| format!("sum({c})")).collect();
     let of_kind = kind.map_or(String::new(), |k| format!(" AND fdim = {k}"));
-    let (lo, hi) = if m.col == "day" {
-        (
-            "($1::timestamptz AT TIME ZONE 'UTC')::date",
-            "($2::timestamptz AT TIME ZONE 'UTC')::date",
-        )
-    } else {
-        ("$1", "$2")
-    };
+    let (lo, hi) = (m.bucket.bound("$1"), m.bucket.bound("$2"));
     format!(
         "WITH gone AS (DELETE FROM {t} WHERE {c} >= {lo} AND {c} < {hi}{of_kind} RETURNING *)
          INSERT INTO {t} ({keys}, {cols}) SELECT {keys}, {sums} FROM gone GROUP BY {keys}",
         t = m.table,
-        c = m.col,
+        c = m.bucket.column(),
         keys = m.keys,
         cols = m.sums.join(", "),
         sums = sums.join(", "),

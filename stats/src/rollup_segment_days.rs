@@ -26,7 +26,7 @@ pub(crate) async fn build_complete_days(
 ) -> Result<(), tokio_postgres::Error> {
     let (a, b) = (day_start(lo), day_start(hi));
     let span = Span::Range(a, b);
-    span.run(tx, &span.delete("rollup_segment_dims_daily", "day"))
+    span.run(tx, &span.delete("rollup_segment_dims_daily", Bucket::Day))
         .await?;
     tx.execute(
         "INSERT INTO rollup_segment_dims_daily (service_id, day, fdim, fval, dim, key, count)

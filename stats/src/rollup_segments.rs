@@ -44,6 +44,22 @@ pub(crate) enum Bucket {
 }
 
 impl Bucket {
+    /// The bucket column of the rollup tables.
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            Bucket::Hour => "hour",
+            Bucket::Day => "day",
+        }
+    }
+
+    /// A bound on that column from a timestamptz expression.
+    pub(crate) fn bound(self, ts: &str) -> String {
+        match self {
+            Bucket::Hour => ts.to_owned(),
+            Bucket::Day => format!("(({ts})::timestamptz AT TIME ZONE 'UTC')::date"),
+        }
+    }
+
     pub(crate) fn of(self, alias: &str) -> String {
         match self {
             Bucket::Hour => format!("date_trunc('hour', {alias}.start_time, 'UTC')"),
@@ -95,19 +111,15 @@ impl Span<'_> {
         }
     }
 
-    /// Deletes the span's rows of `table`, bucketed by its column `col` (`hour` or `day`).
-    pub(crate) fn delete(&self, table: &str, col: &str) -> String {
+    /// Deletes the span's rows of `table`, bucketed by `bucket`.
+    pub(crate) fn delete(&self, table: &str, bucket: Bucket) -> String {
+        let col = bucket.column();
         let (lo, hi) = match self {
-            Span::Range(..) => ("$1::timestamptz".to_owned(), "$2::timestamptz".to_owned()),
-            Span::Each(_, _, len) => ("p.lo".to_owned(), format!("p.lo + interval '{len}'")),
-        };
-        let (lo, hi) = if col == "day" {
-            (
-                format!("(({lo}) AT TIME ZONE 'UTC')::date"),
-                format!("(({hi}) AT TIME ZONE 'UTC')::date"),
-            )
-        } else {
-            (lo, hi)
+            Span::Range(..) => (bucket.bound("$1"), bucket.bound("$2")),
+            Span::Each(_, _, len) => (
+                bucket.bound("p.lo"),
+                bucket.bound(&format!("p.lo + interval '{len}'")),
+            ),
         };
         match self {
             Span::Range(..) => format!("DELETE FROM {table} WHERE {col} >= {lo} AND {col} < {hi}"),
@@ -140,10 +152,11 @@ impl Span<'_> {
 /// ([`fan_out`]): a busy hour has far fewer combinations than rows, and each combination
 /// belongs to fifteen segments.
 fn dims_sql(span: &Span, bucket: Bucket, daily_only: bool) -> String {
-    let (table, col) = match bucket {
-        Bucket::Hour => ("rollup_segment_dims_hourly", "hour"),
-        Bucket::Day => ("rollup_segment_dims_daily", "day"),
+    let table = match bucket {
+        Bucket::Hour => "rollup_segment_dims_hourly",
+        Bucket::Day => "rollup_segment_dims_daily",
     };
+    let col = bucket.column();
     format!(
         "INSERT INTO {table} (service_id, {col}, fdim, fval, dim, key, count)
          SELECT s.service_id, s.b, f.fdim, f.fval, s.dim, s.key, sum(s.n)::int8
@@ -249,12 +262,15 @@ pub(crate) async fn roll_hours(
     span: &Span<'_>,
     tables: bool,
 ) -> Result<(), tokio_postgres::Error> {
-    span.run(tx, &span.delete("rollup_segment_hours", "hour"))
+    span.run(tx, &span.delete("rollup_segment_hours", Bucket::Hour))
         .await?;
-    span.run(tx, &span.delete("rollup_segment_events_hourly", "hour"))
-        .await?;
+    span.run(
+        tx,
+        &span.delete("rollup_segment_events_hourly", Bucket::Hour),
+    )
+    .await?;
     if tables {
-        span.run(tx, &span.delete("rollup_segment_dims_hourly", "hour"))
+        span.run(tx, &span.delete("rollup_segment_dims_hourly", Bucket::Hour))
             .await?;
     }
     add_hours(tx, span, tables).await
@@ -326,7 +342,7 @@ pub(crate) async fn build_days(
     tx: &Transaction<'_>,
     span: &Span<'_>,
 ) -> Result<(), tokio_postgres::Error> {
-    span.run(tx, &span.delete("rollup_segment_dims_daily", "day"))
+    span.run(tx, &span.delete("rollup_segment_dims_daily", Bucket::Day))
         .await?;
     span.run(tx, &dims_sql(span, Bucket::Day, true)).await?;
     span.run(tx, &visitors_sql(span)).await?;
