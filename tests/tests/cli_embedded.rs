@@ -97,6 +97,19 @@ fn embedded_postgres_lifecycle_and_commands() {
     let mut c = shynet(&data);
     c.args(["service", "list"]);
     assert!(run_ok(c).contains("CLI site"));
+    // The settings given at start apply to the running cluster.
+    let show = Command::new("psql")
+        .arg("-h")
+        .arg(data.join("run"))
+        .args(["-U", "shynet", "-d", "shynet", "-qAt", "-c"])
+        .arg("SHOW max_parallel_workers_per_gather")
+        .output()
+        .expect("run psql");
+    assert_eq!(
+        String::from_utf8_lossy(&show.stdout).trim(),
+        "0",
+        "{show:?}"
+    );
 
     // A pixel hit, then SIGTERM: the beacon is flushed before exit.
     let resp = std::process::Command::new("curl")
