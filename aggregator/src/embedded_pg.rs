@@ -19,14 +19,18 @@ pub const SOCKET_PORT: u16 = 5432;
 const MAX_SOCKET_PATH: usize = 107;
 
 /// Server settings given at every start (`pg_ctl -o`), so clusters made by earlier versions get
-/// them too; settings only an initdb needs are in the `postgresql.conf` it writes.
+/// them too; settings only an initdb needs are in the `postgresql.conf` it writes. Both are
+/// about the dashboard's reads, many short statements on a few connections at once, on a small
+/// machine (statement logs and EXPLAIN ANALYZE at 30M demo hits, one filter over 30 days):
 ///
-/// No parallel query: the dashboard's reads are many short statements on a few connections at
-/// once, and a parallel worker costs more to start than it saves on a small machine: one filter
-/// over 30 days at 30M demo hits took 215 ms through the API with the default of 2 workers per
-/// statement and 105 ms without (the statement log showed a 3 ms hash join waiting 40 ms for its
-/// worker). Workers would also escape the rollup backend's lowered CPU priority.
-pub const START_OPTIONS: &str = "-c max_parallel_workers_per_gather=0";
+/// - no parallel query: a worker costs more to start than it saves; the API read took 215 ms
+///   with the default of 2 workers per statement and 105 ms without (a 3 ms hash join waited
+///   40 ms for its worker). Workers would also escape the rollup backend's lowered CPU priority.
+/// - no JIT: the tables statement's estimated cost crosses `jit_above_cost` over partitioned
+///   tables, and compiling its 319 functions took 352 ms of its 448 (72 ms without); whether it
+///   crosses depends on the planner's statistics, which made the same page fast in one
+///   benchmark run and 40 % slower in the next.
+pub const START_OPTIONS: &str = "-c max_parallel_workers_per_gather=0 -c jit=off";
 
 /// What can go wrong while preparing the embedded cluster; each message says what to do.
 #[derive(Debug, thiserror::Error)]

@@ -102,12 +102,12 @@ fn embedded_postgres_lifecycle_and_commands() {
         .arg("-h")
         .arg(data.join("run"))
         .args(["-U", "shynet", "-d", "shynet", "-qAt", "-c"])
-        .arg("SHOW max_parallel_workers_per_gather")
+        .arg("SELECT current_setting('max_parallel_workers_per_gather') || ' ' || current_setting('jit')")
         .output()
         .expect("run psql");
     assert_eq!(
         String::from_utf8_lossy(&show.stdout).trim(),
-        "0",
+        "0 off",
         "{show:?}"
     );
 
