@@ -137,6 +137,10 @@ pub async fn run(client: &mut Client) -> Result<Report, tokio_postgres::Error> {
                 };
                 report.rollup_rows_deleted += client.execute(&sql, &[&id, &c]).await?;
             }
+            // The monthly rows follow the daily ones they sum.
+            let complete = watermark.map_or(chrono::NaiveDate::MIN, |w| w.date_naive());
+            report.rollup_rows_deleted +=
+                stats::rollup_months::after_purge(&*client, id, c.date_naive(), complete).await?;
         }
     }
     // Whole partitions older than every service's raw cutoff go (detached first, so readers are

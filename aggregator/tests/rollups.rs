@@ -1447,3 +1447,137 @@ async fn mark_dirty(c: &tokio_postgres::Client, svc: Uuid, hour: DateTime<Utc>) 
     .await
     .unwrap();
 }
+
+/// Asserts that every closed month's rows equal the sums of its daily rows, and returns how many
+/// monthly rows there are.
+async fn assert_months_sum_their_days(pool: &Pool, what: &str) -> i64 {
+    let c = pool.get().await.unwrap();
+    let row = c
+        .query_one(
+            "WITH m AS (SELECT service_id, month, dim, key, count FROM rollup_dims_monthly),
+             d AS (SELECT service_id, date_trunc('month', day)::date, dim, key, sum(count)::int8
+                   FROM rollup_dims_daily
+                   WHERE day < date_trunc('month', (SELECT (watermark AT TIME ZONE 'UTC')::date
+                                                    FROM rollup_state))::date
+                   GROUP BY 1, 2, 3, 4)
+             SELECT (SELECT count(*) FROM ((SELECT * FROM m EXCEPT ALL SELECT * FROM d)
+                                           UNION ALL (SELECT * FROM d EXCEPT ALL SELECT * FROM m)) x),
+                    (SELECT count(*) FROM m)",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (mismatched, rows): (i64, i64) = (row.get(0), row.get(1));
+    assert_eq!(mismatched, 0, "{what}: monthly rows differ from their days");
+    rows
+}
+
+/// Whole calendar months come from the monthly rows: the same figures as raw rows over months
+/// in several zones, also after late changes were re-rolled into a closed month; and the monthly
+/// rows equal the sums of their days throughout, also after rollup retention cut a month in two.
+#[tokio::test]
+async fn whole_months_answer_exactly_like_raw_rows() {
+    let (pool, _) = common::fresh_db().await;
+    let svcs = services(&pool, 2).await;
+    let mut rng = StdRng::seed_from_u64(0x300a7);
+    let base = Utc.with_ymd_and_hms(2024, 1, 20, 0, 0, 0).unwrap();
+    let span = 75 * 24;
+    for s in &svcs {
+        random_data(&pool, &mut rng, *s, base, span, 300, 0.33).await;
+    }
+    let p = catch_up(&pool).await;
+    assert!(!p.busy && !p.behind, "{p:?}");
+    let rows = assert_months_sum_their_days(&pool, "after the catch-up").await;
+    assert!(rows > 100, "February and March have monthly rows ({rows})");
+    let fixed = [
+        ("UTC", "2024-02-01", "2024-03-31"),
+        ("America/New_York", "2024-01-25", "2024-03-10"),
+        ("Asia/Kolkata", "2024-02-01", "2024-04-02"),
+    ];
+    let mut windows: Vec<(Window, Tz)> = fixed
+        .iter()
+        .map(|(z, a, b)| {
+            let tz: Tz = z.parse().unwrap();
+            let w = window::from_dates(Some(a), Some(b), tz, Utc::now()).unwrap();
+            (w, tz)
+        })
+        .collect();
+    for _ in 0..6 {
+        let tz: Tz = ZONES[rng.random_range(0..ZONES.len())].parse().unwrap();
+        let d0 = (base + Duration::days(rng.random_range(-2..20)))
+            .with_timezone(&tz)
+            .date_naive();
+        let d1 = d0 + Duration::days(rng.random_range(30..70));
+        let (a, b) = (d0.to_string(), d1.to_string());
+        windows.push((
+            window::from_dates(Some(&a), Some(&b), tz, Utc::now()).unwrap(),
+            tz,
+        ));
+    }
+    for (w, tz) in &windows {
+        assert_same(&pool, &svcs, w, *tz, &format!("{w:?} in {tz}")).await;
+    }
+
+    // Ten days of February go (what an erasure does to raw rows), re-rolled through the dirty
+    // list into a month that is already closed.
+    pool.get()
+        .await
+        .unwrap()
+        .batch_execute(
+            "CREATE TEMP TABLE gone AS SELECT id FROM sessions
+              WHERE start_time >= '2024-02-10' AND start_time < '2024-02-20';
+             INSERT INTO rollup_dirty (service_id, hour)
+             SELECT service_id, date_trunc('hour', start_time, 'UTC') FROM sessions
+              WHERE id IN (SELECT id FROM gone)
+             UNION SELECT service_id, date_trunc('hour', start_time, 'UTC') FROM hits
+              WHERE session_id IN (SELECT id FROM gone)
+             ON CONFLICT DO NOTHING;
+             DELETE FROM events WHERE session_id IN (SELECT id FROM gone);
+             DELETE FROM hits WHERE session_id IN (SELECT id FROM gone);
+             DELETE FROM sessions WHERE id IN (SELECT id FROM gone);",
+        )
+        .await
+        .unwrap();
+    let p = catch_up(&pool).await;
+    assert!(p.rerolled > 0, "{p:?}");
+    assert_months_sum_their_days(&pool, "after the re-roll").await;
+    for (w, tz) in &windows {
+        assert_same(&pool, &svcs, w, *tz, &format!("after the re-roll, {w:?}")).await;
+    }
+
+    // Rollup retention cuts March in two for one service: its earlier months go, and March
+    // keeps the sum of the days left.
+    let keep = (Utc::now().date_naive() - "2024-03-15".parse::<chrono::NaiveDate>().unwrap())
+        .num_days() as i32;
+    let c = pool.get().await.unwrap();
+    c.execute(
+        "UPDATE services SET raw_retention_days = $2, rollup_retention_days = $2 WHERE id = $1",
+        &[&svcs[0], &keep],
+    )
+    .await
+    .unwrap();
+    drop(c);
+    let report = aggregator::retention::run(&mut pool.get().await.unwrap())
+        .await
+        .unwrap();
+    assert!(report.rollup_rows_deleted > 0, "{report:?}");
+    assert_months_sum_their_days(&pool, "after rollup retention").await;
+    let months: Vec<String> = pool
+        .get()
+        .await
+        .unwrap()
+        .query(
+            "SELECT DISTINCT month::text FROM rollup_dims_monthly WHERE service_id = $1 ORDER BY 1",
+            &[&svcs[0]],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        months,
+        ["2024-03-01", "2024-04-01"],
+        "the months before the one cut in two are gone"
+    );
+}

@@ -1,9 +1,11 @@
 //! The daily rows of the unfiltered rollups (`rollup_dims_daily`): each UTC day's dimension
 //! counts summed from its hours, and the distinct visitors of each complete day counted from raw
-//! sessions (a day's count cannot be added up from its hours, see [`crate::visitors`]).
+//! sessions (a day's count cannot be added up from its hours, see [`crate::visitors`]); then the
+//! monthly rows of the closed months they touched ([`crate::rollup_months`]).
 
 use crate::dimensions::VISITORS_DAY_CODE;
 use crate::plan::day_start;
+use crate::rollup_months;
 use chrono::{DateTime, NaiveDate, Utc};
 use tokio_postgres::Transaction;
 use uuid::Uuid;
@@ -62,7 +64,7 @@ pub(crate) async fn rebuild_days_range(
         )
         .await?;
     }
-    Ok(())
+    rollup_months::rebuild_range(tx, lo, hi, complete).await
 }
 
 /// Rebuilds the daily dimension rows of these (service, UTC day) pairs, and the visitor counts
@@ -93,5 +95,5 @@ pub(crate) async fn rebuild_days_pairs(
     .await?;
     tx.execute(VISITOR_DAYS_PAIRS, &[&s, &d, &complete, &VISITORS_DAY_CODE])
         .await?;
-    Ok(())
+    rollup_months::rebuild_pairs(tx, services, days, complete).await
 }

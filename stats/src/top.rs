@@ -1,11 +1,12 @@
 //! Ranked dimension counts: the top-N tables and the paginated page list. Counts from every
-//! source of a plan (raw edges, hourly and daily rollup rows) are summed, ranked and cut in one
+//! source of a plan (raw edges, hourly, daily and monthly rollup rows) are summed, ranked and cut in one
 //! statement, so a service with a hundred thousand distinct pages sends the requested slice to
 //! the dashboard, not every key. Ties are broken by key in byte order (`COLLATE "C"`, the order
 //! of Rust's `str`), so the rollup path and the raw path rank identically.
 
 use crate::dimensions::{self, HIT_DIMS, SESSION_DIMS};
 use crate::figures::{Row, StatsError, RAW_SEGMENTS};
+use crate::months;
 use crate::plan::Source;
 use crate::window::Window;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -56,7 +57,12 @@ src(dim, key, n) AS (
     GROUP BY 1, 2
   UNION ALL
     SELECT dim, key, sum(count) FROM rollup_dims_daily
-    WHERE service_id = $1 AND dim = ANY($6) AND day >= $13 AND day < $14
+    WHERE service_id = $1 AND dim = ANY($6)
+      AND ((day >= $13 AND day < $14) OR (day >= $15 AND day < $16))
+    GROUP BY 1, 2
+  UNION ALL
+    SELECT dim, key, sum(count) FROM rollup_dims_monthly
+    WHERE service_id = $1 AND dim = ANY($6) AND month >= $17 AND month < $18
     GROUP BY 1, 2
 ),
 {RANK_TAIL}"#,
@@ -105,11 +111,31 @@ pub async fn ranked<C: GenericClient>(
     let [(e, f), (g, h)] = p.dim_hour_pair();
     let epoch = DateTime::<Utc>::default().date_naive();
     let (day_lo, day_hi): (NaiveDate, NaiveDate) = p.dim_days.unwrap_or((epoch, epoch));
+    // Whole months inside the daily range come from their monthly rows (closed months only:
+    // the daily range ends at the watermark's day at the latest).
+    let m = months::split(day_lo, day_hi);
     let dims: Vec<i16> = wants.iter().map(|w| w.dim).collect();
     let offsets: Vec<i64> = wants.iter().map(|w| w.offset.max(0)).collect();
     let limits: Vec<i64> = wants.iter().map(|w| w.limit.max(0)).collect();
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 14] = [
-        &service, &a, &b, &c, &d, &dims, &offsets, &limits, &e, &f, &g, &h, &day_lo, &day_hi,
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 18] = [
+        &service,
+        &a,
+        &b,
+        &c,
+        &d,
+        &dims,
+        &offsets,
+        &limits,
+        &e,
+        &f,
+        &g,
+        &h,
+        &m.head.0,
+        &m.head.1,
+        &m.tail.0,
+        &m.tail.1,
+        &m.months.0,
+        &m.months.1,
     ];
     let rows = if source == Source::Auto {
         serial(client, client.query(&statement(), &params)).await

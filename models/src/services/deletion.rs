@@ -17,6 +17,7 @@ pub const SERVICE_DATA_TABLES: &[&str] = &[
     "rollup_hours",
     "rollup_dims_hourly",
     "rollup_dims_daily",
+    "rollup_dims_monthly",
     "rollup_dirty",
     "rollup_visitor_hours",
     "rollup_segment_hours",
