@@ -149,7 +149,9 @@ pub async fn ranked<C: GenericClient>(
 /// Runs `query` on `client` without parallel workers. A rollup ranking sums a few thousand rows
 /// (17k daily rows for 30 days at 10M demo hits); Postgres plans it with two workers, whose start
 /// and merge cost more than they save, and the pages already read on two connections at once:
-/// measured 28 ms against 50 ms (medians) on a busy two-core machine. The setting is reset
+/// measured 28 ms against 50 ms (medians) on a busy two-core machine. The embedded cluster
+/// turns parallel query off for every statement at start; this keeps the ranking serial on an
+/// external server whose owner did not. The setting is reset
 /// afterwards whatever the outcome; if a cancelled request leaves it on a pooled connection, it
 /// only changes plans, never results.
 async fn serial<C: GenericClient, T>(
