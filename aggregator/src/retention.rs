@@ -116,6 +116,7 @@ pub async fn run(client: &mut Client) -> Result<Report, tokio_postgres::Error> {
             _ => every_service_expires = false,
         }
         if let Some(c) = rollup_cutoff {
+            let mut daily_purged = false;
             for (table, col) in [
                 ("rollup_hours", "hour"),
                 ("rollup_dims_hourly", "hour"),
@@ -135,12 +136,18 @@ pub async fn run(client: &mut Client) -> Result<Report, tokio_postgres::Error> {
                 } else {
                     format!("DELETE FROM {table} WHERE service_id = $1 AND {col} < $2")
                 };
-                report.rollup_rows_deleted += client.execute(&sql, &[&id, &c]).await?;
+                let n = client.execute(&sql, &[&id, &c]).await?;
+                report.rollup_rows_deleted += n;
+                daily_purged |= table == "rollup_dims_daily" && n > 0;
             }
-            // The monthly rows follow the daily ones they sum.
-            let complete = watermark.map_or(chrono::NaiveDate::MIN, |w| w.date_naive());
-            report.rollup_rows_deleted +=
-                stats::rollup_months::after_purge(&*client, id, c.date_naive(), complete).await?;
+            // The monthly rows follow the daily ones they sum; a run that purged no day (most
+            // runs: the cutoff moves a day at a time) leaves them as they are.
+            if daily_purged {
+                let complete = watermark.map_or(chrono::NaiveDate::MIN, |w| w.date_naive());
+                report.rollup_rows_deleted +=
+                    stats::rollup_months::after_purge(&*client, id, c.date_naive(), complete)
+                        .await?;
+            }
         }
     }
     // Whole partitions older than every service's raw cutoff go (detached first, so readers are

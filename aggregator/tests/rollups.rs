@@ -1580,4 +1580,32 @@ async fn whole_months_answer_exactly_like_raw_rows() {
         ["2024-03-01", "2024-04-01"],
         "the months before the one cut in two are gone"
     );
+    // The next run purges no day, and rewrites no monthly row (their row versions stay).
+    let versions = "SELECT array_agg(ctid::text ORDER BY ctid) FROM rollup_dims_monthly";
+    let before: Vec<String> = pool
+        .get()
+        .await
+        .unwrap()
+        .query_one(versions, &[])
+        .await
+        .unwrap()
+        .get(0);
+    let report = aggregator::retention::run(&mut pool.get().await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(report.rollup_rows_deleted, 0, "{report:?}");
+    let after: Vec<String> = pool
+        .get()
+        .await
+        .unwrap()
+        .query_one(versions, &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        before == after,
+        "a run without a purged day rewrote monthly rows ({} versions before, {} after)",
+        before.len(),
+        after.len()
+    );
 }
